@@ -1,0 +1,49 @@
+import { Command, Flags } from '@oclif/core';
+import { DEFAULT_CONFIG, EXIT_CONFIG } from '../paths.js';
+
+export default class Run extends Command {
+  static override description = 'Run a pipeline. SIGINT/SIGTERM drain and stop it (within service.grace); SIGHUP reloads the config (an invalid one is reported and the running pipeline kept).';
+  static override examples = ['<%= config.bin %> run -c configs/default.yaml', 'tail -f access.log | <%= config.bin %> run'];
+  static override flags = {
+    config: Flags.string({ char: 'c', description: 'pipeline config file (YAML); default: $VISOR_CONFIG or the built-in default (stdin -> stdout)', env: 'VISOR_CONFIG' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Run);
+    const { Agent } = await import('../../core/runtime/agent.js');
+    const { ConfigError, formatDiagnostic } = await import('../../core/config/model.js');
+    const file = flags.config ?? DEFAULT_CONFIG;
+    const agent = new Agent(file, { version: this.config.version });
+    try {
+      await agent.start();
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+        this.exit(EXIT_CONFIG);
+      }
+      agent.logger.error('failed to start', { error: err as Error });
+      this.exit(1);
+    }
+    if (!flags.config && process.stdin.isTTY) agent.logger.info('reading lines from standard input (type a line, or pipe a log: cat access.log | npm start)');
+
+    let signals = 0;
+    const shutdown = (signal: string) => {
+      if (++signals > 1) {
+        agent.logger.warn('second signal: exiting without draining', { signal });
+        process.exit(130);
+      }
+      agent.logger.info('shutting down', { signal });
+      agent.stop().then((inTime) => process.exit(inTime ? 0 : 1), () => process.exit(1));
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGHUP', () => void agent.reload());
+
+    await agent.finished();
+    if (!signals) {
+      await agent.stop();
+      process.exit(0);
+    }
+    await new Promise(() => {}); // the signal handler exits
+  }
+}

@@ -1,0 +1,10 @@
+// Locations inside the installed package, independent of the working directory.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** dist/bin/paths.js -> package root. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_CONFIG = path.join(PACKAGE_ROOT, 'configs', 'default.yaml');
+
+/** Exit code for an invalid configuration (sysexits EX_CONFIG), as Vector uses. */
+export const EXIT_CONFIG = 78;

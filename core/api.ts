@@ -1,0 +1,175 @@
+// The plugin API: everything a plugin author needs, and nothing of the runtime's internals.
+// Built-in plugins import only from this module (through core/index.ts), exactly as external ones do.
+
+/** An event is a plain object. Parsers keep the raw line in `message`. */
+export type Event = Record<string, unknown>;
+
+export type PluginKind = 'input' | 'filter' | 'aggregate' | 'output';
+
+/** A JSON schema. Visor adds three keywords: `duration`, `size` (strings such as `5s` or `64KiB`
+ * are converted to milliseconds / bytes) and `secret` (the value is never logged or printed). */
+export type JsonSchema = { [key: string]: unknown };
+
+export type LogFields = Record<string, unknown>;
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+export interface Counter { inc(n?: number): void; readonly value: number }
+export interface Gauge { set(v: number): void; inc(n?: number): void; dec(n?: number): void; readonly value: number }
+
+/** Metrics of one component. Every metric is labelled with the component's id, kind and type. */
+export interface ComponentMetrics {
+  /** Bytes the component read from the outside world (inputs) or wrote to it (outputs). */
+  readonly receivedBytes: Counter;
+  readonly sentBytes: Counter;
+  /** Events the component chose not to pass on (e.g. oversized lines skipped). Give a reason. */
+  discarded(reason: string): Counter;
+  /** Errors handled by the component (counted, logged, not fatal). */
+  errors(type: string): Counter;
+  /** Extra plugin-specific metrics; `name` is prefixed with `visor_` and labelled with the component. */
+  counter(name: string, help: string): Counter;
+  gauge(name: string, help: string): Gauge;
+}
+
+export interface Timers {
+  /** Like setInterval, cleared automatically when the component stops. Errors thrown are logged. */
+  every(ms: number, fn: () => void | Promise<void>): { cancel(): void };
+  /** Like setTimeout, cleared automatically when the component stops. */
+  after(ms: number, fn: () => void | Promise<void>): { cancel(): void };
+}
+
+/** What `create` receives besides the options. */
+export interface PluginContext {
+  /** The component id from the config (e.g. `access`). */
+  readonly id: string;
+  readonly logger: Logger;
+  readonly metrics: ComponentMetrics;
+  readonly timers: Timers;
+  /** A directory of this component's own under `service.data_dir` (created on first call). */
+  dataDir(): Promise<string>;
+  /** The directory of the config file, for resolving relative paths in options. */
+  readonly configDir: string;
+}
+
+/** How a batch ended, reported to the input that emitted it. */
+export interface AckResult {
+  /** `delivered`: every output that received part of the batch accepted it (or an aggregate absorbed it).
+   *  `failed`: at least one of them gave up on it (after its retries) or a filter threw. */
+  status: 'delivered' | 'failed';
+  error?: Error;
+}
+
+export interface EmitOptions {
+  /** Called once, when every component downstream has finished with the batch. */
+  onAck?: (result: AckResult) => void;
+}
+
+export interface InputRuntime {
+  /** Send a batch downstream. Resolves when there is room for more: await it, that is the backpressure. */
+  emit(events: Event[], options?: EmitOptions): Promise<void>;
+  /** Aborted when the input must stop (shutdown, reload). `run` should then return promptly. */
+  readonly signal: AbortSignal;
+}
+
+/** A hold on the acknowledgement of events an aggregate absorbed; released when the result built from
+ * them is delivered (pass it to `emit`), or explicitly. */
+export interface AckHold {
+  release(): void;
+  fail(error?: Error): void;
+}
+
+export interface AggregateEmitOptions {
+  /** Side output name; the main output when omitted. */
+  output?: string;
+  /** Holds released when this emitted batch has been delivered downstream. */
+  acks?: AckHold[];
+}
+
+/** Used by filters (during `process`) and aggregates (at any time) to send events downstream. */
+export type Emit = (events: Event[], output?: string) => void;
+
+export interface ProcessContext {
+  /** Route events to a side output (`id.name` in config), or to the main output when `output` is omitted. */
+  emit: Emit;
+  /** Aggregates only: keep this batch unacknowledged until the hold is released. */
+  hold(): AckHold;
+}
+
+interface Lifecycle {
+  /** Called once before data flows (outputs first, inputs last). Connect, open files, bind sockets here. */
+  start?(): void | Promise<void>;
+  /** Called once at the end, after the component has been drained. */
+  close?(): void | Promise<void>;
+  /** Health for /health; unhealthy makes the endpoint answer 503. */
+  health?(): { healthy: boolean; reason?: string };
+}
+
+export interface InputInstance extends Lifecycle {
+  /** Produce events until done (finite inputs) or until `runtime.signal` is aborted. */
+  run(runtime: InputRuntime): Promise<void>;
+}
+
+export interface FilterInstance extends Lifecycle {
+  /** Transform a batch. The returned array goes to the main output; `ctx.emit` reaches side outputs.
+   * Events may be modified in place: fan-out gives each consumer its own shallow copy. */
+  process(events: Event[], ctx: ProcessContext): Event[] | void | Promise<Event[] | void>;
+  /** Emit anything still buffered (e.g. a pending multi-line event) before the pipeline ends. */
+  flush?(emit: Emit): void | Promise<void>;
+}
+
+export interface AggregateRuntime {
+  /** Emit results at any time (from timers). Resolves when there is room downstream. */
+  emit(events: Event[], options?: AggregateEmitOptions): Promise<void>;
+}
+
+export interface AggregateInstance extends Lifecycle {
+  /** Absorb a batch. Without `ctx.hold()`, the batch counts as delivered when this returns. */
+  process(events: Event[], ctx: ProcessContext): void | Promise<void>;
+  /** Called before the first batch with the emitter used for timer-driven results. */
+  attach?(runtime: AggregateRuntime): void;
+  /** Emit everything held (open windows) before the pipeline ends. */
+  flush?(runtime: AggregateRuntime): void | Promise<void>;
+}
+
+export interface OutputInstance extends Lifecycle {
+  /** Resolves when the data is safe (written, sent and acknowledged). Reject to have the core retry. */
+  write(events: Event[]): Promise<void>;
+  /** Write out anything buffered; called before close on shutdown. */
+  flush?(): Promise<void>;
+}
+
+export interface InstanceByKind {
+  input: InputInstance;
+  filter: FilterInstance;
+  aggregate: AggregateInstance;
+  output: OutputInstance;
+}
+
+export interface Plugin<K extends PluginKind = PluginKind, O = any> {
+  kind: K;
+  /** The `type` used in config. Lowercase, digits and underscores. */
+  name: string;
+  description: string;
+  /** JSON schema of the options object (an object schema with `properties`). */
+  schema: JsonSchema;
+  /** Names of side outputs this component exposes for these options (e.g. `_unparsed`). */
+  outputs?: (options: O) => string[];
+  create(options: O, context: PluginContext): InstanceByKind[K] | Promise<InstanceByKind[K]>;
+}
+
+export type AnyPlugin = { [K in PluginKind]: Plugin<K> }[PluginKind];
+
+/** Declare a plugin. An identity function that gives the object its types. */
+export function definePlugin<O = any, K extends PluginKind = PluginKind>(plugin: Plugin<K, O> & { kind: K }): Plugin<K, O> {
+  return plugin;
+}
+
+/** Thrown by an output's `write` for a failure that retrying cannot fix; the batch fails at once. */
+export class PermanentError extends Error {
+  readonly retryable = false;
+}

@@ -1,0 +1,115 @@
+// The one Ajv setup used for every schema in Visor (service section, core component keys, plugin options), with
+// Visor's keywords: `duration` and `size` convert human-friendly strings in place, `secret` marks values to hide.
+// Exported so that other parts (e.g. `visor plugins` docs) validate and describe options exactly as the loader does.
+import { Ajv, type ErrorObject, type KeywordDefinition, type ValidateFunction } from 'ajv';
+import type { JsonSchema, Plugin } from '../api.js';
+import { DURATION_HINT, parseDuration, parseSize, SIZE_HINT } from './units.js';
+
+/** The part of Ajv's data context a keyword needs to replace the value it validated. */
+interface DataContext {
+  parentData?: Record<string | number, unknown>;
+  parentDataProperty?: string | number;
+  rootData?: unknown;
+}
+
+/** A keyword that parses its value with `parse` and stores the result in place of the original. */
+function convertingKeyword(keyword: string, parse: (value: unknown) => number | undefined, describe: (value: unknown) => string): KeywordDefinition {
+  const validate = (enabled: boolean, data: unknown, _parentSchema: unknown, cxt?: DataContext): boolean => {
+    if (!enabled) return true;
+    const converted = parse(data);
+    if (converted === undefined) {
+      validate.errors = [{ keyword, message: describe(data), params: {} }];
+      return false;
+    }
+    // At the root there is no parent to write into; the value is still validated.
+    if (cxt?.parentData && cxt.parentDataProperty !== undefined) cxt.parentData[cxt.parentDataProperty] = converted;
+    return true;
+  };
+  validate.errors = [] as Partial<ErrorObject>[];
+  return { keyword, schemaType: 'boolean', modifying: true, errors: true, validate };
+}
+
+function showValue(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+}
+
+// Secrets are gathered per validation run, keyed by the root object being validated: Ajv keywords have no other
+// per-call context unless `passContext` is set, which would impose a calling convention on everyone sharing the setup.
+const secretSinks = new WeakMap<object, Set<string>>();
+
+function collectStrings(value: unknown, into: Set<string>): void {
+  if (typeof value === 'string') into.add(value);
+  else if (Array.isArray(value)) value.forEach((v) => collectStrings(v, into));
+  else if (value && typeof value === 'object') Object.values(value).forEach((v) => collectStrings(v, into));
+}
+
+const secretKeyword: KeywordDefinition = {
+  keyword: 'secret',
+  schemaType: 'boolean',
+  validate: (enabled: boolean, data: unknown, _parentSchema: unknown, cxt?: DataContext) => {
+    const sink = cxt?.rootData && typeof cxt.rootData === 'object' ? secretSinks.get(cxt.rootData) : undefined;
+    if (enabled && sink) collectStrings(data, sink);
+    return true;
+  },
+};
+
+export const DURATION_KEYWORD = 'duration';
+export const SIZE_KEYWORD = 'size';
+export const SECRET_KEYWORD = 'secret';
+
+/** Add Visor's `duration`, `size` and `secret` keywords to an Ajv instance. */
+export function addVisorKeywords(ajv: Ajv): Ajv {
+  ajv.addKeyword(convertingKeyword(DURATION_KEYWORD, parseDuration, (v) => `invalid duration ${showValue(v)}: ${DURATION_HINT}`));
+  ajv.addKeyword(convertingKeyword(SIZE_KEYWORD, parseSize, (v) => `invalid size ${showValue(v)}: ${SIZE_HINT}`));
+  ajv.addKeyword(secretKeyword);
+  return ajv;
+}
+
+/** A new Ajv configured as the loader's: all errors at once, defaults applied, strings coerced (env values are
+ * strings), lenient about unknown keywords in plugin schemas, errors carrying the data and schema (`verbose`).
+ * No logger: Ajv would print "unknown format ignored" for plugin schemas straight to the agent's stderr. */
+export function createAjv(): Ajv {
+  return addVisorKeywords(new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: false, verbose: true, logger: false }));
+}
+
+let shared: Ajv | undefined;
+/** The Ajv instance the loader uses; compiled plugin schemas are cached on it. */
+export function sharedAjv(): Ajv {
+  return (shared ??= createAjv());
+}
+
+/** A plugin's options schema as the loader applies it: an object that rejects unknown options unless it says otherwise. */
+export function closedOptionsSchema(schema: JsonSchema): JsonSchema {
+  return { type: 'object', ...schema, additionalProperties: schema.additionalProperties ?? false };
+}
+
+const optionValidators = new WeakMap<Plugin, ValidateFunction>();
+
+/** The compiled options validator of a plugin (cached). Throws when the plugin's schema itself is invalid. */
+export function optionsValidator(plugin: Plugin): ValidateFunction {
+  let validator = optionValidators.get(plugin);
+  if (!validator) {
+    validator = sharedAjv().compile(closedOptionsSchema(plugin.schema));
+    optionValidators.set(plugin, validator);
+  }
+  return validator;
+}
+
+export interface ValidationOutcome {
+  valid: boolean;
+  errors: ErrorObject[];
+  /** String values under `secret: true` schemas, whether or not they were valid. */
+  secrets: string[];
+}
+
+/** Validate `data` in place (defaults applied, units converted) and gather its secret values. */
+export function validateCollectingSecrets(validator: ValidateFunction, data: object): ValidationOutcome {
+  const secrets = new Set<string>();
+  secretSinks.set(data, secrets);
+  try {
+    const valid = validator(data) as boolean;
+    return { valid, errors: valid ? [] : [...(validator.errors ?? [])], secrets: [...secrets] };
+  } finally {
+    secretSinks.delete(data);
+  }
+}

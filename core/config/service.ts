@@ -1,0 +1,56 @@
+// The `service:` section: agent-wide settings, with defaults and paths resolved against the config file's directory.
+import path from 'node:path';
+import type { Node } from 'yaml';
+import type { JsonSchema } from '../api.js';
+import { ajvDiagnostics } from './ajv-errors.js';
+import type { Diagnostic, ServiceConfig } from './model.js';
+import { sharedAjv, validateCollectingSecrets } from './schema.js';
+import type { SourceMap } from './source.js';
+
+export const SERVICE_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    data_dir: { type: 'string', default: './data', description: 'Where components keep state (checkpoints, buffers).' },
+    log_level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
+    log_format: { type: 'string', enum: ['text', 'json'], default: 'text' },
+    grace: { duration: true, default: '5s', description: 'How long to wait for the pipeline to drain on shutdown.' },
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { listen: { type: 'string', default: '127.0.0.1:2020' } },
+    },
+    plugins: { type: 'array', items: { type: 'string' }, default: [], description: 'External plugin modules to load.' },
+  },
+};
+
+export interface ServiceResult {
+  /** Undefined when the section has errors. */
+  service?: ServiceConfig;
+  /** The plugin specifiers that can be loaded, even when other settings are wrong (so components still get checked). */
+  plugins: string[];
+  diagnostics: Diagnostic[];
+}
+
+/** Validate the `service:` value (`keyNode` is its key; both absent when the section is omitted). */
+export function resolveService(keyNode: Node | undefined, valueNode: Node | undefined, data: unknown, source: SourceMap, dir: string): ServiceResult {
+  // An omitted section, or `service:` with nothing after it, means all defaults.
+  if (data === undefined || data === null) data = {};
+  else if (typeof data !== 'object' || Array.isArray(data)) {
+    return { plugins: [], diagnostics: [source.diagnostic(valueNode ?? keyNode, 'error', 'service must be a map of settings (data_dir, log_level, log_format, grace, http, plugins)')] };
+  }
+  const settings = data as Record<string, unknown>;
+  // `http:` written with nothing after it means "enable with defaults", like `http: {}`.
+  if ('http' in settings && settings.http === null) settings.http = {};
+
+  const outcome = validateCollectingSecrets(sharedAjv().compile(SERVICE_SCHEMA), settings);
+  const diagnostics = ajvDiagnostics(outcome.errors, {
+    source, node: valueNode, keyNode, data: settings, schema: SERVICE_SCHEMA, label: 'service', noun: 'key', secrets: [],
+    unknownKey: (name) => `unknown key "${name}" in service`,
+    missingKey: (name) => `missing required key "${name}" in service`,
+  });
+  const plugins = Array.isArray(settings.plugins) ? settings.plugins.filter((p): p is string => typeof p === 'string') : [];
+  if (!outcome.valid) return { plugins, diagnostics };
+  const valid = settings as unknown as ServiceConfig;
+  return { service: { ...valid, data_dir: path.resolve(dir, valid.data_dir) }, plugins, diagnostics };
+}

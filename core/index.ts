@@ -1,0 +1,5 @@
+// The public API for plugin authors and embedders: `import { definePlugin, type Event } from 'visor'`.
+export * from './api.js';
+export type { ComponentConfig, Diagnostic, PipelineConfig } from './config/model.js';
+export { formatDiagnostic, ConfigError } from './config/model.js';
+export { LineSplitter, cutToBytes, type LongLinePolicy, type LineSplitterOptions } from './lines.js';

@@ -1,0 +1,119 @@
+// Finds and loads plugins. Built-ins are found by scanning the plugins/ directory and loaded exactly as an
+// external plugin given by path is: import the module, take its default export (a plugin or an array).
+import { readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { AnyPlugin, PluginKind } from './api.js';
+
+const KINDS: PluginKind[] = ['input', 'filter', 'aggregate', 'output'];
+const NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+
+export interface LoadedPlugin {
+  plugin: AnyPlugin;
+  /** Where it came from: `built-in` or the module specifier given in config. */
+  source: string;
+}
+
+export class PluginLoadError extends Error {
+  constructor(message: string, readonly specifier: string) {
+    super(message);
+  }
+}
+
+export class PluginRegistry {
+  private readonly byName = new Map<string, LoadedPlugin>();
+
+  register(plugin: unknown, source: string): void {
+    const problem = describeInvalidPlugin(plugin);
+    if (problem) throw new PluginLoadError(`${source}: not a Visor plugin: ${problem}`, source);
+    const p = plugin as AnyPlugin;
+    const existing = this.byName.get(p.name);
+    if (existing && existing.plugin !== p) {
+      throw new PluginLoadError(`${source}: plugin name "${p.name}" is already taken by ${existing.source}; rename the plugin`, source);
+    }
+    this.byName.set(p.name, { plugin: p, source });
+  }
+
+  get(name: string): LoadedPlugin | undefined {
+    return this.byName.get(name);
+  }
+
+  list(): LoadedPlugin[] {
+    return [...this.byName.values()].sort((a, b) => KINDS.indexOf(a.plugin.kind) - KINDS.indexOf(b.plugin.kind) || a.plugin.name.localeCompare(b.plugin.name));
+  }
+
+  names(kind?: PluginKind): string[] {
+    return this.list().filter((l) => !kind || l.plugin.kind === kind).map((l) => l.plugin.name);
+  }
+
+  /** Import one module (a path relative to `baseDir`, or an npm package name resolved from there). */
+  async loadModule(specifier: string, baseDir: string, source = specifier): Promise<void> {
+    const url = resolveSpecifier(specifier, baseDir);
+    let mod: Record<string, unknown>;
+    try {
+      mod = await import(url);
+    } catch (err) {
+      throw new PluginLoadError(`cannot load plugin module "${specifier}": ${(err as Error).message}`, specifier);
+    }
+    const exported = mod.default ?? mod.plugins ?? mod.plugin;
+    if (exported === undefined) {
+      throw new PluginLoadError(`plugin module "${specifier}" has no default export; export default definePlugin({...}) or an array of plugins`, specifier);
+    }
+    for (const p of Array.isArray(exported) ? exported : [exported]) this.register(p, source);
+  }
+}
+
+function resolveSpecifier(specifier: string, baseDir: string): string {
+  if (specifier.startsWith('.') || path.isAbsolute(specifier)) {
+    return pathToFileURL(path.resolve(baseDir, specifier)).href;
+  }
+  try {
+    return pathToFileURL(createRequire(path.join(baseDir, 'noop.js')).resolve(specifier)).href;
+  } catch {
+    // ESM-only packages without a "require" condition: let import() resolve it relative to Visor itself.
+    return specifier;
+  }
+}
+
+function describeInvalidPlugin(p: unknown): string | undefined {
+  if (!p || typeof p !== 'object') return 'expected an object';
+  const o = p as Record<string, unknown>;
+  if (typeof o.name !== 'string' || !NAME_PATTERN.test(o.name)) return `"name" must match ${NAME_PATTERN} (got ${JSON.stringify(o.name)})`;
+  if (!KINDS.includes(o.kind as PluginKind)) return `"kind" must be one of ${KINDS.join(', ')}`;
+  if (typeof o.description !== 'string') return '"description" must be a string';
+  if (!o.schema || typeof o.schema !== 'object') return '"schema" must be a JSON schema object';
+  if (typeof o.create !== 'function') return '"create" must be a function';
+  if (o.outputs !== undefined && typeof o.outputs !== 'function') return '"outputs" must be a function of the options';
+  return undefined;
+}
+
+const BUILTIN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../plugins');
+const BUILTIN_DIRS = ['inputs', 'filters', 'aggregates', 'outputs'];
+
+/** Each built-in is a file `plugins/<kind>s/<name>.(ts|js)` or a folder with an index file. */
+async function builtinModules(): Promise<string[]> {
+  const ext = path.extname(fileURLToPath(import.meta.url)); // .ts under tsx, .js when built
+  const found: string[] = [];
+  for (const dir of BUILTIN_DIRS) {
+    let entries;
+    try {
+      entries = await readdir(path.join(BUILTIN_ROOT, dir), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) found.push(path.join(BUILTIN_ROOT, dir, e.name, `index${ext}`));
+      else if (e.name.endsWith(ext) && !e.name.endsWith(`.d${ext}`) && !e.name.includes('.test.')) found.push(path.join(BUILTIN_ROOT, dir, e.name));
+    }
+  }
+  return found.sort();
+}
+
+/** A registry holding the built-ins and the given external plugin modules. */
+export async function loadRegistry(externals: string[] = [], baseDir = process.cwd()): Promise<PluginRegistry> {
+  const registry = new PluginRegistry();
+  for (const file of await builtinModules()) await registry.loadModule(file, BUILTIN_ROOT, 'built-in');
+  for (const spec of externals) await registry.loadModule(spec, baseDir);
+  return registry;
+}

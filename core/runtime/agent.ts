@@ -1,0 +1,137 @@
+// The long-lived process around one pipeline at a time: logging, metrics, the HTTP endpoint,
+// shutdown within the grace period and reload on SIGHUP.
+import type { Logger } from '../api.js';
+import { loadConfigFile, type LoadOptions } from '../config/load.js';
+import { ConfigError, formatDiagnostic, type Diagnostic, type PipelineConfig } from '../config/model.js';
+import type { PluginRegistry } from '../registry.js';
+import { startHttpServer } from './http.js';
+import { createLogger, createLogSink, type LogSink } from './logger.js';
+import { MetricsHub } from './metrics.js';
+import { Pipeline } from './pipeline.js';
+
+export interface AgentOptions extends LoadOptions {
+  /** Where the agent's own log lines go (default: stderr). */
+  writeLog?: (line: string) => void;
+  version?: string;
+}
+
+type HttpServer = Awaited<ReturnType<typeof startHttpServer>>;
+
+export class Agent {
+  readonly metrics: MetricsHub;
+  readonly logSink: LogSink;
+  readonly logger: Logger;
+  private pipeline: Pipeline | undefined;
+  private http: { listen: string; server: HttpServer } | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+  private stopping = false;
+
+  constructor(readonly configFile: string, private readonly options: AgentOptions = {}) {
+    this.logSink = createLogSink('info', 'text', options.writeLog);
+    this.logger = createLogger(this.logSink);
+    this.metrics = new MetricsHub(options.version);
+  }
+
+  get current(): Pipeline | undefined {
+    return this.pipeline;
+  }
+
+  /** Load, validate and start. Throws ConfigError on an invalid config. */
+  async start(): Promise<void> {
+    const { config, registry } = await this.load();
+    await this.launch(config, registry);
+    this.logger.info('visor started', { config: this.configFile, components: config.components.length });
+  }
+
+  /** Resolves when the current pipeline ends by itself (finite inputs) or after stop(). */
+  async finished(): Promise<void> {
+    for (;;) {
+      const p = this.pipeline;
+      await p?.done();
+      await this.reloading;
+      if (this.pipeline === p) return;
+    }
+  }
+
+  /** Graceful shutdown: returns false when the drain did not finish within `service.grace`. */
+  async stop(): Promise<boolean> {
+    this.stopping = true;
+    await this.reloading;
+    const inTime = this.pipeline ? await this.pipeline.stop(this.pipeline.config.service.grace) : true;
+    await this.http?.server.close();
+    this.http = undefined;
+    this.logger.info(inTime ? 'visor stopped' : 'visor stopped before everything was delivered');
+    return inTime;
+  }
+
+  /** Re-read the config. Invalid: log why and keep running the old pipeline. Valid: drain the old one
+   * (inputs commit what was delivered) and start the new one, which resumes from those checkpoints. */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(() => this.doReload());
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<void> {
+    if (this.stopping) return;
+    this.logger.info('reloading configuration', { config: this.configFile });
+    let next: { config: PipelineConfig; registry: PluginRegistry };
+    try {
+      next = await this.load();
+    } catch (err) {
+      const diagnostics = err instanceof ConfigError ? err.diagnostics : [];
+      for (const d of diagnostics) this.logger.error(formatDiagnostic(d));
+      if (!diagnostics.length) this.logger.error('reload failed', { error: err as Error });
+      this.logger.error('configuration is invalid; the running pipeline is kept');
+      return;
+    }
+    const old = this.pipeline!;
+    if (!(await old.stop(old.config.service.grace))) this.logger.warn('old pipeline did not drain within the grace period');
+    try {
+      await this.launch(next.config, next.registry);
+      this.logger.info('configuration reloaded', { components: next.config.components.length });
+    } catch (err) {
+      this.logger.error('new pipeline failed to start; restarting the previous one', { error: err as Error });
+      await this.launch(old.config, (await this.load(old.config.file, true)).registry);
+    }
+  }
+
+  private async load(file = this.configFile, quiet = false): Promise<{ config: PipelineConfig; registry: PluginRegistry }> {
+    const result = await loadConfigFile(file, this.options);
+    const errors = result.diagnostics.filter((d: Diagnostic) => d.severity === 'error');
+    if (errors.length || !result.config || !result.registry) throw new ConfigError(result.diagnostics);
+    if (!quiet) for (const w of result.diagnostics) this.logger.warn(formatDiagnostic(w));
+    return { config: result.config, registry: result.registry };
+  }
+
+  private async launch(config: PipelineConfig, registry: PluginRegistry): Promise<void> {
+    this.logSink.level = config.service.log_level;
+    this.logSink.format = config.service.log_format;
+    this.logSink.secrets.clear();
+    for (const s of config.secrets) this.logSink.secrets.add(s);
+    await this.configureHttp(config.service.http?.listen);
+    const pipeline = await Pipeline.build(config, { registry, metrics: this.metrics, logger: this.logger });
+    await pipeline.start();
+    this.pipeline = pipeline;
+    this.metrics.retain(pipeline.componentIds());
+  }
+
+  /** The endpoint belongs to the agent, not the pipeline: it stays up across reloads unless its address changes. */
+  private async configureHttp(listen: string | undefined): Promise<void> {
+    if (this.http?.listen === listen) return;
+    await this.http?.server.close();
+    this.http = undefined;
+    if (!listen) return;
+    const server = await startHttpServer({ listen, metrics: this.metrics, health: () => this.health(), logger: this.logger });
+    this.http = { listen, server };
+  }
+
+  health(): { healthy: boolean; status: string; [k: string]: unknown } {
+    if (!this.pipeline) return { healthy: false, status: 'starting' };
+    const h = this.pipeline.health();
+    return { healthy: h.healthy, status: h.state, components: h.components };
+  }
+
+  get httpUrl(): string | undefined {
+    return this.http?.server.url;
+  }
+}

@@ -1,0 +1,144 @@
+// The agent's own HTTP endpoints: /health for load balancers and supervisors, /metrics for Prometheus.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../api.js';
+import { formatListen, parseListen } from './listen.js';
+import type { MetricsHub } from './metrics.js';
+
+/** Used when `service.http.listen` names no port. */
+export const DEFAULT_HTTP_PORT = 2020;
+
+export interface HealthReport {
+  healthy: boolean;
+  status: string;
+  [k: string]: unknown;
+}
+
+export interface HttpServerOptions {
+  listen: string;
+  metrics: MetricsHub;
+  health: () => HealthReport;
+  logger: Logger;
+}
+
+export interface RunningHttpServer {
+  /** e.g. `http://127.0.0.1:2020`, with the port actually bound (useful with port 0). */
+  url: string;
+  port: number;
+  /** Stops listening and drops open connections, keep-alive ones included. */
+  close(): Promise<void>;
+}
+
+interface Reply {
+  status: number;
+  contentType: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+const JSON_TYPE = 'application/json';
+
+/** Listens on `opts.listen`; rejects if the address cannot be bound (e.g. already in use). */
+export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
+  const address = parseListen(opts.listen, DEFAULT_HTTP_PORT);
+  const server = createServer((req, res) => {
+    handle(req, opts)
+      .catch((err: unknown): Reply => {
+        opts.logger.error('http request failed', { method: req.method, url: req.url, error: errorMessage(err) });
+        return json(500, { error: 'internal server error' });
+      })
+      .then((reply) => send(req, res, reply))
+      .catch((err: unknown) => {
+        // Sending itself failed (the client went away, most likely): nothing left to tell it.
+        opts.logger.debug('http response failed', { error: errorMessage(err) });
+        res.destroy();
+      });
+  });
+
+  await listen(server, address.host, address.port).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`http server cannot listen on ${formatListen(address)}: ${describeListenError(err)}`, { cause: err });
+  });
+  // After a successful bind, errors are not fatal to the agent: log them instead of crashing on 'error'.
+  server.on('error', (err) => opts.logger.error('http server error', { error: err.message }));
+
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${formatListen({ host: address.host, port })}`;
+  opts.logger.info('http server listening', { url });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // close() alone waits for open connections to end; a scraper's keep-alive socket would hold up shutdown.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+async function handle(req: IncomingMessage, opts: HttpServerOptions): Promise<Reply> {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const route = ROUTES[path];
+  if (!route) return json(404, { error: `not found: ${path}`, endpoints: Object.keys(ROUTES) });
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return { ...json(405, { error: `method ${req.method} not allowed` }), headers: { allow: 'GET, HEAD' } };
+  }
+  return route(opts);
+}
+
+const ROUTES: Record<string, (opts: HttpServerOptions) => Promise<Reply>> = {
+  '/health': async ({ health }) => {
+    const report = health();
+    return json(report.healthy ? 200 : 503, report);
+  },
+  '/metrics': async ({ metrics }) => ({ status: 200, contentType: metrics.contentType, body: await metrics.exposition() }),
+};
+
+function json(status: number, value: unknown): Reply {
+  return { status, contentType: JSON_TYPE, body: JSON.stringify(value) };
+}
+
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  res.writeHead(reply.status, {
+    'content-type': reply.contentType,
+    'content-length': Buffer.byteLength(reply.body),
+    // Health and metrics are live values: a cached answer would be a wrong one.
+    'cache-control': 'no-store',
+    ...reply.headers,
+  });
+  // HEAD gets the headers GET would, content-length included, and no body.
+  res.end(req.method === 'HEAD' ? undefined : reply.body);
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function describeListenError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return 'address already in use (is another Visor or service running there?)';
+    case 'EACCES':
+      return 'permission denied (ports below 1024 need privileges)';
+    case 'EADDRNOTAVAIL':
+      return 'address not available on this machine';
+    case 'ENOTFOUND':
+      return 'host name not found';
+    default:
+      return err.message;
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

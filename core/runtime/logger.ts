@@ -1,0 +1,68 @@
+// The agent's own log: one structured line per record on stderr, never on stdout (stdout carries data).
+import type { LogFields, Logger } from '../api.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'text' | 'json';
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LogSink {
+  level: LogLevel;
+  format: LogFormat;
+  write(line: string): void;
+  /** Secret values (passwords, tokens) replaced by *** in every line, whatever field carries them. */
+  secrets: Set<string>;
+}
+
+export function createLogSink(level: LogLevel = "info", format: LogFormat = "text", write: (line: string) => void = (line) => void process.stderr.write(line)): LogSink {
+  return { level, format, write, secrets: new Set() };
+}
+
+export function createLogger(sink: LogSink, base: LogFields = {}): Logger {
+  const log = (level: LogLevel, msg: string, fields?: LogFields) => {
+    if (RANK[level] < RANK[sink.level]) return;
+    const all = fields ? { ...base, ...fields } : base;
+    sink.write(redact(sink.format === 'json' ? jsonLine(level, msg, all) : textLine(level, msg, all), sink.secrets) + '\n');
+  };
+  return {
+    debug: (m, f) => log('debug', m, f),
+    info: (m, f) => log('info', m, f),
+    warn: (m, f) => log('warn', m, f),
+    error: (m, f) => log('error', m, f),
+    child: (fields) => createLogger(sink, { ...base, ...fields }),
+  };
+}
+
+function jsonLine(level: LogLevel, msg: string, fields: LogFields): string {
+  return JSON.stringify({ ts: new Date().toISOString(), level, msg, ...normalise(fields) });
+}
+
+function textLine(level: LogLevel, msg: string, fields: LogFields): string {
+  let line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}`;
+  for (const [k, v] of Object.entries(normalise(fields))) {
+    if (v === undefined) continue;
+    const s = typeof v === 'string' ? v : JSON.stringify(v);
+    line += ` ${k}=${/[\s"=]/.test(s) || s === '' ? JSON.stringify(s) : s}`;
+  }
+  return line;
+}
+
+/** Errors do not survive JSON.stringify; keep their message. */
+function normalise(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = v instanceof Error ? v.message : v;
+  return out;
+}
+
+function redact(line: string, secrets: Set<string>): string {
+  for (const s of secrets) {
+    if (s && line.includes(s)) line = line.split(s).join('***');
+    const escaped = JSON.stringify(s).slice(1, -1); // as it appears inside a JSON string
+    if (escaped !== s && line.includes(escaped)) line = line.split(escaped).join('***');
+  }
+  return line;
+}
+
+export function redactText(text: string, secrets: Iterable<string>): string {
+  return redact(text, new Set(secrets));
+}

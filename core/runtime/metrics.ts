@@ -1,0 +1,342 @@
+// Metrics of the running pipeline. The hot path only bumps plain number fields: prom-client sees the
+// numbers only when /metrics is scraped, through `collect()` callbacks that copy them into its metrics.
+import { Counter as PromCounter, Gauge as PromGauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ComponentMetrics, Counter, Gauge, PluginKind } from '../api.js';
+
+export interface ComponentLabels {
+  id: string;
+  kind: PluginKind;
+  type: string;
+}
+
+/** The `output` label value (and snapshot key) of a component's main output. Side outputs use their name. */
+export const MAIN_OUTPUT = '_default';
+
+const PREFIX = 'visor_';
+// Prometheus' metric name grammar without `:`, which is reserved for recording rules.
+const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+class PlainCounter implements Counter {
+  value = 0;
+  inc(n = 1): void {
+    // `!(n >= 0)` also rejects NaN, which would otherwise poison the counter for good.
+    if (!(n >= 0)) throw new RangeError(`a counter can only increase; inc(${n}) is not allowed`);
+    this.value += n;
+  }
+}
+
+class PlainGauge implements Gauge {
+  value = 0;
+  set(v: number): void {
+    this.value = v;
+  }
+  inc(n = 1): void {
+    this.value += n;
+  }
+  dec(n = 1): void {
+    this.value -= n;
+  }
+}
+
+type CustomKind = 'counter' | 'gauge';
+/** Called when a component declares a custom metric, so the hub can create its prom-client metric. */
+type DeclareCustom = (fullName: string, kind: CustomKind, help: string) => void;
+
+/** Returns the value stored under `key`, creating it first if needed. */
+function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
+  }
+  return value;
+}
+
+export class ComponentMetricsImpl implements ComponentMetrics {
+  /** Events that entered the component. */
+  readonly receivedEvents: Counter = new PlainCounter();
+  readonly receivedBytes: Counter = new PlainCounter();
+  readonly sentBytes: Counter = new PlainCounter();
+  /** Events currently queued at the component's input. */
+  readonly bufferEvents: Gauge = new PlainGauge();
+  /** Capacity of the component's input buffer. */
+  bufferMaxEvents = 0;
+
+  /** By output name; the main output is stored under MAIN_OUTPUT. */
+  readonly sentByOutput = new Map<string, Counter>();
+  readonly discardedByReason = new Map<string, Counter>();
+  readonly errorsByType = new Map<string, Counter>();
+  /** By full Prometheus name (`visor_...`). */
+  readonly customCounters = new Map<string, Counter>();
+  readonly customGauges = new Map<string, Gauge>();
+  /** The labels every series of this component carries, built once. */
+  readonly promLabels: Readonly<Record<'component_id' | 'component_kind' | 'component_type', string>>;
+
+  constructor(readonly labels: Readonly<ComponentLabels>, private readonly declareCustom: DeclareCustom) {
+    this.promLabels = { component_id: labels.id, component_kind: labels.kind, component_type: labels.type };
+  }
+
+  // The methods below look a counter up by name on every call: callers on a hot path keep the result.
+
+  /** Events sent on the main output (`''` or omitted) or on a side output. */
+  sentEvents(output?: string): Counter {
+    return getOrCreate(this.sentByOutput, output || MAIN_OUTPUT, () => new PlainCounter());
+  }
+
+  discarded(reason: string): Counter {
+    return getOrCreate(this.discardedByReason, reason, () => new PlainCounter());
+  }
+
+  errors(type: string): Counter {
+    return getOrCreate(this.errorsByType, type, () => new PlainCounter());
+  }
+
+  counter(name: string, help: string): Counter {
+    validateCustom(name, help);
+    const fullName = PREFIX + (name.endsWith('_total') ? name : `${name}_total`);
+    return getOrCreate(this.customCounters, fullName, () => {
+      this.declareCustom(fullName, 'counter', help);
+      return new PlainCounter();
+    });
+  }
+
+  gauge(name: string, help: string): Gauge {
+    validateCustom(name, help);
+    const fullName = PREFIX + name;
+    return getOrCreate(this.customGauges, fullName, () => {
+      this.declareCustom(fullName, 'gauge', help);
+      return new PlainGauge();
+    });
+  }
+}
+
+function validateCustom(name: string, help: string): void {
+  if (typeof name !== 'string' || !METRIC_NAME.test(name)) {
+    throw new Error(
+      `invalid metric name ${JSON.stringify(name)}: use letters, digits and underscores, not starting with a digit (e.g. "files_open")`,
+    );
+  }
+  if (typeof help !== 'string' || help.trim() === '') {
+    throw new Error(`metric "${name}" needs a help text describing what it measures`);
+  }
+}
+
+/** Plain numbers of one component, for dashboards and health reports. */
+export interface ComponentSnapshot {
+  kind: PluginKind;
+  type: string;
+  received_events: number;
+  /** Over all outputs. */
+  sent_events: number;
+  /** Keyed by output name; the main output is `_default`. */
+  sent_events_by_output: Record<string, number>;
+  received_bytes: number;
+  sent_bytes: number;
+  discarded: number;
+  discarded_by_reason: Record<string, number>;
+  errors: number;
+  errors_by_type: Record<string, number>;
+  buffer_events: number;
+  buffer_max_events: number;
+  /** Custom counters and gauges, keyed by their Prometheus name (`visor_...`). */
+  custom: Record<string, number>;
+}
+
+/** One labelled value a collected metric reports at scrape time. */
+interface Sample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+const COMPONENT_LABELS = ['component_id', 'component_kind', 'component_type'] as const;
+
+export class MetricsHub {
+  // An own registry rather than prom-client's global one, so hubs (e.g. in tests) never collide.
+  private readonly registry = new Registry();
+  private readonly components = new Map<string, ComponentMetricsImpl>();
+  /** Kind of each custom metric declared so far, by full name. */
+  private readonly customKinds = new Map<string, CustomKind>();
+  readonly contentType: string = this.registry.contentType;
+
+  /** `version` is reported as `visor_build_info{version}`. */
+  constructor(version = 'unknown') {
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    this.registerProcessMetrics(version);
+    this.registerComponentMetrics();
+  }
+
+  /** The metrics of a component. The same object comes back for the same id, kind and type, so counters
+   * survive a config reload; a component whose kind or type changed starts from zero. */
+  component(labels: ComponentLabels): ComponentMetricsImpl {
+    const existing = this.components.get(labels.id);
+    if (existing && existing.labels.kind === labels.kind && existing.labels.type === labels.type) return existing;
+    const created = new ComponentMetricsImpl({ ...labels }, (name, kind, help) => this.declareCustom(name, kind, help));
+    this.components.set(labels.id, created);
+    if (existing) this.dropUnusedCustomFamilies();
+    return created;
+  }
+
+  /** Forget the components whose id is not in `ids` (a reload removed them); their series disappear. */
+  retain(ids: Iterable<string>): void {
+    const keep = new Set(ids);
+    for (const id of this.components.keys()) {
+      if (!keep.has(id)) this.components.delete(id);
+    }
+    this.dropUnusedCustomFamilies();
+  }
+
+  snapshot(): Record<string, ComponentSnapshot> {
+    const result: Record<string, ComponentSnapshot> = {};
+    for (const [id, c] of this.components) {
+      const sentByOutput = totals(c.sentByOutput);
+      const discarded = totals(c.discardedByReason);
+      const errors = totals(c.errorsByType);
+      result[id] = {
+        kind: c.labels.kind,
+        type: c.labels.type,
+        received_events: c.receivedEvents.value,
+        sent_events: sum(sentByOutput),
+        sent_events_by_output: sentByOutput,
+        received_bytes: c.receivedBytes.value,
+        sent_bytes: c.sentBytes.value,
+        discarded: sum(discarded),
+        discarded_by_reason: discarded,
+        errors: sum(errors),
+        errors_by_type: errors,
+        buffer_events: c.bufferEvents.value,
+        buffer_max_events: c.bufferMaxEvents,
+        custom: { ...totals(c.customCounters), ...totals(c.customGauges) },
+      };
+    }
+    return result;
+  }
+
+  /** Everything in the Prometheus text format. */
+  exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private registerProcessMetrics(version: string): void {
+    const buildInfo = new PromGauge({
+      name: `${PREFIX}build_info`,
+      help: 'Always 1; the labels tell which Visor is running.',
+      labelNames: ['version'],
+      registers: [this.registry],
+    });
+    buildInfo.set({ version }, 1);
+    new PromGauge({
+      name: `${PREFIX}uptime_seconds`,
+      help: 'Seconds since the Visor process started.',
+      registers: [this.registry],
+      collect() {
+        this.set(process.uptime());
+      },
+    });
+  }
+
+  private registerComponentMetrics(): void {
+    const each = (value: (c: ComponentMetricsImpl) => number) => (): Sample[] =>
+      [...this.components.values()].map((c) => ({ labels: c.promLabels, value: value(c) }));
+    const byKey = (label: string, counters: (c: ComponentMetricsImpl) => Map<string, Counter>) => (): Sample[] =>
+      [...this.components.values()].flatMap((c) =>
+        [...counters(c)].map(([key, counter]) => ({ labels: { ...c.promLabels, [label]: key }, value: counter.value })),
+      );
+
+    this.collectedCounter('component_received_events_total', 'Events that entered the component.', [],
+      each((c) => c.receivedEvents.value));
+    this.collectedCounter('component_sent_events_total', 'Events the component sent, by output.', ['output'],
+      byKey('output', (c) => c.sentByOutput));
+    this.collectedCounter('component_received_bytes_total', 'Bytes the component read from the outside world.', [],
+      each((c) => c.receivedBytes.value));
+    this.collectedCounter('component_sent_bytes_total', 'Bytes the component wrote to the outside world.', [],
+      each((c) => c.sentBytes.value));
+    this.collectedCounter('component_discarded_events_total', 'Events the component chose not to pass on, by reason.', ['reason'],
+      byKey('reason', (c) => c.discardedByReason));
+    this.collectedCounter('component_errors_total', 'Errors the component handled, by type.', ['error_type'],
+      byKey('error_type', (c) => c.errorsByType));
+    this.collectedGauge('buffer_events', "Events queued at the component's input.", [],
+      each((c) => c.bufferEvents.value));
+    this.collectedGauge('buffer_max_events', "Capacity of the component's input buffer, in events.", [],
+      each((c) => c.bufferMaxEvents));
+  }
+
+  /** A prom-client counter whose series are rebuilt from `samples` at every scrape. It needs no variable:
+   * `registers` makes the registry hold it. */
+  private collectedCounter(name: string, help: string, extraLabels: string[], samples: () => Sample[]): void {
+    new PromCounter({
+      name: PREFIX + name,
+      help,
+      labelNames: [...COMPONENT_LABELS, ...extraLabels],
+      registers: [this.registry],
+      collect() {
+        // reset() first so that series of forgotten components disappear.
+        this.reset();
+        for (const s of samples()) this.inc(s.labels, s.value);
+      },
+    });
+  }
+
+  /** A prom-client gauge whose series are rebuilt from `samples` at every scrape. */
+  private collectedGauge(name: string, help: string, extraLabels: string[], samples: () => Sample[]): void {
+    new PromGauge({
+      name: PREFIX + name,
+      help,
+      labelNames: [...COMPONENT_LABELS, ...extraLabels],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const s of samples()) this.set(s.labels, s.value);
+      },
+    });
+  }
+
+  /** Components declaring the same custom name share one prom-client metric, told apart by their labels. */
+  private declareCustom(fullName: string, kind: CustomKind, help: string): void {
+    const declared = this.customKinds.get(fullName);
+    if (declared) {
+      if (declared !== kind) {
+        throw new Error(`metric "${fullName}" is already registered as a ${declared}; it cannot also be a ${kind}`);
+      }
+      return;
+    }
+    if (this.registry.getSingleMetric(fullName)) {
+      throw new Error(`metric name "${fullName}" is reserved by Visor; choose another name`);
+    }
+    const samples = (): Sample[] => {
+      const samples: Sample[] = [];
+      for (const c of this.components.values()) {
+        const metric = (kind === 'counter' ? c.customCounters : c.customGauges).get(fullName);
+        if (metric) samples.push({ labels: c.promLabels, value: metric.value });
+      }
+      return samples;
+    };
+    const name = fullName.slice(PREFIX.length);
+    if (kind === 'counter') this.collectedCounter(name, help, [], samples);
+    else this.collectedGauge(name, help, [], samples);
+    this.customKinds.set(fullName, kind);
+  }
+
+  /** Unregisters custom metrics no component uses any more, so that a reloaded plugin may declare the name anew. */
+  private dropUnusedCustomFamilies(): void {
+    for (const [fullName, kind] of this.customKinds) {
+      const used = [...this.components.values()].some((c) =>
+        (kind === 'counter' ? c.customCounters : c.customGauges).has(fullName));
+      if (!used) {
+        this.registry.removeSingleMetric(fullName);
+        this.customKinds.delete(fullName);
+      }
+    }
+  }
+}
+
+function totals(map: Map<string, { value: number }>): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const [key, metric] of map) result[key] = metric.value;
+  return result;
+}
+
+function sum(values: Record<string, number>): number {
+  let total = 0;
+  for (const v of Object.values(values)) total += v;
+  return total;
+}

@@ -1,0 +1,389 @@
+// One running component each. A node owns its input buffer, its plugin instance and its routes to
+// downstream nodes; it moves batches, counts them and passes acknowledgements along.
+import type {
+  AggregateEmitOptions, AggregateInstance, AggregateRuntime, AnyPlugin, Emit, Event, FilterInstance,
+  InputInstance, InputRuntime, Logger, OutputInstance, ProcessContext, EmitOptions,
+} from '../api.js';
+import type { ComponentConfig } from '../config/model.js';
+import { AckGroup, Hold, releaseAll, retainAll } from './ack.js';
+import type { ComponentTimers } from './context.js';
+import type { ComponentMetricsImpl } from './metrics.js';
+import { BatchQueue, type Batch } from './queue.js';
+
+type Instance = InputInstance | FilterInstance | AggregateInstance | OutputInstance;
+const NO_ACKS: AckGroup[] = [];
+const RESOLVED = Promise.resolve();
+
+export interface NodeDeps {
+  config: ComponentConfig;
+  plugin: AnyPlugin;
+  instance: Instance;
+  logger: Logger;
+  metrics: ComponentMetricsImpl;
+  timers: ComponentTimers;
+}
+
+export abstract class Node {
+  readonly id: string;
+  readonly config: ComponentConfig;
+  readonly logger: Logger;
+  readonly metrics: ComponentMetricsImpl;
+  readonly instance: Instance;
+  /** Output name ('' for the main output) -> consumers. */
+  readonly routes = new Map<string, Node[]>();
+  queue: BatchQueue | undefined;
+  /** Set once the node has stopped sending downstream; later emits are refused. */
+  protected closed = false;
+  failure: Error | undefined;
+  private readonly timers: ComponentTimers;
+  private lastErrorLog = 0;
+  private suppressedErrors = 0;
+
+  constructor(deps: NodeDeps) {
+    this.id = deps.config.id;
+    this.config = deps.config;
+    this.logger = deps.logger;
+    this.metrics = deps.metrics;
+    this.instance = deps.instance;
+    this.timers = deps.timers;
+  }
+
+  /** Create the input buffer once the number of upstream writers is known. */
+  openQueue(writers: number): void {
+    const gauge = this.metrics.bufferEvents;
+    this.metrics.bufferMaxEvents = this.config.buffer.max_events;
+    this.queue = new BatchQueue(this.config.buffer.max_events, writers, (n) => gauge.set(n));
+  }
+
+  /** Send events on one of this node's outputs. Returns a promise only when a consumer is full. */
+  protected route(output: string, events: Event[], acks: AckGroup[]): Promise<void> | undefined {
+    if (events.length === 0) return undefined;
+    const consumers = this.routes.get(output);
+    if (!consumers || consumers.length === 0) {
+      // A side output nobody reads: counted, never silently lost (config validation warned about it).
+      this.metrics.discarded(output ? `unread_output_${output}` : 'unread_output').inc(events.length);
+      return undefined;
+    }
+    if (this.closed) throw new Error(`component "${this.id}" has finished; it cannot emit any more`);
+    this.metrics.sentEvents(output).inc(events.length);
+    const n = consumers.length;
+    retainAll(acks, n);
+    let waits: Promise<void>[] | undefined;
+    for (let i = 0; i < n; i++) {
+      // Fan-out: every consumer but the last gets shallow copies, so one branch's edits never leak into another.
+      const own = i === n - 1 ? events : copyEvents(events);
+      const wait = consumers[i].queue!.push({ events: own, acks });
+      if (wait) (waits ??= []).push(wait);
+    }
+    if (!waits) return undefined;
+    return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
+  }
+
+  /** Tell every consumer that this node will send nothing more. */
+  protected closeDownstream(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const seen = new Set<Node>();
+    for (const consumers of this.routes.values()) {
+      for (const c of consumers) {
+        // A consumer reading two of our outputs counts us once as a writer.
+        if (seen.has(c)) continue;
+        seen.add(c);
+        c.queue!.closeWriter();
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.instance.start?.();
+  }
+
+  async close(): Promise<void> {
+    this.timers.cancelAll();
+    try {
+      await this.instance.close?.();
+    } catch (err) {
+      this.reportError('close', err);
+    }
+  }
+
+  health(): { healthy: boolean; reason?: string } {
+    if (this.failure) return { healthy: false, reason: this.failure.message };
+    try {
+      return this.instance.health?.() ?? { healthy: true };
+    } catch (err) {
+      return { healthy: false, reason: `health check threw: ${(err as Error).message}` };
+    }
+  }
+
+  /** Count every error; log the first and then at most one line a second, with the number suppressed. */
+  protected reportError(type: string, err: unknown, fields: Record<string, unknown> = {}): void {
+    this.metrics.errors(type).inc();
+    const now = Date.now();
+    if (now - this.lastErrorLog < 1000) {
+      this.suppressedErrors++;
+      return;
+    }
+    this.lastErrorLog = now;
+    const suppressed = this.suppressedErrors;
+    this.suppressedErrors = 0;
+    this.logger.error(`${type} failed`, { error: err as Error, ...fields, ...(suppressed ? { suppressed } : {}) });
+  }
+
+  /** Drain the input buffer until every upstream has closed, then finish. */
+  async consume(): Promise<void> {
+    const queue = this.queue!;
+    for (;;) {
+      let batch = queue.take();
+      if (batch instanceof Promise) batch = await batch;
+      if (batch === null) break;
+      this.metrics.receivedEvents.inc(batch.events.length);
+      await this.handle(batch);
+    }
+    await this.finish();
+  }
+
+  protected handle(_batch: Batch): Promise<void> | void {}
+  protected async finish(): Promise<void> {
+    this.closeDownstream();
+  }
+}
+
+function copyEvents(events: Event[]): Event[] {
+  const out = new Array<Event>(events.length);
+  for (let i = 0; i < events.length; i++) out[i] = { ...events[i] };
+  return out;
+}
+
+export class InputNode extends Node {
+  private readonly abort = new AbortController();
+
+  stop(): void {
+    this.abort.abort();
+  }
+
+  async run(): Promise<void> {
+    const input = this.instance as InputInstance;
+    const runtime: InputRuntime = {
+      signal: this.abort.signal,
+      emit: (events: Event[], options?: EmitOptions) => {
+        if (this.closed) return Promise.reject(new Error(`input "${this.id}" has finished; emit after run() returned`));
+        const ack = new AckGroup(options?.onAck);
+        const acks = [ack];
+        let wait: Promise<void> | undefined;
+        try {
+          wait = this.route('', events, acks);
+        } finally {
+          ack.release();
+        }
+        return wait ?? RESOLVED;
+      },
+    };
+    try {
+      await input.run(runtime);
+    } catch (err) {
+      this.failure = err as Error;
+      this.reportError('run', err);
+    } finally {
+      this.closeDownstream();
+    }
+  }
+}
+
+/** Collects a plugin's synchronous `emit` calls made while it processes one batch. */
+class EmitCollector {
+  pending: Array<[string, Event[]]> = [];
+  readonly emit: Emit = (events, output) => {
+    if (events.length) this.pending.push([output ?? '', events]);
+  };
+  take(): Array<[string, Event[]]> {
+    const p = this.pending;
+    this.pending = [];
+    return p;
+  }
+}
+
+function refuseHold(): never {
+  throw new Error('only aggregates can hold acknowledgements');
+}
+
+export class FilterNode extends Node {
+  private readonly collector = new EmitCollector();
+  private readonly ctx: ProcessContext = { emit: this.collector.emit, hold: refuseHold };
+
+  protected override handle(batch: Batch): Promise<void> | void {
+    const filter = this.instance as FilterInstance;
+    let result: Event[] | void | Promise<Event[] | void>;
+    try {
+      result = filter.process(batch.events, this.ctx);
+    } catch (err) {
+      return this.processFailed(batch, err);
+    }
+    if (result instanceof Promise) {
+      return result.then((r) => this.forward(batch, r), (err) => this.processFailed(batch, err));
+    }
+    return this.forward(batch, result);
+  }
+
+  private forward(batch: Batch, result: Event[] | void): Promise<void> | void {
+    let waits: Array<Promise<void>> | undefined;
+    if (result && result.length) {
+      const w = this.route('', result, batch.acks);
+      if (w) (waits ??= []).push(w);
+    }
+    if (this.collector.pending.length) {
+      for (const [output, events] of this.collector.take()) {
+        const w = this.route(output, events, batch.acks);
+        if (w) (waits ??= []).push(w);
+      }
+    }
+    releaseAll(batch.acks);
+    if (waits) return Promise.all(waits).then(() => undefined);
+  }
+
+  private processFailed(batch: Batch, err: unknown): void {
+    this.collector.take();
+    this.reportError('process', err, { events: batch.events.length });
+    this.metrics.discarded('process_error').inc(batch.events.length);
+    releaseAll(batch.acks, err instanceof Error ? err : new Error(String(err)));
+  }
+
+  protected override async finish(): Promise<void> {
+    const filter = this.instance as FilterInstance;
+    if (filter.flush) {
+      try {
+        await filter.flush(this.collector.emit);
+      } catch (err) {
+        this.reportError('flush', err);
+      }
+      for (const [output, events] of this.collector.take()) await this.route(output, events, NO_ACKS);
+    }
+    this.closeDownstream();
+  }
+}
+
+export class AggregateNode extends Node {
+  private readonly collector = new EmitCollector();
+  private currentBatch: Batch | undefined;
+  private readonly ctx: ProcessContext = {
+    emit: this.collector.emit,
+    hold: () => {
+      if (!this.currentBatch) throw new Error('hold() is only valid while process() runs');
+      return new Hold(this.currentBatch.acks);
+    },
+  };
+  readonly runtime: AggregateRuntime = {
+    emit: (events, options) => this.emitResults(events, options),
+  };
+
+  override async start(): Promise<void> {
+    (this.instance as AggregateInstance).attach?.(this.runtime);
+    await super.start();
+  }
+
+  /** Results carry a fresh ack group whose outcome settles the holds they were built from. */
+  private emitResults(events: Event[], options: AggregateEmitOptions = {}): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`aggregate "${this.id}" has finished; it cannot emit any more`));
+    const holds = options.acks;
+    const group = holds && holds.length
+      ? new AckGroup((r) => { for (const h of holds) r.status === 'delivered' ? h.release() : h.fail(r.error); })
+      : undefined;
+    let wait: Promise<void> | undefined;
+    try {
+      wait = this.route(options.output ?? '', events, group ? [group] : NO_ACKS);
+    } finally {
+      group?.release();
+    }
+    return wait ?? RESOLVED;
+  }
+
+  protected override async handle(batch: Batch): Promise<void> {
+    const aggregate = this.instance as AggregateInstance;
+    this.currentBatch = batch;
+    try {
+      const r = aggregate.process(batch.events, this.ctx);
+      if (r instanceof Promise) await r;
+    } catch (err) {
+      this.currentBatch = undefined;
+      this.collector.take();
+      this.reportError('process', err, { events: batch.events.length });
+      this.metrics.discarded('process_error').inc(batch.events.length);
+      releaseAll(batch.acks, err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    this.currentBatch = undefined;
+    releaseAll(batch.acks); // holds taken during process keep their own references
+    for (const [output, events] of this.collector.take()) await this.emitResults(events, { output });
+  }
+
+  protected override async finish(): Promise<void> {
+    const aggregate = this.instance as AggregateInstance;
+    try {
+      await aggregate.flush?.(this.runtime);
+    } catch (err) {
+      this.reportError('flush', err);
+    }
+    this.closeDownstream();
+  }
+}
+
+export class OutputNode extends Node {
+  /** Aborted when the grace period is over: retries give up so that shutdown completes. */
+  readonly giveUp = new AbortController();
+  private consecutiveFailures = 0;
+
+  protected override async handle(batch: Batch): Promise<void> {
+    const output = this.instance as OutputInstance;
+    const { attempts, backoff, max_backoff } = this.config.retry;
+    let delay = backoff;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await output.write(batch.events);
+        this.consecutiveFailures = 0;
+        this.metrics.sentEvents('').inc(batch.events.length);
+        releaseAll(batch.acks);
+        return;
+      } catch (err) {
+        this.consecutiveFailures++;
+        const permanent = (err as { retryable?: boolean })?.retryable === false;
+        const exhausted = attempts > 0 && attempt >= attempts;
+        if (permanent || exhausted || this.giveUp.signal.aborted) {
+          this.reportError('write', err, { events: batch.events.length, attempts: attempt, gave_up: true });
+          this.metrics.discarded('write_failed').inc(batch.events.length);
+          releaseAll(batch.acks, err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
+        this.reportError('write', err, { events: batch.events.length, attempt, retry_in_ms: delay });
+        await sleep(delay, this.giveUp.signal);
+        delay = Math.min(delay * 2, max_backoff);
+      }
+    }
+  }
+
+  override health(): { healthy: boolean; reason?: string } {
+    if (this.consecutiveFailures > 0) return { healthy: false, reason: `${this.consecutiveFailures} consecutive write failures` };
+    return super.health();
+  }
+
+  protected override async finish(): Promise<void> {
+    try {
+      await (this.instance as OutputInstance).flush?.();
+    } catch (err) {
+      this.reportError('flush', err);
+    }
+    this.closed = true;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return RESOLVED;
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

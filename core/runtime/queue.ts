@@ -1,0 +1,75 @@
+// A component's bounded input buffer. Capacity is counted in events; one batch is always accepted
+// into an empty buffer so that a batch larger than the capacity cannot deadlock the pipeline.
+import type { Event } from '../api.js';
+import type { AckGroup } from './ack.js';
+
+export interface Batch {
+  events: Event[];
+  acks: AckGroup[];
+}
+
+export class BatchQueue {
+  private readonly items: Batch[] = [];
+  private head = 0;
+  private queuedEvents = 0;
+  private roomWaiters: Array<() => void> = [];
+  private dataWaiter: ((b: Batch | null) => void) | undefined;
+  private openWriters: number;
+
+  constructor(readonly capacity: number, writers: number, private readonly onFill?: (events: number) => void) {
+    this.openWriters = writers;
+  }
+
+  get size(): number {
+    return this.queuedEvents;
+  }
+
+  /** Enqueue; returns a promise only when the caller must wait for room (the fast path allocates nothing). */
+  push(batch: Batch): Promise<void> | undefined {
+    if (this.dataWaiter) {
+      const w = this.dataWaiter;
+      this.dataWaiter = undefined;
+      w(batch);
+      return undefined;
+    }
+    this.items.push(batch);
+    this.queuedEvents += batch.events.length;
+    this.onFill?.(this.queuedEvents);
+    if (this.queuedEvents <= this.capacity || this.items.length - this.head === 1) return undefined;
+    return new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Next batch, or null once every writer has closed and the buffer is empty. */
+  take(): Batch | null | Promise<Batch | null> {
+    if (this.head < this.items.length) {
+      const batch = this.items[this.head];
+      this.items[this.head++] = undefined as unknown as Batch;
+      if (this.head > 1024 && this.head * 2 > this.items.length) {
+        this.items.splice(0, this.head);
+        this.head = 0;
+      }
+      this.queuedEvents -= batch.events.length;
+      this.onFill?.(this.queuedEvents);
+      this.wakeWriters();
+      return batch;
+    }
+    if (this.openWriters === 0) return null;
+    return new Promise<Batch | null>((resolve) => { this.dataWaiter = resolve; });
+  }
+
+  /** One upstream has finished for good. */
+  closeWriter(): void {
+    if (--this.openWriters === 0 && this.dataWaiter && this.head >= this.items.length) {
+      const w = this.dataWaiter;
+      this.dataWaiter = undefined;
+      w(null);
+    }
+  }
+
+  private wakeWriters(): void {
+    if (this.roomWaiters.length === 0 || this.queuedEvents > this.capacity) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,127 @@
+// `npm run bench`: throughput of the core, each figure beside a baseline measured in the same run,
+// because absolute numbers on shared 2-core machines are noisy. Not a test: it asserts nothing.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createWriteStream, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfigText } from '../../core/config/load.js';
+import { formatDiagnostic } from '../../core/config/model.js';
+import type { Event } from '../../core/index.js';
+import { loadRegistry } from '../../core/registry.js';
+import { createLogger, createLogSink } from '../../core/runtime/logger.js';
+import { MetricsHub } from '../../core/runtime/metrics.js';
+import { Pipeline } from '../../core/runtime/pipeline.js';
+import { LINE_TEXT, latencies } from './plugins.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../../..');
+const TOTAL = Number(process.env.BENCH_EVENTS ?? 5_000_000);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** The same array work the pipeline does, in a plain loop: build batches, pass them through 3 functions. */
+function baselineLoop(total: number, batchSize: number): number {
+  const pass = (events: Event[]) => events;
+  const stages = [pass, pass, pass];
+  let consumed = 0;
+  const start = process.hrtime.bigint();
+  for (let sent = 0; sent < total; ) {
+    const n = Math.min(batchSize, total - sent);
+    let events: Event[] = new Array(n);
+    for (let i = 0; i < n; i++) events[i] = { message: LINE_TEXT };
+    sent += n;
+    for (const s of stages) events = s(events);
+    consumed += events.length;
+  }
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  if (consumed !== total) throw new Error('baseline lost events');
+  return total / secs;
+}
+
+async function corePipeline(total: number, batchSize: number): Promise<number> {
+  const pluginsModule = path.join(HERE, 'plugins.js');
+  const yaml = `
+service: { plugins: [${JSON.stringify(pluginsModule)}] }
+inputs:
+  src: { type: bench_lines, total: ${total}, batch_size: ${batchSize} }
+filters:
+  f1: { type: bench_passthrough, inputs: [src] }
+  f2: { type: bench_passthrough, inputs: [f1] }
+  f3: { type: bench_passthrough, inputs: [f2] }
+outputs:
+  sink: { type: blackhole, inputs: [f3] }
+`;
+  const result = await loadConfigText(yaml, path.join(os.tmpdir(), 'bench.yaml'));
+  if (!result.config || !result.registry) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+  const metrics = new MetricsHub();
+  const pipeline = await Pipeline.build(result.config, { registry: result.registry, metrics, logger: createLogger(createLogSink('warn')) });
+  latencies.length = 0;
+  const start = process.hrtime.bigint();
+  await pipeline.start();
+  await pipeline.done();
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  const received = metrics.snapshot().sink.received_events;
+  if (received !== total) throw new Error(`pipeline delivered ${received} of ${total}`);
+  return total / secs;
+}
+
+/** stdin -> blackhole through the real CLI, beside `wc -l` reading the same file. */
+async function stdinPipeline(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'visor-bench-'));
+  try {
+    const corpus = path.resolve(ROOT, '../shared/corpora/elastic-examples-apache_logs/apache_logs');
+    const source = readFileSync(corpus);
+    const file = path.join(dir, 'access.log');
+    const out = createWriteStream(file);
+    for (let i = 0; i < 40; i++) out.write(source);
+    await new Promise((r) => out.end(r));
+    const bytes = statSync(file).size;
+    const lines = Number(execFileSync('wc', ['-l', file]).toString().trim().split(/\s+/)[0]);
+    const config = path.join(dir, 'stdin.yaml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(config, 'inputs:\n  in: { type: stdin }\noutputs:\n  sink: { type: blackhole, inputs: [in] }\n');
+
+    const time = (cmd: string, args: string[], input?: string) => {
+      const t = process.hrtime.bigint();
+      const r = spawnSync(cmd, args, { stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'], input: input ? readFileSync(input) : undefined, maxBuffer: 1 << 30 });
+      if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
+      return Number(process.hrtime.bigint() - t) / 1e9;
+    };
+    const wc = time('wc', ['-l', file]);
+    const catWc = time('sh', ['-c', `cat ${file} | wc -l`]);
+    const visor = time('sh', ['-c', `cat ${file} | ${process.execPath} ${path.join(ROOT, 'bin/run.js')} run -c ${config}`]);
+    const mb = bytes / 1e6;
+    console.log(`\nstdin -> blackhole via the CLI (${fmt(lines)} real access lines, ${mb.toFixed(0)} MB, elastic corpus x40)`);
+    console.log(`  wc -l FILE          ${fmt(lines / wc).padStart(13)} lines/s  ${(mb / wc).toFixed(0).padStart(6)} MB/s  (baseline)`);
+    console.log(`  cat FILE | wc -l    ${fmt(lines / catWc).padStart(13)} lines/s  ${(mb / catWc).toFixed(0).padStart(6)} MB/s  (baseline)`);
+    console.log(`  cat FILE | visor    ${fmt(lines / visor).padStart(13)} lines/s  ${(mb / visor).toFixed(0).padStart(6)} MB/s  (includes ~0.4 s CLI start-up)`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`Visor core benchmark — node ${process.version}, ${os.cpus().length} cores, ${fmt(TOTAL)} events per run\n`);
+  console.log('synthetic input -> 3 pass-through filters -> blackhole, in-process');
+  for (const batch of [1000, 100]) {
+    baselineLoop(Math.min(TOTAL, 500_000), batch); // warm-up
+    await corePipeline(Math.min(TOTAL, 500_000), batch);
+    const base = baselineLoop(TOTAL, batch);
+    const core = await corePipeline(TOTAL, batch);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    console.log(`  batch ${String(batch).padStart(4)}: plain loop ${fmt(base).padStart(12)} events/s | pipeline ${fmt(core).padStart(12)} events/s (${((core / base) * 100).toFixed(0)}% of the loop)` +
+      ` | emit->ack ms p50 ${percentile(sorted, 50).toFixed(2)} p99 ${percentile(sorted, 99).toFixed(2)} max ${sorted[sorted.length - 1].toFixed(2)}`);
+  }
+  console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  await stdinPipeline();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

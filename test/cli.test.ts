@@ -1,0 +1,188 @@
+// The CLI as a user runs it: spawned processes, real stdin/stdout, real signals, real HTTP.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CliProcess, CLI, ROOT, runCli, tempDir } from './support/helpers.js';
+
+const PLAIN = `
+inputs:
+  in: { type: stdin }
+outputs:
+  out: { type: stdout, inputs: [in], format: text }
+`;
+
+describe('cli', function () {
+  this.timeout(30000);
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  beforeEach(async () => { tmp = await tempDir(); });
+  afterEach(async () => { await tmp.remove(); });
+
+  it('--version prints the version without loading any plugin', () => {
+    const trace = path.join(ROOT, 'test/support/trace-imports.mjs');
+    const r = spawnSync(process.execPath, ['--import', trace, CLI, '--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^visor\/0\.\d+\.\d+ /);
+    const loaded = r.stderr.split('\n').filter((l) => l.startsWith('import '));
+    assert.ok(loaded.length > 0, 'the import trace recorded nothing');
+    assert.deepEqual(loaded.filter((l) => l.includes(`${ROOT}/dist/core/`) || l.includes(`${ROOT}/dist/plugins/`)), []);
+  });
+
+  it('run: stdin to stdout as JSON with the built-in default config, exit 0 at end of input', async () => {
+    const r = await runCli(['run'], { input: 'hello\nwörld\r\nlast line without newline', env: { VISOR_DATA_DIR: tmp.dir } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l)), [
+      { message: 'hello' }, { message: 'wörld' }, { message: 'last line without newline' },
+    ]);
+    assert.match(r.stderr, /INFO +visor started/);
+  });
+
+  it('run: a large input arrives complete and in order through a pipe', async () => {
+    const lines = Array.from({ length: 200_000 }, (_, i) => `line ${i}`);
+    const config = await tmp.file('p.yaml', PLAIN);
+    const r = await runCli(['run', '-c', config], { input: lines.join('\n') + '\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, lines.join('\n') + '\n');
+  });
+
+  it('validate: a valid config exits 0', async () => {
+    const config = await tmp.file('ok.yaml', PLAIN);
+    const r = await runCli(['validate', '-c', config]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /valid \(2 components\)/);
+  });
+
+  it('validate: prints every error located at FILE:LINE:COL and exits 78', async () => {
+    const config = await tmp.file('bad.yaml', `inputs:
+  in: { type: stdn }
+outputs:
+  out: { type: stdout, inputs: [inn], fromat: json }
+`);
+    const r = await runCli(['validate', '-c', config]);
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, new RegExp(`${config}:2:\\d+: unknown type "stdn" — did you mean "stdin"\\?`));
+    assert.match(r.stderr, new RegExp(`${config}:4:\\d+: .*unknown input "inn" — did you mean "in"\\?`));
+    assert.match(r.stderr, new RegExp(`${config}:4:\\d+: unknown option "fromat" for stdout — did you mean "format"\\?`));
+  });
+
+  it('validate: a secret option value never appears in the output', async () => {
+    const config = await tmp.file('secret.yaml', `service:
+  plugins: [${path.join(ROOT, 'test/fixtures/secret-plugin.js')}]
+inputs:
+  in: { type: stdin }
+outputs:
+  out: { type: secret_sink, inputs: [in], password: "\${MY_PASSWORD}", mode: 7 }
+`);
+    const r = await runCli(['validate', '-c', config], { env: { MY_PASSWORD: 'hunter2-s3cret' } });
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, /mode/);
+    assert.doesNotMatch(r.stderr + r.stdout, /hunter2-s3cret/);
+  });
+
+  it('run: an invalid config exits 78 with located errors', async () => {
+    const config = await tmp.file('bad.yaml', 'inputs:\n  in: { type: stdin\n');
+    const r = await runCli(['run', '-c', config]);
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, new RegExp(`${config}:\\d+:\\d+: `));
+  });
+
+  it('plugins: lists built-ins with options, types, defaults and descriptions from their schemas', async () => {
+    const r = await runCli(['plugins']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^stdin \(input\)/m);
+    assert.match(r.stdout, /^stdout \(output\)/m);
+    assert.match(r.stdout, /format +json \| text +\(default "json"\)/);
+    assert.match(r.stdout, /max_line_bytes +size +\(default "64KiB"\)/);
+    const one = await runCli(['plugins', 'stdout']);
+    assert.doesNotMatch(one.stdout, /^stdin/m);
+    const json = JSON.parse((await runCli(['plugins', '--json'])).stdout);
+    assert.ok(json.some((p: { name: string; kind: string }) => p.name === 'blackhole' && p.kind === 'output'));
+  });
+
+  it('plugins: includes external plugins loaded by a config or by path', async () => {
+    const r = await runCli(['plugins', 'anonymize_ip', '-c', path.join(ROOT, 'configs/anonymize.yaml')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^anonymize_ip \(filter, from .*anonymize_ip\.js\)/m);
+    assert.match(r.stdout, /keep_octets +integer +\(default 3\)/);
+  });
+
+  it('run: loads an external plugin from a path given in the config', async () => {
+    const r = await runCli(['run', '-c', path.join(ROOT, 'configs/anonymize.yaml')], { input: '203.0.113.77\n2001:db8:1:2::5\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '203.0.113.0\n2001:db8:1::\n');
+  });
+
+  it('SIGTERM drains: every line read before the signal is written, exit 0', async () => {
+    const config = await tmp.file('p.yaml', PLAIN);
+    const p = new CliProcess(['run', '-c', config]);
+    await p.waitForStderr(/visor started/);
+    const lines = Array.from({ length: 5000 }, (_, i) => `l${i}`);
+    p.child.stdin!.write(lines.join('\n') + '\n');
+    await p.waitFor((x) => x.stdout.includes('l0\n'), 'the first line');
+    p.child.kill('SIGTERM');
+    const r = await p.exited;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /shutting down signal=SIGTERM/);
+    // stdin was read in chunks: whatever was read must have been written, in order, with no gap.
+    const out = r.stdout.trim().split('\n');
+    assert.deepEqual(out, lines.slice(0, out.length));
+  });
+
+  it('SIGHUP with a valid config replaces the pipeline without losing or repeating a line', async () => {
+    const config = await tmp.file('p.yaml', PLAIN);
+    const p = new CliProcess(['run', '-c', config]);
+    await p.waitForStderr(/visor started/);
+    p.child.stdin!.write('before\n');
+    await p.waitFor((x) => x.stdout.includes('before\n'), 'first line');
+    await writeFile(config, PLAIN.replace('format: text', 'format: json'));
+    p.child.kill('SIGHUP');
+    // Lines written while the reload happens must come out exactly once.
+    p.child.stdin!.write('during-1\nduring-2\n');
+    await p.waitForStderr(/configuration reloaded/);
+    p.child.stdin!.write('after\n');
+    await p.waitFor((x) => x.stdout.includes('"after"'), 'line after reload');
+    p.child.stdin!.end();
+    const r = await p.exited;
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout.trim().split('\n').map((l) => (l.startsWith('{') ? JSON.parse(l).message : l));
+    assert.deepEqual(out, ['before', 'during-1', 'during-2', 'after']);
+    assert.ok(r.stdout.includes('{"message":"after"}'), 'the new config (json) is in effect');
+  });
+
+  it('SIGHUP with an invalid config logs located errors and keeps the running pipeline', async () => {
+    const config = await tmp.file('p.yaml', PLAIN);
+    const p = new CliProcess(['run', '-c', config]);
+    await p.waitForStderr(/visor started/);
+    await writeFile(config, PLAIN.replace('type: stdout', 'type: stdot'));
+    p.child.kill('SIGHUP');
+    await p.waitForStderr(/running pipeline is kept/);
+    assert.match(p.stderr, new RegExp(`${config}:\\d+:\\d+: unknown type "stdot" — did you mean "stdout"\\?`));
+    p.child.stdin!.write('still here\n');
+    await p.waitFor((x) => x.stdout.includes('still here\n'), 'line after failed reload');
+    p.child.stdin!.end();
+    assert.equal((await p.exited).code, 0);
+  });
+
+  it('/health and /metrics over real HTTP on loopback', async () => {
+    const config = await tmp.file('p.yaml', `service:
+  http: { listen: 127.0.0.1:0 }
+${PLAIN}`);
+    const p = new CliProcess(['run', '-c', config]);
+    await p.waitForStderr(/http server listening.*url=(\S+)/);
+    const url = /url=(\S+)/.exec(p.stderr)![1].replace(/"/g, '');
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+/);
+    p.child.stdin!.write('a\nb\nc\n');
+    await p.waitFor((x) => x.stdout.split('\n').length > 3, 'three lines');
+    const health = await fetch(`${url}/health`);
+    assert.equal(health.status, 200);
+    const body = await health.json() as { status: string; components: Record<string, { healthy: boolean }> };
+    assert.equal(body.status, 'running');
+    assert.equal(body.components.out.healthy, true);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /visor_component_sent_events_total\{[^}]*component_id="in"[^}]*\} 3/);
+    assert.match(metrics, /visor_component_received_events_total\{[^}]*component_id="out"[^}]*\} 3/);
+    assert.match(metrics, /visor_component_sent_bytes_total\{[^}]*component_id="out"[^}]*\} 6/);
+    p.child.kill('SIGINT');
+    assert.equal((await p.exited).code, 0);
+  });
+});

@@ -1,0 +1,171 @@
+// Test plugins built on the public plugin API, and a way to run a pipeline from YAML in-process.
+// They are real plugins (registered exactly as external ones are); only their data source is scripted.
+import { loadConfigText } from '../../core/config/load.js';
+import { formatDiagnostic } from '../../core/config/model.js';
+import { definePlugin, PermanentError, type AckResult, type AckHold, type AggregateRuntime, type Event } from '../../core/index.js';
+import { loadRegistry, type PluginRegistry } from '../../core/registry.js';
+import { createLogger, createLogSink } from '../../core/runtime/logger.js';
+import { MetricsHub } from '../../core/runtime/metrics.js';
+import { Pipeline } from '../../core/runtime/pipeline.js';
+
+/** What the test plugins observed, keyed by component id. */
+export interface Probe {
+  emitted: number;
+  acks: Array<{ batch: number; result: AckResult; at: number }>;
+  written: Event[];
+  writes: number;
+  /** Input's lead over this output when each write began (emitted - written). */
+  leads: number[];
+  failuresLeft?: number;
+}
+export const probes = new Map<string, Probe>();
+export function probe(id: string): Probe {
+  let p = probes.get(id);
+  if (!p) probes.set(id, (p = { emitted: 0, acks: [], written: [], writes: 0, leads: [] }));
+  return p;
+}
+
+const counterInput = definePlugin<{ total: number; batch: number; forever: boolean }, 'input'>({
+  kind: 'input',
+  name: 'test_counter',
+  description: 'Emits numbered events {n, message} in batches; records every acknowledgement.',
+  schema: {
+    type: 'object',
+    properties: {
+      total: { type: 'integer', default: 1000 },
+      batch: { type: 'integer', default: 100 },
+      forever: { type: 'boolean', default: false },
+    },
+  },
+  create(options, ctx) {
+    const p = probe(ctx.id);
+    return {
+      async run({ emit, signal }) {
+        let n = 0;
+        for (let b = 0; (options.forever || n < options.total) && !signal.aborted; b++) {
+          const size = options.forever ? options.batch : Math.min(options.batch, options.total - n);
+          const events: Event[] = [];
+          for (let i = 0; i < size; i++) events.push({ n: n++, message: `line ${n}` });
+          p.emitted = n;
+          await emit(events, { onAck: (result) => p.acks.push({ batch: b, result, at: Date.now() }) });
+        }
+      },
+    };
+  },
+});
+
+const recordOutput = definePlugin<{ delay_ms: number; fail: 'never' | 'always' | 'permanent' | 'first'; fail_times: number; watch: string }, 'output'>({
+  kind: 'output',
+  name: 'test_record',
+  description: 'Records what it is given; can be slow or fail.',
+  schema: {
+    type: 'object',
+    properties: {
+      delay_ms: { type: 'integer', default: 0 },
+      fail: { enum: ['never', 'always', 'permanent', 'first'], default: 'never' },
+      fail_times: { type: 'integer', default: 0 },
+      watch: { type: 'string', default: '' },
+    },
+  },
+  create(options, ctx) {
+    const p = probe(ctx.id);
+    p.failuresLeft = options.fail_times;
+    return {
+      async write(events) {
+        if (options.watch) p.leads.push(probe(options.watch).emitted - p.written.length);
+        if (options.delay_ms) await new Promise((r) => setTimeout(r, options.delay_ms));
+        if (options.fail === 'permanent') throw new PermanentError('rejected for good');
+        if (options.fail === 'always') throw new Error('peer unreachable');
+        if (options.fail === 'first' && p.failuresLeft! > 0) {
+          p.failuresLeft!--;
+          throw new Error('transient failure');
+        }
+        p.writes++;
+        p.written.push(...events);
+      },
+    };
+  },
+});
+
+const tagFilter = definePlugin<{ field: string; value: string; throw_on: number; unparsed_every: number }, 'filter'>({
+  kind: 'filter',
+  name: 'test_tag',
+  description: 'Sets a field on every event; can throw on a given n or send every k-th event to _unparsed.',
+  schema: {
+    type: 'object',
+    properties: {
+      field: { type: 'string', default: 'tag' },
+      value: { type: 'string', default: 'x' },
+      throw_on: { type: 'integer', default: -1 },
+      unparsed_every: { type: 'integer', default: 0 },
+    },
+  },
+  outputs: () => ['_unparsed'],
+  create(options) {
+    return {
+      process(events, { emit }) {
+        const kept: Event[] = [];
+        const bad: Event[] = [];
+        for (const e of events) {
+          if (e.n === options.throw_on) throw new Error(`cannot handle event ${e.n}`);
+          e[options.field] = options.value;
+          (options.unparsed_every && (e.n as number) % options.unparsed_every === 0 ? bad : kept).push(e);
+        }
+        if (bad.length) emit(bad, '_unparsed');
+        return kept;
+      },
+    };
+  },
+});
+
+/** Counts events and emits one total at flush, holding every absorbed batch's ack until then. */
+const holdingAggregate = definePlugin<{ hold: boolean }, 'aggregate'>({
+  kind: 'aggregate',
+  name: 'test_total',
+  description: 'Counts events; emits {total} when flushed.',
+  schema: { type: 'object', properties: { hold: { type: 'boolean', default: true } } },
+  create(options) {
+    let total = 0;
+    const holds: AckHold[] = [];
+    return {
+      process(events, ctx) {
+        total += events.length;
+        if (options.hold) holds.push(ctx.hold());
+      },
+      async flush(runtime: AggregateRuntime) {
+        await runtime.emit([{ total }], { acks: holds });
+      },
+    };
+  },
+});
+
+export const testPlugins = [counterInput, recordOutput, tagFilter, holdingAggregate];
+
+let registry: PluginRegistry | undefined;
+export async function testRegistry(): Promise<PluginRegistry> {
+  if (!registry) {
+    registry = await loadRegistry();
+    for (const p of testPlugins) registry.register(p, 'test');
+  }
+  return registry;
+}
+
+export interface Harness {
+  pipeline: Pipeline;
+  metrics: MetricsHub;
+  logs: string[];
+}
+
+/** Build and start a pipeline from YAML text using the built-ins plus the test plugins. */
+export async function startPipeline(yaml: string): Promise<Harness> {
+  probes.clear();
+  const reg = await testRegistry();
+  const result = await loadConfigText(yaml, '/tmp/visor-test/pipeline.yaml', { registryFor: async () => reg });
+  if (!result.config) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
+  const logs: string[] = [];
+  const sink = createLogSink('debug', 'text', (l) => void logs.push(l));
+  const metrics = new MetricsHub();
+  const pipeline = await Pipeline.build(result.config, { registry: reg, metrics, logger: createLogger(sink) });
+  await pipeline.start();
+  return { pipeline, metrics, logs };
+}

@@ -145,6 +145,21 @@ describe('config loader', () => {
       assert.deepEqual((await load(lines('service:', '  http:', ...pipe))).config!.service.http, { listen: '127.0.0.1:2020' });
     });
 
+    it('accepts anchors, aliases and merge keys for shared settings', async () => {
+      const result = await load(lines(
+        'inputs:',
+        '  app: &plain { type: stdin }',
+        '  other: *plain',
+        'outputs:',
+        '  a: &out { type: stdout, inputs: [app, other], format: json }',
+        '  b: { <<: *out, format: text }',
+      ));
+      assert.deepEqual(result.diagnostics, []);
+      assert.deepEqual(result.config!.components.map((c) => [c.id, c.type, c.options.format]), [
+        ['app', 'stdin', undefined], ['other', 'stdin', undefined], ['a', 'stdout', 'json'], ['b', 'stdout', 'text'],
+      ]);
+    });
+
     it('loads a file from disk, resolving data_dir against its directory', async () => {
       const file = path.join(FIXTURES, 'pipeline.yaml');
       const result = await loadConfigFile(file, { registryFor: withTestPlugins });
@@ -431,6 +446,11 @@ describe('config loader', () => {
         '4:36: output console has no inputs; add inputs: [<id>]',
         '5:3: output other has no inputs; add inputs: [<id>]',
       ]);
+    });
+
+    it('explains that inputs is a list', async () => {
+      const result = await load(lines(...PIPE_HEAD, 'outputs:', '  o: { type: stdout, inputs: app }'));
+      assert.deepEqual(printed(result), ['4:30: inputs must be a list of component ids: write inputs: [app]']);
     });
 
     it('refuses to read from an output', async () => {

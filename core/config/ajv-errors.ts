@@ -30,7 +30,7 @@ export interface ValidationSubject {
   secrets: readonly string[];
 }
 
-/** Ajv's summary of all-branches-failed, with what each branch would have accepted. */
+/** Stands for an anyOf/oneOf whose branches all rejected the value's shape: what each branch would have accepted. */
 interface AlternativesError extends ErrorObject {
   params: { expected: string[] };
 }
@@ -45,6 +45,7 @@ const SHALLOW_KEYWORDS = new Set(['type', 'const', 'enum', 'alternatives']);
  * "must match then schema" on top of the real error. Keep what helps: the errors of the branch whose shape
  * matched (its errors are about details), or one summary "expected X or Y" when no branch matched the shape. */
 function pruneCascades(input: readonly ErrorObject[]): ErrorObject[] {
+  // `if` errors only repeat what the `then`/`else` errors say (kept if, oddly, nothing else is left).
   let errors = input.filter((e) => e.keyword !== 'if' || input.length === 1);
   // A value of the wrong type also fails the schema's other checks (enum, pattern...): the type error says it all.
   const place = (e: ErrorObject) => `${parentSchemaPath(e.schemaPath)} at ${e.instancePath}`;

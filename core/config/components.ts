@@ -94,7 +94,6 @@ export function checkComponent(pair: Pair, kind: PluginKind, ctx: ComponentConte
     return component;
   }
   const data = valueNode.toJS(ctx.doc) as Record<string, unknown>;
-  const at = (path: string[]) => source.valueNode(valueNode, path);
   const keyAt = (key: string) => source.keyNode(valueNode, [key]);
 
   const plugin = resolvePlugin(id, kind, data, valueNode, keyNode, ctx, error);
@@ -116,28 +115,14 @@ export function checkComponent(pair: Pair, kind: PluginKind, ctx: ComponentConte
   }
   if (!plugin) return component;
 
-  let validator;
-  try {
-    validator = optionsValidator(plugin);
-  } catch (err) {
-    error(at(['type']), `plugin "${plugin.name}" has an invalid options schema: ${(err as Error).message}`);
-    return component;
-  }
-  const outcome = validateCollectingSecrets(validator, options);
+  const where = { source, valueNode, keyNode, typeNode: source.valueNode(valueNode, ['type']) };
+  const outcome = validateOptions(plugin, options, coreKeys, where, diagnostics);
   component.secrets = outcome.secrets;
-  const optionErrors = ajvDiagnostics(outcome.errors, {
-    source, node: valueNode, keyNode, data: options, schema: closedOptionsSchema(plugin.schema), label: '', noun: 'option',
-    extraKeys: coreKeys, secrets: outcome.secrets,
-    unknownKey: (name) => `unknown option "${name}" for ${plugin.name}`,
-    missingKey: (name) => `missing required option "${name}" for ${plugin.name}`,
-  });
-  diagnostics.push(...optionErrors);
   if (!outcome.valid) return component;
-
   try {
     component.sideOutputs = plugin.outputs?.(options as never) ?? [];
   } catch (err) {
-    error(at(['type']), `plugin "${plugin.name}" failed to list its outputs: ${(err as Error).message}`);
+    error(where.typeNode, `plugin "${plugin.name}" failed to list its outputs: ${(err as Error).message}`);
     return component;
   }
   if (settings) {
@@ -147,6 +132,31 @@ export function checkComponent(pair: Pair, kind: PluginKind, ctx: ComponentConte
     };
   }
   return component;
+}
+
+/** Validate (defaults applied, units converted) the plugin's options in place. */
+function validateOptions(
+  plugin: AnyPlugin,
+  options: Record<string, unknown>,
+  coreKeys: string[],
+  where: { source: SourceMap; valueNode: Node; keyNode: Node | undefined; typeNode: Node | undefined },
+  diagnostics: Diagnostic[],
+): { valid: boolean; secrets: string[] } {
+  let validator;
+  try {
+    validator = optionsValidator(plugin);
+  } catch (err) {
+    diagnostics.push(where.source.diagnostic(where.typeNode, 'error', `plugin "${plugin.name}" has an invalid options schema: ${(err as Error).message}`));
+    return { valid: false, secrets: [] };
+  }
+  const outcome = validateCollectingSecrets(validator, options);
+  diagnostics.push(...ajvDiagnostics(outcome.errors, {
+    source: where.source, node: where.valueNode, keyNode: where.keyNode, data: options, schema: closedOptionsSchema(plugin.schema),
+    label: '', noun: 'option', extraKeys: coreKeys, secrets: outcome.secrets,
+    unknownKey: (name) => `unknown option "${name}" for ${plugin.name}`,
+    missingKey: (name) => `missing required option "${name}" for ${plugin.name}`,
+  }));
+  return outcome;
 }
 
 function availableTypes(kind: PluginKind, names: string[]): string {
@@ -188,7 +198,7 @@ function checkInputsList(id: string, kind: PluginKind, data: Record<string, unkn
   const list = data.inputs;
   if (typeof list === 'string') {
     error(listNode, `inputs must be a list of component ids: write inputs: [${list}]`);
-    return [];
+    return [{ ref: list, node: listNode }]; // still wired, so the graph checks do not pile up follow-up warnings
   }
   if (!Array.isArray(list)) {
     error(listNode, list === null ? noInputs : `inputs must be a list of component ids, e.g. inputs: [<id>]`);

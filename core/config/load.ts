@@ -77,7 +77,7 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   const serviceValue = source.resolve(servicePair?.value);
   const serviceResult = resolveService(
     servicePair?.key as Node | undefined,
-    serviceValue ?? undefined,
+    serviceValue,
     serviceValue?.toJS(doc),
     source,
     dir,

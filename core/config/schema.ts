@@ -30,7 +30,7 @@ function convertingKeyword(keyword: string, parse: (value: unknown) => number | 
 }
 
 function showValue(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return JSON.stringify(value) ?? String(value);
 }
 
 // Secrets are gathered per validation run, keyed by the root object being validated: Ajv keywords have no other
@@ -57,7 +57,8 @@ export const DURATION_KEYWORD = 'duration';
 export const SIZE_KEYWORD = 'size';
 export const SECRET_KEYWORD = 'secret';
 
-/** Add Visor's `duration`, `size` and `secret` keywords to an Ajv instance. */
+/** Add Visor's `duration`, `size` and `secret` keywords to an Ajv instance. A `duration`/`size` option should not
+ * declare `type: number`: the type check runs before the keyword, so `5s` would be rejected before conversion. */
 export function addVisorKeywords(ajv: Ajv): Ajv {
   ajv.addKeyword(convertingKeyword(DURATION_KEYWORD, parseDuration, (v) => `invalid duration ${showValue(v)}: ${DURATION_HINT}`));
   ajv.addKeyword(convertingKeyword(SIZE_KEYWORD, parseSize, (v) => `invalid size ${showValue(v)}: ${SIZE_HINT}`));

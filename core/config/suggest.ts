@@ -22,12 +22,6 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best !== undefined && bestDistance <= tolerance(word) ? best : undefined;
 }
 
-/** ` — did you mean "x"?`, or '' when nothing is close. */
-export function didYouMean(word: string, candidates: Iterable<string>): string {
-  const match = closest(word, candidates);
-  return match === undefined ? '' : ` — did you mean "${match}"?`;
-}
-
 /** Either a did-you-mean, or `; <label>: a, b, c` listing every candidate (or `none`), so the user always has a next step. */
 export function suggestOrList(word: string, candidates: string[], label: string): string {
   const match = closest(word, candidates);

@@ -118,7 +118,11 @@ export function checkComponent(pair: Pair, kind: PluginKind, ctx: ComponentConte
   const where = { source, valueNode, keyNode, typeNode: source.valueNode(valueNode, ['type']) };
   const outcome = validateOptions(plugin, options, coreKeys, where, diagnostics);
   component.secrets = outcome.secrets;
-  if (!outcome.valid) return component;
+  // Without an outputs() function the side outputs do not depend on the options: still checkable.
+  if (!outcome.valid) {
+    if (!plugin.outputs) component.sideOutputs = [];
+    return component;
+  }
   try {
     component.sideOutputs = plugin.outputs?.(options as never) ?? [];
   } catch (err) {

@@ -38,6 +38,12 @@ export default class Run extends Command {
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGHUP', () => void agent.reload());
+    // A plugin's stray promise must not take the agent down; it is logged and counted as a bug to fix.
+    process.on('unhandledRejection', (reason) => agent.logger.error('unhandled promise rejection (a plugin bug)', { error: reason as Error }));
+    process.on('uncaughtException', (err) => {
+      agent.logger.error('uncaught exception; shutting down', { error: err });
+      shutdown('uncaughtException');
+    });
 
     await agent.finished();
     if (!signals) {

@@ -22,6 +22,8 @@ export class Agent {
   readonly logSink: LogSink;
   readonly logger: Logger;
   private pipeline: Pipeline | undefined;
+  /** The registry the running pipeline was built with, to rebuild it if a reload's pipeline fails to start. */
+  private registry: PluginRegistry | undefined;
   private http: { listen: string; server: HttpServer } | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -91,15 +93,15 @@ export class Agent {
       this.logger.info('configuration reloaded', { components: next.config.components.length });
     } catch (err) {
       this.logger.error('new pipeline failed to start; restarting the previous one', { error: err as Error });
-      await this.launch(old.config, (await this.load(old.config.file, true)).registry);
+      await this.launch(old.config, this.registry!);
     }
   }
 
-  private async load(file = this.configFile, quiet = false): Promise<{ config: PipelineConfig; registry: PluginRegistry }> {
-    const result = await loadConfigFile(file, this.options);
+  private async load(): Promise<{ config: PipelineConfig; registry: PluginRegistry }> {
+    const result = await loadConfigFile(this.configFile, this.options);
     const errors = result.diagnostics.filter((d: Diagnostic) => d.severity === 'error');
     if (errors.length || !result.config || !result.registry) throw new ConfigError(result.diagnostics);
-    if (!quiet) for (const w of result.diagnostics) this.logger.warn(formatDiagnostic(w));
+    for (const w of result.diagnostics) this.logger.warn(formatDiagnostic(w));
     return { config: result.config, registry: result.registry };
   }
 
@@ -112,6 +114,7 @@ export class Agent {
     const pipeline = await Pipeline.build(config, { registry, metrics: this.metrics, logger: this.logger });
     await pipeline.start();
     this.pipeline = pipeline;
+    this.registry = registry;
     this.metrics.retain(pipeline.componentIds());
   }
 

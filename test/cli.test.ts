@@ -163,6 +163,28 @@ outputs:
     assert.equal((await p.exited).code, 0);
   });
 
+  it('SIGHUP with a valid config whose pipeline cannot start goes back to the previous pipeline', async () => {
+    const { createServer } = await import('node:net');
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const config = await tmp.file('p.yaml', PLAIN);
+      const p = new CliProcess(['run', '-c', config]);
+      await p.waitForStderr(/visor started/);
+      await writeFile(config, `service:\n  http: { listen: 127.0.0.1:${port} }\n${PLAIN}`);
+      p.child.kill('SIGHUP');
+      await p.waitForStderr(/restarting the previous one/);
+      assert.match(p.stderr, new RegExp(`cannot listen on 127.0.0.1:${port}`));
+      p.child.stdin!.write('survived\n');
+      await p.waitFor((x) => x.stdout.includes('survived\n'), 'line after the failed start');
+      p.child.stdin!.end();
+      assert.equal((await p.exited).code, 0);
+    } finally {
+      busy.close();
+    }
+  });
+
   it('/health and /metrics over real HTTP on loopback', async () => {
     const config = await tmp.file('p.yaml', `service:
   http: { listen: 127.0.0.1:0 }

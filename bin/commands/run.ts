@@ -14,6 +14,25 @@ export default class Run extends Command {
     const { ConfigError, formatDiagnostic } = await import('../../core/config/model.js');
     const file = flags.config ?? DEFAULT_CONFIG;
     const agent = new Agent(file, { version: this.config.version });
+    let signals = 0;
+    const shutdown = (signal: string, failed = false) => {
+      if (++signals > 1) {
+        agent.logger.warn('second signal: exiting without draining', { signal });
+        process.exit(130);
+      }
+      agent.logger.info('shutting down', { signal });
+      agent.stop().then((inTime) => process.exit(inTime && !failed ? 0 : 1), () => process.exit(1));
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGHUP', () => void agent.reload());
+    // A plugin's stray promise must not take the agent down; it is logged and counted as a bug to fix.
+    process.on('unhandledRejection', (reason) => agent.logger.error('unhandled promise rejection (a plugin bug)', { error: reason as Error }));
+    process.on('uncaughtException', (err) => {
+      agent.logger.error('uncaught exception; shutting down', { error: err });
+      shutdown('uncaughtException', true);
+    });
+
     try {
       await agent.start();
     } catch (err) {
@@ -25,25 +44,6 @@ export default class Run extends Command {
       this.exit(1);
     }
     if (!flags.config && process.stdin.isTTY) agent.logger.info('reading lines from standard input (type a line, or pipe a log: cat access.log | npm start)');
-
-    let signals = 0;
-    const shutdown = (signal: string) => {
-      if (++signals > 1) {
-        agent.logger.warn('second signal: exiting without draining', { signal });
-        process.exit(130);
-      }
-      agent.logger.info('shutting down', { signal });
-      agent.stop().then((inTime) => process.exit(inTime ? 0 : 1), () => process.exit(1));
-    };
-    process.on('SIGINT', () => shutdown('SIGINT'));
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGHUP', () => void agent.reload());
-    // A plugin's stray promise must not take the agent down; it is logged and counted as a bug to fix.
-    process.on('unhandledRejection', (reason) => agent.logger.error('unhandled promise rejection (a plugin bug)', { error: reason as Error }));
-    process.on('uncaughtException', (err) => {
-      agent.logger.error('uncaught exception; shutting down', { error: err });
-      shutdown('uncaughtException');
-    });
 
     await agent.finished();
     if (!signals) {

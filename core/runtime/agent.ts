@@ -39,10 +39,15 @@ export class Agent {
   }
 
   /** Load, validate and start. Throws ConfigError on an invalid config. */
-  async start(): Promise<void> {
-    const { config, registry } = await this.load();
-    await this.launch(config, registry);
-    this.logger.info('visor started', { config: this.configFile, components: config.components.length });
+  start(): Promise<void> {
+    const started = (async () => {
+      const { config, registry } = await this.load();
+      await this.launch(config, registry);
+      this.logger.info('visor started', { config: this.configFile, components: config.components.length });
+    })();
+    // A SIGHUP that arrives while starting is handled once the start is over.
+    this.reloading = started.catch(() => undefined);
+    return started;
   }
 
   /** Resolves when the current pipeline ends by itself (finite inputs) or after stop(). */
@@ -74,7 +79,7 @@ export class Agent {
   }
 
   private async doReload(): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || !this.pipeline) return;
     this.logger.info('reloading configuration', { config: this.configFile });
     let next: { config: PipelineConfig; registry: PluginRegistry };
     try {

@@ -1,0 +1,299 @@
+// Scans access-log lines against a compiled LogFormat: no regex, one pass of indexOf in the usual case,
+// bounded backtracking where real logs are ambiguous (unescaped quotes, IPv6 vhost:port).
+import type { Event } from '../../../core/index.js';
+import type { CompiledFormat, FieldKind, FieldSpec } from './logformat.js';
+import { cachedTimeParser, parseClfTime, unescapeApache } from './shared.js';
+import { compileStrftime, type WallClockToEpoch } from './strftime.js';
+
+/** Candidate ends tried per field before the line is declared not to match. */
+const MAX_CANDIDATES = 8;
+const SPACE = 32;
+const BACKSLASH = 92;
+
+const KIND_CODE: Record<FieldKind, number> = {
+  str: 0, raw: 1, int: 2, clf_time: 3, strftime: 4, epoch_s: 5, epoch_ms: 6, epoch_us: 7, frac_ms: 8, frac_us: 9, query: 10, request: 11,
+};
+
+export type ParseFailure = 'format_mismatch' | 'bad_timestamp';
+
+export class AccessFormatParser {
+  private readonly fields: FieldSpec[];
+  private readonly kinds: Uint8Array;
+  private readonly names: string[];
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+  /** Times parsed while matching (strftime fields are validated by parsing them). */
+  private readonly times: Float64Array;
+  private readonly strftime: Array<((s: string) => number) | undefined>;
+  private readonly clfTime = cachedTimeParser(parseClfTime);
+  private readonly lead: string;
+  private line = '';
+  private lineEnd = 0;
+  /** Fields from this index on are absent: the line ended early at a field boundary. */
+  private present = 0;
+  /** Set when a line fit the format but for an impossible timestamp. */
+  private badTime = false;
+  /** A line may end early only after the fields every line carries (time, request, status). */
+  private readonly earliestEnd: number;
+
+  constructor(readonly format: CompiledFormat, wallClock?: WallClockToEpoch) {
+    this.fields = format.fields;
+    this.lead = format.lead;
+    const n = this.fields.length;
+    this.kinds = Uint8Array.from(this.fields.map((f) => KIND_CODE[f.kind]));
+    this.names = this.fields.map((f) => f.name);
+    this.starts = new Int32Array(n);
+    this.ends = new Int32Array(n);
+    this.times = new Float64Array(n);
+    let lastEssential = n - 1;
+    for (let k = n - 1; k >= 0; k--) {
+      const f = this.fields[k];
+      if (f.kind === 'request' || f.kind === 'clf_time' || f.kind === 'strftime' || f.name === 'status') {
+        lastEssential = k;
+        break;
+      }
+    }
+    this.earliestEnd = lastEssential;
+    this.strftime = this.fields.map((f) => (f.kind === 'strftime' ? cachedTimeParser(compileStrftime(f.param!, wallClock)) : undefined));
+  }
+
+  /** Assigns the fields to `event` and returns undefined, or returns why the line does not fit. */
+  parse(line: string, event: Event): ParseFailure | undefined {
+    let end = line.length;
+    if (end > 0 && line.charCodeAt(end - 1) === 13) end--;
+    this.line = line;
+    this.lineEnd = end;
+    this.present = this.fields.length;
+    this.badTime = false;
+    if (!line.startsWith(this.lead) || !this.match(0, this.lead.length)) return this.badTime ? 'bad_timestamp' : 'format_mismatch';
+    this.assign(event);
+    return undefined;
+  }
+
+  private match(i: number, pos: number): boolean {
+    if (i === this.fields.length) return true; // anything after the format (extra fields) is ignored
+    const f = this.fields[i];
+    const line = this.line;
+    const end = this.lineEnd;
+    this.starts[i] = pos;
+    const after = f.after;
+
+    if (this.kinds[i] === 3) { // [dd/Mon/yyyy:hh:mm:ss zone]: the brackets are part of Apache's %t
+      if (line.charCodeAt(pos) !== 91) return false;
+      const close = line.indexOf(']', pos);
+      if (close < 0 || close >= end) return false;
+      const t = this.clfTime(line.slice(pos + 1, close));
+      if (t !== t) {
+        this.badTime = true;
+        return false;
+      }
+      this.times[i] = t;
+      this.ends[i] = close + 1;
+      if (after === '') return true;
+      if (line.startsWith(after, close + 1) && close + 1 + after.length <= end) return this.match(i + 1, close + 1 + after.length);
+      return this.endsEarly(i, close + 1);
+    }
+
+    if (after === '') {
+      // The last field: unquoted, so it ends at a space (extra trailing fields) or at the end of the line.
+      let valueEnd = line.indexOf(' ', pos);
+      if (valueEnd < 0 || valueEnd > end) valueEnd = end;
+      if (!this.valid(i, pos, valueEnd)) return false;
+      this.ends[i] = valueEnd;
+      return true;
+    }
+
+    let from = pos;
+    for (let skip = f.innerTerminators; skip > 0; skip--) {
+      const at = line.indexOf(after, from);
+      if (at < 0) return false;
+      from = at + after.length;
+    }
+    for (let attempt = 0; attempt < MAX_CANDIDATES; attempt++) {
+      let at = line.indexOf(after, from);
+      if (f.quoted) while (at >= 0 && isEscaped(line, at)) at = line.indexOf(after, at + 1);
+      if (at < 0 || at + after.length > end) break;
+      // The closing quote of the last field is the one followed by the end of the line or a space.
+      const next = at + after.length;
+      const closesLine = i + 1 < this.fields.length || !f.quoted || next === end || line.charCodeAt(next) === SPACE;
+      if (closesLine && this.valid(i, pos, at)) {
+        this.ends[i] = at;
+        if (this.match(i + 1, at + after.length)) return true;
+      } else if (!f.quoted && this.kinds[i] !== 4) {
+        break; // an unquoted value only grows by taking more text: it will not become valid
+      }
+      from = at + 1;
+    }
+    return this.endsEarly(i, -1);
+  }
+
+  /** A line may stop at a field boundary (a `combined` format reading a `common` line): where the rest
+   * of the line is the start of the field's trailing literal up to a space, the remaining fields are absent. */
+  private endsEarly(i: number, valueEnd: number): boolean {
+    if (i < this.earliestEnd) return false;
+    const after = this.fields[i].after;
+    const k = after.indexOf(' ');
+    if (k < 0) return false;
+    const end = this.lineEnd;
+    const prefix = after.slice(0, k);
+    const at = end - prefix.length;
+    if (valueEnd >= 0 && valueEnd !== at) return false;
+    if (at < this.starts[i] || !this.line.startsWith(prefix, at)) return false;
+    if (valueEnd < 0 && !this.valid(i, this.starts[i], at)) return false;
+    this.ends[i] = at;
+    this.present = i + 1;
+    return true;
+  }
+
+  private valid(i: number, start: number, end: number): boolean {
+    const line = this.line;
+    switch (this.kinds[i]) {
+      case 2: case 5: case 6: case 7: case 8: case 9: { // numbers: digits, or '-'
+        if (end - start === 1 && line.charCodeAt(start) === 45) return this.kinds[i] === 2;
+        if (end === start || end - start > 20) return false;
+        for (let k = start; k < end; k++) {
+          const c = line.charCodeAt(k);
+          if (c < 48 || c > 57) return false;
+        }
+        return true;
+      }
+      case 4: {
+        const t = this.strftime[i]!(line.slice(start, end));
+        this.times[i] = t;
+        return t === t;
+      }
+      default:
+        if (this.fields[i].quoted) return true;
+        if (end === start) return false;
+        // Unquoted text between space separators cannot itself contain a space.
+        if (this.fields[i].after.charCodeAt(0) !== SPACE) return true;
+        const space = line.indexOf(' ', start);
+        return space < 0 || space >= end;
+    }
+  }
+
+  private assign(event: Event): void {
+    const line = this.line;
+    const n = this.fields.length;
+    let fraction = 0;
+    let timestampField = '';
+    for (let i = 0; i < n; i++) {
+      const name = this.names[i];
+      const kind = this.kinds[i];
+      if (i >= this.present) {
+        if (kind === 11) assignRequest(event, undefined);
+        else if (kind !== 8 && kind !== 9) event[name] = null;
+        continue;
+      }
+      const s = this.starts[i];
+      const e = this.ends[i];
+      switch (kind) {
+        case 0: {
+          const v = line.slice(s, e);
+          event[name] = v === '-' ? null : v.indexOf('\\') >= 0 ? unescapeApache(v) : v;
+          break;
+        }
+        case 1: event[name] = line.slice(s, e); break;
+        case 2: event[name] = e - s === 1 && line.charCodeAt(s) === 45 ? null : toInt(line, s, e); break;
+        case 3: case 4: event[name] = this.times[i]; timestampField = name; break;
+        case 5: event[name] = toInt(line, s, e) * 1000; timestampField = name; break;
+        case 6: event[name] = toInt(line, s, e); timestampField = name; break;
+        case 7: event[name] = toInt(line, s, e) / 1000; timestampField = name; break;
+        case 8: fraction = toInt(line, s, e); break;
+        case 9: fraction = toInt(line, s, e) / 1000; break;
+        case 10: {
+          const v = line.slice(s, e);
+          event[name] = v === '' || v === '-' ? null : v.charCodeAt(0) === 63 ? v.slice(1) : v;
+          break;
+        }
+        case 11: assignRequest(event, line.slice(s, e)); break;
+      }
+    }
+    if (fraction && timestampField) event[timestampField] = (event[timestampField] as number) + fraction;
+  }
+}
+
+function isEscaped(line: string, at: number): boolean {
+  let k = at - 1;
+  while (k >= 0 && line.charCodeAt(k) === BACKSLASH) k--;
+  return (at - 1 - k) % 2 === 1;
+}
+
+function toInt(s: string, start: number, end: number): number {
+  let v = 0;
+  for (let k = start; k < end; k++) v = v * 10 + (s.charCodeAt(k) - 48);
+  return v;
+}
+
+/** `GET /a?b=c HTTP/1.1` -> method, url, path, query, protocol. Anything that is not a request line
+ * (a 408's "-", TLS bytes, junk) keeps its text in `url` with the other parts null. */
+export function assignRequest(event: Event, raw: string | undefined): void {
+  let method: string | null = null;
+  let url: string | null = null;
+  let path: string | null = null;
+  let query: string | null = null;
+  let protocol: string | null = null;
+  if (raw !== undefined && raw !== '-') {
+    const text = raw.indexOf('\\') >= 0 ? unescapeApache(raw) : raw;
+    const sp1 = text.indexOf(' ');
+    if (sp1 > 0 && isMethod(text, sp1)) {
+      method = text.slice(0, sp1);
+      const sp2 = text.lastIndexOf(' ');
+      if (sp2 > sp1 && text.startsWith('HTTP/', sp2 + 1)) {
+        url = text.slice(sp1 + 1, sp2);
+        protocol = text.slice(sp2 + 1);
+      } else {
+        url = text.slice(sp1 + 1); // HTTP/0.9: no protocol
+      }
+      const q = url.indexOf('?');
+      path = q < 0 ? url : url.slice(0, q);
+      if (q >= 0) query = url.slice(q + 1);
+      if (method === 'CONNECT') path = null; // authority form: host:port
+      else if (path.charCodeAt(0) !== 47) path = pathOfAbsoluteUrl(path);
+    } else {
+      url = text;
+    }
+  }
+  event.method = method;
+  event.url = url;
+  event.path = path;
+  event.query = query;
+  event.protocol = protocol;
+}
+
+/** Request methods are upper-case tokens (GET, PROPFIND, M-SEARCH). */
+function isMethod(s: string, end: number): boolean {
+  if (end > 32) return false;
+  for (let k = 0; k < end; k++) {
+    const c = s.charCodeAt(k);
+    if (!((c >= 65 && c <= 90) || c === 45 || c === 95)) return false;
+  }
+  return true;
+}
+
+/** `http://host:80/a/b` -> `/a/b` (proxy-style requests); other odd targets (`*`) stay as they are. */
+function pathOfAbsoluteUrl(target: string): string {
+  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/]*/.exec(target);
+  if (!m) return target;
+  return target.length > m[0].length ? target.slice(m[0].length) : '/';
+}
+
+/** Several formats tried in order; the one that matched last is tried first next time. */
+export class MultiFormatParser {
+  private preferred = 0;
+  constructor(private readonly parsers: AccessFormatParser[]) {}
+
+  parse(line: string, event: Event): ParseFailure | undefined {
+    const first = this.parsers[this.preferred].parse(line, event);
+    if (first === undefined || this.parsers.length === 1) return first;
+    for (let k = 0; k < this.parsers.length; k++) {
+      if (k === this.preferred) continue;
+      if (this.parsers[k].parse(line, event) === undefined) {
+        this.preferred = k;
+        return undefined;
+      }
+    }
+    return first;
+  }
+}
+

@@ -1,0 +1,122 @@
+// What the Apache parsers share: reading the raw line, accounting (parsed + unparsed = lines in),
+// routing unparsed lines with a reason, and Apache's timestamp and escape conventions.
+import type { Counter, Emit, Event, PluginContext } from '../../../core/index.js';
+
+/** Options both parsers take. */
+export const SOURCE_FIELD_SCHEMA = {
+  field: { type: 'string', default: 'message', description: 'Field holding the raw line. It is kept as it is.' },
+} as const;
+
+export const UNPARSED_OUTPUT = '_unparsed';
+
+/** Counts every line once, as parsed or as unparsed with a low-cardinality reason, and routes the latter. */
+export class ParseAccounting {
+  readonly parsed: Counter;
+  private readonly unparsedTotal: Counter;
+  private readonly byReason = new Map<string, Counter>();
+  private pending: Event[] = [];
+
+  constructor(private readonly context: PluginContext) {
+    this.parsed = context.metrics.counter('parser_parsed_lines_total', 'Lines parsed into fields.');
+    this.unparsedTotal = context.metrics.counter('parser_unparsed_lines_total', 'Lines sent to the _unparsed output.');
+  }
+
+  /** Keep the event (raw line untouched) for the unparsed output, with the reason in `parse_error`. */
+  unparsed(event: Event, reason: string): void {
+    event.parse_error = reason;
+    this.pending.push(event);
+    let c = this.byReason.get(reason);
+    if (!c) this.byReason.set(reason, (c = this.context.metrics.counter(`parser_unparsed_${reason}_total`, `Lines unparsed because: ${reason}.`)));
+    c.inc();
+  }
+
+  /** Send this batch's unparsed events on; call once at the end of `process`. */
+  flush(emit: Emit, parsedCount: number): void {
+    this.parsed.inc(parsedCount);
+    if (this.pending.length === 0) return;
+    this.unparsedTotal.inc(this.pending.length);
+    emit(this.pending, UNPARSED_OUTPUT);
+    this.pending = [];
+  }
+}
+
+const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
+
+export function monthIndex(name: string): number {
+  const m = MONTHS[name];
+  return m === undefined ? -1 : m;
+}
+
+/** Two ASCII digits at `i` as a number, or NaN. */
+export function digits2(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
+}
+
+function digitsN(s: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const d = s.charCodeAt(i + k) - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** `10/Oct/2000:13:55:36 -0700` (Apache's %t, without brackets) -> epoch ms, or NaN. */
+export function parseClfTime(s: string): number {
+  if (s.length !== 26 || s.charCodeAt(2) !== 47 || s.charCodeAt(6) !== 47 || s.charCodeAt(11) !== 58 || s.charCodeAt(20) !== 32) return NaN;
+  const day = digits2(s, 0);
+  const month = monthIndex(s.slice(3, 6));
+  const year = digitsN(s, 7, 4);
+  const h = digits2(s, 12);
+  const m = digits2(s, 15);
+  const sec = digits2(s, 18);
+  const sign = s.charCodeAt(21) === 45 ? -1 : s.charCodeAt(21) === 43 ? 1 : 0;
+  const tzh = digits2(s, 22);
+  const tzm = digits2(s, 24);
+  if (month < 0 || sign === 0 || day !== day || year !== year || h !== h || m !== m || sec !== sec || tzh !== tzh || tzm !== tzm) return NaN;
+  if (day < 1 || day > 31 || h > 23 || m > 59 || sec > 60) return NaN;
+  return Date.UTC(year, month, day, h, m, sec) - sign * (tzh * 60 + tzm) * 60000;
+}
+
+/** A one-entry cache: consecutive lines mostly share their timestamp text. */
+export function cachedTimeParser(parse: (s: string) => number): (s: string) => number {
+  let lastText = '';
+  let lastValue = NaN;
+  return (s) => {
+    if (s === lastText) return lastValue;
+    lastText = s;
+    return (lastValue = parse(s));
+  };
+}
+
+/** Undo Apache's escaping in logged strings: \" \\ and \xhh (bytes, decoded as UTF-8). */
+export function unescapeApache(s: string): string {
+  if (s.indexOf('\\') < 0) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 && i + 1 < s.length) {
+      const n = s.charCodeAt(i + 1);
+      if (n === 120 && i + 3 < s.length) { // \xhh
+        const v = parseInt(s.slice(i + 2, i + 4), 16);
+        if (v === v && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 2, i + 4))) {
+          bytes.push(v);
+          i += 3;
+          continue;
+        }
+      }
+      const simple = n === 34 ? 34 : n === 92 ? 92 : n === 110 ? 10 : n === 116 ? 9 : n === 114 ? 13 : -1;
+      if (simple >= 0) {
+        bytes.push(simple);
+        i++;
+        continue;
+      }
+    }
+    if (c < 128) bytes.push(c);
+    else for (const b of Buffer.from(s[i])) bytes.push(b);
+  }
+  return Buffer.from(bytes).toString('utf8');
+}

@@ -1,0 +1,80 @@
+// Parses Apache access-log lines (any LogFormat) into flat fields; lines that do not fit go to `_unparsed`.
+import { definePlugin, type Event } from '../../core/index.js';
+import { AccessFormatParser, MultiFormatParser } from './apache/access-scanner.js';
+import { compileLogFormat, LogFormatError, NAMED_FORMATS, SUPPORTED_DIRECTIVES } from './apache/logformat.js';
+import { ParseAccounting, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT } from './apache/shared.js';
+import { wallClockFor } from './apache/timezone.js';
+
+interface AccessOptions {
+  field: string;
+  format: string;
+  log_format?: string | string[];
+  timezone: string;
+}
+
+/** Tried in this order by `format: auto`; a later one is only reached when an earlier one does not fit. */
+const AUTO_FORMATS = ['vhost_combined', 'combinedio', 'combined', 'vhost_common', 'common'];
+
+export function buildAccessParser(options: Pick<AccessOptions, 'format' | 'log_format' | 'timezone'>): MultiFormatParser {
+  const formats = options.log_format !== undefined
+    ? (Array.isArray(options.log_format) ? options.log_format : [options.log_format])
+    : options.format === 'auto' ? AUTO_FORMATS : [options.format];
+  const wallClock = wallClockFor(options.timezone);
+  return new MultiFormatParser(formats.map((f) => new AccessFormatParser(compileLogFormat(f), wallClock)));
+}
+
+export default definePlugin<AccessOptions, 'filter'>({
+  kind: 'filter',
+  name: 'apache_access',
+  description: 'Parses Apache access log lines (common, combined, vhost_combined, combinedio or any LogFormat) into fields: client_ip, ident, user, timestamp (epoch ms), method, url, path, query, protocol, status, bytes, referer, user_agent, ... Lines that do not fit go to ID._unparsed with parse_error.',
+  schema: {
+    type: 'object',
+    properties: {
+      ...SOURCE_FIELD_SCHEMA,
+      format: {
+        enum: [...Object.keys(NAMED_FORMATS).filter((f) => f !== 'referer' && f !== 'agent'), 'auto'],
+        default: 'combined',
+        description: 'A LogFormat nickname from Apache\'s default config; auto tries vhost_combined, combinedio, combined, vhost_common and common on each line. A combined format also accepts common lines (the missing fields are null).',
+      },
+      log_format: {
+        anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
+        description: `An Apache LogFormat string (as in httpd.conf; overrides format), or a list tried in order. Directives: ${SUPPORTED_DIRECTIVES}.`,
+      },
+      timezone: {
+        type: 'string',
+        default: 'local',
+        description: 'Time zone of %{format}t times written without %z: local, UTC, +0100, or an IANA name such as Europe/Paris. %t always carries its offset.',
+      },
+    },
+  },
+  outputs: () => [UNPARSED_OUTPUT],
+  create(options, context) {
+    let parser: MultiFormatParser;
+    try {
+      parser = buildAccessParser(options);
+    } catch (err) {
+      if (err instanceof LogFormatError) throw new Error(`invalid log_format: ${err.message}`);
+      throw err;
+    }
+    const accounting = new ParseAccounting(context);
+    const field = options.field;
+    return {
+      process(events, { emit }) {
+        const parsed: Event[] = [];
+        for (let i = 0; i < events.length; i++) {
+          const event = events[i];
+          const line = event[field];
+          if (typeof line !== 'string') accounting.unparsed(event, 'not_a_string');
+          else if (line.length === 0 || (line.length === 1 && line.charCodeAt(0) === 13)) accounting.unparsed(event, 'empty_line');
+          else {
+            const failure = parser.parse(line, event);
+            if (failure === undefined) parsed.push(event);
+            else accounting.unparsed(event, failure);
+          }
+        }
+        accounting.flush(emit, parsed.length);
+        return parsed;
+      },
+    };
+  },
+});

@@ -1,6 +1,6 @@
 // Finds and loads plugins. Built-ins are found by scanning the plugins/ directory and loaded exactly as an
 // external plugin given by path is: import the module, take its default export (a plugin or an array).
-import { readdir } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -103,7 +103,11 @@ async function builtinModules(): Promise<string[]> {
       continue;
     }
     for (const e of entries) {
-      if (e.isDirectory()) found.push(path.join(BUILTIN_ROOT, dir, e.name, `index${ext}`));
+      if (e.isDirectory()) {
+        // A folder is a plugin when it has an index file; others hold code shared by several plugins.
+        const index = path.join(BUILTIN_ROOT, dir, e.name, `index${ext}`);
+        if (await access(index).then(() => true, () => false)) found.push(index);
+      }
       else if (e.name.endsWith(ext) && !e.name.endsWith(`.d${ext}`) && !e.name.includes('.test.')) found.push(path.join(BUILTIN_ROOT, dir, e.name));
     }
   }

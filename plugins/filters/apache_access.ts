@@ -12,8 +12,9 @@ interface AccessOptions {
   timezone: string;
 }
 
-/** Tried in this order by `format: auto`; a later one is only reached when an earlier one does not fit. */
-const AUTO_FORMATS = ['vhost_combined', 'combinedio', 'combined', 'vhost_common', 'common'];
+/** Tried by `format: auto`, most common first: the first that fits the whole line wins (no two of these can
+ * both fit one line exactly, so the order only decides speed), else the one that fits most of it. */
+export const AUTO_FORMATS = ['combined', 'common', 'vhost_combined', 'combinedio', 'vhost_common'];
 
 export function buildAccessParser(options: Pick<AccessOptions, 'format' | 'log_format' | 'timezone'>): MultiFormatParser {
   const formats = options.log_format !== undefined
@@ -34,11 +35,11 @@ export default definePlugin<AccessOptions, 'filter'>({
       format: {
         enum: [...Object.keys(NAMED_FORMATS).filter((f) => f !== 'referer' && f !== 'agent'), 'auto'],
         default: 'combined',
-        description: 'A LogFormat nickname from Apache\'s default config; auto tries vhost_combined, combinedio, combined, vhost_common and common on each line. A combined format also accepts common lines (the missing fields are null).',
+        description: 'A LogFormat nickname from Apache\'s default config; auto tries combined, common, vhost_combined, combinedio and vhost_common on each line and keeps the first that fits the whole line, else the one that fits most of it. A combined format also accepts common lines (the missing fields are null) and ignores extra trailing fields.',
       },
       log_format: {
         anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
-        description: `An Apache LogFormat string (as in httpd.conf; overrides format), or a list tried in order. Directives: ${SUPPORTED_DIRECTIVES}.`,
+        description: `An Apache LogFormat string (as in httpd.conf; overrides format), or a list: the first that fits the whole line wins, else the one that fits most of it. Directives: ${SUPPORTED_DIRECTIVES}.`,
       },
       timezone: {
         type: 'string',

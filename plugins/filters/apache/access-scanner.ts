@@ -3,7 +3,7 @@
 import type { Event } from '../../../core/index.js';
 import type { CompiledFormat, FieldKind, FieldSpec } from './logformat.js';
 import { cachedTimeParser, parseClfTime, unescapeApache } from './shared.js';
-import { compileStrftime, type WallClockToEpoch } from './strftime.js';
+import { compileStrftime, utcWallClock, type WallClockToEpoch } from './strftime.js';
 
 /** Candidate ends tried per field before the line is declared not to match. */
 const MAX_CANDIDATES = 8;
@@ -11,7 +11,7 @@ const SPACE = 32;
 const BACKSLASH = 92;
 
 const KIND_CODE: Record<FieldKind, number> = {
-  str: 0, raw: 1, int: 2, clf_time: 3, strftime: 4, epoch_s: 5, epoch_ms: 6, epoch_us: 7, frac_ms: 8, frac_us: 9, query: 10, request: 11,
+  str: 0, raw: 1, int: 2, clf_time: 3, strftime: 4, epoch_s: 5, epoch_ms: 6, epoch_us: 7, frac_ms: 8, frac_us: 9, query: 10, request: 11, zone: 12,
 };
 
 export type ParseFailure = 'format_mismatch' | 'bad_timestamp';
@@ -20,6 +20,7 @@ export class AccessFormatParser {
   private readonly fields: FieldSpec[];
   private readonly kinds: Uint8Array;
   private readonly names: string[];
+  private readonly noSpace: boolean[];
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
   /** Times parsed while matching (strftime fields are validated by parsing them). */
@@ -35,6 +36,12 @@ export class AccessFormatParser {
   private badTime = false;
   /** A line may end early only after the fields every line carries (time, request, status). */
   private readonly earliestEnd: number;
+  /** Where the text the format matched ends; anything after it is extra trailing fields. */
+  private consumed = 0;
+  /** Set when the last field, a quoted one, ran to the end of the line without its closing quote. */
+  private truncated = false;
+  /** Strftime fields whose wall-clock time takes the offset of a separate `%{%z}t` field. */
+  private readonly zoned: boolean[];
 
   constructor(readonly format: CompiledFormat, wallClock?: WallClockToEpoch) {
     this.fields = format.fields;
@@ -42,6 +49,7 @@ export class AccessFormatParser {
     const n = this.fields.length;
     this.kinds = Uint8Array.from(this.fields.map((f) => KIND_CODE[f.kind]));
     this.names = this.fields.map((f) => f.name);
+    this.noSpace = this.fields.map((f) => f.noSpace);
     this.starts = new Int32Array(n);
     this.ends = new Int32Array(n);
     this.times = new Float64Array(n);
@@ -54,24 +62,62 @@ export class AccessFormatParser {
       }
     }
     this.earliestEnd = lastEssential;
-    this.strftime = this.fields.map((f) => (f.kind === 'strftime' ? cachedTimeParser(compileStrftime(f.param!, wallClock)) : undefined));
+    // `%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t` (the mod_log_config example): the zone field gives the offset.
+    const hasZone = this.fields.some((f) => f.kind === 'zone');
+    this.zoned = this.fields.map((f) => hasZone && f.kind === 'strftime' && !/%[zs]/.test(f.param!));
+    this.strftime = this.fields.map((f, k) => (f.kind === 'strftime' || f.kind === 'zone'
+      ? cachedTimeParser(compileStrftime(f.param!, this.zoned[k] || f.kind === 'zone' ? utcWallClock : wallClock))
+      : undefined));
+  }
+
+  /** True when the last successful `match` took the whole line with every field present. */
+  get exact(): boolean {
+    return this.present === this.fields.length && !this.truncated && this.consumed === this.lineEnd;
+  }
+
+  /** How much of the line the last successful `match` explained, to rank partial matches. */
+  get matchedLength(): number {
+    return this.consumed;
+  }
+
+  get presentFields(): number {
+    return this.present;
+  }
+
+  /** True when no quoted value of the last match holds an unescaped `"`: Apache escapes them, so a value
+   * that does was stretched over a field boundary (or comes from a server that does not escape). */
+  get clean(): boolean {
+    for (let i = 0; i < this.present; i++) {
+      if (this.fields[i].quoted && hasUnescapedQuote(this.line, this.starts[i], this.ends[i])) return false;
+    }
+    return true;
   }
 
   /** Assigns the fields to `event` and returns undefined, or returns why the line does not fit. */
   parse(line: string, event: Event): ParseFailure | undefined {
+    const failure = this.matchLine(line);
+    if (failure === undefined) this.assign(event);
+    return failure;
+  }
+
+  /** Matches without assigning anything; `assign` then writes the fields of the line matched last. */
+  matchLine(line: string): ParseFailure | undefined {
     let end = line.length;
     if (end > 0 && line.charCodeAt(end - 1) === 13) end--;
     this.line = line;
     this.lineEnd = end;
     this.present = this.fields.length;
     this.badTime = false;
+    this.truncated = false;
     if (!line.startsWith(this.lead) || !this.match(0, this.lead.length)) return this.badTime ? 'bad_timestamp' : 'format_mismatch';
-    this.assign(event);
     return undefined;
   }
 
   private match(i: number, pos: number): boolean {
-    if (i === this.fields.length) return true; // anything after the format (extra fields) is ignored
+    if (i === this.fields.length) { // anything after the format (extra fields) is ignored
+      this.consumed = pos;
+      return true;
+    }
     const f = this.fields[i];
     const line = this.line;
     const end = this.lineEnd;
@@ -89,7 +135,10 @@ export class AccessFormatParser {
       }
       this.times[i] = t;
       this.ends[i] = close + 1;
-      if (after === '') return true;
+      if (after === '') {
+        this.consumed = close + 1;
+        return true;
+      }
       if (line.startsWith(after, close + 1) && close + 1 + after.length <= end) return this.match(i + 1, close + 1 + after.length);
       return this.endsEarly(i, close + 1);
     }
@@ -100,6 +149,7 @@ export class AccessFormatParser {
       if (valueEnd < 0 || valueEnd > end) valueEnd = end;
       if (!this.valid(i, pos, valueEnd)) return false;
       this.ends[i] = valueEnd;
+      this.consumed = valueEnd;
       return true;
     }
 
@@ -119,8 +169,8 @@ export class AccessFormatParser {
       if (closesLine && this.valid(i, pos, at)) {
         this.ends[i] = at;
         if (this.match(i + 1, at + after.length)) return true;
-      } else if (!f.quoted && this.kinds[i] !== 4) {
-        break; // an unquoted value only grows by taking more text: it will not become valid
+      } else if (!f.quoted && this.kinds[i] !== 4 && at > pos) {
+        break; // an unquoted value only grows by taking more text: it will not become valid (unless empty: `::1:80`)
       }
       from = at + 1;
     }
@@ -131,17 +181,29 @@ export class AccessFormatParser {
    * of the line is the start of the field's trailing literal up to a space, the remaining fields are absent. */
   private endsEarly(i: number, valueEnd: number): boolean {
     if (i < this.earliestEnd) return false;
-    const after = this.fields[i].after;
-    const k = after.indexOf(' ');
-    if (k < 0) return false;
+    const f = this.fields[i];
+    const after = f.after;
     const end = this.lineEnd;
+    const k = after.indexOf(' ');
+    if (k < 0) {
+      // A line cut short inside its last field, a quoted one (a truncated user agent): keep what is there.
+      if (valueEnd >= 0 || !f.quoted || i !== this.fields.length - 1 || after !== '"' || hasUnescapedQuote(this.line, this.starts[i], end)) return false;
+      this.ends[i] = end;
+      this.consumed = end;
+      this.truncated = true;
+      return true;
+    }
     const prefix = after.slice(0, k);
     const at = end - prefix.length;
     if (valueEnd >= 0 && valueEnd !== at) return false;
     if (at < this.starts[i] || !this.line.startsWith(prefix, at)) return false;
     if (valueEnd < 0 && !this.valid(i, this.starts[i], at)) return false;
+    // A quoted value ends at its first unescaped quote: one inside means the line has more fields than
+    // this format (a combined line read as combinedio), not fewer.
+    if (valueEnd < 0 && f.quoted && hasUnescapedQuote(this.line, this.starts[i], at)) return false;
     this.ends[i] = at;
     this.present = i + 1;
+    this.consumed = end;
     return true;
   }
 
@@ -157,7 +219,7 @@ export class AccessFormatParser {
         }
         return true;
       }
-      case 4: {
+      case 4: case 12: {
         const t = this.strftime[i]!(line.slice(start, end));
         this.times[i] = t;
         return t === t;
@@ -165,24 +227,27 @@ export class AccessFormatParser {
       default:
         if (this.fields[i].quoted) return true;
         if (end === start) return false;
-        // Unquoted text between space separators cannot itself contain a space.
-        if (this.fields[i].after.charCodeAt(0) !== SPACE) return true;
+        // Unquoted text between space separators cannot itself contain a space; nor can a host name.
+        if (!this.noSpace[i] && this.fields[i].after.charCodeAt(0) !== SPACE) return true;
         const space = line.indexOf(' ', start);
         return space < 0 || space >= end;
     }
   }
 
-  private assign(event: Event): void {
+  /** Writes the fields of the line matched last (by `matchLine`) to `event`. */
+  assign(event: Event): void {
     const line = this.line;
     const n = this.fields.length;
     let fraction = 0;
+    let zoneOffset = 0;
+    // A fraction or a separate zone completes the first time field (`%{...}t.%{msec_frac}t %{%z}t`).
     let timestampField = '';
     for (let i = 0; i < n; i++) {
       const name = this.names[i];
       const kind = this.kinds[i];
       if (i >= this.present) {
         if (kind === 11) assignRequest(event, undefined);
-        else if (kind !== 8 && kind !== 9) event[name] = null;
+        else if (kind < 8 || kind === 10) event[name] = null; // fractions and zones are no fields of their own
         continue;
       }
       const s = this.starts[i];
@@ -195,12 +260,14 @@ export class AccessFormatParser {
         }
         case 1: event[name] = line.slice(s, e); break;
         case 2: event[name] = e - s === 1 && line.charCodeAt(s) === 45 ? null : toInt(line, s, e); break;
-        case 3: case 4: event[name] = this.times[i]; timestampField = name; break;
-        case 5: event[name] = toInt(line, s, e) * 1000; timestampField = name; break;
-        case 6: event[name] = toInt(line, s, e); timestampField = name; break;
-        case 7: event[name] = toInt(line, s, e) / 1000; timestampField = name; break;
+        case 3: event[name] = this.times[i]; timestampField ||= name; break;
+        case 4: event[name] = this.times[i]; timestampField ||= name; break;
+        case 5: event[name] = toInt(line, s, e) * 1000; timestampField ||= name; break;
+        case 6: event[name] = toInt(line, s, e); timestampField ||= name; break;
+        case 7: event[name] = toInt(line, s, e) / 1000; timestampField ||= name; break;
         case 8: fraction = toInt(line, s, e); break;
         case 9: fraction = toInt(line, s, e) / 1000; break;
+        case 12: zoneOffset = this.times[i]; break; // the zone parsed alone: minus the offset, in ms
         case 10: {
           const v = line.slice(s, e);
           event[name] = v === '' || v === '-' ? null : v.charCodeAt(0) === 63 ? v.slice(1) : v;
@@ -209,8 +276,21 @@ export class AccessFormatParser {
         case 11: assignRequest(event, line.slice(s, e)); break;
       }
     }
-    if (fraction && timestampField) event[timestampField] = (event[timestampField] as number) + fraction;
+    if (timestampField && (fraction || zoneOffset)) {
+      // The zone applies to wall-clock times only (strftime without %z); epoch and %t times carry theirs.
+      const k = this.names.indexOf(timestampField);
+      const offset = this.zoned[k] ? zoneOffset : 0;
+      event[timestampField] = (event[timestampField] as number) + fraction + offset;
+    }
   }
+}
+
+/** An unescaped `"` in line[start, end). */
+function hasUnescapedQuote(line: string, start: number, end: number): boolean {
+  for (let at = line.indexOf('"', start); at >= 0 && at < end; at = line.indexOf('"', at + 1)) {
+    if (!isEscaped(line, at)) return true;
+  }
+  return false;
 }
 
 function isEscaped(line: string, at: number): boolean {
@@ -261,9 +341,11 @@ export function assignRequest(event: Event, raw: string | undefined): void {
   event.protocol = protocol;
 }
 
-/** Request methods are upper-case tokens (GET, PROPFIND, M-SEARCH). */
+/** Request methods are upper-case tokens starting with a letter (GET, PROPFIND, M-SEARCH; not `-`). */
 function isMethod(s: string, end: number): boolean {
   if (end > 32) return false;
+  const first = s.charCodeAt(0);
+  if (first < 65 || first > 90) return false;
   for (let k = 0; k < end; k++) {
     const c = s.charCodeAt(k);
     if (!((c >= 65 && c <= 90) || c === 45 || c === 95)) return false;
@@ -278,22 +360,41 @@ function pathOfAbsoluteUrl(target: string): string {
   return target.length > m[0].length ? target.slice(m[0].length) : '/';
 }
 
-/** Several formats tried in order; the one that matched last is tried first next time. */
+/** Several formats tried in order: the first that explains the whole line cleanly wins. Otherwise matches are
+ * ranked: first by how regular they are (a partial match, with extra trailing fields, missing last fields
+ * or a truncated last field, and one with an unescaped quote inside a quoted value, each cost one step),
+ * then by how much of the line they explain, then by how many fields they found, then by order. The
+ * result never depends on the lines before. */
 export class MultiFormatParser {
-  private preferred = 0;
   constructor(private readonly parsers: AccessFormatParser[]) {}
 
   parse(line: string, event: Event): ParseFailure | undefined {
-    const first = this.parsers[this.preferred].parse(line, event);
-    if (first === undefined || this.parsers.length === 1) return first;
-    for (let k = 0; k < this.parsers.length; k++) {
-      if (k === this.preferred) continue;
-      if (this.parsers[k].parse(line, event) === undefined) {
-        this.preferred = k;
+    const parsers = this.parsers;
+    if (parsers.length === 1) return parsers[0].parse(line, event);
+    let best: AccessFormatParser | undefined;
+    let bestTier = 0;
+    let failure: ParseFailure = 'format_mismatch';
+    for (let k = 0; k < parsers.length; k++) {
+      const p = parsers[k];
+      const r = p.matchLine(line);
+      if (r !== undefined) {
+        if (r === 'bad_timestamp') failure = r;
+        continue;
+      }
+      const tier = (p.exact ? 0 : 1) + (p.clean ? 0 : 1);
+      if (tier === 0) {
+        p.assign(event);
         return undefined;
       }
+      if (!best || tier < bestTier || (tier === bestTier && (p.matchedLength > best.matchedLength
+        || (p.matchedLength === best.matchedLength && p.presentFields > best.presentFields)))) {
+        best = p;
+        bestTier = tier;
+      }
     }
-    return first;
+    if (!best) return failure;
+    best.assign(event);
+    return undefined;
   }
 }
 

@@ -10,6 +10,7 @@ export type FieldKind =
   | 'strftime' // %{format}t
   | 'epoch_s' | 'epoch_ms' | 'epoch_us' // %{sec}t %{msec}t %{usec}t
   | 'frac_ms' | 'frac_us' // %{msec_frac}t %{usec_frac}t: added to the timestamp
+  | 'zone' // %{%z}t alone: the UTC offset of the other %{format}t fields (Apache's own example splits the time so)
   | 'query' // %q: '?a=b' -> 'a=b'
   | 'request'; // %r: sets method, url, path, query, protocol
 
@@ -26,6 +27,8 @@ export interface FieldSpec {
   quoted: boolean;
   /** How many times `after` appears inside a value of this field (a strftime format with spaces). */
   innerTerminators: number;
+  /** A host, address or server name: never contains a space, whatever literal follows it (`%v:%p`). */
+  noSpace: boolean;
 }
 
 export interface CompiledFormat {
@@ -116,12 +119,15 @@ export function compileLogFormat(format: string): CompiledFormat {
     const before = parts[k - 1] as string;
     const after = parts[k + 1] as string;
     const [baseName, kind, param] = describe(d, has);
-    const seen = taken.get(baseName) ?? 0;
-    taken.set(baseName, seen + 1);
     const quoted = before.endsWith('"') && after.startsWith('"');
+    // Fields that are no value of their own (a fraction, a zone) complete the timestamp and are not counted.
+    const counted = kind !== 'zone' && kind !== 'frac_ms' && kind !== 'frac_us';
+    const seen = counted ? taken.get(baseName) ?? 0 : 0;
+    if (counted) taken.set(baseName, seen + 1);
     fields.push({
       directive: d.text, name: seen ? `${baseName}_${seen + 1}` : baseName, kind, param, after, quoted,
       innerTerminators: kind === 'strftime' && after ? countOccurrences(strftimeSample(param!), after) : 0,
+      noSpace: d.param === undefined && 'hav'.includes(d.letter.toLowerCase()),
     });
   }
   return { source, lead: parts[0] as string, fields };
@@ -133,6 +139,7 @@ function describe(d: RawDirective, has: (letter: string, pred?: (d: RawDirective
     const p = param.replace(/^(begin|end):/, '');
     const special: Record<string, FieldKind> = { sec: 'epoch_s', msec: 'epoch_ms', usec: 'epoch_us', msec_frac: 'frac_ms', usec_frac: 'frac_us' };
     if (special[p]) return [special[p].startsWith('frac') ? 'timestamp_fraction' : 'timestamp', special[p]];
+    if (/^(?:[^%]|%%)*%z(?:[^%]|%%|%Z)*$/.test(p)) return ['timestamp_zone', 'zone', p];
     return ['timestamp', 'strftime', p];
   }
   if (param !== undefined && HEADER_PREFIX[letter]) {

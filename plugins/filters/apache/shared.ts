@@ -92,31 +92,37 @@ export function cachedTimeParser(parse: (s: string) => number): (s: string) => n
   };
 }
 
-/** Undo Apache's escaping in logged strings: \" \\ and \xhh (bytes, decoded as UTF-8). */
+/** Escapes Apache writes besides \xhh (ap_escape_logitem). */
+const SIMPLE_ESCAPES: Record<string, number> = { '"': 34, '\\': 92, n: 10, t: 9, r: 13, b: 8, v: 11 };
+
+/** Undo Apache's escaping in logged strings: \" \\ \n \t \r \b \v and \xhh (bytes, decoded as UTF-8). */
 export function unescapeApache(s: string): string {
   if (s.indexOf('\\') < 0) return s;
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 92 && i + 1 < s.length) {
-      const n = s.charCodeAt(i + 1);
-      if (n === 120 && i + 3 < s.length) { // \xhh
-        const v = parseInt(s.slice(i + 2, i + 4), 16);
-        if (v === v && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 2, i + 4))) {
-          bytes.push(v);
-          i += 3;
-          continue;
-        }
+      const hex = s.slice(i + 2, i + 4);
+      if (s[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(hex)) {
+        bytes.push(parseInt(hex, 16));
+        i += 3;
+        continue;
       }
-      const simple = n === 34 ? 34 : n === 92 ? 92 : n === 110 ? 10 : n === 116 ? 9 : n === 114 ? 13 : -1;
-      if (simple >= 0) {
+      const simple = SIMPLE_ESCAPES[s[i + 1]];
+      if (simple !== undefined) {
         bytes.push(simple);
         i++;
         continue;
       }
     }
-    if (c < 128) bytes.push(c);
-    else for (const b of Buffer.from(s[i])) bytes.push(b);
+    if (c < 128) {
+      bytes.push(c);
+      continue;
+    }
+    // Whole code points, so characters outside the BMP (surrogate pairs) survive.
+    const cp = s.codePointAt(i)!;
+    for (const b of Buffer.from(String.fromCodePoint(cp))) bytes.push(b);
+    if (cp > 0xffff) i++;
   }
   return Buffer.from(bytes).toString('utf8');
 }

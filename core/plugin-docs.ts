@@ -33,6 +33,7 @@ export function describeOptions(schema: JsonSchema, prefix = ''): OptionDoc[] {
 export function describeType(s: JsonSchema): string {
   if (s.duration) return 'duration';
   if (s.size) return 'size';
+  if (s.expression) return 'expression';
   if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v).replace(/^"|"$/g, '')).join(' | ');
   if (s.const !== undefined) return JSON.stringify(s.const);
   const alternatives = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;

@@ -1,8 +1,10 @@
 // The one Ajv setup used for every schema in Visor (service section, core component keys, plugin options), with
-// Visor's keywords: `duration` and `size` convert human-friendly strings in place, `secret` marks values to hide.
+// Visor's keywords: `duration` and `size` convert human-friendly strings in place, `secret` marks values to hide,
+// `expression` checks that a condition compiles.
 // Exported so that other parts (e.g. `visor plugins` docs) validate and describe options exactly as the loader does.
 import { Ajv, type ErrorObject, type KeywordDefinition, type ValidateFunction } from 'ajv';
 import type { JsonSchema, Plugin } from '../api.js';
+import { validateExpression } from '../expr/index.js';
 import { DURATION_HINT, parseDuration, parseSize, SIZE_HINT } from './units.js';
 
 /** The part of Ajv's data context a keyword needs to replace the value it validated. */
@@ -53,16 +55,31 @@ const secretKeyword: KeywordDefinition = {
   },
 };
 
+/** `expression: true`: the string must compile as a condition/expression, so a bad one is reported at its place in
+ * the file rather than when the component is created. Non-strings are left to the `type` keyword. */
+const expressionKeyword: KeywordDefinition = {
+  keyword: 'expression',
+  schemaType: 'boolean',
+  errors: true,
+  validate: function validate(enabled: boolean, data: unknown): boolean {
+    const problem = enabled && typeof data === 'string' ? validateExpression(data) : undefined;
+    (validate as { errors?: Partial<ErrorObject>[] }).errors = problem ? [{ keyword: 'expression', message: problem, params: {} }] : [];
+    return problem === undefined;
+  },
+};
+
 export const DURATION_KEYWORD = 'duration';
 export const SIZE_KEYWORD = 'size';
 export const SECRET_KEYWORD = 'secret';
 
-/** Add Visor's `duration`, `size` and `secret` keywords to an Ajv instance. A `duration`/`size` option should not
- * declare `type: number`: the type check runs before the keyword, so `5s` would be rejected before conversion. */
+/** Add Visor's `duration`, `size`, `secret` and `expression` keywords to an Ajv instance. A `duration`/`size`
+ * option should not declare `type: number`: the type check runs before the keyword, so `5s` would be rejected
+ * before conversion. */
 export function addVisorKeywords(ajv: Ajv): Ajv {
   ajv.addKeyword(convertingKeyword(DURATION_KEYWORD, parseDuration, (v) => `invalid duration ${showValue(v)}: ${DURATION_HINT}`));
   ajv.addKeyword(convertingKeyword(SIZE_KEYWORD, parseSize, (v) => `invalid size ${showValue(v)}: ${SIZE_HINT}`));
   ajv.addKeyword(secretKeyword);
+  ajv.addKeyword(expressionKeyword);
   return ajv;
 }
 

@@ -1,0 +1,44 @@
+// The syntax tree the parser produces and the compiler turns into closures. Every node keeps its column.
+
+export type Literal = string | number | boolean | null;
+
+export type ComparisonOperator = '==' | '!=' | '<' | '<=' | '>' | '>=';
+export type ArithmeticOperator = '+' | '-' | '*' | '/' | '%';
+
+export type Node =
+  | { kind: 'literal'; value: Literal; column: number }
+  /** A field of the event; `path` has one entry per level of nesting (`a.b` → ['a', 'b']). */
+  | { kind: 'field'; path: string[]; column: number }
+  | { kind: 'not'; operand: Node; column: number }
+  | { kind: 'negate'; operand: Node; column: number }
+  /** `a or b or c` is one node with three operands, so a long chain does not make a deep tree. */
+  | { kind: 'logical'; operator: 'and' | 'or'; operands: Node[]; column: number }
+  | { kind: 'compare'; operator: ComparisonOperator; left: Node; right: Node; column: number }
+  | { kind: 'arithmetic'; operator: ArithmeticOperator; left: Node; right: Node; column: number }
+  | { kind: 'in'; negated: boolean; value: Node; list: Node[]; column: number }
+  /** `=~` / `!~`: the regex is compiled by the parser, once. */
+  | { kind: 'match'; negated: boolean; value: Node; regex: RegExp; column: number }
+  | { kind: 'call'; name: string; args: Node[]; column: number };
+
+/** The direct sub-expressions of a node. */
+export function childrenOf(node: Node): Node[] {
+  switch (node.kind) {
+    case 'literal':
+    case 'field':
+      return [];
+    case 'not':
+    case 'negate':
+      return [node.operand];
+    case 'logical':
+      return node.operands;
+    case 'compare':
+    case 'arithmetic':
+      return [node.left, node.right];
+    case 'in':
+      return [node.value, ...node.list];
+    case 'match':
+      return [node.value];
+    case 'call':
+      return node.args;
+  }
+}

@@ -14,6 +14,7 @@ import { createLogger, createLogSink } from '../../core/runtime/logger.js';
 import { MetricsHub } from '../../core/runtime/metrics.js';
 import { Pipeline } from '../../core/runtime/pipeline.js';
 import { benchAccessParser } from './parsers-access.js';
+import { benchErrorParser } from './parsers-error.js';
 import { LINE_TEXT, latencies } from './plugins.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -125,6 +126,8 @@ async function main(): Promise<void> {
   console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   console.log('');
   console.log((await benchAccessParser()).join('\n'));
+  console.log('');
+  console.log((await benchErrorParser()).join('\n'));
   await stdinPipeline();
 }
 

@@ -1,0 +1,98 @@
+// Parses Apache error-log lines (2.0/2.2 and 2.4 layouts, detected per line, or any ErrorLogFormat) into
+// flat fields; lines that are no error-log lines (CGI stderr, stack traces, startup notices) go to `_unparsed`.
+import { definePlugin, type Event } from '../../core/index.js';
+import { compileErrorFormat, ErrorFormatError, SUPPORTED_ERROR_DIRECTIVES } from './apache/error-format.js';
+import { FormatErrorScanner } from './apache/error-format-scanner.js';
+import { DefaultErrorScanner } from './apache/error-scanner.js';
+import { ParseAccounting, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT } from './apache/shared.js';
+import { wallClockFor } from './apache/timezone.js';
+
+interface ErrorOptions {
+  field: string;
+  timezone: string;
+  error_log_format?: string;
+  unescape: boolean;
+}
+
+function buildErrorParser(options: Omit<ErrorOptions, 'field'>): DefaultErrorScanner | FormatErrorScanner {
+  const wallClock = wallClockFor(options.timezone);
+  if (options.error_log_format === undefined) return new DefaultErrorScanner(wallClock, options.unescape);
+  return new FormatErrorScanner(compileErrorFormat(options.error_log_format), wallClock, options.unescape);
+}
+
+export default definePlugin<ErrorOptions, 'filter'>({
+  kind: 'filter',
+  name: 'apache_error',
+  description: 'Parses Apache error log lines (2.2 and 2.4 layouts, told apart per line, or a custom ErrorLogFormat) into fields: timestamp (epoch ms), level, module, pid, tid, client_ip, client_port, errno, errno_text, error_code (AHnnnnn), message_text, referer. Lines that are no error-log lines go to ID._unparsed with parse_error.',
+  schema: {
+    type: 'object',
+    properties: {
+      ...SOURCE_FIELD_SCHEMA,
+      timezone: {
+        type: 'string',
+        default: 'local',
+        description: 'Time zone of the server that wrote the log (error-log times carry none, unless ErrorLogFormat adds it): local (the agent\'s), UTC, +0100, -05:00, or an IANA name such as Europe/Paris.',
+      },
+      error_log_format: {
+        type: 'string',
+        minLength: 1,
+        description: `The server's ErrorLogFormat, when it sets one (as in its config, e.g. "[%{u}t] [%-m:%l] [pid %P:tid %T] %7F: %E: [client\\ %a] %M% ,\\ referer\\ %{Referer}i"). Without it, Apache's built-in 2.2 and 2.4 layouts are recognised on each line. Directives: ${SUPPORTED_ERROR_DIRECTIVES}.`,
+      },
+      unescape: {
+        type: 'boolean',
+        default: true,
+        description: 'Undo the escaping Apache applies to logged text (\\\\ \\xhh \\n ...) in message_text and referer; bytes that are not UTF-8 become U+FFFD. The raw line is always kept.',
+      },
+    },
+  },
+  outputs: () => [UNPARSED_OUTPUT],
+  create(options, context) {
+    let parser: DefaultErrorScanner | FormatErrorScanner;
+    try {
+      parser = buildErrorParser(options);
+    } catch (err) {
+      if (err instanceof ErrorFormatError) throw new Error(`invalid error_log_format: ${err.message}`);
+      throw err;
+    }
+    const accounting = new ParseAccounting(context);
+    const field = options.field;
+    const parserErrors = context.metrics.errors('parser_error');
+    let loggedError = false;
+    return {
+      process(events, { emit }) {
+        const parsed: Event[] = [];
+        for (let i = 0; i < events.length; i++) {
+          const event = events[i];
+          const line = event[field];
+          if (typeof line !== 'string') accounting.unparsed(event, 'not_a_string');
+          else if (isBlank(line)) accounting.unparsed(event, 'empty_line');
+          else {
+            let failure: string | undefined;
+            try {
+              failure = parser.parse(line, event);
+            } catch (err) {
+              // A bug must not fail the batch (and so hold up the input): count it and keep the line.
+              failure = 'parser_error';
+              parserErrors.inc();
+              if (!loggedError) context.logger.error('apache_error could not parse a line', { error: (err as Error).message, line });
+              loggedError = true;
+            }
+            if (failure === undefined) parsed.push(event);
+            else accounting.unparsed(event, failure);
+          }
+        }
+        accounting.flush(emit, parsed.length);
+        return parsed;
+      },
+    };
+  },
+});
+
+/** Empty or whitespace only (a CRLF file's empty lines keep their CR). */
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}

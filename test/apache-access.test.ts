@@ -15,9 +15,9 @@ import { createLogger, createLogSink } from '../core/runtime/logger.js';
 import { MetricsHub } from '../core/runtime/metrics.js';
 import { Pipeline } from '../core/runtime/pipeline.js';
 import accessPlugin, { buildAccessParser } from '../plugins/filters/apache_access.js';
+import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
 import { ROOT, tempDir } from './support/helpers.js';
 
-const CORPORA = path.resolve(ROOT, '../shared/corpora');
 
 /** The fields the parser writes, as the tests read them. */
 interface Access {
@@ -35,32 +35,8 @@ interface ParserOptions {
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-/** The corpus directory, or: fail under CI=true, else skip with a one-line reason. */
-function corpus(ctx: Mocha.Context, dir: string): string {
-  const full = path.join(CORPORA, dir);
-  if (existsSync(full)) return full;
-  if (process.env.CI === 'true') assert.fail(`corpus ${dir} is missing: expected at ${full}`);
-  console.log(`      (skipped: corpus ${dir} not found at ${full})`);
-  ctx.skip();
-}
 
-/** Lines of a file (gunzipped for .gz), without the last newline; '\r' is left for the parser. */
-function readLines(file: string): string[] {
-  let data = readFileSync(file);
-  if (file.endsWith('.gz')) data = gunzipSync(data);
-  const lines = data.toString('utf8').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
 
-function pluginContext(id: string, hub = new MetricsHub()): PluginContext {
-  const logger = createLogger(createLogSink('warn'));
-  return {
-    id, logger, configDir: ROOT, timers: new ComponentTimers(logger),
-    metrics: hub.component({ id, kind: 'filter', type: 'apache_access' }),
-    dataDir: async () => ROOT,
-  };
-}
 
 interface FileRun {
   lines: string[];
@@ -72,7 +48,7 @@ interface FileRun {
 
 /** Every line through the real filter (its `process`, in batches of 1000), as a pipeline would. */
 async function runLines(lines: string[], options: ParserOptions): Promise<FileRun> {
-  const filter = (await accessPlugin.create({ field: 'message', format: 'combined', timezone: 'UTC', ...options }, pluginContext('access'))) as FilterInstance;
+  const filter = (await accessPlugin.create({ field: 'message', format: 'combined', timezone: 'UTC', ...options }, contextFor('access', 'apache_access'))) as FilterInstance;
   const parsed = new Map<number, Access>();
   const unparsed = new Map<number, Access>();
   for (let i = 0; i < lines.length; i += 1000) {
@@ -1005,16 +981,16 @@ describe('apache_access: custom LogFormat strings', () => {
       ['%h %{bogus}p', /unsupported directive %\{bogus\}p/],
       ['no directive at all', /has no % directive/],
     ] as const) {
-      await assert.rejects(async () => accessPlugin.create({ field: 'message', format: 'combined', log_format: format, timezone: 'UTC' }, pluginContext('bad')), message);
+      await assert.rejects(async () => accessPlugin.create({ field: 'message', format: 'combined', log_format: format, timezone: 'UTC' }, contextFor('bad', 'apache_access')), message);
     }
-    await assert.rejects(async () => accessPlugin.create({ field: 'message', format: 'combined', log_format: '%h %{%Q}t', timezone: 'UTC' }, pluginContext('bad')), /unsupported time format directive %Q/);
+    await assert.rejects(async () => accessPlugin.create({ field: 'message', format: 'combined', log_format: '%h %{%Q}t', timezone: 'UTC' }, contextFor('bad', 'apache_access')), /unsupported time format directive %Q/);
   });
 });
 
 describe('apache_access: unparsed lines', () => {
   it('go to ID._unparsed with parse_error, are counted, and are never thrown', async () => {
     const hub = new MetricsHub();
-    const filter = (await accessPlugin.create({ field: 'message', format: 'combined', timezone: 'UTC' }, pluginContext('web', hub))) as FilterInstance;
+    const filter = (await accessPlugin.create({ field: 'message', format: 'combined', timezone: 'UTC' }, contextFor('web', 'apache_access', hub))) as FilterInstance;
     const good = `h - - ${T} "GET / HTTP/1.1" 200 5`;
     const batch: Event[] = [
       { message: good },

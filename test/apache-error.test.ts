@@ -12,10 +12,10 @@ import { createLogger, createLogSink } from '../core/runtime/logger.js';
 import { MetricsHub } from '../core/runtime/metrics.js';
 import { compileErrorFormat } from '../plugins/filters/apache/error-format.js';
 import errorPlugin from '../plugins/filters/apache_error.js';
+import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
 import { ROOT } from './support/helpers.js';
 import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
 
-const CORPORA = path.resolve(ROOT, '../shared/corpora');
 
 /** A parsed (or unparsed) event as the tests read it. */
 interface Parsed {
@@ -34,35 +34,11 @@ interface Options {
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-/** The corpus directory, or: fail under CI=true, else skip with a one-line reason. */
-function corpus(ctx: Mocha.Context, dir: string): string {
-  const full = path.join(CORPORA, dir);
-  if (existsSync(full)) return full;
-  if (process.env.CI === 'true') assert.fail(`corpus ${dir} is missing: expected at ${full}`);
-  console.log(`      (skipped: corpus ${dir} not found at ${full})`);
-  ctx.skip();
-}
 
-/** Lines of a file (gunzipped for .gz), without the final newline; a CRLF file keeps its '\r' for the parser. */
-function readLines(file: string): string[] {
-  let data = readFileSync(file);
-  if (file.endsWith('.gz')) data = gunzipSync(data);
-  const lines = data.toString('utf8').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
 
-function pluginContext(id: string, hub: MetricsHub): PluginContext {
-  const logger = createLogger(createLogSink('warn'));
-  return {
-    id, logger, configDir: ROOT, timers: new ComponentTimers(logger),
-    metrics: hub.component({ id, kind: 'filter', type: 'apache_error' }),
-    dataDir: async () => ROOT,
-  };
-}
 
 async function createFilter(options: Options, hub = new MetricsHub()): Promise<FilterInstance> {
-  return (await errorPlugin.create({ field: 'message', timezone: 'UTC', unescape: true, ...options }, pluginContext('errors', hub))) as FilterInstance;
+  return (await errorPlugin.create({ field: 'message', timezone: 'UTC', unescape: true, ...options }, contextFor('errors', 'apache_error', hub))) as FilterInstance;
 }
 
 interface FileRun {

@@ -1,8 +1,8 @@
 // Parses Apache access-log lines (any LogFormat) into flat fields; lines that do not fit go to `_unparsed`.
-import { definePlugin, type Event } from '../../core/index.js';
+import { definePlugin } from '../../core/index.js';
 import { AccessFormatParser, MultiFormatParser } from './apache/access-scanner.js';
 import { compileLogFormat, LogFormatError, NAMED_FORMATS, SUPPORTED_DIRECTIVES } from './apache/logformat.js';
-import { ParseAccounting, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT } from './apache/shared.js';
+import { lineParserProcess, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT } from './apache/shared.js';
 import { wallClockFor } from './apache/timezone.js';
 
 interface AccessOptions {
@@ -57,25 +57,6 @@ export default definePlugin<AccessOptions, 'filter'>({
       if (err instanceof LogFormatError) throw new Error(`invalid log_format: ${err.message}`);
       throw err;
     }
-    const accounting = new ParseAccounting(context);
-    const field = options.field;
-    return {
-      process(events, { emit }) {
-        const parsed: Event[] = [];
-        for (let i = 0; i < events.length; i++) {
-          const event = events[i];
-          const line = event[field];
-          if (typeof line !== 'string') accounting.unparsed(event, 'not_a_string');
-          else if (line.length === 0 || (line.length === 1 && line.charCodeAt(0) === 13)) accounting.unparsed(event, 'empty_line');
-          else {
-            const failure = parser.parse(line, event);
-            if (failure === undefined) parsed.push(event);
-            else accounting.unparsed(event, failure);
-          }
-        }
-        accounting.flush(emit, parsed.length);
-        return parsed;
-      },
-    };
+    return { process: lineParserProcess(context, options.field, (line, event) => parser.parse(line, event)) };
   },
 });

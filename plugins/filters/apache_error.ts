@@ -1,10 +1,10 @@
 // Parses Apache error-log lines (2.0/2.2 and 2.4 layouts, detected per line, or any ErrorLogFormat) into
 // flat fields; lines that are no error-log lines (CGI stderr, stack traces, startup notices) go to `_unparsed`.
-import { definePlugin, type Event } from '../../core/index.js';
+import { definePlugin } from '../../core/index.js';
 import { compileErrorFormat, ErrorFormatError, SUPPORTED_ERROR_DIRECTIVES } from './apache/error-format.js';
 import { FormatErrorScanner } from './apache/error-format-scanner.js';
 import { DefaultErrorScanner } from './apache/error-scanner.js';
-import { ParseAccounting, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT } from './apache/shared.js';
+import { lineParserProcess, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT } from './apache/shared.js';
 import { wallClockFor } from './apache/timezone.js';
 
 interface ErrorOptions {
@@ -54,45 +54,7 @@ export default definePlugin<ErrorOptions, 'filter'>({
       if (err instanceof ErrorFormatError) throw new Error(`invalid error_log_format: ${err.message}`);
       throw err;
     }
-    const accounting = new ParseAccounting(context);
-    const field = options.field;
-    const parserErrors = context.metrics.errors('parser_error');
-    let loggedError = false;
-    return {
-      process(events, { emit }) {
-        const parsed: Event[] = [];
-        for (let i = 0; i < events.length; i++) {
-          const event = events[i];
-          const line = event[field];
-          if (typeof line !== 'string') accounting.unparsed(event, 'not_a_string');
-          else if (isBlank(line)) accounting.unparsed(event, 'empty_line');
-          else {
-            let failure: string | undefined;
-            try {
-              failure = parser.parse(line, event);
-            } catch (err) {
-              // A bug must not fail the batch (and so hold up the input): count it and keep the line.
-              failure = 'parser_error';
-              parserErrors.inc();
-              if (!loggedError) context.logger.error('apache_error could not parse a line', { error: (err as Error).message, line });
-              loggedError = true;
-            }
-            if (failure === undefined) parsed.push(event);
-            else accounting.unparsed(event, failure);
-          }
-        }
-        accounting.flush(emit, parsed.length);
-        return parsed;
-      },
-    };
+    return { process: lineParserProcess(context, options.field, (line, event) => parser.parse(line, event)) };
   },
 });
 
-/** Empty or whitespace only (a CRLF file's empty lines keep their CR). */
-function isBlank(line: string): boolean {
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13) return false;
-  }
-  return true;
-}

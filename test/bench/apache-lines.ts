@@ -22,7 +22,7 @@ const STATUSES = [200, 200, 200, 200, 200, 200, 200, 304, 301, 404, 500, 503];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,19 +1,9 @@
 // apache_access parse throughput on 1,000,000 generated combined lines, beside a split-only baseline.
-import type { Event, FilterInstance, PluginContext } from '../../core/index.js';
-import { ComponentTimers } from '../../core/runtime/context.js';
-import { createLogger, createLogSink } from '../../core/runtime/logger.js';
-import { MetricsHub } from '../../core/runtime/metrics.js';
+import type { Event, FilterInstance } from '../../core/index.js';
+import { pluginContext } from '../support/corpora.js';
 import accessPlugin from '../../plugins/filters/apache_access.js';
 import { combinedLines } from './apache-lines.js';
 
-export function benchContext(id: string): PluginContext {
-  const logger = createLogger(createLogSink('warn'));
-  return {
-    id, logger, configDir: process.cwd(), timers: new ComponentTimers(logger),
-    metrics: new MetricsHub().component({ id, kind: 'filter', type: id }),
-    dataDir: async () => process.cwd(),
-  };
-}
 
 const nsPer = (secs: number, n: number) => (secs * 1e9) / n;
 
@@ -28,7 +18,7 @@ export async function benchAccessParser(count = Number(process.env.BENCH_LINES ?
   for (let i = text.indexOf(10); i >= 0; i = text.indexOf(10, i + 1)) n++;
   const splitSecs = Number(process.hrtime.bigint() - t) / 1e9;
 
-  const filter = (await accessPlugin.create({ field: 'message', format: 'combined', timezone: 'UTC' }, benchContext('access'))) as FilterInstance;
+  const filter = (await accessPlugin.create({ field: 'message', format: 'combined', timezone: 'UTC' }, pluginContext('access', 'apache_access'))) as FilterInstance;
   const ctx = { emit: () => undefined, hold: () => { throw new Error('no'); } };
   const run = () => {
     let parsed = 0;

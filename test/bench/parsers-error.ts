@@ -1,30 +1,9 @@
 // apache_error parse throughput on generated 2.4 and 2.2 lines, beside a split-only baseline on the same text.
-import type { Event, FilterInstance, PluginContext } from '../../core/index.js';
-import { ComponentTimers } from '../../core/runtime/context.js';
-import { createLogger, createLogSink } from '../../core/runtime/logger.js';
-import { MetricsHub } from '../../core/runtime/metrics.js';
+import type { Event, FilterInstance } from '../../core/index.js';
 import errorPlugin from '../../plugins/filters/apache_error.js';
+import { pluginContext } from '../support/corpora.js';
+import { rng } from './apache-lines.js';
 
-function errorBenchContext(id: string): PluginContext {
-  const logger = createLogger(createLogSink('warn'));
-  return {
-    id, logger, configDir: process.cwd(), timers: new ComponentTimers(logger),
-    metrics: new MetricsHub().component({ id, kind: 'filter', type: 'apache_error' }),
-    dataDir: async () => process.cwd(),
-  };
-}
-
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -89,7 +68,7 @@ async function measure(label: string, generated: string[]): Promise<string[]> {
   const text = Buffer.from(generated.join('\n') + '\n');
   const lines = decodeLines(text);
   const mb = text.length / 1e6;
-  const filter = (await errorPlugin.create({ field: 'message', timezone: 'Europe/Paris', unescape: true }, errorBenchContext('errors'))) as FilterInstance;
+  const filter = (await errorPlugin.create({ field: 'message', timezone: 'Europe/Paris', unescape: true }, pluginContext('errors', 'apache_error'))) as FilterInstance;
   const ctx = { emit: () => undefined, hold: () => { throw new Error('no holds in a filter'); } };
   const split = () => {
     let n = 0;

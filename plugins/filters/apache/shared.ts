@@ -1,6 +1,6 @@
 // What the Apache parsers share: reading the raw line, accounting (parsed + unparsed = lines in),
 // routing unparsed lines with a reason, and Apache's timestamp and escape conventions.
-import type { Counter, Emit, Event, PluginContext } from '../../../core/index.js';
+import type { Counter, Emit, Event, FilterInstance, PluginContext } from '../../../core/index.js';
 
 /** Options both parsers take. */
 export const SOURCE_FIELD_SCHEMA = {
@@ -38,6 +38,51 @@ export class ParseAccounting {
     emit(this.pending, UNPARSED_OUTPUT);
     this.pending = [];
   }
+}
+
+/** Parses `line` into fields on `event`; returns undefined when parsed, else a low-cardinality reason. */
+export type LineParse = (line: string, event: Event) => string | undefined;
+
+/** The `process` of a line parser: each event is parsed (main output) or sent to `_unparsed` with a reason
+ * (not a string, blank, the parser's reason, or a parser bug, counted and logged once): never lost, never thrown. */
+export function lineParserProcess(context: PluginContext, field: string, parse: LineParse): FilterInstance['process'] {
+  const accounting = new ParseAccounting(context);
+  const parserErrors = context.metrics.errors('parser_error');
+  let loggedError = false;
+  return (events, { emit }) => {
+    const parsed: Event[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i];
+      const line = event[field];
+      let failure: string | undefined;
+      if (typeof line !== 'string') failure = 'not_a_string';
+      else if (isBlank(line)) failure = 'empty_line';
+      else {
+        try {
+          failure = parse(line, event);
+        } catch (err) {
+          // A bug must not fail the batch (and so hold up the input): count it and keep the line.
+          failure = 'parser_error';
+          parserErrors.inc();
+          if (!loggedError) context.logger.error(`${context.id} could not parse a line`, { error: (err as Error).message, line });
+          loggedError = true;
+        }
+      }
+      if (failure === undefined) parsed.push(event);
+      else accounting.unparsed(event, failure);
+    }
+    accounting.flush(emit, parsed.length);
+    return parsed;
+  };
+}
+
+/** Empty or whitespace only (a CRLF file's empty lines keep their CR). */
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
 }
 
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };

@@ -208,3 +208,12 @@ ${PLAIN}`);
     assert.equal((await p.exited).code, 0);
   });
 });
+
+describe('docs', () => {
+  it('the README plugin reference is generated from the current plugin schemas (npm run docs)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { README, pluginReference, withReference } = await import('./support/readme-plugins.js');
+    const readme = readFileSync(README, 'utf8');
+    assert.equal(readme, withReference(readme, await pluginReference()), 'README.md is out of date: run npm run docs');
+  });
+});

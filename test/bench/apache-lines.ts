@@ -16,7 +16,8 @@ const USER_AGENTS = [
 const PATHS = ['/', '/index.html', '/about', '/blog/2023/11/25/visor-release', '/static/css/site.min.css', '/static/js/app.3f9a1c.js',
   '/images/logo.png', '/api/v1/orders', '/api/v1/users/42', '/search', '/products/7731/reviews', '/wp-login.php', '/favicon.ico', '/robots.txt'];
 const QUERIES = ['', '', '', '?q=apache+logs&page=2', '?utm_source=newsletter&utm_medium=email', '?id=1234', '?sort=desc&limit=50'];
-const REFERERS = ['-', '-', 'https://www.google.com/', 'https://example.com/blog/', 'https://news.ycombinator.com/item?id=38412003'];
+const REFERERS = ['-', 'https://www.google.com/search?q=apache+access+log+analysis', 'https://example.com/blog/2023/11/monitoring-apache/',
+  'https://news.ycombinator.com/item?id=38412003', 'https://www.bing.com/search?q=visor+log+agent&form=QBLH'];
 const METHODS = ['GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST', 'HEAD', 'PUT', 'DELETE'];
 const STATUSES = [200, 200, 200, 200, 200, 200, 200, 304, 301, 404, 500, 503];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const twoUp = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root, whether this runs from test/support (tsx) or dist/test/support (benchmarks). */
+export const ROOT = path.basename(twoUp) === 'dist' ? path.dirname(twoUp) : twoUp;
 export const CLI = path.join(ROOT, 'bin', 'run.js');
 
 export async function tempDir(prefix = 'visor-test-'): Promise<{ dir: string; file(name: string, text: string): Promise<string>; remove(): Promise<void> }> {

@@ -1,0 +1,78 @@
+// Read positions per file, kept in <data_dir>/<component>/checkpoints.json and replaced atomically
+// (write a temporary file, fsync, rename) so a crash leaves either the old or the new version.
+import { open, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { Fingerprint } from './fingerprint.js';
+
+export interface Checkpoint {
+  path: string;
+  offset: number;
+  fingerprint: Fingerprint;
+  /** Epoch ms of the last time the file was seen; entries of files gone for long are dropped. */
+  seen: number;
+}
+
+const FORGET_AFTER_MS = 7 * 24 * 3600 * 1000;
+
+export class CheckpointStore {
+  private entries = new Map<string, Checkpoint>();
+  private dirty = false;
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(private readonly dir: string) {}
+
+  get file(): string {
+    return path.join(this.dir, 'checkpoints.json');
+  }
+
+  async load(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const data = JSON.parse(text) as { version: number; files: Record<string, Checkpoint> };
+    const now = Date.now();
+    for (const [key, cp] of Object.entries(data.files ?? {})) {
+      if (now - cp.seen < FORGET_AFTER_MS) this.entries.set(key, cp);
+    }
+  }
+
+  get(key: string): Checkpoint | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, cp: Checkpoint): void {
+    const old = this.entries.get(key);
+    if (old && old.offset === cp.offset && old.path === cp.path && old.fingerprint.hash === cp.fingerprint.hash && cp.seen - old.seen < 60_000) return;
+    this.entries.set(key, cp);
+    this.dirty = true;
+  }
+
+  delete(key: string): void {
+    if (this.entries.delete(key)) this.dirty = true;
+  }
+
+  /** Write if anything changed; concurrent calls are serialised. */
+  save(): Promise<void> {
+    this.saving = this.saving.then(() => this.write());
+    return this.saving;
+  }
+
+  private async write(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const body = JSON.stringify({ version: 1, files: Object.fromEntries(this.entries) }, null, 1);
+    const tmp = `${this.file}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(body);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.file);
+  }
+}

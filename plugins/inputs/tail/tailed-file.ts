@@ -1,0 +1,159 @@
+// One file being followed: its identity, where reading stands, and the split of its bytes into lines.
+// Reading always restarts at the first byte of a line not yet emitted, so a partial last line needs no
+// buffer of its own: it is read again once its newline has arrived.
+import { isUtf8 } from 'node:buffer';
+import { open, type FileHandle } from 'node:fs/promises';
+import { AckedOffsets } from './acked-offsets.js';
+import { EMPTY_FINGERPRINT, FINGERPRINT_BYTES, fingerprintOf, matches, readHead, type Fingerprint } from './fingerprint.js';
+
+export interface LineOptions {
+  maxLineBytes: number;
+  longLines: 'truncate' | 'skip';
+  encoding: 'utf8' | 'latin1';
+  batchSize: number;
+}
+
+export interface ReadResult {
+  lines: string[];
+  /** Offset just after the last byte consumed (the end of the last line taken, or of a skipped part). */
+  end: number;
+  bytes: number;
+  longLines: number;
+  skippedLines: number;
+  invalidLines: number;
+}
+
+export function identityKey(dev: number, ino: number): string {
+  return `${dev}:${ino}`;
+}
+
+export class TailedFile {
+  fd: FileHandle | undefined;
+  /** Next byte to read: the start of the first line not emitted yet. */
+  readPos: number;
+  /** Size and modification time at the last stat. */
+  size = 0;
+  mtimeMs = 0;
+  /** Reading is inside a line longer than maxLineBytes whose start was already emitted or skipped. */
+  private skipping = false;
+  fingerprint: Fingerprint = EMPTY_FINGERPRINT;
+  acked: AckedOffsets;
+  /** When the file stopped being at a path the globs match (rotated away or deleted). */
+  detachedAt: number | undefined;
+  lastGrowth = Date.now();
+  lastRead = 0;
+  atEof = false;
+  /** Changed on disk since the last stat: check for truncation before reading. */
+  needsInspect = false;
+
+  constructor(public path: string, readonly key: string, start: number) {
+    this.readPos = start;
+    this.acked = new AckedOffsets(start);
+  }
+
+  get lag(): number {
+    return Math.max(0, this.size - this.readPos);
+  }
+
+  async ensureOpen(): Promise<FileHandle> {
+    this.fd ??= await open(this.path, 'r');
+    return this.fd;
+  }
+
+  async close(): Promise<void> {
+    const fd = this.fd;
+    this.fd = undefined;
+    await fd?.close().catch(() => undefined);
+  }
+
+  /** Take (or extend) the fingerprint from the file's first bytes; false when they no longer match it. */
+  async checkFingerprint(): Promise<boolean> {
+    if (this.fingerprint.len >= FINGERPRINT_BYTES && this.size >= this.fingerprint.len && this.fingerprint.len > 0) {
+      // Full fingerprint already: re-hash only what it covers.
+      const head = await readHead(this.fd!, this.fingerprint.len);
+      return matches(this.fingerprint, head);
+    }
+    const head = await readHead(this.fd!, this.size);
+    if (!matches(this.fingerprint, head)) return false;
+    if (head.length > this.fingerprint.len) this.fingerprint = fingerprintOf(head);
+    return true;
+  }
+
+  /** Content replaced under us (truncation, copytruncate): start again at 0 with a fresh fingerprint. */
+  restart(): void {
+    this.readPos = 0;
+    this.skipping = false;
+    this.fingerprint = EMPTY_FINGERPRINT;
+    this.acked = new AckedOffsets(0);
+    this.atEof = false;
+  }
+
+  /** Read from readPos into `buf` and cut whole lines, up to batchSize. */
+  async read(buf: Buffer, opts: LineOptions, final = false): Promise<ReadResult | undefined> {
+    const { bytesRead } = await this.fd!.read(buf, 0, buf.length, this.readPos);
+    if (bytesRead === 0) return undefined;
+    const result: ReadResult = { lines: [], end: this.readPos, bytes: 0, longLines: 0, skippedLines: 0, invalidLines: 0 };
+    let start = 0;
+    if (this.skipping) {
+      const nl = buf.indexOf(10, 0);
+      if (nl < 0 || nl >= bytesRead) {
+        result.end = this.readPos + bytesRead; // still inside the long line: drop what we read
+        result.bytes = bytesRead;
+        return result;
+      }
+      this.skipping = false;
+      start = nl + 1;
+    }
+    const { maxLineBytes, batchSize } = opts;
+    while (result.lines.length < batchSize) {
+      const nl = buf.indexOf(10, start);
+      if (nl < 0 || nl >= bytesRead) break;
+      this.takeLine(buf, start, nl, result, opts);
+      start = nl + 1;
+    }
+    if (start === 0 && !this.skipping && result.lines.length === 0 && bytesRead === buf.length) {
+      // No newline in a whole buffer (which is longer than maxLineBytes): an over-long line.
+      result.longLines++;
+      if (opts.longLines === 'truncate') result.lines.push(this.decode(buf, 0, charBoundary(buf, maxLineBytes, opts.encoding), result, opts));
+      else result.skippedLines++;
+      this.skipping = true;
+      start = bytesRead;
+    } else if (final && start < bytesRead && bytesRead < buf.length && result.lines.length < batchSize) {
+      // End of input for good (exit_on_eof): the last line has no newline and will get none.
+      this.takeLine(buf, start, bytesRead, result, opts);
+      start = bytesRead;
+    }
+    result.end = this.readPos + start;
+    result.bytes = start;
+    return result;
+  }
+
+  private takeLine(buf: Buffer, start: number, nl: number, result: ReadResult, opts: LineOptions): void {
+    let end = nl;
+    if (end > start && buf[end - 1] === 13) end--;
+    if (end - start > opts.maxLineBytes) {
+      result.longLines++;
+      if (opts.longLines === 'skip') {
+        result.skippedLines++;
+        return;
+      }
+      end = charBoundary(buf, start + opts.maxLineBytes, opts.encoding);
+    }
+    result.lines.push(this.decode(buf, start, end, result, opts));
+  }
+
+  private decode(buf: Buffer, start: number, end: number, result: ReadResult, opts: LineOptions): string {
+    const line = buf.toString(opts.encoding, start, end);
+    // U+FFFD in the text is either a real one or a replaced invalid byte: only then check the bytes.
+    if (opts.encoding === 'utf8' && line.indexOf('\uFFFD') >= 0 && !isUtf8(buf.subarray(start, end))) result.invalidLines++;
+    return line;
+  }
+}
+
+/** Move a cut back so it does not split a UTF-8 character. */
+function charBoundary(buf: Buffer, end: number, encoding: LineOptions['encoding']): number {
+  if (encoding !== 'utf8') return end;
+  let e = end;
+  while (e > end - 3 && e > 0 && (buf[e] & 0xc0) === 0x80) e--;
+  return e;
+}

@@ -1,0 +1,380 @@
+// Follows every file the globs match: finds them, notices rotation and truncation, reads whole lines,
+// emits them with backpressure and advances checkpoints only on acknowledgement.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { glob } from 'tinyglobby';
+import type { Event, InputRuntime, PluginContext } from '../../../core/index.js';
+import { CheckpointStore } from './checkpoints.js';
+import { matches as fingerprintMatches, readHead } from './fingerprint.js';
+import { identityKey, TailedFile, type LineOptions } from './tailed-file.js';
+import { DirectoryWatcher } from './watcher.js';
+
+export interface TailOptions {
+  path: string | string[];
+  exclude: string[];
+  read_from: 'end' | 'beginning';
+  max_line_bytes: number;
+  long_lines: 'truncate' | 'skip';
+  rotate_wait: number;
+  poll_interval: number;
+  glob_interval: number;
+  exit_on_eof: boolean;
+  encoding: 'utf8' | 'latin1';
+  path_field: string;
+  max_open_files: number;
+  checkpoint_interval: number;
+  batch_size: number;
+  read_buffer: number;
+}
+
+export class Tailer {
+  private readonly files = new Map<string, TailedFile>();
+  private readonly patterns: string[];
+  private readonly excluded: (p: string) => boolean;
+  private readonly lineOptions: LineOptions;
+  private readonly buf: Buffer;
+  private checkpoints!: CheckpointStore;
+  private watcher: DirectoryWatcher | undefined;
+  private wakeUp: (() => void) | undefined;
+  /** A wake-up that came while the loop was busy: the next sleep returns at once. */
+  private woken = false;
+  private discoverRequested = true;
+  private pollDue = true;
+  private firstDiscovery = true;
+  private readonly warned = new Set<string>();
+  private readonly m;
+
+  constructor(private readonly options: TailOptions, private readonly context: PluginContext) {
+    const globs = Array.isArray(options.path) ? options.path : [options.path];
+    this.patterns = globs.map((g) => toPosix(path.resolve(context.configDir, g)));
+    this.excluded = options.exclude.length ? picomatch(options.exclude.map((g) => toPosix(path.resolve(context.configDir, g))), { dot: true }) : () => false;
+    this.lineOptions = { maxLineBytes: options.max_line_bytes, longLines: options.long_lines, encoding: options.encoding, batchSize: options.batch_size };
+    this.buf = Buffer.allocUnsafe(Math.max(options.read_buffer, options.max_line_bytes + 1));
+    const metrics = context.metrics;
+    this.m = {
+      watched: metrics.gauge('tail_files_watched', 'Files the globs match, being followed.'),
+      open: metrics.gauge('tail_files_open', 'Files currently open.'),
+      opened: metrics.counter('tail_files_opened_total', 'Files opened.'),
+      rotated: metrics.counter('tail_files_rotated_total', 'Files rotated away or deleted while followed.'),
+      truncated: metrics.counter('tail_files_truncated_total', 'Files truncated or rewritten in place (copytruncate).'),
+      lines: metrics.counter('tail_lines_read_total', 'Lines read.'),
+      longLines: metrics.counter('tail_long_lines_total', 'Lines longer than max_line_bytes (cut or skipped).'),
+      invalid: metrics.counter('tail_invalid_utf8_lines_total', 'Lines with invalid UTF-8 bytes (replaced by U+FFFD).'),
+      lag: metrics.gauge('tail_lag_bytes', 'Bytes written to followed files and not read yet.'),
+      skipped: metrics.discarded('line_too_long'),
+    };
+  }
+
+  /** Per-file lag, for health reports. */
+  lagByFile(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const f of this.files.values()) out[f.path] = f.lag;
+    return out;
+  }
+
+  async run({ emit, signal }: InputRuntime): Promise<void> {
+    this.checkpoints = new CheckpointStore(await this.context.dataDir());
+    await this.checkpoints.load();
+    const timers = this.context.timers;
+    const stopWaiting = () => this.wakeUp?.();
+    signal.addEventListener('abort', stopWaiting);
+    timers.every(this.options.poll_interval, () => { this.pollDue = true; this.wake(); });
+    timers.every(this.options.glob_interval, () => { this.discoverRequested = true; this.wake(); });
+    timers.every(this.options.checkpoint_interval, () => this.saveCheckpoints());
+    if (!this.options.exit_on_eof) {
+      this.watcher = new DirectoryWatcher(this.patterns, this.context.logger, (event, file) => {
+        if (event === 'change') this.markChanged(file);
+        else this.discoverRequested = true;
+        this.wake();
+      });
+    }
+    try {
+      while (!signal.aborted) {
+        this.woken = false;
+        if (this.discoverRequested) await this.discover();
+        if (this.pollDue) await this.poll();
+        const progressed = await this.readRound(emit, signal);
+        if (this.options.exit_on_eof && !progressed && this.allAtEof()) {
+          await this.poll();
+          if (this.allAtEof()) {
+            await this.readFinalLines(emit);
+            return;
+          }
+          continue;
+        }
+        await this.closeFinished();
+        if (!progressed) await this.sleep();
+      }
+    } finally {
+      signal.removeEventListener('abort', stopWaiting);
+      await this.watcher?.close();
+    }
+  }
+
+  /** Called after the pipeline has drained, with every acknowledgement in. */
+  async close(): Promise<void> {
+    await this.saveCheckpoints();
+    for (const f of this.files.values()) await f.close();
+    this.m.open.set(0);
+  }
+
+  private wake(): void {
+    this.woken = true;
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  private sleep(): Promise<void> {
+    if (this.woken || this.discoverRequested || this.pollDue) return Promise.resolve();
+    return new Promise((resolve) => { this.wakeUp = resolve; });
+  }
+
+  /** A watcher saw the file change: check it (truncation?) before reading on. */
+  private markChanged(file: string): void {
+    for (const f of this.files.values()) {
+      if (f.path !== file) continue;
+      f.atEof = false;
+      f.needsInspect = true;
+    }
+  }
+
+  private allAtEof(): boolean {
+    for (const f of this.files.values()) if (!f.atEof) return false;
+    return !this.discoverRequested;
+  }
+
+  /** Expand the globs; start following new files; notice files that left their path. */
+  private async discover(): Promise<void> {
+    this.discoverRequested = false;
+    const initial = this.firstDiscovery;
+    this.firstDiscovery = false;
+    let paths: string[];
+    try {
+      paths = await glob(this.patterns, { absolute: true, onlyFiles: true, dot: true, followSymbolicLinks: true, expandDirectories: false });
+    } catch (err) {
+      this.warnOnce('glob', 'cannot list files', { error: err as Error });
+      return;
+    }
+    paths = paths.filter((p) => !this.excluded(toPosix(p)));
+    if (paths.length === 0) this.warnOnce('nothing', 'no file matches the path globs yet; watching for them', { path: this.patterns.join(', ') });
+    const present = new Map<string, string>(); // key -> path
+    for (const p of paths) {
+      let st;
+      try {
+        st = await stat(p);
+      } catch {
+        continue; // vanished between glob and stat
+      }
+      const key = identityKey(st.dev, st.ino);
+      if (present.has(key)) continue; // hard link or symlink to a file already seen
+      present.set(key, p);
+      const known = this.files.get(key);
+      if (known) {
+        known.path = p;
+        known.detachedAt = undefined;
+      } else {
+        await this.follow(p, key, st.size, initial);
+      }
+    }
+    for (const f of this.files.values()) {
+      if (!present.has(f.key) && f.detachedAt === undefined) {
+        f.detachedAt = Date.now();
+        f.atEof = false; // drain whatever was written before it moved
+        this.m.rotated.inc();
+        this.context.logger.info('file rotated away or deleted; draining it', { file: f.path, rotate_wait_ms: this.options.rotate_wait });
+      }
+    }
+    this.m.watched.set(this.files.size);
+  }
+
+  private async follow(p: string, key: string, size: number, initial: boolean): Promise<void> {
+    const file = new TailedFile(p, key, 0);
+    try {
+      await file.ensureOpen();
+    } catch (err) {
+      this.warnOnce(`open:${p}`, 'cannot open file; will retry', { file: p, error: (err as Error).message });
+      return;
+    }
+    this.m.opened.inc();
+    file.size = size;
+    const head = await readHead(file.fd!, size);
+    const cp = this.checkpoints.get(key);
+    let start = 0;
+    if (cp && fingerprintMatches(cp.fingerprint, head) && cp.offset <= size) {
+      start = cp.offset;
+      file.fingerprint = cp.fingerprint;
+    } else if (initial && this.options.read_from === 'end' && !cp) {
+      start = size;
+    }
+    // (A checkpoint whose fingerprint does not match is another file on a reused inode: read it from 0.)
+    file.readPos = start;
+    file.acked.committed = start;
+    file.acked.onPinned = () => this.context.logger.warn('an output failed lines of this file; its checkpoint stays before them until restart', { file: p });
+    this.files.set(key, file);
+    await file.checkFingerprint();
+    this.checkpoint(file);
+    await this.limitOpenFiles();
+    this.m.open.set(this.openCount());
+  }
+
+  /** stat every followed file: growth, truncation, rewritten content. */
+  private async poll(): Promise<void> {
+    this.pollDue = false;
+    let lag = 0;
+    for (const f of this.files.values()) {
+      await this.inspect(f);
+      lag += f.lag;
+    }
+    this.m.lag.set(lag);
+    this.m.open.set(this.openCount());
+  }
+
+  private async inspect(f: TailedFile): Promise<void> {
+    f.needsInspect = false;
+    try {
+      if (!f.fd) {
+        // Closed to save descriptors: reopen only if its path still holds the same file and it grew.
+        const st = await stat(f.path).catch(() => undefined);
+        if (!st || identityKey(st.dev, st.ino) !== f.key || st.size === f.size) return;
+        await f.ensureOpen();
+        this.m.opened.inc();
+        await this.limitOpenFiles();
+      }
+      const st = await f.fd!.stat();
+      const before = f.size;
+      const touched = st.size !== before || st.mtimeMs !== f.mtimeMs;
+      f.size = st.size;
+      f.mtimeMs = st.mtimeMs;
+      if (st.size !== before) f.lastGrowth = Date.now();
+      // Same size but a new mtime can be content rewritten in place: the fingerprint tells.
+      if (st.size < f.readPos || (touched && !(await f.checkFingerprint()))) {
+        this.m.truncated.inc();
+        this.context.logger.info('file truncated or rewritten; reading it again from the start', { file: f.path, size: st.size, offset: f.readPos });
+        f.restart();
+        await f.checkFingerprint();
+      }
+      if (f.size > f.readPos) f.atEof = false;
+    } catch (err) {
+      this.warnOnce(`poll:${f.path}`, 'cannot check file', { file: f.path, error: (err as Error).message });
+    }
+  }
+
+  /** One batch from each file that has data; returns whether anything was read. */
+  private async readRound(emit: InputRuntime['emit'], signal: AbortSignal): Promise<boolean> {
+    let progressed = false;
+    for (const f of this.files.values()) {
+      if (signal.aborted) break;
+      if (f.atEof) continue;
+      if (f.needsInspect) await this.inspect(f);
+      if (await this.readBatch(f, emit, false)) progressed = true;
+    }
+    return progressed;
+  }
+
+  private async readBatch(f: TailedFile, emit: InputRuntime['emit'], final: boolean): Promise<boolean> {
+    let result;
+    try {
+      await f.ensureOpen();
+      result = await f.read(this.buf, this.lineOptions, final);
+    } catch (err) {
+      this.warnOnce(`read:${f.path}`, 'cannot read file; will retry', { file: f.path, error: (err as Error).message });
+      f.atEof = true;
+      return false;
+    }
+    f.lastRead = Date.now();
+    if (!result || result.bytes === 0) {
+      f.atEof = true;
+      return false;
+    }
+    f.readPos = result.end;
+    if (result.end > f.size) f.size = result.end;
+    this.context.metrics.receivedBytes.inc(result.bytes);
+    this.m.lines.inc(result.lines.length);
+    if (result.longLines) this.m.longLines.inc(result.longLines);
+    if (result.skippedLines) this.m.skipped.inc(result.skippedLines);
+    if (result.invalidLines) this.m.invalid.inc(result.invalidLines);
+    const settle = f.acked.track(result.end);
+    if (result.lines.length === 0) {
+      settle(true); // only skipped bytes: nothing to deliver
+      return true;
+    }
+    await emit(this.toEvents(result.lines, f.path), { onAck: (r) => settle(r.status === 'delivered') });
+    return true;
+  }
+
+  private toEvents(lines: string[], file: string): Event[] {
+    const field = this.options.path_field;
+    const events: Event[] = new Array(lines.length);
+    if (field === 'file') for (let i = 0; i < lines.length; i++) events[i] = { message: lines[i], file };
+    else if (field === '') for (let i = 0; i < lines.length; i++) events[i] = { message: lines[i] };
+    else for (let i = 0; i < lines.length; i++) events[i] = { message: lines[i], [field]: file };
+    return events;
+  }
+
+  /** exit_on_eof: a last line without newline will get none; emit it. */
+  private async readFinalLines(emit: InputRuntime['emit']): Promise<void> {
+    for (const f of this.files.values()) {
+      if (f.readPos < f.size) await this.readBatch(f, emit, true);
+    }
+  }
+
+  /** Files rotated away or deleted: closed once drained and quiet for rotate_wait. */
+  private async closeFinished(): Promise<void> {
+    const now = Date.now();
+    for (const f of this.files.values()) {
+      if (f.detachedAt === undefined || !f.atEof) continue;
+      if (now - Math.max(f.detachedAt, f.lastGrowth) < this.options.rotate_wait) continue;
+      if (f.acked.pending > 0) continue; // keep its checkpoint entry until the last batch is settled
+      await f.close();
+      this.files.delete(f.key);
+      this.checkpoints.delete(f.key);
+      this.context.logger.debug('closed rotated file', { file: f.path });
+      this.m.watched.set(this.files.size);
+      this.m.open.set(this.openCount());
+    }
+  }
+
+  /** Above max_open_files, close files that are idle at their end (reopened when they grow). */
+  private async limitOpenFiles(): Promise<void> {
+    let open = this.openCount();
+    if (open <= this.options.max_open_files) return;
+    const idle = [...this.files.values()].filter((f) => f.fd && f.atEof && f.detachedAt === undefined).sort((a, b) => a.lastRead - b.lastRead);
+    for (const f of idle) {
+      if (open <= this.options.max_open_files) break;
+      await f.close();
+      open--;
+    }
+  }
+
+  private openCount(): number {
+    let n = 0;
+    for (const f of this.files.values()) if (f.fd) n++;
+    return n;
+  }
+
+  private checkpoint(f: TailedFile): void {
+    this.checkpoints.set(f.key, { path: f.path, offset: f.acked.committed, fingerprint: f.fingerprint, seen: Date.now() });
+  }
+
+  private async saveCheckpoints(): Promise<void> {
+    if (!this.checkpoints) return;
+    for (const f of this.files.values()) this.checkpoint(f);
+    try {
+      await this.checkpoints.save();
+    } catch (err) {
+      this.warnOnce('checkpoint', 'cannot write checkpoints', { file: this.checkpoints.file, error: (err as Error).message });
+    }
+  }
+
+  private warnOnce(key: string, msg: string, fields: Record<string, unknown>): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.context.logger.warn(msg, fields);
+  }
+}
+
+function toPosix(p: string): string {
+  return p.split(path.sep).join('/');
+}

@@ -100,13 +100,20 @@ export interface ProcessContext {
   hold(): AckHold;
 }
 
+export interface ComponentHealth {
+  healthy: boolean;
+  reason?: string;
+  details?: Record<string, unknown>;
+}
+
 interface Lifecycle {
   /** Called once before data flows (outputs first, inputs last). Connect, open files, bind sockets here. */
   start?(): void | Promise<void>;
   /** Called once at the end, after the component has been drained. */
   close?(): void | Promise<void>;
-  /** Health for /health; unhealthy makes the endpoint answer 503. */
-  health?(): { healthy: boolean; reason?: string };
+  /** Health for /health; unhealthy makes the endpoint answer 503. `details` are shown as they are
+   * (e.g. the tail input's lag per file). */
+  health?(): ComponentHealth;
 }
 
 export interface InputInstance extends Lifecycle {

@@ -1,7 +1,7 @@
 // One running component each. A node owns its input buffer, its plugin instance and its routes to
 // downstream nodes; it moves batches, counts them and passes acknowledgements along.
 import type {
-  AggregateEmitOptions, AggregateInstance, AggregateRuntime, AnyPlugin, Emit, Event, FilterInstance,
+  AggregateEmitOptions, AggregateInstance, ComponentHealth, AggregateRuntime, AnyPlugin, Emit, Event, FilterInstance,
   InputInstance, InputRuntime, Logger, OutputInstance, ProcessContext, EmitOptions,
 } from '../api.js';
 import type { ComponentConfig } from '../config/model.js';
@@ -107,7 +107,7 @@ export abstract class Node {
     }
   }
 
-  health(): { healthy: boolean; reason?: string } {
+  health(): ComponentHealth {
     if (this.failure) return { healthy: false, reason: this.failure.message };
     try {
       return this.instance.health?.() ?? { healthy: true };
@@ -360,7 +360,7 @@ export class OutputNode extends Node {
     }
   }
 
-  override health(): { healthy: boolean; reason?: string } {
+  override health(): ComponentHealth {
     if (this.consecutiveFailures > 0) return { healthy: false, reason: `${this.consecutiveFailures} consecutive write failures` };
     return super.health();
   }

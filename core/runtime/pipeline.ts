@@ -1,6 +1,6 @@
 // Builds the component graph from a validated config and runs it: outputs start first and inputs last;
 // stopping ends the inputs, and every buffer drains downstream before outputs flush and close.
-import type { AnyPlugin, Logger } from '../api.js';
+import type { AnyPlugin, ComponentHealth, Logger } from '../api.js';
 import type { ComponentConfig, PipelineConfig } from '../config/model.js';
 import type { PluginRegistry } from '../registry.js';
 import { ComponentTimers, createPluginContext } from './context.js';
@@ -132,8 +132,8 @@ export class Pipeline {
     return inTime;
   }
 
-  health(): { healthy: boolean; state: PipelineState; components: Record<string, { healthy: boolean; reason?: string }> } {
-    const components: Record<string, { healthy: boolean; reason?: string }> = {};
+  health(): { healthy: boolean; state: PipelineState; components: Record<string, ComponentHealth> } {
+    const components: Record<string, ComponentHealth> = {};
     let healthy = this.state === 'running';
     for (const node of this.nodes) {
       const h = node.health();

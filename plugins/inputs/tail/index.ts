@@ -36,6 +36,7 @@ export default definePlugin<TailOptions, 'input'>({
     return {
       run: (runtime) => tailer.run(runtime),
       close: () => tailer.close(),
+      health: () => ({ healthy: true, details: { lag_bytes: tailer.lagByFile() } }),
     };
   },
 });

@@ -1,5 +1,6 @@
 // Follows every file the globs match: finds them, notices rotation and truncation, reads whole lines,
 // emits them with backpressure and advances checkpoints only on acknowledgement.
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
@@ -31,6 +32,8 @@ export interface TailOptions {
 export class Tailer {
   private readonly files = new Map<string, TailedFile>();
   private readonly patterns: string[];
+  /** The fixed directory part of each glob, to say clearly when it is missing. */
+  private readonly baseDirs: string[];
   private readonly excluded: (p: string) => boolean;
   private readonly lineOptions: LineOptions;
   private readonly buf: Buffer;
@@ -48,6 +51,10 @@ export class Tailer {
   constructor(private readonly options: TailOptions, private readonly context: PluginContext) {
     const globs = Array.isArray(options.path) ? options.path : [options.path];
     this.patterns = globs.map((g) => toPosix(path.resolve(context.configDir, g)));
+    this.baseDirs = this.patterns.map((p) => {
+      const { base, glob } = picomatch.scan(p);
+      return glob ? base : path.dirname(base);
+    });
     this.excluded = options.exclude.length ? picomatch(options.exclude.map((g) => toPosix(path.resolve(context.configDir, g))), { dot: true }) : () => false;
     this.lineOptions = { maxLineBytes: options.max_line_bytes, longLines: options.long_lines, encoding: options.encoding, batchSize: options.batch_size };
     this.buf = Buffer.allocUnsafe(Math.max(options.read_buffer, options.max_line_bytes + 1));
@@ -104,6 +111,7 @@ export class Tailer {
           continue;
         }
         await this.closeFinished();
+        await this.limitOpenFiles();
         if (!progressed) await this.sleep();
       }
     } finally {
@@ -158,6 +166,9 @@ export class Tailer {
       return;
     }
     paths = paths.filter((p) => !this.excluded(toPosix(p)));
+    for (const dir of this.baseDirs) {
+      if (!existsSync(dir)) this.warnOnce(`dir:${dir}`, 'directory does not exist (yet); its files will be picked up when it appears', { directory: dir });
+    }
     if (paths.length === 0) this.warnOnce('nothing', 'no file matches the path globs yet; watching for them', { path: this.patterns.join(', ') });
     const present = new Map<string, string>(); // key -> path
     for (const p of paths) {
@@ -346,6 +357,7 @@ export class Tailer {
       await f.close();
       open--;
     }
+    this.m.open.set(open);
   }
 
   private openCount(): number {

@@ -40,6 +40,12 @@ export class CheckpointStore {
     }
   }
 
+  /** Whether some file was followed at this path before (possibly another inode). */
+  hasPath(p: string): boolean {
+    for (const cp of this.entries.values()) if (cp.path === p) return true;
+    return false;
+  }
+
   get(key: string): Checkpoint | undefined {
     return this.entries.get(key);
   }

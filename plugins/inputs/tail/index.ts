@@ -26,7 +26,7 @@ export default definePlugin<TailOptions, 'input'>({
       encoding: { enum: ['utf8', 'latin1'], default: 'utf8', description: 'Text encoding; invalid UTF-8 bytes become U+FFFD and are counted.' },
       path_field: { type: 'string', default: 'file', description: 'Field that receives the file path; empty for none.' },
       max_open_files: { type: 'integer', minimum: 1, default: 512, description: 'Most files kept open; idle ones beyond it are closed and reopened when they grow.' },
-      checkpoint_interval: { duration: true, default: '1s', description: 'How often acknowledged positions are written to disk (also at shutdown).' },
+      checkpoint_interval: { duration: true, default: '50ms', description: 'Acknowledged positions are written to disk after acknowledgements, at most this often (and at shutdown): after a crash, about this much delivered data is read again.' },
       batch_size: { type: 'integer', minimum: 1, default: 1000, description: 'Most lines per batch.' },
       read_buffer: { size: true, default: '256KiB', description: 'Bytes read at a time (at least max_line_bytes + 1).' },
     },

@@ -17,6 +17,9 @@ export interface ReadResult {
   lines: string[];
   /** Offset just after the last byte consumed (the end of the last line taken, or of a skipped part). */
   end: number;
+  /** Where a checkpoint may point after this batch: `end`, or inside an over-long line, that line's start
+   * (a restart must not take the rest of a long line for a line of its own). */
+  commitEnd: number;
   bytes: number;
   longLines: number;
   skippedLines: number;
@@ -36,6 +39,8 @@ export class TailedFile {
   mtimeMs = 0;
   /** Reading is inside a line longer than maxLineBytes whose start was already emitted or skipped. */
   private skipping = false;
+  /** Offset where the over-long line being skipped started. */
+  private longLineStart = 0;
   fingerprint: Fingerprint = EMPTY_FINGERPRINT;
   acked: AckedOffsets;
   /** When the file stopped being at a path the globs match (rotated away or deleted). */
@@ -55,9 +60,17 @@ export class TailedFile {
     return Math.max(0, this.size - this.readPos);
   }
 
+  /** Open (again) by path; a path that now holds another file is an error (the file moved away). */
   async ensureOpen(): Promise<FileHandle> {
-    this.fd ??= await open(this.path, 'r');
-    return this.fd;
+    if (this.fd) return this.fd;
+    const fd = await open(this.path, 'r');
+    const st = await fd.stat();
+    if (identityKey(st.dev, st.ino) !== this.key) {
+      await fd.close();
+      throw new Error(`${this.path} now holds another file`);
+    }
+    this.fd = fd;
+    return fd;
   }
 
   async close(): Promise<void> {
@@ -92,12 +105,13 @@ export class TailedFile {
   async read(buf: Buffer, opts: LineOptions, final = false): Promise<ReadResult | undefined> {
     const { bytesRead } = await this.fd!.read(buf, 0, buf.length, this.readPos);
     if (bytesRead === 0) return undefined;
-    const result: ReadResult = { lines: [], end: this.readPos, bytes: 0, longLines: 0, skippedLines: 0, invalidLines: 0 };
+    const result: ReadResult = { lines: [], end: this.readPos, commitEnd: this.readPos, bytes: 0, longLines: 0, skippedLines: 0, invalidLines: 0 };
     let start = 0;
     if (this.skipping) {
       const nl = buf.indexOf(10, 0);
       if (nl < 0 || nl >= bytesRead) {
         result.end = this.readPos + bytesRead; // still inside the long line: drop what we read
+        result.commitEnd = this.longLineStart;
         result.bytes = bytesRead;
         return result;
       }
@@ -117,6 +131,7 @@ export class TailedFile {
       if (opts.longLines === 'truncate') result.lines.push(this.decode(buf, 0, charBoundary(buf, maxLineBytes, opts.encoding), result, opts));
       else result.skippedLines++;
       this.skipping = true;
+      this.longLineStart = this.readPos;
       start = bytesRead;
     } else if (final && start < bytesRead && bytesRead < buf.length && result.lines.length < batchSize) {
       // End of input for good (exit_on_eof): the last line has no newline and will get none.
@@ -124,6 +139,7 @@ export class TailedFile {
       start = bytesRead;
     }
     result.end = this.readPos + start;
+    result.commitEnd = this.skipping ? this.longLineStart : result.end;
     result.bytes = start;
     return result;
   }

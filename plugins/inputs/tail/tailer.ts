@@ -29,6 +29,9 @@ export interface TailOptions {
   read_buffer: number;
 }
 
+const HOT_WINDOW_MS = 1000;
+const HOT_RECHECK_MS = 10;
+
 export class Tailer {
   private readonly files = new Map<string, TailedFile>();
   private readonly patterns: string[];
@@ -44,6 +47,8 @@ export class Tailer {
   private woken = false;
   private discoverRequested = true;
   private pollDue = true;
+  private checkpointScheduled = false;
+  private lastCheckpointAt = 0;
   private firstDiscovery = true;
   private readonly warned = new Set<string>();
   private readonly m;
@@ -88,7 +93,8 @@ export class Tailer {
     signal.addEventListener('abort', stopWaiting);
     timers.every(this.options.poll_interval, () => { this.pollDue = true; this.wake(); });
     timers.every(this.options.glob_interval, () => { this.discoverRequested = true; this.wake(); });
-    timers.every(this.options.checkpoint_interval, () => this.saveCheckpoints());
+    // Safety net; writes normally follow acknowledgements (see scheduleCheckpoint).
+    timers.every(Math.max(this.options.checkpoint_interval, 1000), () => this.saveCheckpoints());
     if (!this.options.exit_on_eof) {
       this.watcher = new DirectoryWatcher(this.patterns, this.context.logger, (event, file) => {
         if (event === 'change') this.markChanged(file);
@@ -136,7 +142,27 @@ export class Tailer {
 
   private sleep(): Promise<void> {
     if (this.woken || this.discoverRequested || this.pollDue) return Promise.resolve();
-    return new Promise((resolve) => { this.wakeUp = resolve; });
+    return new Promise((resolve) => {
+      this.wakeUp = resolve;
+      // The watcher reports at most one change per 50 ms: while a file is being written, look again
+      // soon rather than waiting for the next poll, or the end of a burst would wait for the poll.
+      if (this.hotFiles().length) {
+        const t = setTimeout(() => {
+          for (const f of this.hotFiles()) f.needsInspect = true;
+          this.wake();
+        }, HOT_RECHECK_MS);
+        const done = this.wakeUp;
+        this.wakeUp = () => { clearTimeout(t); done(); };
+      }
+    });
+  }
+
+  /** Files that grew within the last HOT_WINDOW_MS. */
+  private hotFiles(): TailedFile[] {
+    const since = Date.now() - HOT_WINDOW_MS;
+    const hot: TailedFile[] = [];
+    for (const f of this.files.values()) if (f.lastGrowth >= since) hot.push(f);
+    return hot;
   }
 
   /** A watcher saw the file change: check it (truncation?) before reading on. */
@@ -216,7 +242,9 @@ export class Tailer {
     if (cp && fingerprintMatches(cp.fingerprint, head) && cp.offset <= size) {
       start = cp.offset;
       file.fingerprint = cp.fingerprint;
-    } else if (initial && this.options.read_from === 'end' && !cp) {
+    } else if (initial && this.options.read_from === 'end' && !cp && !this.checkpoints.hasPath(p)) {
+      // (A new file at a path we have a checkpoint for replaced the old one while we were stopped:
+      // everything in it came after that checkpoint, so it is read from 0.)
       start = size;
     }
     // (A checkpoint whose fingerprint does not match is another file on a reused inode: read it from 0.)
@@ -226,7 +254,7 @@ export class Tailer {
     this.files.set(key, file);
     await file.checkFingerprint();
     this.checkpoint(file);
-    await this.limitOpenFiles();
+    if (this.openCount() > this.options.max_open_files) await file.close(); // reopened when its turn to read comes
     this.m.open.set(this.openCount());
   }
 
@@ -242,16 +270,22 @@ export class Tailer {
     this.m.open.set(this.openCount());
   }
 
-  private async inspect(f: TailedFile): Promise<void> {
+  /** `open`: open a closed file to check it; polls only stat closed files by path (no descriptor). */
+  private async inspect(f: TailedFile, open = false): Promise<void> {
     f.needsInspect = false;
     try {
-      if (!f.fd) {
-        // Closed to save descriptors: reopen only if its path still holds the same file and it grew.
+      if (!f.fd && !open) {
+        // Closed to save descriptors: worth a look only if its path still holds it and it changed.
         const st = await stat(f.path).catch(() => undefined);
-        if (!st || identityKey(st.dev, st.ino) !== f.key || st.size === f.size) return;
+        if (st && identityKey(st.dev, st.ino) === f.key && (st.size !== f.size || st.mtimeMs !== f.mtimeMs)) {
+          f.atEof = false;
+          f.needsInspect = true;
+        }
+        return;
+      }
+      if (!f.fd) {
         await f.ensureOpen();
         this.m.opened.inc();
-        await this.limitOpenFiles();
       }
       const st = await f.fd!.stat();
       const before = f.size;
@@ -266,7 +300,8 @@ export class Tailer {
         f.restart();
         await f.checkFingerprint();
       }
-      if (f.size > f.readPos) f.atEof = false;
+      // Only new bytes make a file worth reading again: a partial last line alone does not.
+      if (touched && f.size > f.readPos) f.atEof = false;
     } catch (err) {
       this.warnOnce(`poll:${f.path}`, 'cannot check file', { file: f.path, error: (err as Error).message });
     }
@@ -277,8 +312,11 @@ export class Tailer {
     let progressed = false;
     for (const f of this.files.values()) {
       if (signal.aborted) break;
+      if (f.needsInspect) {
+        await this.inspect(f, true);
+        if (f.atEof) await this.releaseIfOverBudget(f);
+      }
       if (f.atEof) continue;
-      if (f.needsInspect) await this.inspect(f);
       if (await this.readBatch(f, emit, false)) progressed = true;
     }
     return progressed;
@@ -295,6 +333,7 @@ export class Tailer {
       return false;
     }
     f.lastRead = Date.now();
+    await this.releaseIfOverBudget(f);
     if (!result || result.bytes === 0) {
       f.atEof = true;
       return false;
@@ -306,12 +345,17 @@ export class Tailer {
     if (result.longLines) this.m.longLines.inc(result.longLines);
     if (result.skippedLines) this.m.skipped.inc(result.skippedLines);
     if (result.invalidLines) this.m.invalid.inc(result.invalidLines);
-    const settle = f.acked.track(result.end);
+    const settle = f.acked.track(result.commitEnd);
     if (result.lines.length === 0) {
       settle(true); // only skipped bytes: nothing to deliver
       return true;
     }
-    await emit(this.toEvents(result.lines, f.path), { onAck: (r) => settle(r.status === 'delivered') });
+    await emit(this.toEvents(result.lines, f.path), {
+      onAck: (r) => {
+        settle(r.status === 'delivered');
+        this.scheduleCheckpoint();
+      },
+    });
     return true;
   }
 
@@ -347,6 +391,11 @@ export class Tailer {
     }
   }
 
+  /** Over the descriptor budget (many files active at once): give this one back until its next turn. */
+  private async releaseIfOverBudget(f: TailedFile): Promise<void> {
+    if (f.fd && this.openCount() > this.options.max_open_files) await f.close();
+  }
+
   /** Above max_open_files, close files that are idle at their end (reopened when they grow). */
   private async limitOpenFiles(): Promise<void> {
     let open = this.openCount();
@@ -368,6 +417,19 @@ export class Tailer {
 
   private checkpoint(f: TailedFile): void {
     this.checkpoints.set(f.key, { path: f.path, offset: f.acked.committed, fingerprint: f.fingerprint, seen: Date.now() });
+  }
+
+  /** After an acknowledgement: write soon, one write at a time, at most once per checkpoint_interval,
+   * so that a crash repeats only what was delivered since (a few batches at most). */
+  private scheduleCheckpoint(): void {
+    if (this.checkpointScheduled) return;
+    this.checkpointScheduled = true;
+    const wait = Math.max(0, this.lastCheckpointAt + this.options.checkpoint_interval - Date.now());
+    this.context.timers.after(wait, async () => {
+      await this.saveCheckpoints();
+      this.lastCheckpointAt = Date.now();
+      this.checkpointScheduled = false;
+    });
   }
 
   private async saveCheckpoints(): Promise<void> {

@@ -1,7 +1,7 @@
 // Follows every file the globs match: finds them, notices rotation and truncation, reads whole lines,
 // emits them with backpressure and advances checkpoints only on acknowledgement.
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
@@ -245,7 +245,7 @@ export class Tailer {
     } else if (initial && this.options.read_from === 'end' && !cp && !this.checkpoints.hasPath(p)) {
       // (A new file at a path we have a checkpoint for replaced the old one while we were stopped:
       // everything in it came after that checkpoint, so it is read from 0.)
-      start = size;
+      start = await startOfLastLine(file.fd!, size, this.options.max_line_bytes);
     }
     // (A checkpoint whose fingerprint does not match is another file on a reused inode: read it from 0.)
     file.readPos = start;
@@ -277,16 +277,14 @@ export class Tailer {
       if (!f.fd && !open) {
         // Closed to save descriptors: worth a look only if its path still holds it and it changed.
         const st = await stat(f.path).catch(() => undefined);
-        if (st && identityKey(st.dev, st.ino) === f.key && (st.size !== f.size || st.mtimeMs !== f.mtimeMs)) {
-          f.atEof = false;
+        const moved = !st || identityKey(st.dev, st.ino) !== f.key;
+        if (moved || st.size !== f.size || st.mtimeMs !== f.mtimeMs) {
+          f.atEof = false; // changed, or renamed while closed: reopen (and find) it to drain it
           f.needsInspect = true;
         }
         return;
       }
-      if (!f.fd) {
-        await f.ensureOpen();
-        this.m.opened.inc();
-      }
+      if (!f.fd) await this.reopen(f);
       const st = await f.fd!.stat();
       const before = f.size;
       const touched = st.size !== before || st.mtimeMs !== f.mtimeMs;
@@ -325,7 +323,7 @@ export class Tailer {
   private async readBatch(f: TailedFile, emit: InputRuntime['emit'], final: boolean): Promise<boolean> {
     let result;
     try {
-      await f.ensureOpen();
+      if (!f.fd) await this.reopen(f);
       result = await f.read(this.buf, this.lineOptions, final);
     } catch (err) {
       this.warnOnce(`read:${f.path}`, 'cannot read file; will retry', { file: f.path, error: (err as Error).message });
@@ -391,6 +389,21 @@ export class Tailer {
     }
   }
 
+  /** Open a file closed for the descriptor budget. If it was renamed meanwhile (rotation), look for it by
+   * identity in its directory, where logrotate leaves it, so the lines written before the rename are read. */
+  private async reopen(f: TailedFile): Promise<void> {
+    try {
+      await f.ensureOpen();
+    } catch (err) {
+      const found = await findByIdentity(path.dirname(f.path), f.key);
+      if (!found) throw err;
+      this.context.logger.debug('found a closed file under a new name', { file: f.path, now: found });
+      f.path = found;
+      await f.ensureOpen();
+    }
+    this.m.opened.inc();
+  }
+
   /** Over the descriptor budget (many files active at once): give this one back until its next turn. */
   private async releaseIfOverBudget(f: TailedFile): Promise<void> {
     if (f.fd && this.openCount() > this.options.max_open_files) await f.close();
@@ -447,6 +460,31 @@ export class Tailer {
     this.warned.add(key);
     this.context.logger.warn(msg, fields);
   }
+}
+
+async function findByIdentity(dir: string, key: string): Promise<string | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    const st = await stat(path.join(dir, name)).catch(() => undefined);
+    if (st?.isFile() && identityKey(st.dev, st.ino) === key) return path.join(dir, name);
+  }
+  return undefined;
+}
+
+/** Where reading starts in a file first seen at its end: after its last newline, so a line being
+ * written at startup comes out whole rather than as a fragment. */
+async function startOfLastLine(fd: FileHandle, size: number, maxLineBytes: number): Promise<number> {
+  const len = Math.min(size, maxLineBytes + 1);
+  if (len === 0) return size;
+  const buf = Buffer.alloc(len);
+  const { bytesRead } = await fd.read(buf, 0, len, size - len);
+  const nl = buf.lastIndexOf(10, bytesRead - 1);
+  return nl < 0 ? (len < size ? size : 0) : size - len + nl + 1;
 }
 
 function toPosix(p: string): string {

@@ -15,7 +15,7 @@ export default definePlugin<TailOptions, 'input'>({
         anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
         description: 'File path or glob (or a list), e.g. /var/log/apache2/*access.log. Relative paths are relative to the config file.',
       },
-      exclude: { type: 'array', items: { type: 'string' }, default: [], description: 'Globs of files not to follow (e.g. *.gz).' },
+      exclude: { type: 'array', items: { type: 'string' }, default: [], description: 'Globs of files not to follow: a pattern without / matches file names (*.gz), one with / matches paths.' },
       read_from: { enum: ['end', 'beginning'], default: 'end', description: 'Where to start in a file found at startup with no checkpoint. Files that appear later are read from their beginning.' },
       max_line_bytes: { size: true, default: '64KiB', description: 'Longest line; longer lines are cut or skipped, and counted.' },
       long_lines: { enum: ['truncate', 'skip'], default: 'truncate', description: 'What to do with a line longer than max_line_bytes.' },

@@ -60,7 +60,10 @@ export class Tailer {
       const { base, glob } = picomatch.scan(p);
       return glob ? base : path.dirname(base);
     });
-    this.excluded = options.exclude.length ? picomatch(options.exclude.map((g) => toPosix(path.resolve(context.configDir, g))), { dot: true }) : () => false;
+    // `*.gz` (no slash) matches file names anywhere; patterns with a slash are paths like `path`.
+    this.excluded = options.exclude.length
+      ? picomatch(options.exclude.map((g) => (g.includes('/') ? toPosix(path.resolve(context.configDir, g)) : g)), { dot: true, basename: true })
+      : () => false;
     this.lineOptions = { maxLineBytes: options.max_line_bytes, longLines: options.long_lines, encoding: options.encoding, batchSize: options.batch_size };
     this.buf = Buffer.allocUnsafe(Math.max(options.read_buffer, options.max_line_bytes + 1));
     const metrics = context.metrics;

@@ -61,9 +61,11 @@ export class Tailer {
       return glob ? base : path.dirname(base);
     });
     // `*.gz` (no slash) matches file names anywhere; patterns with a slash are paths like `path`.
-    this.excluded = options.exclude.length
-      ? picomatch(options.exclude.map((g) => (g.includes('/') ? toPosix(path.resolve(context.configDir, g)) : g)), { dot: true, basename: true })
-      : () => false;
+    const namePatterns = options.exclude.filter((g) => !g.includes('/'));
+    const pathPatterns = options.exclude.filter((g) => g.includes('/')).map((g) => toPosix(path.resolve(context.configDir, g)));
+    const byName = namePatterns.length ? picomatch(namePatterns, { dot: true, basename: true }) : () => false;
+    const byPath = pathPatterns.length ? picomatch(pathPatterns, { dot: true }) : () => false;
+    this.excluded = (p) => byName(p) || byPath(p);
     this.lineOptions = { maxLineBytes: options.max_line_bytes, longLines: options.long_lines, encoding: options.encoding, batchSize: options.batch_size };
     this.buf = Buffer.allocUnsafe(Math.max(options.read_buffer, options.max_line_bytes + 1));
     const metrics = context.metrics;

@@ -691,6 +691,17 @@ describe('tail', function () {
       assert.equal(r.metric('visor_tail_files_watched'), 2);
     });
 
+    it('exclude patterns without a slash match file names (access.log* with *.gz excluded)', async () => {
+      await writeFile(path.join(logDir, 'access.log'), 'live1\n');
+      await writeFile(path.join(logDir, 'access.log.1'), 'rotated1\n');
+      await writeFile(path.join(logDir, 'access.log.2.gz'), 'not text\n');
+      const r = await startTail({ dataDir, tail: { path: [`${logDir}/access.log*`], exclude: ['*.gz'], read_from: 'beginning', glob_interval: '200ms' } });
+      await waitLines(r, 2);
+      await sleep(500); // two more glob passes
+      assert.deepEqual(r.messages().sort(), ['live1', 'rotated1']);
+      assert.equal(r.metric('visor_tail_files_watched'), 2);
+    });
+
     it('a file it may not read (chmod 000) is logged and retried; the agent keeps running and reads it once allowed', async function () {
       if (process.getuid?.() === 0) {
         console.log('      skipped: running as root, where chmod 000 does not prevent reading');

@@ -98,6 +98,10 @@ export abstract class Node {
     await this.instance.start?.();
   }
 
+  protected stopTimers(): void {
+    this.timers.cancelAll();
+  }
+
   async close(): Promise<void> {
     this.timers.cancelAll();
     try {
@@ -318,6 +322,8 @@ export class AggregateNode extends Node {
 
   protected override async finish(): Promise<void> {
     const aggregate = this.instance as AggregateInstance;
+    // No timer-driven result may race the final flush (or come after it, into closed buffers).
+    this.stopTimers();
     try {
       await aggregate.flush?.(this.runtime);
     } catch (err) {

@@ -1,0 +1,57 @@
+import { Command, Flags } from '@oclif/core';
+import { EXIT_CONFIG } from '../paths.js';
+
+export default class Generate extends Command {
+  static override description = `Write fake Apache traffic (the generator input) to standard output or a file.
+Every option of the generator plugin is available in a pipeline config too (visor plugins generator).`;
+  static override examples = [
+    '<%= config.bin %> generate --format combined --rate 500 --duration 60s -o access.log',
+    '<%= config.bin %> generate --count 1000000 --seed 7 --rate max -o big.log',
+    '<%= config.bin %> generate --format error_2.4 --rate 5 --heartbeat 5s',
+    '<%= config.bin %> generate --start-time 2026-11-25T00:00:00Z --speed max --duration 24h --rate 50 --burst-every 1h --burst-for 5m --burst-multiplier 8 -o day.log',
+  ];
+  static override flags = {
+    format: Flags.string({ char: 'f', description: 'common | combined | vhost_combined | combinedio | error_2.2 | error_2.4', default: 'combined' }),
+    'log-format': Flags.string({ description: 'any Apache LogFormat string (overrides --format)' }),
+    rate: Flags.string({ char: 'r', description: 'lines per second, or max', default: '10' }),
+    count: Flags.integer({ char: 'n', description: 'stop after this many lines' }),
+    duration: Flags.string({ char: 'd', description: 'stop after this much (clock) time, e.g. 60s, 24h' }),
+    seed: Flags.integer({ description: 'same seed and options, same bytes' }),
+    'start-time': Flags.string({ description: 'simulated clock start (ISO 8601), e.g. for backfills' }),
+    speed: Flags.string({ description: 'simulated clock speed (x real time), or max', default: '1' }),
+    timezone: Flags.string({ description: 'offset written in lines: +0000, -0700, UTC, local', default: 'local' }),
+    'burst-every': Flags.string({ description: 'scheduled bursts: period, e.g. 60s' }),
+    'burst-for': Flags.string({ description: 'scheduled bursts: length, e.g. 10s' }),
+    'burst-multiplier': Flags.string({ description: 'scheduled bursts: rate multiplier, e.g. 5' }),
+    'random-bursts': Flags.string({ description: 'random bursts: mean gap between onsets, e.g. 2m' }),
+    heartbeat: Flags.string({ description: 'heartbeat line interval, e.g. 5s' }),
+    output: Flags.string({ char: 'o', description: 'file to append to (default: standard output)' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Generate);
+    const { runGenerate } = await import('../generate-run.js');
+    const options: Record<string, unknown> = {
+      format: flags.format,
+      rate: flags.rate === 'max' ? 'max' : Number(flags.rate),
+      timezone: flags.timezone,
+      speed: flags.speed === 'max' ? 'max' : Number(flags.speed),
+    };
+    if (flags['log-format']) options.log_format = flags['log-format'];
+    if (flags.count !== undefined) options.count = flags.count;
+    if (flags.duration) options.duration = flags.duration;
+    if (flags.seed !== undefined) options.seed = flags.seed;
+    if (flags['start-time']) options.start_time = flags['start-time'];
+    const scheduled = flags['burst-every'] || flags['burst-for'] || flags['burst-multiplier'];
+    if (scheduled || flags['random-bursts']) {
+      options.bursts = {
+        scheduled: scheduled ? [{ every: flags['burst-every'] ?? '60s', for: flags['burst-for'] ?? '10s', multiplier: Number(flags['burst-multiplier'] ?? 5) }] : [],
+        ...(flags['random-bursts'] ? { random: { mean_gap: flags['random-bursts'] } } : {}),
+      };
+    }
+    if (flags.heartbeat) options.heartbeat = { interval: flags.heartbeat };
+    const code = await runGenerate(options, flags.output);
+    if (code === EXIT_CONFIG) this.exit(EXIT_CONFIG);
+    if (code !== 0) this.exit(code);
+  }
+}

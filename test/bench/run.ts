@@ -15,6 +15,7 @@ import { MetricsHub } from '../../core/runtime/metrics.js';
 import { Pipeline } from '../../core/runtime/pipeline.js';
 import { benchAccessParser } from './parsers-access.js';
 import { benchErrorParser } from './parsers-error.js';
+import { benchGenerator } from './generator.js';
 import { benchTail } from './tail.js';
 import { LINE_TEXT, latencies } from './plugins.js';
 
@@ -129,6 +130,8 @@ async function main(): Promise<void> {
   console.log((await benchAccessParser()).join('\n'));
   console.log('');
   console.log((await benchErrorParser()).join('\n'));
+  console.log('');
+  console.log((await benchGenerator()).join('\n'));
   await stdinPipeline();
   console.log('');
   console.log((await benchTail()).join('\n'));

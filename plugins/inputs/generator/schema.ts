@@ -139,6 +139,13 @@ export const GENERATOR_SCHEMA = {
         levels: { type: 'object', additionalProperties: { type: 'number', minimum: 0 }, description: 'Error level -> weight (without level_streams).' },
         modules: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Modules named in 2.4 error lines.' },
         error_messages: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Error message templates.' },
+        docroot: { type: 'string', description: 'Document root named in error messages.' },
+        response_time: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Time taken (%D, %T): log-normal, in ms.',
+          properties: { median: { type: 'number', exclusiveMinimum: 0 }, sigma: { type: 'number', minimum: 0 } },
+        },
       },
     },
   },

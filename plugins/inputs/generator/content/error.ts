@@ -159,7 +159,7 @@ class ErrorMaker implements ErrorLineMaker {
     this.levels = levelEntries.length ? weightedPicker(levelEntries) : null;
     if (!content.modules?.length) throw new RangeError('content.modules must not be empty');
     if (!content.error_messages?.length) throw new RangeError('content.error_messages must not be empty');
-    if (!content.paths?.length) throw new RangeError('content.paths must not be empty');
+    for (const key of ['paths', 'vhosts'] as const) if (!content[key]?.length) throw new RangeError(`content.${key} must not be empty`);
     this.modules = content.modules;
     this.paths = content.paths.map(escapeText);
     this.pathRank = zipfSampler(this.paths.length, content.zipf_s);

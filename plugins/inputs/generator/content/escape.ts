@@ -7,7 +7,7 @@ const SIMPLE: Record<number, string> = { 34: '\\"', 92: '\\\\', 10: '\\n', 9: '\
 function needsEscape(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 32 || c >= 127 || c === 92) return true;
+    if (c < 32 || c >= 127 || c === 34 || c === 92) return true;
   }
   return false;
 }

@@ -1035,3 +1035,30 @@ describe('apache_access: unparsed lines', () => {
     assert.deepEqual(Object.keys(f), ['n', 'message', 'client_ip', 'ident', 'user', 'timestamp', 'method', 'url', 'path', 'query', 'protocol', 'status', 'bytes', 'referer', 'user_agent']);
   });
 });
+
+describe('apache_access: adjacent and unquoted directives', () => {
+  const parse = (log_format: string, line: string) => {
+    const event: Record<string, unknown> = {};
+    const failure = buildAccessParser({ format: 'combined', log_format, timezone: 'UTC' }).parse(line, event);
+    return { failure, event };
+  };
+
+  it('%U%q written together: path and query split at the ?', () => {
+    assert.deepEqual(parse('%h %U%q %>s', '1.2.3.4 /a?b=c 200'), { failure: undefined, event: { client_ip: '1.2.3.4', path: '/a', query: 'b=c', status: 200 } });
+    assert.deepEqual(parse('%h %U%q %>s', '1.2.3.4 /a 404').event, { client_ip: '1.2.3.4', path: '/a', query: null, status: 404 });
+  });
+
+  it('an unquoted %r (METHOD SP target SP protocol) parses', () => {
+    const { failure, event } = parse('%h %r %>s %b', '1.2.3.4 GET /x?y HTTP/1.1 200 12');
+    assert.equal(failure, undefined);
+    assert.equal(event.method, 'GET');
+    assert.equal(event.url, '/x?y');
+    assert.equal(event.protocol, 'HTTP/1.1');
+    assert.equal(event.status, 200);
+    assert.equal(event.bytes, 12);
+  });
+
+  it('other directives with nothing between them are refused with a clear message', () => {
+    assert.throws(() => buildAccessParser({ format: 'combined', log_format: '%h%u %>s', timezone: 'UTC' }), /%h%u .* cannot be told apart; put a separator between them/);
+  });
+});

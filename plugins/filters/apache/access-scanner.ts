@@ -11,7 +11,7 @@ const SPACE = 32;
 const BACKSLASH = 92;
 
 const KIND_CODE: Record<FieldKind, number> = {
-  str: 0, raw: 1, int: 2, clf_time: 3, strftime: 4, epoch_s: 5, epoch_ms: 6, epoch_us: 7, frac_ms: 8, frac_us: 9, query: 10, request: 11, zone: 12,
+  str: 0, raw: 1, int: 2, clf_time: 3, strftime: 4, epoch_s: 5, epoch_ms: 6, epoch_us: 7, frac_ms: 8, frac_us: 9, query: 10, request: 11, zone: 12, path_query: 13,
 };
 
 export type ParseFailure = 'format_mismatch' | 'bad_timestamp';
@@ -224,6 +224,8 @@ export class AccessFormatParser {
         this.times[i] = t;
         return t === t;
       }
+      case 11:
+        return this.fields[i].quoted || end > start; // a request line holds spaces, quoted or not
       default:
         if (this.fields[i].quoted) return true;
         if (end === start) return false;
@@ -274,6 +276,13 @@ export class AccessFormatParser {
           break;
         }
         case 11: assignRequest(event, line.slice(s, e)); break;
+        case 13: {
+          const v = line.slice(s, e);
+          const q = v.indexOf('?');
+          event.path = q < 0 ? v : v.slice(0, q);
+          event.query = q < 0 || q === v.length - 1 ? null : v.slice(q + 1);
+          break;
+        }
       }
     }
     if (timestampField && (fraction || zoneOffset)) {

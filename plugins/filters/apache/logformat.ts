@@ -12,7 +12,8 @@ export type FieldKind =
   | 'frac_ms' | 'frac_us' // %{msec_frac}t %{usec_frac}t: added to the timestamp
   | 'zone' // %{%z}t alone: the UTC offset of the other %{format}t fields (Apache's own example splits the time so)
   | 'query' // %q: '?a=b' -> 'a=b'
-  | 'request'; // %r: sets method, url, path, query, protocol
+  | 'request' // %r: sets method, url, path, query, protocol
+  | 'path_query'; // %U%q written together: sets path and query
 
 export interface FieldSpec {
   /** The directive as written, e.g. `%{User-Agent}i`, for messages. */
@@ -117,8 +118,18 @@ export function compileLogFormat(format: string): CompiledFormat {
   for (let k = 1; k < parts.length; k += 2) {
     const d = parts[k] as RawDirective;
     const before = parts[k - 1] as string;
-    const after = parts[k + 1] as string;
-    const [baseName, kind, param] = describe(d, has);
+    let after = parts[k + 1] as string;
+    let [baseName, kind, param] = describe(d, has);
+    const next = parts[k + 2] as RawDirective | undefined;
+    if (after === '' && next) {
+      // Nothing between two directives: only %U%q can be told apart (the query starts with '?').
+      if (d.letter !== 'U' || next.letter !== 'q' || d.param !== undefined || next.param !== undefined) {
+        throw new LogFormatError(`${d.text}${next.text} in "${source}": two directives with nothing between them cannot be told apart; put a separator between them`);
+      }
+      kind = 'path_query';
+      after = parts[k + 3] as string;
+      k += 2;
+    }
     const quoted = before.endsWith('"') && after.startsWith('"');
     // Fields that are no value of their own (a fraction, a zone) complete the timestamp and are not counted.
     const counted = kind !== 'zone' && kind !== 'frac_ms' && kind !== 'frac_us';
@@ -126,7 +137,9 @@ export function compileLogFormat(format: string): CompiledFormat {
     if (counted) taken.set(baseName, seen + 1);
     fields.push({
       directive: d.text, name: seen ? `${baseName}_${seen + 1}` : baseName, kind, param, after, quoted,
-      innerTerminators: kind === 'strftime' && after ? countOccurrences(strftimeSample(param!), after) : 0,
+      innerTerminators: kind === 'strftime' && after ? countOccurrences(strftimeSample(param!), after)
+        // An unquoted %r followed by a space holds two spaces itself: METHOD SP target SP protocol.
+        : kind === 'request' && !quoted && after.startsWith(' ') ? 2 : 0,
       noSpace: d.param === undefined && 'hav'.includes(d.letter.toLowerCase()),
     });
   }

@@ -8,3 +8,4 @@ export {
   getField, hasField, setField, removeField, splitFieldPath,
   type Condition, type Expression,
 } from './expr/index.js';
+export { parseTimeZone, formatOffset, type TimeZone } from './timezone.js';

@@ -60,7 +60,7 @@ export const GENERATOR_SCHEMA = {
     profile: {
       type: 'object',
       additionalProperties: false,
-      description: 'A smooth multiplier on rate: 1 + amplitude * sin(2π (t - phase) / period), e.g. a daily cycle.',
+      description: 'A smooth multiplier on rate: 1 + amplitude * sin(2π (t - phase) / period), e.g. a daily cycle. t counts from the Unix epoch, so a 24h period follows the UTC day and phase 6h peaks at 12:00 UTC.',
       properties: {
         type: { const: 'sine', default: 'sine' },
         period: { duration: true, default: '24h' },

@@ -1,0 +1,205 @@
+// The email output: one message per event (text + HTML table), spooled durably under the component's data
+// directory and delivered by a background sender with retry and exponential backoff. write() resolves once
+// the messages are on disk, so a slow or unreachable mail server never blocks the pipeline (until the
+// bounded spool is full: then write() waits). Beyond max_per_minute, queued messages are merged into one digest.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { definePlugin, type Event } from '../../../core/index.js';
+import { renderDigest, renderEvent, type RenderedMail } from './render.js';
+import { Spool, type SpoolEntry } from './spool.js';
+
+export interface EmailOptions {
+  host: string;
+  port?: number;
+  secure: boolean;
+  require_tls: boolean;
+  auth?: { user: string; pass?: string };
+  tls?: { ca?: string; reject_unauthorized: boolean; servername?: string };
+  from: string;
+  to: string[];
+  cc: string[];
+  subject?: string;
+  max_per_minute: number;
+  queue_size: number;
+  backoff: number;
+  max_backoff: number;
+  timeout: number;
+  drain_timeout: number;
+}
+
+const WINDOW_MS = 60_000;
+/** Most messages merged into one digest (the rest go into the next one). */
+const MAX_DIGEST = 1000;
+
+export default definePlugin<EmailOptions, 'output'>({
+  kind: 'output',
+  name: 'email',
+  description: 'Sends each event as an e-mail (subject from a template, text and an HTML table of the fields) over SMTP, STARTTLS or TLS. Messages are spooled to disk first and delivered in the background with retry and backoff; beyond max_per_minute they are merged into one digest.',
+  schema: {
+    type: 'object',
+    required: ['host', 'from', 'to'],
+    properties: {
+      host: { type: 'string', minLength: 1, description: 'SMTP server host name or address.' },
+      port: { type: 'integer', minimum: 1, maximum: 65535, description: 'SMTP port; 465 when secure, else 587.' },
+      secure: { type: 'boolean', default: false, description: 'Implicit TLS from the first byte (usually port 465).' },
+      require_tls: { type: 'boolean', default: false, description: 'Refuse to send unless the server offers STARTTLS.' },
+      auth: {
+        type: 'object',
+        required: ['user'],
+        additionalProperties: false,
+        properties: {
+          user: { type: 'string', description: 'SMTP user.' },
+          pass: { type: 'string', secret: true, description: 'SMTP password, usually ${SMTP_PASS}.' },
+        },
+        description: 'SMTP AUTH credentials.',
+      },
+      tls: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          ca: { type: 'string', description: 'PEM file of the CA(s) to trust, relative to the config file.' },
+          reject_unauthorized: { type: 'boolean', default: true, description: 'Verify the server certificate.' },
+          servername: { type: 'string', description: 'Name expected in the server certificate (SNI).' },
+        },
+        description: 'TLS settings for secure and STARTTLS connections.',
+      },
+      from: { type: 'string', minLength: 1, description: 'Sender address.' },
+      to: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Recipients.' },
+      cc: { type: 'array', items: { type: 'string' }, default: [], description: 'Copy recipients.' },
+      subject: { type: 'string', description: 'Subject template: {{field}} or {{a.b}} is replaced by the field (empty when missing). Default: "[visor] {{severity}} {{name}}" for alerts, "[visor] report {{report}}" for reports, else the message.' },
+      max_per_minute: { type: 'integer', minimum: 0, default: 10, description: 'Messages sent per minute; those beyond are merged into one digest. 0: no limit.' },
+      queue_size: { type: 'integer', minimum: 1, default: 1000, description: 'Messages kept in the on-disk spool; when full, the output applies backpressure.' },
+      backoff: { duration: true, default: '1s', description: 'First retry delay after a failed delivery; doubles on each failure.' },
+      max_backoff: { duration: true, default: '5m', description: 'Longest retry delay.' },
+      timeout: { duration: true, default: '30s', description: 'Connection, greeting and socket timeout.' },
+      drain_timeout: { duration: true, default: '5s', description: 'At shutdown, how long to keep sending what is spooled; the rest is sent after restart.' },
+    },
+  },
+  create(options, context) {
+    const { logger, metrics } = context;
+    const sent = metrics.counter('email_sent_total', 'Messages accepted by the SMTP server.');
+    const merged = metrics.counter('email_merged_total', 'Messages merged into digests by the rate limit.');
+    const queued = metrics.gauge('email_queued', 'Messages waiting in the spool.');
+    const sendErrors = metrics.errors('send');
+
+    let spool: Spool | undefined;
+    let transport: import('nodemailer').Transporter | undefined;
+    const stop = new AbortController();
+    let loop: Promise<void> | undefined;
+    let failures = 0;
+    let lastError: string | undefined;
+    let windowStart = 0;
+    let windowCount = 0;
+    let digestInWindow = false;
+
+    const sleep = (ms: number) => new Promise<void>((resolve) => {
+      if (stop.signal.aborted) return resolve();
+      const t = setTimeout(done, ms);
+      function done() { clearTimeout(t); stop.signal.removeEventListener('abort', done); resolve(); }
+      stop.signal.addEventListener('abort', done);
+    });
+
+    async function send(mail: RenderedMail): Promise<void> {
+      const info = await transport!.sendMail({ from: options.from, to: options.to, cc: options.cc.length ? options.cc : undefined, subject: mail.subject, text: mail.text, html: mail.html });
+      if (info.rejected?.length) throw new Error(`recipients rejected: ${info.rejected.map(String).join(', ')}`);
+      context.metrics.sentBytes.inc(Buffer.byteLength(mail.text) + Buffer.byteLength(mail.html));
+    }
+
+    async function run(s: Spool): Promise<void> {
+      let delay = options.backoff;
+      while (!stop.signal.aborted) {
+        await Promise.race([s.waitForData(), new Promise<void>((r) => stop.signal.addEventListener('abort', () => r(), { once: true }))]);
+        if (stop.signal.aborted) break;
+        const now = Date.now();
+        if (now - windowStart >= WINDOW_MS) { windowStart = now; windowCount = 0; digestInWindow = false; }
+        let batch: SpoolEntry[];
+        let mail: RenderedMail;
+        if (!options.max_per_minute || windowCount < options.max_per_minute) {
+          batch = s.peek(1);
+          mail = batch[0]!;
+        } else if (!digestInWindow) {
+          batch = s.peek(MAX_DIGEST);
+          mail = batch.length === 1 ? batch[0]! : renderDigest(batch, options.max_per_minute);
+        } else {
+          await sleep(windowStart + WINDOW_MS - now);
+          continue;
+        }
+        try {
+          await send(mail);
+        } catch (err) {
+          failures++;
+          lastError = (err as Error).message;
+          sendErrors.inc();
+          logger.warn('email delivery failed; will retry', { error: lastError, queued: s.size, retry_in_ms: delay });
+          await sleep(delay);
+          delay = Math.min(delay * 2, options.max_backoff);
+          continue;
+        }
+        failures = 0;
+        lastError = undefined;
+        delay = options.backoff;
+        if (batch.length > 1 || (windowCount >= options.max_per_minute && options.max_per_minute)) {
+          digestInWindow = true;
+          if (batch.length > 1) merged.inc(batch.length);
+        } else {
+          windowCount++;
+        }
+        sent.inc();
+        await s.remove(batch.map((e) => e.id));
+        queued.set(s.size);
+      }
+    }
+
+    return {
+      async start() {
+        const nodemailer = (await import('nodemailer')).default;
+        const tls: Record<string, unknown> = { rejectUnauthorized: options.tls?.reject_unauthorized ?? true };
+        if (options.tls?.ca) tls.ca = await readFile(path.resolve(context.configDir, options.tls.ca), 'utf8');
+        if (options.tls?.servername) tls.servername = options.tls.servername;
+        transport = nodemailer.createTransport({
+          host: options.host,
+          port: options.port ?? (options.secure ? 465 : 587),
+          secure: options.secure,
+          requireTLS: options.require_tls,
+          auth: options.auth ? { user: options.auth.user, pass: options.auth.pass } : undefined,
+          tls,
+          connectionTimeout: options.timeout,
+          greetingTimeout: options.timeout,
+          socketTimeout: options.timeout,
+        });
+        spool = new Spool(await context.dataDir(), options.queue_size);
+        const torn = await spool.load();
+        if (torn) logger.warn('ignored unreadable spool lines', { count: torn });
+        if (spool.size) logger.info('resuming delivery of spooled messages', { queued: spool.size });
+        queued.set(spool.size);
+        loop = run(spool).catch((err) => logger.error('email sender stopped', { error: (err as Error).message }));
+      },
+
+      async write(events: Event[]) {
+        const mails = events.map((e) => renderEvent(e, options.subject));
+        await spool!.add(mails, stop.signal);
+        queued.set(spool!.size);
+      },
+
+      async close() {
+        if (spool) {
+          const deadline = Date.now() + options.drain_timeout;
+          while (spool.size && Date.now() < deadline && failures === 0) await new Promise((r) => setTimeout(r, 20));
+          if (spool.size) logger.info('messages left in the spool are sent after restart', { queued: spool.size, spool: spool.file });
+        }
+        stop.abort();
+        spool?.interrupt();
+        await loop;
+        transport?.close();
+      },
+
+      health() {
+        return {
+          healthy: failures < 3,
+          reason: failures >= 3 ? `delivery failing: ${lastError}` : undefined,
+          details: { queued: spool?.size ?? 0, failures, last_error: lastError },
+        };
+      },
+    };
+  },
+});

@@ -1,0 +1,296 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generate } from 'selfsigned';
+import { definePlugin, type Event } from '../core/index.js';
+import { renderDigest, renderEvent, renderTemplate } from '../plugins/outputs/email/render.js';
+import { startPipeline, testRegistry, type Harness } from './support/pipeline-harness.js';
+import { freePort, startSmtp, waitFor, type TestSmtp } from './support/smtp.js';
+
+// An input that emits the events registered under its `set` name, then idles until stopped.
+const eventSets = new Map<string, Event[]>();
+const eventsInput = definePlugin<{ set: string }, 'input'>({
+  kind: 'input',
+  name: 'test_events',
+  description: 'Emits a scripted list of events, then waits until stopped.',
+  schema: { type: 'object', properties: { set: { type: 'string' } } },
+  create(options) {
+    return {
+      async run({ emit, signal }) {
+        const events = eventSets.get(options.set) ?? [];
+        if (events.length) await emit(events.map((e) => ({ ...e })));
+        if (!signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+      },
+    };
+  },
+});
+
+const alert: Event = { name: 'high_5xx_rate', severity: 'critical', value: 0.12, threshold: 0.05, host: 'web1', message: 'error rate <script>alert(1)</script> above threshold' };
+const report: Event = {
+  report: 'hourly_traffic',
+  window_start: '2026-01-01T10:00:00Z',
+  requests: 12345,
+  top_paths: [{ path: '/index.html', hits: 900 }, { path: '/<script>x</script>', hits: 12 }],
+};
+
+describe('email output', function () {
+  this.timeout(20_000);
+  let dir: string;
+  const servers: TestSmtp[] = [];
+  const harnesses: Harness[] = [];
+  let setNo = 0;
+
+  before(async () => {
+    const reg = await testRegistry();
+    if (!reg.get('test_events')) reg.register(eventsInput, 'test');
+  });
+  beforeEach(async () => { dir = await mkdtemp(path.join(tmpdir(), 'visor-email-')); });
+  afterEach(async () => {
+    for (const h of harnesses.splice(0)) await h.pipeline.stop(2000);
+    for (const s of servers.splice(0)) await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function server(opts: Parameters<typeof startSmtp>[0] = {}): Promise<TestSmtp> {
+    const s = await startSmtp(opts);
+    servers.push(s);
+    return s;
+  }
+
+  async function pipeline(events: Event[], emailYaml: string): Promise<Harness> {
+    const set = `s${setNo++}`;
+    eventSets.set(set, events);
+    const h = await startPipeline(`
+service: { data_dir: ${JSON.stringify(dir)}, log_level: debug }
+inputs:
+  src: { type: test_events, set: ${set} }
+outputs:
+  mail:
+    type: email
+    inputs: [src]
+    from: visor@example.com
+    to: [ops@example.com]
+    backoff: 50ms
+    max_backoff: 400ms
+    drain_timeout: 300ms
+${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
+`);
+    harnesses.push(h);
+    return h;
+  }
+
+  const spoolFile = () => path.join(dir, 'mail', 'spool.jsonl');
+  const spoolLines = async () => (await readFile(spoolFile(), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+
+  async function tlsFiles() {
+    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+      algorithm: 'sha256', keySize: 2048,
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    });
+    const ca = path.join(dir, 'ca.pem');
+    await writeFile(ca, pems.cert);
+    return { key: pems.private, cert: pems.cert, ca };
+  }
+
+  it('sends over plain SMTP with AUTH, using the configured credentials and recipients', async () => {
+    const s = await server({ auth: { user: 'alice', pass: 's3cret!' } });
+    const h = await pipeline([alert], `
+      host: 127.0.0.1
+      port: ${s.port}
+      cc: [boss@example.com]
+      auth: { user: alice, pass: 's3cret!' }`);
+    await waitFor(() => s.messages.length === 1, 10_000, 'message');
+    assert.deepEqual(s.auths, [{ user: 'alice', pass: 's3cret!' }]);
+    const m = s.messages[0]!;
+    assert.equal(m.user, 'alice');
+    assert.equal(m.from, 'visor@example.com');
+    assert.deepEqual(m.to.sort(), ['boss@example.com', 'ops@example.com']);
+    assert.equal(m.secure, false);
+    assert.ok(!h.logs.some((l) => l.includes('s3cret!')), 'password never logged');
+  });
+
+  it('fails (and keeps the message) when AUTH is refused, without logging the password', async () => {
+    const s = await server({ auth: { user: 'alice', pass: 'right' } });
+    const h = await pipeline([alert], `
+      host: 127.0.0.1
+      port: ${s.port}
+      auth: { user: alice, pass: 'wrong-pass' }`);
+    await waitFor(() => s.auths.length >= 2, 10_000, 'auth retries');
+    assert.equal(s.messages.length, 0);
+    assert.equal(await spoolLines(), 1);
+    assert.ok(h.logs.some((l) => l.includes('email delivery failed')));
+    assert.ok(!h.logs.some((l) => l.includes('wrong-pass')), 'password never logged');
+  });
+
+  it('requires STARTTLS and verifies the server with the configured CA', async () => {
+    const { key, cert, ca } = await tlsFiles();
+    const s = await server({ key, cert });
+    await pipeline([alert], `
+      host: 127.0.0.1
+      port: ${s.port}
+      require_tls: true
+      tls: { ca: ${JSON.stringify(ca)} }`);
+    await waitFor(() => s.messages.length === 1, 10_000, 'message');
+    assert.equal(s.messages[0]!.secure, true, 'upgraded with STARTTLS');
+  });
+
+  it('refuses to send in clear when STARTTLS is required but not offered', async () => {
+    const s = await server();
+    await pipeline([alert], `
+      host: 127.0.0.1
+      port: ${s.port}
+      require_tls: true`);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(s.messages.length, 0);
+    assert.equal(await spoolLines(), 1);
+  });
+
+  it('does not trust an unknown certificate unless told to', async () => {
+    const { key, cert } = await tlsFiles();
+    const s = await server({ key, cert, secure: true });
+    await pipeline([alert], `
+      host: 127.0.0.1
+      port: ${s.port}
+      secure: true`);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(s.messages.length, 0);
+  });
+
+  it('sends over implicit TLS', async () => {
+    const { key, cert, ca } = await tlsFiles();
+    const s = await server({ key, cert, secure: true });
+    await pipeline([alert], `
+      host: 127.0.0.1
+      port: ${s.port}
+      secure: true
+      tls: { ca: ${JSON.stringify(ca)}, servername: localhost }`);
+    await waitFor(() => s.messages.length === 1, 10_000, 'message');
+    assert.equal(s.messages[0]!.secure, true);
+  });
+
+  it('renders subject, text and an escaped HTML table for alert and report events', async () => {
+    const s = await server();
+    await pipeline([alert, report, { n: 1 }], `
+      host: 127.0.0.1
+      port: ${s.port}
+      subject: '[visor] {{severity}} {{name}} {{missing}}on {{host}}'`);
+    await waitFor(() => s.messages.length === 3, 10_000, 'messages');
+    const [a, r, plain] = s.messages;
+    assert.equal(a!.subject, '[visor] critical high_5xx_rate on web1');
+    assert.equal(r!.subject, '[visor] on', 'missing fields render empty');
+    assert.equal(plain!.subject, '[visor] on');
+    assert.match(a!.text, /^severity: critical$/m);
+    assert.match(a!.text, /^threshold: 0.05$/m);
+    assert.match(a!.html, /<th align="left">name<\/th><td>high_5xx_rate<\/td>/);
+    assert.ok(a!.html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+    assert.ok(!a!.html.includes('<script>'));
+    // the report's top list is a sub-table with a header row
+    assert.match(r!.html, /<th align="left">top_paths<\/th><td><table[^>]*><tr><th>path<\/th><th>hits<\/th><\/tr><tr><td>\/index.html<\/td><td>900<\/td><\/tr>/);
+    assert.ok(r!.html.includes('/&lt;script&gt;x&lt;/script&gt;'));
+    assert.ok(!r!.html.includes('<script>'));
+    assert.match(r!.text, /1\. path=\/index.html, hits=900/);
+  });
+
+  it('default subjects work for alerts, reports and any event; templates never evaluate code', () => {
+    assert.equal(renderEvent(alert, undefined).subject, '[visor] critical high_5xx_rate');
+    assert.equal(renderEvent(report, undefined).subject, '[visor] report hourly_traffic');
+    assert.equal(renderEvent({ message: 'GET /x 500\nnext' }, undefined).subject, '[visor] GET /x 500 next');
+    assert.equal(renderTemplate('{{constructor}}|{{a.b}}|{{__proto__}}|{{ process.env.HOME }}', { a: { b: 2 } }), '|2||');
+    assert.equal(renderTemplate('x{{a}}\r\nBcc: evil@example.com', { a: 'y\r\nz' }), 'xy z Bcc: evil@example.com');
+  });
+
+  it('retries while the server is down and delivers everything once it is up; the spool ends empty', async () => {
+    const port = await freePort();
+    const events = Array.from({ length: 5 }, (_, i) => ({ name: `a${i}`, severity: 'warning' }));
+    const h = await pipeline(events, `
+      host: 127.0.0.1
+      port: ${port}
+      max_per_minute: 0`);
+    await waitFor(() => h.logs.filter((l) => l.includes('email delivery failed')).length >= 2, 10_000, 'failed attempts');
+    assert.equal(await spoolLines(), 5, 'all spooled while the server is down');
+    const s = await server({ port });
+    await waitFor(() => s.messages.length === 5, 10_000, 'messages');
+    assert.deepEqual(s.messages.map((m) => m.subject), events.map((e) => `[visor] warning ${e.name}`));
+    await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(s.messages.length, 5, 'no duplicates');
+  });
+
+  it('applies backpressure when the spool is full instead of dropping', async () => {
+    const port = await freePort();
+    const events = Array.from({ length: 5 }, (_, i) => ({ name: `b${i}`, severity: 'info' }));
+    const h = await pipeline(events, `
+      host: 127.0.0.1
+      port: ${port}
+      queue_size: 2
+      max_per_minute: 0`);
+    await waitFor(() => h.logs.filter((l) => l.includes('email delivery failed')).length >= 2, 10_000, 'failed attempts');
+    assert.equal(await spoolLines(), 2, 'the spool never exceeds queue_size');
+    const s = await server({ port });
+    await waitFor(() => s.messages.length === 5, 10_000, 'messages');
+    assert.deepEqual(s.messages.map((m) => m.subject), events.map((e) => `[visor] info ${e.name}`));
+  });
+
+  it('retries when the server refuses (451, then 550) and delivers once it accepts', async () => {
+    const s = await server({ refuse: [451, 550, 451] });
+    await pipeline([alert], `
+      host: 127.0.0.1
+      port: ${s.port}`);
+    await waitFor(() => s.messages.length === 1, 10_000, 'message');
+    assert.equal(s.rcptAttempts, 4);
+    await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
+  });
+
+  it('keeps undelivered messages across a restart and sends them when the server is up', async () => {
+    const port = await freePort();
+    const events = [{ name: 'one', severity: 'info' }, { name: 'two', severity: 'info' }];
+    const h1 = await pipeline(events, `
+      host: 127.0.0.1
+      port: ${port}`);
+    await waitFor(async () => (await spoolLines()) === 2, 5000, 'spooled');
+    await waitFor(() => h1.logs.some((l) => l.includes('email delivery failed')), 5000, 'a failed attempt');
+    assert.equal(await h1.pipeline.stop(5000), true);
+    harnesses.splice(harnesses.indexOf(h1), 1);
+    assert.equal(await spoolLines(), 2, 'kept in the data dir');
+
+    const s = await server({ port });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(s.messages.length, 0, 'nothing sent while no pipeline runs');
+    const h2 = await pipeline([], `
+      host: 127.0.0.1
+      port: ${port}`);
+    await waitFor(() => s.messages.length === 2, 10_000, 'messages after restart');
+    assert.deepEqual(s.messages.map((m) => m.subject), ['[visor] info one', '[visor] info two']);
+    await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
+    assert.ok(h2.logs.some((l) => l.includes('resuming delivery')));
+  });
+
+  it('max_per_minute: 3 with 10 events sends 3 messages and one digest of the 7 others', async () => {
+    const s = await server();
+    const events = Array.from({ length: 10 }, (_, i) => ({ name: `alert_${i}`, severity: 'warning', message: `first line ${i}` }));
+    await pipeline(events, `
+      host: 127.0.0.1
+      port: ${s.port}
+      max_per_minute: 3`);
+    await waitFor(() => s.messages.length === 4, 10_000, 'messages');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(s.messages.length, 4);
+    assert.deepEqual(s.messages.slice(0, 3).map((m) => m.subject), ['[visor] warning alert_0', '[visor] warning alert_1', '[visor] warning alert_2']);
+    const digest = s.messages[3]!;
+    assert.match(digest.subject, /digest: 7 more messages/);
+    for (let i = 3; i < 10; i++) {
+      assert.ok(digest.text.includes(`[visor] warning alert_${i}`), `digest lists alert_${i}`);
+      assert.ok(digest.html.includes(`alert_${i}`));
+    }
+    assert.ok(!digest.text.includes('alert_2\n'));
+    await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
+  });
+
+  it('digest rendering escapes HTML', () => {
+    const d = renderDigest([renderEvent({ name: '<b>x</b>', severity: 'a' }, undefined), renderEvent({ n: 1 }, undefined)], 1);
+    assert.ok(d.html.includes('&lt;b&gt;x&lt;/b&gt;'));
+    assert.ok(!d.html.includes('<b>x'));
+    assert.match(d.text, /2 messages exceeded the limit of 1 per minute/);
+  });
+});

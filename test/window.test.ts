@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rng } from './bench/apache-lines.js';
 import { definePlugin, type Event } from '../core/index.js';
 import { compileMetric } from '../plugins/aggregates/window/metrics.js';
 import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
@@ -41,23 +42,13 @@ const eventsInput = definePlugin<{ script: string; pause_ms: number; end_pause_m
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
 const LATENESS = 30_000;
 
 /** A stream in batches: out of order within the allowed lateness, some events far too late, some heartbeats. */
 function randomStream(seed: number, n: number, size: number) {
-  const rand = prng(seed);
+  const rand = rng(seed);
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
   const batches: Event[][] = [];
   const onTime: Event[] = [];
@@ -269,7 +260,7 @@ outputs:
   });
 
   it('percentiles within 1% of exact, distinct within 5%, Space-Saving bounds hold over capacity', async () => {
-    const rand = prng(42);
+    const rand = rng(42);
     const events: Event[] = [];
     const N = 40_000;
     for (let i = 0; i < N; i++) {

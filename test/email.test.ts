@@ -294,3 +294,13 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     assert.match(d.text, /2 messages exceeded the limit of 1 per minute/);
   });
 });
+
+describe('email rendering of self-rendered events', () => {
+  it('an event with message text and prerendered html (the report aggregate) is sent with both as they are', async () => {
+    const mail = renderEvent({ report: 'web01', message: 'requests: 10', html: '<table><tr><td>10</td></tr></table>' }, undefined);
+    assert.equal(mail.text, 'requests: 10\n');
+    assert.equal(mail.html, '<table><tr><td>10</td></tr></table>');
+    const plain = renderEvent({ message: '<b>x</b>' }, undefined);
+    assert.ok(plain.html.includes('&lt;b&gt;x&lt;/b&gt;'), 'other events are still escaped into a table');
+  });
+});

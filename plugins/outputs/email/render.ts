@@ -96,10 +96,13 @@ export function renderHtml(subject: string, event: Event): string {
 
 export function renderEvent(event: Event, subjectTemplate: string | undefined): RenderedMail {
   const subject = subjectTemplate ? renderTemplate(subjectTemplate, event) : defaultSubject(event);
+  // Aggregates that render themselves (report) carry `message` text and prerendered, escaped `html`.
+  if (typeof event.html === 'string' && typeof event.message === 'string') {
+    return { subject, text: event.message.endsWith('\n') ? event.message : `${event.message}\n`, html: event.html };
+  }
   return { subject, text: renderText(event), html: renderHtml(subject, event) };
 }
 
-/** One message standing for several that exceeded the rate limit. */
 export function renderDigest(mails: RenderedMail[], limit: number): RenderedMail {
   const subject = `[visor] digest: ${mails.length} more message${mails.length === 1 ? '' : 's'} (limit ${limit}/min)`;
   const firstLine = (m: RenderedMail) => oneLine(m.text.split('\n', 1)[0] ?? '', 200);

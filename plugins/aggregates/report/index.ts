@@ -1,0 +1,62 @@
+// Every interval, one report event on what happened in exactly that interval: access traffic (requests,
+// rate, 5xx, status classes, bytes, top clients/paths) and error-log lines (per level, top messages),
+// with a text (`message`) and an HTML (`html`) rendering for consoles and e-mail.
+import { definePlugin, type AggregateRuntime } from '../../../core/index.js';
+import { ReportAccumulator } from './stats.js';
+
+interface ReportOptions {
+  interval: number;
+  top: number;
+  capacity: number;
+  title: string;
+  html: boolean;
+  emit_empty: boolean;
+}
+
+export default definePlugin<ReportOptions, 'aggregate'>({
+  kind: 'aggregate',
+  name: 'report',
+  description: 'Every interval (processing time), one report event on that interval: requests, requests/s, 5xx errors and error rate, status classes, bytes, top clients, 5xx clients, paths and error-log messages, error-log lines per level; message is a multi-line text rendering, html an HTML one.',
+  schema: {
+    type: 'object',
+    properties: {
+      interval: { duration: true, default: '5m', description: 'Length of each report interval (processing time).' },
+      top: { type: 'integer', minimum: 1, default: 10, description: 'Entries in each top list.' },
+      capacity: { type: 'integer', minimum: 1, default: 1000, description: 'Distinct values counted exactly per top list and interval; beyond, Space-Saving (see top_error_bounds).' },
+      title: { type: 'string', default: 'visor', description: 'Name of the report (the report field; e.g. the host name).' },
+      html: { type: 'boolean', default: true, description: 'Add the html field (an HTML rendering of the report).' },
+      emit_empty: { type: 'boolean', default: true, description: 'Emit a report (zeros, error_rate null) for an interval without events.' },
+    },
+  },
+  create(options, context) {
+    let runtime: AggregateRuntime | undefined;
+    let current = new ReportAccumulator(Date.now(), Math.max(options.capacity, options.top));
+
+    /** Close the current interval (synchronously, so no event lands in both) and emit its report. */
+    const report = async (force: boolean) => {
+      const closed = current;
+      const end = Date.now();
+      current = new ReportAccumulator(end, Math.max(options.capacity, options.top));
+      if (!force && closed.seen === 0) return;
+      const event = closed.toEvent(end, options.title, options.top, options.html);
+      await runtime?.emit([event]);
+    };
+
+    return {
+      attach(r) {
+        runtime = r;
+      },
+      start() {
+        current = new ReportAccumulator(Date.now(), Math.max(options.capacity, options.top));
+        context.timers.every(options.interval, () => report(options.emit_empty));
+      },
+      process(events) {
+        for (const e of events) current.add(e);
+      },
+      async flush(r) {
+        runtime ??= r;
+        if (current.seen > 0) await report(false);
+      },
+    };
+  },
+});

@@ -1,0 +1,157 @@
+// The figures of one report interval, and their text and HTML renderings. Kept apart from the plugin so
+// they can be tested (and reused) without a pipeline.
+import type { Event } from '../../../core/index.js';
+import { TopCounter } from '../window/sketches.js';
+
+export interface TopItem {
+  value: string;
+  count: number;
+}
+
+export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'other';
+
+/** Longest `message_text` kept as a key of top_error_messages. */
+export const MESSAGE_KEY_MAX = 200;
+
+const TOP_LISTS = ['top_clients', 'top_error_clients', 'top_paths', 'top_error_messages'] as const;
+type TopList = (typeof TOP_LISTS)[number];
+
+/** Counters for one interval. A new one is started for every interval: nothing carries over. */
+export class ReportAccumulator {
+  requests = 0;
+  errors = 0;
+  bytes = 0;
+  errorLogLines = 0;
+  /** Access or error-log events absorbed (heartbeats and other events are not). */
+  seen = 0;
+  readonly statusClasses: Record<StatusClass, number> = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0 };
+  readonly levels = new Map<string, number>();
+  readonly tops: Record<TopList, TopCounter>;
+
+  constructor(readonly start: number, capacity: number) {
+    this.tops = {
+      top_clients: new TopCounter(capacity),
+      top_error_clients: new TopCounter(capacity),
+      top_paths: new TopCounter(capacity),
+      top_error_messages: new TopCounter(capacity),
+    };
+  }
+
+  add(e: Event): void {
+    if (e.heartbeat === true) return;
+    const status = e.status;
+    if (typeof status === 'number' && Number.isFinite(status)) {
+      this.seen++;
+      this.requests++;
+      const cls: StatusClass = status >= 200 && status < 600 ? (`${Math.floor(status / 100)}xx` as StatusClass) : 'other';
+      this.statusClasses[cls]++;
+      if (typeof e.bytes === 'number' && Number.isFinite(e.bytes)) this.bytes += e.bytes;
+      const client = typeof e.client_ip === 'string' && e.client_ip ? e.client_ip : undefined;
+      if (client) this.tops.top_clients.add(client);
+      if (typeof e.path === 'string' && e.path) this.tops.top_paths.add(e.path);
+      if (status >= 500 && status < 600) {
+        this.errors++;
+        if (client) this.tops.top_error_clients.add(client);
+      }
+      return;
+    }
+    if (typeof e.level === 'string' && e.level) {
+      this.seen++;
+      this.errorLogLines++;
+      this.levels.set(e.level, (this.levels.get(e.level) ?? 0) + 1);
+      if (typeof e.message_text === 'string' && e.message_text) this.tops.top_error_messages.add(e.message_text.slice(0, MESSAGE_KEY_MAX));
+    }
+  }
+
+  /** The report event for [start, end). */
+  toEvent(end: number, title: string, topN: number, withHtml: boolean): Event {
+    const seconds = (end - this.start) / 1000;
+    const levelEntries = [...this.levels.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const event: Event = {
+      report: title,
+      window_start: this.start,
+      window_end: end,
+      requests: this.requests,
+      requests_per_second: seconds > 0 ? this.requests / seconds : 0,
+      errors: this.errors,
+      error_rate: this.requests > 0 ? this.errors / this.requests : null,
+      status_classes: { ...this.statusClasses },
+      bytes: this.bytes,
+      top_clients: this.tops.top_clients.top(topN),
+      top_error_clients: this.tops.top_error_clients.top(topN),
+      top_paths: this.tops.top_paths.top(topN),
+      error_log_lines: this.errorLogLines,
+      error_log_levels: Object.fromEntries(levelEntries),
+      top_error_messages: this.tops.top_error_messages.top(topN),
+      top_error_bounds: Object.fromEntries(TOP_LISTS.map((k) => [k, this.tops[k].errorBound])),
+    };
+    event.message = renderReportText(event);
+    if (withHtml) event.html = renderReportHtml(event);
+    return event;
+  }
+}
+
+const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : '');
+const pct = (r: unknown) => (typeof r === 'number' ? `${(r * 100).toFixed(2)}%` : 'n/a');
+const topLine = (items: unknown) =>
+  Array.isArray(items) && items.length ? (items as TopItem[]).map((t) => `${oneLine(t.value)} (${t.count})`).join(', ') : '-';
+const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, ' ');
+
+/** A multi-line plain-text rendering of a report event. */
+export function renderReportText(r: Event): string {
+  const sc = r.status_classes as Record<StatusClass, number>;
+  const levels = Object.entries((r.error_log_levels ?? {}) as Record<string, number>);
+  const rps = typeof r.requests_per_second === 'number' ? r.requests_per_second.toFixed(2) : '0';
+  return [
+    `report ${r.report}: ${iso(r.window_start)} - ${iso(r.window_end)}`,
+    `requests: ${r.requests} (${rps}/s)  errors (5xx): ${r.errors}  error rate: ${pct(r.error_rate)}  bytes: ${r.bytes}`,
+    `status: 2xx ${sc['2xx']}  3xx ${sc['3xx']}  4xx ${sc['4xx']}  5xx ${sc['5xx']}  other ${sc.other}`,
+    `top clients: ${topLine(r.top_clients)}`,
+    `top 5xx clients: ${topLine(r.top_error_clients)}`,
+    `top paths: ${topLine(r.top_paths)}`,
+    `error log lines: ${r.error_log_lines}${levels.length ? ` (${levels.map(([l, n]) => `${l} ${n}`).join(', ')})` : ''}`,
+    `top error messages: ${topLine(r.top_error_messages)}`,
+  ].join('\n');
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const TABLE = 'border="1" cellpadding="4" cellspacing="0" style="border-collapse:collapse;font-family:sans-serif;font-size:13px"';
+const h = (v: unknown) => escapeHtml(v === null || v === undefined ? '' : String(v));
+
+function htmlTop(heading: string, items: unknown, column: string): string {
+  const rows = Array.isArray(items) ? (items as TopItem[]) : [];
+  const body = rows.length
+    ? rows.map((t, i) => `<tr><td>${i + 1}</td><td>${h(t.value)}</td><td align="right">${h(t.count)}</td></tr>`).join('')
+    : '<tr><td colspan="3">none</td></tr>';
+  return `<h4 style="font-family:sans-serif">${h(heading)}</h4><table ${TABLE}><tr><th>#</th><th>${h(column)}</th><th>count</th></tr>${body}</table>`;
+}
+
+/** An HTML fragment (tables) of a report event; every value is escaped. */
+export function renderReportHtml(r: Event): string {
+  const sc = r.status_classes as Record<StatusClass, number>;
+  const rps = typeof r.requests_per_second === 'number' ? r.requests_per_second.toFixed(2) : '0';
+  const summary: Array<[string, unknown]> = [
+    ['window', `${iso(r.window_start)} - ${iso(r.window_end)}`],
+    ['requests', r.requests],
+    ['requests/s', rps],
+    ['errors (5xx)', r.errors],
+    ['error rate', pct(r.error_rate)],
+    ['bytes', r.bytes],
+    ['2xx / 3xx / 4xx / 5xx / other', `${sc['2xx']} / ${sc['3xx']} / ${sc['4xx']} / ${sc['5xx']} / ${sc.other}`],
+    ['error log lines', r.error_log_lines],
+  ];
+  const levels = Object.entries((r.error_log_levels ?? {}) as Record<string, number>);
+  return `<div><h3 style="font-family:sans-serif">report ${h(r.report)}</h3>`
+    + `<table ${TABLE}>${summary.map(([k, v]) => `<tr><th align="left">${h(k)}</th><td>${h(v)}</td></tr>`).join('')}</table>`
+    + htmlTop('top clients', r.top_clients, 'client')
+    + htmlTop('top 5xx clients', r.top_error_clients, 'client')
+    + htmlTop('top paths', r.top_paths, 'path')
+    + `<h4 style="font-family:sans-serif">error log levels</h4><table ${TABLE}><tr><th>level</th><th>lines</th></tr>`
+    + (levels.length ? levels.map(([l, n]) => `<tr><td>${h(l)}</td><td align="right">${h(n)}</td></tr>`).join('') : '<tr><td colspan="2">none</td></tr>')
+    + '</table>'
+    + htmlTop('top error messages', r.top_error_messages, 'message')
+    + '</div>';
+}

@@ -1,0 +1,276 @@
+// Alerting on the event stream: per-event rules (alert at once, then a digest per cooldown), thresholds
+// (on fields of incoming events, or an aggregate expression over a sliding window of raw events, with `for`)
+// and absence (no matching event for a duration). Results are alert events meant for a human (email, console).
+import { definePlugin, type AggregateRuntime, type Event } from '../../../core/index.js';
+import { accumulate, newAccState, type AccState } from '../window/metrics.js';
+import { compileRules, formatDuration, type AbsenceRule, type EventRule, type FieldThresholdRule, type Rule, type RuleOptions, type WindowThresholdRule } from './rules.js';
+
+interface AlertOptions {
+  rules: RuleOptions[];
+  evaluate_every: number;
+  samples: number;
+}
+
+const DURATION = { duration: true } as const;
+
+/** A short readable description of an event for alert messages and samples. */
+export function describeEvent(e: Event): string {
+  const parts = ['client_ip', 'method', 'path', 'status'].map((f) => e[f]).filter((v) => typeof v === 'string' || typeof v === 'number');
+  if (e.path !== undefined || e.status !== undefined) {
+    if (parts.length) return parts.join(' ');
+  }
+  if (typeof e.message === 'string' && e.message) return (typeof e.level === 'string' ? `[${e.level}] ` : '') + e.message.slice(0, 500);
+  const json = JSON.stringify(e);
+  return json.length > 300 ? `${json.slice(0, 297)}...` : json;
+}
+
+const fmtValue = (v: number | null) => (v === null ? 'n/a' : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4))));
+
+export default definePlugin<AlertOptions, 'aggregate'>({
+  kind: 'aggregate',
+  name: 'alert',
+  description: 'Alert rules over events: per-event (alert at once, then one digest per cooldown), thresholds (on event fields or an aggregate expression over a sliding window, with `for`) and absence. Emits alert events {name, severity, kind, state, message, time, count, samples, value, since}.',
+  schema: {
+    type: 'object',
+    required: ['rules'],
+    properties: {
+      rules: {
+        type: 'array',
+        minItems: 1,
+        description: 'Alert rules: {name, when, cooldown, severity, samples} per event; {name, when, for, over} thresholds; {name, absent, where} absence.',
+        items: {
+          type: 'object',
+          required: ['name'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', minLength: 1, description: 'Rule name, shown in alerts.' },
+            when: { type: 'string', description: 'Condition; with `over`, an aggregate comparison such as count(status >= 500) / count() > 0.05.' },
+            where: { type: 'string', expression: true, description: 'Absence rules: only events matching this condition count.' },
+            over: { ...DURATION, description: 'Sliding window of raw events for an aggregate `when`.' },
+            for: { ...DURATION, description: 'Fire only when the condition held continuously this long.' },
+            cooldown: { ...DURATION, description: 'Per-event rules: matches within this time after an alert go into one digest.' },
+            absent: { ...DURATION, description: 'Absence rule: fire when no (matching) event arrived for this long.' },
+            severity: { type: 'string', description: 'Severity label (default warning).' },
+            samples: { type: 'integer', minimum: 0, description: 'Per-event rules: sample messages kept in a digest (default: the samples option).' },
+          },
+        },
+      },
+      evaluate_every: { ...DURATION, default: '1s', description: 'How often window thresholds, `for` durations and absence are checked (processing time).' },
+      samples: { type: 'integer', minimum: 0, default: 5, description: 'Default number of sample messages in a digest.' },
+    },
+  },
+  create(options, context) {
+    const rules: Rule[] = compileRules(options.rules, { samples: options.samples });
+    let runtime: AggregateRuntime | undefined;
+    const fired = context.metrics.counter('alert_events_total', 'Alert events emitted.');
+    const pending: Event[] = []; // produced by timers before attach, or between emits
+
+    const alert = (rule: Rule, state: 'firing' | 'resolved' | 'digest', message: string, extra: Partial<Event> & { since: number }): Event => {
+      fired.inc(1);
+      return {
+        name: rule.name,
+        severity: rule.severity,
+        kind: rule.kind,
+        state,
+        message: `[${rule.severity}] ${rule.name}: ${message}`,
+        time: Date.now(),
+        count: 1,
+        samples: [],
+        ...extra,
+      };
+    };
+
+    // ---- per-event rules
+    interface EventState { until: number; count: number; samples: string[]; first: number; timer?: { cancel(): void } }
+    const eventStates = new Map<EventRule, EventState>();
+    const digestOf = (rule: EventRule, st: EventState): Event | undefined => {
+      if (st.count === 0) return undefined;
+      const e = alert(rule, 'digest', `${st.count} more match${st.count === 1 ? '' : 'es'} of ${rule.text} in ${formatDuration(rule.cooldown)} after the alert` +
+        (st.samples.length ? ` — e.g. ${st.samples[0]}` : ''), { count: st.count, samples: st.samples, since: st.first });
+      st.count = 0;
+      st.samples = [];
+      return e;
+    };
+    const onEventMatch = (rule: EventRule, e: Event, now: number, out: Event[]) => {
+      let st = eventStates.get(rule);
+      if (!st) eventStates.set(rule, (st = { until: 0, count: 0, samples: [], first: 0 }));
+      if (rule.cooldown > 0 && now < st.until) {
+        if (st.count === 0) st.first = now;
+        st.count++;
+        if (st.samples.length < rule.samples) st.samples.push(describeEvent(e));
+        return;
+      }
+      const desc = describeEvent(e);
+      out.push(alert(rule, 'firing', `${rule.text} — ${desc}`, { samples: [desc], since: now }));
+      if (rule.cooldown > 0) {
+        st.until = now + rule.cooldown;
+        const s = st;
+        s.timer = context.timers.after(rule.cooldown, async () => {
+          s.timer = undefined;
+          const d = digestOf(rule, s);
+          if (d) await send([d]);
+        });
+      }
+    };
+
+    // ---- thresholds
+    interface ThresholdState { pendingSince?: number; firingSince?: number; value: number | null; buckets: Map<number, Map<string, AccState>> }
+    const thresholdStates = new Map<Rule, ThresholdState>();
+    for (const r of rules) if (r.kind === 'threshold') thresholdStates.set(r, { value: null, buckets: new Map() });
+    const bucketMs = (r: WindowThresholdRule) => Math.max(1, Math.floor(r.over / 100));
+
+    const setCondition = (rule: FieldThresholdRule | WindowThresholdRule, holds: boolean, value: number | null, now: number, out: Event[]) => {
+      const st = thresholdStates.get(rule)!;
+      if (holds) {
+        st.value = value;
+        if (st.pendingSince === undefined) st.pendingSince = now;
+      } else {
+        if (st.firingSince !== undefined) {
+          const lasted = now - st.firingSince;
+          out.push(alert(rule, 'resolved', `resolved after ${formatDuration(lasted)}: ${rule.text} no longer holds (value ${fmtValue(value)})`,
+            { value, since: st.firingSince, duration_ms: lasted, duration: formatDuration(lasted) }));
+        }
+        st.pendingSince = st.firingSince = undefined;
+        st.value = value;
+      }
+      checkFor(rule, now, out);
+    };
+    const checkFor = (rule: FieldThresholdRule | WindowThresholdRule, now: number, out: Event[]) => {
+      const st = thresholdStates.get(rule)!;
+      if (st.pendingSince === undefined || st.firingSince !== undefined || now - st.pendingSince < rule.for) return;
+      st.firingSince = st.pendingSince;
+      out.push(alert(rule, 'firing', `${rule.text} (value ${fmtValue(st.value)})` + (rule.for ? ` for ${formatDuration(now - st.pendingSince)}` : '') +
+        (rule.mode === 'window' ? ` over the last ${formatDuration(rule.over)}` : ''), { value: st.value, since: st.pendingSince }));
+    };
+    const evaluateWindow = (rule: WindowThresholdRule, now: number, out: Event[]) => {
+      const st = thresholdStates.get(rule)!;
+      const size = bucketMs(rule);
+      const oldest = Math.floor((now - rule.over) / size);
+      const merged = new Map<string, AccState>();
+      for (const key of rule.accumulators.keys()) merged.set(key, newAccState());
+      for (const [b, states] of st.buckets) {
+        if (b <= oldest) {
+          st.buckets.delete(b);
+          continue;
+        }
+        for (const [key, s] of states) {
+          const m = merged.get(key)!;
+          m.count += s.count;
+          m.sum += s.sum;
+          m.n += s.n;
+          if (s.min !== null && (m.min === null || s.min < m.min)) m.min = s.min;
+          if (s.max !== null && (m.max === null || s.max > m.max)) m.max = s.max;
+        }
+      }
+      const seconds = rule.over / 1000;
+      const l = rule.left(merged, seconds);
+      const r = rule.right(merged, seconds);
+      setCondition(rule, l !== null && r !== null && rule.compare(l, r), l, now, out);
+    };
+
+    // ---- absence
+    interface AbsenceState { last: number; firingSince?: number }
+    const absenceStates = new Map<AbsenceRule, AbsenceState>();
+    const checkAbsence = (rule: AbsenceRule, st: AbsenceState, now: number, out: Event[]) => {
+      if (st.firingSince !== undefined || now - st.last < rule.absent) return;
+      st.firingSince = st.last;
+      out.push(alert(rule, 'firing', `${rule.text} for ${formatDuration(now - st.last)}`, { count: 0, since: st.last }));
+    };
+
+    const send = async (events: Event[]) => {
+      if (!events.length) return;
+      if (!runtime) {
+        pending.push(...events);
+        return;
+      }
+      await runtime.emit(events);
+    };
+
+    const tick = async () => {
+      const now = Date.now();
+      const out: Event[] = [];
+      for (const r of rules) {
+        if (r.kind === 'threshold') {
+          if (r.mode === 'window') evaluateWindow(r, now, out);
+          else checkFor(r, now, out);
+        } else if (r.kind === 'absence') checkAbsence(r, absenceStates.get(r)!, now, out);
+      }
+      await send(out);
+    };
+
+    return {
+      attach(r) {
+        runtime = r;
+      },
+      start() {
+        const now = Date.now();
+        for (const r of rules) if (r.kind === 'absence') absenceStates.set(r, { last: now });
+        if (rules.some((r) => r.kind !== 'event')) context.timers.every(options.evaluate_every, tick);
+      },
+      process(events, ctx) {
+        const now = Date.now();
+        const out: Event[] = pending.splice(0);
+        for (const rule of rules) {
+          switch (rule.kind) {
+            case 'event':
+              for (const e of events) if (e.heartbeat !== true && rule.match(e)) onEventMatch(rule, e, now, out);
+              break;
+            case 'absence': {
+              let st = absenceStates.get(rule);
+              if (!st) absenceStates.set(rule, (st = { last: now }));
+              let seen = false;
+              for (const e of events) {
+                if (rule.where ? rule.where(e) : e.heartbeat !== true) {
+                  seen = true;
+                  break;
+                }
+              }
+              if (!seen) break;
+              if (st.firingSince !== undefined) {
+                const lasted = now - st.firingSince;
+                out.push(alert(rule, 'resolved', `events are back after ${formatDuration(lasted)} (${rule.text} since ${new Date(st.firingSince).toISOString()})`,
+                  { since: st.firingSince, duration_ms: lasted, duration: formatDuration(lasted) }));
+                st.firingSince = undefined;
+              }
+              st.last = now;
+              break;
+            }
+            case 'threshold':
+              if (rule.mode === 'fields') {
+                for (const e of events) {
+                  if (e.heartbeat === true || !rule.applies(e)) continue;
+                  setCondition(rule, rule.match(e), rule.value(e), now, out);
+                }
+              } else {
+                const st = thresholdStates.get(rule)!;
+                const b = Math.floor(now / bucketMs(rule));
+                let states = st.buckets.get(b);
+                if (!states) {
+                  states = new Map();
+                  for (const key of rule.accumulators.keys()) states.set(key, newAccState());
+                  st.buckets.set(b, states);
+                }
+                for (const e of events) {
+                  if (e.heartbeat === true) continue;
+                  for (const acc of rule.accumulators.values()) accumulate(acc, states.get(acc.key)!, e);
+                }
+                evaluateWindow(rule, now, out);
+              }
+              break;
+          }
+        }
+        if (out.length) ctx.emit(out);
+      },
+      async flush(r) {
+        // Matches still waiting for their digest are reported, never dropped.
+        const out: Event[] = pending.splice(0);
+        for (const [rule, st] of eventStates) {
+          st.timer?.cancel();
+          const d = digestOf(rule, st);
+          if (d) out.push(d);
+        }
+        if (out.length) await r.emit(out);
+      },
+    };
+  },
+});

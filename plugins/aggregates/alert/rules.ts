@@ -1,0 +1,173 @@
+// Alert rules: validation and compilation of the `rules` option of the alert aggregate.
+// Plain conditions use the core expression language; `when` over a sliding window (`over`) is an aggregate
+// comparison whose sides are parsed by the window aggregate's metric parser (compileMetric).
+import { compileCondition, ExpressionError, type Condition, type Event } from '../../../core/index.js';
+import { parse } from '../../../core/expr/parser.js';
+import { compileNode } from '../../../core/expr/compile.js';
+import { childrenOf, type Node } from '../../../core/expr/ast.js';
+import { hasField } from '../../../core/expr/fields.js';
+import { compileMetric, type Accumulator, type MetricEval } from '../window/metrics.js';
+
+export interface RuleOptions {
+  name: string;
+  when?: string;
+  where?: string;
+  over?: number;
+  for?: number;
+  cooldown?: number;
+  absent?: number;
+  severity?: string;
+  samples?: number;
+}
+
+export const RULE_KEYS = ['name', 'when', 'where', 'over', 'for', 'cooldown', 'absent', 'severity', 'samples'] as const;
+
+interface RuleBase { name: string; severity: string; text: string }
+export interface EventRule extends RuleBase { kind: 'event'; match: Condition; cooldown: number; samples: number }
+export interface FieldThresholdRule extends RuleBase {
+  kind: 'threshold'; mode: 'fields'; match: Condition; applies: (e: Event) => boolean; value: (e: Event) => number | null; for: number;
+}
+export interface WindowThresholdRule extends RuleBase {
+  kind: 'threshold'; mode: 'window'; over: number; for: number;
+  accumulators: Map<string, Accumulator>; left: MetricEval; right: MetricEval; compare: (l: number, r: number) => boolean;
+}
+export interface AbsenceRule extends RuleBase { kind: 'absence'; absent: number; where?: Condition }
+export type Rule = EventRule | FieldThresholdRule | WindowThresholdRule | AbsenceRule;
+
+const COMPARE: Record<string, (l: number, r: number) => boolean> = {
+  '>=': (l, r) => l >= r, '<=': (l, r) => l <= r, '==': (l, r) => l === r, '!=': (l, r) => l !== r, '>': (l, r) => l > r, '<': (l, r) => l < r,
+};
+
+/** Split an aggregate comparison (`count(status >= 500) / count() > 0.05`) at its one top-level comparison. */
+function splitComparison(text: string): { left: string; op: string; right: string } | undefined {
+  let depth = 0;
+  const found: Array<{ at: number; op: string }> = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      i++;
+      while (i < text.length && text[i] !== c) i += text[i] === '\\' ? 2 : 1;
+    } else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0) {
+      const two = text.slice(i, i + 2);
+      if (two === '>=' || two === '<=' || two === '==' || two === '!=') {
+        found.push({ at: i, op: two });
+        i++;
+      } else if (c === '>' || c === '<') found.push({ at: i, op: c });
+    }
+  }
+  if (found.length !== 1) return undefined;
+  const { at, op } = found[0];
+  return { left: text.slice(0, at).trim(), op, right: text.slice(at + op.length).trim() };
+}
+
+function fieldsOf(node: Node, out: string[][] = []): string[][] {
+  if (node.kind === 'field') out.push(node.path);
+  for (const child of childrenOf(node)) fieldsOf(child, out);
+  return out;
+}
+
+const isDuration = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** Validate and compile one rule; throws an Error naming the rule. */
+export function compileRule(raw: RuleOptions, index: number, defaults: { samples: number }): Rule {
+  const label = typeof raw?.name === 'string' && raw.name ? `rule "${raw.name}"` : `rule #${index + 1}`;
+  const fail = (msg: string): never => {
+    throw new Error(`alert ${label}: ${msg}`);
+  };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail('expected an object with name and when (or absent)');
+  for (const key of Object.keys(raw)) {
+    if (!(RULE_KEYS as readonly string[]).includes(key)) fail(`unknown key "${key}" (expected one of ${RULE_KEYS.join(', ')})`);
+  }
+  if (typeof raw.name !== 'string' || !raw.name.trim()) fail('"name" is required');
+  for (const key of ['over', 'for', 'cooldown', 'absent'] as const) {
+    if (raw[key] !== undefined && !isDuration(raw[key])) fail(`"${key}" must be a duration such as 30s`);
+  }
+  const severity = raw.severity ?? 'warning';
+  if (typeof severity !== 'string' || !severity) fail('"severity" must be a string');
+  const base = { name: raw.name, severity };
+  const compile = (key: 'when' | 'where', text: unknown): Condition => {
+    if (typeof text !== 'string' || !text.trim()) fail(`"${key}" must be a condition such as status >= 500`);
+    try {
+      return compileCondition(text as string);
+    } catch (err) {
+      if (err instanceof ExpressionError) fail(`${key}: ${err.message}`);
+      throw err;
+    }
+    return fail('unreachable');
+  };
+
+  if (raw.absent !== undefined) {
+    for (const key of ['when', 'over', 'for', 'cooldown', 'samples'] as const) {
+      if (raw[key] !== undefined) fail(`"${key}" cannot be used with "absent" (an absence rule fires when no event${raw.where ? ' matching where' : ''} arrives)`);
+    }
+    if (!(raw.absent! > 0)) fail('"absent" needs a duration greater than 0, e.g. absent: 30s');
+    const where = raw.where === undefined ? undefined : compile('where', raw.where);
+    return { kind: 'absence', ...base, absent: raw.absent!, where, text: raw.where ? `no event matching ${raw.where}` : 'no event' };
+  }
+  if (raw.where !== undefined) fail('"where" is only for absence rules (use "when")');
+  if (raw.when === undefined) fail('needs "when" (a condition) or "absent" (a duration)');
+  if (typeof raw.when !== 'string' || !raw.when.trim()) fail('"when" must be a condition such as status >= 500');
+  const when = raw.when!.trim();
+
+  if (raw.over !== undefined || raw.for !== undefined) {
+    if (raw.cooldown !== undefined) fail('"cooldown" is for per-event rules; a threshold rule alerts once when firing and once when resolved');
+    if (raw.samples !== undefined) fail('"samples" is for per-event rules');
+    if (raw.over !== undefined) {
+      if (!(raw.over > 0)) fail('"over" needs a duration greater than 0');
+      const parts = splitComparison(when);
+      if (!parts) fail(`with "over", "when" must compare an aggregate expression, e.g. count(status >= 500) / count() > 0.05 (got "${when}")`);
+      const accumulators = new Map<string, Accumulator>();
+      let left: MetricEval | undefined;
+      let right: MetricEval | undefined;
+      try {
+        left = compileMetric(raw.name, parts!.left, accumulators);
+        right = compileMetric(raw.name, parts!.right, accumulators);
+      } catch (err) {
+        fail(`when: ${(err as Error).message.replace(/^metric "[^"]*": /, '')}`);
+      }
+      return { kind: 'threshold', mode: 'window', ...base, text: when, over: raw.over, for: raw.for ?? 0, accumulators, left: left!, right: right!, compare: COMPARE[parts!.op] };
+    }
+    const match = compile('when', when);
+    const ast = parse(when);
+    const fields = fieldsOf(ast);
+    const applies = (e: Event) => fields.every((f) => hasField(e, f));
+    let value: (e: Event) => number | null = () => null;
+    if (ast.kind === 'compare') {
+      const left = compileNode(ast.left);
+      value = (e) => {
+        const v = left(e);
+        return typeof v === 'number' && Number.isFinite(v) ? v : null;
+      };
+    }
+    return { kind: 'threshold', mode: 'fields', ...base, text: when, match, applies, value, for: raw.for! };
+  }
+
+  const samples = raw.samples ?? defaults.samples;
+  if (!Number.isInteger(samples) || samples < 0) fail('"samples" must be an integer >= 0');
+  return { kind: 'event', ...base, text: when, match: compile('when', when), cooldown: raw.cooldown ?? 0, samples };
+}
+
+/** Compile all rules; names must be unique. */
+export function compileRules(raw: unknown, defaults: { samples: number }): Rule[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw new Error('alert: "rules" must be a non-empty list of rules');
+  const rules = raw.map((r, i) => compileRule(r as RuleOptions, i, defaults));
+  const seen = new Set<string>();
+  for (const r of rules) {
+    if (seen.has(r.name)) throw new Error(`alert rule "${r.name}": the name is used by another rule`);
+    seen.add(r.name);
+  }
+  return rules;
+}
+
+/** `250ms`, `30s`, `2m`, `1m30s`, `1h5m`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  let s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return (h ? `${h}h` : '') + (m ? `${m}m` : '') + (s || (!h && !m) ? `${s}s` : '');
+}

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { definePlugin, type Event } from '../core/index.js';
+import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+
+// An input running a scripted async function: it emits batches when it likes and waits on the alerts written.
+type Script = (emit: (events: Event[]) => Promise<void>) => Promise<void>;
+const scripts = new Map<string, Script>();
+const scriptInput = definePlugin<{ script: string }, 'input'>({
+  kind: 'input',
+  name: 'test_alert_script',
+  description: 'Runs a scripted async function that emits events.',
+  schema: { type: 'object', properties: { script: { type: 'string' } } },
+  create(options) {
+    return {
+      async run({ emit }) {
+        await scripts.get(options.script)!((events) => emit(events));
+      },
+    };
+  },
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const alerts = () => probe('out').written;
+/** Wait (polling the output) until `pred` holds; fails after `ms`. */
+async function waitFor(pred: (written: Event[]) => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred(alerts())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}; got ${JSON.stringify(alerts(), null, 1)}`);
+    await sleep(2);
+  }
+}
+const of = (state: string, name?: string) => alerts().filter((a) => a.state === state && (!name || a.name === name));
+
+async function run(script: Script, rules: string, extra = '') {
+  scripts.set('s', script);
+  const { pipeline } = await startPipeline(`
+inputs:
+  src: { type: test_alert_script, script: s }
+aggregates:
+  alerts:
+    type: alert
+    inputs: [src]
+    evaluate_every: 20ms${extra}
+    rules:
+${rules}
+outputs:
+  out: { type: test_record, inputs: [alerts] }
+`);
+  await pipeline.done();
+  return alerts();
+}
+
+describe('alert aggregate', () => {
+  before(async () => {
+    const reg = await testRegistry();
+    if (!reg.get('test_alert_script')) reg.register(scriptInput, 'test');
+  });
+
+  it('per-event: alerts at once, groups matches within the cooldown into one digest; cooldown 0 alerts each', async () => {
+    let latency = Infinity;
+    const out = await run(async (emit) => {
+      const t0 = Date.now();
+      await emit([{ client_ip: '203.0.113.7', method: 'GET', path: '/api', status: 503 }]);
+      await waitFor((w) => w.length >= 1, 'first alert');
+      latency = Date.now() - t0;
+      await emit([{ path: '/a', status: 500 }, { path: '/b', status: 502 }, { heartbeat: true, status: 500 }]);
+      await emit([{ path: '/c', status: 504 }, { path: '/ok', status: 200 }]);
+      await emit([{ path: '/x', status: 404 }, { path: '/y', status: 404 }, { path: '/z', status: 404 }]);
+      await waitFor(() => of('digest').length === 1, 'digest');
+    }, `      - { name: server-error, when: 'status >= 500', cooldown: 300ms, samples: 2 }
+      - { name: not-found, when: 'status == 404', cooldown: 0, severity: info }`);
+    assert.ok(latency < 100, `alert latency ${latency}ms`);
+    const firing = out.filter((a) => a.name === 'server-error' && a.state === 'firing');
+    assert.equal(firing.length, 1);
+    assert.equal(firing[0].message, '[warning] server-error: status >= 500 — 203.0.113.7 GET /api 503');
+    assert.equal(firing[0].kind, 'event');
+    assert.equal(firing[0].severity, 'warning');
+    assert.equal(typeof firing[0].time, 'number');
+    const digest = of('digest', 'server-error')[0];
+    assert.equal(digest.count, 3);
+    assert.deepEqual(digest.samples, ['/a 500', '/b 502']);
+    assert.match(digest.message as string, /3 more matches of status >= 500/);
+    const notFound = out.filter((a) => a.name === 'not-found');
+    assert.equal(notFound.length, 3);
+    assert.ok(notFound.every((a) => a.state === 'firing' && a.severity === 'info'));
+  });
+
+  it('10,000 matches within the cooldown: one alert and one digest counting 9,999', async () => {
+    const out = await run(async (emit) => {
+      const batch: Event[] = [];
+      for (let i = 0; i < 10_000; i++) batch.push({ level: 'error', message: `failure ${i}` });
+      for (let i = 0; i < 10_000; i += 1000) await emit(batch.slice(i, i + 1000));
+      await waitFor(() => of('digest').length === 1, 'digest');
+    }, `      - { name: error-level, when: 'level in ("error", "crit", "alert", "emerg")', cooldown: 250ms }`);
+    assert.equal(out.length, 2);
+    assert.equal(out[0].state, 'firing');
+    assert.equal(out[0].message, '[warning] error-level: level in ("error", "crit", "alert", "emerg") — [error] failure 0');
+    assert.equal(out[1].count, 9_999);
+    assert.deepEqual(out[1].samples, [1, 2, 3, 4, 5].map((i) => `[error] failure ${i}`));
+  });
+
+  it('a digest still open at shutdown is emitted by flush', async () => {
+    const out = await run(async (emit) => {
+      await emit([{ status: 500 }, { status: 501 }]);
+    }, `      - { name: server-error, when: 'status >= 500', cooldown: 1h }`);
+    assert.deepEqual(out.map((a) => [a.state, a.count]), [['firing', 1], ['digest', 1]]);
+  });
+
+  it('threshold on event fields with for: fires once after holding, resolves when it clears', async () => {
+    let firstTrue = 0;
+    const out = await run(async (emit) => {
+      firstTrue = Date.now();
+      await emit([{ error_rate: 0.1 }]);
+      await emit([{ requests: 5 }]); // no error_rate: does not clear it
+      await sleep(80);
+      assert.equal(of('firing').length, 0, 'fired before "for" elapsed');
+      await emit([{ error_rate: 0.2 }]);
+      await waitFor(() => of('firing').length === 1, 'firing');
+      await emit([{ error_rate: 0.3 }]);
+      await emit([{ error_rate: 0.01 }]);
+      await waitFor(() => of('resolved').length === 1, 'resolved');
+      // A short blip shorter than `for` does not fire.
+      await emit([{ error_rate: 0.5 }]);
+      await emit([{ error_rate: 0.0 }]);
+      await sleep(250);
+    }, `      - { name: error-rate, when: 'error_rate > 0.05', for: 200ms, severity: critical }`);
+    assert.deepEqual(out.map((a) => a.state), ['firing', 'resolved']);
+    const [firing, resolved] = out;
+    assert.equal(firing.kind, 'threshold');
+    assert.ok(Math.abs((firing.since as number) - firstTrue) < 50, 'since is when the condition started holding');
+    assert.ok((firing.time as number) - (firing.since as number) >= 200);
+    assert.equal(firing.value, 0.2);
+    assert.match(firing.message as string, /^\[critical\] error-rate: error_rate > 0.05 \(value 0.2\) for /);
+    assert.equal(resolved.value, 0.01);
+    assert.match(resolved.message as string, /resolved after/);
+    assert.equal(typeof resolved.duration_ms, 'number');
+  });
+
+  it('threshold over a sliding window of raw events fires and resolves; heartbeats are not traffic', async () => {
+    const out = await run(async (emit) => {
+      await emit(Array.from({ length: 20 }, () => ({ heartbeat: true, status: 503 })));
+      await sleep(60);
+      assert.equal(alerts().length, 0, 'heartbeats counted');
+      await emit(Array.from({ length: 4 }, () => ({ status: 503 })));
+      await emit([{ status: 200 }, { status: 200 }]);
+      await sleep(40);
+      assert.equal(alerts().length, 0, 'fired at 4');
+      await emit([{ status: 503 }, { status: 503 }]);
+      await waitFor(() => of('firing').length === 1, 'firing');
+      await waitFor(() => of('resolved').length === 1, 'resolved after the window slid past');
+    }, `      - { name: many-503, when: 'count(status == 503) > 5', over: 300ms }
+      - { name: ratio, when: 'count(status >= 500) / count() > 2', over: 300ms }`);
+    assert.deepEqual(out.map((a) => [a.name, a.state]), [['many-503', 'firing'], ['many-503', 'resolved']]);
+    assert.equal(out[0].value, 6);
+    assert.ok((out[1].value as number) <= 5); // the first 4 left the window first
+    assert.match(out[0].message as string, /count\(status == 503\) > 5 \(value 6\) over the last 300ms/);
+  });
+
+  it('absence fires after the gap and resolves when (matching) events return', async () => {
+    const out = await run(async (emit) => {
+      await emit([{ heartbeat: true }]);
+      for (let i = 0; i < 10; i++) {
+        await emit([{ status: 200 }]); // traffic, but not heartbeats
+        await sleep(20);
+      }
+      await waitFor(() => of('firing').length === 1, 'firing');
+      await emit([{ heartbeat: true }]);
+      await waitFor(() => of('resolved').length === 1, 'resolved');
+    }, `      - { name: silent-server, absent: 150ms, where: 'heartbeat == true' }`);
+    assert.deepEqual(out.map((a) => [a.kind, a.state]), [['absence', 'firing'], ['absence', 'resolved']]);
+    assert.match(out[0].message as string, /^\[warning\] silent-server: no event matching heartbeat == true for /);
+  });
+
+  it('invalid rules are errors naming the rule', async () => {
+    const bad = async (rules: string, re: RegExp) => {
+      await assert.rejects(run(async () => {}, rules), re);
+    };
+    await bad(`      - { name: r1, when: 'status >>= 5' }`, /rule "r1": when:/);
+    await bad(`      - { name: r2, when: 'status > 1', colldown: 1s }`, /colldown/);
+    await bad(`      - { name: r3, absent: 1s, when: 'status > 1' }`, /rule "r3": "when" cannot be used with "absent"/);
+    await bad(`      - { name: r4, absent: 0 }`, /rule "r4": "absent" needs a duration/);
+    await bad(`      - { name: r5, when: 'count(status == 5) > 1 > 2', over: 1s }`, /rule "r5"/);
+    await bad(`      - { name: r6, when: 'bogus(x) > 1', over: 1s }`, /rule "r6": when: unknown aggregate "bogus"/);
+    await bad(`      - { name: r7 }`, /rule "r7": needs "when"/);
+  });
+});

@@ -17,6 +17,7 @@ import { benchAccessParser } from './parsers-access.js';
 import { benchErrorParser } from './parsers-error.js';
 import { benchGenerator } from './generator.js';
 import { benchTail } from './tail.js';
+import { benchAlertLatency } from './alert-latency.js';
 import { LINE_TEXT, latencies } from './plugins.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -135,6 +136,8 @@ async function main(): Promise<void> {
   await stdinPipeline();
   console.log('');
   console.log((await benchTail()).join('\n'));
+  console.log('');
+  console.log((await benchAlertLatency()).join('\n'));
 }
 
 main().catch((err) => {

@@ -157,6 +157,10 @@ export default definePlugin<EmailOptions, 'output'>({
         if (options.tls?.ca) tls.ca = await readFile(path.resolve(context.configDir, options.tls.ca), 'utf8');
         if (options.tls?.servername) tls.servername = options.tls.servername;
         transport = nodemailer.createTransport({
+          // One kept-open connection: a new one per message costs the server's greeting delay each time
+          // (~100 ms for many servers), which alone would break the alert latency target.
+          pool: true,
+          maxConnections: 1,
           host: options.host,
           port: options.port ?? (options.secure ? 465 : 587),
           secure: options.secure,

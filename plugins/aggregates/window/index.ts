@@ -158,11 +158,18 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     let lastArrival = Date.now();
     let emitting: Promise<void> = Promise.resolve();
 
+    /** Starts of the windows holding `t`, oldest first. Tumbling windows (the common case) allocate nothing. */
+    const single = [0];
     const windowStarts = (t: number): number[] => {
+      if (advance === size) {
+        single[0] = Math.floor(t / size) * size;
+        return single;
+      }
       const starts: number[] = [];
       for (let s = Math.floor(t / advance) * advance; s + size > t; s -= advance) starts.push(s);
       return starts.reverse();
     };
+    const NO_GROUP: unknown[] = [];
 
     const newGroup = (values: unknown[]): GroupState => ({
       values,
@@ -271,7 +278,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
             let w = open.get(start);
             if (!w) open.set(start, (w = { start, groups: new Map(), holds: new Set() }));
             if (!values) {
-              values = groupPaths.map((p) => getField(e, p));
+              values = groupPaths.length ? groupPaths.map((p) => getField(e, p)) : NO_GROUP;
               gk = groupPaths.length ? JSON.stringify(values) : '';
             }
             let g = w.groups.get(gk);

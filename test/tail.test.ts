@@ -9,7 +9,7 @@ import { chmod, copyFile, mkdir, open, rename, truncate, unlink, writeFile } fro
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CliProcess, tempDir } from './support/helpers.js';
+import { CLI, CliProcess, tempDir } from './support/helpers.js';
 import {
   append, checkpointOf, numbered, numberOf, openFds, percentile, readCheckpoints, sleep, startTail, stopAll,
   waitAtMost, waitUntil, type TailRun,
@@ -704,8 +704,9 @@ describe('tail', function () {
 
     it('a file it may not read (chmod 000) is logged and retried; the agent keeps running and reads it once allowed', async function () {
       if (process.getuid?.() === 0) {
-        console.log('      skipped: running as root, where chmod 000 does not prevent reading');
-        this.skip();
+        // Root reads whatever the mode says: run the agent as `nobody` instead (CI runs as root).
+        await unprivilegedPermissionCase(tmp.dir, logDir);
+        return;
       }
       const f = path.join(logDir, 'secret.log');
       await writeFile(f, 's1\n');
@@ -1030,3 +1031,38 @@ outputs:
     });
   });
 });
+
+/** The permission case as root: the CLI runs as `nobody` (runuser), the file is root's with mode 000. */
+async function unprivilegedPermissionCase(dir: string, logDir: string): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  await chmod(dir, 0o755);
+  await mkdir(logDir, { recursive: true });
+  await chmod(logDir, 0o755);
+  const data = path.join(dir, 'nobody-data');
+  await mkdir(data);
+  await chmod(data, 0o777);
+  const f = path.join(logDir, 'secret.log');
+  await writeFile(f, 's1\n');
+  await chmod(f, 0o000);
+  const config = path.join(dir, 'nobody.yaml');
+  await writeFile(config, `service: { data_dir: ${JSON.stringify(data)} }
+inputs:
+  logs: { type: tail, path: [${JSON.stringify(logDir + '/*.log')}], read_from: beginning, glob_interval: 200ms, poll_interval: 100ms }
+outputs:
+  out: { type: stdout, inputs: [logs], format: text }
+`);
+  await chmod(config, 0o644);
+  const child = spawn('runuser', ['-u', 'nobody', '--', process.execPath, CLI, 'run', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  try {
+    await waitUntil(() => /WARN.*(EACCES|permission)/i.test(stderr), 'a permission warning from the agent running as nobody', 10000, () => stderr);
+    assert.equal(child.exitCode, null, 'the agent kept running');
+    await chmod(f, 0o644);
+    await waitUntil(() => stdout.includes('s1\n'), 'the line once the file is readable', 10000, () => stderr);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}

@@ -704,7 +704,7 @@ describe('tail', function () {
 
     it('a file it may not read (chmod 000) is logged and retried; the agent keeps running and reads it once allowed', async function () {
       if (process.getuid?.() === 0) {
-        // Root reads whatever the mode says: run the agent as `nobody` instead (CI runs as root).
+        // Root reads whatever the mode says: run the agent without the capabilities that let it (CI runs as root).
         await unprivilegedPermissionCase(tmp.dir, logDir);
         return;
       }
@@ -1032,33 +1032,30 @@ outputs:
   });
 });
 
-/** The permission case as root: the CLI runs as `nobody` (runuser), the file is root's with mode 000. */
+/** The permission case as root: the CLI runs as root without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH
+ * (setpriv), so a mode-000 file is unreadable to it as to any user, wherever the repository lives. */
 async function unprivilegedPermissionCase(dir: string, logDir: string): Promise<void> {
   const { spawn } = await import('node:child_process');
-  await chmod(dir, 0o755);
   await mkdir(logDir, { recursive: true });
-  await chmod(logDir, 0o755);
-  const data = path.join(dir, 'nobody-data');
+  const data = path.join(dir, 'capless-data');
   await mkdir(data);
-  await chmod(data, 0o777);
   const f = path.join(logDir, 'secret.log');
   await writeFile(f, 's1\n');
   await chmod(f, 0o000);
-  const config = path.join(dir, 'nobody.yaml');
+  const config = path.join(dir, 'capless.yaml');
   await writeFile(config, `service: { data_dir: ${JSON.stringify(data)} }
 inputs:
   logs: { type: tail, path: [${JSON.stringify(logDir + '/*.log')}], read_from: beginning, glob_interval: 200ms, poll_interval: 100ms }
 outputs:
   out: { type: stdout, inputs: [logs], format: text }
 `);
-  await chmod(config, 0o644);
-  const child = spawn('runuser', ['-u', 'nobody', '--', process.execPath, CLI, 'run', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('setpriv', ['--bounding-set=-dac_override,-dac_read_search', '--', process.execPath, CLI, 'run', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   try {
-    await waitUntil(() => /WARN.*(EACCES|permission)/i.test(stderr), 'a permission warning from the agent running as nobody', 10000, () => stderr);
+    await waitUntil(() => /WARN.*(EACCES|permission)/i.test(stderr), 'a permission warning from the agent running without DAC capabilities', 10000, () => stderr);
     assert.equal(child.exitCode, null, 'the agent kept running');
     await chmod(f, 0o644);
     await waitUntil(() => stdout.includes('s1\n'), 'the line once the file is readable', 10000, () => stderr);

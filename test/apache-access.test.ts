@@ -3,20 +3,13 @@
 // field by field where it exists; elsewhere every parsed line is checked against invariants and against an
 // independent reading of the raw line (a regex that knows Apache's quoting), plus hand-read spot checks.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { loadConfigText } from '../core/config/load.js';
-import { formatDiagnostic } from '../core/config/model.js';
-import { definePlugin, type Event, type FilterInstance, type PluginContext } from '../core/index.js';
-import { loadRegistry } from '../core/registry.js';
-import { ComponentTimers } from '../core/runtime/context.js';
-import { createLogger, createLogSink } from '../core/runtime/logger.js';
+import type { Event, FilterInstance } from '../core/index.js';
 import { MetricsHub } from '../core/runtime/metrics.js';
-import { Pipeline } from '../core/runtime/pipeline.js';
 import accessPlugin, { buildAccessParser } from '../plugins/filters/apache_access.js';
 import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
-import { ROOT, tempDir } from './support/helpers.js';
+import { probe, startPipeline } from './support/pipeline-harness.js';
 
 
 /** The fields the parser writes, as the tests read them. */
@@ -688,68 +681,19 @@ describe('apache_access against CrowdSec ground truth (crowdsec-hub-tests)', fun
 
 // --------------------------------------------------------------------------------- a real pipeline
 
-/** Test input: emits the lines of files, in batches, and records how each batch was acknowledged. */
-const acks: string[] = [];
-const corpusInput = definePlugin<{ files: string[]; batch: number }, 'input'>({
-  kind: 'input',
-  name: 'test_corpus_lines',
-  description: 'Emits every line of the given files as {message}, in batches.',
-  schema: { type: 'object', properties: { files: { type: 'array', items: { type: 'string' } }, batch: { type: 'integer', default: 500 } } },
-  create(options) {
-    return {
-      async run({ emit }) {
-        for (const file of options.files) {
-          const lines = readLines(file);
-          for (let i = 0; i < lines.length; i += options.batch) {
-            await emit(lines.slice(i, i + options.batch).map((message) => ({ message })), { onAck: (r) => void acks.push(r.status) });
-          }
-        }
-      },
-    };
-  },
-});
-
-const collected = new Map<string, Event[]>();
-const collectOutput = definePlugin<Record<string, never>, 'output'>({
-  kind: 'output',
-  name: 'test_collect',
-  description: 'Keeps what it is given.',
-  schema: { type: 'object', properties: {} },
-  create(_options, ctx) {
-    const kept: Event[] = [];
-    collected.set(ctx.id, kept);
-    return { async write(events) { kept.push(...events); } };
-  },
-});
-
+/** The files through a real pipeline: test_file_lines -> apache_access -> test_record (parsed, rejects). */
 async function runPipeline(files: string[], filterOptions: string): Promise<{ metrics: MetricsHub; parsed: Event[]; unparsed: Event[] }> {
-  acks.length = 0;
-  collected.clear();
-  const registry = await loadRegistry();
-  registry.register(corpusInput, 'test');
-  registry.register(collectOutput, 'test');
-  const tmp = await tempDir();
-  try {
-    const yaml = `
-service: { data_dir: ${JSON.stringify(tmp.dir)} }
+  const { pipeline, metrics } = await startPipeline(`
 inputs:
-  corpus: { type: test_corpus_lines, batch: 500, files: ${JSON.stringify(files)} }
+  corpus: { type: test_file_lines, batch: 500, files: ${JSON.stringify(files)} }
 filters:
   access: { type: apache_access, inputs: [corpus], timezone: UTC, ${filterOptions} }
 outputs:
-  parsed: { type: test_collect, inputs: [access] }
-  rejects: { type: test_collect, inputs: [access._unparsed] }
-`;
-    const loaded = await loadConfigText(yaml, path.join(tmp.dir, 'pipeline.yaml'), { registryFor: async () => registry });
-    assert.ok(loaded.config, loaded.diagnostics.map(formatDiagnostic).join('\n'));
-    const metrics = new MetricsHub();
-    const pipeline = await Pipeline.build(loaded.config, { registry, metrics, logger: createLogger(createLogSink('warn')) });
-    await pipeline.start();
-    await pipeline.done();
-    return { metrics, parsed: collected.get('parsed')!, unparsed: collected.get('rejects')! };
-  } finally {
-    await tmp.remove();
-  }
+  parsed: { type: test_record, inputs: [access] }
+  rejects: { type: test_record, inputs: [access._unparsed] }
+`);
+  await pipeline.done();
+  return { metrics, parsed: probe('parsed').written, unparsed: probe('rejects').written };
 }
 
 describe('apache_access in a real in-process pipeline, _unparsed wired to an output', function () {
@@ -774,7 +718,7 @@ describe('apache_access in a real in-process pipeline, _unparsed wired to an out
     assert.equal(unparsed.length, 5);
     assert.deepEqual(unparsed.map((e) => e.parse_error).sort(), ['empty_line', 'empty_line', 'format_mismatch', 'format_mismatch', 'format_mismatch']);
     assert.ok(unparsed.filter((e) => e.parse_error === 'format_mismatch').every((e) => (e.message as string).startsWith('[')));
-    assert.ok(acks.length > 0 && acks.every((a) => a === 'delivered'));
+    assert.ok(probe('corpus').acks.length > 0 && probe('corpus').acks.every((a) => a.result.status === 'delivered'));
   });
 
   it('elastic-examples apache_logs (10,000 lines) with format combined: all parsed, nothing unparsed', async function () {

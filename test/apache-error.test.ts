@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { definePlugin, type Event, type FilterInstance, type PluginContext } from '../core/index.js';
+import type { Event, FilterInstance, PluginContext } from '../core/index.js';
 import { ComponentTimers } from '../core/runtime/context.js';
 import { createLogger, createLogSink } from '../core/runtime/logger.js';
 import { MetricsHub } from '../core/runtime/metrics.js';
@@ -14,7 +14,7 @@ import { compileErrorFormat } from '../plugins/filters/apache/error-format.js';
 import errorPlugin from '../plugins/filters/apache_error.js';
 import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
 import { ROOT } from './support/helpers.js';
-import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { probe, startPipeline } from './support/pipeline-harness.js';
 
 
 /** A parsed (or unparsed) event as the tests read it. */
@@ -437,36 +437,16 @@ describe('apache_error against CrowdSec ground truth (crowdsec-hub-tests, access
 
 // ----------------------------------------------------------------------------- in a real pipeline (harness)
 
-const lineFiles = definePlugin<{ files: string[]; batch: number }, 'input'>({
-  kind: 'input',
-  name: 'test_error_log_lines',
-  description: 'Emits the lines of the given files as {message} events; records every acknowledgement.',
-  schema: { type: 'object', properties: { files: { type: 'array', items: { type: 'string' } }, batch: { type: 'integer', default: 500 } } },
-  create(options, ctx) {
-    const p = probe(ctx.id);
-    return {
-      async run({ emit }) {
-        const lines = options.files.flatMap(readLines);
-        for (let i = 0, b = 0; i < lines.length; i += options.batch, b++) {
-          const events = lines.slice(i, i + options.batch).map((message) => ({ message }));
-          p.emitted += events.length;
-          await emit(events, { onAck: (result) => p.acks.push({ batch: b, result, at: Date.now() }) });
-        }
-      },
-    };
-  },
-});
 
 describe('apache_error in an in-process pipeline (test/support/pipeline-harness), _unparsed wired to an output', function () {
   this.timeout(60000);
 
   it('RaspIM error.log.1 + error.log.2.gz: parsed + unparsed = lines in, by the parser metrics and by what the outputs got', async function () {
     const dir = corpus(this, 'raspim-raspbian-apache22');
-    (await testRegistry()).register(lineFiles, 'test');
     const files = ['error.log.1', 'error.log.2.gz'].map((f) => path.join(dir, f));
     const { pipeline, metrics } = await startPipeline(`
 inputs:
-  corpus: { type: test_error_log_lines, files: ${JSON.stringify(files)} }
+  corpus: { type: test_file_lines, files: ${JSON.stringify(files)} }
 filters:
   errors: { type: apache_error, inputs: [corpus], timezone: Europe/London }
 outputs:

@@ -7,6 +7,7 @@ import { loadRegistry, type PluginRegistry } from '../../core/registry.js';
 import { createLogger, createLogSink } from '../../core/runtime/logger.js';
 import { MetricsHub } from '../../core/runtime/metrics.js';
 import { Pipeline } from '../../core/runtime/pipeline.js';
+import { readLines } from './corpora.js';
 
 /** What the test plugins observed, keyed by component id. */
 export interface Probe {
@@ -139,7 +140,28 @@ const holdingAggregate = definePlugin<{ hold: boolean }, 'aggregate'>({
   },
 });
 
-export const testPlugins = [counterInput, recordOutput, tagFilter, holdingAggregate];
+/** Emits every line of the given files (gunzipped for .gz) as { message }, in batches; records the acks. */
+const fileLinesInput = definePlugin<{ files: string[]; batch: number }, 'input'>({
+  kind: 'input',
+  name: 'test_file_lines',
+  description: 'Emits the lines of files as {message} events, in batches; records every acknowledgement.',
+  schema: { type: 'object', properties: { files: { type: 'array', items: { type: 'string' } }, batch: { type: 'integer', default: 500 } } },
+  create(options, ctx) {
+    const p = probe(ctx.id);
+    return {
+      async run({ emit }) {
+        const lines = options.files.flatMap(readLines);
+        for (let i = 0, b = 0; i < lines.length; i += options.batch, b++) {
+          const events = lines.slice(i, i + options.batch).map((message) => ({ message }));
+          p.emitted += events.length;
+          await emit(events, { onAck: (result) => p.acks.push({ batch: b, result, at: Date.now() }) });
+        }
+      },
+    };
+  },
+});
+
+export const testPlugins = [counterInput, recordOutput, tagFilter, holdingAggregate, fileLinesInput];
 
 let registry: PluginRegistry | undefined;
 export async function testRegistry(): Promise<PluginRegistry> {

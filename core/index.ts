@@ -9,3 +9,7 @@ export {
   type Condition, type Expression,
 } from './expr/index.js';
 export { parseTimeZone, formatOffset, type TimeZone } from './timezone.js';
+export { AckedOffsets } from './acked-offsets.js';
+export { compileStrftimeRenderer } from './strftime.js';
+export { compileTemplate, type Template, type TemplateOptions } from './template.js';
+export { createEncoder, encodeLines, encodingSchema, type EncodingOptions, type LineFormat } from './encoding.js';

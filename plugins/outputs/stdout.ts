@@ -1,34 +1,24 @@
-// Events to standard output: one JSON object per line, or the `message` field as text.
-import { definePlugin, PermanentError, type Event } from '../../core/index.js';
+// Events to standard output: one JSON object per line, the `message` field as text, or a template.
+import { createEncoder, definePlugin, encodeLines, encodingSchema, PermanentError, type EncodingOptions } from '../../core/index.js';
 
-interface StdoutOptions {
-  format: 'json' | 'text';
-}
-
-export function formatEvents(events: Event[], format: 'json' | 'text'): string {
-  let out = '';
-  for (const e of events) {
-    if (format === 'text' && typeof e.message === 'string') out += e.message + '\n';
-    else out += JSON.stringify(e) + '\n';
-  }
-  return out;
-}
+type StdoutOptions = EncodingOptions;
 
 export default definePlugin<StdoutOptions, 'output'>({
   kind: 'output',
   name: 'stdout',
-  description: 'Writes events to standard output, one per line: as JSON, or the message field as plain text (events without a message are written as JSON).',
+  description: 'Writes events to standard output, one per line: as JSON, the message field as plain text (events without a message are written as JSON), or a template.',
   schema: {
     type: 'object',
     properties: {
-      format: { enum: ['json', 'text'], default: 'json', description: 'json: one JSON object per line; text: the message field only.' },
+      ...encodingSchema('json'),
     },
   },
   create(options, context) {
     const stream = process.stdout;
+    const encode = createEncoder(options);
     return {
       write(events) {
-        const text = formatEvents(events, options.format);
+        const text = encodeLines(events, encode);
         return new Promise<void>((resolve, reject) => {
           // The callback fires once the data has been handed to the OS; waiting for it is the backpressure.
           stream.write(text, (err) => {

@@ -3,7 +3,7 @@
 // buffer of its own: it is read again once its newline has arrived.
 import { isUtf8 } from 'node:buffer';
 import { open, type FileHandle } from 'node:fs/promises';
-import { AckedOffsets } from './acked-offsets.js';
+import { AckedOffsets } from '../../../core/index.js';
 import { EMPTY_FINGERPRINT, FINGERPRINT_BYTES, fingerprintOf, matches, readHead, type Fingerprint } from './fingerprint.js';
 
 export interface LineOptions {

@@ -1,0 +1,80 @@
+// Templates for paths, topics and text lines, in Vector's spelling: `{{ field.path }}` inserts an event field,
+// strftime directives (`%Y-%m-%d`) render the event's `timestamp` (epoch ms; the current time when absent).
+import { getField, splitFieldPath } from './expr/index.js';
+import { compileStrftimeRenderer } from './strftime.js';
+import type { Event } from './api.js';
+import type { TimeZone } from './timezone.js';
+
+export interface Template {
+  /** The template text as written. */
+  readonly source: string;
+  /** True when the result depends on the event (fields or time); false for a constant. */
+  readonly dynamic: boolean;
+  /** Field paths the template reads. */
+  readonly fields: string[];
+  render(event: Event, now?: number): string;
+}
+
+export interface TemplateOptions {
+  /** Zone for strftime directives (default UTC). */
+  timeZone?: TimeZone;
+  /** Text for a missing field (default empty). */
+  missing?: string;
+  /** Whether `%` starts a strftime directive (default true). */
+  strftime?: boolean;
+}
+
+type Piece = (event: Event, now: number) => string;
+
+const FIELD = /\{\{\s*([^{}\s]+)\s*\}\}/g;
+
+function fieldText(value: unknown, missing: string): string {
+  if (value === undefined || value === null) return missing;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
+/** Compiles once; throws an Error naming the problem (unsupported directive, empty field name). */
+export function compileTemplate(source: string, options: TemplateOptions = {}): Template {
+  const missing = options.missing ?? '';
+  const zone = options.timeZone;
+  const useTime = options.strftime !== false && /%./.test(source.replace(FIELD, ''));
+  const pieces: Array<string | Piece> = [];
+  const fields: string[] = [];
+  let last = 0;
+  const addText = (text: string) => {
+    if (!text) return;
+    if (!useTime) return void pieces.push(text);
+    const render = compileStrftimeRenderer(text);
+    pieces.push((event, now) => {
+      const ts = typeof event.timestamp === 'number' && Number.isFinite(event.timestamp) ? event.timestamp : now;
+      return render(ts, zone ? zone.offsetMinutes(ts) : 0);
+    });
+  };
+  for (const m of source.matchAll(FIELD)) {
+    addText(source.slice(last, m.index));
+    const path = m[1];
+    const parts = splitFieldPath(path);
+    fields.push(path);
+    pieces.push((event) => fieldText(getField(event, parts), missing));
+    last = m.index! + m[0].length;
+  }
+  addText(source.slice(last));
+  if (/\{\{|\}\}/.test(pieces.filter((p) => typeof p === 'string').join(''))) {
+    throw new Error(`unbalanced "{{ }}" in template "${source}" (write {{ field }})`);
+  }
+  const dynamic = fields.length > 0 || useTime;
+  const constant = dynamic ? '' : pieces.join('');
+  return {
+    source,
+    dynamic,
+    fields,
+    render(event, now = Date.now()) {
+      if (!dynamic) return constant;
+      let out = '';
+      for (const p of pieces) out += typeof p === 'string' ? p : p(event, now);
+      return out;
+    },
+  };
+}

@@ -1,28 +1,16 @@
 // A real Apache httpd for end-to-end tests: its own config, document root, CGI and logs in a temp dir,
 // listening on a free loopback port, run in the foreground as a child of the test process.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { tempDir } from './helpers.js';
+import { freePort, onPath, skipWhenMissing, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
-
-function onPath(name: string, extra: string[] = []): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), ...extra].filter(Boolean);
-  for (const dir of dirs) {
-    const p = path.join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch { /* next */ }
-  }
-  return undefined;
-}
 
 const SBIN = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
 const MODULE_DIRS = ['/usr/lib/apache2/modules', '/usr/lib64/httpd/modules', '/usr/lib/httpd/modules', '/usr/libexec/apache2'];
@@ -56,23 +44,7 @@ export function apacheMissing(): string | undefined {
 /** In a `before` hook: skip the suite with a one-line reason when Apache is missing — but fail under CI=true,
  * where .ci/run installs it and a silent skip would hide a broken test. */
 export function requireApache(ctx: Mocha.Context): void {
-  const reason = apacheMissing();
-  if (!reason) return;
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${reason}`);
-  console.log(`    skipped: ${reason}`);
-  ctx.skip();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  skipWhenMissing(ctx, apacheMissing());
 }
 
 /** Polls `test` every `every` ms until it holds; rejects after `ms` with `what` (and `detail()`, if given). */

@@ -1,6 +1,8 @@
 // Shared test utilities: temporary directories, the CLI as a user runs it, and waiting on real events.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,4 +84,35 @@ export async function runCli(args: string[], opts: { input?: string; env?: Recor
   const p = new CliProcess(args, opts);
   p.child.stdin!.end(opts.input ?? '');
   return p.exited;
+}
+
+/** In a `before` hook: when `missing` names why a system package is unavailable, skip the suite with that
+ * one-line reason — but fail under CI=true, where .ci/run installs it and a silent skip would hide a test. */
+export function skipWhenMissing(ctx: Mocha.Context, missing: string | undefined): void {
+  if (!missing) return;
+  if (process.env.CI === 'true') throw new Error(`CI=true but ${missing}`);
+  console.log(`    skipped: ${missing}`);
+  ctx.skip();
+}
+
+/** Absolute path of an executable on PATH (plus `extra` directories), or undefined. */
+export function onPath(name: string, extra: string[] = []): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), ...extra]) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
+
+/** A port nothing listens on (it was free a moment ago). */
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }

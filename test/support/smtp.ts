@@ -1,6 +1,5 @@
 // A real SMTP server (smtp-server) on 127.0.0.1 for tests: records every accepted message and the
 // credentials it was given; can refuse recipients a number of times, or use TLS / STARTTLS.
-import { createServer } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 
 export interface Received {
@@ -33,14 +32,7 @@ export interface TestSmtpOptions {
   refuse?: number[];
 }
 
-/** A port nothing listens on (it was free a moment ago). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+export { freePort } from './helpers.js';
 
 function decodeQp(s: string): string {
   const bytes = Buffer.from(s.replace(/=\r?\n/g, ''), 'latin1');

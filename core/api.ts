@@ -148,6 +148,9 @@ export interface OutputInstance extends Lifecycle {
   write(events: Event[]): Promise<void>;
   /** Write out anything buffered; called before close on shutdown. */
   flush?(): Promise<void>;
+  /** Ask the core to merge queued batches into one write of up to max_events, waiting at most timeout_ms
+   * for more (for outputs with a cost per request, e.g. Kafka's batch_size/linger). */
+  batch?: { max_events: number; timeout_ms: number };
 }
 
 export interface InstanceByKind {

@@ -338,8 +338,9 @@ export class OutputNode extends Node {
   readonly giveUp = new AbortController();
   private consecutiveFailures = 0;
 
-  protected override async handle(batch: Batch): Promise<void> {
+  protected override async handle(first: Batch): Promise<void> {
     const output = this.instance as OutputInstance;
+    const batch = output.batch && first.events.length < output.batch.max_events ? await this.fill(first, output.batch) : first;
     const { attempts, backoff, max_backoff } = this.config.retry;
     let delay = backoff;
     for (let attempt = 1; ; attempt++) {
@@ -364,6 +365,24 @@ export class OutputNode extends Node {
         delay = Math.min(delay * 2, max_backoff);
       }
     }
+  }
+
+  /** Merges batches queued behind `first` (waiting up to timeout_ms for more) until max_events, so that an output
+   * with per-request costs (a Kafka produce, an HTTP call) writes fewer, larger batches. Acks travel along. */
+  private async fill(first: Batch, limits: { max_events: number; timeout_ms: number }): Promise<Batch> {
+    const queue = this.queue!;
+    const events = first.events.slice();
+    const acks = first.acks.slice();
+    const deadline = Date.now() + limits.timeout_ms;
+    while (events.length < limits.max_events) {
+      const taken = queue.takeWithin(deadline - Date.now());
+      const next = taken instanceof Promise ? await taken : taken;
+      if (!next) break; // timed out, or every upstream has closed (take() keeps answering null)
+      this.metrics.receivedEvents.inc(next.events.length);
+      for (const e of next.events) events.push(e);
+      for (const a of next.acks) acks.push(a);
+    }
+    return { events, acks };
   }
 
   override health(): ComponentHealth {

@@ -57,6 +57,27 @@ export class BatchQueue {
     return new Promise<Batch | null>((resolve) => { this.dataWaiter = resolve; });
   }
 
+  /** Like take, but resolves undefined when the buffer stays empty for `ms` (used to fill output batches). */
+  takeWithin(ms: number): Batch | null | Promise<Batch | null | undefined> {
+    const next = this.take();
+    if (!(next instanceof Promise)) return next;
+    if (ms <= 0) {
+      this.dataWaiter = undefined;
+      return Promise.resolve(undefined);
+    }
+    return new Promise((resolve) => {
+      const waiter = this.dataWaiter;
+      const timer = setTimeout(() => {
+        if (this.dataWaiter === waiter) this.dataWaiter = undefined;
+        resolve(undefined);
+      }, ms);
+      void next.then((batch) => {
+        clearTimeout(timer);
+        resolve(batch);
+      });
+    });
+  }
+
   /** One upstream has finished for good. */
   closeWriter(): void {
     if (--this.openWriters === 0 && this.dataWaiter && this.head >= this.items.length) {

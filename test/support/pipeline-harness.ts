@@ -17,12 +17,15 @@ export interface Probe {
   writes: number;
   /** Input's lead over this output when each write began (emitted - written). */
   leads: number[];
+  /** Events per write call, and when each began. */
+  writeSizes: number[];
+  writeTimes: number[];
   failuresLeft?: number;
 }
 export const probes = new Map<string, Probe>();
 export function probe(id: string): Probe {
   let p = probes.get(id);
-  if (!p) probes.set(id, (p = { emitted: 0, acks: [], written: [], writes: 0, leads: [] }));
+  if (!p) probes.set(id, (p = { emitted: 0, acks: [], written: [], writes: 0, leads: [], writeSizes: [], writeTimes: [] }));
   return p;
 }
 
@@ -55,7 +58,7 @@ const counterInput = definePlugin<{ total: number; batch: number; forever: boole
   },
 });
 
-const recordOutput = definePlugin<{ delay_ms: number; fail: 'never' | 'always' | 'permanent' | 'first'; fail_times: number; watch: string }, 'output'>({
+const recordOutput = definePlugin<{ delay_ms: number; fail: 'never' | 'always' | 'permanent' | 'first'; fail_times: number; watch: string; batch_max: number; batch_timeout_ms: number }, 'output'>({
   kind: 'output',
   name: 'test_record',
   description: 'Records what it is given; can be slow or fail.',
@@ -66,13 +69,18 @@ const recordOutput = definePlugin<{ delay_ms: number; fail: 'never' | 'always' |
       fail: { enum: ['never', 'always', 'permanent', 'first'], default: 'never' },
       fail_times: { type: 'integer', default: 0 },
       watch: { type: 'string', default: '' },
+      batch_max: { type: 'integer', default: 0, description: 'When > 0, ask the core to merge queued batches up to this many events.' },
+      batch_timeout_ms: { type: 'integer', default: 0 },
     },
   },
   create(options, ctx) {
     const p = probe(ctx.id);
     p.failuresLeft = options.fail_times;
     return {
+      batch: options.batch_max > 0 ? { max_events: options.batch_max, timeout_ms: options.batch_timeout_ms } : undefined,
       async write(events) {
+        p.writeSizes.push(events.length);
+        p.writeTimes.push(Date.now());
         if (options.watch) p.leads.push(probe(options.watch).emitted - p.written.length);
         if (options.delay_ms) await new Promise((r) => setTimeout(r, options.delay_ms));
         if (options.fail === 'permanent') throw new PermanentError('rejected for good');

@@ -25,16 +25,31 @@ function lineWriter(stream: NodeJS.WritableStream) {
   });
 }
 
-export async function runGenerate(options: Record<string, unknown>, outputFile: string | undefined): Promise<number> {
-  const stream = outputFile ? createWriteStream(outputFile, { flags: 'a' }) : process.stdout;
+/** Where generated lines go: a file or standard output (`file` undefined), a TCP peer, or Kafka. */
+export type GenerateTarget =
+  | { kind: 'stream'; file?: string }
+  | { kind: 'tcp'; address: string }
+  | { kind: 'kafka'; brokers: string[]; topic: string };
+
+/** The output component for a network target: the built-in plugins, each line as the message text. */
+function networkOutput(target: GenerateTarget): Record<string, unknown> | undefined {
+  if (target.kind === 'tcp') return { type: 'tcp', address: target.address, format: 'text' };
+  if (target.kind === 'kafka') return { type: 'kafka', brokers: target.brokers, topic: target.topic, format: 'text' };
+  return undefined;
+}
+
+export async function runGenerate(options: Record<string, unknown>, target: GenerateTarget = { kind: 'stream' }): Promise<number> {
+  const outputFile = target.kind === 'stream' ? target.file : undefined;
+  const network = networkOutput(target);
+  const stream = network ? undefined : outputFile ? createWriteStream(outputFile, { flags: 'a' }) : process.stdout;
   // A closed reader (visor generate | head) ends the run quietly, as with any Unix tool.
-  stream.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+  stream?.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
   const registry = await loadRegistry();
-  registry.register(lineWriter(stream), 'visor generate');
+  if (stream) registry.register(lineWriter(stream), 'visor generate');
   const config = {
     service: { log_level: 'warn' },
     inputs: { generator: { type: 'generator', ...options } },
-    outputs: { out: { type: 'generate_writer', inputs: ['generator'] } },
+    outputs: { out: { ...(network ?? { type: 'generate_writer' }), inputs: ['generator'] } },
   };
   const result = await loadConfigText(JSON.stringify(config, null, 1), '<visor generate>', { registryFor: async () => registry });
   if (!result.config) {
@@ -48,6 +63,6 @@ export async function runGenerate(options: Record<string, unknown>, outputFile: 
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await pipeline.done();
-  if (outputFile) await new Promise<void>((resolve) => stream.end(resolve));
+  if (outputFile && stream) await new Promise<void>((resolve) => stream.end(resolve));
   return 0;
 }

@@ -57,7 +57,7 @@ outputs: { out: { type: test_record, inputs: [src], batch_max: 1000, batch_timeo
       assert.ok(waited >= 250, `wrote after ${waited} ms, before the 300 ms linger`);
       assert.equal(probe('src').acks[0]?.result.status, 'delivered');
     } finally {
-      await pipeline.stop();
+      await pipeline.stop(5000);
     }
   });
 

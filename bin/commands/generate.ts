@@ -1,13 +1,16 @@
 import { Command, Flags } from '@oclif/core';
 import { EXIT_CONFIG } from '../paths.js';
+import type { GenerateTarget } from '../generate-run.js';
 
 export default class Generate extends Command {
-  static override description = `Write fake Apache traffic (the generator input) to standard output or a file.
+  static override description = `Write fake Apache traffic (the generator input) to standard output, a file, a TCP peer or Kafka.
 Every option of the generator plugin is available in a pipeline config too (visor plugins generator).`;
   static override examples = [
     '<%= config.bin %> generate --format combined --rate 500 --duration 60s -o access.log',
     '<%= config.bin %> generate --count 1000000 --seed 7 --rate max -o big.log',
     '<%= config.bin %> generate --format error_2.4 --rate 5 --heartbeat 5s',
+    '<%= config.bin %> generate --rate 2000 --tcp 127.0.0.1:5170',
+    '<%= config.bin %> generate --rate max --count 100000 --kafka 127.0.0.1:9092 --topic apache-lines',
     '<%= config.bin %> generate --start-time 2026-11-25T00:00:00Z --speed max --duration 24h --rate 50 --burst-every 1h --burst-for 5m --burst-multiplier 8 -o day.log',
   ];
   static override flags = {
@@ -25,7 +28,10 @@ Every option of the generator plugin is available in a pipeline config too (viso
     'burst-multiplier': Flags.string({ description: 'scheduled bursts: rate multiplier, e.g. 5' }),
     'random-bursts': Flags.string({ description: 'random bursts: mean gap between onsets, e.g. 2m' }),
     heartbeat: Flags.string({ description: 'heartbeat line interval, e.g. 5s' }),
-    output: Flags.string({ char: 'o', description: 'file to append to (default: standard output)' }),
+    output: Flags.string({ char: 'o', description: 'file to append to (default: standard output)', exclusive: ['tcp', 'kafka'] }),
+    tcp: Flags.string({ description: 'send the lines to this TCP address (host:port), e.g. a visor tcp input', exclusive: ['kafka'] }),
+    kafka: Flags.string({ description: 'send the lines to these Kafka brokers (comma-separated host:port)' }),
+    topic: Flags.string({ description: 'Kafka topic for --kafka', default: 'apache-lines', dependsOn: ['kafka'] }),
   };
 
   async run(): Promise<void> {
@@ -50,7 +56,10 @@ Every option of the generator plugin is available in a pipeline config too (viso
       };
     }
     if (flags.heartbeat) options.heartbeat = { interval: flags.heartbeat };
-    const code = await runGenerate(options, flags.output);
+    const target: GenerateTarget = flags.tcp ? { kind: 'tcp', address: flags.tcp }
+      : flags.kafka ? { kind: 'kafka', brokers: flags.kafka.split(',').map((b) => b.trim()).filter(Boolean), topic: flags.topic }
+        : { kind: 'stream', file: flags.output };
+    const code = await runGenerate(options, target);
     if (code === EXIT_CONFIG) this.exit(EXIT_CONFIG);
     if (code !== 0) this.exit(code);
   }

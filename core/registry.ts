@@ -21,30 +21,40 @@ export class PluginLoadError extends Error {
   }
 }
 
+/** Names are unique per kind, as in Fluent Bit: an input and an output may share one (`tcp`, `kafka`), since
+ * the config section a component sits in says which is meant. */
 export class PluginRegistry {
-  private readonly byName = new Map<string, LoadedPlugin>();
+  private readonly byKey = new Map<string, LoadedPlugin>();
 
   register(plugin: unknown, source: string): void {
     const problem = describeInvalidPlugin(plugin);
     if (problem) throw new PluginLoadError(`${source}: not a Visor plugin: ${problem}`, source);
     const p = plugin as AnyPlugin;
-    const existing = this.byName.get(p.name);
+    const key = `${p.kind}:${p.name}`;
+    const existing = this.byKey.get(key);
     if (existing && existing.plugin !== p) {
-      throw new PluginLoadError(`${source}: plugin name "${p.name}" is already taken by ${existing.source}; rename the plugin`, source);
+      throw new PluginLoadError(`${source}: ${p.kind} plugin name "${p.name}" is already taken by ${existing.source}; rename the plugin`, source);
     }
-    this.byName.set(p.name, { plugin: p, source });
+    this.byKey.set(key, { plugin: p, source });
   }
 
-  get(name: string): LoadedPlugin | undefined {
-    return this.byName.get(name);
+  /** The plugin of that kind and name; without a kind, the first of any kind (inputs first). */
+  get(name: string, kind?: PluginKind): LoadedPlugin | undefined {
+    if (kind) return this.byKey.get(`${kind}:${name}`);
+    for (const k of KINDS) {
+      const found = this.byKey.get(`${k}:${name}`);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   list(): LoadedPlugin[] {
-    return [...this.byName.values()].sort((a, b) => KINDS.indexOf(a.plugin.kind) - KINDS.indexOf(b.plugin.kind) || a.plugin.name.localeCompare(b.plugin.name));
+    return [...this.byKey.values()].sort((a, b) => KINDS.indexOf(a.plugin.kind) - KINDS.indexOf(b.plugin.kind) || a.plugin.name.localeCompare(b.plugin.name));
   }
 
+  /** Plugin names (of one kind, or of all kinds without duplicates). */
   names(kind?: PluginKind): string[] {
-    return this.list().filter((l) => !kind || l.plugin.kind === kind).map((l) => l.plugin.name);
+    return [...new Set(this.list().filter((l) => !kind || l.plugin.kind === kind).map((l) => l.plugin.name))];
   }
 
   /** Import one module (a path relative to `baseDir`, or an npm package name resolved from there). */

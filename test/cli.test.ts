@@ -91,7 +91,7 @@ outputs:
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^stdin \(input\)/m);
     assert.match(r.stdout, /^stdout \(output\)/m);
-    assert.match(r.stdout, /format +json \| text +\(default "json"\)/);
+    assert.match(r.stdout, /format +json \| text \| template +\(default "json"\)/);
     assert.match(r.stdout, /max_line_bytes +size +\(default "64KiB"\)/);
     const one = await runCli(['plugins', 'stdout']);
     assert.doesNotMatch(one.stdout, /^stdin/m);

@@ -181,8 +181,9 @@ function resolvePlugin(id: string, kind: PluginKind, data: Record<string, unknow
     error(typeNode, `type must be the name of ${ARTICLE[kind]} plugin; ${availableTypes(kind, available)}`);
     return undefined;
   }
+  const exact = ctx.registry.get(data.type, kind);
+  if (exact) return exact.plugin;
   const found = ctx.registry.get(data.type);
-  if (found && found.plugin.kind === kind) return found.plugin;
   if (found) {
     error(typeNode, `"${data.type}" is ${ARTICLE[found.plugin.kind]} plugin; move it to ${found.plugin.kind}s:`);
   } else if (!ctx.pluginsIncomplete) {

@@ -37,7 +37,7 @@ export class Pipeline {
   }
 
   private async createNode(c: ComponentConfig): Promise<Node> {
-    const loaded = this.deps.registry.get(c.type);
+    const loaded = this.deps.registry.get(c.type, c.kind);
     if (!loaded) throw new Error(`component "${c.id}": no plugin "${c.type}"`);
     const plugin = loaded.plugin as AnyPlugin;
     const logger = this.logger.child({ component: c.id, type: c.type });

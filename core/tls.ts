@@ -1,0 +1,96 @@
+// TLS options shared by network plugins (tcp input and output; later kafka): the schema fragments and a loader of
+// the PEM files they name. Paths are relative to the config file's directory.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { JsonSchema } from './api.js';
+
+/** `tls` of a server (e.g. the tcp input). */
+export interface TlsServerOptions {
+  cert: string;
+  key: string;
+  key_passphrase?: string;
+  /** Client CA: when set, clients must present a certificate it signed (unless require_client_cert is false). */
+  ca?: string;
+  require_client_cert?: boolean;
+}
+
+/** `tls` of a client (e.g. the tcp output). */
+export interface TlsClientOptions {
+  /** CA bundle to verify the server with (default: Node's built-in roots). */
+  ca?: string;
+  /** Client certificate and key, for servers that require one. */
+  cert?: string;
+  key?: string;
+  key_passphrase?: string;
+  reject_unauthorized: boolean;
+  /** Server name for SNI and certificate verification (default: the host of the address). */
+  servername?: string;
+}
+
+export interface TlsFiles {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+const file = (what: string): JsonSchema => ({ type: 'string', minLength: 1, description: `${what} (PEM file; relative to the config file).` });
+const passphrase: JsonSchema = { type: 'string', secret: true, description: 'Passphrase of an encrypted private key.' };
+
+/** Schema of a server's `tls` option (spread into `properties` as `tls: tlsServerSchema()`). */
+export function tlsServerSchema(): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['cert', 'key'],
+    description: 'Serve TLS instead of plain TCP.',
+    properties: {
+      cert: file('Server certificate chain'),
+      key: file('Server private key'),
+      key_passphrase: passphrase,
+      ca: file('CA that signs client certificates; setting it makes client certificates required and verified'),
+      require_client_cert: { type: 'boolean', description: 'With ca: refuse clients without a valid certificate (default true when ca is set); false accepts clients without one, but still verifies those that present one.' },
+    },
+  };
+}
+
+/** Schema of a client's `tls` option. */
+export function tlsClientSchema(): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Connect with TLS. `tls: {}` uses the system CAs.',
+    properties: {
+      ca: file('CA bundle that verifies the server (default: the system roots)'),
+      cert: file('Client certificate, for servers that require one'),
+      key: file('Client private key'),
+      key_passphrase: passphrase,
+      reject_unauthorized: { type: 'boolean', default: true, description: 'Refuse servers whose certificate does not verify. Turn off only for tests.' },
+      servername: { type: 'string', minLength: 1, description: 'Name checked against the server certificate and sent as SNI (default: the host of address).' },
+    },
+  };
+}
+
+/** Reads the PEM files named by `ca`, `cert` and `key`; an error names the option and the path. */
+export async function loadTlsFiles(options: { ca?: string; cert?: string; key?: string }, baseDir: string): Promise<TlsFiles> {
+  const out: TlsFiles = {};
+  for (const name of ['ca', 'cert', 'key'] as const) {
+    const p = options[name];
+    if (!p) continue;
+    const full = path.resolve(baseDir, p);
+    try {
+      out[name] = await readFile(full);
+    } catch (err) {
+      throw new Error(`tls.${name}: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    }
+  }
+  if ((out.cert && !out.key) || (!out.cert && out.key)) throw new Error('tls: cert and key go together; give both or neither');
+  return out;
+}
+
+/** `CN=client,O=Example` from a peer certificate's subject, or undefined. */
+export function formatSubject(subject: Record<string, string | string[]> | undefined): string | undefined {
+  if (!subject) return undefined;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(subject)) parts.push(`${k}=${Array.isArray(v) ? v.join('+') : v}`);
+  return parts.length ? parts.join(',') : undefined;
+}

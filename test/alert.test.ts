@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { definePlugin, type Event } from '../core/index.js';
+import { runCli, tempDir } from './support/helpers.js';
 import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { startSmtp } from './support/smtp.js';
 
 // An input running a scripted async function: it emits batches when it likes and waits on the alerts written.
 type Script = (emit: (events: Event[]) => Promise<void>) => Promise<void>;
@@ -31,7 +33,7 @@ async function waitFor(pred: (written: Event[]) => boolean, what: string, ms = 3
 }
 const of = (state: string, name?: string) => alerts().filter((a) => a.state === state && (!name || a.name === name));
 
-async function run(script: Script, rules: string, extra = '') {
+async function run(script: Script, rules: string, extra = '', evaluateEvery = '20ms') {
   scripts.set('s', script);
   const { pipeline } = await startPipeline(`
 inputs:
@@ -40,7 +42,7 @@ aggregates:
   alerts:
     type: alert
     inputs: [src]
-    evaluate_every: 20ms${extra}
+    evaluate_every: ${evaluateEvery}${extra}
     rules:
 ${rules}
 outputs:
@@ -171,16 +173,139 @@ describe('alert aggregate', () => {
     assert.match(out[0].message as string, /^\[warning\] silent-server: no event matching heartbeat == true for /);
   });
 
-  it('invalid rules are errors naming the rule', async () => {
+  it('invalid rules are errors naming the rule, or located at the bad expression', async () => {
     const bad = async (rules: string, re: RegExp) => {
       await assert.rejects(run(async () => {}, rules), re);
     };
-    await bad(`      - { name: r1, when: 'status >>= 5' }`, /rule "r1": when:/);
+    // Expressions are checked with the config, at FILE:LINE:COL of the value (line 10 is the first rule).
+    await bad(`      - { name: r1, when: 'status >>= 5' }`, /pipeline\.yaml:10:27: invalid value "status >>= 5" for rules\[0\]\.when — unexpected ">="/);
     await bad(`      - { name: r2, when: 'status > 1', colldown: 1s }`, /colldown/);
     await bad(`      - { name: r3, absent: 1s, when: 'status > 1' }`, /rule "r3": "when" cannot be used with "absent"/);
     await bad(`      - { name: r4, absent: 0 }`, /rule "r4": "absent" needs a duration/);
-    await bad(`      - { name: r5, when: 'count(status == 5) > 1 > 2', over: 1s }`, /rule "r5"/);
-    await bad(`      - { name: r6, when: 'bogus(x) > 1', over: 1s }`, /rule "r6": when: unknown aggregate "bogus"/);
+    await bad(`      - { name: r5, when: 'count(status == 5) > 1 > 2', over: 1s }`, /pipeline\.yaml:10:27: .*rules\[0\]\.when — with "over", "when" must compare aggregate expressions/);
+    await bad(`      - { name: r6, when: 'bogus(x) > 1', over: 1s }`, /pipeline\.yaml:10:27: .*rules\[0\]\.when — unknown aggregate "bogus"/);
     await bad(`      - { name: r7 }`, /rule "r7": needs "when"/);
+    await bad(`      - { name: r8, when: 'status >= 500', evaluate_every: 1s }`, /rule "r8": "evaluate_every" is for threshold/);
+    await bad(`      - { name: r9, absent: 1s, evaluate_every: 0 }`, /rule "r9": "evaluate_every" needs a duration greater than 0/);
+  });
+
+  it('a rule\'s own evaluate_every overrides the aggregate\'s: each rule is checked on its own schedule', async () => {
+    // Three absence rules, none of which ever sees an event: each fires at its first check after 30ms.
+    const out = await run(async () => {
+      await waitFor(() => of('firing', 'slow').length === 1, 'the slow rule to fire');
+    }, `      - { name: fast, absent: 30ms, evaluate_every: 20ms }
+      - { name: slow, absent: 30ms, evaluate_every: 300ms }
+      - { name: default, absent: 30ms }`, '', '1h');
+    const firing = (name: string) => out.find((a) => a.name === name && a.state === 'firing')!;
+    const fast = firing('fast');
+    const slow = firing('slow');
+    const waited = (a: Event) => (a.time as number) - (a.since as number);
+    assert.ok(waited(fast) >= 30 && waited(fast) < 150, `fast fired after ${waited(fast)}ms`);
+    assert.ok(waited(slow) >= 290 && waited(slow) < 550, `slow fired after ${waited(slow)}ms`);
+    assert.ok(out.indexOf(fast) < out.indexOf(slow));
+    // The rule without its own interval uses the aggregate's (1h): never checked during the test.
+    assert.equal(out.filter((a) => a.name === 'default').length, 0);
+  });
+
+  it('at shutdown, each alert still firing is reported once as stopped; resolved and pending ones are not', async () => {
+    const out = await run(async (emit) => {
+      await emit([{ status: 503 }, { status: 503 }, { status: 503 }]);
+      await emit([{ error_rate: 0.9 }, { load: 5 }, { heartbeat: true }]);
+      await waitFor(() => of('firing', 'many-503').length === 1 && of('firing', 'error-rate').length === 1, 'both thresholds firing');
+      await emit([{ error_rate: 0.1 }, { heartbeat: true }]);
+      await waitFor(() => of('resolved').length === 1, 'error-rate resolved');
+      await waitFor(() => of('firing', 'silent').length === 1, 'silent firing');
+    }, `      - { name: many-503, when: 'count(status == 503) > 2', over: 1h, severity: critical }
+      - { name: error-rate, when: 'error_rate > 0.5', for: 0s }
+      - { name: high-load, when: 'load > 1', for: 1h }
+      - { name: beat, absent: 1h, where: 'heartbeat == true' }
+      - { name: silent, absent: 30ms, where: 'nothing == true' }
+      - { name: server-error, when: 'status >= 500', cooldown: 0 }`);
+    // Everything was written by the time the pipeline had shut down (run awaits pipeline.done()).
+    const stopped = out.filter((a) => a.state === 'stopped');
+    assert.deepEqual(stopped.map((a) => [a.name, a.kind]), [['many-503', 'threshold'], ['silent', 'absence']]);
+    assert.deepEqual(out.slice(-2), stopped, 'stopped events are the last ones, emitted by the final flush');
+    const firing503 = of('firing', 'many-503')[0];
+    const [s503, silent] = stopped;
+    assert.equal(s503.since, firing503.since);
+    assert.equal(s503.value, 3);
+    assert.equal(s503.severity, 'critical');
+    assert.ok((s503.duration_ms as number) >= 0 && (s503.duration_ms as number) >= (s503.time as number) - (firing503.time as number) - 1);
+    assert.equal(s503.message, `[critical] many-503: the agent stopped while the alert was firing since ${new Date(firing503.since as number).toISOString()} (count(status == 503) > 2), so its resolution will not be reported`);
+    assert.equal(silent.since, of('firing', 'silent')[0].since);
+    assert.match(silent.message as string, /^\[warning\] silent: the agent stopped while the alert was firing since \d{4}-\d\d-\d\dT[\d:.]+Z \(no event matching nothing == true\), so its resolution will not be reported$/);
+    // Resolved (error-rate), pending (high-load: for not elapsed), never-firing (beat) and per-event rules: nothing.
+    assert.equal(of('resolved', 'error-rate').length, 1);
+    assert.equal(out.filter((a) => a.name === 'high-load' || a.name === 'beat').length, 0);
+  });
+
+  it('a stopped alert reaches an email output before shutdown completes', async () => {
+    const smtp = await startSmtp();
+    const tmp = await tempDir();
+    try {
+      scripts.set('mail', async (emit) => {
+        await emit([{ status: 503 }, { status: 503 }]);
+      });
+      const { pipeline } = await startPipeline(`
+service: { data_dir: ${JSON.stringify(tmp.dir)} }
+inputs:
+  src: { type: test_alert_script, script: mail }
+aggregates:
+  alerts:
+    type: alert
+    inputs: [src]
+    rules:
+      - { name: many-503, when: 'count(status == 503) > 1', over: 1h }
+outputs:
+  mail: { type: email, inputs: [alerts], host: 127.0.0.1, port: ${smtp.port}, from: visor@example.com, to: [ops@example.com] }
+`);
+      await pipeline.done();
+      // No waiting: shutdown completed only once the mails were accepted by the server.
+      assert.deepEqual(smtp.messages.map((m) => m.subject), ['[visor] warning many-503', '[visor] warning many-503']);
+      assert.match(smtp.messages[1].text, /the agent stopped while the alert was firing since .*, so its resolution will not be reported/);
+      assert.doesNotMatch(smtp.messages[0].text, /the agent stopped/);
+    } finally {
+      await smtp.close();
+      await tmp.remove();
+    }
+  });
+
+  it('visor validate locates a bad rule expression at FILE:LINE:COL of its value and exits 78', async function () {
+    this.timeout(30000);
+    const tmp = await tempDir();
+    try {
+      const config = await tmp.file('alerts.yaml', `inputs:
+  in: { type: stdin }
+aggregates:
+  alerts:
+    type: alert
+    inputs: [in]
+    rules:
+      - name: ok-ratio
+        when: count(status >= 500) / count() > 0.05
+        over: 1m
+      - name: bad-ratio
+        over: 1m
+        when: 'count(status >= 500) / cont() > 0.05'
+      - name: bad-condition
+        when: status >>= 500
+      - { name: bad-absence, absent: 30s, where: 'heartbeat ==' }
+      - { name: bad-side, when: 'sum() > 1', over: 1m }
+outputs:
+  out: { type: stdout, inputs: [alerts] }
+`);
+      const r = await runCli(['validate', '-c', config]);
+      assert.equal(r.code, 78, r.stderr);
+      const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith(`${config}:`) && !l.endsWith(" errors"));
+      assert.match(r.stderr, /: 4 errors/, 'the valid over rule (line 9) is not reported');
+      assert.deepEqual(lines, [
+        `${config}:13:15: invalid value "count(status >= 500) / cont() > 0.05" for rules[1].when — unknown aggregate "cont" (expected one of count, sum, avg, min, max, rate; fields are only read inside a call, e.g. sum(bytes)) at column 24 of "count(status >= 500) / cont()"`,
+        `${config}:15:15: invalid value "status >>= 500" for rules[2].when — unexpected ">=" at column 9; expected a value`,
+        `${config}:16:50: invalid value "heartbeat ==" for rules[3].where — unexpected end of expression at column 13; expected a value`,
+        `${config}:17:33: invalid value "sum() > 1" for rules[4].when — sum() needs a field or expression, e.g. sum(bytes) at column 6 of "sum()"`,
+      ]);
+    } finally {
+      await tmp.remove();
+    }
   });
 });

@@ -1,6 +1,6 @@
 // The one Ajv setup used for every schema in Visor (service section, core component keys, plugin options), with
 // Visor's keywords: `duration` and `size` convert human-friendly strings in place, `secret` marks values to hide,
-// `expression` checks that a condition compiles.
+// `expression` checks that a condition compiles, `check` runs a plugin's own check of a value (a language of its own).
 // Exported so that other parts (e.g. `visor plugins` docs) validate and describe options exactly as the loader does.
 import { Ajv, type ErrorObject, type KeywordDefinition, type ValidateFunction } from 'ajv';
 import type { JsonSchema, Plugin } from '../api.js';
@@ -68,11 +68,35 @@ const expressionKeyword: KeywordDefinition = {
   },
 };
 
+/** A plugin's own check of one value: why it is invalid (a readable message), or undefined when it is valid. */
+export type ValueCheck = (value: unknown) => string | undefined;
+
+/** `check: fn` (a ValueCheck): the plugin validates a value the core cannot know (e.g. an expression language of
+ * its own) at config validation, so a bad value is reported at its place in the file like any schema error.
+ * The function is called only for values that reached it (after `type`); its message follows the value. */
+const checkKeyword: KeywordDefinition = {
+  keyword: 'check',
+  errors: true,
+  validate: function validate(check: unknown, data: unknown): boolean {
+    let problem: string | undefined;
+    if (typeof check !== 'function') problem = 'the schema keyword "check" must be a function (value) => message | undefined';
+    else {
+      try {
+        problem = (check as ValueCheck)(data);
+      } catch (err) {
+        problem = (err as Error)?.message ?? String(err);
+      }
+    }
+    (validate as { errors?: Partial<ErrorObject>[] }).errors = problem === undefined ? [] : [{ keyword: 'check', message: problem, params: {} }];
+    return problem === undefined;
+  },
+};
+
 export const DURATION_KEYWORD = 'duration';
 export const SIZE_KEYWORD = 'size';
 export const SECRET_KEYWORD = 'secret';
 
-/** Add Visor's `duration`, `size`, `secret` and `expression` keywords to an Ajv instance. A `duration`/`size`
+/** Add Visor's `duration`, `size`, `secret`, `expression` and `check` keywords to an Ajv instance. A `duration`/`size`
  * option should not declare `type: number`: the type check runs before the keyword, so `5s` would be rejected
  * before conversion. */
 export function addVisorKeywords(ajv: Ajv): Ajv {
@@ -80,6 +104,7 @@ export function addVisorKeywords(ajv: Ajv): Ajv {
   ajv.addKeyword(convertingKeyword(SIZE_KEYWORD, parseSize, (v) => `invalid size ${showValue(v)}: ${SIZE_HINT}`));
   ajv.addKeyword(secretKeyword);
   ajv.addKeyword(expressionKeyword);
+  ajv.addKeyword(checkKeyword);
   return ajv;
 }
 

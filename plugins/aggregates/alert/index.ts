@@ -1,9 +1,11 @@
 // Alerting on the event stream: per-event rules (alert at once, then a digest per cooldown), thresholds
 // (on fields of incoming events, or an aggregate expression over a sliding window of raw events, with `for`)
 // and absence (no matching event for a duration). Results are alert events meant for a human (email, console).
+// Scheduled rules (windows, `for`, absence) are checked every `evaluate_every`, the aggregate's or the rule's own.
+// At shutdown, alerts still firing are reported as `stopped`: their resolution will never come.
 import { definePlugin, type AggregateRuntime, type Event } from '../../../core/index.js';
 import { accumulate, newAccState, type AccState } from '../window/metrics.js';
-import { compileRules, formatDuration, type AbsenceRule, type EventRule, type FieldThresholdRule, type Rule, type RuleOptions, type WindowThresholdRule } from './rules.js';
+import { checkAggregateComparison, compileRules, formatDuration, type AbsenceRule, type EventRule, type FieldThresholdRule, type Rule, type RuleOptions, type WindowThresholdRule } from './rules.js';
 
 interface AlertOptions {
   rules: RuleOptions[];
@@ -29,7 +31,7 @@ const fmtValue = (v: number | null) => (v === null ? 'n/a' : Number.isInteger(v)
 export default definePlugin<AlertOptions, 'aggregate'>({
   kind: 'aggregate',
   name: 'alert',
-  description: 'Alert rules over events: per-event (alert at once, then one digest per cooldown), thresholds (on event fields or an aggregate expression over a sliding window, with `for`) and absence. Emits alert events {name, severity, kind, state, message, time, count, samples, value, since}.',
+  description: 'Alert rules over events: per-event (alert at once, then one digest per cooldown), thresholds (on event fields or an aggregate expression over a sliding window, with `for`) and absence, each checked every evaluate_every (per rule or aggregate). Emits alert events {name, severity, kind, state (firing, resolved, digest, or stopped: still firing when the agent stopped, so no resolution will follow), message, time, count, samples, value, since}.',
   schema: {
     type: 'object',
     required: ['rules'],
@@ -37,11 +39,15 @@ export default definePlugin<AlertOptions, 'aggregate'>({
       rules: {
         type: 'array',
         minItems: 1,
-        description: 'Alert rules: {name, when, cooldown, severity, samples} per event; {name, when, for, over} thresholds; {name, absent, where} absence.',
+        description: 'Alert rules: {name, when, cooldown, severity, samples} per event; {name, when, for, over, evaluate_every} thresholds; {name, absent, where, evaluate_every} absence.',
         items: {
           type: 'object',
           required: ['name'],
           additionalProperties: false,
+          // `when` is checked where it is written: an aggregate comparison with `over`, else a condition.
+          if: { required: ['over'] },
+          then: { properties: { when: { check: checkAggregateComparison } } },
+          else: { properties: { when: { expression: true } } },
           properties: {
             name: { type: 'string', minLength: 1, description: 'Rule name, shown in alerts.' },
             when: { type: 'string', description: 'Condition; with `over`, an aggregate comparison such as count(status >= 500) / count() > 0.05.' },
@@ -52,20 +58,21 @@ export default definePlugin<AlertOptions, 'aggregate'>({
             absent: { ...DURATION, description: 'Absence rule: fire when no (matching) event arrived for this long.' },
             severity: { type: 'string', description: 'Severity label (default warning).' },
             samples: { type: 'integer', minimum: 0, description: 'Per-event rules: sample messages kept in a digest (default: the samples option).' },
+            evaluate_every: { ...DURATION, description: 'Threshold and absence rules: how often this rule is checked (default: the evaluate_every option).' },
           },
         },
       },
-      evaluate_every: { ...DURATION, default: '1s', description: 'How often window thresholds, `for` durations and absence are checked (processing time).' },
+      evaluate_every: { ...DURATION, default: '1s', description: 'How often window thresholds, `for` durations and absence are checked (processing time), for rules without their own evaluate_every.' },
       samples: { type: 'integer', minimum: 0, default: 5, description: 'Default number of sample messages in a digest.' },
     },
   },
   create(options, context) {
-    const rules: Rule[] = compileRules(options.rules, { samples: options.samples });
+    const rules: Rule[] = compileRules(options.rules, { samples: options.samples, evaluateEvery: options.evaluate_every });
     let runtime: AggregateRuntime | undefined;
     const fired = context.metrics.counter('alert_events_total', 'Alert events emitted.');
     const pending: Event[] = []; // produced by timers before attach, or between emits
 
-    const alert = (rule: Rule, state: 'firing' | 'resolved' | 'digest', message: string, extra: Partial<Event> & { since: number }): Event => {
+    const alert = (rule: Rule, state: 'firing' | 'resolved' | 'digest' | 'stopped', message: string, extra: Partial<Event> & { since: number }): Event => {
       fired.inc(1);
       return {
         name: rule.name,
@@ -186,10 +193,11 @@ export default definePlugin<AlertOptions, 'aggregate'>({
       await runtime.emit(events);
     };
 
-    const tick = async () => {
+    /** Check the scheduled rules of one `evaluate_every` group. */
+    const tick = async (group: Rule[]) => {
       const now = Date.now();
       const out: Event[] = [];
-      for (const r of rules) {
+      for (const r of group) {
         if (r.kind === 'threshold') {
           if (r.mode === 'window') evaluateWindow(r, now, out);
           else checkFor(r, now, out);
@@ -205,7 +213,15 @@ export default definePlugin<AlertOptions, 'aggregate'>({
       start() {
         const now = Date.now();
         for (const r of rules) if (r.kind === 'absence') absenceStates.set(r, { last: now });
-        if (rules.some((r) => r.kind !== 'event')) context.timers.every(options.evaluate_every, tick);
+        // One timer per distinct interval: each rule is checked on its own schedule.
+        const groups = new Map<number, Rule[]>();
+        for (const r of rules) {
+          if (r.kind === 'event') continue;
+          const group = groups.get(r.evaluateEvery);
+          if (group) group.push(r);
+          else groups.set(r.evaluateEvery, [r]);
+        }
+        for (const [ms, group] of groups) context.timers.every(ms, () => tick(group));
       },
       process(events, ctx) {
         const now = Date.now();
@@ -269,6 +285,23 @@ export default definePlugin<AlertOptions, 'aggregate'>({
           const d = digestOf(rule, st);
           if (d) out.push(d);
         }
+        // Alerts still firing will never be resolved by this run: say so rather than leave them open.
+        const now = Date.now();
+        const stopped = (rule: Rule, since: number, extra: Partial<Event> = {}) => {
+          const lasted = now - since;
+          out.push(alert(rule, 'stopped', `the agent stopped while the alert was firing since ${new Date(since).toISOString()} (${rule.text}), so its resolution will not be reported`,
+            { since, duration_ms: lasted, duration: formatDuration(lasted), ...extra }));
+        };
+        for (const rule of rules) {
+          if (rule.kind === 'threshold') {
+            const st = thresholdStates.get(rule)!;
+            if (st.firingSince !== undefined) stopped(rule, st.firingSince, { value: st.value });
+          } else if (rule.kind === 'absence') {
+            const st = absenceStates.get(rule);
+            if (st?.firingSince !== undefined) stopped(rule, st.firingSince, { count: 0 });
+          }
+        }
+        // Awaited: the runtime closes downstream only after flush, so these reach the outputs before shutdown ends.
         if (out.length) await r.emit(out);
       },
     };

@@ -18,20 +18,23 @@ export interface RuleOptions {
   absent?: number;
   severity?: string;
   samples?: number;
+  evaluate_every?: number;
 }
 
-export const RULE_KEYS = ['name', 'when', 'where', 'over', 'for', 'cooldown', 'absent', 'severity', 'samples'] as const;
+export const RULE_KEYS = ['name', 'when', 'where', 'over', 'for', 'cooldown', 'absent', 'severity', 'samples', 'evaluate_every'] as const;
 
 interface RuleBase { name: string; severity: string; text: string }
+/** Rules checked on a schedule (windows, `for`, absence): every `evaluateEvery` ms. */
+interface Scheduled { evaluateEvery: number }
 export interface EventRule extends RuleBase { kind: 'event'; match: Condition; cooldown: number; samples: number }
-export interface FieldThresholdRule extends RuleBase {
+export interface FieldThresholdRule extends RuleBase, Scheduled {
   kind: 'threshold'; mode: 'fields'; match: Condition; applies: (e: Event) => boolean; value: (e: Event) => number | null; for: number;
 }
-export interface WindowThresholdRule extends RuleBase {
+export interface WindowThresholdRule extends RuleBase, Scheduled {
   kind: 'threshold'; mode: 'window'; over: number; for: number;
   accumulators: Map<string, Accumulator>; left: MetricEval; right: MetricEval; compare: (l: number, r: number) => boolean;
 }
-export interface AbsenceRule extends RuleBase { kind: 'absence'; absent: number; where?: Condition }
+export interface AbsenceRule extends RuleBase, Scheduled { kind: 'absence'; absent: number; where?: Condition }
 export type Rule = EventRule | FieldThresholdRule | WindowThresholdRule | AbsenceRule;
 
 const COMPARE: Record<string, (l: number, r: number) => boolean> = {
@@ -62,6 +65,34 @@ function splitComparison(text: string): { left: string; op: string; right: strin
   return { left: text.slice(0, at).trim(), op, right: text.slice(at + op.length).trim() };
 }
 
+/** Compile an aggregate comparison: its accumulators, both sides and the operator. Throws Error with a readable
+ * message (no rule name) when it is invalid. */
+function compileComparison(when: string): Pick<WindowThresholdRule, 'accumulators' | 'left' | 'right' | 'compare'> {
+  const parts = splitComparison(when);
+  if (!parts) throw new Error(`with "over", "when" must compare aggregate expressions, e.g. count(status >= 500) / count() > 0.05 (got "${when}")`);
+  const accumulators = new Map<string, Accumulator>();
+  try {
+    const left = compileMetric('when', parts.left, accumulators);
+    const right = compileMetric('when', parts.right, accumulators);
+    return { accumulators, left, right, compare: COMPARE[parts.op] };
+  } catch (err) {
+    throw new Error((err as Error).message.replace(/^metric "[^"]*": /, ''));
+  }
+}
+
+/** Why `text` is not a valid aggregate comparison (the `when` of a rule with `over`), or undefined when it is.
+ * Used by the options schema, so that `visor validate` reports it at its place in the file. */
+export function checkAggregateComparison(text: unknown): string | undefined {
+  if (typeof text !== 'string') return undefined; // left to `type`
+  if (!text.trim()) return 'expected an aggregate comparison such as count(status >= 500) / count() > 0.05';
+  try {
+    compileComparison(text.trim());
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 function fieldsOf(node: Node, out: string[][] = []): string[][] {
   if (node.kind === 'field') out.push(node.path);
   for (const child of childrenOf(node)) fieldsOf(child, out);
@@ -71,7 +102,7 @@ function fieldsOf(node: Node, out: string[][] = []): string[][] {
 const isDuration = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 /** Validate and compile one rule; throws an Error naming the rule. */
-export function compileRule(raw: RuleOptions, index: number, defaults: { samples: number }): Rule {
+export function compileRule(raw: RuleOptions, index: number, defaults: RuleDefaults): Rule {
   const label = typeof raw?.name === 'string' && raw.name ? `rule "${raw.name}"` : `rule #${index + 1}`;
   const fail = (msg: string): never => {
     throw new Error(`alert ${label}: ${msg}`);
@@ -81,12 +112,14 @@ export function compileRule(raw: RuleOptions, index: number, defaults: { samples
     if (!(RULE_KEYS as readonly string[]).includes(key)) fail(`unknown key "${key}" (expected one of ${RULE_KEYS.join(', ')})`);
   }
   if (typeof raw.name !== 'string' || !raw.name.trim()) fail('"name" is required');
-  for (const key of ['over', 'for', 'cooldown', 'absent'] as const) {
+  for (const key of ['over', 'for', 'cooldown', 'absent', 'evaluate_every'] as const) {
     if (raw[key] !== undefined && !isDuration(raw[key])) fail(`"${key}" must be a duration such as 30s`);
   }
   const severity = raw.severity ?? 'warning';
   if (typeof severity !== 'string' || !severity) fail('"severity" must be a string');
+  if (raw.evaluate_every !== undefined && !(raw.evaluate_every > 0)) fail('"evaluate_every" needs a duration greater than 0');
   const base = { name: raw.name, severity };
+  const evaluateEvery = raw.evaluate_every ?? defaults.evaluateEvery;
   const compile = (key: 'when' | 'where', text: unknown): Condition => {
     if (typeof text !== 'string' || !text.trim()) fail(`"${key}" must be a condition such as status >= 500`);
     try {
@@ -104,7 +137,7 @@ export function compileRule(raw: RuleOptions, index: number, defaults: { samples
     }
     if (!(raw.absent! > 0)) fail('"absent" needs a duration greater than 0, e.g. absent: 30s');
     const where = raw.where === undefined ? undefined : compile('where', raw.where);
-    return { kind: 'absence', ...base, absent: raw.absent!, where, text: raw.where ? `no event matching ${raw.where}` : 'no event' };
+    return { kind: 'absence', ...base, evaluateEvery, absent: raw.absent!, where, text: raw.where ? `no event matching ${raw.where}` : 'no event' };
   }
   if (raw.where !== undefined) fail('"where" is only for absence rules (use "when")');
   if (raw.when === undefined) fail('needs "when" (a condition) or "absent" (a duration)');
@@ -116,18 +149,13 @@ export function compileRule(raw: RuleOptions, index: number, defaults: { samples
     if (raw.samples !== undefined) fail('"samples" is for per-event rules');
     if (raw.over !== undefined) {
       if (!(raw.over > 0)) fail('"over" needs a duration greater than 0');
-      const parts = splitComparison(when);
-      if (!parts) fail(`with "over", "when" must compare an aggregate expression, e.g. count(status >= 500) / count() > 0.05 (got "${when}")`);
-      const accumulators = new Map<string, Accumulator>();
-      let left: MetricEval | undefined;
-      let right: MetricEval | undefined;
+      let comparison: ReturnType<typeof compileComparison> | undefined;
       try {
-        left = compileMetric(raw.name, parts!.left, accumulators);
-        right = compileMetric(raw.name, parts!.right, accumulators);
+        comparison = compileComparison(when);
       } catch (err) {
-        fail(`when: ${(err as Error).message.replace(/^metric "[^"]*": /, '')}`);
+        fail(`when: ${(err as Error).message}`);
       }
-      return { kind: 'threshold', mode: 'window', ...base, text: when, over: raw.over, for: raw.for ?? 0, accumulators, left: left!, right: right!, compare: COMPARE[parts!.op] };
+      return { kind: 'threshold', mode: 'window', ...base, evaluateEvery, text: when, over: raw.over, for: raw.for ?? 0, ...comparison! };
     }
     const match = compile('when', when);
     const ast = parse(when);
@@ -141,8 +169,9 @@ export function compileRule(raw: RuleOptions, index: number, defaults: { samples
         return typeof v === 'number' && Number.isFinite(v) ? v : null;
       };
     }
-    return { kind: 'threshold', mode: 'fields', ...base, text: when, match, applies, value, for: raw.for! };
+    return { kind: 'threshold', mode: 'fields', ...base, evaluateEvery, text: when, match, applies, value, for: raw.for! };
   }
+  if (raw.evaluate_every !== undefined) fail('"evaluate_every" is for threshold (for/over) and absence rules; a per-event rule alerts as events arrive');
 
   const samples = raw.samples ?? defaults.samples;
   if (!Number.isInteger(samples) || samples < 0) fail('"samples" must be an integer >= 0');
@@ -150,7 +179,9 @@ export function compileRule(raw: RuleOptions, index: number, defaults: { samples
 }
 
 /** Compile all rules; names must be unique. */
-export function compileRules(raw: unknown, defaults: { samples: number }): Rule[] {
+export interface RuleDefaults { samples: number; evaluateEvery: number }
+
+export function compileRules(raw: unknown, defaults: RuleDefaults): Rule[] {
   if (!Array.isArray(raw) || raw.length === 0) throw new Error('alert: "rules" must be a non-empty list of rules');
   const rules = raw.map((r, i) => compileRule(r as RuleOptions, i, defaults));
   const seen = new Set<string>();

@@ -42,7 +42,7 @@ function peerOf(socket: net.Socket): string {
 
 export default definePlugin<TcpInputOptions, 'input'>({
   kind: 'input',
-  name: 'tcp', // 'tcp' once the registry keys plugins by kind (the output holds the name today), as kafka_input
+  name: 'tcp',
   description: 'A TCP (optionally TLS) server receiving newline-delimited lines from many clients; one event per line: { message, peer } (plus tls_subject with a client certificate). Backpressure pauses the sockets.',
   schema: {
     type: 'object',

@@ -115,6 +115,16 @@ describe('kafka (librdkafka mock cluster via kcat)', function () {
     return p;
   }
 
+  it('visor generate --kafka sends exactly --count lines to the topic (checked with kcat -C)', async () => {
+    const { runCli } = await import('./support/helpers.js');
+    const r = await runCli(['generate', '--count', '3000', '--rate', 'max', '--seed', '5', '--kafka', mock.brokers.join(','), '--topic', 'generated'],
+      { env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+    assert.equal(r.code, 0, r.stderr);
+    const got = await kcatConsume(mock.brokers, 'generated');
+    assert.equal(got.length, 3000);
+    assert.ok(got.every((m) => /^\S+ \S+ \S+ \[[^\]]+\] "/.test(m.value)), 'each value is one combined-format access line');
+  });
+
   it('kafka output: 100,000 events keyed by client_ip all arrive, each key on its murmur2 partition, in per-key order', async () => {
     const h = await startPipeline(`
 inputs:

@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Worker } from 'node:worker_threads';
 import { definePlugin, type Event } from '../core/index.js';
-import { freePort, tempDir } from './support/helpers.js';
+import { freePort, runCli, tempDir } from './support/helpers.js';
 import { startPipeline, testRegistry, type Harness } from './support/pipeline-harness.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -459,6 +459,23 @@ outputs:
       await receiver.pipeline.stop(5000);
       await proxy.stop();
       sinks.clear();
+    }
+  });
+
+  it('visor generate --tcp sends exactly --count lines to a TCP peer and exits 0', async () => {
+    let received = '';
+    const server = net.createServer((s) => s.setEncoding('utf8').on('data', (d: string) => (received += d)));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const r = await runCli(['generate', '--count', '5000', '--rate', 'max', '--seed', '3', '--tcp', `127.0.0.1:${port}`]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = received.split('\n');
+      assert.equal(lines.pop(), '', 'ends with a newline');
+      assert.equal(lines.length, 5000);
+      assert.ok(lines.every((l) => /^\S+ \S+ \S+ \[[^\]]+\] "/.test(l)), 'each line is a combined-format access line');
+    } finally {
+      server.close();
     }
   });
 

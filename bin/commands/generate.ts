@@ -31,7 +31,7 @@ Every option of the generator plugin is available in a pipeline config too (viso
     output: Flags.string({ char: 'o', description: 'file to append to (default: standard output)', exclusive: ['tcp', 'kafka'] }),
     tcp: Flags.string({ description: 'send the lines to this TCP address (host:port), e.g. a visor tcp input', exclusive: ['kafka'] }),
     kafka: Flags.string({ description: 'send the lines to these Kafka brokers (comma-separated host:port)' }),
-    topic: Flags.string({ description: 'Kafka topic for --kafka', default: 'apache-lines', dependsOn: ['kafka'] }),
+    topic: Flags.string({ description: 'Kafka topic for --kafka', default: 'apache-lines' }),
   };
 
   async run(): Promise<void> {

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generate } from 'selfsigned';
 import { definePlugin, type Event } from '../core/index.js';
-import { renderDigest, renderEvent, renderTemplate } from '../plugins/outputs/email/render.js';
+import { fitDigest, fitEvent } from '../plugins/outputs/email/fit.js';
+import { renderDigest, renderEvent, renderTemplate, type RenderedMail } from '../plugins/outputs/email/render.js';
+import { ReportAccumulator } from '../plugins/aggregates/report/stats.js';
 import { startPipeline, testRegistry, type Harness } from './support/pipeline-harness.js';
 import { freePort, startSmtp, waitFor, type TestSmtp } from './support/smtp.js';
 
@@ -287,6 +289,77 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
   });
 
+  it('max_message_bytes: a huge digest arrives as one message under the cap, with a note; its counts cover every alert', async () => {
+    const s = await server();
+    const cap = 64 * 1024;
+    // 1 sent on its own, then one digest of the other 1000 (the most merged at once): 5 rules, long first lines.
+    const events = Array.from({ length: 1001 }, (_, i) => ({ name: `rule_${i % 5}`, severity: 'critical', message: `match ${i} ${'x'.repeat(400)}`, samples: [`sample ${i}`] }));
+    await pipeline(events, `
+      host: 127.0.0.1
+      port: ${s.port}
+      max_per_minute: 1
+      queue_size: 2000
+      max_message_bytes: 64KiB`);
+    await waitFor(() => s.messages.length === 2, 15_000, 'the alert and the digest');
+    const digest = s.messages[1]!;
+    const text = digest.text.replace(/\r\n/g, '\n');
+    assert.ok(Buffer.byteLength(digest.raw) <= cap, `digest is ${Buffer.byteLength(digest.raw)} bytes, over ${cap}`);
+    assert.ok(Buffer.byteLength(digest.raw) > cap / 2, 'the room is used');
+    assert.match(digest.subject, /digest: 1000 more messages/);
+    assert.match(text, /^1000 messages exceeded the limit of 1 per minute and were merged/);
+    const note = /… ([\d,]+) more messages not shown/.exec(text);
+    assert.ok(note, 'the text says how many were left out');
+    const listed = text.split('\n').filter((l) => /^\d+\. \[visor\] critical rule_\d$/.test(l)).length;
+    assert.ok(listed > 0 && listed < 1000);
+    assert.equal(listed + Number(note[1]!.replace(/,/g, '')), 1000, 'listed + not shown = merged');
+    const tally = [...text.matchAll(/^ {2}([\d,]+) × \[visor\] critical rule_(\d)$/gm)];
+    assert.equal(tally.length, 5);
+    assert.equal(tally.reduce((n, m) => n + Number(m[1]!.replace(/,/g, '')), 0), 1000, 'the tally per subject accounts for every alert');
+    assert.ok(digest.html.includes(`${note[1]} more messages not shown`), 'the HTML part says it too');
+    await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
+  });
+
+  it('max_message_bytes: an alert with a huge samples list and a huge report are cut under the cap, saying what was left out', async () => {
+    const s = await server();
+    const cap = 16 * 1024;
+    const samples = Array.from({ length: 5000 }, (_, i) => `203.0.113.${i % 250} GET /path/${i} 500`);
+    const big: Event = { name: 'server-error', severity: 'critical', state: 'digest', count: 123456, message: 'many 5xx', samples };
+    const acc = new ReportAccumulator(0, 100_000);
+    for (let i = 0; i < 20_000; i++) acc.add({ status: i % 7 ? 200 : 503, client_ip: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, path: `/p${i % 3000}`, bytes: 10 });
+    const rep = acc.toEvent(60_000, 'web01', 20_000, true);
+    await pipeline([big, rep, alert], `
+      host: 127.0.0.1
+      port: ${s.port}
+      max_per_minute: 0
+      max_message_bytes: 16KiB`);
+    await waitFor(() => s.messages.length === 3, 15_000, 'messages');
+    const [a, r, small] = s.messages.map((m) => ({ ...m, text: m.text.replace(/\r\n/g, '\n') }));
+    for (const m of s.messages) assert.ok(Buffer.byteLength(m.raw) <= cap, `${m.subject}: ${Buffer.byteLength(m.raw)} bytes`);
+    assert.equal(a!.subject, '[visor] critical server-error');
+    assert.match(a!.text, /^count: 123456$/m, 'small fields are kept whole');
+    const left = /… ([\d,]+) more samples not shown/.exec(a!.text);
+    assert.ok(left, 'says how many samples were left out');
+    const shown = (/^samples: (.*)$/m.exec(a!.text)?.[1] ?? '').split(', ').length;
+    assert.equal(shown + Number(left[1]!.replace(/,/g, '')), 5000, 'shown + not shown = all samples');
+    assert.ok(shown > 10);
+    assert.ok(a!.text.includes('samples: 203.0.113.0 GET /path/0 500, 203.0.113.1 GET /path/1 500'), 'the first samples are kept, in order');
+    assert.ok(a!.html.includes(`${left[1]} more samples not shown`));
+    assert.equal(r!.subject, '[visor] report web01');
+    assert.match(r!.text, /^\[shortened to fit the message size limit of 16,384 bytes\] \(the HTML part, [\d,]+ bytes, is replaced by the text\)$/m);
+    assert.match(r!.text, /^report web01: /m);
+    assert.match(r!.text, /^requests: 20000 /m, 'the short lines are whole');
+    assert.match(r!.text, /^top clients: .* … \([\d,]+ more characters not shown\)$/m);
+    assert.ok(r!.html.includes('<pre>report web01: '));
+    assert.ok(!small!.text.includes('shortened'), 'a small message is untouched');
+  });
+
+  it('max_message_bytes below 4KiB is refused', async () => {
+    await assert.rejects(pipeline([alert], `
+      host: 127.0.0.1
+      port: 25
+      max_message_bytes: 1000`), /max_message_bytes must be at least 4096/);
+  });
+
   it('digest rendering escapes HTML', () => {
     const d = renderDigest([renderEvent({ name: '<b>x</b>', severity: 'a' }, undefined), renderEvent({ n: 1 }, undefined)], 1);
     assert.ok(d.html.includes('&lt;b&gt;x&lt;/b&gt;'));
@@ -302,5 +375,36 @@ describe('email rendering of self-rendered events', () => {
     assert.equal(mail.html, '<table><tr><td>10</td></tr></table>');
     const plain = renderEvent({ message: '<b>x</b>' }, undefined);
     assert.ok(plain.html.includes('&lt;b&gt;x&lt;/b&gt;'), 'other events are still escaped into a table');
+  });
+});
+
+describe('email size cuts (rendering)', () => {
+  const size = (m: RenderedMail) => Buffer.byteLength(m.subject) + Buffer.byteLength(m.text) + Buffer.byteLength(m.html);
+  const within = (cap: number) => async (m: RenderedMail) => size(m) <= cap;
+
+  it('are deterministic, cut the largest field first and keep the others whole', async () => {
+    const event: Event = { name: 'r', severity: 'warning', note: 'n'.repeat(3000), samples: Array.from({ length: 2000 }, (_, i) => `s${i}`), count: 2000 };
+    const a = await fitEvent(event, undefined, 20_000, within(20_000));
+    const b = await fitEvent(event, undefined, 20_000, within(20_000));
+    assert.deepEqual(a, b);
+    assert.equal(a.cut, true);
+    assert.ok(size(a.mail) <= 20_000);
+    assert.ok(a.mail.text.includes(`note: ${'n'.repeat(3000)}\n`), 'the smaller long field is whole');
+    assert.match(a.mail.text, /… [\d,]+ more samples not shown/);
+    assert.match(a.mail.text, /^count: 2000$/m);
+    const fine = await fitEvent(alert, undefined, 20_000, within(20_000));
+    assert.deepEqual(fine, { mail: renderEvent(alert, undefined), cut: false });
+  });
+
+  it('a digest keeps its total and tally when even the list does not fit', async () => {
+    const mails = Array.from({ length: 300 }, (_, i) => renderEvent({ name: `rule_${i % 3}`, severity: 'info', message: `m${i}` }, undefined));
+    const { mail, cut } = await fitDigest(mails, 5, 1500, within(1500));
+    assert.equal(cut, true);
+    assert.ok(size(mail) <= 1500);
+    assert.match(mail.subject, /digest: 300 more messages/);
+    const note = /… ([\d,]+) more messages not shown/.exec(mail.text);
+    assert.ok(note);
+    assert.equal(mail.text.split('\n').filter((l) => /^\d+\. \[visor\]/.test(l)).length + Number(note[1]), 300);
+    assert.match(mail.text, /^ {2}100 × \[visor\] info rule_0$/m);
   });
 });

@@ -1,6 +1,8 @@
 // The console summary the demo prints: figures equal a recount of the same parsed events.
 import assert from 'node:assert/strict';
-import { probe, startPipeline } from './support/pipeline-harness.js';
+import { rng } from './bench/apache-lines.js';
+import { definePlugin, type Event } from '../core/index.js';
+import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
 
 describe('summary aggregate', () => {
   it('counts, error shares and top clients equal a recount; heartbeats are not traffic', async () => {
@@ -31,5 +33,99 @@ outputs:
     const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 3).map(([client, count]) => ({ client, count }));
     assert.deepEqual(summary.top_clients, top);
     assert.match(String(summary.message), /5000 requests .* top clients: /);
+  });
+});
+
+// An input emitting a fixed list of events in a few batches, then ending (the aggregates flush) or idling.
+const lists = new Map<string, Event[]>();
+const listInput = definePlugin<{ list: string; idle?: boolean }, 'input'>({
+  kind: 'input',
+  name: 'test_summary_events',
+  description: 'Emits a fixed list of events, then ends.',
+  schema: { type: 'object', properties: { list: { type: 'string' }, idle: { type: 'boolean' } } },
+  create(options) {
+    return {
+      async run({ emit, signal }) {
+        const events = lists.get(options.list) ?? [];
+        for (let i = 0; i < events.length; i += 250) await emit(events.slice(i, i + 250).map((e) => ({ ...e })));
+        if (options.idle && !signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+      },
+    };
+  },
+});
+
+function mixedEvents(seed: number, n: number): Event[] {
+  const rand = rng(seed);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const events: Event[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = rand();
+    if (r < 0.05) events.push({ heartbeat: true, status: 500, client_ip: '9.9.9.9' });
+    else if (r < 0.1) events.push({ level: 'error', message_text: 'File does not exist: /x', client_ip: '7.7.7.7' });
+    else if (r < 0.12) events.push({ message: 'unparsed line', client_ip: '8.8.8.8' });
+    else events.push({ status: pick([200, 200, 204, 301, 404, 403, 500, 503, 101, 600]), client_ip: `10.0.${Math.floor(rand() * 3)}.${Math.floor(rand() * rand() * 40)}`, bytes: 10 });
+  }
+  return events;
+}
+
+describe('summary aggregate and report agree', () => {
+  before(async () => {
+    const reg = await testRegistry();
+    if (!reg.get('test_summary_events')) reg.register(listInput, 'test');
+  });
+
+  for (const capacity of [1000, 8]) {
+    it(`same events, same figures as a report (heartbeats, error-log lines, other events; capacity ${capacity})`, async () => {
+      lists.set(`mixed${capacity}`, mixedEvents(capacity, 4000));
+      const { pipeline } = await startPipeline(`
+inputs:
+  src: { type: test_summary_events, list: mixed${capacity} }
+aggregates:
+  sum: { type: summary, inputs: [src], interval: 1h, top: 5, capacity: ${capacity} }
+  rep: { type: report, inputs: [src], interval: 1h, top: 5, capacity: ${capacity}, emit_empty: false }
+outputs:
+  s: { type: test_record, inputs: [sum] }
+  r: { type: test_record, inputs: [rep] }
+`);
+      await pipeline.done();
+      assert.equal(probe('s').written.length, 1);
+      assert.equal(probe('r').written.length, 1);
+      const [summary] = probe('s').written;
+      const [report] = probe('r').written;
+      const classes = report.status_classes as Record<string, number>;
+      const requests = report.requests as number;
+      assert.ok(requests > 3000 && requests < 4000, 'heartbeats, error-log lines and status-less events are not requests');
+      assert.equal(summary.count, requests);
+      assert.equal(summary.server_error_rate, report.error_rate);
+      assert.equal(summary.client_error_rate, classes['4xx']! / requests);
+      assert.deepEqual(summary.top_clients, (report.top_clients as Array<{ value: string; count: number }>).map((t) => ({ client: t.value, count: t.count })));
+      assert.equal(summary.top_clients_error_bound, (report.top_error_bounds as Record<string, number>).top_clients);
+      if (capacity < 100) assert.ok((summary.top_clients_error_bound as number) > 0, 'Space-Saving beyond capacity, as in the report');
+      else assert.equal(summary.top_clients_error_bound, 0);
+      assert.ok(Math.abs((summary.rate as number) - (report.requests_per_second as number)) / (report.requests_per_second as number) < 0.5, 'rates of the same interval');
+      assert.match(String(summary.message), new RegExp(`^\\d\\d:\\d\\d:\\d\\d  ${requests} requests \\(\\d+\\.\\d/s\\)  4xx \\d+\\.\\d%  5xx \\d+\\.\\d%  top clients: \\S+ \\(\\d+\\)(, \\S+ \\(\\d+\\)){4}$`));
+    });
+  }
+
+  it('an empty interval gives zero shares, not NaN', async () => {
+    lists.set('empty', [{ heartbeat: true, status: 200 }]);
+    const { pipeline } = await startPipeline(`
+inputs:
+  src: { type: test_summary_events, list: empty, idle: true }
+aggregates:
+  sum: { type: summary, inputs: [src], interval: 100ms }
+outputs:
+  s: { type: test_record, inputs: [sum] }
+`);
+    const deadline = Date.now() + 5000;
+    while (probe('s').written.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await pipeline.stop(2000);
+    const [summary] = probe('s').written;
+    assert.ok(summary, 'a summary every interval, even an empty one');
+    assert.equal(summary.count, 0);
+    assert.equal(summary.client_error_rate, 0);
+    assert.equal(summary.server_error_rate, 0);
+    assert.deepEqual(summary.top_clients, []);
+    assert.match(String(summary.message), /  0 requests \(0\.0\/s\)  4xx 0\.0%  5xx 0\.0%$/);
   });
 });

@@ -1,10 +1,15 @@
 // A one-line console summary of access traffic every interval: requests, rate, error shares, top clients.
-// Processing-time windows; heartbeat events are not traffic and are left out.
+// Processing-time windows. The figures come from the report aggregate's ReportAccumulator (one
+// implementation of interval traffic statistics): heartbeats are left out, only events with a numeric
+// status count as requests, shares never divide by zero, top clients are exact up to `capacity` distinct
+// clients per interval and Space-Saving beyond.
 import { definePlugin, type AggregateRuntime, type Event } from '../../core/index.js';
+import { ReportAccumulator } from './report/stats.js';
 
 interface SummaryOptions {
   interval: number;
   top: number;
+  capacity: number;
   client_field: string;
   status_field: string;
 }
@@ -12,44 +17,43 @@ interface SummaryOptions {
 export default definePlugin<SummaryOptions, 'aggregate'>({
   kind: 'aggregate',
   name: 'summary',
-  description: 'Every interval, one event summarising the access events it received: count, requests/s, 4xx and 5xx shares, top clients. Its message is a readable line for a console.',
+  description: 'Every interval, one event summarising the access events it received: count, requests/s, 4xx and 5xx shares, top clients (the report aggregate\'s figures). Its message is a readable line for a console.',
   schema: {
     type: 'object',
     properties: {
       interval: { duration: true, default: '10s', description: 'Length of each summary window (processing time).' },
       top: { type: 'integer', minimum: 0, default: 3, description: 'How many top clients to list.' },
+      capacity: { type: 'integer', minimum: 1, default: 1000, description: 'Distinct clients counted exactly per interval; beyond, Space-Saving (see top_clients_error_bound).' },
       client_field: { type: 'string', default: 'client_ip', description: 'Field naming the client.' },
-      status_field: { type: 'string', default: 'status', description: 'Field holding the HTTP status.' },
+      status_field: { type: 'string', default: 'status', description: 'Field holding the HTTP status (events without a numeric one are not requests).' },
     },
   },
   create(options, context) {
     let runtime: AggregateRuntime | undefined;
-    let windowStart = Date.now();
-    let count = 0;
-    let clientErrors = 0;
-    let serverErrors = 0;
-    let clients = new Map<string, number>();
+    const fields = { status: options.status_field, client: options.client_field };
+    const accumulator = (start: number) => new ReportAccumulator(start, Math.max(options.capacity, options.top, 1), fields);
+    let current = accumulator(Date.now());
 
     const summarise = async () => {
+      // Close the interval synchronously, so no event lands in two summaries.
+      const closed = current;
       const end = Date.now();
-      const seconds = Math.max(0.001, (end - windowStart) / 1000);
-      const top = [...clients.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, options.top);
-      const share = (n: number) => (count ? n / count : 0);
-      const pct = (n: number) => `${(share(n) * 100).toFixed(1)}%`;
+      current = accumulator(end);
+      const t = closed.traffic(end);
+      const top = closed.tops.top_clients.top(options.top);
+      const pct = (r: number | null) => `${((r ?? 0) * 100).toFixed(1)}%`;
       const event: Event = {
-        message: `${new Date(end).toISOString().slice(11, 19)}  ${count} requests (${(count / seconds).toFixed(1)}/s)  4xx ${pct(clientErrors)}  5xx ${pct(serverErrors)}` +
-          (top.length ? `  top clients: ${top.map(([c, n]) => `${c} (${n})`).join(', ')}` : ''),
-        window_start: windowStart,
+        message: `${new Date(end).toISOString().slice(11, 19)}  ${t.requests} requests (${t.requests_per_second.toFixed(1)}/s)  4xx ${pct(t.client_error_rate)}  5xx ${pct(t.error_rate)}` +
+          (top.length ? `  top clients: ${top.map((c) => `${c.value} (${c.count})`).join(', ')}` : ''),
+        window_start: closed.start,
         window_end: end,
-        count,
-        rate: count / seconds,
-        client_error_rate: share(clientErrors),
-        server_error_rate: share(serverErrors),
-        top_clients: top.map(([client, n]) => ({ client, count: n })),
+        count: t.requests,
+        rate: t.requests_per_second,
+        client_error_rate: t.client_error_rate ?? 0,
+        server_error_rate: t.error_rate ?? 0,
+        top_clients: top.map((c) => ({ client: c.value, count: c.count })),
+        top_clients_error_bound: closed.tops.top_clients.errorBound,
       };
-      windowStart = end;
-      count = clientErrors = serverErrors = 0;
-      clients = new Map();
       await runtime?.emit([event]);
     };
 
@@ -58,24 +62,15 @@ export default definePlugin<SummaryOptions, 'aggregate'>({
         runtime = r;
       },
       start() {
-        windowStart = Date.now();
+        current = accumulator(Date.now());
         context.timers.every(options.interval, summarise);
       },
       process(events) {
-        for (const e of events) {
-          if (e.heartbeat === true) continue;
-          count++;
-          const status = e[options.status_field];
-          if (typeof status === 'number') {
-            if (status >= 500) serverErrors++;
-            else if (status >= 400) clientErrors++;
-          }
-          const client = e[options.client_field];
-          if (typeof client === 'string') clients.set(client, (clients.get(client) ?? 0) + 1);
-        }
+        for (const e of events) current.add(e);
       },
-      async flush() {
-        if (count > 0) await summarise();
+      async flush(r) {
+        runtime ??= r;
+        if (current.requests > 0) await summarise();
       },
     };
   },

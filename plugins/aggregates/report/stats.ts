@@ -16,7 +16,33 @@ export const MESSAGE_KEY_MAX = 200;
 const TOP_LISTS = ['top_clients', 'top_error_clients', 'top_paths', 'top_error_messages'] as const;
 type TopList = (typeof TOP_LISTS)[number];
 
-/** Counters for one interval. A new one is started for every interval: nothing carries over. */
+/** Which event fields an accumulator reads (the report uses the defaults; summary makes two configurable). */
+export interface AccumulatorFields {
+  /** The HTTP status: an event with a finite number here is an access event (a request). Default `status`. */
+  status?: string;
+  /** The client of a request (top_clients, top_error_clients). Default `client_ip`. */
+  client?: string;
+}
+
+/** The interval traffic figures of access events, shared by the report and summary aggregates. */
+export interface TrafficFigures {
+  requests: number;
+  /** requests / interval seconds; 0 for an empty interval. */
+  requests_per_second: number;
+  /** 5xx responses. */
+  errors: number;
+  /** errors / requests; null without requests. */
+  error_rate: number | null;
+  /** 4xx responses. */
+  client_errors: number;
+  /** client_errors / requests; null without requests. */
+  client_error_rate: number | null;
+  status_classes: Record<StatusClass, number>;
+  bytes: number;
+}
+
+/** Counters for one interval. A new one is started for every interval: nothing carries over.
+ * The one implementation of interval traffic statistics: used by `report` and `summary`. */
 export class ReportAccumulator {
   requests = 0;
   errors = 0;
@@ -28,7 +54,12 @@ export class ReportAccumulator {
   readonly levels = new Map<string, number>();
   readonly tops: Record<TopList, TopCounter>;
 
-  constructor(readonly start: number, capacity: number) {
+  private readonly statusField: string;
+  private readonly clientField: string;
+
+  constructor(readonly start: number, capacity: number, fields: AccumulatorFields = {}) {
+    this.statusField = fields.status ?? 'status';
+    this.clientField = fields.client ?? 'client_ip';
     this.tops = {
       top_clients: new TopCounter(capacity),
       top_error_clients: new TopCounter(capacity),
@@ -39,14 +70,15 @@ export class ReportAccumulator {
 
   add(e: Event): void {
     if (e.heartbeat === true) return;
-    const status = e.status;
+    const status = e[this.statusField];
     if (typeof status === 'number' && Number.isFinite(status)) {
       this.seen++;
       this.requests++;
       const cls: StatusClass = status >= 200 && status < 600 ? (`${Math.floor(status / 100)}xx` as StatusClass) : 'other';
       this.statusClasses[cls]++;
       if (typeof e.bytes === 'number' && Number.isFinite(e.bytes)) this.bytes += e.bytes;
-      const client = typeof e.client_ip === 'string' && e.client_ip ? e.client_ip : undefined;
+      const clientValue = e[this.clientField];
+      const client = typeof clientValue === 'string' && clientValue ? clientValue : undefined;
       if (client) this.tops.top_clients.add(client);
       if (typeof e.path === 'string' && e.path) this.tops.top_paths.add(e.path);
       if (status >= 500 && status < 600) {
@@ -63,20 +95,36 @@ export class ReportAccumulator {
     }
   }
 
+  /** The access-traffic figures of [start, end): heartbeats excluded, no division by zero. */
+  traffic(end: number): TrafficFigures {
+    const seconds = (end - this.start) / 1000;
+    const clientErrors = this.statusClasses['4xx'];
+    return {
+      requests: this.requests,
+      requests_per_second: seconds > 0 ? this.requests / seconds : 0,
+      errors: this.errors,
+      error_rate: this.requests > 0 ? this.errors / this.requests : null,
+      client_errors: clientErrors,
+      client_error_rate: this.requests > 0 ? clientErrors / this.requests : null,
+      status_classes: { ...this.statusClasses },
+      bytes: this.bytes,
+    };
+  }
+
   /** The report event for [start, end). */
   toEvent(end: number, title: string, topN: number, withHtml: boolean): Event {
-    const seconds = (end - this.start) / 1000;
+    const t = this.traffic(end);
     const levelEntries = [...this.levels.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const event: Event = {
       report: title,
       window_start: this.start,
       window_end: end,
-      requests: this.requests,
-      requests_per_second: seconds > 0 ? this.requests / seconds : 0,
-      errors: this.errors,
-      error_rate: this.requests > 0 ? this.errors / this.requests : null,
-      status_classes: { ...this.statusClasses },
-      bytes: this.bytes,
+      requests: t.requests,
+      requests_per_second: t.requests_per_second,
+      errors: t.errors,
+      error_rate: t.error_rate,
+      status_classes: t.status_classes,
+      bytes: t.bytes,
       top_clients: this.tops.top_clients.top(topN),
       top_error_clients: this.tops.top_error_clients.top(topN),
       top_paths: this.tops.top_paths.top(topN),

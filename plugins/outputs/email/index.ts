@@ -2,10 +2,13 @@
 // directory and delivered by a background sender with retry and exponential backoff. write() resolves once
 // the messages are on disk, so a slow or unreachable mail server never blocks the pipeline (until the
 // bounded spool is full: then write() waits). Beyond max_per_minute, queued messages are merged into one digest.
+// Every message, digests included, is at most max_message_bytes as sent: it is built once (nodemailer's
+// MailComposer), measured, cut if needed (fit.ts) and sent as those very bytes.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { definePlugin, type Event } from '../../../core/index.js';
-import { renderDigest, renderEvent, type RenderedMail } from './render.js';
+import { fitDigest, fitEvent, fitText } from './fit.js';
+import { type RenderedMail } from './render.js';
 import { Spool, type SpoolEntry } from './spool.js';
 
 export interface EmailOptions {
@@ -25,11 +28,16 @@ export interface EmailOptions {
   max_backoff: number;
   timeout: number;
   drain_timeout: number;
+  max_message_bytes: number;
 }
 
 const WINDOW_MS = 60_000;
 /** Most messages merged into one digest (the rest go into the next one). */
 const MAX_DIGEST = 1000;
+/** Smallest max_message_bytes: room for the headers and a note. */
+export const MIN_MESSAGE_BYTES = 4096;
+/** Headers (Date, Message-ID, MIME structure) besides the subject and addresses, for the quick upper bound. */
+const HEADER_ALLOWANCE = 2048;
 
 export default definePlugin<EmailOptions, 'output'>({
   kind: 'output',
@@ -73,10 +81,16 @@ export default definePlugin<EmailOptions, 'output'>({
       max_backoff: { duration: true, default: '5m', description: 'Longest retry delay.' },
       timeout: { duration: true, default: '30s', description: 'Connection, greeting and socket timeout.' },
       drain_timeout: { duration: true, default: '5s', description: 'At shutdown, how long to keep sending what is spooled; the rest is sent after restart.' },
+      max_message_bytes: { size: true, default: '1MiB', description: 'Largest message, counted as sent (headers and encoded text and HTML parts; at least 4KiB). A larger one, or a larger digest, is cut: its largest parts (samples, long lists, HTML) first, with a note saying how much was left out.' },
     },
   },
   create(options, context) {
     const { logger, metrics } = context;
+    if (!Number.isInteger(options.max_message_bytes) || options.max_message_bytes < MIN_MESSAGE_BYTES) {
+      throw new Error(`max_message_bytes must be at least ${MIN_MESSAGE_BYTES} bytes (4KiB), got ${options.max_message_bytes}`);
+    }
+    const cap = options.max_message_bytes;
+    const truncated = metrics.counter('email_truncated_total', 'Messages cut to fit max_message_bytes.');
     const sent = metrics.counter('email_sent_total', 'Messages accepted by the SMTP server.');
     const merged = metrics.counter('email_merged_total', 'Messages merged into digests by the rate limit.');
     const queued = metrics.gauge('email_queued', 'Messages waiting in the spool.');
@@ -99,10 +113,37 @@ export default definePlugin<EmailOptions, 'output'>({
       stop.signal.addEventListener('abort', done);
     });
 
+    let composer: typeof import('nodemailer/lib/mail-composer').default | undefined;
+    const addressBytes = Buffer.byteLength(options.from) + [...options.to, ...options.cc].reduce((n, a) => n + Buffer.byteLength(a) + 2, 0);
+
+    /** The message exactly as it is sent (headers, MIME structure, encoded parts). */
+    async function build(mail: RenderedMail): Promise<Buffer> {
+      composer ??= (await import('nodemailer/lib/mail-composer')).default;
+      const built = await new composer({ from: options.from, to: options.to, cc: options.cc.length ? options.cc : undefined, subject: mail.subject, text: mail.text, html: mail.html }).compile().build();
+      // A 7bit part keeps bare line feeds, which SMTP sends as CRLF: normalise first, so what is measured is what
+      // the server receives (latin1 maps bytes to characters one to one).
+      return Buffer.from(built.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+    }
+
+    /** Whether the built message is at most max_message_bytes. Small messages are not built: quoted-printable
+     * at most triples a byte (base64: x1.37), so 4 x (subject + text + html) + addresses + headers bounds them. */
+    const fits = async (mail: RenderedMail): Promise<boolean> => {
+      const bound = 4 * (Buffer.byteLength(mail.subject) + Buffer.byteLength(mail.text) + Buffer.byteLength(mail.html) + addressBytes) + HEADER_ALLOWANCE;
+      if (bound <= cap) return true;
+      return (await build(mail)).length <= cap;
+    };
+
     async function send(mail: RenderedMail): Promise<void> {
-      const info = await transport!.sendMail({ from: options.from, to: options.to, cc: options.cc.length ? options.cc : undefined, subject: mail.subject, text: mail.text, html: mail.html });
+      let raw = await build(mail);
+      if (raw.length > cap) {
+        // A message spooled before the limit existed (or with a lower one): cut as plain text.
+        truncated.inc();
+        raw = await build(await fitText(mail, cap, fits));
+        if (raw.length > cap) logger.warn('message exceeds max_message_bytes even when cut (subject and addresses)', { bytes: raw.length, max_message_bytes: cap });
+      }
+      const info = await transport!.sendMail({ envelope: { from: options.from, to: [...options.to, ...options.cc] }, raw });
       if (info.rejected?.length) throw new Error(`recipients rejected: ${info.rejected.map(String).join(', ')}`);
-      context.metrics.sentBytes.inc(Buffer.byteLength(mail.text) + Buffer.byteLength(mail.html));
+      context.metrics.sentBytes.inc(raw.length);
     }
 
     async function run(s: Spool): Promise<void> {
@@ -119,7 +160,12 @@ export default definePlugin<EmailOptions, 'output'>({
           mail = batch[0]!;
         } else if (!digestInWindow) {
           batch = s.peek(MAX_DIGEST);
-          mail = batch.length === 1 ? batch[0]! : renderDigest(batch, options.max_per_minute);
+          if (batch.length === 1) mail = batch[0]!;
+          else {
+            const fitted = await fitDigest(batch, options.max_per_minute, cap, fits);
+            mail = fitted.mail;
+            if (fitted.cut) truncated.inc();
+          }
         } else {
           await sleep(windowStart + WINDOW_MS - now);
           continue;
@@ -180,7 +226,12 @@ export default definePlugin<EmailOptions, 'output'>({
       },
 
       async write(events: Event[]) {
-        const mails = events.map((e) => renderEvent(e, options.subject));
+        const mails: RenderedMail[] = [];
+        for (const e of events) {
+          const fitted = await fitEvent(e, options.subject, cap, fits);
+          if (fitted.cut) truncated.inc();
+          mails.push(fitted.mail);
+        }
         await spool!.add(mails, stop.signal);
         queued.set(spool!.size);
       },

@@ -66,8 +66,14 @@ function textValue(v: unknown, indent: string): string {
   return scalar(v);
 }
 
-export function renderText(event: Event): string {
-  return Object.entries(event).map(([k, v]) => `${k}: ${textValue(v, '')}`).join('\n') + '\n';
+/** Notes shown after a field's value (what a size cut left out), by top-level field name. */
+export type FieldNotes = ReadonlyMap<string, string>;
+
+export function renderText(event: Event, notes?: FieldNotes): string {
+  return Object.entries(event).map(([k, v]) => {
+    const note = notes?.get(k);
+    return `${k}: ${textValue(v, '')}${note ? `\n  ${note}` : ''}`;
+  }).join('\n') + '\n';
 }
 
 const TABLE = 'border="1" cellpadding="4" cellspacing="0" style="border-collapse:collapse;font-family:sans-serif;font-size:13px"';
@@ -85,33 +91,87 @@ function htmlValue(v: unknown): string {
   return escapeHtml(scalar(v));
 }
 
-function htmlTable(obj: Record<string, unknown>): string {
-  const rows = Object.entries(obj).map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${htmlValue(v)}</td></tr>`).join('');
+function htmlTable(obj: Record<string, unknown>, notes?: FieldNotes): string {
+  const rows = Object.entries(obj).map(([k, v]) => {
+    const note = notes?.get(k);
+    return `<tr><th align="left">${escapeHtml(k)}</th><td>${htmlValue(v)}${note ? `<p><i>${escapeHtml(note)}</i></p>` : ''}</td></tr>`;
+  }).join('');
   return `<table ${TABLE}>${rows}</table>`;
 }
 
-export function renderHtml(subject: string, event: Event): string {
-  return `<!doctype html><html><body><h3 style="font-family:sans-serif">${escapeHtml(subject)}</h3>${htmlTable(event)}</body></html>`;
+export function renderHtml(subject: string, event: Event, notes?: FieldNotes, preface?: string): string {
+  return `<!doctype html><html><body><h3 style="font-family:sans-serif">${escapeHtml(subject)}</h3>`
+    + (preface ? `<p style="font-family:sans-serif"><i>${escapeHtml(preface)}</i></p>` : '')
+    + `${htmlTable(event, notes)}</body></html>`;
+}
+
+export function renderSubject(event: Event, subjectTemplate: string | undefined): string {
+  return subjectTemplate ? renderTemplate(subjectTemplate, event) : defaultSubject(event);
+}
+
+/** Whether an aggregate rendered the event itself (report: `message` text and prerendered, escaped `html`). */
+export function isSelfRendered(event: Event): boolean {
+  return typeof event.html === 'string' && typeof event.message === 'string';
 }
 
 export function renderEvent(event: Event, subjectTemplate: string | undefined): RenderedMail {
-  const subject = subjectTemplate ? renderTemplate(subjectTemplate, event) : defaultSubject(event);
+  const subject = renderSubject(event, subjectTemplate);
   // Aggregates that render themselves (report) carry `message` text and prerendered, escaped `html`.
-  if (typeof event.html === 'string' && typeof event.message === 'string') {
-    return { subject, text: event.message.endsWith('\n') ? event.message : `${event.message}\n`, html: event.html };
+  if (isSelfRendered(event)) {
+    const message = event.message as string;
+    return { subject, text: message.endsWith('\n') ? message : `${message}\n`, html: event.html as string };
   }
   return { subject, text: renderText(event), html: renderHtml(subject, event) };
 }
 
-export function renderDigest(mails: RenderedMail[], limit: number): RenderedMail {
+/** 4213 -> "4,213" (notes on what was left out). */
+export const formatCount = (n: number) => n.toLocaleString('en-US');
+
+/** How much of a digest to show: the first `entries` messages, the first `subjects` lines of the tally. */
+export interface DigestCut {
+  entries: number;
+  subjects: number;
+}
+
+/** Messages per subject, most frequent first (ties by subject): accounts for every merged message. */
+function subjectTally(mails: RenderedMail[]): Array<[string, number]> {
+  const tally = new Map<string, number>();
+  for (const m of mails) tally.set(m.subject, (tally.get(m.subject) ?? 0) + 1);
+  return [...tally.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** One message for the messages beyond the rate limit: their count, a tally per subject, and each one's
+ * subject and first line. With `cut`, only the first entries / tally lines are listed and a note says how
+ * many were left out (the counts still cover every merged message). */
+export function renderDigest(mails: RenderedMail[], limit: number, cut?: DigestCut): RenderedMail {
   const subject = `[visor] digest: ${mails.length} more message${mails.length === 1 ? '' : 's'} (limit ${limit}/min)`;
   const firstLine = (m: RenderedMail) => oneLine(m.text.split('\n', 1)[0] ?? '', 200);
-  const text = `${mails.length} messages exceeded the limit of ${limit} per minute and were merged:\n\n`
-    + mails.map((m, i) => `${i + 1}. ${m.subject}\n   ${firstLine(m)}`).join('\n') + '\n';
+  const intro = `${mails.length} messages exceeded the limit of ${limit} per minute and were merged`;
+  const tally = subjectTally(mails);
+  // The tally says something only when subjects repeat (e.g. many matches of one alert rule).
+  const showTally = tally.length < mails.length;
+  const shownTally = cut ? tally.slice(0, cut.subjects) : tally;
+  const hiddenTally = tally.slice(shownTally.length);
+  const tallyNote = hiddenTally.length
+    ? `… ${formatCount(hiddenTally.length)} more subject${hiddenTally.length === 1 ? '' : 's'} (${formatCount(hiddenTally.reduce((n, [, c]) => n + c, 0))} messages) not shown`
+    : '';
+  const shown = cut ? mails.slice(0, cut.entries) : mails;
+  const hidden = mails.length - shown.length;
+  const entriesNote = hidden ? `… ${formatCount(hidden)} more message${hidden === 1 ? '' : 's'} not shown (the message size limit)` : '';
+  const text = `${intro}:\n\n`
+    + (showTally ? 'by subject:\n' + shownTally.map(([s, n]) => `  ${formatCount(n)} × ${s}`).join('\n') + (tallyNote ? `${shownTally.length ? '\n' : ''}  ${tallyNote}` : '') + '\n\n' : '')
+    + shown.map((m, i) => `${i + 1}. ${m.subject}\n   ${firstLine(m)}`).join('\n')
+    + (entriesNote ? `${shown.length ? '\n' : ''}${entriesNote}` : '') + '\n';
   const html = `<!doctype html><html><body><h3 style="font-family:sans-serif">${escapeHtml(subject)}</h3>`
-    + `<p style="font-family:sans-serif">${mails.length} messages exceeded the limit of ${limit} per minute and were merged:</p>`
+    + `<p style="font-family:sans-serif">${intro}:</p>`
+    + (showTally
+      ? `<table ${TABLE}><tr><th>messages</th><th>subject</th></tr>`
+        + shownTally.map(([s, n]) => `<tr><td align="right">${formatCount(n)}</td><td>${escapeHtml(s)}</td></tr>`).join('')
+        + (tallyNote ? `<tr><td colspan="2"><i>${escapeHtml(tallyNote)}</i></td></tr>` : '') + '</table><br>'
+      : '')
     + `<table ${TABLE}><tr><th>#</th><th>subject</th><th>first line</th></tr>`
-    + mails.map((m, i) => `<tr><td>${i + 1}</td><td>${escapeHtml(m.subject)}</td><td>${escapeHtml(firstLine(m))}</td></tr>`).join('')
+    + shown.map((m, i) => `<tr><td>${i + 1}</td><td>${escapeHtml(m.subject)}</td><td>${escapeHtml(firstLine(m))}</td></tr>`).join('')
+    + (entriesNote ? `<tr><td colspan="3"><i>${escapeHtml(entriesNote)}</i></td></tr>` : '')
     + '</table></body></html>';
   return { subject, text, html };
 }

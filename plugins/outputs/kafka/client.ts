@@ -23,7 +23,7 @@ export function connectionSchema(defaultClientId: string): Record<string, JsonSc
   return {
     brokers: {
       type: 'array', minItems: 1, items: { type: 'string', minLength: 1 },
-      description: 'Bootstrap brokers as host:port; the rest of the cluster is learnt from them.',
+      description: 'Bootstrap brokers as host:port; the rest of the cluster is learnt from them. An entry may hold several, comma-separated (e.g. from one ${KAFKA_BROKERS}).',
     },
     client_id: { type: 'string', minLength: 1, default: defaultClientId, description: 'Client id sent to the brokers (shows in their logs and quotas).' },
     sasl: {
@@ -96,7 +96,7 @@ export async function createKafka(options: KafkaConnectionOptions, context: Plug
     : undefined;
   return new Kafka({
     clientId: options.client_id,
-    brokers: options.brokers,
+    brokers: options.brokers.flatMap((b) => b.split(',')).map((b) => b.trim()).filter(Boolean),
     ssl: tlsConfig(options.tls, context.configDir),
     sasl,
     connectionTimeout: options.connect_timeout,

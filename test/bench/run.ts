@@ -18,6 +18,9 @@ import { benchErrorParser } from './parsers-error.js';
 import { benchGenerator } from './generator.js';
 import { benchTail } from './tail.js';
 import { benchAlertLatency } from './alert-latency.js';
+import { benchFileOutput } from './file-output.js';
+import { benchKafka } from './kafka.js';
+import { benchTcp } from './tcp.js';
 import { LINE_TEXT, latencies } from './plugins.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -114,8 +117,7 @@ async function stdinPipeline(): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  console.log(`Visor core benchmark — node ${process.version}, ${os.cpus().length} cores, ${fmt(TOTAL)} events per run\n`);
+async function benchCore(): Promise<void> {
   console.log('synthetic input -> 3 pass-through filters -> blackhole, in-process');
   for (const batch of [1000, 100]) {
     baselineLoop(Math.min(TOTAL, 500_000), batch); // warm-up
@@ -127,17 +129,33 @@ async function main(): Promise<void> {
       ` | emit->ack ms p50 ${percentile(sorted, 50).toFixed(2)} p99 ${percentile(sorted, 99).toFixed(2)} max ${sorted[sorted.length - 1].toFixed(2)}`);
   }
   console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
-  console.log('');
-  console.log((await benchAccessParser()).join('\n'));
-  console.log('');
-  console.log((await benchErrorParser()).join('\n'));
-  console.log('');
-  console.log((await benchGenerator()).join('\n'));
-  await stdinPipeline();
-  console.log('');
-  console.log((await benchTail()).join('\n'));
-  console.log('');
-  console.log((await benchAlertLatency()).join('\n'));
+}
+
+const print = (lines: string[]) => console.log(lines.join('\n'));
+
+/** Sections in run order; `npm run bench -- tcp kafka` runs only those named. */
+const SECTIONS: Array<[string, () => Promise<void>]> = [
+  ['core', benchCore],
+  ['parsers', async () => { print(await benchAccessParser()); console.log(''); print(await benchErrorParser()); }],
+  ['generator', async () => print(await benchGenerator())],
+  ['stdin', stdinPipeline],
+  ['tail', async () => print(await benchTail())],
+  ['alert', async () => print(await benchAlertLatency())],
+  ['file', async () => print(await benchFileOutput())],
+  ['tcp', async () => print(await benchTcp())],
+  ['kafka', async () => print(await benchKafka())],
+];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !SECTIONS.some(([name]) => name === w));
+  if (unknown.length) throw new Error(`unknown bench section(s) ${unknown.join(', ')}; choose from ${SECTIONS.map(([n]) => n).join(', ')}`);
+  console.log(`Visor benchmarks — node ${process.version}, ${os.cpus().length} cores, ${fmt(TOTAL)} events per core run`);
+  for (const [name, run] of SECTIONS) {
+    if (wanted.length && !wanted.includes(name)) continue;
+    console.log('');
+    await run();
+  }
 }
 
 main().catch((err) => {

@@ -305,24 +305,28 @@ outputs:
       assert.ok(probe('src').acks.every((a) => a.result.status === 'delivered'));
     });
 
-    it('a read-only directory (EACCES) is retried, then written once writable (skipped as root)', async function () {
-      if (process.getuid?.() === 0) {
-        console.log('    skipped: root ignores directory permissions (the mkdir: false case above covers retries)');
-        return this.skip();
-      }
+    it('a read-only directory (EACCES) is retried, then written once writable (the CLI agent, without DAC capabilities when root)', async () => {
       await mkdir(`${dir}/ro`);
       await chmod(`${dir}/ro`, 0o555);
-      const h = await startPipeline(`
+      await mkdir(`${dir}/ro-data`);
+      const config = path.join(dir, 'ro.yaml');
+      await writeFile(config, `service: { data_dir: ${JSON.stringify(`${dir}/ro-data`)} }
 inputs:
-  src: { type: test_counter, total: 100, batch: 50 }
+  src: { type: stdin }
 outputs:
-  out: { type: file, inputs: [src], path: ${dir}/ro/a.log, format: text, retry: { backoff: 20ms, max_backoff: 50ms } }
+  out: { type: file, inputs: [src], path: ${JSON.stringify(`${dir}/ro/a.log`)}, format: text, retry: { backoff: 20ms, max_backoff: 100ms } }
 `);
-      await waitUntil(() => h.metrics.snapshot().out.errors >= 2, 'failed attempts');
-      assert.ok(h.logs.some((l) => /EACCES|permission denied/i.test(l)));
+      // Root ignores directory modes: run the agent without CAP_DAC_OVERRIDE, as any user would be.
+      const asUser = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'] : [];
+      const agent = new CliProcess(['run', '-c', config], { wrap: asUser });
+      const input = Array.from({ length: 100 }, (_, i) => `line ${i + 1}`);
+      agent.child.stdin!.end(input.join('\n') + '\n');
+      await agent.waitForStderr(/EACCES|permission denied/i);
+      assert.equal(agent.child.exitCode, null, 'the agent keeps retrying');
       await chmod(`${dir}/ro`, 0o755);
-      await h.pipeline.done();
-      assert.deepEqual(lines(`${dir}/ro/a.log`), counterLines(0, 100));
+      const result = await agent.exited;
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(lines(`${dir}/ro/a.log`), input);
     });
   });
 

@@ -35,8 +35,10 @@ export class CliProcess {
   readonly exited: Promise<CliResult>;
   private listeners: Array<() => void> = [];
 
-  constructor(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
+  /** `wrap`: a command prefix to run the agent under (e.g. setpriv with dropped capabilities). */
+  constructor(args: string[], opts: { env?: Record<string, string>; cwd?: string; wrap?: string[] } = {}) {
+    const command = [...(opts.wrap ?? []), process.execPath, CLI, ...args];
+    this.child = spawn(command[0], command.slice(1), {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -13,6 +13,7 @@ import { BatchQueue, type Batch } from './queue.js';
 type Instance = InputInstance | FilterInstance | AggregateInstance | OutputInstance;
 const NO_ACKS: AckGroup[] = [];
 const RESOLVED = Promise.resolve();
+const returnTrue = (): true => true;
 
 export interface NodeDeps {
   config: ComponentConfig;
@@ -134,17 +135,36 @@ export abstract class Node {
     this.logger.error(`${type} failed`, { error: err as Error, ...fields, ...(suppressed ? { suppressed } : {}) });
   }
 
-  /** Drain the input buffer until every upstream has closed, then finish. */
+  /** Drain the input buffer until every upstream has closed, then finish.
+   *
+   * This loop never holds a batch itself: it only awaits `step()`'s promises, which resolve to a boolean.
+   * A suspended async function keeps its whole register file, including registers that held a previous
+   * batch (or the resolved `take()` promise carrying it), so a loop written as `batch = await queue.take();
+   * await this.handle(batch)` kept the last batch it handled alive while it waited for the next one: with
+   * an aggregate in the pipeline, heap snapshots between batches showed two whole batches (2,000 parsed
+   * events with their lines, ~1.4 MB) still reachable from suspended consume() frames; without one, none.
+   * Memory that outlives a scavenge counts toward V8's decision to double the young generation. */
   async consume(): Promise<void> {
-    const queue = this.queue!;
     for (;;) {
-      let batch = queue.take();
-      if (batch instanceof Promise) batch = await batch;
-      if (batch === null) break;
-      this.metrics.receivedEvents.inc(batch.events.length);
-      await this.handle(batch);
+      const more = this.step();
+      if (more === false || (more !== true && !(await more))) break;
     }
     await this.finish();
+  }
+
+  /** Take the next batch and handle it: true when done synchronously, false at the end of input, else a
+   * promise of one of those. The batch is referenced only from here and from handle(), never from consume(). */
+  private step(): boolean | Promise<boolean> {
+    const next = this.queue!.take();
+    if (next === null) return false;
+    if (next instanceof Promise) return next.then((batch) => (batch === null ? false : this.process(batch)));
+    return this.process(next);
+  }
+
+  private process(batch: Batch): true | Promise<boolean> {
+    this.metrics.receivedEvents.inc(batch.events.length);
+    const r = this.handle(batch);
+    return r instanceof Promise ? r.then(returnTrue) : true;
   }
 
   protected handle(_batch: Batch): Promise<void> | void {}

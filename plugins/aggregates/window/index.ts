@@ -23,6 +23,8 @@ interface GroupState {
   values: unknown[];
   count: number;
   accs: Map<string, AccState>;
+  /** The same states in the order of `accList`, for the per-event loop. */
+  accList: AccState[];
   tops: TopCounter[];
   sketches: QuantileSketch[];
   distincts: DistinctCounter[];
@@ -63,7 +65,15 @@ interface WindowState {
 
 const fieldName = (f: string) => f.replace(/[^A-Za-z0-9_]/g, '_');
 const pName = (p: number, field: string) => `p${String(p).replace('.', '_')}_${fieldName(field)}`;
-const key = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? 'null');
+/** The counting key of a value. Finite numbers (status, bytes...) go through String(), which V8 serves from its
+ * number-to-string cache, rather than JSON.stringify, which makes a new string per call; same text either way. */
+const key = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? 'null');
+/** A reader specialised for its field path (one level, the common case, without a loop). */
+const reader = (path: string[]): ((e: Event) => unknown) => {
+  if (path.length !== 1) return (e) => getField(e, path);
+  const [k] = path;
+  return (e) => (Object.hasOwn(e, k) ? e[k] : undefined);
+};
 
 export default definePlugin<WindowOptions, 'aggregate'>({
   kind: 'aggregate',
@@ -141,10 +151,10 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     const metrics: Array<[string, MetricEval]> = Object.entries(options.metrics).map(([name, text]) => [name, compileMetric(name, text, accumulators)]);
     const accList = [...accumulators.values()];
     const groupPaths = options.group_by.map(splitFieldPath);
-    const timePath = splitFieldPath(options.timestamp_field);
-    const topPaths = options.top.map((t) => splitFieldPath(t.field));
-    const pctPaths = options.percentiles.map((p) => splitFieldPath(p.field));
-    const distinctPaths = options.distinct.map(splitFieldPath);
+    const readTime = reader(splitFieldPath(options.timestamp_field));
+    const topReaders = options.top.map((t) => reader(splitFieldPath(t.field)));
+    const pctReaders = options.percentiles.map((p) => reader(splitFieldPath(p.field)));
+    const distinctReaders = options.distinct.map((f) => reader(splitFieldPath(f)));
 
     const lateCounter = context.metrics.counter('window_late_events_total', 'Events that arrived after their window was emitted.');
     const windowsCounter = context.metrics.counter('window_results_total', 'Window results emitted (one per window and group).');
@@ -158,67 +168,86 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     let lastArrival = Date.now();
     let emitting: Promise<void> = Promise.resolve();
 
-    /** Starts of the windows holding `t`, oldest first. Tumbling windows (the common case) allocate nothing. */
-    const single = [0];
+    /** Hopping windows: starts of the windows holding `t`, oldest first (tumbling ones are handled inline). */
     const windowStarts = (t: number): number[] => {
-      if (advance === size) {
-        single[0] = Math.floor(t / size) * size;
-        return single;
-      }
       const starts: number[] = [];
       for (let s = Math.floor(t / advance) * advance; s + size > t; s -= advance) starts.push(s);
       return starts.reverse();
     };
     const NO_GROUP: unknown[] = [];
+    /** Set by groupValues: the key of the values it returned. */
+    let groupKey = '';
+    const groupValues = (e: Event): unknown[] => {
+      if (!groupPaths.length) {
+        groupKey = '';
+        return NO_GROUP;
+      }
+      const values = groupPaths.map((p) => getField(e, p));
+      groupKey = JSON.stringify(values);
+      return values;
+    };
 
-    const newGroup = (values: unknown[]): GroupState => ({
-      values,
-      count: 0,
-      accs: new Map(accList.map((a) => [a.key, newAccState()])),
-      tops: options.top.map((t) => new TopCounter(t.capacity)),
-      sketches: options.percentiles.map(() => new QuantileSketch()),
-      distincts: options.distinct.map(() => new DistinctCounter()),
-    });
+    const newGroup = (values: unknown[]): GroupState => {
+      const states = accList.map(() => newAccState());
+      return {
+        values,
+        count: 0,
+        accs: new Map(accList.map((a, i) => [a.key, states[i]])),
+        accList: states,
+        tops: options.top.map((t) => new TopCounter(t.capacity)),
+        sketches: options.percentiles.map(() => new QuantileSketch()),
+        distincts: options.distinct.map(() => new DistinctCounter()),
+      };
+    };
 
     const addTo = (g: GroupState, e: Event) => {
       g.count++;
-      for (const a of accList) accumulate(a, g.accs.get(a.key)!, e);
-      for (let i = 0; i < topPaths.length; i++) {
-        const v = getField(e, topPaths[i]);
+      for (let i = 0; i < accList.length; i++) accumulate(accList[i], g.accList[i], e);
+      for (let i = 0; i < topReaders.length; i++) {
+        const v = topReaders[i](e);
         if (v !== undefined && v !== null) g.tops[i].add(key(v));
       }
-      for (let i = 0; i < pctPaths.length; i++) {
-        const v = getField(e, pctPaths[i]);
+      for (let i = 0; i < pctReaders.length; i++) {
+        const v = pctReaders[i](e);
         if (typeof v === 'number' && Number.isFinite(v)) g.sketches[i].add(v);
       }
-      for (let i = 0; i < distinctPaths.length; i++) {
-        const v = getField(e, distinctPaths[i]);
+      for (let i = 0; i < distinctReaders.length; i++) {
+        const v = distinctReaders[i](e);
         if (v !== undefined && v !== null) g.distincts[i].add(key(v));
       }
     };
 
+    // Result field names, computed once.
+    const groupNames = options.group_by.map(fieldName);
+    const topNames = options.top.map((t) => [`top_${fieldName(t.field)}`, `top_${fieldName(t.field)}_error_bound`] as const);
+    const pctNames = options.percentiles.map((p) => p.p.map((q) => pName(q, p.field)));
+    const distinctNames = options.distinct.map((f) => `distinct_${fieldName(f)}`);
+
     const result = (w: WindowState, g: GroupState): Event => {
       const out: Event = { window_start: w.start, window_end: w.start + size };
-      options.group_by.forEach((f, i) => (out[fieldName(f)] = g.values[i] ?? null));
+      for (let i = 0; i < groupNames.length; i++) out[groupNames[i]] = g.values[i] ?? null;
       out.count = g.count;
       for (const [name, evaluate] of metrics) out[name] = evaluate(g.accs, seconds);
-      options.top.forEach((t, i) => {
-        out[`top_${fieldName(t.field)}`] = g.tops[i].top(t.n);
-        out[`top_${fieldName(t.field)}_error_bound`] = g.tops[i].errorBound;
-      });
-      options.percentiles.forEach((p, i) => {
-        for (const q of p.p) out[pName(q, p.field)] = g.sketches[i].quantile(q);
-      });
-      options.distinct.forEach((f, i) => (out[`distinct_${fieldName(f)}`] = g.distincts[i].count()));
+      for (let i = 0; i < topNames.length; i++) {
+        out[topNames[i][0]] = g.tops[i].top(options.top[i].n);
+        out[topNames[i][1]] = g.tops[i].errorBound;
+      }
+      for (let i = 0; i < pctNames.length; i++) {
+        const ps = options.percentiles[i].p;
+        for (let j = 0; j < ps.length; j++) out[pctNames[i][j]] = g.sketches[i].quantile(ps[j]);
+      }
+      for (let i = 0; i < distinctNames.length; i++) out[distinctNames[i]] = g.distincts[i].count();
       return out;
     };
 
     /** Emit, in order of start, every open window ending at or before `upTo`; later events for them are late. */
     const close = (upTo: number): Promise<void> => {
       if (upTo > closedUpTo) closedUpTo = upTo;
-      const due = [...open.values()].filter((w) => w.start + size <= upTo).sort((a, b) => a.start - b.start);
+      let due: WindowState[] | undefined;
+      for (const w of open.values()) if (w.start + size <= upTo) (due ??= []).push(w);
+      if (!due) return emitting; // the common case (most batches close no window): nothing allocated
+      due.sort((a, b) => a.start - b.start);
       for (const w of due) open.delete(w.start);
-      if (!due.length) return emitting;
       // Results leave in window order even when timers and process() both close windows.
       emitting = emitting.then(async () => {
         for (const w of due) {
@@ -252,21 +281,41 @@ export default definePlugin<WindowOptions, 'aggregate'>({
       async process(events, ctx) {
         const now = Date.now();
         lastArrival = now;
-        const late: Event[] = [];
-        const touched = new Set<WindowState>();
-        for (const e of events) {
+        let late: Event[] | undefined;
+        const touched = options.ack === 'emit' ? new Set<WindowState>() : undefined;
+        // Consecutive events mostly fall in the same window: look it up in `open` only when it changes.
+        let last: WindowState | undefined;
+        let newest = maxEventTime; // a local: a captured variable would box each new time into a heap number
+        const add = (start: number, e: Event, values: unknown[], gk: string) => {
+          let w = last !== undefined && last.start === start ? last : open.get(start);
+          if (!w) open.set(start, (w = { start, groups: new Map(), holds: new Set() }));
+          last = w;
+          let g = w.groups.get(gk);
+          if (!g) w.groups.set(gk, (g = newGroup(values)));
+          addTo(g, e);
+          touched?.add(w);
+        };
+        for (let i = 0; i < events.length; i++) {
+          const e = events[i];
           if (options.exclude_heartbeats && e.heartbeat === true) continue;
           let t: number;
           if (options.time === 'processing') t = now;
           else {
-            const v = getField(e, timePath);
+            const v = readTime(e);
             if (typeof v !== 'number' || !Number.isFinite(v)) {
               invalidTime.inc();
               continue;
             }
             t = v;
           }
-          if (t > maxEventTime) maxEventTime = t;
+          if (t > newest) newest = t;
+          if (advance === size) {
+            // Tumbling: exactly one window; late when it was already emitted.
+            const start = Math.floor(t / size) * size;
+            if (start + size <= closedUpTo) (late ??= []).push(e);
+            else add(start, e, groupValues(e), groupKey);
+            continue;
+          }
           let isLate = false;
           let values: unknown[] | undefined;
           let gk = '';
@@ -275,24 +324,20 @@ export default definePlugin<WindowOptions, 'aggregate'>({
               isLate = true;
               continue;
             }
-            let w = open.get(start);
-            if (!w) open.set(start, (w = { start, groups: new Map(), holds: new Set() }));
             if (!values) {
-              values = groupPaths.length ? groupPaths.map((p) => getField(e, p)) : NO_GROUP;
-              gk = groupPaths.length ? JSON.stringify(values) : '';
+              values = groupValues(e);
+              gk = groupKey;
             }
-            let g = w.groups.get(gk);
-            if (!g) w.groups.set(gk, (g = newGroup(values)));
-            addTo(g, e);
-            touched.add(w);
+            add(start, e, values, gk);
           }
-          if (isLate) late.push(e);
+          if (isLate) (late ??= []).push(e);
         }
-        if (late.length) {
+        maxEventTime = newest;
+        if (late) {
           lateCounter.inc(late.length);
           ctx.emit(late, '_late');
         }
-        if (options.ack === 'emit' && touched.size) {
+        if (touched?.size) {
           const shared = new SharedHold(ctx.hold());
           shared.pending = touched.size;
           for (const w of touched) w.holds.add(shared);

@@ -2,36 +2,56 @@
 // (exact, then HyperLogLog) and percentiles (a log-bucketed sketch with bounded relative error).
 
 /** Top-N counter: exact while at most `capacity` distinct values were seen, then Space-Saving
- * (Metwally et al.): the least counted value is replaced and the newcomer inherits its count as error. */
+ * (Metwally et al.): the least counted value is replaced and the newcomer inherits its count as error.
+ * Counts are plain numbers in the map (no object per distinct value): a window's counters are built for
+ * every window and group, so they should cost as little as the values themselves. */
 export class TopCounter {
-  private readonly counts = new Map<string, { count: number; error: number }>();
+  private readonly counts = new Map<string, number>();
   /** Upper bound on how much any reported count exceeds the true one (0 while exact). */
   errorBound = 0;
   constructor(private readonly capacity: number) {}
 
   add(value: string): void {
-    const entry = this.counts.get(value);
-    if (entry) {
-      entry.count++;
+    const count = this.counts.get(value);
+    if (count !== undefined) {
+      this.counts.set(value, count + 1);
       return;
     }
     if (this.counts.size < this.capacity) {
-      this.counts.set(value, { count: 1, error: 0 });
+      this.counts.set(value, 1);
       return;
     }
+    // The first least counted value (in insertion order) makes room; the newcomer inherits its count.
     let minKey = '';
-    let min: { count: number; error: number } | undefined;
-    for (const [k, e] of this.counts) if (!min || e.count < min.count) { min = e; minKey = k; }
+    let min = Infinity;
+    this.counts.forEach((c, k) => {
+      if (c < min) {
+        min = c;
+        minKey = k;
+      }
+    });
     this.counts.delete(minKey);
-    this.counts.set(value, { count: min!.count + 1, error: min!.count });
-    if (min!.count > this.errorBound) this.errorBound = min!.count;
+    this.counts.set(value, min + 1);
+    if (min > this.errorBound) this.errorBound = min;
   }
 
+  /** The n most counted values, by count (descending) then value; a bounded selection, not a full sort. */
   top(n: number): Array<{ value: string; count: number }> {
-    return [...this.counts.entries()]
-      .sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .slice(0, n)
-      .map(([value, e]) => ({ value, count: e.count }));
+    const keys: string[] = [];
+    const counts: number[] = [];
+    this.counts.forEach((c, k) => {
+      if (keys.length === n) {
+        const lastCount = counts[n - 1];
+        if (c < lastCount || (c === lastCount && k > keys[n - 1])) return;
+        keys.pop();
+        counts.pop();
+      }
+      let i = keys.length;
+      while (i > 0 && (counts[i - 1] < c || (counts[i - 1] === c && keys[i - 1] > k))) i--;
+      keys.splice(i, 0, k);
+      counts.splice(i, 0, c);
+    });
+    return keys.map((value, i) => ({ value, count: counts[i] }));
   }
 }
 

@@ -13,3 +13,4 @@ export { AckedOffsets } from './acked-offsets.js';
 export { compileStrftimeRenderer } from './strftime.js';
 export { compileTemplate, type Template, type TemplateOptions } from './template.js';
 export { createEncoder, encodeLines, encodingSchema, type EncodingOptions, type LineFormat } from './encoding.js';
+export { detachString } from './strings.js';

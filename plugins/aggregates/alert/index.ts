@@ -3,7 +3,7 @@
 // and absence (no matching event for a duration). Results are alert events meant for a human (email, console).
 // Scheduled rules (windows, `for`, absence) are checked every `evaluate_every`, the aggregate's or the rule's own.
 // At shutdown, alerts still firing are reported as `stopped`: their resolution will never come.
-import { definePlugin, type AggregateRuntime, type Event } from '../../../core/index.js';
+import { definePlugin, detachString, type AggregateRuntime, type Event } from '../../../core/index.js';
 import { accumulate, newAccState, type AccState } from '../window/metrics.js';
 import { checkAggregateComparison, compileRules, formatDuration, type AbsenceRule, type EventRule, type FieldThresholdRule, type Rule, type RuleOptions, type WindowThresholdRule } from './rules.js';
 
@@ -104,7 +104,7 @@ export default definePlugin<AlertOptions, 'aggregate'>({
       if (rule.cooldown > 0 && now < st.until) {
         if (st.count === 0) st.first = now;
         st.count++;
-        if (st.samples.length < rule.samples) st.samples.push(describeEvent(e));
+        if (st.samples.length < rule.samples) st.samples.push(detachString(describeEvent(e)));
         return;
       }
       const desc = describeEvent(e);

@@ -1,7 +1,7 @@
 // Windowed aggregation: tumbling or hopping windows over event time (the `timestamp` field, epoch ms) or
 // processing time, optionally per group; metrics are aggregate expressions (count(status >= 500) / count()),
 // plus top-N values, percentiles and distinct counts. One result event per window and group.
-import { definePlugin, getField, splitFieldPath, type AckHold, type AggregateRuntime, type Event } from '../../../core/index.js';
+import { definePlugin, detachString, getField, splitFieldPath, type AckHold, type AggregateRuntime, type Event } from '../../../core/index.js';
 import { accumulate, compileMetric, newAccState, type Accumulator, type AccState, type MetricEval } from './metrics.js';
 import { DistinctCounter, QuantileSketch, TopCounter } from './sketches.js';
 
@@ -291,7 +291,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
           if (!w) open.set(start, (w = { start, groups: new Map(), holds: new Set() }));
           last = w;
           let g = w.groups.get(gk);
-          if (!g) w.groups.set(gk, (g = newGroup(values)));
+          if (!g) w.groups.set(detachString(gk), (g = newGroup(values.map((v) => (typeof v === 'string' ? detachString(v) : v)))));
           addTo(g, e);
           touched?.add(w);
         };

@@ -1,10 +1,12 @@
 // Small streaming summaries used by the window aggregate: top-N (exact, then Space-Saving), distinct counts
 // (exact, then HyperLogLog) and percentiles (a log-bucketed sketch with bounded relative error).
+import { detachString } from '../../../core/index.js';
 
 /** Top-N counter: exact while at most `capacity` distinct values were seen, then Space-Saving
  * (Metwally et al.): the least counted value is replaced and the newcomer inherits its count as error.
  * Counts are plain numbers in the map (no object per distinct value): a window's counters are built for
  * every window and group, so they should cost as little as the values themselves. */
+
 export class TopCounter {
   private readonly counts = new Map<string, number>();
   /** Upper bound on how much any reported count exceeds the true one (0 while exact). */
@@ -18,7 +20,7 @@ export class TopCounter {
       return;
     }
     if (this.counts.size < this.capacity) {
-      this.counts.set(value, 1);
+      this.counts.set(detachString(value), 1);
       return;
     }
     // The first least counted value (in insertion order) makes room; the newcomer inherits its count.
@@ -31,7 +33,7 @@ export class TopCounter {
       }
     });
     this.counts.delete(minKey);
-    this.counts.set(value, min + 1);
+    this.counts.set(detachString(value), min + 1);
     if (min > this.errorBound) this.errorBound = min;
   }
 

@@ -54,6 +54,39 @@ export interface PluginContext {
   dataDir(): Promise<string>;
   /** The directory of the config file, for resolving relative paths in options. */
   readonly configDir: string;
+  /** The running pipeline as its metrics and health checks see it now (for dashboards and self-monitoring). */
+  pipeline(): PipelineView;
+}
+
+/** One component's counters (totals since start) and health, as `/metrics` and `/health` report them. */
+export interface ComponentStats {
+  kind: PluginKind;
+  type: string;
+  healthy: boolean;
+  reason?: string;
+  received_events: number;
+  /** Over all outputs. */
+  sent_events: number;
+  /** Keyed by output name; the main output is `_default`. */
+  sent_events_by_output: Record<string, number>;
+  received_bytes: number;
+  sent_bytes: number;
+  discarded: number;
+  discarded_by_reason: Record<string, number>;
+  errors: number;
+  errors_by_type: Record<string, number>;
+  buffer_events: number;
+  buffer_max_events: number;
+  /** Plugin-defined counters and gauges, keyed by their Prometheus name (`visor_...`). */
+  custom: Record<string, number>;
+}
+
+export interface PipelineView {
+  /** starting | running | stopping | stopped */
+  state: string;
+  healthy: boolean;
+  /** By component id, in config order. */
+  components: Record<string, ComponentStats>;
 }
 
 /** How a batch ended, reported to the input that emitted it. */

@@ -1,7 +1,7 @@
 // Builds the PluginContext each component receives, and owns its timers so they die with it.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger, PluginContext, Timers } from '../api.js';
+import type { Logger, PipelineView, PluginContext, Timers } from '../api.js';
 import type { ComponentMetricsImpl } from './metrics.js';
 
 export class ComponentTimers implements Timers {
@@ -42,6 +42,7 @@ export function createPluginContext(opts: {
   timers: ComponentTimers;
   dataRoot: string;
   configDir: string;
+  pipeline: () => PipelineView;
 }): PluginContext {
   let dir: Promise<string> | undefined;
   return {
@@ -50,6 +51,7 @@ export function createPluginContext(opts: {
     metrics: opts.metrics,
     timers: opts.timers,
     configDir: opts.configDir,
+    pipeline: opts.pipeline,
     dataDir: () => (dir ??= (async () => {
       const d = path.join(opts.dataRoot, opts.id);
       await mkdir(d, { recursive: true });

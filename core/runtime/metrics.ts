@@ -1,7 +1,7 @@
 // Metrics of the running pipeline. The hot path only bumps plain number fields: prom-client sees the
 // numbers only when /metrics is scraped, through `collect()` callbacks that copy them into its metrics.
 import { Counter as PromCounter, Gauge as PromGauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ComponentMetrics, Counter, Gauge, PluginKind } from '../api.js';
+import type { ComponentMetrics, ComponentStats, Counter, Gauge, PluginKind } from '../api.js';
 
 export interface ComponentLabels {
   id: string;
@@ -122,25 +122,8 @@ function validateCustom(name: string, help: string): void {
 }
 
 /** Plain numbers of one component, for dashboards and health reports. */
-export interface ComponentSnapshot {
-  kind: PluginKind;
-  type: string;
-  received_events: number;
-  /** Over all outputs. */
-  sent_events: number;
-  /** Keyed by output name; the main output is `_default`. */
-  sent_events_by_output: Record<string, number>;
-  received_bytes: number;
-  sent_bytes: number;
-  discarded: number;
-  discarded_by_reason: Record<string, number>;
-  errors: number;
-  errors_by_type: Record<string, number>;
-  buffer_events: number;
-  buffer_max_events: number;
-  /** Custom counters and gauges, keyed by their Prometheus name (`visor_...`). */
-  custom: Record<string, number>;
-}
+/** A component's counters; health is added by the pipeline (see ComponentStats in the plugin API). */
+export type ComponentSnapshot = Omit<ComponentStats, 'healthy' | 'reason'>;
 
 /** One labelled value a collected metric reports at scrape time. */
 interface Sample {

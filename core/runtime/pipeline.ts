@@ -1,6 +1,6 @@
 // Builds the component graph from a validated config and runs it: outputs start first and inputs last;
 // stopping ends the inputs, and every buffer drains downstream before outputs flush and close.
-import type { AnyPlugin, ComponentHealth, Logger } from '../api.js';
+import type { AnyPlugin, ComponentHealth, ComponentStats, Logger, PipelineView } from '../api.js';
 import type { ComponentConfig, PipelineConfig } from '../config/model.js';
 import type { PluginRegistry } from '../registry.js';
 import { ComponentTimers, createPluginContext } from './context.js';
@@ -43,7 +43,7 @@ export class Pipeline {
     const logger = this.logger.child({ component: c.id, type: c.type });
     const metrics = this.deps.metrics.component({ id: c.id, kind: c.kind, type: c.type });
     const timers = new ComponentTimers(logger);
-    const context = createPluginContext({ id: c.id, logger, metrics, timers, dataRoot: this.config.service.data_dir, configDir: this.config.dir });
+    const context = createPluginContext({ id: c.id, logger, metrics, timers, dataRoot: this.config.service.data_dir, configDir: this.config.dir, pipeline: () => this.view() });
     let instance: NodeDeps['instance'];
     try {
       instance = await plugin.create(c.options as never, context);
@@ -141,6 +141,19 @@ export class Pipeline {
       if (!h.healthy) healthy = false;
     }
     return { healthy, state: this.state, components };
+  }
+
+  /** Counters and health of this pipeline's components now (PluginContext.pipeline()). */
+  view(): PipelineView {
+    const snapshot = this.deps.metrics.snapshot();
+    const health = this.health();
+    const components: Record<string, ComponentStats> = {};
+    for (const node of this.nodes) {
+      const stats = snapshot[node.id];
+      const h = health.components[node.id];
+      if (stats) components[node.id] = { ...stats, healthy: h.healthy, ...(h.reason ? { reason: h.reason } : {}) };
+    }
+    return { state: health.state, healthy: health.healthy, components };
   }
 
   componentIds(): string[] {

@@ -36,5 +36,6 @@ export function pluginContext(id: string, type: string, hub = new MetricsHub(), 
     id, logger, configDir: ROOT, timers: new ComponentTimers(logger),
     metrics: hub.component({ id, kind, type }),
     dataDir: async () => ROOT,
+    pipeline: () => ({ state: 'running', healthy: true, components: {} }),
   };
 }

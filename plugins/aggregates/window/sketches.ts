@@ -4,44 +4,40 @@ import { detachString } from '../../../core/index.js';
 
 /** Top-N counter: exact while at most `capacity` distinct values were seen, then Space-Saving
  * (Metwally et al.): the least counted value is replaced and the newcomer inherits its count as error.
- * Counts are plain numbers in the map (no object per distinct value): a window's counters are built for
- * every window and group, so they should cost as little as the values themselves. */
-
+ * While exact, counts are plain numbers in a map (no object per distinct value: a window's counters are built
+ * for every window and group). Past capacity it switches to Space-Saving's stream summary (values grouped in
+ * buckets of equal count, in a list ordered by count), so that finding the least counted value is O(1): a
+ * flood of distinct values (random client addresses) costs the same per event as normal traffic. */
 export class TopCounter {
-  private readonly counts = new Map<string, number>();
+  private counts: Map<string, number> | undefined = new Map();
+  private summary: StreamSummary | undefined;
   /** Upper bound on how much any reported count exceeds the true one (0 while exact). */
   errorBound = 0;
   constructor(private readonly capacity: number) {}
 
   add(value: string): void {
-    const count = this.counts.get(value);
-    if (count !== undefined) {
-      this.counts.set(value, count + 1);
+    const counts = this.counts;
+    if (counts === undefined) {
+      const evicted = this.summary!.increment(value, 1);
+      if (evicted > this.errorBound) this.errorBound = evicted;
       return;
     }
-    if (this.counts.size < this.capacity) {
-      this.counts.set(detachString(value), 1);
-      return;
+    const count = counts.get(value);
+    if (count !== undefined) counts.set(value, count + 1);
+    else if (counts.size < this.capacity) counts.set(detachString(value), 1);
+    else {
+      this.summary = StreamSummary.from(counts, this.capacity);
+      this.counts = undefined;
+      this.add(value);
     }
-    // The first least counted value (in insertion order) makes room; the newcomer inherits its count.
-    let minKey = '';
-    let min = Infinity;
-    this.counts.forEach((c, k) => {
-      if (c < min) {
-        min = c;
-        minKey = k;
-      }
-    });
-    this.counts.delete(minKey);
-    this.counts.set(detachString(value), min + 1);
-    if (min > this.errorBound) this.errorBound = min;
   }
 
   /** The n most counted values, by count (descending) then value; a bounded selection, not a full sort. */
   top(n: number): Array<{ value: string; count: number }> {
+    if (this.summary) return this.summary.top(n);
     const keys: string[] = [];
     const counts: number[] = [];
-    this.counts.forEach((c, k) => {
+    this.counts!.forEach((c, k) => {
       if (keys.length === n) {
         const lastCount = counts[n - 1];
         if (c < lastCount || (c === lastCount && k > keys[n - 1])) return;
@@ -54,6 +50,119 @@ export class TopCounter {
       counts.splice(i, 0, c);
     });
     return keys.map((value, i) => ({ value, count: counts[i] }));
+  }
+}
+
+interface SummaryEntry { value: string; bucket: Bucket; prev: SummaryEntry | undefined; next: SummaryEntry | undefined }
+/** The values seen exactly `count` times (as far as Space-Saving knows), oldest first. */
+interface Bucket { count: number; first: SummaryEntry | undefined; last: SummaryEntry | undefined; lower: Bucket | undefined; higher: Bucket | undefined }
+
+/** Space-Saving's stream summary: O(1) increment and O(1) eviction of the least counted value. */
+class StreamSummary {
+  private readonly entries = new Map<string, SummaryEntry>();
+  private lowest: Bucket | undefined;
+  private highest: Bucket | undefined;
+
+  private constructor(private readonly capacity: number) {}
+
+  static from(counts: Map<string, number>, capacity: number): StreamSummary {
+    const summary = new StreamSummary(capacity);
+    // Ascending counts; equal counts keep their insertion order, so the oldest least counted goes first.
+    const sorted = [...counts].sort((a, b) => a[1] - b[1]);
+    for (const [value, count] of sorted) {
+      let bucket = summary.highest;
+      if (!bucket || bucket.count !== count) bucket = summary.insertBucketAbove(bucket, count);
+      const entry: SummaryEntry = { value, bucket, prev: undefined, next: undefined };
+      summary.append(bucket, entry);
+      summary.entries.set(value, entry);
+    }
+    return summary;
+  }
+
+  /** Count `n` more of `value`; returns the count of the value it evicted to make room (0 if none). */
+  increment(value: string, n: number): number {
+    let entry = this.entries.get(value);
+    let evicted = 0;
+    let from: number;
+    if (entry) from = entry.bucket.count;
+    else if (this.entries.size < this.capacity) {
+      from = 0;
+      entry = { value: detachString(value), bucket: undefined as unknown as Bucket, prev: undefined, next: undefined };
+      this.entries.set(entry.value, entry);
+    } else {
+      // Reuse the oldest least counted entry for the newcomer, which inherits its count.
+      entry = this.lowest!.first!;
+      evicted = from = entry.bucket.count;
+      this.entries.delete(entry.value);
+      entry.value = detachString(value);
+      this.entries.set(entry.value, entry);
+    }
+    this.move(entry, from + n);
+    return evicted;
+  }
+
+  /** Put `entry` (in its bucket, or in none when new) into the bucket of `count`. */
+  private move(entry: SummaryEntry, count: number): void {
+    const old = entry.bucket as Bucket | undefined;
+    // The bucket to insert above: the highest bucket with a count below the target, searched upwards.
+    let below: Bucket | undefined = old ?? undefined;
+    if (old) this.unlink(old, entry);
+    if (below === undefined) below = this.lowest && this.lowest.count < count ? this.lowest : undefined;
+    while (below && below.higher && below.higher.count <= count) below = below.higher;
+    let target: Bucket;
+    if (below && below.count === count) target = below;
+    else if (!below && this.lowest && this.lowest.count === count) target = this.lowest;
+    else target = this.insertBucketAbove(below, count);
+    if (old && !old.first) this.removeBucket(old);
+    entry.bucket = target;
+    this.append(target, entry);
+  }
+
+  private insertBucketAbove(below: Bucket | undefined, count: number): Bucket {
+    const higher = below ? below.higher : this.lowest;
+    const bucket: Bucket = { count, first: undefined, last: undefined, lower: below, higher };
+    if (below) below.higher = bucket;
+    else this.lowest = bucket;
+    if (higher) higher.lower = bucket;
+    else this.highest = bucket;
+    return bucket;
+  }
+
+  private removeBucket(bucket: Bucket): void {
+    if (bucket.lower) bucket.lower.higher = bucket.higher;
+    else this.lowest = bucket.higher;
+    if (bucket.higher) bucket.higher.lower = bucket.lower;
+    else this.highest = bucket.lower;
+  }
+
+  private append(bucket: Bucket, entry: SummaryEntry): void {
+    entry.prev = bucket.last;
+    entry.next = undefined;
+    if (bucket.last) bucket.last.next = entry;
+    else bucket.first = entry;
+    bucket.last = entry;
+  }
+
+  private unlink(bucket: Bucket, entry: SummaryEntry): void {
+    if (entry.prev) entry.prev.next = entry.next;
+    else bucket.first = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else bucket.last = entry.prev;
+    entry.prev = entry.next = undefined;
+  }
+
+  top(n: number): Array<{ value: string; count: number }> {
+    const out: Array<{ value: string; count: number }> = [];
+    for (let b = this.highest; b && out.length < n; b = b.lower) {
+      const values: string[] = [];
+      for (let e = b.first; e; e = e.next) values.push(e.value);
+      values.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+      for (const value of values) {
+        if (out.length === n) break;
+        out.push({ value, count: b.count });
+      }
+    }
+    return out;
   }
 }
 

@@ -1,0 +1,320 @@
+// The dashboard output: a live web page served by the agent itself. Events written to it (parsed access and
+// error-log events, alert events) feed a DashboardModel; once per update_every one state is computed, with the
+// pipeline's health, and broadcast to every open page over Server-Sent Events. Assets come from this folder and
+// node_modules/uplot (no CDN). write() absorbs a batch and resolves at once: the dashboard never slows the pipeline.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP, type AddressInfo } from 'node:net';
+import { definePlugin, type ComponentHealth, type PipelineView } from '../../../core/index.js';
+import { formatListen, parseListen } from '../../../core/runtime/listen.js';
+import { asset, liveHtml, renderStaticHtml } from './assets.js';
+import { healthRows, type HealthSample } from './health.js';
+import { DashboardModel, type DashboardState } from './model.js';
+
+export { DashboardModel, renderStaticHtml };
+export type { DashboardState };
+
+export interface DashboardOptions {
+  listen: string;
+  token?: string;
+  title: string;
+  history: number;
+  top: number;
+  top_window: number;
+  capacity: number;
+  alerts: number;
+  update_every: number;
+  max_clients: number;
+}
+
+export const DEFAULT_DASHBOARD_PORT = 8080;
+/** Seconds between SSE comment lines, so proxies and browsers keep an idle stream open. */
+const HEARTBEAT_MS = 15_000;
+/** A page that has not taken its data for this long (its socket buffer stays full) is disconnected. */
+const STALLED_CLIENT_MS = 30_000;
+/** Longest the chart history may be, in buckets (a day of seconds). */
+const MAX_BUCKETS = 86_400;
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./i.test(host);
+  return false;
+}
+
+/** Why serving on `listen` with this token is refused (beyond loopback without a token), or undefined. */
+function unprotected(listen: string, token: string | undefined): string | undefined {
+  let address;
+  try {
+    address = parseListen(listen, DEFAULT_DASHBOARD_PORT);
+  } catch {
+    return undefined; // reported by the listen check
+  }
+  if (token || isLoopback(address.host)) return undefined;
+  return (
+    `refusing to serve the dashboard on ${formatListen(address)} without a token: anyone who can reach that address could read it. ` +
+    'Set token (e.g. token: "${DASHBOARD_TOKEN}") or listen on 127.0.0.1'
+  );
+}
+
+function listenProblem(v: unknown): string | undefined {
+  try {
+    parseListen(String(v), DEFAULT_DASHBOARD_PORT);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+interface Client {
+  res: ServerResponse;
+  /** The socket buffer is full: skip updates until it drains (a slow page gets the latest state, not a backlog). */
+  blockedSince?: number;
+}
+
+export default definePlugin<DashboardOptions, 'output'>({
+  kind: 'output',
+  name: 'dashboard',
+  description: 'A live web dashboard served by the agent: requests/s, 5xx/s, error rate, status classes and bytes/s charts, top clients, URLs, 5xx clients and error messages, recent alerts and pipeline health, updated every second over Server-Sent Events. Reads access, error-log and alert events.',
+  schema: {
+    type: 'object',
+    // Reported by `visor validate` too, at the component: exposing the dashboard needs a token.
+    check: (options: unknown) => {
+      const o = (options ?? {}) as Partial<DashboardOptions>;
+      if (typeof o.listen !== 'string') return undefined;
+      return unprotected(o.listen, o.token);
+    },
+    properties: {
+      listen: { type: 'string', check: (v: unknown) => listenProblem(v), default: `127.0.0.1:${DEFAULT_DASHBOARD_PORT}`, description: 'Address to serve on: [host:]port (loopback unless a host is given; a non-loopback address needs a token).' },
+      token: { type: 'string', secret: true, description: 'Access token, usually ${DASHBOARD_TOKEN}: required on every request as "Authorization: Bearer TOKEN" or ?token=TOKEN. Required to listen beyond loopback; empty means none.' },
+      title: { type: 'string', default: 'Visor', description: 'Title shown in the page header.' },
+      history: { duration: true, default: '15m', description: 'Time span of the line charts (one-second buckets).' },
+      top: { type: 'integer', minimum: 1, maximum: 100, default: 10, description: 'Rows per table.' },
+      top_window: { duration: true, default: '5m', description: 'Time span the tables and totals cover (to within a tenth of it).' },
+      capacity: { type: 'integer', minimum: 1, default: 1000, description: 'Distinct values counted exactly per top list and tenth of top_window; beyond, Space-Saving (the page shows the error bound).' },
+      alerts: { type: 'integer', minimum: 0, maximum: 1000, default: 50, description: 'Recent alert events kept and shown.' },
+      update_every: { duration: true, default: '1s', description: 'How often the page is updated.' },
+      max_clients: { type: 'integer', minimum: 1, default: 32, description: 'Most pages connected at once; more are answered 503.' },
+    },
+  },
+  create(options, context) {
+    const address = parseListen(options.listen, DEFAULT_DASHBOARD_PORT);
+    const token = options.token || undefined;
+    const refused = unprotected(options.listen, token);
+    if (refused) throw new Error(refused);
+    if (!(options.update_every >= 100)) throw new Error(`update_every must be at least 100ms (got ${options.update_every}ms)`);
+    const bucketMs = 1000;
+    const buckets = Math.max(2, Math.min(MAX_BUCKETS, Math.round(options.history / bucketMs)));
+    if (Math.round(options.history / bucketMs) > MAX_BUCKETS) context.logger.warn('history capped at one day', { history_ms: options.history });
+    const model = new DashboardModel({
+      bucketMs,
+      buckets,
+      topN: options.top,
+      topWindowMs: options.top_window,
+      capacity: Math.max(options.capacity, options.top),
+      alerts: options.alerts,
+      title: options.title,
+    });
+    const { logger, metrics, timers } = context;
+    const connected = metrics.gauge('dashboard_clients', 'Pages connected to the event stream.');
+    const tooMany = metrics.discarded('too_many_clients');
+    const unauthorized = metrics.errors('unauthorized');
+    const tokenDigest = token ? digest(token) : undefined;
+    const clients = new Set<Client>();
+    let server: Server | undefined;
+    let url = '';
+    let failed: string | undefined;
+    let samples: { prev?: HealthSample; cur?: HealthSample } = {};
+    let latest: { state: DashboardState; json: string } | undefined;
+
+    const sample = (): void => {
+      let view: PipelineView;
+      try {
+        view = context.pipeline();
+      } catch {
+        return;
+      }
+      samples = { prev: samples.cur, cur: { at: Date.now(), view } };
+    };
+    const computeState = (): { state: DashboardState; json: string } => {
+      const now = Date.now();
+      // Charts end with the last complete second; tables cover the window up to now.
+      const state = model.snapshot(now, now - bucketMs);
+      if (samples.cur) {
+        state.health = healthRows(samples.cur, samples.prev);
+        state.pipeline_state = samples.cur.view.state;
+      }
+      state.update_ms = options.update_every;
+      return { state, json: JSON.stringify(state) };
+    };
+
+    const authorized = (req: IncomingMessage, query: URLSearchParams): boolean => {
+      if (!tokenDigest) return true;
+      const header = req.headers.authorization;
+      const bearer = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header.trim())?.[1] : undefined;
+      const given = bearer ?? query.get('token') ?? undefined;
+      return given !== undefined && timingSafeEqual(digest(given), tokenDigest);
+    };
+
+    const handle = (req: IncomingMessage, res: ServerResponse): void => {
+      const parsed = new URL(req.url ?? '/', 'http://localhost');
+      const path = parsed.pathname;
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return reply(req, res, 405, 'application/json', JSON.stringify({ error: `method ${req.method} not allowed` }), { allow: 'GET, HEAD' });
+      }
+      if (!authorized(req, parsed.searchParams)) {
+        unauthorized.inc();
+        return reply(req, res, 401, 'application/json', JSON.stringify({ error: 'unauthorized: give the token as "Authorization: Bearer TOKEN" or ?token=TOKEN' }), {
+          'www-authenticate': 'Bearer realm="visor dashboard"',
+        });
+      }
+      // Carry a token given in the URL on to the page's own requests (assets, event stream).
+      const given = parsed.searchParams.get('token');
+      const query = given !== null ? `?token=${encodeURIComponent(given)}` : '';
+      if (path === '/' || path === '/index.html') {
+        return reply(req, res, 200, 'text/html; charset=utf-8', liveHtml(options.title, query), PAGE_HEADERS);
+      }
+      if (path.startsWith('/assets/')) {
+        const a = asset(path.slice('/assets/'.length));
+        if (!a) return reply(req, res, 404, 'application/json', JSON.stringify({ error: `not found: ${path}` }));
+        return reply(req, res, 200, a.contentType, a.body, { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+      }
+      if (path === '/api/state') {
+        latest ??= computeState();
+        return reply(req, res, 200, 'application/json', latest.json);
+      }
+      if (path === '/events') return openStream(req, res);
+      return reply(req, res, 404, 'application/json', JSON.stringify({ error: `not found: ${path}`, endpoints: ['/', '/assets/*', '/events', '/api/state'] }));
+    };
+
+    const openStream = (req: IncomingMessage, res: ServerResponse): void => {
+      if (clients.size >= options.max_clients) {
+        tooMany.inc();
+        return reply(req, res, 503, 'application/json', JSON.stringify({ error: `too many dashboard pages open (max_clients ${options.max_clients})` }), { 'retry-after': '5' });
+      }
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      if (req.method === 'HEAD') return void res.end();
+      req.socket.setNoDelay(true);
+      const client: Client = { res };
+      clients.add(client);
+      connected.set(clients.size);
+      const drop = () => {
+        if (!clients.delete(client)) return;
+        connected.set(clients.size);
+      };
+      res.on('close', drop);
+      res.on('error', drop);
+      res.on('drain', () => (client.blockedSince = undefined));
+      // Reconnect after 2 s if the stream breaks; then the current state at once.
+      latest ??= computeState();
+      send(client, `retry: 2000\n\nevent: state\ndata: ${latest.json}\n\n`);
+    };
+
+    const send = (client: Client, text: string): void => {
+      if (client.blockedSince !== undefined) {
+        if (Date.now() - client.blockedSince > STALLED_CLIENT_MS) {
+          logger.debug('dropping a dashboard page that stopped reading');
+          client.res.destroy();
+          clients.delete(client);
+          connected.set(clients.size);
+        }
+        return;
+      }
+      if (!client.res.write(text)) client.blockedSince = Date.now();
+    };
+
+    const tick = (): void => {
+      sample();
+      latest = undefined;
+      if (clients.size === 0) return;
+      // One state per tick, serialised once, for every page.
+      latest = computeState();
+      const message = `event: state\ndata: ${latest.json}\n\n`;
+      for (const c of clients) send(c, message);
+    };
+
+    return {
+      async start() {
+        const srv = createServer((req, res) => {
+          try {
+            handle(req, res);
+          } catch (err) {
+            logger.error('dashboard request failed', { url: req.url?.replace(/token=[^&]*/g, 'token=***'), error: (err as Error).message });
+            if (!res.headersSent) reply(req, res, 500, 'application/json', JSON.stringify({ error: 'internal server error' }));
+            else res.destroy();
+          }
+        });
+        await new Promise<void>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen(address.port, address.host, () => {
+            srv.off('error', reject);
+            resolve();
+          });
+        }).catch((err: NodeJS.ErrnoException) => {
+          throw new Error(`dashboard cannot listen on ${formatListen(address)}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`, { cause: err });
+        });
+        srv.on('error', (err) => {
+          failed = err.message;
+          logger.error('dashboard server error', { error: err.message });
+        });
+        server = srv;
+        const port = (srv.address() as AddressInfo).port;
+        url = `http://${formatListen({ host: address.host, port })}/`;
+        logger.info('dashboard listening', { url, token: token ? 'required' : 'none' });
+        sample();
+        timers.every(options.update_every, tick);
+        timers.every(HEARTBEAT_MS, () => {
+          for (const c of clients) send(c, ': keep-alive\n\n');
+        });
+      },
+      write(events) {
+        const now = Date.now();
+        for (let i = 0; i < events.length; i++) model.add(events[i]!, now);
+        return Promise.resolve();
+      },
+      health(): ComponentHealth {
+        if (failed) return { healthy: false, reason: `dashboard server: ${failed}` };
+        return { healthy: true, details: { url, clients: clients.size } };
+      },
+      async close() {
+        for (const c of clients) c.res.end();
+        clients.clear();
+        connected.set(0);
+        if (server) {
+          const srv = server;
+          server = undefined;
+          await new Promise<void>((resolve) => {
+            srv.close(() => resolve());
+            srv.closeAllConnections();
+          });
+        }
+      },
+    };
+  },
+});
+
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function reply(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}

@@ -14,7 +14,7 @@ interface ErrorOptions {
   unescape: boolean;
 }
 
-function buildErrorParser(options: Omit<ErrorOptions, 'field'>): DefaultErrorScanner | FormatErrorScanner {
+export function buildErrorParser(options: Omit<ErrorOptions, 'field'>): DefaultErrorScanner | FormatErrorScanner {
   const wallClock = wallClockFor(options.timezone);
   if (options.error_log_format === undefined) return new DefaultErrorScanner(wallClock, options.unescape);
   return new FormatErrorScanner(compileErrorFormat(options.error_log_format), wallClock, options.unescape);

@@ -1,0 +1,206 @@
+// `visor analyze FILE...`: a one-shot report on existing logs. Each file (plain or gzip, told by its magic
+// bytes) is streamed in large chunks, split into lines, parsed synchronously by the apache_access or
+// apache_error plugin's own parser (detected per file), and every parsed event goes to the report
+// aggregate's ReportAccumulator, so the figures are exactly those of `report`. No pipeline: the async
+// batching of the runtime costs more than the parse itself here.
+import { stat, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { renderReportText } from '../plugins/aggregates/report/stats.js';
+import { chooseFormat, FormatUsageError, type FormatChoice } from './analyze-format.js';
+import { ProgressBar } from './analyze-progress.js';
+import { emptyResult, FileAnalysis, type FileResult, isGzip, MAX_LINE_BYTES, readFile, Totals } from './analyze-read.js';
+import { EXIT_CONFIG } from './paths.js';
+import type { AccState, PartPlan } from './analyze-parallel.js';
+import * as parallel from './analyze-parallel.js';
+
+export interface AnalyzeOptions {
+  files: string[];
+  format?: string;
+  logFormat?: string;
+  errorLogFormat?: string;
+  timezone: string;
+  top: number;
+  capacity: number;
+  json: boolean;
+  html?: string;
+  progress: boolean;
+  title: string;
+}
+
+const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function fileLine(r: FileResult): string {
+  const name = `${r.file}${r.gzip ? ' (gzip)' : ''}`;
+  if (r.error) return `  ${name}: not read: ${r.error}`;
+  const reasons = Object.entries(r.unparsed_reasons).map(([k, v]) => `${k} ${v.count} from line ${v.first_line}`);
+  const long = r.long_lines ? `, ${r.long_lines} cut at ${MAX_LINE_BYTES} bytes` : '';
+  return `  ${name}: ${r.format ?? '-'}, ${r.lines} lines, ${r.parsed} parsed, ${r.unparsed} unparsed${reasons.length ? ` (${reasons.join(', ')})` : ''}${long}, ${r.first_timestamp === null ? 'no timestamps' : `${iso(r.first_timestamp)} - ${iso(r.last_timestamp)}`}`;
+}
+
+/** Reads a file in parts: the first here, the others in worker threads; returns the workers' counts (to be
+ * added to the main accumulator) after adding their file figures to `r`. */
+async function readInParts(
+  r: FileResult, plan: PartPlan, choice: FormatChoice, o: AnalyzeOptions, capacity: number, totals: Totals,
+  onProgress: (bytes: number, lines: number) => void,
+): Promise<AccState[]> {
+  const { bounds, detection } = plan;
+  const workerBytes = new Array<number>(bounds.length).fill(0);
+  const workerLines = new Array<number>(bounds.length).fill(0);
+  let mainBytes = 0;
+  const report = () => onProgress(mainBytes + workerBytes.reduce((a, b) => a + b, 0), totals.lines + workerLines.reduce((a, b) => a + b, 0));
+  const parser = choice.fixed ? { format: o.format, logFormat: o.logFormat } : { format: detection.kind };
+  const jobs = bounds.slice(1, -1).map((start, k) => parallel.runPart({
+    file: r.file, start, end: bounds[k + 2]!, parser, label: detection.label,
+    timezone: o.timezone, errorLogFormat: o.errorLogFormat, capacity,
+  }, (bytes, lines) => { workerBytes[k] = bytes; workerLines[k] = lines; report(); }));
+  // A rejected part is awaited below; until then keep Node from calling it unhandled.
+  for (const j of jobs) j.catch(() => undefined);
+  const analysis = new FileAnalysis(r, choice, totals, detection);
+  try {
+    await readFile(r.file, false, analysis, (raw) => { mainBytes = raw; report(); }, { start: 0, end: bounds[1]! });
+  } finally {
+    analysis.end();
+  }
+  const states: AccState[] = [];
+  for (const job of jobs) {
+    const { result, acc } = await job;
+    parallel.addPart(r, result);
+    totals.lines += result.lines;
+    states.push(acc);
+  }
+  return states;
+}
+
+export async function runAnalyze(o: AnalyzeOptions): Promise<number> {
+  let choice: FormatChoice;
+  try {
+    choice = chooseFormat({ format: o.format, logFormat: o.logFormat, timezone: o.timezone, errorLogFormat: o.errorLogFormat });
+  } catch (err) {
+    if (err instanceof FormatUsageError) {
+      process.stderr.write(`visor analyze: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
+    throw err;
+  }
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+
+  const results = o.files.map(emptyResult);
+  let failed = 0;
+  const fail = (r: FileResult, err: unknown) => {
+    const e = err as NodeJS.ErrnoException;
+    // "ENOENT: no such file or directory, open 'x'" -> "no such file or directory (ENOENT)": the name is already said.
+    const m = e.code ? /^\w+: ([^,]+)/.exec(e.message) : null;
+    r.error = m ? `${m[1]} (${e.code})` : e.message;
+    failed++;
+    process.stderr.write(`${progress ? '\r\x1b[K' : ''}visor analyze: cannot read ${r.file}: ${r.error}\n`);
+  };
+
+  // Sizes first: the progress bar's total, and missing or unreadable files reported before the long part.
+  let progress: ProgressBar | undefined;
+  let totalBytes = 0;
+  const readable: boolean[] = [];
+  for (const r of results) {
+    try {
+      const s = await stat(r.file);
+      if (s.isDirectory()) throw new Error('is a directory');
+      r.size = s.size;
+      r.gzip = await isGzip(r.file);
+      totalBytes += s.size;
+      readable.push(true);
+    } catch (err) {
+      fail(r, err);
+      readable.push(false);
+    }
+  }
+  if (o.progress && process.stderr.isTTY) progress = new ProgressBar(process.stderr, totalBytes);
+
+  let html: import('./analyze-html.js').HtmlReport | undefined;
+  if (o.html) {
+    // Loaded only for --html: the dashboard model and its page are not needed otherwise.
+    const { htmlReport } = await import('./analyze-html.js');
+    html = await htmlReport(results.filter((_, i) => readable[i]), choice, { top: o.top, capacity: Math.max(o.capacity, o.top), title: o.title });
+  }
+  const capacity = Math.max(o.capacity, o.top);
+  const totals = new Totals(capacity, html?.sink);
+  const parts: AccState[] = [];
+  const started = process.hrtime.bigint();
+  let doneBytes = 0;
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
+    if (!readable[i]) continue;
+    const name = basename(r.file);
+    try {
+      // A large plain file is read in parts by several threads (not with --html: the dashboard model is fed
+      // every event in order of reading, in this thread).
+      const threads = r.gzip || html ? 1 : parallel.threadsFor(r.size);
+      const plan = threads > 1 ? await parallel.planParts(r.file, r.size, threads, choice) : undefined;
+      if (plan) {
+        parts.push(...await readInParts(r, plan, choice, o, capacity, totals, (bytes, lines) => progress?.update(doneBytes + bytes, lines, name)));
+      } else {
+        const analysis = new FileAnalysis(r, choice, totals);
+        try {
+          await readFile(r.file, r.gzip, analysis, (raw) => progress?.update(doneBytes + raw, totals.lines, name));
+        } finally {
+          analysis.end();
+        }
+      }
+    } catch (err) {
+      fail(r, err);
+    }
+    doneBytes += r.size;
+  }
+  progress?.clear();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+  const acc = totals.acc;
+  const first = results.reduce((m, r) => (r.first_timestamp !== null && r.first_timestamp < m ? r.first_timestamp : m), Infinity);
+  const last = results.reduce((m, r) => (r.last_timestamp !== null && r.last_timestamp > m ? r.last_timestamp : m), -Infinity);
+  const hasRange = first !== Infinity;
+  // The report aggregate's event over the time the logs cover: requests/s is the average over that range.
+  for (const p of parts) parallel.addCounters(acc, p);
+  const report = acc.toEvent(hasRange ? last : 0, o.title, o.top, false);
+  if (parts.length) parallel.mergeTops(report, acc, parts, o.top, capacity);
+  report.window_start = hasRange ? first : null;
+  report.window_end = hasRange ? last : null;
+  const rangeSeconds = hasRange ? (last - first) / 1000 : 0;
+  report.requests_per_second = rangeSeconds > 0 ? acc.requests / rangeSeconds : 0;
+  report.message = renderReportText(report);
+  const lines = results.reduce((n, r) => n + r.lines, 0);
+  const unparsed = results.reduce((n, r) => n + r.unparsed, 0);
+
+  if (html && o.html) {
+    try {
+      await writeFile(o.html, html.render(hasRange ? last : Date.now()));
+    } catch (err) {
+      process.stderr.write(`visor analyze: cannot write ${o.html}: ${(err as Error).message}\n`);
+      failed++;
+    }
+  }
+
+  if (o.json) {
+    const { message: _m, ...figures } = report;
+    const out = {
+      ...figures,
+      lines,
+      parsed: lines - unparsed,
+      unparsed,
+      files: results,
+      elapsed_ms: Math.round(seconds * 1000),
+      lines_per_second: seconds > 0 ? Math.round(lines / seconds) : null,
+      ...(o.html && html ? { html: o.html } : {}),
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    const text = [
+      String(report.message),
+      'files:',
+      ...results.map(fileLine),
+      `unparsed lines: ${unparsed} of ${lines}`,
+      `read ${thousands(lines)} lines (${(totalBytes / 1e6).toFixed(1)} MB) in ${seconds.toFixed(2)} s: ${thousands(seconds > 0 ? lines / seconds : 0)} lines/s`,
+      ...(o.html && html ? [`html report: ${o.html}`] : []),
+    ];
+    process.stdout.write(`${text.join('\n')}\n`);
+  }
+  return failed > 0 ? 1 : 0;
+}

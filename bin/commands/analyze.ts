@@ -1,0 +1,51 @@
+import { Args, Command, Flags } from '@oclif/core';
+
+export default class Analyze extends Command {
+  static override description = `Analyse existing Apache logs once and print a summary report (the report aggregate's figures).
+Each FILE may be plain or gzip (told by its content, e.g. a rotated set: access.log access.log.1 access.log.2.gz);
+access vs error format is detected per file from its first non-empty lines unless --format or --log-format says.
+A progress bar is shown on a terminal. Exit 0 on success, 78 for an unknown --format or an invalid --log-format,
+1 when a file could not be read (after analysing the others).`;
+  static override examples = [
+    '<%= config.bin %> analyze /var/log/apache2/access.log /var/log/apache2/access.log.1 /var/log/apache2/access.log.2.gz',
+    '<%= config.bin %> analyze --format error /var/log/apache2/error.log',
+    '<%= config.bin %> analyze --json access.log > summary.json',
+    '<%= config.bin %> analyze --html report.html access.log*',
+    '<%= config.bin %> analyze --log-format \'%h %l %u %t "%r" %>s %b %D\' access.log',
+  ];
+  static override strict = false;
+  static override args = {
+    file: Args.string({ description: 'log files (plain or .gz)', required: true }),
+  };
+  static override flags = {
+    format: Flags.string({ char: 'f', description: 'auto (default: detect per file) | access | error | an access LogFormat nickname: common, combined, vhost_combined, combinedio, vhost_common' }),
+    'log-format': Flags.string({ description: 'an Apache LogFormat string for the access logs (as in httpd.conf)' }),
+    'error-log-format': Flags.string({ description: 'the server\'s ErrorLogFormat, when it sets one' }),
+    timezone: Flags.string({ description: 'time zone of times written without an offset (error logs): local, UTC, +0100, Europe/Paris', default: 'local' }),
+    top: Flags.integer({ char: 'n', description: 'entries in each top list', default: 10, min: 1 }),
+    capacity: Flags.integer({ description: 'distinct values counted exactly per top list (beyond: Space-Saving, with an error bound)', default: 10000, min: 1 }),
+    title: Flags.string({ description: 'name of the report', default: 'visor' }),
+    json: Flags.boolean({ description: 'print the summary as JSON' }),
+    html: Flags.string({ description: 'also write a self-contained HTML report (the dashboard\'s charts and tables) to this file' }),
+    progress: Flags.boolean({ description: 'progress bar on stderr when it is a terminal', default: true, allowNo: true }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Analyze);
+    const { runAnalyze } = await import('../analyze-run.js');
+    const code = await runAnalyze({
+      files: argv as string[],
+      format: flags.format,
+      logFormat: flags['log-format'],
+      errorLogFormat: flags['error-log-format'],
+      timezone: flags.timezone,
+      top: flags.top,
+      capacity: flags.capacity,
+      title: flags.title,
+      json: flags.json,
+      html: flags.html,
+      progress: flags.progress,
+    });
+    if (code !== 0) this.exit(code);
+  }
+}

@@ -18,6 +18,7 @@ import { benchErrorParser } from './parsers-error.js';
 import { benchGenerator } from './generator.js';
 import { benchTail } from './tail.js';
 import { benchAlertLatency } from './alert-latency.js';
+import { benchAnalyze } from './analyze.js';
 import { benchFileOutput } from './file-output.js';
 import { benchKafka } from './kafka.js';
 import { benchTcp } from './tcp.js';
@@ -141,6 +142,7 @@ const SECTIONS: Array<[string, () => Promise<void>]> = [
   ['stdin', stdinPipeline],
   ['tail', async () => print(await benchTail())],
   ['alert', async () => print(await benchAlertLatency())],
+  ['analyze', async () => print(await benchAnalyze())],
   ['file', async () => print(await benchFileOutput())],
   ['tcp', async () => print(await benchTcp())],
   ['kafka', async () => print(await benchKafka())],

@@ -14,3 +14,5 @@ export { compileStrftimeRenderer } from './strftime.js';
 export { compileTemplate, type Template, type TemplateOptions } from './template.js';
 export { createEncoder, encodeLines, encodingSchema, type EncodingOptions, type LineFormat } from './encoding.js';
 export { detachString } from './strings.js';
+export { parseListen, formatListen, listenOn, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';
+export * from './tls.js';

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../api.js';
-import { formatListen, parseListen } from './listen.js';
+import { formatListen, listenOn, parseListen } from './listen.js';
 import type { MetricsHub } from './metrics.js';
 
 /** Used when `service.http.listen` names no port. */
@@ -55,9 +55,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       });
   });
 
-  await listen(server, address.host, address.port).catch((err: NodeJS.ErrnoException) => {
-    throw new Error(`http server cannot listen on ${formatListen(address)}: ${describeListenError(err)}`, { cause: err });
-  });
+  await listenOn(server, address, 'http server');
   // After a successful bind, errors are not fatal to the agent: log them instead of crashing on 'error'.
   server.on('error', (err) => opts.logger.error('http server error', { error: err.message }));
 
@@ -112,31 +110,6 @@ function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   });
   // HEAD gets the headers GET would, content-length included, and no body.
   res.end(req.method === 'HEAD' ? undefined : reply.body);
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function describeListenError(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'EADDRINUSE':
-      return 'address already in use (is another Visor or service running there?)';
-    case 'EACCES':
-      return 'permission denied (ports below 1024 need privileges)';
-    case 'EADDRNOTAVAIL':
-      return 'address not available on this machine';
-    case 'ENOTFOUND':
-      return 'host name not found';
-    default:
-      return err.message;
-  }
 }
 
 function errorMessage(err: unknown): string {

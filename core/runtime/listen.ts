@@ -1,5 +1,5 @@
 // Parsing of `listen` addresses, shared by every listener (HTTP server, TCP input, dashboard).
-import { isIP, isIPv6 } from 'node:net';
+import { isIP, isIPv6, type Server } from 'node:net';
 
 export interface ListenAddress {
   host: string;
@@ -50,4 +50,33 @@ function parsePort(text: string, invalid: (why: string) => Error): number {
 /** `host:port`, with IPv6 hosts in brackets: the form users write, for messages and URLs. */
 export function formatListen({ host, port }: ListenAddress): string {
   return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Binds `server` (net, tls or http) to `address`; rejects with a message naming `what`, the address and the
+ * likely cause (`tcp input cannot listen on 127.0.0.1:5170: address already in use ...`). */
+export function listenOn(server: Server, address: ListenAddress, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (err: NodeJS.ErrnoException) =>
+      reject(new Error(`${what} cannot listen on ${formatListen(address)}: ${describeListenError(err)}`, { cause: err }));
+    server.once('error', fail);
+    server.listen(address.port, address.host, () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
+}
+
+function describeListenError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return 'address already in use (is another Visor or service running there?)';
+    case 'EACCES':
+      return 'permission denied (ports below 1024 need privileges)';
+    case 'EADDRNOTAVAIL':
+      return 'address not available on this machine';
+    case 'ENOTFOUND':
+      return 'host name not found';
+    default:
+      return err.message;
+  }
 }

@@ -5,9 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
-import { definePlugin, LineSplitter, type Event, type LongLinePolicy } from '../../core/index.js';
-import { formatListen, parseListen } from '../../core/runtime/listen.js';
-import { formatSubject, loadTlsFiles, tlsServerSchema, type TlsServerOptions } from '../../core/tls.js';
+import { definePlugin, formatListen, formatSubject, LineSplitter, listenOn, loadTlsFiles, parseListen, tlsServerSchema, type Event, type LongLinePolicy, type TlsServerOptions } from '../../core/index.js';
 
 export const DEFAULT_TCP_PORT = 5170;
 
@@ -206,15 +204,7 @@ export default definePlugin<TcpInputOptions, 'input'>({
         server.maxConnections = options.max_connections;
         server.on('drop', () => refused.inc());
         const srv = server;
-        await new Promise<void>((resolve, reject) => {
-          srv.once('error', reject);
-          srv.listen(address.port, address.host, () => {
-            srv.off('error', reject);
-            resolve();
-          });
-        }).catch((err: NodeJS.ErrnoException) => {
-          throw new Error(`tcp input cannot listen on ${formatListen(address)}: ${err.code ?? err.message}`, { cause: err });
-        });
+        await listenOn(srv, address, 'tcp input');
         srv.on('error', (err) => logger.error('tcp server error', { error: err.message }));
         const port = (srv.address() as net.AddressInfo).port;
         logger.info('tcp input listening', { address: formatListen({ host: address.host, port }), tls: !!options.tls });

@@ -7,9 +7,7 @@
 import { isIP } from 'node:net';
 import net from 'node:net';
 import tls from 'node:tls';
-import { createEncoder, definePlugin, encodeLines, encodingSchema, type EncodingOptions } from '../../core/index.js';
-import { parseListen, formatListen } from '../../core/runtime/listen.js';
-import { loadTlsFiles, tlsClientSchema, type TlsClientOptions, type TlsFiles } from '../../core/tls.js';
+import { createEncoder, definePlugin, encodeLines, encodingSchema, formatListen, loadTlsFiles, parseListen, tlsClientSchema, type EncodingOptions, type TlsClientOptions, type TlsFiles } from '../../core/index.js';
 
 interface TcpOutputOptions extends EncodingOptions {
   address: string;

@@ -5,8 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { definePlugin, type ComponentHealth, type PipelineView } from '../../../core/index.js';
-import { formatListen, parseListen } from '../../../core/runtime/listen.js';
+import { definePlugin, formatListen, listenOn, parseListen, type ComponentHealth, type PipelineView } from '../../../core/index.js';
 import { asset, liveHtml, renderStaticHtml } from './assets.js';
 import { healthRows, type HealthSample } from './health.js';
 import { DashboardModel, type DashboardState } from './model.js';
@@ -250,15 +249,7 @@ export default definePlugin<DashboardOptions, 'output'>({
             else res.destroy();
           }
         });
-        await new Promise<void>((resolve, reject) => {
-          srv.once('error', reject);
-          srv.listen(address.port, address.host, () => {
-            srv.off('error', reject);
-            resolve();
-          });
-        }).catch((err: NodeJS.ErrnoException) => {
-          throw new Error(`dashboard cannot listen on ${formatListen(address)}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`, { cause: err });
-        });
+        await listenOn(srv, address, 'dashboard');
         srv.on('error', (err) => {
           failed = err.message;
           logger.error('dashboard server error', { error: err.message });

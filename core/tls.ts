@@ -1,4 +1,4 @@
-// TLS options shared by network plugins (tcp input and output; later kafka): the schema fragments and a loader of
+// TLS options shared by network plugins (tcp input and output, kafka): the schema fragments and a loader of
 // the PEM files they name. Paths are relative to the config file's directory.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,18 +1,15 @@
 // What the kafka output and input share: the connection options (brokers, client id, SASL, TLS, timeouts),
 // their schema, and a kafkajs client built from them whose log goes to the component's logger.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import type { JsonSchema, Logger, PluginContext } from '../../../core/index.js';
+import { loadTlsFiles, tlsClientSchema, type JsonSchema, type Logger, type PluginContext, type TlsClientOptions } from '../../../core/index.js';
 import type { Kafka, KafkaConfig, LogEntry, SASLOptions } from 'kafkajs';
 
-export interface KafkaTlsOptions { ca?: string; cert?: string; key?: string; reject_unauthorized: boolean }
 export interface KafkaSaslOptions { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
 
 export interface KafkaConnectionOptions {
   brokers: string[];
   client_id: string;
   sasl?: KafkaSaslOptions;
-  tls?: boolean | KafkaTlsOptions;
+  tls?: boolean | TlsClientOptions;
   connect_timeout: number;
   timeout: number;
   retries: number;
@@ -38,21 +35,9 @@ export function connectionSchema(defaultClientId: string): Record<string, JsonSc
       description: 'SASL authentication (use with tls unless the network is trusted).',
     },
     tls: {
-      anyOf: [
-        { type: 'boolean' },
-        {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            ca: { type: 'string', description: 'PEM file of the CA(s) to trust, relative to the config file.' },
-            cert: { type: 'string', description: 'PEM client certificate file (mutual TLS).' },
-            key: { type: 'string', description: 'PEM private key file of the client certificate.' },
-            reject_unauthorized: { type: 'boolean', default: true, description: 'Verify the broker certificates.' },
-          },
-        },
-      ],
+      anyOf: [{ type: 'boolean' }, tlsClientSchema()],
       default: false,
-      description: 'TLS to the brokers: true for the system CAs, or files for a private CA and client certificates.',
+      description: 'TLS to the brokers: true for the system CAs, or { ca, cert, key, key_passphrase, reject_unauthorized, servername } with PEM files for a private CA and client certificates.',
     },
     connect_timeout: { duration: true, default: '5s', description: 'Longest wait for a TCP (and TLS/SASL) connection to a broker.' },
     timeout: { duration: true, default: '30s', description: 'Longest wait for one broker request; a request that times out fails (and is retried).' },
@@ -80,11 +65,11 @@ function logCreator(logger: Logger) {
   };
 }
 
-function tlsConfig(tls: boolean | KafkaTlsOptions | undefined, configDir: string): KafkaConfig['ssl'] {
+async function tlsConfig(tls: boolean | TlsClientOptions | undefined, configDir: string): Promise<KafkaConfig['ssl']> {
   if (!tls) return undefined;
   if (tls === true) return true;
-  const read = (file?: string) => (file ? readFileSync(path.resolve(configDir, file), 'utf8') : undefined);
-  return { ca: read(tls.ca), cert: read(tls.cert), key: read(tls.key), rejectUnauthorized: tls.reject_unauthorized !== false };
+  const files = await loadTlsFiles(tls, configDir);
+  return { ...files, passphrase: tls.key_passphrase, servername: tls.servername, rejectUnauthorized: tls.reject_unauthorized !== false };
 }
 
 /** Builds a kafkajs client (kafkajs is imported here, lazily, so `visor --help` stays fast). */
@@ -97,7 +82,7 @@ export async function createKafka(options: KafkaConnectionOptions, context: Plug
   return new Kafka({
     clientId: options.client_id,
     brokers: options.brokers.flatMap((b) => b.split(',')).map((b) => b.trim()).filter(Boolean),
-    ssl: tlsConfig(options.tls, context.configDir),
+    ssl: await tlsConfig(options.tls, context.configDir),
     sasl,
     connectionTimeout: options.connect_timeout,
     authenticationTimeout: options.connect_timeout,

@@ -1,79 +1,50 @@
 // Windowed aggregation: tumbling or hopping windows over event time (the `timestamp` field, epoch ms) or
 // processing time, optionally per group; metrics are aggregate expressions (count(status >= 500) / count()),
 // plus top-N values, percentiles and distinct counts. One result event per window and group.
-import { definePlugin, detachString, getField, splitFieldPath, type AckHold, type AggregateRuntime, type Event } from '../../../core/index.js';
-import { accumulate, compileMetric, newAccState, type Accumulator, type AccState, type MetricEval } from './metrics.js';
-import { DistinctCounter, QuantileSketch, TopCounter } from './sketches.js';
+// With `emit: partials` (scale-out over Kafka) it keeps windows per source partition, each closed by that
+// partition's own watermark, and emits mergeable partial states that `window_merge` combines.
+import { definePlugin, detachString, getField, splitFieldPath, type AggregateRuntime, type Event } from '../../../core/index.js';
+import { kafkaAssignments } from '../../inputs/kafka/assignment.js';
+import { compileShape, PARTIAL_VERSION, reader, shapeSchema, SharedHold, windowTiming, type GroupState, type ShapeOptions } from './shape.js';
 
-interface WindowOptions {
-  window: { type: 'tumbling' | 'hopping'; size: number; advance?: number };
+interface WindowOptions extends ShapeOptions {
   time: 'event' | 'processing';
   timestamp_field: string;
   allowed_lateness: number;
-  group_by: string[];
-  metrics: Record<string, string>;
-  top: Array<{ field: string; n: number; capacity: number }>;
-  percentiles: Array<{ field: string; p: number[] }>;
-  distinct: string[];
+  idle_timeout?: number;
   exclude_heartbeats: boolean;
-  ack: 'absorb' | 'emit';
-}
-
-interface GroupState {
-  values: unknown[];
-  count: number;
-  accs: Map<string, AccState>;
-  /** The same states in the order of `accList`, for the per-event loop. */
-  accList: AccState[];
-  tops: TopCounter[];
-  sketches: QuantileSketch[];
-  distincts: DistinctCounter[];
-}
-
-/** A batch's hold shared by the windows the batch touched: released once every one of their results is delivered. */
-class SharedHold {
-  pending = 0;
-  private failed = false;
-  constructor(private readonly hold: AckHold) {}
-  /** One hold per window result, passed in that result's `acks`. */
-  part(): AckHold {
-    let settled = false;
-    return {
-      release: () => {
-        if (settled) return;
-        settled = true;
-        if (--this.pending === 0 && !this.failed) this.hold.release();
-      },
-      fail: (error?: Error) => {
-        if (settled) return;
-        settled = true;
-        this.pending--;
-        if (!this.failed) {
-          this.failed = true;
-          this.hold.fail(error);
-        }
-      },
-    };
-  }
+  ack?: 'absorb' | 'emit';
+  emit: 'results' | 'partials';
+  partition_field: string;
+  topic_field: string;
+  offset_field: string;
+  generation_field: string;
+  partial_top: number;
+  watermark_interval: number;
 }
 
 interface WindowState {
   start: number;
   groups: Map<string, GroupState>;
   holds: Set<SharedHold>;
+  /** Partials: the lowest and highest source offsets of the events in this window. */
+  offsetFrom: number;
+  offsetTo: number;
 }
 
-const fieldName = (f: string) => f.replace(/[^A-Za-z0-9_]/g, '_');
-const pName = (p: number, field: string) => `p${String(p).replace('.', '_')}_${fieldName(field)}`;
-/** The counting key of a value. Finite numbers (status, bytes...) go through String(), which V8 serves from its
- * number-to-string cache, rather than JSON.stringify, which makes a new string per call; same text either way. */
-const key = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? 'null');
-/** A reader specialised for its field path (one level, the common case, without a loop). */
-const reader = (path: string[]): ((e: Event) => unknown) => {
-  if (path.length !== 1) return (e) => getField(e, path);
-  const [k] = path;
-  return (e) => (Object.hasOwn(e, k) ? e[k] : undefined);
-};
+/** The windows of one source: the whole input, or (partials) one topic-partition with its own watermark. */
+interface Source {
+  id: string;
+  topic: unknown;
+  partition: unknown;
+  /** Partials: the consumer-group generation whose events fill these windows. */
+  generation: number | undefined;
+  open: Map<number, WindowState>;
+  /** Every window ending at or before this is closed: its events are late. */
+  closedUpTo: number;
+  maxEventTime: number;
+  lastArrival: number;
+}
 
 export default definePlugin<WindowOptions, 'aggregate'>({
   kind: 'aggregate',
@@ -83,89 +54,58 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     type: 'object',
     required: ['window'],
     properties: {
-      window: {
-        type: 'object',
-        required: ['size'],
-        additionalProperties: false,
-        properties: {
-          type: { enum: ['tumbling', 'hopping'], default: 'tumbling', description: 'tumbling: back-to-back windows; hopping: overlapping windows starting every advance.' },
-          size: { duration: true, description: 'Length of each window.' },
-          advance: { duration: true, description: 'Hopping only: time between window starts (at most size).' },
-        },
-        description: 'Window shape: { type: tumbling, size: 1m } or { type: hopping, size: 5m, advance: 1m }.',
-      },
+      window: shapeSchema.window,
       time: { enum: ['event', 'processing'], default: 'event', description: 'event: windows by the timestamp field (epoch ms); processing: by arrival time.' },
       timestamp_field: { type: 'string', default: 'timestamp', description: 'Field holding the event time (epoch ms) in event-time mode.' },
       allowed_lateness: { duration: true, default: '0s', description: 'How far behind the newest event time a window stays open (event time).' },
-      group_by: { type: 'array', items: { type: 'string' }, default: [], description: 'Fields whose values split each window into groups.' },
-      metrics: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'name: aggregate expression over count(), count(cond), sum(x), avg(x), min(x), max(x), rate() with + - * / and numbers; division by zero gives null.' },
-      top: {
-        type: 'array',
-        default: [],
-        items: {
-          type: 'object',
-          required: ['field'],
-          additionalProperties: false,
-          properties: {
-            field: { type: 'string' },
-            n: { type: 'integer', minimum: 1, default: 10 },
-            capacity: { type: 'integer', minimum: 1, default: 10000 },
-          },
-        },
-        description: 'Most frequent values of a field: top_<field> [{value, count}] and top_<field>_error_bound (0 when exact; exact up to capacity distinct values, then Space-Saving).',
-      },
-      percentiles: {
-        type: 'array',
-        default: [],
-        items: {
-          type: 'object',
-          required: ['field', 'p'],
-          additionalProperties: false,
-          properties: {
-            field: { type: 'string' },
-            p: { type: 'array', items: { type: 'number', minimum: 0, maximum: 100 }, minItems: 1 },
-          },
-        },
-        description: 'Percentiles of a numeric field: p<NN>_<field>, within 1% relative error.',
-      },
-      distinct: { type: 'array', items: { type: 'string' }, default: [], description: 'Fields whose distinct values are counted: distinct_<field> (exact up to 4096, then HyperLogLog, ~1.6% standard error).' },
+      idle_timeout: { duration: true, description: 'Event time: after this much processing time without events (per partition with emit: partials), every window holding events is closed and the watermark then advances with processing time. Default: window size + allowed_lateness.' },
+      group_by: shapeSchema.group_by,
+      metrics: shapeSchema.metrics,
+      top: shapeSchema.top,
+      percentiles: shapeSchema.percentiles,
+      distinct: shapeSchema.distinct,
       exclude_heartbeats: { type: 'boolean', default: true, description: 'Ignore events with heartbeat: true.' },
-      ack: { enum: ['absorb', 'emit'], default: 'absorb', description: 'absorb: a batch is acknowledged when absorbed; emit: only when the results of every window it touched are delivered.' },
+      ack: { enum: ['absorb', 'emit'], description: 'absorb: a batch is acknowledged when absorbed; emit: only when the results of every window it touched are delivered. Default absorb; emit (required) with emit: partials.' },
+      emit: { enum: ['results', 'partials'], default: 'results', description: 'results: one result per window and group; partials (scale-out, see window_merge): per source partition, mergeable partial states closed by that partition\'s own watermark, plus a watermark event per partition every watermark_interval.' },
+      partition_field: { type: 'string', default: 'kafka.partition', description: 'Partials: field holding the source partition (with topic_field, the partition identity).' },
+      topic_field: { type: 'string', default: 'kafka.topic', description: 'Partials: field holding the source topic.' },
+      offset_field: { type: 'string', default: 'kafka.offset', description: 'Partials: field holding the source offset (partials carry their offset range, so that the merger discards duplicates).' },
+      generation_field: { type: 'string', default: 'kafka.generation', description: 'Partials: field holding the consumer-group generation (after a rebalance kafkajs re-reads from the committed offsets: windows of an older generation are dropped and recomputed).' },
+      partial_top: { type: 'integer', minimum: 1, default: 1000, description: 'Partials: most top entries shipped per field and group (the merged error bound adds the count of the first entry left out, except for the partition key).' },
+      watermark_interval: { duration: true, default: '1s', description: 'Partials: how often (processing time) a watermark event is emitted for each partition.' },
     },
   },
   outputs: () => ['_late'],
   create(options, context) {
-    const size = options.window.size;
-    const type = options.window.type ?? 'tumbling';
-    if (!(size > 0)) throw new Error('window.size must be greater than 0');
-    if (type === 'tumbling' && options.window.advance !== undefined && options.window.advance !== size) {
-      throw new Error('window.advance is only for hopping windows');
-    }
-    const advance = type === 'hopping' ? options.window.advance : size;
-    if (advance === undefined || !(advance > 0)) throw new Error('hopping windows need window.advance greater than 0');
-    if (advance > size) throw new Error(`window.advance (${advance}ms) must not exceed window.size (${size}ms)`);
+    const [size, advance] = windowTiming(options.window);
     const lateness = options.time === 'event' ? options.allowed_lateness : 0;
-    const seconds = size / 1000;
+    const idleTimeout = options.idle_timeout ?? size + lateness;
+    const partials = options.emit === 'partials';
+    if (partials && options.ack === 'absorb') throw new Error('emit: partials acknowledges input events only when the partials holding them are delivered: remove ack: absorb (or set ack: emit)');
+    if (partials && options.time !== 'event') throw new Error('emit: partials needs time: event (partitions are merged by event-time windows)');
+    const holdAcks = partials || options.ack === 'emit';
+    const shape = compileShape(options);
 
-    const accumulators = new Map<string, Accumulator>();
-    const metrics: Array<[string, MetricEval]> = Object.entries(options.metrics).map(([name, text]) => [name, compileMetric(name, text, accumulators)]);
-    const accList = [...accumulators.values()];
     const groupPaths = options.group_by.map(splitFieldPath);
     const readTime = reader(splitFieldPath(options.timestamp_field));
-    const topReaders = options.top.map((t) => reader(splitFieldPath(t.field)));
-    const pctReaders = options.percentiles.map((p) => reader(splitFieldPath(p.field)));
-    const distinctReaders = options.distinct.map((f) => reader(splitFieldPath(f)));
+    const readPartition = reader(splitFieldPath(options.partition_field));
+    const readTopic = reader(splitFieldPath(options.topic_field));
+    const readOffset = reader(splitFieldPath(options.offset_field));
+    const readGeneration = reader(splitFieldPath(options.generation_field));
 
     const lateCounter = context.metrics.counter('window_late_events_total', 'Events that arrived after their window was emitted.');
     const windowsCounter = context.metrics.counter('window_results_total', 'Window results emitted (one per window and group).');
+    const partialsCounter = context.metrics.counter('window_partials_total', 'Partials emitted (one per partition and window).');
+    const staleCounter = context.metrics.counter('window_stale_events_total', 'Partials: events of an older consumer-group generation, dropped (they are read again).');
     const invalidTime = context.metrics.discarded('invalid_timestamp');
 
     let runtime: AggregateRuntime | undefined;
-    const open = new Map<number, WindowState>();
-    /** Every window ending at or before this is closed: its events are late. */
-    let closedUpTo = -Infinity;
-    let maxEventTime = -Infinity;
-    let lastArrival = Date.now();
+    const newSource = (id: string, topic: unknown, partition: unknown, generation: number | undefined): Source => ({
+      id, topic, partition, generation, open: new Map(), closedUpTo: -Infinity, maxEventTime: -Infinity, lastArrival: Date.now(),
+    });
+    /** Results mode: the one source. Partials: one per topic-partition. */
+    const main = newSource('', undefined, undefined, undefined);
+    const sources = new Map<string, Source>();
     let emitting: Promise<void> = Promise.resolve();
 
     /** Hopping windows: starts of the windows holding `t`, oldest first (tumbling ones are handled inline). */
@@ -187,73 +127,41 @@ export default definePlugin<WindowOptions, 'aggregate'>({
       return values;
     };
 
-    const newGroup = (values: unknown[]): GroupState => {
-      const states = accList.map(() => newAccState());
-      return {
-        values,
-        count: 0,
-        accs: new Map(accList.map((a, i) => [a.key, states[i]])),
-        accList: states,
-        tops: options.top.map((t) => new TopCounter(t.capacity)),
-        sketches: options.percentiles.map(() => new QuantileSketch()),
-        distincts: options.distinct.map(() => new DistinctCounter()),
-      };
-    };
+    const watermarkOf = (upTo: number) => (Number.isFinite(upTo) ? upTo : null);
+    const partialHeader = (src: Source) => ({
+      version: PARTIAL_VERSION, fingerprint: shape.fingerprint, spec: shape.spec, topic: src.topic ?? null, partition: src.partition ?? null,
+    });
 
-    const addTo = (g: GroupState, e: Event) => {
-      g.count++;
-      for (let i = 0; i < accList.length; i++) accumulate(accList[i], g.accList[i], e);
-      for (let i = 0; i < topReaders.length; i++) {
-        const v = topReaders[i](e);
-        if (v !== undefined && v !== null) g.tops[i].add(key(v));
-      }
-      for (let i = 0; i < pctReaders.length; i++) {
-        const v = pctReaders[i](e);
-        if (typeof v === 'number' && Number.isFinite(v)) g.sketches[i].add(v);
-      }
-      for (let i = 0; i < distinctReaders.length; i++) {
-        const v = distinctReaders[i](e);
-        if (v !== undefined && v !== null) g.distincts[i].add(key(v));
-      }
-    };
-
-    // Result field names, computed once.
-    const groupNames = options.group_by.map(fieldName);
-    const topNames = options.top.map((t) => [`top_${fieldName(t.field)}`, `top_${fieldName(t.field)}_error_bound`] as const);
-    const pctNames = options.percentiles.map((p) => p.p.map((q) => pName(q, p.field)));
-    const distinctNames = options.distinct.map((f) => `distinct_${fieldName(f)}`);
-
-    const result = (w: WindowState, g: GroupState): Event => {
-      const out: Event = { window_start: w.start, window_end: w.start + size };
-      for (let i = 0; i < groupNames.length; i++) out[groupNames[i]] = g.values[i] ?? null;
-      out.count = g.count;
-      for (const [name, evaluate] of metrics) out[name] = evaluate(g.accs, seconds);
-      for (let i = 0; i < topNames.length; i++) {
-        out[topNames[i][0]] = g.tops[i].top(options.top[i].n);
-        out[topNames[i][1]] = g.tops[i].errorBound;
-      }
-      for (let i = 0; i < pctNames.length; i++) {
-        const ps = options.percentiles[i].p;
-        for (let j = 0; j < ps.length; j++) out[pctNames[i][j]] = g.sketches[i].quantile(ps[j]);
-      }
-      for (let i = 0; i < distinctNames.length; i++) out[distinctNames[i]] = g.distincts[i].count();
-      return out;
-    };
-
-    /** Emit, in order of start, every open window ending at or before `upTo`; later events for them are late. */
-    const close = (upTo: number): Promise<void> => {
-      if (upTo > closedUpTo) closedUpTo = upTo;
+    /** Emit, in order of start, every open window of `src` ending at or before `upTo`; later events for them are late. */
+    const close = (src: Source, upTo: number): Promise<void> => {
+      if (upTo > src.closedUpTo) src.closedUpTo = upTo;
       let due: WindowState[] | undefined;
-      for (const w of open.values()) if (w.start + size <= upTo) (due ??= []).push(w);
+      for (const w of src.open.values()) if (w.start + size <= upTo) (due ??= []).push(w);
       if (!due) return emitting; // the common case (most batches close no window): nothing allocated
       due.sort((a, b) => a.start - b.start);
-      for (const w of due) open.delete(w.start);
+      for (const w of due) src.open.delete(w.start);
       // Results leave in window order even when timers and process() both close windows.
       emitting = emitting.then(async () => {
-        for (const w of due) {
-          const results = [...w.groups.values()].map((g) => result(w, g));
+        for (let i = 0; i < due.length; i++) {
+          const w = due[i];
+          let results: Event[];
+          if (partials) {
+            // The partition's watermark as of this partial: the windows after it in this close are still to come.
+            const watermark = i === due.length - 1 ? watermarkOf(upTo) : w.start + size;
+            results = [{
+              partial: {
+                ...partialHeader(src), window_start: w.start, window_end: w.start + size,
+                offset_from: Number.isFinite(w.offsetFrom) ? w.offsetFrom : null, offset_to: Number.isFinite(w.offsetTo) ? w.offsetTo : null,
+                watermark,
+              },
+              groups: [...w.groups.values()].map((g) => shape.toPartial(g, options.partial_top)),
+            }];
+            partialsCounter.inc();
+          } else {
+            results = [...w.groups.values()].map((g) => shape.result(w.start, w.start + size, g));
+            windowsCounter.inc(results.length);
+          }
           const acks = [...w.holds].map((h) => h.part());
-          windowsCounter.inc(results.length);
           if (runtime) await runtime.emit(results, acks.length ? { acks } : undefined);
           else for (const a of acks) a.release();
         }
@@ -261,13 +169,131 @@ export default definePlugin<WindowOptions, 'aggregate'>({
       return emitting;
     };
 
+    /** Partials: is `src` still this process's, in the generation its windows were filled in? */
+    const stillOwned = (src: Source): boolean => {
+      const owner = kafkaAssignments.owner(src.topic, src.partition);
+      return owner === null || (owner !== undefined && (src.generation === undefined || owner === src.generation));
+    };
+
     const tick = async () => {
       const now = Date.now();
-      if (options.time === 'processing') return close(now);
-      // Event time with an idle input: once no event arrived for size + allowed_lateness, the watermark
-      // advances with processing time, so the last windows are not held open forever.
-      const idle = now - lastArrival;
-      if (open.size && idle >= size + lateness) return close(maxEventTime - lateness + idle);
+      if (options.time === 'processing') return close(main, now);
+      if (!partials) {
+        // Event time with an idle input: once no event arrived for idle_timeout, every window holding events is
+        // closed and the watermark advances with processing time, so the last windows are not held open forever.
+        const idle = now - main.lastArrival;
+        if (main.open.size && idle >= idleTimeout) return close(main, main.maxEventTime + size + (idle - idleTimeout));
+        return;
+      }
+      for (const src of [...sources.values()]) {
+        // A partition that moved to another member (or is re-read after a rebalance) is dropped: its windows are
+        // recomputed from the committed offset by its owner; its holds die with the old generation's offsets.
+        if (!stillOwned(src)) {
+          sources.delete(src.id);
+          context.logger.info('partition no longer owned in this generation: its open windows are left to its owner', { topic: src.topic, partition: src.partition, open_windows: src.open.size });
+          continue;
+        }
+        const idle = now - src.lastArrival;
+        if (idle >= idleTimeout && Number.isFinite(src.maxEventTime)) void close(src, src.maxEventTime + size + (idle - idleTimeout));
+      }
+      return emitting;
+    };
+
+    /** Partials: one watermark event per owned partition, after the partials already queued. The values are taken
+     * now: a window closed later is queued after this event, so a watermark never overtakes a partial. */
+    const watermarks = () => {
+      const snapshot: Array<[Source, number]> = [];
+      for (const src of sources.values()) if (Number.isFinite(src.closedUpTo)) snapshot.push([src, src.closedUpTo]);
+      if (!snapshot.length) return emitting;
+      emitting = emitting.then(async () => {
+        const events: Event[] = [];
+        for (const [src, watermark] of snapshot) if (sources.get(src.id) === src && stillOwned(src)) events.push({ partial: { ...partialHeader(src), watermark } });
+        if (events.length && runtime) await runtime.emit(events);
+      });
+      return emitting;
+    };
+
+    /** Adds events[from..to) (of one source) to its windows; returns the events that were late. */
+    const absorb = (src: Source, events: Event[], from: number, to: number, now: number, touched: Set<WindowState> | undefined, late: Event[] | undefined): Event[] | undefined => {
+      src.lastArrival = now;
+      const open = src.open;
+      const closedUpTo = src.closedUpTo;
+      // Consecutive events mostly fall in the same window: look it up in `open` only when it changes.
+      let last: WindowState | undefined;
+      let newest = src.maxEventTime; // a local: a captured variable would box each new time into a heap number
+      let offset = NaN;
+      const add = (start: number, e: Event, values: unknown[], gk: string) => {
+        let w = last !== undefined && last.start === start ? last : open.get(start);
+        if (!w) open.set(start, (w = { start, groups: new Map(), holds: new Set(), offsetFrom: Infinity, offsetTo: -Infinity }));
+        last = w;
+        let g = w.groups.get(gk);
+        if (!g) w.groups.set(detachString(gk), (g = shape.newGroup(values.map((v) => (typeof v === 'string' ? detachString(v) : v)))));
+        shape.addTo(g, e);
+        if (partials) {
+          if (offset < w.offsetFrom) w.offsetFrom = offset;
+          if (offset > w.offsetTo) w.offsetTo = offset;
+        }
+        touched?.add(w);
+      };
+      for (let i = from; i < to; i++) {
+        const e = events[i];
+        if (options.exclude_heartbeats && e.heartbeat === true) continue;
+        let t: number;
+        if (options.time === 'processing') t = now;
+        else {
+          const v = readTime(e);
+          if (typeof v !== 'number' || !Number.isFinite(v)) {
+            invalidTime.inc();
+            continue;
+          }
+          t = v;
+        }
+        if (partials) {
+          const o = readOffset(e);
+          offset = typeof o === 'number' ? o : NaN;
+        }
+        if (t > newest) newest = t;
+        if (advance === size) {
+          // Tumbling: exactly one window; late when it was already emitted.
+          const start = Math.floor(t / size) * size;
+          if (start + size <= closedUpTo) (late ??= []).push(e);
+          else add(start, e, groupValues(e), groupKey);
+          continue;
+        }
+        let isLate = false;
+        let values: unknown[] | undefined;
+        let gk = '';
+        for (const start of windowStarts(t)) {
+          if (start + size <= closedUpTo) {
+            isLate = true;
+            continue;
+          }
+          if (!values) {
+            values = groupValues(e);
+            gk = groupKey;
+          }
+          add(start, e, values, gk);
+        }
+        if (isLate) (late ??= []).push(e);
+      }
+      src.maxEventTime = newest;
+      return late;
+    };
+
+    /** Partials: the source of an event's partition (created, or reset for a newer generation); undefined for a
+     * stale event (an older generation's, read again by now). */
+    const sourceOf = (topic: unknown, partition: unknown, g: unknown): Source | undefined => {
+      const generation = typeof g === 'number' ? g : undefined;
+      const id = `${String(topic)}\0${String(partition)}`;
+      let src = sources.get(id);
+      if (src && generation !== undefined && src.generation !== undefined && generation !== src.generation) {
+        if (generation < src.generation) return undefined;
+        // kafkajs re-reads a partition from its committed offset after a rebalance: start its windows afresh.
+        sources.delete(id);
+        src = undefined;
+      }
+      if (!src) sources.set(id, (src = newSource(id, topic, partition, generation)));
+      return src;
     };
 
     return {
@@ -275,64 +301,48 @@ export default definePlugin<WindowOptions, 'aggregate'>({
         runtime = r;
       },
       start() {
-        lastArrival = Date.now();
+        main.lastArrival = Date.now();
         context.timers.every(Math.max(10, Math.min(advance, 1000)), tick);
+        if (partials) context.timers.every(options.watermark_interval, watermarks);
       },
       async process(events, ctx) {
         const now = Date.now();
-        lastArrival = now;
         let late: Event[] | undefined;
-        const touched = options.ack === 'emit' ? new Set<WindowState>() : undefined;
-        // Consecutive events mostly fall in the same window: look it up in `open` only when it changes.
-        let last: WindowState | undefined;
-        let newest = maxEventTime; // a local: a captured variable would box each new time into a heap number
-        const add = (start: number, e: Event, values: unknown[], gk: string) => {
-          let w = last !== undefined && last.start === start ? last : open.get(start);
-          if (!w) open.set(start, (w = { start, groups: new Map(), holds: new Set() }));
-          last = w;
-          let g = w.groups.get(gk);
-          if (!g) w.groups.set(detachString(gk), (g = newGroup(values.map((v) => (typeof v === 'string' ? detachString(v) : v)))));
-          addTo(g, e);
-          touched?.add(w);
-        };
-        for (let i = 0; i < events.length; i++) {
-          const e = events[i];
-          if (options.exclude_heartbeats && e.heartbeat === true) continue;
-          let t: number;
-          if (options.time === 'processing') t = now;
-          else {
-            const v = readTime(e);
-            if (typeof v !== 'number' || !Number.isFinite(v)) {
-              invalidTime.inc();
-              continue;
+        const touched = holdAcks ? new Set<WindowState>() : undefined;
+        const closing: Source[] = [];
+        if (!partials) {
+          late = absorb(main, events, 0, events.length, now, touched, late);
+          closing.push(main);
+        } else {
+          // A batch from the kafka input is one partition's; split it into runs of one source each.
+          let runStart = 0;
+          let src: Source | undefined;
+          let topic: unknown;
+          let partition: unknown;
+          let generation: unknown;
+          const flushRun = (end: number) => {
+            if (end <= runStart) return;
+            if (!src) staleCounter.inc(end - runStart);
+            else {
+              late = absorb(src, events, runStart, end, now, touched, late);
+              if (!closing.includes(src)) closing.push(src);
             }
-            t = v;
+          };
+          for (let i = 0; i < events.length; i++) {
+            const e = events[i];
+            const t = readTopic(e);
+            const p = readPartition(e);
+            const g = readGeneration(e);
+            if (i > 0 && t === topic && p === partition && g === generation) continue;
+            flushRun(i);
+            runStart = i;
+            topic = t;
+            partition = p;
+            generation = g;
+            src = sourceOf(t, p, g);
           }
-          if (t > newest) newest = t;
-          if (advance === size) {
-            // Tumbling: exactly one window; late when it was already emitted.
-            const start = Math.floor(t / size) * size;
-            if (start + size <= closedUpTo) (late ??= []).push(e);
-            else add(start, e, groupValues(e), groupKey);
-            continue;
-          }
-          let isLate = false;
-          let values: unknown[] | undefined;
-          let gk = '';
-          for (const start of windowStarts(t)) {
-            if (start + size <= closedUpTo) {
-              isLate = true;
-              continue;
-            }
-            if (!values) {
-              values = groupValues(e);
-              gk = groupKey;
-            }
-            add(start, e, values, gk);
-          }
-          if (isLate) (late ??= []).push(e);
+          flushRun(events.length);
         }
-        maxEventTime = newest;
         if (late) {
           lateCounter.inc(late.length);
           ctx.emit(late, '_late');
@@ -342,10 +352,13 @@ export default definePlugin<WindowOptions, 'aggregate'>({
           shared.pending = touched.size;
           for (const w of touched) w.holds.add(shared);
         }
-        if (options.time === 'event') await close(maxEventTime - lateness);
+        if (options.time === 'event') for (const src of closing) await close(src, src.maxEventTime - lateness);
       },
       async flush() {
-        await close(Infinity);
+        // Partials: windows still open are left unacknowledged, for the partition's next owner to recompute from
+        // the committed offset (a partial of half a window would later overlap the owner's complete one).
+        if (partials) return emitting;
+        await close(main, Infinity);
       },
     };
   },

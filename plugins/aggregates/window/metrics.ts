@@ -177,3 +177,13 @@ export function compileMetric(name: string, text: string, accumulators: Map<stri
     return v === null || !Number.isFinite(v) ? null : v;
   };
 }
+
+/** Adds `from` into `into` (counts and sums add, min/max combine): merging the states of two parts of a stream
+ * gives the state of the whole (sums of integers exactly; of fractions up to floating-point rounding). */
+export function mergeAccState(into: AccState, from: AccState): void {
+  into.count += from.count;
+  into.sum += from.sum;
+  into.n += from.n;
+  if (from.min !== null && (into.min === null || from.min < into.min)) into.min = from.min;
+  if (from.max !== null && (into.max === null || from.max > into.max)) into.max = from.max;
+}

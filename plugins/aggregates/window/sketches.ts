@@ -32,6 +32,37 @@ export class TopCounter {
     }
   }
 
+  /** Compact JSON: the `k` most counted entries (all when omitted) as [value, count] pairs, the error bound
+   * `b`, and `o`: the count of the first entry left out (0 when none was), which bounds any omitted count. */
+  toJSON(k = Infinity): TopJSON {
+    const n = this.summary ? this.summary.size : this.counts!.size;
+    if (k >= n) return { e: this.top(n).map(({ value, count }) => [value, count]), b: this.errorBound, o: 0 };
+    const top = this.top(k + 1);
+    const omitted = top.pop()!;
+    return { e: top.map(({ value, count }) => [value, count]), b: this.errorBound, o: omitted.count };
+  }
+
+  /** Adds a serialized counter's counts. The error bound grows by the input's bound and, with
+   * `countOmitted`, by the count of its first omitted entry (a value it left out may be undercounted by
+   * that much). Pass `countOmitted: false` for the field the input is partitioned by: each value is then
+   * counted in one input only, and a value left out of an input's top k cannot rank in any top n <= k.
+   * A merged counter keeps every value it was given (no capacity cut). */
+  merge(json: TopJSON, countOmitted = true): void {
+    if (this.summary) {
+      this.counts = new Map(this.summary.entries());
+      this.summary = undefined;
+    }
+    const counts = this.counts!;
+    for (const [value, count] of json.e) counts.set(value, (counts.get(value) ?? 0) + count);
+    this.errorBound += json.b + (countOmitted ? json.o : 0);
+  }
+
+  static fromJSON(json: TopJSON, capacity: number): TopCounter {
+    const t = new TopCounter(capacity);
+    t.merge(json);
+    return t;
+  }
+
   /** The n most counted values, by count (descending) then value; a bounded selection, not a full sort. */
   top(n: number): Array<{ value: string; count: number }> {
     if (this.summary) return this.summary.top(n);
@@ -53,17 +84,28 @@ export class TopCounter {
   }
 }
 
+/** A serialized TopCounter: entries [value, count] by count, error bound, count of the first omitted entry. */
+export interface TopJSON { e: Array<[string, number]>; b: number; o: number }
+
 interface SummaryEntry { value: string; bucket: Bucket; prev: SummaryEntry | undefined; next: SummaryEntry | undefined }
 /** The values seen exactly `count` times (as far as Space-Saving knows), oldest first. */
 interface Bucket { count: number; first: SummaryEntry | undefined; last: SummaryEntry | undefined; lower: Bucket | undefined; higher: Bucket | undefined }
 
 /** Space-Saving's stream summary: O(1) increment and O(1) eviction of the least counted value. */
 class StreamSummary {
-  private readonly entries = new Map<string, SummaryEntry>();
+  private readonly entries_ = new Map<string, SummaryEntry>();
   private lowest: Bucket | undefined;
   private highest: Bucket | undefined;
 
   private constructor(private readonly capacity: number) {}
+
+  get size(): number {
+    return this.entries_.size;
+  }
+
+  entries(): Array<[string, number]> {
+    return [...this.entries_.values()].map((e) => [e.value, e.bucket.count]);
+  }
 
   static from(counts: Map<string, number>, capacity: number): StreamSummary {
     const summary = new StreamSummary(capacity);
@@ -74,28 +116,28 @@ class StreamSummary {
       if (!bucket || bucket.count !== count) bucket = summary.insertBucketAbove(bucket, count);
       const entry: SummaryEntry = { value, bucket, prev: undefined, next: undefined };
       summary.append(bucket, entry);
-      summary.entries.set(value, entry);
+      summary.entries_.set(value, entry);
     }
     return summary;
   }
 
   /** Count `n` more of `value`; returns the count of the value it evicted to make room (0 if none). */
   increment(value: string, n: number): number {
-    let entry = this.entries.get(value);
+    let entry = this.entries_.get(value);
     let evicted = 0;
     let from: number;
     if (entry) from = entry.bucket.count;
-    else if (this.entries.size < this.capacity) {
+    else if (this.entries_.size < this.capacity) {
       from = 0;
       entry = { value: detachString(value), bucket: undefined as unknown as Bucket, prev: undefined, next: undefined };
-      this.entries.set(entry.value, entry);
+      this.entries_.set(entry.value, entry);
     } else {
       // Reuse the oldest least counted entry for the newcomer, which inherits its count.
       entry = this.lowest!.first!;
       evicted = from = entry.bucket.count;
-      this.entries.delete(entry.value);
+      this.entries_.delete(entry.value);
       entry.value = detachString(value);
-      this.entries.set(entry.value, entry);
+      this.entries_.set(entry.value, entry);
     }
     this.move(entry, from + n);
     return evicted;
@@ -190,6 +232,9 @@ export const HLL_BITS = 12;
 /** Exact distinct counting up to this many values, then HyperLogLog (2^12 registers, ~1.6% standard error). */
 export const DISTINCT_EXACT_LIMIT = 4096;
 
+/** A serialized DistinctCounter: exact values, or HyperLogLog registers in base64. */
+export interface DistinctJSON { s?: string[]; h?: string }
+
 export class DistinctCounter {
   private exact: Set<string> | undefined = new Set();
   private registers: Uint8Array | undefined;
@@ -208,6 +253,37 @@ export class DistinctCounter {
 
   get exactCount(): boolean {
     return this.exact !== undefined;
+  }
+
+  /** Compact JSON: the exact set `s`, or the HyperLogLog registers `h` (base64). */
+  toJSON(): DistinctJSON {
+    if (this.exact) return { s: [...this.exact] };
+    return { h: Buffer.from(this.registers!.buffer, this.registers!.byteOffset, this.registers!.byteLength).toString('base64') };
+  }
+
+  /** Union with a serialized counter: sets unite (upgrading to HyperLogLog past the exact limit), registers
+   * merge by max. The result is the counter a single process would hold after seeing both inputs. */
+  merge(json: DistinctJSON): void {
+    if (json.s) {
+      for (const v of json.s) this.add(v);
+      return;
+    }
+    if (!json.h) return;
+    const other = Buffer.from(json.h, 'base64');
+    if (other.length !== 1 << HLL_BITS) throw new Error(`distinct sketch: expected ${1 << HLL_BITS} registers, got ${other.length}`);
+    if (this.exact) {
+      this.registers = new Uint8Array(1 << HLL_BITS);
+      for (const v of this.exact) this.addHll(v);
+      this.exact = undefined;
+    }
+    const r = this.registers!;
+    for (let i = 0; i < r.length; i++) if (other[i] > r[i]) r[i] = other[i];
+  }
+
+  static fromJSON(json: DistinctJSON): DistinctCounter {
+    const d = new DistinctCounter();
+    d.merge(json);
+    return d;
   }
 
   private addHll(value: string): void {
@@ -239,6 +315,9 @@ export const PERCENTILE_RELATIVE_ERROR = 0.01;
 const GAMMA = (1 + PERCENTILE_RELATIVE_ERROR) / (1 - PERCENTILE_RELATIVE_ERROR);
 const LOG_GAMMA = Math.log(GAMMA);
 
+/** A serialized QuantileSketch. */
+export interface QuantileJSON { n: number; z: number; p: number[]; m: number[] }
+
 export class QuantileSketch {
   private readonly positive = new Map<number, number>();
   private readonly negative = new Map<number, number>();
@@ -255,6 +334,30 @@ export class QuantileSketch {
       const k = Math.ceil(Math.log(-x) / LOG_GAMMA);
       this.negative.set(k, (this.negative.get(k) ?? 0) + 1);
     }
+  }
+
+  /** Compact JSON: count, zeros, and flat [bucket, count, ...] lists of positive and negative buckets. */
+  toJSON(): QuantileJSON {
+    const flat = (m: Map<number, number>) => {
+      const out: number[] = [];
+      for (const [k, c] of m) out.push(k, c);
+      return out;
+    };
+    return { n: this.n, z: this.zeros, p: flat(this.positive), m: flat(this.negative) };
+  }
+
+  /** Bucket counts add: the merged sketch is the one a single process would hold (same relative error). */
+  merge(json: QuantileJSON): void {
+    this.n += json.n;
+    this.zeros += json.z;
+    for (let i = 0; i + 1 < json.p.length; i += 2) this.positive.set(json.p[i], (this.positive.get(json.p[i]) ?? 0) + json.p[i + 1]);
+    for (let i = 0; i + 1 < json.m.length; i += 2) this.negative.set(json.m[i], (this.negative.get(json.m[i]) ?? 0) + json.m[i + 1]);
+  }
+
+  static fromJSON(json: QuantileJSON): QuantileSketch {
+    const q = new QuantileSketch();
+    q.merge(json);
+    return q;
   }
 
   /** The value at percentile p (0..100), nearest-rank; null when empty. */

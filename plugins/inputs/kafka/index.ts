@@ -5,6 +5,7 @@
 import { AckedOffsets, definePlugin, type Event } from '../../../core/index.js';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { connectionSchema, createKafka, withTimeout, type KafkaConnectionOptions } from '../../outputs/kafka/client.js';
+import { kafkaAssignments } from './assignment.js';
 
 export interface KafkaInputOptions extends KafkaConnectionOptions {
   group_id: string;
@@ -38,7 +39,7 @@ function headerValues(headers: KafkaMessage['headers']): Record<string, string |
 export default definePlugin<KafkaInputOptions, 'input'>({
   kind: 'input',
   name: 'kafka',
-  description: 'Consumes Kafka topics in a consumer group (kafkajs): one event per message, { message: value as UTF-8, kafka: { topic, partition, offset, key, timestamp, headers } }. Offsets are committed only once every output delivered the events (at-least-once: after a restart or rebalance, uncommitted messages are read again).',
+  description: 'Consumes Kafka topics in a consumer group (kafkajs): one event per message, { message: value as UTF-8, kafka: { topic, partition, offset, key, timestamp, headers, generation } }. Offsets are committed only once every output delivered the events (at-least-once: after a restart or rebalance, uncommitted messages are read again).',
   schema: {
     type: 'object',
     required: ['brokers', 'group_id', 'topics'],
@@ -55,7 +56,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
       batch_size: { type: 'integer', minimum: 1, default: 1000, description: 'Most messages per emitted batch (one ack each).' },
       commit_interval: { duration: true, default: '1s', description: 'How often delivered offsets are committed (also before a rebalance and at shutdown).' },
       drain_timeout: { duration: true, default: '5s', description: 'At shutdown, how long to wait for the acknowledgements of emitted events before the final commit.' },
-      field: { type: 'string', default: 'kafka', description: 'Field receiving { topic, partition, offset, key, timestamp, headers }; empty: those keys at the top level.' },
+      field: { type: 'string', default: 'kafka', description: 'Field receiving { topic, partition, offset, key, timestamp, headers, generation }; empty: those keys at the top level.' },
     },
   },
   create(options, context) {
@@ -67,6 +68,9 @@ export default definePlugin<KafkaInputOptions, 'input'>({
     let crashed: string | undefined;
     let committing: Promise<void> = Promise.resolve();
     let lastCommitWarn = 0;
+    /** This member's consumer-group generation (a process-wide join counter), and the partitions it owns in it. */
+    let generation = 0;
+    let ownedIds: string[] = [];
 
     function stateFor(topic: string, partition: number, firstOffset: number): PartitionState {
       const id = `${topic}\0${partition}`;
@@ -109,7 +113,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
       return n;
     }
 
-    function toEvents(messages: KafkaMessage[], topic: string, partition: number): { events: Event[]; bytes: number } {
+    function toEvents(messages: KafkaMessage[], topic: string, partition: number, gen: number): { events: Event[]; bytes: number } {
       const field = options.field;
       const events: Event[] = new Array(messages.length);
       let bytes = 0;
@@ -118,7 +122,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
         const message = m.value ? m.value.toString('utf8') : '';
         bytes += m.value ? m.value.length : 0;
         const meta: Event = {
-          topic, partition, offset: Number(m.offset), key: m.key ? m.key.toString('utf8') : null, timestamp: Number(m.timestamp),
+          topic, partition, offset: Number(m.offset), key: m.key ? m.key.toString('utf8') : null, timestamp: Number(m.timestamp), generation: gen,
         };
         const h = headerValues(m.headers);
         if (h) meta.headers = h;
@@ -142,18 +146,41 @@ export default definePlugin<KafkaInputOptions, 'input'>({
           retry: { retries: Math.max(options.retries, 5), initialRetryTime: 100, maxRetryTime: 2000 },
         });
         consumer = c;
+        const unregister = kafkaAssignments.register();
+        signal.addEventListener('abort', () => { kafkaAssignments.revoke(ownedIds); ownedIds = []; unregister(); }, { once: true });
         c.on(c.events.GROUP_JOIN, (e) => {
           crashed = undefined;
+          kafkaAssignments.revoke(ownedIds);
+          ({ generation, ids: ownedIds } = kafkaAssignments.assign(e.payload.memberAssignment as Record<string, number[]>));
           // A new generation: kafkajs fetches from the committed offsets again. Acks of batches emitted
           // before are no longer committed by this member (their messages may be read again: duplicates).
           partitions = new Map();
           const assigned = Object.entries(e.payload.memberAssignment).map(([t, ps]) => `${t}:${[...ps].sort((a, b) => a - b).join(',')}`).join(';');
           log.info('joined consumer group', { group_id: options.group_id, partitions: assigned });
         });
-        c.on(c.events.REBALANCING, () => void commit());
+        c.on(c.events.REBALANCING, () => {
+          kafkaAssignments.revoke(ownedIds);
+          ownedIds = [];
+          void commit();
+        });
+        /** Runs the consumer again after a crash kafkajs does not restart from (set once it runs). */
+        let rerun: (() => Promise<void>) | undefined;
         c.on(c.events.CRASH, (e) => {
           crashed = e.payload.error?.message ?? 'crashed';
-          log.warn('kafka consumer crashed; kafkajs restarts it', { error: crashed, restart: e.payload.restart });
+          // Out of the group until it rejoins: its partitions are no longer this process's.
+          kafkaAssignments.revoke(ownedIds);
+          ownedIds = [];
+          // kafkajs restarts after retriable errors only; others (e.g. a SyncGroup answered INVALID_REQUEST while a
+          // group rebalances) would leave this input consuming nothing: rejoin after a pause.
+          const restart = e.payload.restart || (rerun !== undefined && !signal.aborted);
+          log.warn(e.payload.restart ? 'kafka consumer crashed; kafkajs restarts it' : 'kafka consumer crashed; restarting it', { error: crashed, restart });
+          if (!e.payload.restart && rerun) {
+            const again = rerun;
+            setTimeout(() => {
+              if (signal.aborted) return;
+              again().catch((err) => log.warn('kafka consumer restart failed', { error: (err as Error).message }));
+            }, 1000);
+          }
         });
         const aborted = new Promise<void>((resolve) => {
           if (signal.aborted) resolve();
@@ -176,22 +203,28 @@ export default definePlugin<KafkaInputOptions, 'input'>({
         crashed = undefined;
         const timer = context.timers.every(options.commit_interval, () => commit());
         let inBatch: Promise<void> = Promise.resolve();
-        await c.run({
+        const runConfig = {
           autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: 1,
-          eachBatch: (payload) => (inBatch = handleBatch(payload)),
-        });
+          eachBatch: (payload: EachBatchPayload) => (inBatch = handleBatch(payload)),
+        };
+        rerun = async () => {
+          await c.connect();
+          await c.run(runConfig);
+        };
+        await c.run(runConfig);
 
         async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
           const { topic, partition, messages } = batch;
           if (!messages.length) return;
           const state = stateFor(topic, partition, Number(messages[0].offset));
+          const gen = generation;
           for (let i = 0; i < messages.length; i += options.batch_size) {
             if (signal.aborted || !isRunning() || isStale()) return;
             const chunk = messages.slice(i, i + options.batch_size);
             const last = chunk[chunk.length - 1].offset;
-            const { events, bytes } = toEvents(chunk, topic, partition);
+            const { events, bytes } = toEvents(chunk, topic, partition, gen);
             context.metrics.receivedBytes.inc(bytes);
             const settle = state.acked.track(Number(last) + 1);
             // Heartbeats keep the membership while the emit waits on backpressure; a heartbeat error (a

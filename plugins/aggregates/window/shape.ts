@@ -1,0 +1,255 @@
+// What a window result is made of, shared by `window` (which fills group states from events) and
+// `window_merge` (which fills them from partials): the per-group state, how an event is added, how a result
+// event is built from a state, and how a state is serialized into a partial and merged back.
+import { createHash } from 'node:crypto';
+import { getField, splitFieldPath, type AckHold, type Event } from '../../../core/index.js';
+import { accumulate, compileMetric, mergeAccState, newAccState, type Accumulator, type AccState, type MetricEval } from './metrics.js';
+import { DistinctCounter, QuantileSketch, TopCounter, type DistinctJSON, type QuantileJSON, type TopJSON } from './sketches.js';
+
+/** Bumped when the partial format changes; the merger refuses partials of another version. */
+export const PARTIAL_VERSION = 1;
+
+/** The options that decide a result's shape (the same in `window` and `window_merge`). */
+export interface ShapeOptions {
+  window: { type: 'tumbling' | 'hopping'; size: number; advance?: number };
+  group_by: string[];
+  metrics: Record<string, string>;
+  top: Array<{ field: string; n: number; capacity: number }>;
+  percentiles: Array<{ field: string; p: number[] }>;
+  distinct: string[];
+}
+
+/** Schema properties of the shape options, shared by both plugins' schemas. */
+export const shapeSchema = {
+  window: {
+    type: 'object',
+    required: ['size'],
+    additionalProperties: false,
+    properties: {
+      type: { enum: ['tumbling', 'hopping'], default: 'tumbling', description: 'tumbling: back-to-back windows; hopping: overlapping windows starting every advance.' },
+      size: { duration: true, description: 'Length of each window.' },
+      advance: { duration: true, description: 'Hopping only: time between window starts (at most size).' },
+    },
+    description: 'Window shape: { type: tumbling, size: 1m } or { type: hopping, size: 5m, advance: 1m }.',
+  },
+  group_by: { type: 'array', items: { type: 'string' }, default: [], description: 'Fields whose values split each window into groups.' },
+  metrics: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'name: aggregate expression over count(), count(cond), sum(x), avg(x), min(x), max(x), rate() with + - * / and numbers; division by zero gives null.' },
+  top: {
+    type: 'array',
+    default: [],
+    items: {
+      type: 'object',
+      required: ['field'],
+      additionalProperties: false,
+      properties: {
+        field: { type: 'string' },
+        n: { type: 'integer', minimum: 1, default: 10 },
+        capacity: { type: 'integer', minimum: 1, default: 10000 },
+      },
+    },
+    description: 'Most frequent values of a field: top_<field> [{value, count}] and top_<field>_error_bound (0 when exact; exact up to capacity distinct values, then Space-Saving).',
+  },
+  percentiles: {
+    type: 'array',
+    default: [],
+    items: {
+      type: 'object',
+      required: ['field', 'p'],
+      additionalProperties: false,
+      properties: {
+        field: { type: 'string' },
+        p: { type: 'array', items: { type: 'number', minimum: 0, maximum: 100 }, minItems: 1 },
+      },
+    },
+    description: 'Percentiles of a numeric field: p<NN>_<field>, within 1% relative error.',
+  },
+  distinct: { type: 'array', items: { type: 'string' }, default: [], description: 'Fields whose distinct values are counted: distinct_<field> (exact up to 4096, then HyperLogLog, ~1.6% standard error).' },
+} as const;
+
+export /** A batch's hold shared by the windows the batch touched: released once every one of their results is delivered. */
+class SharedHold {
+  pending = 0;
+  private failed = false;
+  constructor(private readonly hold: AckHold) {}
+  /** One hold per window result, passed in that result's `acks`. */
+  part(): AckHold {
+    let settled = false;
+    return {
+      release: () => {
+        if (settled) return;
+        settled = true;
+        if (--this.pending === 0 && !this.failed) this.hold.release();
+      },
+      fail: (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        this.pending--;
+        if (!this.failed) {
+          this.failed = true;
+          this.hold.fail(error);
+        }
+      },
+    };
+  }
+}
+
+export interface GroupState {
+  values: unknown[];
+  count: number;
+  accs: Map<string, AccState>;
+  /** The same states in the order of `accList`, for the per-event loop. */
+  accList: AccState[];
+  tops: TopCounter[];
+  sketches: QuantileSketch[];
+  distincts: DistinctCounter[];
+}
+
+/** One group of a partial: counts, accumulator states (in accumulator order: [count, sum, n, min, max]), the top
+ * entries (at most `partial_top` each), the percentile sketches and the distinct counters. */
+export interface PartialGroup {
+  values: unknown[];
+  count: number;
+  accs: Array<[number, number, number, number | null, number | null]>;
+  tops: TopJSON[];
+  sketches: QuantileJSON[];
+  distincts: DistinctJSON[];
+}
+
+export const fieldName = (f: string) => f.replace(/[^A-Za-z0-9_]/g, '_');
+const pName = (p: number, field: string) => `p${String(p).replace('.', '_')}_${fieldName(field)}`;
+/** The counting key of a value. Finite numbers (status, bytes...) go through String(), which V8 serves from its
+ * number-to-string cache, rather than JSON.stringify, which makes a new string per call; same text either way. */
+export const key = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? 'null');
+/** A reader specialised for its field path (one level, the common case, without a loop). */
+export const reader = (path: string[]): ((e: Event) => unknown) => {
+  if (path.length !== 1) return (e) => getField(e, path);
+  const [k] = path;
+  return (e) => (Object.hasOwn(e, k) ? e[k] : undefined);
+};
+
+export interface Shape {
+  accList: Accumulator[];
+  newGroup(values: unknown[]): GroupState;
+  addTo(g: GroupState, e: Event): void;
+  /** The result event of one window and group. */
+  result(start: number, end: number, g: GroupState): Event;
+  toPartial(g: GroupState, topLimit: number): PartialGroup;
+  /** Adds a partial's group into `g`. `exactTop[i]`: top field i is the partition key (omitted entries add no error). */
+  merge(g: GroupState, p: PartialGroup, exactTop: boolean[]): void;
+  /** What partials carry so that a merger can check it was configured the same. */
+  spec: Record<string, unknown>;
+  fingerprint: string;
+}
+
+/** Validates the window shape; returns [size, advance] in ms. */
+export function windowTiming(w: ShapeOptions['window']): [number, number] {
+  const size = w.size;
+  const type = w.type ?? 'tumbling';
+  if (!(size > 0)) throw new Error('window.size must be greater than 0');
+  if (type === 'tumbling' && w.advance !== undefined && w.advance !== size) throw new Error('window.advance is only for hopping windows');
+  const advance = type === 'hopping' ? w.advance : size;
+  if (advance === undefined || !(advance > 0)) throw new Error('hopping windows need window.advance greater than 0');
+  if (advance > size) throw new Error(`window.advance (${advance}ms) must not exceed window.size (${size}ms)`);
+  return [size, advance];
+}
+
+export function compileShape(options: ShapeOptions): Shape {
+  const [size, advance] = windowTiming(options.window);
+  const accumulators = new Map<string, Accumulator>();
+  const metrics: Array<[string, MetricEval]> = Object.entries(options.metrics).map(([name, text]) => [name, compileMetric(name, text, accumulators)]);
+  const accList = [...accumulators.values()];
+  const topReaders = options.top.map((t) => reader(splitFieldPath(t.field)));
+  const pctReaders = options.percentiles.map((p) => reader(splitFieldPath(p.field)));
+  const distinctReaders = options.distinct.map((f) => reader(splitFieldPath(f)));
+
+  // Result field names, computed once.
+  const groupNames = options.group_by.map(fieldName);
+  const topNames = options.top.map((t) => [`top_${fieldName(t.field)}`, `top_${fieldName(t.field)}_error_bound`] as const);
+  const pctNames = options.percentiles.map((p) => p.p.map((q) => pName(q, p.field)));
+  const distinctNames = options.distinct.map((f) => `distinct_${fieldName(f)}`);
+
+  const spec = {
+    version: PARTIAL_VERSION,
+    window: { size, advance },
+    group_by: options.group_by,
+    metrics: options.metrics,
+    accumulators: accList.map((a) => a.key),
+    top: options.top.map((t) => ({ field: t.field, n: t.n, capacity: t.capacity })),
+    percentiles: options.percentiles.map((p) => ({ field: p.field, p: p.p })),
+    distinct: options.distinct,
+  };
+  const fingerprint = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+
+  const newGroup = (values: unknown[]): GroupState => {
+    const states = accList.map(() => newAccState());
+    return {
+      values,
+      count: 0,
+      accs: new Map(accList.map((a, i) => [a.key, states[i]])),
+      accList: states,
+      tops: options.top.map((t) => new TopCounter(t.capacity)),
+      sketches: options.percentiles.map(() => new QuantileSketch()),
+      distincts: options.distinct.map(() => new DistinctCounter()),
+    };
+  };
+
+  return {
+    accList,
+    spec,
+    fingerprint,
+    newGroup,
+    addTo(g, e) {
+      g.count++;
+      for (let i = 0; i < accList.length; i++) accumulate(accList[i], g.accList[i], e);
+      for (let i = 0; i < topReaders.length; i++) {
+        const v = topReaders[i](e);
+        if (v !== undefined && v !== null) g.tops[i].add(key(v));
+      }
+      for (let i = 0; i < pctReaders.length; i++) {
+        const v = pctReaders[i](e);
+        if (typeof v === 'number' && Number.isFinite(v)) g.sketches[i].add(v);
+      }
+      for (let i = 0; i < distinctReaders.length; i++) {
+        const v = distinctReaders[i](e);
+        if (v !== undefined && v !== null) g.distincts[i].add(key(v));
+      }
+    },
+    result(start, end, g) {
+      const seconds = (end - start) / 1000;
+      const out: Event = { window_start: start, window_end: end };
+      for (let i = 0; i < groupNames.length; i++) out[groupNames[i]] = g.values[i] ?? null;
+      out.count = g.count;
+      for (const [name, evaluate] of metrics) out[name] = evaluate(g.accs, seconds);
+      for (let i = 0; i < topNames.length; i++) {
+        out[topNames[i][0]] = g.tops[i].top(options.top[i].n);
+        out[topNames[i][1]] = g.tops[i].errorBound;
+      }
+      for (let i = 0; i < pctNames.length; i++) {
+        const ps = options.percentiles[i].p;
+        for (let j = 0; j < ps.length; j++) out[pctNames[i][j]] = g.sketches[i].quantile(ps[j]);
+      }
+      for (let i = 0; i < distinctNames.length; i++) out[distinctNames[i]] = g.distincts[i].count();
+      return out;
+    },
+    toPartial(g, topLimit) {
+      return {
+        values: g.values,
+        count: g.count,
+        accs: g.accList.map((s) => [s.count, s.sum, s.n, s.min, s.max]),
+        tops: g.tops.map((t) => t.toJSON(topLimit)),
+        sketches: g.sketches.map((s) => s.toJSON()),
+        distincts: g.distincts.map((d) => d.toJSON()),
+      };
+    },
+    merge(g, p, exactTop) {
+      g.count += p.count;
+      for (let i = 0; i < g.accList.length; i++) {
+        const [count, sum, n, min, max] = p.accs[i];
+        mergeAccState(g.accList[i], { count, sum, n, min, max });
+      }
+      for (let i = 0; i < g.tops.length; i++) g.tops[i].merge(p.tops[i], !exactTop[i]);
+      for (let i = 0; i < g.sketches.length; i++) g.sketches[i].merge(p.sketches[i]);
+      for (let i = 0; i < g.distincts.length; i++) g.distincts[i].merge(p.distincts[i]);
+    },
+  };
+}

@@ -1,0 +1,297 @@
+// The merger of Visor's scale-out: combines the partials that `window` aggregators (emit: partials) computed per
+// source partition into global window results, with exactly the shape a single `window` produces. A window is
+// emitted once every known partition's watermark has passed its end; duplicate partials (a successor
+// re-reading from an older committed offset) are recognised by their offset ranges and discarded; the input
+// (the partials) is acknowledged only when the global result holding it was delivered.
+import { definePlugin, type AckHold, type AggregateRuntime, type Event } from '../../../core/index.js';
+import { compileShape, PARTIAL_VERSION, shapeSchema, SharedHold, type GroupState, type PartialGroup, type ShapeOptions } from '../window/shape.js';
+
+interface MergeOptions extends ShapeOptions {
+  partition_key?: string;
+  expected_partitions: number;
+  discovery: number;
+  partition_timeout: number;
+  field: string;
+  dedupe_retention: number;
+}
+
+interface PartialHeader {
+  version: number;
+  fingerprint: string;
+  spec?: unknown;
+  topic: unknown;
+  partition: unknown;
+  window_start?: number;
+  window_end?: number;
+  offset_from?: number | null;
+  offset_to?: number | null;
+  watermark?: number | null;
+}
+
+interface Range { from: number; to: number }
+interface Accepted extends Range { groups: PartialGroup[] }
+
+interface MergeWindow {
+  start: number;
+  end: number;
+  /** Accepted partials per partition id, with non-overlapping offset ranges. */
+  parts: Map<string, Accepted[]>;
+  holds: Set<SharedHold>;
+}
+
+interface PartitionInfo {
+  topic: unknown;
+  partition: unknown;
+  watermark: number;
+  /** Windows ending before this may have been sent before this merger (re)started: it cannot emit them. */
+  completeFrom: number;
+  lastSeen: number;
+  timedOut: boolean;
+}
+
+const contains = (a: Range, b: Range) => a.from <= b.from && b.to <= a.to;
+const overlaps = (a: Range, b: Range) => a.from <= b.to && b.from <= a.to;
+
+export default definePlugin<MergeOptions, 'aggregate'>({
+  kind: 'aggregate',
+  name: 'window_merge',
+  description: 'Merges the partials of window aggregators (emit: partials, one per source partition and window) into global window results with exactly the shape of a single window: a window is emitted once every known partition\'s watermark passed its end; duplicate partials are discarded by offset range; input acknowledged when the result is delivered.',
+  schema: {
+    type: 'object',
+    required: ['window'],
+    properties: {
+      window: shapeSchema.window,
+      group_by: shapeSchema.group_by,
+      metrics: shapeSchema.metrics,
+      top: shapeSchema.top,
+      percentiles: shapeSchema.percentiles,
+      distinct: shapeSchema.distinct,
+      partition_key: { type: 'string', description: 'The field the source topic is keyed by (e.g. client_ip): its top-N is exact although partials ship only their top partial_top entries (each value lives in one partition).' },
+      expected_partitions: { type: 'integer', minimum: 0, default: 0, description: 'Emit nothing until partials or watermarks of this many source partitions were seen (the source topics\' partition count; at most partition_timeout after start), so that the first windows do not close before every partition is known. 0: wait for discovery instead.' },
+      discovery: { duration: true, default: '5s', description: 'Without expected_partitions: after start, emit nothing for this long (time for every aggregator\'s watermarks to arrive).' },
+      partition_timeout: { duration: true, default: '5m', description: 'A partition that sent nothing (no partial, no watermark) for this long is logged and no longer waited for; its later partials for emitted windows are counted as late and dropped.' },
+      field: { type: 'string', default: 'message', description: 'Field holding the partial as JSON text (the kafka input\'s message), when the event is not a partial object itself.' },
+      dedupe_retention: { duration: true, default: '1h', description: 'How long (in event time, behind the newest watermark) the offset ranges of emitted windows are kept to recognise duplicate partials.' },
+    },
+  },
+  create(options, context) {
+    const shape = compileShape(options);
+    const exactTop = options.top.map((t) => t.field === options.partition_key);
+    const log = context.logger;
+    const duplicates = context.metrics.counter('window_merge_duplicate_partials_total', 'Partials discarded because merged partials of the same partition and window already covered their offset range.');
+    const latePartials = context.metrics.counter('window_merge_late_partials_total', 'Partials for a window already emitted (not covered by what was merged): dropped.');
+    const overlapping = context.metrics.counter('window_merge_overlapping_partials_total', 'Partials whose offset range overlaps a merged one without containing it or being contained: dropped.');
+    const skipped = context.metrics.counter('window_merge_skipped_windows_total', 'Windows not emitted because a partition\'s partials for them may have been read before this merger started (emitted before a restart).');
+    const results = context.metrics.counter('window_merge_results_total', 'Global window results emitted (one per window and group).');
+    const partitionsGauge = context.metrics.gauge('window_merge_partitions', 'Partitions waited for (known and not timed out).');
+    const invalid = context.metrics.discarded('invalid_partial');
+    const mismatched = context.metrics.discarded('config_mismatch');
+
+    let runtime: AggregateRuntime | undefined;
+    let emitting: Promise<void> = Promise.resolve();
+    const partitions = new Map<string, PartitionInfo>();
+    const windows = new Map<number, MergeWindow>();
+    /** Emitted windows (by start): end and the merged offset ranges per partition, for duplicates. */
+    const emitted = new Map<number, { end: number; ranges: Map<string, Range[]> }>();
+    let mismatch: string | undefined;
+
+    const partitionId = (h: PartialHeader) => `${String(h.topic)}\0${String(h.partition)}`;
+
+    const parse = (e: Event): { header: PartialHeader; groups?: PartialGroup[] } | undefined => {
+      let obj: Event = e;
+      if (obj.partial === undefined && typeof e[options.field] === 'string') {
+        try {
+          obj = JSON.parse(e[options.field] as string) as Event;
+        } catch {
+          return undefined;
+        }
+      }
+      const header = obj.partial as PartialHeader | undefined;
+      if (!header || typeof header !== 'object') return undefined;
+      return { header, groups: obj.groups as PartialGroup[] | undefined };
+    };
+
+    /** Per partition of the partials topic: was it read from its first offset (a fresh start), or resumed? */
+    const resumed = new Map<string, boolean>();
+    const inputResumed = (e: Event): boolean => {
+      const meta = e.kafka as { topic?: unknown; partition?: unknown; offset?: unknown } | undefined;
+      if (!meta || typeof meta.offset !== 'number') return false;
+      const k = `${String(meta.topic)}\0${String(meta.partition)}`;
+      let r = resumed.get(k);
+      if (r === undefined) resumed.set(k, (r = meta.offset > 0));
+      return r;
+    };
+
+    const seen = (id: string, h: PartialHeader, now: number, resumedInput: boolean): PartitionInfo => {
+      let p = partitions.get(id);
+      if (!p) {
+        // The first event read from a partition after resuming from a committed offset: windows whose partials came
+        // before it were emitted before the restart (or are incomplete here): they are not emitted again.
+        const completeFrom = !resumedInput ? -Infinity : h.window_end !== undefined ? h.window_end : (h.watermark ?? -Infinity) + 1;
+        partitions.set(id, (p = { topic: h.topic, partition: h.partition, watermark: -Infinity, completeFrom, lastSeen: now, timedOut: false }));
+        log.info('partition seen', { topic: h.topic, partition: h.partition });
+      }
+      if (p.timedOut) {
+        p.timedOut = false;
+        log.warn('partition sends again after its timeout; waited for again', { topic: p.topic, partition: p.partition });
+      }
+      p.lastSeen = now;
+      if (typeof h.watermark === 'number' && h.watermark > p.watermark) p.watermark = h.watermark;
+      return p;
+    };
+
+    /** Adds an accepted partial; returns its window when it was kept. */
+    const accept = (id: string, h: PartialHeader, groups: PartialGroup[]): MergeWindow | undefined => {
+      const start = h.window_start!;
+      const range: Range = { from: h.offset_from ?? -Infinity, to: h.offset_to ?? Infinity };
+      const noOffsets = h.offset_from === null || h.offset_from === undefined;
+      const done = emitted.get(start);
+      if (done) {
+        if (!noOffsets && (done.ranges.get(id) ?? []).some((r) => contains(r, range))) duplicates.inc();
+        else {
+          latePartials.inc();
+          log.warn('partial for a window already emitted: dropped', { topic: h.topic, partition: h.partition, window_start: start, offset_from: h.offset_from, offset_to: h.offset_to });
+        }
+        return undefined;
+      }
+      let w = windows.get(start);
+      if (!w) windows.set(start, (w = { start, end: h.window_end!, parts: new Map(), holds: new Set() }));
+      const list = w.parts.get(id) ?? [];
+      if (!noOffsets) {
+        if (list.some((r) => contains(r, range))) {
+          duplicates.inc();
+          return undefined;
+        }
+        const inside = list.filter((r) => contains(range, r));
+        if (list.some((r) => overlaps(r, range) && !contains(range, r))) {
+          overlapping.inc();
+          log.warn('partial overlaps a merged one of the same partition and window without covering it: dropped', { topic: h.topic, partition: h.partition, window_start: start, offset_from: h.offset_from, offset_to: h.offset_to });
+          return undefined;
+        }
+        // A partial covering merged ones (a complete recomputation) replaces them.
+        duplicates.inc(inside.length);
+        for (const r of inside) list.splice(list.indexOf(r), 1);
+      }
+      list.push({ ...range, groups });
+      w.parts.set(id, list);
+      return w;
+    };
+
+    /** Emits, in order of start, every window all waited-for partitions have passed. */
+    const startedAt = Date.now();
+    const closeReady = (now: number): Promise<void> => {
+      const running = now - startedAt;
+      if (options.expected_partitions > 0 ? partitions.size < options.expected_partitions && running < options.partition_timeout : running < options.discovery) return emitting;
+      const waited: PartitionInfo[] = [];
+      let newest = -Infinity;
+      for (const p of partitions.values()) {
+        if (!p.timedOut && now - p.lastSeen >= options.partition_timeout) {
+          p.timedOut = true;
+          log.warn('partition sent nothing for partition_timeout: no longer waited for (its later partials for emitted windows are dropped)', { topic: p.topic, partition: p.partition, watermark: p.watermark });
+        }
+        if (!p.timedOut) waited.push(p);
+        if (p.watermark > newest) newest = p.watermark;
+      }
+      partitionsGauge.set(waited.length);
+      if (!waited.length) return emitting;
+      let due: MergeWindow[] | undefined;
+      for (const w of windows.values()) if (waited.every((p) => p.watermark >= w.end)) (due ??= []).push(w);
+      if (due) {
+        due.sort((a, b) => a.start - b.start);
+        for (const w of due) windows.delete(w.start);
+        emitting = emitting.then(async () => {
+          for (const w of due) {
+            const acks: AckHold[] = [...w.holds].map((h) => h.part());
+            const ranges = new Map<string, Range[]>();
+            for (const [id, list] of w.parts) ranges.set(id, list.map(({ from, to }) => ({ from, to })));
+            emitted.set(w.start, { end: w.end, ranges });
+            // A window that some partition's first partial read comes after was (probably) emitted before a
+            // restart from these same partials: re-emitting it would miss that partition's share.
+            const incomplete = [...partitions.entries()].find(([, p]) => w.end < p.completeFrom && p.watermark >= w.end);
+            if (incomplete) {
+              skipped.inc();
+              log.info('window not emitted: partials of it were read before this merger started', { window_start: w.start, topic: incomplete[1].topic, partition: incomplete[1].partition });
+              for (const a of acks) a.release();
+              continue;
+            }
+            const groups = new Map<string, GroupState>();
+            for (const list of w.parts.values()) {
+              for (const part of list) {
+                for (const pg of part.groups) {
+                  const k = JSON.stringify(pg.values);
+                  let g = groups.get(k);
+                  if (!g) groups.set(k, (g = shape.newGroup(pg.values)));
+                  shape.merge(g, pg, exactTop);
+                }
+              }
+            }
+            const out = [...groups.values()].map((g) => shape.result(w.start, w.end, g));
+            results.inc(out.length);
+            if (runtime && out.length) await runtime.emit(out, acks.length ? { acks } : undefined);
+            else for (const a of acks) a.release();
+          }
+        });
+      }
+      // Forget the ranges of windows far behind the newest watermark.
+      for (const [start, e] of emitted) if (e.end < newest - options.dedupe_retention) emitted.delete(start);
+      return emitting;
+    };
+
+    return {
+      attach(r) {
+        runtime = r;
+      },
+      start() {
+        context.timers.every(1000, () => closeReady(Date.now()));
+      },
+      async process(events, ctx) {
+        const now = Date.now();
+        const touched = new Set<MergeWindow>();
+        for (const e of events) {
+          const fromResumed = inputResumed(e);
+          const parsed = parse(e);
+          if (!parsed) {
+            invalid.inc();
+            continue;
+          }
+          const { header: h, groups } = parsed;
+          if (h.version !== PARTIAL_VERSION || h.fingerprint !== shape.fingerprint) {
+            mismatched.inc();
+            const why = h.version !== PARTIAL_VERSION
+              ? `partial format version ${String(h.version)}, this merger reads version ${PARTIAL_VERSION}`
+              : `the aggregator's window options ${JSON.stringify(h.spec)} differ from this merger's ${JSON.stringify(shape.spec)}: give window_merge the same window, group_by, metrics, top, percentiles and distinct as the window aggregators`;
+            if (mismatch !== why) log.error(`partials from ${String(h.topic)}/${String(h.partition)} cannot be merged: ${why}`);
+            mismatch = why;
+            // Not acknowledged: once the configurations agree, a restart reads these partials again.
+            ctx.hold().fail(new Error(`window_merge: ${why}`));
+            return;
+          }
+          const id = partitionId(h);
+          seen(id, h, now, fromResumed);
+          if (h.window_start === undefined) continue; // a watermark
+          if (!Array.isArray(groups)) {
+            invalid.inc();
+            continue;
+          }
+          const w = accept(id, h, groups);
+          if (w) touched.add(w);
+        }
+        if (touched.size) {
+          const shared = new SharedHold(ctx.hold());
+          shared.pending = touched.size;
+          for (const w of touched) w.holds.add(shared);
+        }
+        await closeReady(now);
+      },
+      async flush() {
+        // Windows still waiting for partitions are not emitted: their partials stay unacknowledged and are read
+        // again after a restart.
+        await closeReady(Date.now());
+      },
+      health() {
+        if (mismatch) return { healthy: false, reason: `partials cannot be merged: ${mismatch}` };
+        return { healthy: true, details: { partitions: partitions.size, open_windows: windows.size } };
+      },
+    };
+  },
+});

@@ -1,0 +1,240 @@
+// Scale-out over Kafka, end to end, with the shipped configs (configs/cluster/*.yaml) as real `visor run`
+// processes against librdkafka's 3-broker mock cluster (hosted by kcat): 2 edge agents tail half each of a
+// seeded generator's access log and produce to apache-events keyed by client_ip; 2 aggregators in one consumer
+// group emit partials; 1 merger emits global results. They must equal one in-process `window` over the same
+// lines: exactly for counts, rates, top status, top client_ip (the partition key), distinct clients and
+// percentiles; top path within its stated bound. Then again with one aggregator SIGKILLed mid-run and restarted.
+import assert from 'node:assert/strict';
+import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfigFile } from '../core/config/load.js';
+import { formatDiagnostic } from '../core/config/model.js';
+import type { Event } from '../core/index.js';
+import { CliProcess, freePort, ROOT, runCli, tempDir } from './support/helpers.js';
+import { probe, startPipeline } from './support/pipeline-harness.js';
+import { MockKafka, requireKcat } from './support/kafka.js';
+
+const EVENTS = Number(process.env.CLUSTER_EVENTS ?? 200_000);
+const WINDOW = '20s';
+const LATENESS = '120s';
+/** The window options of configs/cluster/aggregator.yaml and merger.yaml, for the in-process reference. */
+const SHAPE = `
+    window: { type: tumbling, size: ${WINDOW} }
+    metrics:
+      requests: count()
+      errors: count(status >= 500)
+      error_rate: count(status >= 500) / count()
+      bytes: sum(bytes)
+    top: [{ field: status, n: 20 }, { field: client_ip, n: 10 }, { field: path, n: 10 }]
+    percentiles: [{ field: bytes, p: [50, 95, 99] }]
+    distinct: [client_ip]`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean, what: string, ms: number, detail: () => string = () => ''): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${detail()}`);
+    await sleep(100);
+  }
+}
+
+function results(p: CliProcess): Event[] {
+  const out: Event[] = [];
+  for (const line of p.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const e = JSON.parse(line) as Event;
+    if (typeof e.window_start === 'number') out.push(e);
+  }
+  return out;
+}
+
+const byStart = (rs: Event[]) => [...rs].sort((a, b) => (a.window_start as number) - (b.window_start as number));
+const exactPart = (r: Event) => {
+  const { top_path: _a, top_path_error_bound: _b, ...rest } = r;
+  return rest;
+};
+
+describe('scale-out over Kafka (configs/cluster, kcat mock cluster)', function () {
+  this.timeout(400_000);
+  let mock: MockKafka | undefined;
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let reference: Event[] = [];
+  /** Exact path counts per window (a capacity no window reaches). */
+  let exactPaths: Event[] = [];
+  let lines: string[] = [];
+  const procs: CliProcess[] = [];
+
+  it('configs/cluster/edge.yaml, aggregator.yaml and merger.yaml are valid', async () => {
+    for (const name of ['edge', 'aggregator', 'merger']) {
+      const result = await loadConfigFile(path.join(ROOT, 'configs', 'cluster', `${name}.yaml`));
+      assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic), []);
+    }
+  });
+
+  describe('2 edges, 2 aggregators, 1 merger', function () {
+    before(async function () {
+      requireKcat(this);
+      mock = await new MockKafka().start(3);
+      tmp = await tempDir('visor-cluster-');
+      // A seeded generator on a simulated clock: deterministic lines and event times (500 lines/s simulated).
+      const all = path.join(tmp.dir, 'all.log');
+      const r = await runCli(['generate', '--count', String(EVENTS), '--seed', '7', '--rate', '500', '--start-time', '2026-11-25T00:00:00Z', '--speed', 'max', '--timezone', '+0000', '-o', all]);
+      assert.equal(r.code, 0, r.stderr);
+      lines = readFileSync(all, 'utf8').split('\n').filter(Boolean);
+      assert.equal(lines.length, EVENTS);
+      // The reference: one window in one process over the same lines.
+      const h = await startPipeline(`
+inputs:
+  src: { type: test_file_lines, files: [${JSON.stringify(all)}], batch: 1000 }
+filters:
+  access: { type: apache_access, inputs: [src], format: combined }
+aggregates:
+  w:
+    type: window
+    inputs: [access]
+    allowed_lateness: ${LATENESS}${SHAPE}
+  exact:
+    type: window
+    inputs: [access]
+    allowed_lateness: ${LATENESS}
+    window: { type: tumbling, size: ${WINDOW} }
+    top: [{ field: path, n: 1000000, capacity: 1000000 }]
+outputs:
+  out: { type: test_record, inputs: [w] }
+  exact_out: { type: test_record, inputs: [exact] }
+`);
+      await h.pipeline.done();
+      reference = byStart(probe('out').written);
+      exactPaths = byStart(probe('exact_out').written);
+      assert.ok(reference.length >= 5);
+    });
+    afterEach(async () => {
+      for (const p of procs.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) { p.child.kill('SIGKILL'); await p.exited; }
+    });
+    after(async () => {
+      await mock?.stop();
+      await tmp?.remove();
+    });
+
+    /** Runs one cluster on fresh topics; `chaos` runs while it works. Returns the merger's results. */
+    async function runCluster(run: string, chaos?: (aggregators: CliProcess[], merger: CliProcess, env: Record<string, string>) => Promise<void>): Promise<{ results: Event[]; merger: CliProcess; stats: Record<string, number> }> {
+      const dir = path.join(tmp.dir, run);
+      mkdirSync(path.join(dir, 'in-a'), { recursive: true });
+      mkdirSync(path.join(dir, 'in-b'), { recursive: true });
+      const env: Record<string, string> = {
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        KAFKA_BROKERS: mock!.brokers.join(','),
+        EVENTS_TOPIC: `apache-events-${run}`,
+        PARTIALS_TOPIC: `visor-partials-${run}`,
+        AGGREGATOR_GROUP: `visor-aggregators-${run}`,
+        MERGER_GROUP: `visor-merger-${run}`,
+        KAFKA_SESSION_TIMEOUT: '4s',
+        KAFKA_HEARTBEAT_INTERVAL: '300ms',
+        KAFKA_REBALANCE_TIMEOUT: '3s',
+        WINDOW_SIZE: WINDOW,
+        ALLOWED_LATENESS: LATENESS,
+        IDLE_TIMEOUT: '3s',
+        SOURCE_PARTITIONS: '4',
+        READ_FROM: 'beginning',
+        VISOR_LOG_LEVEL: 'info',
+      };
+      const start = (config: string, extra: Record<string, string>) => {
+        const p = new CliProcess(['run', '-c', config], { env: { ...env, ...extra } });
+        procs.push(p);
+        return p;
+      };
+      // The merger: the shipped config with its e-mail output swapped for a blackhole (no SMTP server here).
+      const mergerConfig = path.join(dir, 'merger.yaml');
+      const text = readFileSync(path.join(ROOT, 'configs/cluster/merger.yaml'), 'utf8');
+      const cut = text.indexOf('  ops_mail:');
+      writeFileSync(mergerConfig, `${text.slice(0, cut)}  ops_mail: { type: blackhole, inputs: [alerts] }\n`);
+      const port = await freePort();
+      const merger = start(mergerConfig, { VISOR_DATA_DIR: path.join(dir, 'merger'), VISOR_HTTP_LISTEN: `127.0.0.1:${port}` });
+      const aggregators = [0, 1].map((i) => start('configs/cluster/aggregator.yaml', { VISOR_DATA_DIR: path.join(dir, `agg${i}`) }));
+      const edges = ['a', 'b'].map((x) => start('configs/cluster/edge.yaml', { ACCESS_LOG: path.join(dir, `in-${x}`, 'access.log'), VISOR_DATA_DIR: path.join(dir, `edge-${x}`) }));
+      for (const p of [...edges, ...aggregators, merger]) await p.waitForStderr(/visor started/, 30_000);
+      // Both halves appear at the same moment (each edge reads a new file from its beginning), so that the two
+      // producers interleave in time: line i goes to edge i % 2.
+      for (const [k, x] of ['a', 'b'].entries()) {
+        const staged = path.join(dir, `${x}.staged`);
+        writeFileSync(staged, lines.filter((_, i) => i % 2 === k).join('\n') + '\n');
+      }
+      for (const x of ['a', 'b']) renameSync(path.join(dir, `${x}.staged`), path.join(dir, `in-${x}`, 'access.log'));
+      const t0 = Date.now();
+      await chaos?.(aggregators, merger, env);
+      const detail = () => `merger stderr: ${merger.stderr.slice(-3000)}\n${procs.map((p, i) => `proc ${i} stderr tail: ${p.stderr.slice(-800)}`).join('\n')}`;
+      await until(() => results(merger).length >= reference.length, `${reference.length} global results`, 200_000, detail);
+      const seconds = (Date.now() - t0) / 1000;
+      await sleep(1500); // a doubled window would show up here
+      const got = results(merger);
+      const metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const metric = (name: string) => Number(new RegExp(`^visor_${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(metricsText)?.[1] ?? NaN);
+      const mergeStats = {
+        duplicates: metric('window_merge_duplicate_partials_total'),
+        late: metric('window_merge_late_partials_total'),
+        overlapping: metric('window_merge_overlapping_partials_total'),
+        skipped: metric('window_merge_skipped_windows_total'),
+      };
+      console.log(`      ${run}: ${got.length} global results for ${EVENTS} events in ${seconds.toFixed(1)} s; merger: ${JSON.stringify(mergeStats)}`);
+      for (const p of procs) p.child.kill('SIGTERM');
+      await Promise.all(procs.map((p) => p.exited));
+      procs.length = 0;
+      return { results: got, merger, stats: mergeStats };
+    }
+
+    function assertSameAsReference(got: Event[]): void {
+      const starts = got.map((r) => r.window_start);
+      assert.equal(new Set(starts).size, starts.length, 'no window emitted twice');
+      assert.deepEqual(starts, reference.map((r) => r.window_start), 'every window, in order');
+      assert.deepEqual(byStart(got).map(exactPart), reference.map(exactPart));
+      // The exact fields, spelled out: counts by status, error rate, top-10 clients, distinct clients, p95 bytes.
+      for (const [i, r] of byStart(got).entries()) {
+        const ref = reference[i];
+        assert.deepEqual(r.top_status, ref.top_status);
+        assert.equal(r.error_rate, ref.error_rate);
+        assert.deepEqual(r.top_client_ip, ref.top_client_ip);
+        assert.equal(r.top_client_ip_error_bound, 0);
+        assert.equal(r.distinct_client_ip, ref.distinct_client_ip);
+        assert.equal(r.p95_bytes, ref.p95_bytes);
+        // top path (not the key): every merged count within the merged bound of the exact count.
+        const truth = new Map((exactPaths[i].top_path as Array<{ value: string; count: number }>).map((e) => [e.value, e.count]));
+        const bound = r.top_path_error_bound as number;
+        for (const { value, count } of r.top_path as Array<{ value: string; count: number }>) {
+          assert.ok(Math.abs(count - (truth.get(value) ?? 0)) <= bound, `window ${i} path ${value}: ${count} vs ${truth.get(value)} (bound ${bound})`);
+        }
+      }
+    }
+
+    it(`the merger's global results equal one process's window over the same ${EVENTS.toLocaleString('en-US')} events`, async () => {
+      const { results: got, merger, stats } = await runCluster('steady');
+      assertSameAsReference(got);
+      // Duplicates happen even here: the second aggregator's join rebalances the group, and both re-read from the
+      // committed offsets; what matters is that nothing was late, overlapping or skipped.
+      assert.deepEqual({ ...stats, duplicates: 0 }, { duplicates: 0, late: 0, overlapping: 0, skipped: 0 });
+      assert.doesNotMatch(merger.stderr, /already emitted: dropped|overlaps a merged one/);
+    });
+
+    it('with one aggregator SIGKILLed mid-run and restarted later: identical results, no window missing or doubled', async () => {
+      let restarted: CliProcess | undefined;
+      const { results: got, stats } = await runCluster('killed', async (aggregators, merger, env) => {
+        // Mid-run: once the merger emitted its first global windows (offsets of their events are committed).
+        await until(() => results(merger).length >= 2, 'the first global results', 120_000, () => merger.stderr.slice(-2000));
+        assert.ok(results(merger).length < reference.length, 'killed before the end');
+        const joins = () => aggregators[1].stderr.split('joined consumer group').length - 1;
+        const before = joins();
+        aggregators[0].child.kill('SIGKILL');
+        await aggregators[0].exited;
+        // Later: once the group noticed (session timeout) and the survivor took over every partition. (Joining
+        // while the mock still rebalances gets a SyncGroup error that kafkajs does not retry.)
+        await until(() => joins() > before, 'the survivor to rejoin', 60_000, () => aggregators[1].stderr.slice(-2000));
+        await sleep(1000);
+        restarted = new CliProcess(['run', '-c', 'configs/cluster/aggregator.yaml'], { env: { ...env, VISOR_DATA_DIR: path.join(tmp.dir, 'killed', 'agg0-restarted') } });
+        procs.push(restarted);
+      });
+      assertSameAsReference(got);
+      assert.ok(restarted, 'the killed aggregator was restarted');
+      assert.match(restarted!.stderr, /joined consumer group.*apache-events-killed:\d/, restarted!.stderr.slice(-3000));
+      assert.equal(stats.late + stats.overlapping + stats.skipped, 0, JSON.stringify(stats));
+    });
+  });
+});

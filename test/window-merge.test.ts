@@ -1,0 +1,221 @@
+// `window` with emit: partials (per source partition, own watermark) and `window_merge`, in process: the merged
+// global results equal those of one `window` over the same events (exact metrics, top-N of the partition key,
+// percentiles and distinct counts exactly; top-N of another field within the stated bound), duplicates of a
+// re-read partition are discarded, and a merger configured differently refuses the partials.
+import assert from 'node:assert/strict';
+import { definePlugin, type Event } from '../core/index.js';
+import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { rng } from './bench/apache-lines.js';
+
+const scripts = new Map<string, { batches: Event[][]; delay_ms: number; end_pause_ms: number }>();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const scriptInput = definePlugin<{ script: string }, 'input'>({
+  kind: 'input',
+  name: 'test_merge_events',
+  description: 'Emits scripted batches.',
+  schema: { type: 'object', properties: { script: { type: 'string' } } },
+  create(options, ctx) {
+    const p = probe(ctx.id);
+    return {
+      async run({ emit }) {
+        const s = scripts.get(options.script)!;
+        if (s.delay_ms) await sleep(s.delay_ms);
+        for (let b = 0; b < s.batches.length; b++) {
+          await emit(s.batches[b].map((e) => ({ ...e })), { onAck: (result) => p.acks.push({ batch: b, result, at: Date.now() }) });
+        }
+        if (s.end_pause_ms) await sleep(s.end_pause_ms);
+      },
+    };
+  },
+});
+/** As the kafka output and input would: the partial travels as JSON text in `message`. */
+const toJson = definePlugin<Record<string, never>, 'filter'>({
+  kind: 'filter',
+  name: 'test_partial_json',
+  description: 'Serializes events into message.',
+  schema: { type: 'object', properties: {} },
+  create: () => ({ process: (events) => events.map((e) => ({ message: JSON.stringify(e) })) }),
+});
+
+const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
+const SHAPE = `
+    window: { type: tumbling, size: 10s }
+    group_by: [method]
+    metrics: { requests: count(), errors: count(status >= 500), error_rate: count(status >= 500) / count(), bytes: sum(bytes), avg_bytes: avg(bytes), max_bytes: max(bytes), per_second: rate() }
+    top: [{ field: client_ip, n: 10 }, { field: path, n: 5, capacity: 40 }]
+    percentiles: [{ field: bytes, p: [50, 95, 99] }]
+    distinct: [client_ip]`;
+const PARTIALS = `emit: partials
+    allowed_lateness: 20s
+    idle_timeout: 1s
+    watermark_interval: 100ms`;
+
+/** 40,000 events over ~200 s, keyed by client_ip onto 4 partitions (with per-partition offsets), in batches of one
+ * partition each, interleaved in time so that one window over all of them sees no late event either. */
+function stream(seed: number) {
+  const rand = rng(seed);
+  const perPartition: Event[][] = [[], [], [], []];
+  const all: Event[] = [];
+  for (let i = 0; i < 40_000; i++) {
+    const c = Math.floor(3000 * rand() ** 2);
+    const client_ip = `10.${c % 7}.${Math.floor(c / 7) % 256}.${c % 251}`;
+    let h = 0;
+    for (const ch of client_ip) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
+    const partition = Math.abs(h) % 4;
+    const e: Event = {
+      timestamp: T0 + Math.floor(i * 5 + rand() * 3000),
+      method: rand() < 0.8 ? 'GET' : 'POST',
+      status: rand() < 0.05 ? 503 : rand() < 0.1 ? 404 : 200,
+      bytes: rand() < 0.05 ? '-' : Math.floor(Math.exp(rand() * 10)),
+      path: `/p${Math.floor(300 * rand() ** 3)}`,
+      client_ip,
+      kafka: { topic: 'apache-events', partition, offset: perPartition[partition].length },
+    };
+    perPartition[partition].push(e);
+    all.push(e);
+  }
+  const batches: Event[][] = [];
+  for (const list of perPartition) for (let i = 0; i < list.length; i += 200) batches.push(list.slice(i, i + 200));
+  // Batches in order of their last event's time: each partition in offset order, partitions interleaved in time.
+  batches.sort((a, b) => (a[a.length - 1].timestamp as number) - (b[b.length - 1].timestamp as number));
+  return { batches, all, perPartition };
+}
+
+const sortResults = (rs: Event[]) => [...rs].sort((a, b) => (a.window_start as number) - (b.window_start as number) || String(a.method).localeCompare(String(b.method)));
+const withoutPath = (r: Event) => {
+  const { top_path: _a, top_path_error_bound: _b, ...rest } = r;
+  return rest;
+};
+
+describe('window emit: partials + window_merge', function () {
+  this.timeout(60_000);
+  before(async () => {
+    const reg = await testRegistry();
+    if (!reg.get('test_merge_events')) reg.register(scriptInput, 'test');
+    if (!reg.get('test_partial_json')) reg.register(toJson, 'test');
+  });
+
+  it('merged partials equal one window over the same events; a re-read partition\'s partials are discarded as duplicates', async () => {
+    const { batches, all, perPartition } = stream(7);
+    scripts.set('all', { batches, delay_ms: 0, end_pause_ms: 4000 });
+    // A successor re-reading partitions 0 and 2 from an earlier offset, after the first owner delivered.
+    const reread = [...perPartition[0].slice(2500), ...perPartition[2].slice(4000)];
+    const rereadBatches: Event[][] = [];
+    for (let i = 0; i < reread.length; i += 300) rereadBatches.push(reread.slice(i, i + 300));
+    scripts.set('reread', { batches: rereadBatches, delay_ms: 2500, end_pause_ms: 0 });
+    const { pipeline, metrics } = await startPipeline(`
+inputs:
+  src: { type: test_merge_events, script: all }
+  again: { type: test_merge_events, script: reread }
+aggregates:
+  ref:
+    type: window
+    inputs: [src]
+    allowed_lateness: 20s${SHAPE}
+  a:
+    type: window
+    inputs: [src]
+    ${PARTIALS}${SHAPE}
+  b:
+    type: window
+    inputs: [again]
+    ${PARTIALS}${SHAPE}
+  m:
+    type: window_merge
+    inputs: [json]
+    partition_key: client_ip
+    expected_partitions: 4${SHAPE}
+filters:
+  json: { type: test_partial_json, inputs: [a, b] }
+outputs:
+  ref_out: { type: test_record, inputs: [ref] }
+  out: { type: test_record, inputs: [m] }
+  late: { type: test_record, inputs: [a._late, ref._late] }
+`);
+    await pipeline.done();
+    assert.equal(probe('late').written.length, 0, `no late events: ${JSON.stringify(metrics.snapshot().a.custom)} ${JSON.stringify(metrics.snapshot().ref.custom)}`);
+    const ref = sortResults(probe('ref_out').written);
+    const got = sortResults(probe('out').written);
+    assert.ok(ref.length >= 40, `${ref.length} results`);
+    assert.equal(got.length, ref.length, 'one result per window and group, none missing or doubled');
+    assert.deepEqual(got.map(withoutPath), ref.map(withoutPath));
+    assert.ok(got.every((r) => r.top_client_ip_error_bound === 0));
+    // top path (capacity 40 < distinct paths: Space-Saving in each partial): within the merged bound of the truth.
+    let checked = 0;
+    let approximate = 0;
+    for (const r of got) {
+      const truth = new Map<string, number>();
+      for (const e of all) {
+        const t = e.timestamp as number;
+        if (t >= (r.window_start as number) && t < (r.window_end as number) && e.method === r.method) truth.set(e.path as string, (truth.get(e.path as string) ?? 0) + 1);
+      }
+      const bound = r.top_path_error_bound as number;
+      if (bound > 0) approximate++;
+      for (const { value, count } of r.top_path as Array<{ value: string; count: number }>) {
+        assert.ok(Math.abs(count - (truth.get(value) ?? 0)) <= bound, `${value}: ${count} vs ${truth.get(value)} (bound ${bound})`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 0 && approximate > 10, `${approximate} windows past capacity`);
+    const m = metrics.snapshot().m;
+    assert.ok(m.custom.visor_window_merge_duplicate_partials_total > 0, JSON.stringify(m.custom));
+    assert.equal(m.custom.visor_window_merge_late_partials_total ?? 0, 0);
+    assert.equal(m.custom.visor_window_merge_overlapping_partials_total ?? 0, 0);
+    // Every input batch was acknowledged only after delivery, and delivered.
+    const acks = probe('src').acks;
+    assert.equal(acks.length, batches.length);
+    assert.ok(acks.every((a) => a.result.status === 'delivered'), JSON.stringify(acks.filter((a) => a.result.status !== 'delivered')));
+  });
+
+  it('acknowledges a batch only once the partials holding it are delivered; flush leaves open windows unacknowledged', async () => {
+    const ev = (s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 't', partition: 0, offset } });
+    scripts.set('acks', { batches: [[ev(1, 0), ev(5, 1)], [ev(12, 2)], [ev(45, 3)]], delay_ms: 0, end_pause_ms: 150 });
+    const { pipeline } = await startPipeline(`
+inputs:
+  src: { type: test_merge_events, script: acks }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, watermark_interval: 50ms }
+outputs:
+  out: { type: test_record, inputs: [a] }
+`);
+    await pipeline.done();
+    const written = probe('out').written;
+    const partials = written.filter((e) => (e.partial as Event).window_start !== undefined).map((e) => e.partial as Event);
+    // Batch 3 (t=45s) moves the watermark to 40s: windows [0,10) and [10,20) close; [40,50) stays open.
+    assert.deepEqual(partials.map((p) => [(p.window_start as number) - T0, p.offset_from, p.offset_to, (p.watermark as number) - T0]), [[0, 0, 1, 10_000], [10_000, 2, 2, 40_000]]);
+    assert.ok(written.some((e) => (e.partial as Event).window_start === undefined && (e.partial as Event).watermark === T0 + 40_000), 'a watermark event');
+    const acks = probe('src').acks;
+    assert.deepEqual(acks.map((a) => a.batch).sort(), [0, 1], 'the batch in the open window is not acknowledged');
+  });
+
+  it('a merger configured differently refuses the partials with a clear error and does not acknowledge them', async () => {
+    const ev = (s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 't', partition: 0, offset } });
+    scripts.set('mismatch', { batches: [[ev(1, 0)], [ev(30, 1)]], delay_ms: 0, end_pause_ms: 100 });
+    const { pipeline, logs } = await startPipeline(`
+inputs:
+  src: { type: test_merge_events, script: mismatch }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, metrics: { n: count() } }
+  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count(status >= 500) }, discovery: 0s }
+outputs:
+  out: { type: test_record, inputs: [m] }
+`);
+    await pipeline.done();
+    assert.equal(probe('out').written.length, 0);
+    assert.ok(logs.some((l) => /cannot be merged: the aggregator's window options .* differ from this merger's/.test(l)), logs.join('\n'));
+    assert.ok(probe('src').acks.some((a) => a.result.status === 'failed'));
+  });
+
+  it('rejects emit: partials with ack: absorb or processing time', async () => {
+    for (const extra of ['ack: absorb', 'time: processing']) {
+      await assert.rejects(startPipeline(`
+inputs:
+  src: { type: test_merge_events, script: acks }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, ${extra} }
+outputs:
+  out: { type: test_record, inputs: [a] }
+`), /emit: partials/);
+    }
+  });
+});

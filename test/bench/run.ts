@@ -19,6 +19,7 @@ import { benchGenerator } from './generator.js';
 import { benchTail } from './tail.js';
 import { benchAlertLatency } from './alert-latency.js';
 import { benchAnalyze } from './analyze.js';
+import { benchCluster } from './cluster.js';
 import { benchFileOutput } from './file-output.js';
 import { benchKafka } from './kafka.js';
 import { benchTcp } from './tcp.js';
@@ -146,6 +147,7 @@ const SECTIONS: Array<[string, () => Promise<void>]> = [
   ['file', async () => print(await benchFileOutput())],
   ['tcp', async () => print(await benchTcp())],
   ['kafka', async () => print(await benchKafka())],
+  ['cluster', async () => print(await benchCluster())],
 ];
 
 async function main(): Promise<void> {

@@ -494,6 +494,48 @@ outputs:
       await tmp.remove();
     }
   });
+
+  it('hostile log values (HTML, </script>, quotes) are shown as text in the live page and the static file, never run', async () => {
+    const evil = {
+      path: '/</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">',
+      client_ip: '"><svg onload=window.__pwned=3>',
+      message_text: '<b>bold</b> & <!-- comment --> \u2028 </style>',
+    };
+    const model = new DashboardModel({ bucketMs: 1000, buckets: 60, topN: 10, topWindowMs: 60_000, capacity: 100, alerts: 10, title: '<i>title</i>' });
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) model.add({ client_ip: evil.client_ip, path: evil.path, status: 503, bytes: 10, timestamp: now }, now);
+    model.add({ level: 'error', message_text: evil.message_text, timestamp: now }, now);
+    model.add({ name: '<script>x</script>', severity: 'critical', state: 'firing', message: evil.path, time: now }, now);
+    const tmp = await tempDir();
+    const file = await tmp.file('evil.html', renderStaticHtml(model.snapshot(now)));
+    const port = await freePort();
+    const h = await startPipeline(`
+inputs: { feed: { type: test_feed, feed: evil } }
+outputs: { dash: { type: dashboard, inputs: [feed], listen: 127.0.0.1:${port}, update_every: 200ms, title: '<i>title</i>' } }
+`);
+    push('evil', [{ client_ip: evil.client_ip, path: evil.path, status: 503, bytes: 10 }, { level: 'error', message_text: evil.message_text },
+      { name: '<script>x</script>', severity: 'critical', state: 'firing', message: evil.path, time: now }]);
+    const page = await browser.newPage();
+    const problems = watchPage(page);
+    try {
+      for (const url of [pathToFileURL(file).href, `http://127.0.0.1:${port}/`]) {
+        await page.goto(url);
+        await page.waitForSelector('[data-test="row-paths"]');
+        assert.equal(await page.evaluate('window.__pwned'), undefined, `${url}: injected code ran`);
+        assert.equal(await page.locator('img, svg[onload], b').count(), 0, `${url}: injected elements`);
+        assert.equal(await page.getAttribute('[data-test="row-paths"]', 'data-value'), evil.path);
+        assert.match((await page.textContent('[data-test="table-paths"]'))!, /<\/script><script>/, 'shown as text');
+        assert.equal(await page.getAttribute('[data-test="row-clients"]', 'data-value'), evil.client_ip);
+        assert.equal(await page.getAttribute('[data-test="row-error_messages"]', 'data-value'), evil.message_text);
+        assert.equal(await page.textContent('[data-test="title"]'), '<i>title</i>');
+      }
+      assert.deepEqual(problems.errors, []);
+    } finally {
+      await page.close();
+      await h.pipeline.stop(5000);
+      await tmp.remove();
+    }
+  });
 });
 
 // No browser needed: runs even where Chromium is missing.

@@ -1,7 +1,7 @@
 // How outputs turn events into lines: one JSON object per line, the `message` field as text, or a template.
 // One implementation and one schema fragment for every output that writes lines (stdout, file, tcp, kafka).
 import type { Event, JsonSchema } from './api.js';
-import { compileTemplate } from './template.js';
+import { compileTemplate, templateSchema } from './template.js';
 
 export type LineFormat = 'json' | 'text' | 'template';
 
@@ -18,12 +18,15 @@ export function encodingSchema(defaultFormat: LineFormat = 'json'): Record<strin
       enum: ['json', 'text', 'template'], default: defaultFormat,
       description: 'json: one JSON object per event; text: the message field (events without one are written as JSON); template: the `template` option rendered per event.',
     },
-    template: {
-      type: 'string', minLength: 1,
-      description: 'With format: template, the text of each line: {{ field }} inserts a field, strftime directives (%Y-%m-%d %H:%M:%S) the event time in UTC, %% a percent sign.',
-    },
+    template: templateSchema('With format: template (required then), the text of each line: {{ field }} inserts a field, strftime directives (%Y-%m-%d %H:%M:%S) the event time in UTC, %% a percent sign.'),
   };
 }
+
+/** Add to an output schema using encodingSchema (as `allOf: [ENCODING_RULES]`): format: template needs `template`. */
+export const ENCODING_RULES: JsonSchema = {
+  if: { properties: { format: { const: 'template' } }, required: ['format'] },
+  then: { required: ['template'] },
+};
 
 /** Compiles the options once; throws when format is template and the template is missing or invalid. */
 export function createEncoder(options: EncodingOptions): (event: Event) => string {

@@ -11,8 +11,8 @@ export {
 export { parseTimeZone, formatOffset, type TimeZone } from './timezone.js';
 export { AckedOffsets } from './acked-offsets.js';
 export { compileStrftimeRenderer } from './strftime.js';
-export { compileTemplate, type Template, type TemplateOptions } from './template.js';
-export { createEncoder, encodeLines, encodingSchema, type EncodingOptions, type LineFormat } from './encoding.js';
+export { compileTemplate, templateSchema, type Template, type TemplateOptions } from './template.js';
+export { createEncoder, encodeLines, encodingSchema, ENCODING_RULES, type EncodingOptions, type LineFormat } from './encoding.js';
 export { detachString } from './strings.js';
 export { parseListen, formatListen, listenOn, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';
 export * from './tls.js';

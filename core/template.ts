@@ -2,7 +2,7 @@
 // strftime directives (`%Y-%m-%d`) render the event's `timestamp` (epoch ms; the current time when absent).
 import { getField, splitFieldPath } from './expr/index.js';
 import { compileStrftimeRenderer } from './strftime.js';
-import type { Event } from './api.js';
+import type { Event, JsonSchema } from './api.js';
 import type { TimeZone } from './timezone.js';
 
 export interface Template {
@@ -75,6 +75,24 @@ export function compileTemplate(source: string, options: TemplateOptions = {}): 
       let out = '';
       for (const p of pieces) out += typeof p === 'string' ? p : p(event, now);
       return out;
+    },
+  };
+}
+
+/** Schema of an option holding a template: a string checked to compile at config validation (`visor validate`
+ * reports a bad one at its FILE:LINE:COL). `options` must be those the plugin compiles it with. */
+export function templateSchema(description: string, options: Pick<TemplateOptions, 'strftime'> = {}): JsonSchema {
+  return {
+    type: 'string',
+    minLength: 1,
+    description,
+    check: (value: unknown) => {
+      try {
+        compileTemplate(String(value), options);
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
     },
   };
 }

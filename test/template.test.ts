@@ -40,3 +40,26 @@ describe('templates ({{ field }} and strftime)', () => {
     assert.throws(() => createEncoder({ format: 'template' }), /needs a `template` option/);
   });
 });
+
+describe('template options are checked with the config', () => {
+  it('reports a bad template and a missing one at FILE:LINE:COL', async () => {
+    const { loadConfigText } = await import('../core/config/load.js');
+    const { formatDiagnostic } = await import('../core/config/model.js');
+    const yaml = `inputs:
+  in: { type: stdin }
+outputs:
+  f: { type: file, inputs: [in], path: "out/{{ vhost.log", format: template }
+  s: { type: stdout, inputs: [in], format: template, template: "{{ a }} %Q" }
+  k: { type: kafka, inputs: [in], brokers: [b:9092], topic: "x-{{ vhost }}", headers: { h: "{{ }}" } }
+  ok: { type: tcp, inputs: [in], address: "127.0.0.1:9", format: template, template: "{{ client_ip }} %H:%M" }
+`;
+    const result = await loadConfigText(yaml, '/tmp/t.yaml');
+    const errors = result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+    assert.deepEqual(errors, [
+      '/tmp/t.yaml:4:3: missing required option "template" for file',
+      '/tmp/t.yaml:4:40: invalid value "out/{{ vhost.log" for path — unbalanced "{{ }}" in template "out/{{ vhost.log" (write {{ field }})',
+      '/tmp/t.yaml:5:64: invalid value "{{ a }} %Q" for template — unsupported time format directive %Q in " %Q"',
+      '/tmp/t.yaml:6:92: invalid value "{{ }}" for headers.h — unbalanced "{{ }}" in template "{{ }}" (write {{ field }})',
+    ]);
+  });
+});

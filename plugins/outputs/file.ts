@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  compileTemplate, createEncoder, definePlugin, encodingSchema, parseTimeZone, PermanentError,
+  compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodingSchema, parseTimeZone, PermanentError, templateSchema,
   type EncodingOptions, type Event,
 } from '../../core/index.js';
 
@@ -113,12 +113,10 @@ export default definePlugin<FileOutputOptions, 'output'>({
   description: 'Appends events to files, one per line (json, text or a template); the path is a template (fields, event time), rotation by size and/or age with numbered files (name.1 is the newest), optional fdatasync and gzip.',
   schema: {
     type: 'object',
+    allOf: [ENCODING_RULES],
     required: ['path'],
     properties: {
-      path: {
-        type: 'string', minLength: 1,
-        description: 'File to append to, relative to the config file; a template: {{ field }} inserts an event field, strftime directives (%Y-%m-%d, %H) the event time (its timestamp, else now), e.g. out/{{ vhost }}/access-%Y-%m-%d.log.',
-      },
+      path: templateSchema('File to append to, relative to the config file; a template: {{ field }} inserts an event field, strftime directives (%Y-%m-%d, %H) the event time (its timestamp, else now), e.g. out/{{ vhost }}/access-%Y-%m-%d.log.'),
       ...encodingSchema('json'),
       timezone: { type: 'string', default: 'UTC', description: 'Zone of the strftime directives in path: UTC, local, or an offset such as +01:00.' },
       mkdir: { type: 'boolean', default: true, description: 'Create missing directories of the path.' },

@@ -1,5 +1,5 @@
 // Events to standard output: one JSON object per line, the `message` field as text, or a template.
-import { createEncoder, definePlugin, encodeLines, encodingSchema, PermanentError, type EncodingOptions } from '../../core/index.js';
+import { createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, PermanentError, type EncodingOptions } from '../../core/index.js';
 
 type StdoutOptions = EncodingOptions;
 
@@ -9,6 +9,7 @@ export default definePlugin<StdoutOptions, 'output'>({
   description: 'Writes events to standard output, one per line: as JSON, the message field as plain text (events without a message are written as JSON), or a template.',
   schema: {
     type: 'object',
+    allOf: [ENCODING_RULES],
     properties: {
       ...encodingSchema('json'),
     },

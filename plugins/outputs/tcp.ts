@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import net from 'node:net';
 import tls from 'node:tls';
-import { createEncoder, definePlugin, encodeLines, encodingSchema, formatListen, loadTlsFiles, parseListen, tlsClientSchema, type EncodingOptions, type TlsClientOptions, type TlsFiles } from '../../core/index.js';
+import { createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, loadTlsFiles, parseListen, tlsClientSchema, type EncodingOptions, type TlsClientOptions, type TlsFiles } from '../../core/index.js';
 
 interface TcpOutputOptions extends EncodingOptions {
   address: string;
@@ -35,6 +35,7 @@ export default definePlugin<TcpOutputOptions, 'output'>({
   description: 'Sends events as newline-delimited lines (JSON, the message, or a template) to a TCP or TLS server such as a tcp input; reconnects with backoff and keeps events in the bounded buffer (slowing the inputs) while the server is away.',
   schema: {
     type: 'object',
+    allOf: [ENCODING_RULES],
     required: ['address'],
     properties: {
       address: { type: 'string', minLength: 1, description: 'Server to connect to: host:port (e.g. 127.0.0.1:5170, logs.example.com:5170, [::1]:5170).' },

@@ -2,7 +2,7 @@
 // (acks: all by default); a failure rejects so that the core retries with backoff while its bounded buffer
 // holds the pipeline back. Nothing is dropped; a retried batch may be written twice (at-least-once).
 import {
-  compileTemplate, createEncoder, definePlugin, encodingSchema, getField, splitFieldPath,
+  compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodingSchema, getField, splitFieldPath, templateSchema,
   type EncodingOptions, type Event, type OutputInstance,
 } from '../../../core/index.js';
 import type { Message, Producer, TopicMessages } from 'kafkajs';
@@ -33,13 +33,14 @@ export default definePlugin<KafkaOutputOptions, 'output'>({
   description: 'Sends events to Kafka (kafkajs producer): topic from a template, partition key from a field, value encoded as JSON, the message text or a template. A write completes only when the brokers acknowledged it; while they are unreachable the core retries with backoff and the pipeline waits: nothing is lost (a retried batch may be written twice).',
   schema: {
     type: 'object',
+    allOf: [ENCODING_RULES],
     required: ['brokers', 'topic'],
     properties: {
       ...connectionSchema('visor'),
-      topic: { type: 'string', minLength: 1, description: 'Topic, or a template of one: apache-{{ vhost }} (a missing field renders empty).' },
+      topic: templateSchema('Topic, or a template of one: apache-{{ vhost }} (a missing field renders empty).', { strftime: false }),
       key: { type: 'string', minLength: 1, description: 'Field whose value is the message key (e.g. client_ip), so that its events stay in one partition, in order. Events without it get a null key.' },
       headers: {
-        type: 'object', additionalProperties: { type: 'string' },
+        type: 'object', additionalProperties: templateSchema('Header value template.', { strftime: false }),
         description: 'Message headers: name -> template, e.g. { host: "{{ vhost }}" }.',
       },
       ...encodingSchema('json'),

@@ -14,5 +14,5 @@ export { compileStrftimeRenderer } from './strftime.js';
 export { compileTemplate, templateSchema, type Template, type TemplateOptions } from './template.js';
 export { createEncoder, encodeLines, encodingSchema, ENCODING_RULES, type EncodingOptions, type LineFormat } from './encoding.js';
 export { detachString } from './strings.js';
-export { parseListen, formatListen, listenOn, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';
+export { parseListen, formatListen, listenOn, listenSchema, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';
 export * from './tls.js';

@@ -17,3 +17,25 @@ describe('example configs', () => {
     });
   }
 });
+
+describe('network options are checked with the config', () => {
+  it('bad listen addresses, broker lists and an unprotected dashboard are located errors that say what to write', async () => {
+    const { loadConfigText } = await import('../core/config/load.js');
+    const yaml = `inputs:
+  t: { type: tcp, listen: "bad host:70000" }
+  k: { type: kafka, brokers: ["nohostport", "a:1,b"], topics: [a], group_id: g }
+outputs:
+  o: { type: tcp, inputs: [t], address: "[::1" }
+  d: { type: dashboard, inputs: [k], listen: "0.0.0.0:8080" }
+  ok: { type: kafka, inputs: [t], brokers: ["a:9092,b:9092", "[::1]:9092"], topic: x }
+`;
+    const result = await loadConfigText(yaml, '/tmp/n.yaml');
+    const errors = result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+    assert.equal(errors.length, 5, errors.join('\n'));
+    assert.match(errors[0], /^\/tmp\/n\.yaml:2:27: invalid value "bad host:70000" for listen — .*"bad host" is not a valid host name/);
+    assert.match(errors[1], /^\/tmp\/n\.yaml:3:31: .*"nohostport" is not host:port; write each broker as host:port/);
+    assert.match(errors[2], /^\/tmp\/n\.yaml:3:45: .*"b" is not host:port/);
+    assert.match(errors[3], /^\/tmp\/n\.yaml:5:41: invalid value "\[::1" for address/);
+    assert.match(errors[4], /^\/tmp\/n\.yaml:6:6: refusing to serve the dashboard on 0\.0\.0\.0:8080 without a token.*Set token/);
+  });
+});

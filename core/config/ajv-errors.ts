@@ -138,6 +138,10 @@ function toDiagnostic(error: ErrorObject, subject: ValidationSubject): Diagnosti
     case 'size':
       // The keyword's own message shows the value and the accepted forms.
       return at(source.valueNode(subject.node, path), secret ? `invalid ${error.keyword} for ${label}` : (error.message ?? invalid));
+    case 'check':
+      // A plugin's own check of a whole object (e.g. a combination of options) says everything itself.
+      if (shown === undefined && !secret) return at(source.valueNode(subject.node, path), path.length ? `${label}: ${error.message}` : `${error.message}`);
+      return at(source.valueNode(subject.node, path), `${invalid} — ${error.message}`);
     default:
       return at(source.valueNode(subject.node, path), `${invalid} — ${error.message ?? `fails ${error.keyword}`}`);
   }

@@ -1,5 +1,6 @@
 // Parsing of `listen` addresses, shared by every listener (HTTP server, TCP input, dashboard).
 import { isIP, isIPv6, type Server } from 'node:net';
+import type { JsonSchema } from '../api.js';
 
 export interface ListenAddress {
   host: string;
@@ -79,4 +80,21 @@ function describeListenError(err: NodeJS.ErrnoException): string {
     default:
       return err.message;
   }
+}
+
+/** Schema of a `listen` option: checked with the config (`visor validate` locates a bad address). */
+export function listenSchema(defaultPort: number, description: string): JsonSchema {
+  return {
+    type: 'string',
+    default: `${DEFAULT_LISTEN_HOST}:${defaultPort}`,
+    description,
+    check: (value: unknown) => {
+      try {
+        parseListen(String(value), defaultPort);
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
+  };
 }

@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
-import { definePlugin, formatListen, formatSubject, LineSplitter, listenOn, loadTlsFiles, parseListen, tlsServerSchema, type Event, type LongLinePolicy, type TlsServerOptions } from '../../core/index.js';
+import { definePlugin, formatListen, formatSubject, LineSplitter, listenOn, listenSchema, loadTlsFiles, parseListen, tlsServerSchema, type Event, type LongLinePolicy, type TlsServerOptions } from '../../core/index.js';
 
 export const DEFAULT_TCP_PORT = 5170;
 
@@ -45,7 +45,7 @@ export default definePlugin<TcpInputOptions, 'input'>({
   schema: {
     type: 'object',
     properties: {
-      listen: { type: 'string', default: `127.0.0.1:${DEFAULT_TCP_PORT}`, description: 'Address to listen on: host:port, :port, port or [ipv6]:port (loopback unless a host is given).' },
+      listen: listenSchema(DEFAULT_TCP_PORT, 'Address to listen on: host:port, :port, port or [ipv6]:port (loopback unless a host is given).'),
       max_connections: { type: 'integer', minimum: 1, default: 1000, description: 'Most clients connected at once; further connections are closed at once (counted).' },
       max_line_bytes: { size: true, default: '64KiB', description: 'Longest line accepted; longer lines are cut or skipped (counted).' },
       long_lines: { enum: ['truncate', 'skip'], default: 'truncate', description: 'What to do with a line longer than max_line_bytes.' },

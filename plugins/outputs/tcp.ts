@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import net from 'node:net';
 import tls from 'node:tls';
-import { createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, loadTlsFiles, parseListen, tlsClientSchema, type EncodingOptions, type TlsClientOptions, type TlsFiles } from '../../core/index.js';
+import { createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, listenSchema, loadTlsFiles, parseListen, tlsClientSchema, type EncodingOptions, type JsonSchema, type TlsClientOptions, type TlsFiles } from '../../core/index.js';
 
 interface TcpOutputOptions extends EncodingOptions {
   address: string;
@@ -29,6 +29,12 @@ interface Connection {
 
 class AbortedError extends Error {}
 
+/** The listen schema's check and description, without its default (the address is required). */
+function withoutDefault(schema: JsonSchema): JsonSchema {
+  const { default: _unused, ...rest } = schema;
+  return rest;
+}
+
 export default definePlugin<TcpOutputOptions, 'output'>({
   kind: 'output',
   name: 'tcp',
@@ -38,7 +44,7 @@ export default definePlugin<TcpOutputOptions, 'output'>({
     allOf: [ENCODING_RULES],
     required: ['address'],
     properties: {
-      address: { type: 'string', minLength: 1, description: 'Server to connect to: host:port (e.g. 127.0.0.1:5170, logs.example.com:5170, [::1]:5170).' },
+      address: withoutDefault(listenSchema(5170, 'Server to connect to: host:port (e.g. 127.0.0.1:5170, logs.example.com:5170, [::1]:5170); the port defaults to 5170.')),
       ...encodingSchema('json'),
       connect_timeout: { duration: true, default: '5s', description: 'Give up a connection attempt (TCP and TLS handshake) after this long.' },
       keepalive: { duration: true, default: '30s', description: 'TCP keepalive idle time: a dead peer on a silent link is noticed.' },

@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { definePlugin, formatListen, listenOn, parseListen, type ComponentHealth, type PipelineView } from '../../../core/index.js';
+import { definePlugin, formatListen, listenOn, listenSchema, parseListen, type ComponentHealth, type PipelineView } from '../../../core/index.js';
 import { asset, liveHtml, renderStaticHtml } from './assets.js';
 import { healthRows, type HealthSample } from './health.js';
 import { DashboardModel, type DashboardState } from './model.js';
@@ -57,15 +57,6 @@ function unprotected(listen: string, token: string | undefined): string | undefi
   );
 }
 
-function listenProblem(v: unknown): string | undefined {
-  try {
-    parseListen(String(v), DEFAULT_DASHBOARD_PORT);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
 interface Client {
   res: ServerResponse;
   /** The socket buffer is full: skip updates until it drains (a slow page gets the latest state, not a backlog). */
@@ -85,7 +76,7 @@ export default definePlugin<DashboardOptions, 'output'>({
       return unprotected(o.listen, o.token);
     },
     properties: {
-      listen: { type: 'string', check: (v: unknown) => listenProblem(v), default: `127.0.0.1:${DEFAULT_DASHBOARD_PORT}`, description: 'Address to serve on: [host:]port (loopback unless a host is given; a non-loopback address needs a token).' },
+      listen: listenSchema(DEFAULT_DASHBOARD_PORT, 'Address to serve on: [host:]port (loopback unless a host is given; a non-loopback address needs a token).'),
       token: { type: 'string', secret: true, description: 'Access token, usually ${DASHBOARD_TOKEN}: required on every request as "Authorization: Bearer TOKEN" or ?token=TOKEN. Required to listen beyond loopback; empty means none.' },
       title: { type: 'string', default: 'Visor', description: 'Title shown in the page header.' },
       history: { duration: true, default: '15m', description: 'Time span of the line charts (one-second buckets).' },

@@ -16,10 +16,19 @@ export interface KafkaConnectionOptions {
 }
 
 /** Schema properties shared by the kafka input and output (spread into `properties`). */
+const BROKER = /^(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}$/;
+
+/** Why a `brokers` entry is not host:port (or a comma-separated list of them), or undefined. */
+function brokerListProblem(value: unknown): string | undefined {
+  const bad = String(value).split(',').map((b) => b.trim()).find((b) => !BROKER.test(b));
+  return bad === undefined ? undefined : `"${bad}" is not host:port; write each broker as host:port (e.g. kafka1:9092), in a list or comma-separated`;
+}
+
 export function connectionSchema(defaultClientId: string): Record<string, JsonSchema> {
   return {
     brokers: {
-      type: 'array', minItems: 1, items: { type: 'string', minLength: 1 },
+      type: 'array', minItems: 1,
+      items: { type: 'string', check: brokerListProblem },
       description: 'Bootstrap brokers as host:port; the rest of the cluster is learnt from them. An entry may hold several, comma-separated (e.g. from one ${KAFKA_BROKERS}).',
     },
     client_id: { type: 'string', minLength: 1, default: defaultClientId, description: 'Client id sent to the brokers (shows in their logs and quotas).' },

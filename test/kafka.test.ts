@@ -204,6 +204,46 @@ outputs:
     assert.ok(duplicates < 1000, `offsets were committed at the stop (duplicates: ${duplicates})`);
   });
 
+  it('kafka input: messages from kcat -P (a producer nobody here wrote) arrive with key, partition, offset and headers', async () => {
+    const { execFile } = await import('node:child_process');
+    const topic = 'from-kcat';
+    const lines = Array.from({ length: 500 }, (_, n) => `client-${n % 7}|line ${n} with "quotes" and ünïcode`);
+    await new Promise<void>((resolve, reject) => {
+      const p = execFile('kcat', ['-P', '-b', mock.brokers.join(','), '-t', topic, '-K', '|', '-H', 'origin=kcat'], (err, _o, stderr) => (err ? reject(new Error(stderr)) : resolve()));
+      p.stdin!.end(lines.join('\n') + '\n');
+    });
+    const config = await tmp.file('from-kcat.yaml', `
+service: { log_level: info }
+inputs:
+  k: { type: kafka, brokers: ${JSON.stringify(mock.brokers)}, topics: [${topic}], group_id: g-kcat, from: beginning, ${GROUP_TIMINGS} }
+outputs:
+  out: { type: stdout, inputs: [k], format: json }
+`);
+    const a = agent(config);
+    await a.waitFor((p) => stdoutLines(p).length >= 500, '500 messages', 30_000);
+    a.child.kill('SIGTERM');
+    assert.equal((await a.exited).code, 0);
+    const events = stdoutLines(a).map((l) => JSON.parse(l) as { message: string; kafka: { topic: string; partition: number; offset: number; key: string; headers: Record<string, string> } });
+    assert.equal(events.length, 500);
+    const byMessage = new Map(events.map((e) => [e.message, e]));
+    for (const [n, line] of lines.entries()) {
+      const [key, message] = line.split('|');
+      const e = byMessage.get(message);
+      assert.ok(e, `line ${n} arrived`);
+      assert.equal(e.kafka.key, key);
+      assert.equal(e.kafka.topic, topic);
+      assert.equal(e.kafka.headers.origin, 'kcat');
+      assert.ok(Number.isInteger(e.kafka.partition) && Number.isInteger(e.kafka.offset));
+    }
+    // One key, one partition, in the order kcat sent them.
+    for (let k = 0; k < 7; k++) {
+      const mine = events.filter((e) => e.kafka.key === `client-${k}`);
+      assert.equal(new Set(mine.map((e) => e.kafka.partition)).size, 1);
+      const order = mine.sort((x, y) => x.kafka.offset - y.kafka.offset).map((e) => Number(/line (\d+)/.exec(e.message)![1]));
+      assert.deepEqual(order, [...order].sort((x, y) => x - y));
+    }
+  });
+
   it('kafka input: two agents in one group split the partitions and together deliver everything', async () => {
     const N = 20_000;
     const topic = 'split';

@@ -16,3 +16,4 @@ export { createEncoder, encodeLines, encodingSchema, ENCODING_RULES, type Encodi
 export { detachString } from './strings.js';
 export { parseListen, formatListen, listenOn, listenSchema, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';
 export * from './tls.js';
+export { checkByParsing, type ValueCheck } from './config/schema.js';

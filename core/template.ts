@@ -2,6 +2,7 @@
 // strftime directives (`%Y-%m-%d`) render the event's `timestamp` (epoch ms; the current time when absent).
 import { getField, splitFieldPath } from './expr/index.js';
 import { compileStrftimeRenderer } from './strftime.js';
+import { checkByParsing } from './config/schema.js';
 import type { Event, JsonSchema } from './api.js';
 import type { TimeZone } from './timezone.js';
 
@@ -86,13 +87,6 @@ export function templateSchema(description: string, options: Pick<TemplateOption
     type: 'string',
     minLength: 1,
     description,
-    check: (value: unknown) => {
-      try {
-        compileTemplate(String(value), options);
-        return undefined;
-      } catch (err) {
-        return (err as Error).message;
-      }
-    },
+    check: checkByParsing((value) => compileTemplate(String(value), options)),
   };
 }

@@ -11,6 +11,7 @@ import { definePlugin, type Event, type PluginContext } from '../core/index.js';
 import { DashboardModel, trimSeries, type DashboardState } from '../plugins/outputs/dashboard/model.js';
 import dashboardPlugin, { renderStaticHtml } from '../plugins/outputs/dashboard/index.js';
 import { chartInk, requireChromium, watchPage } from './support/browser.js';
+import { rng } from './bench/apache-lines.js';
 import { freePort, ROOT, tempDir } from './support/helpers.js';
 import { probe, startPipeline, testRegistry, type Harness } from './support/pipeline-harness.js';
 
@@ -53,16 +54,6 @@ const feedInput = definePlugin<{ feed: string }, 'input'>({
 });
 
 // ---------- seeded traffic ----------
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const CLIENTS = Array.from({ length: 40 }, (_, i) => (i % 2 ? `198.51.100.${i + 7}` : `203.0.113.${i + 20}`));
 const PATHS = ['/', '/index.html', '/api/orders', '/api/users', '/login', '/static/app.js', '/static/app.css', '/images/logo.png',
   '/search?q=x', '/cart', '/checkout', '/api/health', '/blog/2026/11/hello', '/favicon.ico', '/robots.txt', '/admin'];
@@ -77,7 +68,7 @@ const MESSAGES = [
 const LEVELS = ['error', 'error', 'warn', 'notice', 'crit'];
 
 function accessLines(seed: number, n: number): string[] {
-  const rnd = mulberry32(seed);
+  const rnd = rng(seed);
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const client = CLIENTS[Math.floor(rnd() ** 2 * CLIENTS.length)]!;
@@ -90,7 +81,7 @@ function accessLines(seed: number, n: number): string[] {
   return lines;
 }
 function errorLines(seed: number, n: number): string[] {
-  const rnd = mulberry32(seed);
+  const rnd = rng(seed);
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const level = LEVELS[Math.floor(rnd() * LEVELS.length)]!;
@@ -436,7 +427,7 @@ outputs:
   it('renderStaticHtml: one self-contained file that renders the same charts and numbers with nothing from the network', async () => {
     // Event time, one-minute buckets over three hours, as `visor analyze --html` uses the model.
     const model = new DashboardModel({ bucketMs: 60_000, buckets: 180, topN: 10, topWindowMs: Infinity, capacity: 1000, alerts: 50, title: 'access.log' });
-    const rnd = mulberry32(99);
+    const rnd = rng(99);
     const t0 = Date.UTC(2026, 10, 25, 8, 0, 0);
     const access: Event[] = [];
     const errors: Event[] = [];

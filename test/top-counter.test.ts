@@ -1,11 +1,8 @@
 // TopCounter: exact up to capacity, then Space-Saving's stream summary with its guarantees.
 import assert from 'node:assert/strict';
 import { TopCounter } from '../plugins/aggregates/window/sketches.js';
+import { rng } from './bench/apache-lines.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
-}
 
 function exactTop(truth: Map<string, number>, n: number) {
   return [...truth].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n).map(([value, count]) => ({ value, count }));

@@ -71,6 +71,18 @@ const expressionKeyword: KeywordDefinition = {
 /** A plugin's own check of one value: why it is invalid (a readable message), or undefined when it is valid. */
 export type ValueCheck = (value: unknown) => string | undefined;
 
+/** A ValueCheck from a parser that throws on bad input: its error message is the problem. */
+export function checkByParsing(parse: (value: unknown) => unknown): ValueCheck {
+  return (value) => {
+    try {
+      parse(value);
+      return undefined;
+    } catch (err) {
+      return (err as Error)?.message ?? String(err);
+    }
+  };
+}
+
 /** `check: fn` (a ValueCheck): the plugin validates a value the core cannot know (e.g. an expression language of
  * its own) at config validation, so a bad value is reported at its place in the file like any schema error.
  * The function is called only for values that reached it (after `type`); its message follows the value. */

@@ -1,6 +1,7 @@
 // Parsing of `listen` addresses, shared by every listener (HTTP server, TCP input, dashboard).
 import { isIP, isIPv6, type Server } from 'node:net';
 import type { JsonSchema } from '../api.js';
+import { checkByParsing } from '../config/schema.js';
 
 export interface ListenAddress {
   host: string;
@@ -88,13 +89,6 @@ export function listenSchema(defaultPort: number, description: string): JsonSche
     type: 'string',
     default: `${DEFAULT_LISTEN_HOST}:${defaultPort}`,
     description,
-    check: (value: unknown) => {
-      try {
-        parseListen(String(value), defaultPort);
-        return undefined;
-      } catch (err) {
-        return (err as Error).message;
-      }
-    },
+    check: checkByParsing((value) => parseListen(String(value), defaultPort)),
   };
 }

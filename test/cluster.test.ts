@@ -116,8 +116,9 @@ outputs:
       await tmp?.remove();
     });
 
-    /** Runs one cluster on fresh topics; `chaos` runs while it works. Returns the merger's results. */
-    async function runCluster(run: string, chaos?: (aggregators: CliProcess[], merger: CliProcess, env: Record<string, string>) => Promise<void>): Promise<{ results: Event[]; merger: CliProcess; stats: Record<string, number> }> {
+    /** Runs one cluster on fresh topics; `chaos` runs while it works (`restartMerger` starts another merger with the
+     * same config, group and port). Returns the last merger's results, every merger's, and the last one's metrics. */
+    async function runCluster(run: string, chaos?: (aggregators: CliProcess[], merger: CliProcess, env: Record<string, string>, restartMerger: () => CliProcess) => Promise<void>): Promise<{ results: Event[]; merger: CliProcess; mergers: CliProcess[]; stats: Record<string, number> }> {
       const dir = path.join(tmp.dir, run);
       mkdirSync(path.join(dir, 'in-a'), { recursive: true });
       mkdirSync(path.join(dir, 'in-b'), { recursive: true });
@@ -149,7 +150,13 @@ outputs:
       const cut = text.indexOf('  ops_mail:');
       writeFileSync(mergerConfig, `${text.slice(0, cut)}  ops_mail: { type: blackhole, inputs: [alerts] }\n`);
       const port = await freePort();
-      const merger = start(mergerConfig, { VISOR_DATA_DIR: path.join(dir, 'merger'), VISOR_HTTP_LISTEN: `127.0.0.1:${port}` });
+      const mergers = [start(mergerConfig, { VISOR_DATA_DIR: path.join(dir, 'merger'), VISOR_HTTP_LISTEN: `127.0.0.1:${port}` })];
+      const restartMerger = () => {
+        const p = start(mergerConfig, { VISOR_DATA_DIR: path.join(dir, `merger${mergers.length}`), VISOR_HTTP_LISTEN: `127.0.0.1:${port}` });
+        mergers.push(p);
+        return p;
+      };
+      const merger = mergers[0];
       const aggregators = [0, 1].map((i) => start('configs/cluster/aggregator.yaml', { VISOR_DATA_DIR: path.join(dir, `agg${i}`) }));
       const edges = ['a', 'b'].map((x) => start('configs/cluster/edge.yaml', { ACCESS_LOG: path.join(dir, `in-${x}`, 'access.log'), VISOR_DATA_DIR: path.join(dir, `edge-${x}`) }));
       for (const p of [...edges, ...aggregators, merger]) await p.waitForStderr(/visor started/, 30_000);
@@ -161,12 +168,18 @@ outputs:
       }
       for (const x of ['a', 'b']) renameSync(path.join(dir, `${x}.staged`), path.join(dir, `in-${x}`, 'access.log'));
       const t0 = Date.now();
-      await chaos?.(aggregators, merger, env);
-      const detail = () => `merger stderr: ${merger.stderr.slice(-3000)}\n${procs.map((p, i) => `proc ${i} stderr tail: ${p.stderr.slice(-800)}`).join('\n')}`;
-      await until(() => results(merger).length >= reference.length, `${reference.length} global results`, 200_000, detail);
+      await chaos?.(aggregators, merger, env, restartMerger);
+      const last = mergers[mergers.length - 1];
+      const detail = () => `merger stderr: ${last.stderr.slice(-3000)}\n${procs.map((p, i) => `proc ${i} stderr tail: ${p.stderr.slice(-800)}`).join('\n')}`;
+      // Done when every window was emitted by some merger (by the one merger: as many results as windows).
+      const covered = () => {
+        const starts = new Set(mergers.flatMap((m) => results(m).map((r) => r.window_start)));
+        return mergers.length === 1 ? results(last).length >= reference.length : reference.every((r) => starts.has(r.window_start));
+      };
+      await until(covered, `${reference.length} global results`, 200_000, detail);
       const seconds = (Date.now() - t0) / 1000;
       await sleep(1500); // a doubled window would show up here
-      const got = results(merger);
+      const got = results(last);
       const metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const metric = (name: string) => Number(new RegExp(`^visor_${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(metricsText)?.[1] ?? NaN);
       const mergeStats = {
@@ -174,12 +187,13 @@ outputs:
         late: metric('window_merge_late_partials_total'),
         overlapping: metric('window_merge_overlapping_partials_total'),
         skipped: metric('window_merge_skipped_windows_total'),
+        results: metric('window_merge_results_total'),
       };
-      console.log(`      ${run}: ${got.length} global results for ${EVENTS} events in ${seconds.toFixed(1)} s; merger: ${JSON.stringify(mergeStats)}`);
+      console.log(`      ${run}: ${mergers.map((m) => results(m).length).join(' + ')} global results for ${EVENTS} events in ${seconds.toFixed(1)} s; ${mergers.length > 1 ? 'last ' : ''}merger: ${JSON.stringify(mergeStats)}`);
       for (const p of procs) p.child.kill('SIGTERM');
       await Promise.all(procs.map((p) => p.exited));
       procs.length = 0;
-      return { results: got, merger, stats: mergeStats };
+      return { results: got, merger: last, mergers, stats: mergeStats };
     }
 
     function assertSameAsReference(got: Event[]): void {
@@ -187,21 +201,27 @@ outputs:
       assert.equal(new Set(starts).size, starts.length, 'no window emitted twice');
       assert.deepEqual(starts, reference.map((r) => r.window_start), 'every window, in order');
       assert.deepEqual(byStart(got).map(exactPart), reference.map(exactPart));
+      for (const r of got) assertWindowAsReference(r);
+    }
+
+    /** One global result equals the single process's result for its window (a partial window would differ). */
+    function assertWindowAsReference(r: Event): void {
+      const i = reference.findIndex((x) => x.window_start === r.window_start);
+      assert.ok(i >= 0, `window ${String(r.window_start)} is one of the reference windows`);
+      const ref = reference[i];
+      assert.deepEqual(exactPart(r), exactPart(ref), `window ${i} (${String(r.window_start)})`);
       // The exact fields, spelled out: counts by status, error rate, top-10 clients, distinct clients, p95 bytes.
-      for (const [i, r] of byStart(got).entries()) {
-        const ref = reference[i];
-        assert.deepEqual(r.top_status, ref.top_status);
-        assert.equal(r.error_rate, ref.error_rate);
-        assert.deepEqual(r.top_client_ip, ref.top_client_ip);
-        assert.equal(r.top_client_ip_error_bound, 0);
-        assert.equal(r.distinct_client_ip, ref.distinct_client_ip);
-        assert.equal(r.p95_bytes, ref.p95_bytes);
-        // top path (not the key): every merged count within the merged bound of the exact count.
-        const truth = new Map((exactPaths[i].top_path as Array<{ value: string; count: number }>).map((e) => [e.value, e.count]));
-        const bound = r.top_path_error_bound as number;
-        for (const { value, count } of r.top_path as Array<{ value: string; count: number }>) {
-          assert.ok(Math.abs(count - (truth.get(value) ?? 0)) <= bound, `window ${i} path ${value}: ${count} vs ${truth.get(value)} (bound ${bound})`);
-        }
+      assert.deepEqual(r.top_status, ref.top_status);
+      assert.equal(r.error_rate, ref.error_rate);
+      assert.deepEqual(r.top_client_ip, ref.top_client_ip);
+      assert.equal(r.top_client_ip_error_bound, 0);
+      assert.equal(r.distinct_client_ip, ref.distinct_client_ip);
+      assert.equal(r.p95_bytes, ref.p95_bytes);
+      // top path (not the key): every merged count within the merged bound of the exact count.
+      const truth = new Map((exactPaths[i].top_path as Array<{ value: string; count: number }>).map((e) => [e.value, e.count]));
+      const bound = r.top_path_error_bound as number;
+      for (const { value, count } of r.top_path as Array<{ value: string; count: number }>) {
+        assert.ok(Math.abs(count - (truth.get(value) ?? 0)) <= bound, `window ${i} path ${value}: ${count} vs ${truth.get(value)} (bound ${bound})`);
       }
     }
 
@@ -210,7 +230,7 @@ outputs:
       assertSameAsReference(got);
       // Duplicates happen even here: the second aggregator's join rebalances the group, and both re-read from the
       // committed offsets; what matters is that nothing was late, overlapping or skipped.
-      assert.deepEqual({ ...stats, duplicates: 0 }, { duplicates: 0, late: 0, overlapping: 0, skipped: 0 });
+      assert.deepEqual({ ...stats, duplicates: 0, results: 0 }, { duplicates: 0, late: 0, overlapping: 0, skipped: 0, results: 0 });
       assert.doesNotMatch(merger.stderr, /already emitted: dropped|overlaps a merged one/);
     });
 
@@ -235,6 +255,60 @@ outputs:
       assert.ok(restarted, 'the killed aggregator was restarted');
       assert.match(restarted!.stderr, /joined consumer group.*apache-events-killed:\d/, restarted!.stderr.slice(-3000));
       assert.equal(stats.late + stats.overlapping + stats.skipped, 0, JSON.stringify(stats));
+    });
+
+    /** Windows (by start) the merger's log says it did not emit because their partials were partly read before. */
+    const skippedWindows = (p: CliProcess) => [...p.stderr.matchAll(/window not emitted: partials of it were read before this merger started.* window_start=(\d+)/g)].map((m) => Number(m[1]));
+
+    /** Stops the merger (`signal`) after its first global results, restarts it with the same config and group, and
+     * checks what the two runs emitted together: every window at least once, each equal to the single process's. */
+    async function mergerRestart(run: string, signal: 'SIGKILL' | 'SIGTERM') {
+      let first: Event[] = [];
+      let firstStderr = '';
+      const { mergers, stats } = await runCluster(run, async (_aggregators, merger, _env, restartMerger) => {
+        await until(() => results(merger).length >= 2, 'the first global results', 120_000, () => merger.stderr.slice(-2000));
+        merger.child.kill(signal);
+        await merger.exited;
+        first = results(merger);
+        firstStderr = merger.stderr;
+        restartMerger();
+      });
+      assert.equal(mergers.length, 2);
+      const second = results(mergers[1]);
+      const starts = (rs: Event[]) => rs.map((r) => r.window_start as number);
+      // Before the restart: some windows, in order, none twice; the restarted merger likewise.
+      for (const rs of [first, second]) {
+        assert.deepEqual(starts(rs), [...new Set(starts(rs))].sort((a, b) => a - b), 'in order, none twice within one run');
+      }
+      assert.ok(first.length >= 2 && first.length < reference.length, `stopped mid-run (${first.length} of ${reference.length} windows emitted)`);
+      // Nothing lost: every window's global result was emitted by one of the runs (no window is given up).
+      const all = new Set([...starts(first), ...starts(second)]);
+      assert.deepEqual(reference.map((r) => r.window_start).filter((s) => !all.has(s as number)), [], 'windows never emitted');
+      // Never incomplete: every result of either run equals the single process's result for that window.
+      for (const r of [...first, ...second]) assertWindowAsReference(r);
+      // What the restarted merger's metrics and log say: the windows it skipped were all emitted before the restart;
+      // the others it emitted (again, for the windows the first run's acknowledgements had not yet committed).
+      const skipped = skippedWindows(mergers[1]);
+      const again = starts(second).filter((s) => starts(first).includes(s));
+      assert.equal(stats.skipped, skipped.length, `skipped windows: metric vs log ${JSON.stringify(skipped)}`);
+      assert.equal(stats.results, second.length, 'results metric vs emitted results');
+      assert.deepEqual(skipped.filter((s) => !starts(first).includes(s)), [], 'a skipped window was emitted before the restart');
+      assert.deepEqual(skipped.filter((s) => starts(second).includes(s)), [], 'a skipped window is not emitted');
+      assert.equal(stats.late + stats.overlapping, 0, JSON.stringify(stats));
+      console.log(`      ${run}: first merger ${first.length} windows, restarted merger ${second.length} (${again.length} emitted again, ${skipped.length} skipped), ${stats.duplicates} duplicate partials`);
+      return { first, second, again, skipped, firstStderr, stats };
+    }
+
+    it('with the merger SIGKILLed after its first results and restarted: every window emitted at least once, none incomplete', async () => {
+      await mergerRestart('merger-killed', 'SIGKILL');
+    });
+
+    it('with the merger stopped (SIGTERM) after its first results and restarted: its open windows stay unacknowledged and are emitted by the next run', async () => {
+      const { first, second, firstStderr } = await mergerRestart('merger-stopped', 'SIGTERM');
+      // The stopping merger emitted no half window and left the open ones' partials unacknowledged (read again).
+      assert.match(firstStderr, /stopping with unacknowledged messages; they will be read again|events not yet delivered stay unacknowledged and will be read again/);
+      const emittedFirst = new Set(first.map((r) => r.window_start));
+      assert.deepEqual(reference.filter((r) => !emittedFirst.has(r.window_start)).map((r) => r.window_start), second.filter((r) => !emittedFirst.has(r.window_start)).map((r) => r.window_start), 'every window open at the stop emitted by the next run');
     });
   });
 });

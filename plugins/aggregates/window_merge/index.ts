@@ -140,7 +140,11 @@ export default definePlugin<MergeOptions, 'aggregate'>({
       return p;
     };
 
-    /** Adds an accepted partial; returns its window when it was kept. */
+    /** Adds an accepted partial; returns its window when it was kept, or when it duplicates one of the window's
+     * merged partials: the batch holding a duplicate is acknowledged with the window too. (After a rebalance of
+     * the merger's group the kafka input re-reads from the committed offset and commits with fresh offsets: were
+     * the re-read copy acknowledged at once, the commit would pass the partials of a window not yet delivered and
+     * a restart would never see them again.) */
     const accept = (id: string, h: PartialHeader, groups: PartialGroup[]): MergeWindow | undefined => {
       const start = h.window_start!;
       const range: Range = { from: h.offset_from ?? -Infinity, to: h.offset_to ?? Infinity };
@@ -160,7 +164,7 @@ export default definePlugin<MergeOptions, 'aggregate'>({
       if (!noOffsets) {
         if (list.some((r) => contains(r, range))) {
           duplicates.inc();
-          return undefined;
+          return w;
         }
         const inside = list.filter((r) => contains(range, r));
         if (list.some((r) => overlaps(r, range) && !contains(range, r))) {

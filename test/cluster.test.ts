@@ -118,7 +118,7 @@ outputs:
 
     /** Runs one cluster on fresh topics; `chaos` runs while it works (`restartMerger` starts another merger with the
      * same config, group and port). Returns the last merger's results, every merger's, and the last one's metrics. */
-    async function runCluster(run: string, chaos?: (aggregators: CliProcess[], merger: CliProcess, env: Record<string, string>, restartMerger: () => CliProcess) => Promise<void>): Promise<{ results: Event[]; merger: CliProcess; mergers: CliProcess[]; stats: Record<string, number> }> {
+    async function runCluster(run: string, chaos?: (aggregators: CliProcess[], merger: CliProcess, env: Record<string, string>, restartMerger: (sameDataDir?: boolean) => CliProcess) => Promise<void>): Promise<{ results: Event[]; merger: CliProcess; mergers: CliProcess[]; stats: Record<string, number> }> {
       const dir = path.join(tmp.dir, run);
       mkdirSync(path.join(dir, 'in-a'), { recursive: true });
       mkdirSync(path.join(dir, 'in-b'), { recursive: true });
@@ -151,8 +151,9 @@ outputs:
       writeFileSync(mergerConfig, `${text.slice(0, cut)}  ops_mail: { type: blackhole, inputs: [alerts] }\n`);
       const port = await freePort();
       const mergers = [start(mergerConfig, { VISOR_DATA_DIR: path.join(dir, 'merger'), VISOR_HTTP_LISTEN: `127.0.0.1:${port}` })];
-      const restartMerger = () => {
-        const p = start(mergerConfig, { VISOR_DATA_DIR: path.join(dir, `merger${mergers.length}`), VISOR_HTTP_LISTEN: `127.0.0.1:${port}` });
+      /** Same data dir: the same merger restarted (its journal of delivered windows is there); else one on another host. */
+      const restartMerger = (sameDataDir = true) => {
+        const p = start(mergerConfig, { VISOR_DATA_DIR: path.join(dir, sameDataDir ? 'merger' : `merger${mergers.length}`), VISOR_HTTP_LISTEN: `127.0.0.1:${port}` });
         mergers.push(p);
         return p;
       };
@@ -258,11 +259,11 @@ outputs:
     });
 
     /** Windows (by start) the merger's log says it did not emit because their partials were partly read before. */
-    const skippedWindows = (p: CliProcess) => [...p.stderr.matchAll(/window not emitted: partials of it were read before this merger started.* window_start=(\d+)/g)].map((m) => Number(m[1]));
+    const skippedWindows = (p: CliProcess) => [...p.stderr.matchAll(/window not emitted: it was delivered before this merger started.* window_start=(\d+)/g)].map((m) => Number(m[1]));
 
     /** Stops the merger (`signal`) after its first global results, restarts it with the same config and group, and
      * checks what the two runs emitted together: every window at least once, each equal to the single process's. */
-    async function mergerRestart(run: string, signal: 'SIGKILL' | 'SIGTERM') {
+    async function mergerRestart(run: string, signal: 'SIGKILL' | 'SIGTERM', sameDataDir: boolean) {
       let first: Event[] = [];
       let firstStderr = '';
       const { mergers, stats } = await runCluster(run, async (_aggregators, merger, _env, restartMerger) => {
@@ -271,7 +272,7 @@ outputs:
         await merger.exited;
         first = results(merger);
         firstStderr = merger.stderr;
-        restartMerger();
+        restartMerger(sameDataDir);
       });
       assert.equal(mergers.length, 2);
       const second = results(mergers[1]);
@@ -299,12 +300,16 @@ outputs:
       return { first, second, again, skipped, firstStderr, stats };
     }
 
-    it('with the merger SIGKILLed after its first results and restarted: every window emitted at least once, none incomplete', async () => {
-      await mergerRestart('merger-killed', 'SIGKILL');
+    it('with the merger SIGKILLed after its first results and restarted: every window emitted once (its journal knows what it delivered), none incomplete', async () => {
+      const { again } = await mergerRestart('merger-killed', 'SIGKILL', true);
+      // Only a window whose output write completed in the instant before the kill, not yet journaled, may come twice.
+      assert.ok(again.length <= 1, `windows emitted again: ${again.length}`);
     });
 
     it('with the merger stopped (SIGTERM) after its first results and restarted: its open windows stay unacknowledged and are emitted by the next run', async () => {
-      const { first, second, firstStderr } = await mergerRestart('merger-stopped', 'SIGTERM');
+      // Restarted with a new data directory (as on another host): without its journal it recognises windows
+      // delivered before by their partials' offsets.
+      const { first, second, firstStderr } = await mergerRestart('merger-stopped', 'SIGTERM', false);
       // The stopping merger emitted no half window and left the open ones' partials unacknowledged (read again).
       assert.match(firstStderr, /stopping with unacknowledged messages; they will be read again|events not yet delivered stay unacknowledged and will be read again/);
       const emittedFirst = new Set(first.map((r) => r.window_start));

@@ -2,7 +2,12 @@
 // source partition into global window results, with exactly the shape a single `window` produces. A window is
 // emitted once every known partition's watermark has passed its end; duplicate partials (a successor
 // re-reading from an older committed offset) are recognised by their offset ranges and discarded; the input
-// (the partials) is acknowledged only when the global result holding it was delivered.
+// (the partials) is acknowledged only when the global result holding it was delivered. Delivered windows are
+// journaled in the data directory before their partials are acknowledged, so after a restart the merger knows
+// exactly which windows it already delivered (re-read partials of those are dropped; every other window is
+// merged and emitted whole).
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { definePlugin, type AckHold, type AggregateRuntime, type Event } from '../../../core/index.js';
 import { compileShape, PARTIAL_VERSION, shapeSchema, SharedHold, type GroupState, type PartialGroup, type ShapeOptions } from '../window/shape.js';
 
@@ -74,14 +79,15 @@ export default definePlugin<MergeOptions, 'aggregate'>({
       dedupe_retention: { duration: true, default: '1h', description: 'How long (in event time, behind the newest watermark) the offset ranges of emitted windows are kept to recognise duplicate partials.' },
     },
   },
-  create(options, context) {
+  async create(options, context) {
     const shape = compileShape(options);
+    const journal = await DeliveredJournal.open(path.join(await context.dataDir(), 'delivered-windows.jsonl'), shape.fingerprint);
     const exactTop = options.top.map((t) => t.field === options.partition_key);
     const log = context.logger;
     const duplicates = context.metrics.counter('window_merge_duplicate_partials_total', 'Partials discarded because merged partials of the same partition and window already covered their offset range.');
     const latePartials = context.metrics.counter('window_merge_late_partials_total', 'Partials for a window already emitted (not covered by what was merged): dropped.');
     const overlapping = context.metrics.counter('window_merge_overlapping_partials_total', 'Partials whose offset range overlaps a merged one without containing it or being contained: dropped.');
-    const skipped = context.metrics.counter('window_merge_skipped_windows_total', 'Windows not emitted because a partition\'s partials for them may have been read before this merger started (emitted before a restart).');
+    const skipped = context.metrics.counter('window_merge_skipped_windows_total', 'Windows not emitted because they were delivered before this merger restarted (their partials were read again).');
     const results = context.metrics.counter('window_merge_results_total', 'Global window results emitted (one per window and group).');
     const partitionsGauge = context.metrics.gauge('window_merge_partitions', 'Partitions waited for (known and not timed out).');
     const invalid = context.metrics.discarded('invalid_partial');
@@ -209,15 +215,20 @@ export default definePlugin<MergeOptions, 'aggregate'>({
             const ranges = new Map<string, Range[]>();
             for (const [id, list] of w.parts) ranges.set(id, list.map(({ from, to }) => ({ from, to })));
             emitted.set(w.start, { end: w.end, ranges });
-            // A window that some partition's first partial read comes after was (probably) emitted before a
-            // restart from these same partials: re-emitting it would miss that partition's share.
-            const incomplete = [...partitions.entries()].find(([, p]) => w.end < p.completeFrom && p.watermark >= w.end);
-            if (incomplete) {
+            // Delivered before a restart (its partials were read again from an older committed offset): drop it.
+            // Without a journal (a new data directory), fall back on the offsets: a window that some partition's
+            // first partial read comes after was (probably) emitted before from these same partials.
+            const incomplete = journal.known
+              ? undefined
+              : [...partitions.entries()].find(([, p]) => w.end < p.completeFrom && p.watermark >= w.end);
+            if (journal.has(w.start) || incomplete) {
               skipped.inc();
-              log.info('window not emitted: partials of it were read before this merger started', { window_start: w.start, topic: incomplete[1].topic, partition: incomplete[1].partition });
+              log.info('window not emitted: it was delivered before this merger started', { window_start: w.start, ...(incomplete ? { topic: incomplete[1].topic, partition: incomplete[1].partition } : {}) });
               for (const a of acks) a.release();
               continue;
             }
+            // Journaled first (released first), before any partial of it is acknowledged and committed.
+            acks.unshift(journal.hold(w.start, w.end));
             const groups = new Map<string, GroupState>();
             for (const list of w.parts.values()) {
               for (const part of list) {
@@ -238,6 +249,7 @@ export default definePlugin<MergeOptions, 'aggregate'>({
       }
       // Forget the ranges of windows far behind the newest watermark.
       for (const [start, e] of emitted) if (e.end < newest - options.dedupe_retention) emitted.delete(start);
+      journal.forget(newest - options.dedupe_retention);
       return emitting;
     };
 
@@ -299,3 +311,62 @@ export default definePlugin<MergeOptions, 'aggregate'>({
     };
   },
 });
+
+/** The windows this merger delivered, one JSON line each in its data directory: written synchronously when a
+ * window's result is delivered, before its partials are acknowledged (the kafka input commits later). */
+class DeliveredJournal {
+  private readonly delivered = new Map<number, number>();
+  private lines = 0;
+
+  /** `known`: the journal existed, so absence from it means "not delivered" (else the merger guesses). */
+  private constructor(private readonly file: string, private readonly fingerprint: string, readonly known: boolean) {}
+
+  static async open(file: string, fingerprint: string): Promise<DeliveredJournal> {
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const journal = new DeliveredJournal(file, fingerprint, text !== undefined);
+    for (const line of text?.split('\n') ?? []) {
+      if (!line) continue;
+      try {
+        const entry = JSON.parse(line) as { start: number; end: number; fingerprint: string };
+        // Windows of other options are other windows; a torn last line (crash mid-write) is skipped.
+        if (entry.fingerprint === fingerprint) journal.delivered.set(entry.start, entry.end);
+      } catch { /* torn line */ }
+    }
+    journal.rewrite();
+    return journal;
+  }
+
+  has(start: number): boolean {
+    return this.delivered.has(start);
+  }
+
+  /** A hold that journals the window when released (when the window's result was delivered). */
+  hold(start: number, end: number): AckHold {
+    return {
+      release: () => {
+        this.delivered.set(start, end);
+        appendFileSync(this.file, JSON.stringify({ start, end, fingerprint: this.fingerprint }) + '\n');
+        if (++this.lines > 4 * Math.max(256, this.delivered.size)) this.rewrite();
+      },
+      fail: () => {},
+    };
+  }
+
+  /** Forget windows that ended before `before` (beyond dedupe_retention: their partials can no longer come). */
+  forget(before: number): void {
+    for (const [start, end] of this.delivered) if (end < before) this.delivered.delete(start);
+  }
+
+  private rewrite(): void {
+    let text = '';
+    for (const [start, end] of this.delivered) text += JSON.stringify({ start, end, fingerprint: this.fingerprint }) + '\n';
+    writeFileSync(this.file + '.tmp', text);
+    renameSync(this.file + '.tmp', this.file);
+    this.lines = this.delivered.size;
+  }
+}

@@ -48,9 +48,18 @@ export function compileTemplate(source: string, options: TemplateOptions = {}): 
     if (!text) return;
     if (!useTime) return void pieces.push(text);
     const render = compileStrftimeRenderer(text);
+    // Rendered once per second of event time: consecutive events mostly share it (one Date and string per
+    // second, not per event, for paths such as access-%Y-%m-%d.log).
+    let second = NaN;
+    let rendered = '';
     pieces.push((event, now) => {
       const ts = typeof event.timestamp === 'number' && Number.isFinite(event.timestamp) ? event.timestamp : now;
-      return render(ts, zone ? zone.offsetMinutes(ts) : 0);
+      const s = Math.floor(ts / 1000);
+      if (s !== second) {
+        second = s;
+        rendered = render(ts, zone ? zone.offsetMinutes(ts) : 0);
+      }
+      return rendered;
     });
   };
   for (const m of source.matchAll(FIELD)) {

@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodingSchema, parseTimeZone, PermanentError, templateSchema,
+  compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodeLines, encodingSchema, parseTimeZone, PermanentError, templateSchema,
   type EncodingOptions, type Event,
 } from '../../core/index.js';
 
@@ -296,9 +296,7 @@ export default definePlugin<FileOutputOptions, 'output'>({
       const now = partial?.now ?? Date.now();
       let groups: Map<string, string>;
       if (!template.dynamic) {
-        let text = '';
-        for (const e of events) text += encode(e) + '\n';
-        groups = new Map([[constantPath, text]]);
+        groups = new Map([[constantPath, encodeLines(events, encode)]]);
       } else {
         const byName = new Map<string, string>();
         for (const e of events) {

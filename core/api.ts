@@ -31,9 +31,11 @@ export interface ComponentMetrics {
   discarded(reason: string): Counter;
   /** Errors handled by the component (counted, logged, not fatal). */
   errors(type: string): Counter;
-  /** Extra plugin-specific metrics; `name` is prefixed with `visor_` and labelled with the component. */
-  counter(name: string, help: string): Counter;
-  gauge(name: string, help: string): Gauge;
+  /** Extra plugin-specific metrics; `name` is prefixed with `visor_` and labelled with the component.
+   * `labels` (e.g. `{ file }`) make one series per distinct value set; a metric keeps one set of label
+   * names. Keep their values few: every distinct value is a series for as long as the component runs. */
+  counter(name: string, help: string, labels?: Record<string, string>): Counter;
+  gauge(name: string, help: string, labels?: Record<string, string>): Gauge;
 }
 
 export interface Timers {

@@ -130,6 +130,25 @@ describe('MetricsHub', () => {
     ]);
   });
 
+  it('custom metrics with labels: one series per label value, summed in the snapshot; label names checked', async () => {
+    const hub = new MetricsHub();
+    const c = hub.component({ id: 'logs', kind: 'input', type: 'tail' });
+    c.counter('lost_bytes', 'Bytes lost.', { file: '/var/log/a.log' }).inc(10);
+    c.counter('lost_bytes', 'Bytes lost.', { file: '/var/log/b "quoted".log' }).inc(4);
+    c.counter('lost_bytes', 'Bytes lost.', { file: '/var/log/a.log' }).inc(1);
+    const text = await hub.exposition();
+    assert.deepEqual(samplesOf(text, 'visor_lost_bytes_total'), [
+      'visor_lost_bytes_total{component_id="logs",component_kind="input",component_type="tail",file="/var/log/a.log"} 11',
+      'visor_lost_bytes_total{component_id="logs",component_kind="input",component_type="tail",file="/var/log/b \\"quoted\\".log"} 4',
+    ]);
+    assert.equal(hub.snapshot().logs?.custom.visor_lost_bytes_total, 15);
+    assert.throws(() => c.counter('lost_bytes', 'Bytes lost.'), /has labels \[file\]; it cannot also have \[\]/);
+    assert.throws(() => c.counter('other', 'Other.', { component_id: 'x' }), /invalid label name "component_id"/);
+    assert.throws(() => c.counter('other', 'Other.', { 'a-b': 'x' }), /invalid label name "a-b"/);
+    const d = hub.component({ id: 'more', kind: 'input', type: 'tail' });
+    assert.throws(() => d.counter('lost_bytes', 'Bytes lost.', { path: 'x' }), /already registered with labels \[file\]/);
+  });
+
   it('rejects invalid or conflicting custom metric names with a clear error', () => {
     const c = new MetricsHub().component({ id: 'a', kind: 'input', type: 'file' });
     assert.throws(() => c.counter('lines-read', 'Lines.'), /invalid metric name "lines-read"/);

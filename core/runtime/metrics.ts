@@ -40,7 +40,12 @@ class PlainGauge implements Gauge {
 
 type CustomKind = 'counter' | 'gauge';
 /** Called when a component declares a custom metric, so the hub can create its prom-client metric. */
-type DeclareCustom = (fullName: string, kind: CustomKind, help: string) => void;
+type DeclareCustom = (fullName: string, kind: CustomKind, help: string, labelNames: string[]) => void;
+
+/** One series of a custom metric: its own labels (besides the component's) and its value. */
+interface CustomSeries<M> { labels: Record<string, string>; metric: M }
+/** A custom metric of one component: its series by their label values. */
+type CustomFamily<M> = Map<string, CustomSeries<M>>;
 
 /** Returns the value stored under `key`, creating it first if needed. */
 function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
@@ -67,8 +72,8 @@ export class ComponentMetricsImpl implements ComponentMetrics {
   readonly discardedByReason = new Map<string, Counter>();
   readonly errorsByType = new Map<string, Counter>();
   /** By full Prometheus name (`visor_...`). */
-  readonly customCounters = new Map<string, Counter>();
-  readonly customGauges = new Map<string, Gauge>();
+  readonly customCounters = new Map<string, CustomFamily<Counter>>();
+  readonly customGauges = new Map<string, CustomFamily<Gauge>>();
   /** The labels every series of this component carries, built once. */
   readonly promLabels: Readonly<Record<'component_id' | 'component_kind' | 'component_type', string>>;
 
@@ -91,26 +96,44 @@ export class ComponentMetricsImpl implements ComponentMetrics {
     return getOrCreate(this.errorsByType, type, () => new PlainCounter());
   }
 
-  counter(name: string, help: string): Counter {
-    validateCustom(name, help);
+  counter(name: string, help: string, labels: Record<string, string> = {}): Counter {
+    validateCustom(name, help, labels);
     const fullName = PREFIX + (name.endsWith('_total') ? name : `${name}_total`);
-    return getOrCreate(this.customCounters, fullName, () => {
-      this.declareCustom(fullName, 'counter', help);
-      return new PlainCounter();
-    });
+    return this.series(this.customCounters, fullName, 'counter', help, labels, () => new PlainCounter());
   }
 
-  gauge(name: string, help: string): Gauge {
-    validateCustom(name, help);
-    const fullName = PREFIX + name;
-    return getOrCreate(this.customGauges, fullName, () => {
-      this.declareCustom(fullName, 'gauge', help);
-      return new PlainGauge();
+  gauge(name: string, help: string, labels: Record<string, string> = {}): Gauge {
+    validateCustom(name, help, labels);
+    return this.series(this.customGauges, PREFIX + name, 'gauge', help, labels, () => new PlainGauge());
+  }
+
+  private series<M>(families: Map<string, CustomFamily<M>>, fullName: string, kind: CustomKind, help: string,
+    labels: Record<string, string>, create: () => M): M {
+    const names = Object.keys(labels).sort();
+    const family = getOrCreate(families, fullName, () => {
+      this.declareCustom(fullName, kind, help, names);
+      return new Map();
     });
+    const key = JSON.stringify(names.map((n) => [n, labels[n]]));
+    return getOrCreate(family, key, () => {
+      const existing = family.values().next().value;
+      if (existing && Object.keys(existing.labels).sort().join() !== names.join()) {
+        throw new Error(`metric "${fullName}" has labels [${Object.keys(existing.labels).sort().join(', ')}]; it cannot also have [${names.join(', ')}]`);
+      }
+      return { labels: { ...labels }, metric: create() };
+    }).metric;
   }
 }
 
-function validateCustom(name: string, help: string): void {
+const RESERVED_LABELS = new Set(['component_id', 'component_kind', 'component_type']);
+
+function validateCustom(name: string, help: string, labels: Record<string, string>): void {
+  for (const [label, value] of Object.entries(labels)) {
+    if (!METRIC_NAME.test(label) || label.startsWith('__') || RESERVED_LABELS.has(label)) {
+      throw new Error(`invalid label name ${JSON.stringify(label)} for metric "${name}": use letters, digits and underscores, not starting with a digit or "__", and not a component_* label`);
+    }
+    if (typeof value !== 'string') throw new Error(`label "${label}" of metric "${name}" needs a string value`);
+  }
   if (typeof name !== 'string' || !METRIC_NAME.test(name)) {
     throw new Error(
       `invalid metric name ${JSON.stringify(name)}: use letters, digits and underscores, not starting with a digit (e.g. "files_open")`,
@@ -138,7 +161,7 @@ export class MetricsHub {
   private readonly registry = new Registry();
   private readonly components = new Map<string, ComponentMetricsImpl>();
   /** Kind of each custom metric declared so far, by full name. */
-  private readonly customKinds = new Map<string, CustomKind>();
+  private readonly customKinds = new Map<string, { kind: CustomKind; labelNames: string[] }>();
   readonly contentType: string = this.registry.contentType;
 
   /** `version` is reported as `visor_build_info{version}`. */
@@ -152,7 +175,7 @@ export class MetricsHub {
   component(labels: ComponentLabels): ComponentMetricsImpl {
     const existing = this.components.get(labels.id);
     if (existing && existing.labels.kind === labels.kind && existing.labels.type === labels.type) return existing;
-    const created = new ComponentMetricsImpl({ ...labels }, (name, kind, help) => this.declareCustom(name, kind, help));
+    const created = new ComponentMetricsImpl({ ...labels }, (name, kind, help, labelNames) => this.declareCustom(name, kind, help, labelNames));
     this.components.set(labels.id, created);
     if (existing) this.dropUnusedCustomFamilies();
     return created;
@@ -187,7 +210,7 @@ export class MetricsHub {
         errors_by_type: errors,
         buffer_events: c.bufferEvents.value,
         buffer_max_events: c.bufferMaxEvents,
-        custom: { ...totals(c.customCounters), ...totals(c.customGauges) },
+        custom: { ...familyTotals(c.customCounters), ...familyTotals(c.customGauges) },
       };
     }
     return result;
@@ -281,11 +304,14 @@ export class MetricsHub {
   }
 
   /** Components declaring the same custom name share one prom-client metric, told apart by their labels. */
-  private declareCustom(fullName: string, kind: CustomKind, help: string): void {
+  private declareCustom(fullName: string, kind: CustomKind, help: string, labelNames: string[]): void {
     const declared = this.customKinds.get(fullName);
     if (declared) {
-      if (declared !== kind) {
-        throw new Error(`metric "${fullName}" is already registered as a ${declared}; it cannot also be a ${kind}`);
+      if (declared.kind !== kind) {
+        throw new Error(`metric "${fullName}" is already registered as a ${declared.kind}; it cannot also be a ${kind}`);
+      }
+      if (declared.labelNames.join() !== labelNames.join()) {
+        throw new Error(`metric "${fullName}" is already registered with labels [${declared.labelNames.join(', ')}]; it cannot also have [${labelNames.join(', ')}]`);
       }
       return;
     }
@@ -295,20 +321,20 @@ export class MetricsHub {
     const samples = (): Sample[] => {
       const samples: Sample[] = [];
       for (const c of this.components.values()) {
-        const metric = (kind === 'counter' ? c.customCounters : c.customGauges).get(fullName);
-        if (metric) samples.push({ labels: c.promLabels, value: metric.value });
+        const family: CustomFamily<Counter | Gauge> | undefined = (kind === 'counter' ? c.customCounters : c.customGauges).get(fullName);
+        for (const s of family?.values() ?? []) samples.push({ labels: { ...c.promLabels, ...s.labels }, value: s.metric.value });
       }
       return samples;
     };
     const name = fullName.slice(PREFIX.length);
-    if (kind === 'counter') this.collectedCounter(name, help, [], samples);
-    else this.collectedGauge(name, help, [], samples);
-    this.customKinds.set(fullName, kind);
+    if (kind === 'counter') this.collectedCounter(name, help, labelNames, samples);
+    else this.collectedGauge(name, help, labelNames, samples);
+    this.customKinds.set(fullName, { kind, labelNames });
   }
 
   /** Unregisters custom metrics no component uses any more, so that a reloaded plugin may declare the name anew. */
   private dropUnusedCustomFamilies(): void {
-    for (const [fullName, kind] of this.customKinds) {
+    for (const [fullName, { kind }] of this.customKinds) {
       const used = [...this.components.values()].some((c) =>
         (kind === 'counter' ? c.customCounters : c.customGauges).has(fullName));
       if (!used) {
@@ -322,6 +348,17 @@ export class MetricsHub {
 function totals(map: Map<string, { value: number }>): Record<string, number> {
   const result: Record<string, number> = {};
   for (const [key, metric] of map) result[key] = metric.value;
+  return result;
+}
+
+/** Each custom metric's value summed over its series (the snapshot has no labels). */
+function familyTotals(families: Map<string, CustomFamily<{ value: number }>>): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const [name, family] of families) {
+    let total = 0;
+    for (const s of family.values()) total += s.metric.value;
+    result[name] = total;
+  }
   return result;
 }
 

@@ -15,6 +15,11 @@ export class AckedOffsets {
 
   constructor(public committed: number) {}
 
+  /** A failure has held the offset back for the rest of this run. */
+  get isPinned(): boolean {
+    return this.pinned;
+  }
+
   get pending(): number {
     return this.queue.length - this.head;
   }

@@ -559,6 +559,114 @@ describe('tail', function () {
       assert.deepEqual(r2.messages(), ['during downtime 1', 'during downtime 2', 'after restart']);
     });
 
+    for (const readFrom of ['end', 'beginning'] as const) {
+      for (const mode of ['rename + create', 'copytruncate'] as const) {
+        it(`${mode} while stopped, only the live name matched, read_from ${readFrom}: the rotated content resumes at its checkpoint, then the new file from 0`, async () => {
+          const f = path.join(logDir, 'app.log');
+          await writeFile(f, numbered(0, 100, 'pre '));
+          const tail = { path: [f], read_from: readFrom };
+          const r1 = await startTail({ dataDir, tail });
+          await waitUntil(() => r1.metric('visor_tail_files_watched') === 1, 'the file to be watched');
+          await append(f, numbered(0, 500));
+          await waitLines(r1, readFrom === 'beginning' ? 600 : 500);
+          await r1.stop();
+          await append(f, numbered(500, 400)); // after the last checkpoint, before the rotation
+          if (mode === 'copytruncate') {
+            await copyFile(f, `${f}.1`);
+            await truncate(f, 0);
+          } else {
+            await rename(f, `${f}.1`);
+          }
+          await append(f, numbered(900, 300));
+          const r2 = await startTail({ dataDir, tail });
+          await waitLines(r2, 700);
+          await sleep(300);
+          const got = r2.messages().map(numberOf);
+          assert.deepEqual([...got].sort((a, b) => a - b), Array.from({ length: 700 }, (_, i) => 500 + i));
+          assert.deepEqual(got.filter((n) => n < 900), Array.from({ length: 400 }, (_, i) => 500 + i), 'the rotated file in order');
+          assert.ok(r2.logs.some((l) => l.includes(mode === 'copytruncate' ? 'in a copy (copytruncate)' : 'under a new name')), r2.logs.join(''));
+          assert.equal(r2.metric('visor_tail_lost_bytes_total'), 0);
+        });
+      }
+    }
+
+    it('copytruncate with the rotated names in the glob, the copy seen while still being written: not read again, nothing lost', async () => {
+      const f = path.join(logDir, 'app.log');
+      await writeFile(f, numbered(0, 2000));
+      const r = await startTail({ dataDir, tail: { path: [`${f}*`], read_from: 'beginning', glob_interval: '50ms' } });
+      await waitLines(r, 2000);
+      const writer = await open(f, 'a');
+      await writer.write(numbered(2000, 500));
+      // A copy made slowly, as logrotate's read/write loop is: the glob sees it half-written.
+      const content = await import('node:fs/promises').then((fs) => fs.readFile(f));
+      const copy = await open(`${f}.1`, 'w');
+      await copy.write(content.subarray(0, 3000));
+      await sleep(300); // several glob passes see the partial copy
+      await copy.write(content.subarray(3000));
+      await copy.close();
+      await truncate(f, 0);
+      await writer.write(numbered(2500, 500));
+      await writer.close();
+      await waitLines(r, 3000);
+      await sleep(500);
+      const got = r.messages().map(numberOf);
+      const c = counts(got);
+      assert.deepEqual([...c].filter(([, k]) => k > 1).slice(0, 5), [], 'no line twice');
+      assert.equal(c.size, 3000);
+      assert.equal(r.metric('visor_tail_lost_bytes_total'), 0);
+    });
+
+    it('a file that only shares its first lines with another (not a rotated name) is not taken for a copy: both are read', async () => {
+      const a = path.join(logDir, 'a.log');
+      const b = path.join(logDir, 'b.log');
+      await writeFile(a, numbered(0, 50));
+      const r = await startTail({ dataDir, tail: { path: [path.join(logDir, '*.log')], read_from: 'beginning' } });
+      await waitLines(r, 50);
+      await writeFile(b, numbered(0, 80));
+      await waitLines(r, 130);
+      await sleep(200);
+      assert.equal(r.out.written.filter((e) => e.file === b).length, 80);
+    });
+
+    it('truncated with bytes not read yet and no copy: the loss is counted per file and logged with its byte range; the lag gauge grows while the output blocks', async function () {
+      this.timeout(30000);
+      const f = path.join(logDir, 'app.log');
+      const lineBytes = bytes(numbered(0, 1));
+      await writeFile(f, numbered(0, 5000));
+      const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning', batch_size: 10 }, output: { delay_ms: 100, buffer: { max_events: 20 } } });
+      await waitUntil(() => r.metric('visor_tail_lag_bytes') > 4000 * lineBytes, 'the lag gauge to report the unread bytes', 5000, () => `lag ${r.metric('visor_tail_lag_bytes')}`);
+      await append(f, numbered(5000, 20000)); // while reading waits for the output
+      await waitUntil(() => r.metric('visor_tail_lag_bytes') > 20000 * lineBytes, 'the lag to grow while the output blocks', 5000, () => `lag ${r.metric('visor_tail_lag_bytes')}`);
+      await truncate(f, 0);
+      await append(f, 'new 1\n');
+      await waitUntil(() => r.messages().includes('new 1'), 'the new content', 20000);
+      const old = r.out.written.filter((e) => String(e.message).startsWith('line ')).length;
+      const lost = r.metric('visor_tail_lost_bytes_total');
+      assert.equal(old * lineBytes + lost, 25000 * lineBytes, `delivered ${old} lines, lost ${lost} B`);
+      assert.ok(lost > 0);
+      const warning = r.logs.find((l) => l.includes('bytes of a followed file were lost'));
+      assert.ok(warning && warning.includes(f) && warning.includes(`from=${old * lineBytes}`) && warning.includes(`to=${25000 * lineBytes}`), r.logs.join(''));
+      assert.match(await r.h.metrics.exposition(), new RegExp(`visor_tail_lost_bytes_total\\{[^}]*file="${f.replace(/[/.]/g, '\\$&')}"\\} ${lost}`));
+    });
+
+    it('a checkpointed file with unread bytes gone while stopped (compressed away): the loss is counted and logged at start-up', async function () {
+      const f = path.join(logDir, 'app.log');
+      const lineBytes = bytes(numbered(0, 1));
+      await writeFile(f, numbered(0, 3000));
+      const r1 = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning', batch_size: 10 }, output: { delay_ms: 50, buffer: { max_events: 20 } } });
+      await waitLines(r1, 100);
+      await r1.stop();
+      const delivered = r1.out.written.length;
+      const cp = await checkpointOf(dataDir, f);
+      assert.equal(cp, delivered * lineBytes);
+      await rename(f, `${f}.1.gz`); // logrotate's compress: the content under a name that is not followed
+      await writeFile(f, 'fresh\n');
+      const r2 = await startTail({ dataDir, tail: { path: [f] } });
+      await waitUntil(() => r2.messages().includes('fresh'), 'the new file');
+      assert.equal(r2.metric('visor_tail_lost_bytes_total'), (3000 - delivered) * lineBytes);
+      assert.ok(r2.logs.some((l) => l.includes('not found at start-up') && l.includes(f)), r2.logs.join(''));
+    });
+
     it('a file closed for max_open_files, then appended to and rotated in one go: the new file is read once from 0, nothing garbled', async () => {
       const a = path.join(logDir, 'a.log');
       await writeFile(path.join(logDir, 'b.log'), 'b 1\n');

@@ -7,6 +7,8 @@ import type { Fingerprint } from './fingerprint.js';
 export interface Checkpoint {
   path: string;
   offset: number;
+  /** The file's size when last seen: bytes between offset and size were known and not yet delivered. */
+  size?: number;
   fingerprint: Fingerprint;
   /** Epoch ms of the last time the file was seen; entries of files gone for long are dropped. */
   seen: number;
@@ -40,10 +42,14 @@ export class CheckpointStore {
     }
   }
 
-  /** Whether some file was followed at this path before (possibly another inode). */
-  hasPath(p: string): boolean {
-    for (const cp of this.entries.values()) if (cp.path === p) return true;
-    return false;
+  /** The paths of every file checkpointed (possibly by other inodes than those there now). */
+  paths(): Set<string> {
+    return new Set([...this.entries.values()].map((cp) => cp.path));
+  }
+
+  /** Every entry, as [key, checkpoint] (a copy: the caller may change the store while going through it). */
+  all(): [string, Checkpoint][] {
+    return [...this.entries];
   }
 
   get(key: string): Checkpoint | undefined {
@@ -52,7 +58,7 @@ export class CheckpointStore {
 
   set(key: string, cp: Checkpoint): void {
     const old = this.entries.get(key);
-    if (old && old.offset === cp.offset && old.path === cp.path && old.fingerprint.hash === cp.fingerprint.hash && cp.seen - old.seen < 60_000) return;
+    if (old && old.offset === cp.offset && old.path === cp.path && old.size === cp.size && old.fingerprint.hash === cp.fingerprint.hash && cp.seen - old.seen < 60_000) return;
     this.entries.set(key, cp);
     this.dirty = true;
   }

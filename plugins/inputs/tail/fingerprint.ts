@@ -1,5 +1,7 @@
-// A file's fingerprint: a hash of its first bytes. It tells a file from another that got the same inode
-// (delete + create), and content rewritten in place (copytruncate followed by fast appends).
+// A file's fingerprint: a hash of its first bytes. It is the file's identity by content, as Vector's checksum
+// fingerprinting: it tells a file from another that got the same inode (delete + create), content
+// rewritten in place (copytruncate followed by fast appends), and finds a file again under another name and
+// inode (a copy made by logrotate's copytruncate is the same content as the original).
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 
@@ -30,8 +32,30 @@ export function fingerprintOf(head: Buffer): Fingerprint {
   return { len: head.length, hash: hashOf(head, head.length) };
 }
 
-/** Whether `head` (the file's first bytes now) starts with the content `fp` was taken from. */
+/** Whether `head` (the file's first bytes now) starts with the content `fp` was taken from. An empty
+ * fingerprint (a file seen empty) matches anything. */
 export function matches(fp: Fingerprint, head: Buffer): boolean {
   if (fp.len === 0) return true;
   return head.length >= fp.len && hashOf(head, fp.len) === fp.hash;
+}
+
+/** Whether `head` is the content `fp` identifies, for finding a file under another name or inode: as
+ * `matches`, but only when what the fingerprint covers holds at least one whole line (a few bytes of a
+ * first line are shared by too many files to be an identity). */
+export function sameContent(fp: Fingerprint, head: Buffer): boolean {
+  return fp.len > 0 && matches(fp, head) && head.subarray(0, fp.len).includes(10);
+}
+
+/** Two files' first bytes (as read now, either possibly shorter) are the same content: equal over their
+ * common length, which holds at least one whole line. A copy still being written agrees with its original. */
+export function headsAgree(a: Buffer, b: Buffer): boolean {
+  const n = Math.min(a.length, b.length);
+  if (n === 0) return false;
+  const common = a.subarray(0, n);
+  return common.includes(10) && common.equals(b.subarray(0, n));
+}
+
+/** Whether the first bytes are too few to tell the file apart from a copy of another (no whole line yet). */
+export function tooShortToCompare(head: Buffer): boolean {
+  return !head.includes(10) && head.length < FINGERPRINT_BYTES;
 }

@@ -37,11 +37,21 @@ export class TailedFile {
   /** Size and modification time at the last stat. */
   size = 0;
   mtimeMs = 0;
+  /** Size seen by the lag sampler, which runs while reading may be blocked by backpressure. */
+  observedSize = 0;
   /** Reading is inside a line longer than maxLineBytes whose start was already emitted or skipped. */
   private skipping = false;
   /** Offset where the over-long line being skipped started. */
   private longLineStart = 0;
   fingerprint: Fingerprint = EMPTY_FINGERPRINT;
+  /** The first bytes the fingerprint was taken from (up to FINGERPRINT_BYTES), to recognise copies of this
+   * file still being written, which a hash cannot. */
+  head: Buffer = Buffer.alloc(0);
+  /** Set while this file is a copy of another followed file (copytruncate's copy, before the original is
+   * truncated): the key of that original. A copy is not read: its lines are the original's. */
+  copyOf: string | undefined;
+  /** Known not to be a copy of another followed file (or placed by a checkpoint): may be read from 0. */
+  identityChecked = false;
   acked: AckedOffsets;
   /** When the file stopped being at a path the globs match (rotated away or deleted). */
   detachedAt: number | undefined;
@@ -57,7 +67,8 @@ export class TailedFile {
   }
 
   get lag(): number {
-    return Math.max(0, this.size - this.readPos);
+    if (this.copyOf) return 0;
+    return Math.max(0, Math.max(this.size, this.observedSize) - this.readPos);
   }
 
   /** Open (again) by path; a path that now holds another file is an error (the file moved away). */
@@ -88,7 +99,10 @@ export class TailedFile {
     }
     const head = await readHead(this.fd!, this.size);
     if (!matches(this.fingerprint, head)) return false;
-    if (head.length > this.fingerprint.len) this.fingerprint = fingerprintOf(head);
+    if (head.length > this.fingerprint.len) {
+      this.fingerprint = fingerprintOf(head);
+      this.head = head;
+    }
     return true;
   }
 
@@ -97,8 +111,31 @@ export class TailedFile {
     this.readPos = 0;
     this.skipping = false;
     this.fingerprint = EMPTY_FINGERPRINT;
+    this.head = Buffer.alloc(0);
     this.acked = new AckedOffsets(0);
     this.atEof = false;
+    this.observedSize = 0;
+    this.identityChecked = true; // its own new content, whatever other files hold
+  }
+
+  /** This file holds the content `from` was being read from (its copy, or the file under a new name):
+   * reading continues here where it stood there, and acknowledgements of batches still in flight advance
+   * this file's checkpoint. A copy that ends before that position has nothing unread: it is finished. */
+  continueFrom(from: TailedFile): void {
+    this.copyOf = undefined;
+    this.identityChecked = true;
+    this.fingerprint = from.fingerprint;
+    this.head = from.head;
+    this.atEof = false;
+    if (from.readPos <= this.size) {
+      this.readPos = from.readPos;
+      this.skipping = from.skipping;
+      this.longLineStart = from.longLineStart;
+      this.acked = from.acked;
+    } else {
+      this.readPos = this.size;
+      this.acked = new AckedOffsets(this.size);
+    }
   }
 
   /** Read from readPos into `buf` and cut whole lines, up to batchSize. */

@@ -7,7 +7,9 @@ import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import type { Event, InputRuntime, PluginContext } from '../../../core/index.js';
 import { CheckpointStore } from './checkpoints.js';
-import { matches as fingerprintMatches, readHead } from './fingerprint.js';
+import { matches as fingerprintMatches, headsAgree, readHead, tooShortToCompare, type Fingerprint } from './fingerprint.js';
+import { findCopy, locateCheckpointed, type Located } from './relocate.js';
+import { isRotatedName, type Candidate } from './rotated-names.js';
 import { identityKey, TailedFile, type LineOptions } from './tailed-file.js';
 import { DirectoryWatcher } from './watcher.js';
 
@@ -38,6 +40,10 @@ export class Tailer {
   /** The fixed directory part of each glob, to say clearly when it is missing. */
   private readonly baseDirs: string[];
   private readonly excluded: (p: string) => boolean;
+  /** Whether a path is one the globs follow (and not excluded). */
+  private readonly inGlobs: (p: string) => boolean;
+  /** Paths that had a checkpoint at start-up: a new file there replaced one we were reading. */
+  private checkpointedPaths = new Set<string>();
   private readonly lineOptions: LineOptions;
   private readonly buf: Buffer;
   private checkpoints!: CheckpointStore;
@@ -66,6 +72,8 @@ export class Tailer {
     const byName = namePatterns.length ? picomatch(namePatterns, { dot: true, basename: true }) : () => false;
     const byPath = pathPatterns.length ? picomatch(pathPatterns, { dot: true }) : () => false;
     this.excluded = (p) => byName(p) || byPath(p);
+    const globbed = picomatch(this.patterns, { dot: true });
+    this.inGlobs = (p) => globbed(toPosix(p)) && !this.excluded(toPosix(p));
     this.lineOptions = { maxLineBytes: options.max_line_bytes, longLines: options.long_lines, encoding: options.encoding, batchSize: options.batch_size };
     this.buf = Buffer.allocUnsafe(Math.max(options.read_buffer, options.max_line_bytes + 1));
     const metrics = context.metrics;
@@ -78,7 +86,8 @@ export class Tailer {
       lines: metrics.counter('tail_lines_read_total', 'Lines read.'),
       longLines: metrics.counter('tail_long_lines_total', 'Lines longer than max_line_bytes (cut or skipped).'),
       invalid: metrics.counter('tail_invalid_utf8_lines_total', 'Lines with invalid UTF-8 bytes (replaced by U+FFFD).'),
-      lag: metrics.gauge('tail_lag_bytes', 'Bytes written to followed files and not read yet.'),
+      lag: metrics.gauge('tail_lag_bytes', 'Bytes written to followed files and not read yet (also while reading waits for the outputs).'),
+      copies: metrics.counter('tail_copies_followed_total', 'Truncated files whose unread rest was read from their copy (copytruncate).'),
       skipped: metrics.discarded('line_too_long'),
     };
   }
@@ -93,7 +102,10 @@ export class Tailer {
   async run({ emit, signal }: InputRuntime): Promise<void> {
     this.checkpoints = new CheckpointStore(await this.context.dataDir());
     await this.checkpoints.load();
+    this.checkpointedPaths = this.checkpoints.paths();
     const timers = this.context.timers;
+    // Reading waits for the outputs under backpressure; the lag gauge must grow then, so it has its own timer.
+    timers.every(this.options.poll_interval, () => this.sampleLag());
     const stopWaiting = () => this.wakeUp?.();
     signal.addEventListener('abort', stopWaiting);
     timers.every(this.options.poll_interval, () => { this.pollDue = true; this.wake(); });
@@ -201,7 +213,7 @@ export class Tailer {
       if (!existsSync(dir)) this.warnOnce(`dir:${dir}`, 'directory does not exist (yet); its files will be picked up when it appears', { directory: dir });
     }
     if (paths.length === 0) this.warnOnce('nothing', 'no file matches the path globs yet; watching for them', { path: this.patterns.join(', ') });
-    const present = new Map<string, string>(); // key -> path
+    const present = new Map<string, Candidate>();
     for (const p of paths) {
       let st;
       try {
@@ -211,13 +223,16 @@ export class Tailer {
       }
       const key = identityKey(st.dev, st.ino);
       if (present.has(key)) continue; // hard link or symlink to a file already seen
-      present.set(key, p);
+      present.set(key, { path: p, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
+    }
+    if (initial) await this.resumeCheckpointed(present);
+    for (const [key, { path: p, size }] of present) {
       const known = this.files.get(key);
       if (known) {
         known.path = p;
         known.detachedAt = undefined;
       } else {
-        await this.follow(p, key, st.size, initial);
+        await this.follow(p, key, size, initial);
       }
     }
     for (const f of this.files.values()) {
@@ -231,36 +246,95 @@ export class Tailer {
     this.m.watched.set(this.files.size);
   }
 
-  private async follow(p: string, key: string, size: number, initial: boolean): Promise<void> {
+  /** Start-up: find every checkpointed file, wherever it is now (renamed or copied by a rotation while the
+   * agent was stopped), and resume it at its checkpoint; outside the globs it is drained and let go. What
+   * cannot be found is reported: the bytes known unread at the checkpoint are counted as lost. */
+  private async resumeCheckpointed(present: Map<string, Candidate>): Promise<void> {
+    const candidates = [...present.values()];
+    const claimed = new Set<string>();
+    for (const [key, cp] of this.checkpoints.all()) {
+      const found = await locateCheckpointed(key, cp, candidates, (k) => claimed.has(k) || this.files.has(k));
+      if (!found) {
+        this.checkpoints.delete(key);
+        const unread = (cp.size ?? cp.offset) - cp.offset;
+        if (unread > 0) this.lost(cp.path, cp.offset, cp.size!, 'the file was not found at start-up under its name or a rotated name (deleted, compressed or moved elsewhere while the agent was stopped)');
+        else this.context.logger.debug('a checkpointed file is gone; it had been read to its end', { file: cp.path });
+        continue;
+      }
+      claimed.add(found.key);
+      if (found.key !== key) this.checkpoints.delete(key);
+      if (found.path !== cp.path || found.key !== key) {
+        this.context.logger.info(found.key === key ? 'found a checkpointed file under a new name; resuming it at its checkpoint' : 'found the content of a checkpointed file in a copy (copytruncate); resuming it there at its checkpoint',
+          { file: cp.path, now: found.path, offset: cp.offset });
+      }
+      await this.follow(found.path, found.key, found.size, true, { offset: cp.offset, fingerprint: cp.fingerprint, head: found.head });
+    }
+  }
+
+  /** Start following a file. `resume`: where its content was checkpointed; otherwise a file first seen at
+   * start-up begins per read_from, one appearing later at 0. A file outside the globs is drained and let go. */
+  private async follow(p: string, key: string, size: number, initial: boolean, resume?: { offset: number; fingerprint: Fingerprint; head: Buffer }): Promise<TailedFile | undefined> {
     const file = new TailedFile(p, key, 0);
     try {
       await file.ensureOpen();
     } catch (err) {
       this.warnOnce(`open:${p}`, 'cannot open file; will retry', { file: p, error: (err as Error).message });
-      return;
+      return undefined;
     }
     this.m.opened.inc();
     file.size = size;
-    const head = await readHead(file.fd!, size);
-    const cp = this.checkpoints.get(key);
     let start = 0;
-    if (cp && fingerprintMatches(cp.fingerprint, head) && cp.offset <= size) {
-      start = cp.offset;
-      file.fingerprint = cp.fingerprint;
-    } else if (initial && this.options.read_from === 'end' && !cp && !this.checkpoints.hasPath(p)) {
-      // (A new file at a path we have a checkpoint for replaced the old one while we were stopped:
-      // everything in it came after that checkpoint, so it is read from 0.)
-      start = await startOfLastLine(file.fd!, size, this.options.max_line_bytes);
+    if (resume) {
+      start = resume.offset;
+      file.fingerprint = resume.fingerprint;
+      file.head = resume.head.subarray(0, resume.fingerprint.len);
+      file.identityChecked = true;
+    } else {
+      const head = await readHead(file.fd!, size);
+      const cp = this.checkpoints.get(key);
+      if (cp && fingerprintMatches(cp.fingerprint, head) && cp.offset <= size) {
+        start = cp.offset;
+        file.fingerprint = cp.fingerprint;
+        file.identityChecked = true;
+      } else if (initial && this.options.read_from === 'end' && !this.checkpointedPaths.has(p)) {
+        // (A new file at a path we have a checkpoint for replaced the old one while we were stopped:
+        // everything in it came after that checkpoint, so it is read from 0.)
+        start = await startOfLastLine(file.fd!, size, this.options.max_line_bytes);
+      }
+      // (A checkpoint whose fingerprint does not match is another file on a reused inode: read it from 0.)
+      this.classify(file, head);
     }
-    // (A checkpoint whose fingerprint does not match is another file on a reused inode: read it from 0.)
     file.readPos = start;
     file.acked.committed = start;
-    file.acked.onPinned = () => this.context.logger.warn('an output failed lines of this file; its checkpoint stays before them until restart', { file: p });
+    file.acked.onPinned = () => this.context.logger.warn(
+      'an output rejected lines of this file for good; they are not retried in this run, and the file\'s checkpoint stays before them: after a restart, reading resumes there, so they and every later line of this file are delivered again (the later ones twice)',
+      { file: file.path, checkpoint: file.acked.committed });
+    if (!this.inGlobs(p)) file.detachedAt = Date.now();
     this.files.set(key, file);
     await file.checkFingerprint();
     this.checkpoint(file);
     if (this.openCount() > this.options.max_open_files) await file.close(); // reopened when its turn to read comes
     this.m.open.set(this.openCount());
+    return file;
+  }
+
+  /** Whether a file about to be read from 0 is a copy of a followed file: copytruncate's copy under a
+   * rotated name, before the original is truncated (its lines are the original's; they are read once, from
+   * the original and then from the copy). Too few bytes to tell yet: decided at the next look. */
+  private classify(file: TailedFile, head: Buffer): void {
+    const dir = path.dirname(file.path);
+    const name = path.basename(file.path);
+    for (const other of this.files.values()) {
+      if (other === file || other.copyOf || path.dirname(other.path) !== dir || !isRotatedName(path.basename(other.path), name)) continue;
+      if (headsAgree(head, other.head)) {
+        file.copyOf = other.key;
+        file.atEof = true;
+        this.context.logger.debug('a copy of a followed file (copytruncate): not read while the original holds its lines', { file: file.path, original: other.path });
+        return;
+      }
+      if (tooShortToCompare(head) && other.head.subarray(0, head.length).equals(head)) return; // not decided yet
+    }
+    file.identityChecked = true;
   }
 
   /** stat every followed file: growth, truncation, rewritten content. */
@@ -297,17 +371,72 @@ export class Tailer {
       f.mtimeMs = st.mtimeMs;
       if (st.size !== before) f.lastGrowth = Date.now();
       // Same size but a new mtime can be content rewritten in place: the fingerprint tells.
-      if (st.size < f.readPos || (touched && !(await f.checkFingerprint()))) {
-        this.m.truncated.inc();
-        this.context.logger.info('file truncated or rewritten; reading it again from the start', { file: f.path, size: st.size, offset: f.readPos });
-        f.restart();
-        await f.checkFingerprint();
+      if (!f.copyOf && (st.size < f.readPos || (touched && !(await f.checkFingerprint())))) {
+        await this.rewritten(f, before);
       }
       // Only new bytes make a file worth reading again: a partial last line alone does not.
       if (touched && f.size > f.readPos) f.atEof = false;
     } catch (err) {
       this.warnOnce(`poll:${f.path}`, 'cannot check file', { file: f.path, error: (err as Error).message });
     }
+  }
+
+  /** The content of `f` was replaced (truncated, or copytruncate). What was not read yet is read from the
+   * copy when there is one (a followed copy, or a file under a rotated name with the old content); bytes the
+   * file had when last seen that are in neither are counted as lost. Then `f` is read again from 0. */
+  private async rewritten(f: TailedFile, lastSize: number): Promise<void> {
+    this.m.truncated.inc();
+    const copy = await this.copyOf(f);
+    let recovered = f.readPos;
+    if (copy) {
+      copy.continueFrom(f);
+      recovered = Math.max(f.readPos, copy.size);
+      this.m.copies.inc();
+      this.context.logger.info('file truncated after being copied (copytruncate); its unread rest is read from the copy, the file itself again from the start',
+        { file: f.path, copy: copy.path, offset: copy.readPos, copy_size: copy.size });
+    } else {
+      this.context.logger.info('file truncated or rewritten; reading it again from the start', { file: f.path, size: f.size, offset: f.readPos });
+    }
+    if (lastSize > recovered) {
+      this.lost(f.path, recovered, lastSize, copy
+        ? 'written after logrotate copied the file and before it truncated it (copytruncate\'s own race): they are in no file'
+        : 'the file was truncated before they were read, and no copy of it was found under a rotated name');
+    }
+    f.restart();
+    await f.checkFingerprint();
+  }
+
+  /** A file holding the content `f` had before it was truncated: a copy already known (seen by the globs), or
+   * one under a rotated name. Followed from then on (outside the globs: drained, then let go). */
+  private async copyOf(f: TailedFile): Promise<TailedFile | undefined> {
+    for (const g of this.files.values()) {
+      if (g.copyOf !== f.key) continue;
+      const st = await stat(g.path).catch(() => undefined);
+      if (st && identityKey(st.dev, st.ino) === g.key) g.size = st.size;
+      return g;
+    }
+    const found: Located | undefined = await findCopy(f.path, f.fingerprint, (k) => this.files.has(k));
+    if (!found) return undefined;
+    // Placed where `f` stood (continueFrom then takes over its acknowledgements), so that no checkpoint of
+    // the copy ever points before what was delivered.
+    return this.follow(found.path, found.key, found.size, false, { offset: Math.min(f.readPos, found.size), fingerprint: f.fingerprint, head: found.head });
+  }
+
+  /** Bytes that existed and will never be delivered: counted per file and logged with their range. */
+  private lost(file: string, from: number, to: number, why: string): void {
+    this.context.metrics.counter('tail_lost_bytes', 'Bytes that were in a followed file and can no longer be read (see the warning naming the file and range).', { file }).inc(to - from);
+    this.context.logger.warn(`${to - from} bytes of a followed file were lost: ${why}`, { file, from, to });
+  }
+
+  /** The lag gauge, from the sizes of open files now (stat through the descriptor: cheap, no path lookup). */
+  private async sampleLag(): Promise<void> {
+    let lag = 0;
+    for (const f of [...this.files.values()]) {
+      const st = await f.fd?.stat().catch(() => undefined);
+      if (st) f.observedSize = st.size;
+      lag += f.lag;
+    }
+    this.m.lag.set(lag);
   }
 
   /** One batch from each file that has data; returns whether anything was read. */
@@ -319,7 +448,7 @@ export class Tailer {
         await this.inspect(f, true);
         if (f.atEof) await this.releaseIfOverBudget(f);
       }
-      if (f.atEof) continue;
+      if (f.atEof || f.copyOf) continue;
       if (await this.readBatch(f, emit, false)) progressed = true;
     }
     return progressed;
@@ -329,6 +458,15 @@ export class Tailer {
     let result;
     try {
       if (!f.fd) await this.reopen(f);
+      if (f.readPos === 0 && !f.identityChecked) {
+        // Appeared too short to tell whether it is a copy of a followed file: tell now, before reading it.
+        const st = await f.fd!.stat();
+        this.classify(f, await readHead(f.fd!, st.size));
+        if (!f.identityChecked) {
+          f.atEof = true; // looked at again when it grows
+          return false;
+        }
+      }
       result = await f.read(this.buf, this.lineOptions, final);
     } catch (err) {
       this.warnOnce(`read:${f.path}`, 'cannot read file; will retry', { file: f.path, error: (err as Error).message });
@@ -387,7 +525,11 @@ export class Tailer {
       if (f.acked.pending > 0) continue; // keep its checkpoint entry until the last batch is settled
       await f.close();
       this.files.delete(f.key);
-      this.checkpoints.delete(f.key);
+      // Copies of it (copytruncate with no truncate seen) hold its lines: they go on where it ended.
+      for (const g of this.files.values()) if (g.copyOf === f.key) g.continueFrom(f);
+      // A failed batch pinned its checkpoint: keep it, so that a restart reads those lines again (the file is
+      // found under its rotated name). Otherwise the file is done.
+      if (!f.acked.isPinned) this.checkpoints.delete(f.key);
       this.context.logger.debug('closed rotated file', { file: f.path });
       this.m.watched.set(this.files.size);
       this.m.open.set(this.openCount());
@@ -434,7 +576,8 @@ export class Tailer {
   }
 
   private checkpoint(f: TailedFile): void {
-    this.checkpoints.set(f.key, { path: f.path, offset: f.acked.committed, fingerprint: f.fingerprint, seen: Date.now() });
+    if (f.copyOf) return; // its position is the original's
+    this.checkpoints.set(f.key, { path: f.path, offset: f.acked.committed, size: Math.max(f.size, f.observedSize), fingerprint: f.fingerprint, seen: Date.now() });
   }
 
   /** After an acknowledgement: write soon, one write at a time, at most once per checkpoint_interval,

@@ -8,3 +8,7 @@ export const DEFAULT_CONFIG = path.join(PACKAGE_ROOT, 'configs', 'default.yaml')
 
 /** Exit code for an invalid configuration (sysexits EX_CONFIG), as Vector uses. */
 export const EXIT_CONFIG = 78;
+
+/** Exit code of a finite run (stdin at end of input, tail with exit_on_eof) that did not deliver everything: events
+ * discarded, batches failed, an input or a final flush failed (see core/runtime/losses.ts). */
+export const EXIT_LOSSES = 3;

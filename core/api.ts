@@ -195,6 +195,9 @@ export interface InstanceByKind {
   output: OutputInstance;
 }
 
+/** What a side output carries (see `Plugin.sideOutputs`): a description, or a description and `unread: 'drop'`. */
+export type SideOutputSpec = string | { description: string; unread?: 'warn' | 'drop' };
+
 export interface Plugin<K extends PluginKind = PluginKind, O = any> {
   kind: K;
   /** The `type` used in config. Lowercase, digits and underscores. */
@@ -202,7 +205,14 @@ export interface Plugin<K extends PluginKind = PluginKind, O = any> {
   description: string;
   /** JSON schema of the options object (an object schema with `properties`). */
   schema: JsonSchema;
-  /** Names of side outputs this component exposes for these options (e.g. `_unparsed`). */
+  /** The side outputs the component may send to (`ctx.emit(events, name)`, read in config as `id.name`), each with
+   * what it sends there, worded to complete "sends … to": `{ _unparsed: 'lines it cannot parse' }`. An event sent
+   * to a side output nobody reads is a loss: `visor validate` and start-up warn, the running agent logs how many it
+   * discards, and a finite run exits 3. Use `{ description, unread: 'drop' }` for one that is left unread by
+   * design (`where`'s `_rejected`): its events are still counted as discarded, but that is no warning nor loss. */
+  sideOutputs?: Record<string, SideOutputSpec>;
+  /** Only when they depend on the options: the names of the side outputs that exist for these options (default:
+   * every key of `sideOutputs`). A name not in `sideOutputs` is described as "events". */
   outputs?: (options: O) => string[];
   create(options: O, context: PluginContext): InstanceByKind[K] | Promise<InstanceByKind[K]>;
 }

@@ -1,5 +1,6 @@
 // Option tables generated from plugin schemas: the single source for `visor plugins` and the docs.
 import type { AnyPlugin, JsonSchema } from './api.js';
+import { sideOutput } from './side-outputs.js';
 
 export interface OptionDoc {
   name: string;
@@ -43,10 +44,20 @@ export function describeType(s: JsonSchema): string {
   return String(s.type ?? 'any');
 }
 
+/** The side outputs a plugin declares (`sideOutputs`), one phrase each: `ID._late: events that arrive late`. */
+export function describeSideOutputs(plugin: AnyPlugin): string[] {
+  return Object.keys(plugin.sideOutputs ?? {}).map((name) => {
+    const s = sideOutput(plugin, name);
+    return `ID.${name}: ${s.description}${s.unread === 'drop' ? ' (when nobody reads it, they are dropped: no warning)' : ''}`;
+  });
+}
+
 /** Plain-text reference of one plugin, as `visor plugins NAME` prints it. */
 export function renderPlugin(plugin: AnyPlugin, source: string): string {
   const rows = describeOptions(plugin.schema);
   const lines = [`${plugin.name} (${plugin.kind}${source === 'built-in' ? '' : `, from ${source}`})`, `  ${plugin.description}`, ''];
+  const sides = describeSideOutputs(plugin);
+  if (sides.length) lines.push('  side outputs:', ...sides.map((s) => `    ${s}`), '');
   if (!rows.length) lines.push('  (no options)');
   const width = Math.max(...rows.map((r) => r.name.length), 6);
   for (const r of rows) {
@@ -62,6 +73,8 @@ export function renderPluginMarkdown(plugin: AnyPlugin): string {
   const rows = describeOptions(plugin.schema);
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const lines = [`### \`${plugin.name}\` (${plugin.kind})`, '', plugin.description, ''];
+  const sides = describeSideOutputs(plugin);
+  if (sides.length) lines.push(`Side outputs: ${sides.map((s) => s.replace(/^(\S+):/, '`$1`:')).join('; ')}.`, '');
   if (rows.length) {
     lines.push('| option | type | default | description |', '| --- | --- | --- | --- |');
     for (const r of rows) lines.push(`| \`${r.name}\`${r.required ? ' (required)' : ''} | ${esc(r.type)} | ${r.default !== undefined ? `\`${esc(r.default)}\`` : ''} | ${esc(r.description)}${r.secret ? ' (secret)' : ''} |`);

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AnyPlugin, PluginKind } from './api.js';
+import { describeInvalidSideOutputs } from './side-outputs.js';
 
 const KINDS: PluginKind[] = ['input', 'filter', 'aggregate', 'output'];
 const NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
@@ -95,6 +96,8 @@ function describeInvalidPlugin(p: unknown): string | undefined {
   if (!o.schema || typeof o.schema !== 'object') return '"schema" must be a JSON schema object';
   if (typeof o.create !== 'function') return '"create" must be a function';
   if (o.outputs !== undefined && typeof o.outputs !== 'function') return '"outputs" must be a function of the options';
+  const sideOutputs = describeInvalidSideOutputs(o.sideOutputs);
+  if (sideOutputs) return sideOutputs;
   return undefined;
 }
 

@@ -5,6 +5,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CliProcess, CLI, ROOT, runCli, tempDir } from './support/helpers.js';
 
+/** The exit status of a finite run that lost events, as the README documents it. */
+const EXIT_LOSSES = 3;
+
 const PLAIN = `
 inputs:
   in: { type: stdin }
@@ -110,6 +113,88 @@ outputs:
     const r = await runCli(['run', '-c', path.join(ROOT, 'configs/anonymize.yaml')], { input: '203.0.113.77\n2001:db8:1:2::5\n' });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '203.0.113.0\n2001:db8:1::\n');
+  });
+
+  describe('side outputs nobody reads, and finite runs that lose events', () => {
+    // A Debian other_vhosts_access.log (vhost_combined) read with format: combined: no line fits, so every one goes to
+    // access._unparsed, which nothing reads. This once gave no event, no message and exit 0.
+    const VHOST_LINES = [
+      'www.example.com:80 203.0.113.7 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 512 "-" "curl/8.0"',
+      'www.example.com:443 203.0.113.8 - - [10/Oct/2024:13:55:37 +0000] "GET /a HTTP/1.1" 404 0 "-" "curl/8.0"',
+      'shop.example.com:443 198.51.100.2 - - [10/Oct/2024:13:55:38 +0000] "POST /cart HTTP/1.1" 500 99 "-" "Mozilla/5.0"',
+    ];
+    const debianConfig = async () => {
+      const log = await tmp.file('other_vhosts_access.log', VHOST_LINES.join('\n') + '\n');
+      return tmp.file('vhosts.yaml', `service:
+  data_dir: ${tmp.dir}/data
+inputs:
+  vhosts: { type: tail, path: ${log}, read_from: beginning, exit_on_eof: true }
+filters:
+  access: { type: apache_access, inputs: [vhosts], format: combined }
+outputs:
+  console: { type: stdout, inputs: [access], format: json }
+`);
+    };
+    const unreadWarning = (config: string) => `${config}:6:3: warning: "access" sends events to "access._unparsed", which no component reads: they are counted and discarded; add "access._unparsed" to some component's inputs to keep them`;
+
+    it('validate: warns at the component about its unread _unparsed, and the config is still valid (exit 0)', async () => {
+      const config = await debianConfig();
+      const r = await runCli(['validate', '-c', config]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, unreadWarning(config) + '\n');
+      assert.match(r.stdout, /valid \(3 components\)/);
+    });
+
+    it(`run: warns at start-up and at the first discard, and exits ${EXIT_LOSSES} saying how many events were lost`, async () => {
+      const config = await debianConfig();
+      const r = await runCli(['run', '-c', config]);
+      assert.equal(r.stdout, '');
+      assert.equal(r.code, EXIT_LOSSES, r.stderr);
+      const lines = r.stderr.split('\n');
+      assert.equal(lines.filter((l) => l.includes(unreadWarning(config))).length, 1, r.stderr);
+      assert.match(r.stderr, /WARN +discarded 3 events sent to "access\._unparsed": no component reads it; add "access\._unparsed" to some component's inputs to keep them .*component=access type=apache_access/);
+      assert.match(r.stderr, /ERROR +the run did not deliver everything: 3 events discarded \(access: 3 unread_output__unparsed\); exit status 3\n$/);
+    });
+
+    it(`run: a filter that throws for some batches of a finite run: the other lines are written, exit ${EXIT_LOSSES} with the count`, async () => {
+      const config = await tmp.file('throws.yaml', `service:
+  plugins: [${path.join(ROOT, 'test/fixtures/throwing-filter.js')}]
+inputs:
+  in: { type: stdin, batch_size: 1 }
+filters:
+  f: { type: throw_on, inputs: [in], messages: [b, d] }
+outputs:
+  out: { type: stdout, inputs: [f], format: text }
+`);
+      const r = await runCli(['run', '-c', config], { input: 'a\nb\nc\nd\n' });
+      assert.equal(r.stdout, 'a\nc\n');
+      assert.equal(r.code, EXIT_LOSSES, r.stderr);
+      assert.match(r.stderr, /ERROR +process failed .*cannot handle \\"b\\"/);
+      assert.match(r.stderr, /ERROR +the run did not deliver everything: 2 events discarded \(f: 2 process_error\); 2 batches failed \(in: 2\); exit status 3\n$/);
+    });
+
+    it('plugins: shows the side outputs a plugin declares, with what it sends there', async () => {
+      const r = await runCli(['plugins', 'window']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^  side outputs:\n    ID\._late: events that arrive after their window was emitted\n/m);
+    });
+
+    it('run: a finite run that delivered everything exits 0, even with a where filter dropping events (its _rejected unread)', async () => {
+      const config = await tmp.file('clean.yaml', `inputs:
+  in: { type: stdin }
+filters:
+  keep: { type: where, inputs: [in], condition: 'message != "b"' }
+outputs:
+  out: { type: stdout, inputs: [keep], format: text }
+`);
+      const validate = await runCli(['validate', '-c', config]);
+      assert.equal(validate.code, 0, validate.stderr);
+      assert.equal(validate.stderr, '');
+      const r = await runCli(['run', '-c', config], { input: 'a\nb\nc\n' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'a\nc\n');
+      assert.doesNotMatch(r.stderr, / (WARN|ERROR) /);
+    });
   });
 
   it('SIGTERM drains: every line read before the signal is written, exit 0', async () => {

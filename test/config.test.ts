@@ -29,6 +29,19 @@ function testRegistry(): PluginRegistry {
       create: () => ({ process: (events) => events }),
     }),
     definePlugin({
+      kind: 'filter', name: 'parser', description: 'Parses lines; declares what its side outputs carry.',
+      schema: { type: 'object', properties: {} },
+      sideOutputs: { _unparsed: 'lines it cannot parse', _skipped: { description: 'lines it was told to skip', unread: 'drop' } },
+      create: () => ({ process: (events) => events }),
+    }),
+    definePlugin({
+      kind: 'aggregate', name: 'windowed', description: 'Late events go to _late, in event time only.',
+      schema: { type: 'object', properties: { time: { enum: ['event', 'processing'], default: 'event' } } },
+      sideOutputs: { _late: 'events that arrive after their window was emitted' },
+      outputs: (o: { time: string }) => (o.time === 'event' ? ['_late'] : []),
+      create: () => ({ process: () => {} }),
+    }),
+    definePlugin({
       kind: 'aggregate', name: 'count', description: 'Counts events per window.',
       schema: { type: 'object', properties: { window: { duration: true, default: '10s' }, limit: { anyOf: [{ const: 'none' }, { type: 'integer', minimum: 1 }] } } },
       create: () => ({ process: () => {} }),
@@ -326,6 +339,7 @@ describe('config loader', () => {
       assert.deepEqual(printed(result), [
         '2:23: an input cannot have inputs: inputs read from outside the pipeline, so they take no inputs:; remove it',
         '2:36: an input cannot have retry: retry: applies only to outputs; remove it',
+        `4:3: warning: "f" sends events to "f._unparsed", which no component reads: they are counted and discarded; add "f._unparsed" to some component's inputs to keep them`,
         '4:44: a filter cannot have retry: retry: applies only to outputs; remove it',
         '6:44: unknown key "atempts" in retry — did you mean "attempts"?',
       ]);
@@ -469,13 +483,18 @@ describe('config loader', () => {
         'outputs:',
         '  o: { type: stdout, inputs: [c] }',
       ));
+      const unread = (id: string) => `warning: "${id}" sends events to "${id}._unparsed", which no component reads: they are counted and discarded; add "${id}._unparsed" to some component's inputs to keep them`;
       assert.deepEqual(printed(result), [
         '4:3: cycle in the pipeline: a -> b -> c -> a; data must flow from inputs towards outputs',
+        `4:3: ${unread('a')}`,
+        `5:3: ${unread('b')}`,
+        `6:3: ${unread('c')}`,
         '7:3: cycle in the pipeline: d -> d; data must flow from inputs towards outputs',
+        `7:3: ${unread('d')}`,
       ]);
     });
 
-    it('warns about a component nobody reads, but not about unread side outputs', async () => {
+    it('warns about a component nobody reads, and about a side output nobody reads', async () => {
       const result = await load(lines(
         ...PIPE_HEAD,
         '  spare: { type: stdin }',
@@ -487,11 +506,54 @@ describe('config loader', () => {
       ));
       const expected = [
         '3:3: warning: component "spare" is not read by any component',
+        `5:3: warning: "access" sends events to "access._unparsed", which no component reads: they are counted and discarded; add "access._unparsed" to some component's inputs to keep them`,
         '6:3: warning: the main output of component "errors_only" is not read by any component (only errors_only._unparsed is)',
       ];
       assert.deepEqual(printed(result), expected);
       assert.ok(result.config, 'warnings do not prevent loading');
       assert.deepEqual(result.config.warnings.map((d) => formatDiagnostic(d).slice(FILE.length + 1)), expected);
+    });
+
+    describe('side outputs nobody reads', () => {
+      const unparsedWarning = `warning: "p" sends lines it cannot parse to "p._unparsed", which no component reads: they are counted and discarded; add "p._unparsed" to some component's inputs to keep them`;
+
+      it('are warned about at the component, saying what it sends there and what becomes of it', async () => {
+        const result = await load(lines(...PIPE_HEAD, 'filters:', '  p: { type: parser, inputs: [app] }', 'outputs:', '  o: { type: stdout, inputs: [p] }'));
+        // _skipped is declared unread: 'drop': leaving it unread is no warning
+        assert.deepEqual(printed(result), [`4:3: ${unparsedWarning}`]);
+        assert.ok(result.config, 'a warning does not prevent loading');
+        assert.deepEqual(result.config.warnings.map((d) => formatDiagnostic(d).slice(FILE.length + 1)), [`4:3: ${unparsedWarning}`]);
+      });
+
+      it('are not warned about once some component reads them', async () => {
+        const result = await load(lines(...PIPE_HEAD, 'filters:', '  p: { type: parser, inputs: [app] }', 'outputs:', '  o: { type: stdout, inputs: [p] }', '  bad: { type: stdout, inputs: [p._unparsed] }'));
+        assert.deepEqual(printed(result), []);
+      });
+
+      it('follow the options when the plugin lists them with outputs(options)', async () => {
+        const event = await load(lines(...PIPE_HEAD, 'aggregates:', '  w: { type: windowed, inputs: [app] }', 'outputs:', '  o: { type: stdout, inputs: [w] }'));
+        assert.deepEqual(printed(event), [
+          `4:3: warning: "w" sends events that arrive after their window was emitted to "w._late", which no component reads: they are counted and discarded; add "w._late" to some component's inputs to keep them`,
+        ]);
+        const processing = await load(lines(...PIPE_HEAD, 'aggregates:', '  w: { type: windowed, inputs: [app], time: processing }', 'outputs:', '  o: { type: stdout, inputs: [w] }'));
+        assert.deepEqual(printed(processing), []);
+      });
+
+      it('a side output of a plugin that does not describe it is called "events"', async () => {
+        const result = await load(lines(...PIPE_HEAD, 'filters:', '  a: { type: apache_access, inputs: [app] }', 'outputs:', '  o: { type: stdout, inputs: [a] }'));
+        assert.deepEqual(printed(result), [
+          `4:3: warning: "a" sends events to "a._unparsed", which no component reads: they are counted and discarded; add "a._unparsed" to some component's inputs to keep them`,
+        ]);
+      });
+
+      it('a malformed sideOutputs declaration is refused when the plugin is registered', () => {
+        const registry = new PluginRegistry();
+        const plugin = { kind: 'filter', name: 'bad', description: '', schema: { type: 'object' }, create: () => ({ process: () => {} }) };
+        assert.throws(() => registry.register({ ...plugin, sideOutputs: { _x: { unread: 'drop' } } }, './bad.js'),
+          /^Error: \.\/bad\.js: not a Visor plugin: "sideOutputs" must map each side output name to a description, or to \{ description, unread: "drop" \} \("_x" is not\)$/);
+        assert.throws(() => registry.register({ ...plugin, sideOutputs: ['_x'] }, './bad.js'), /"sideOutputs" must map/);
+        registry.register({ ...plugin, sideOutputs: { _x: 'lines it cannot parse', _y: { description: 'dropped ones', unread: 'drop' } } }, './good.js');
+      });
     });
 
     it('rejects duplicate ids across and within sections', async () => {

@@ -9,10 +9,9 @@ import { ROOT } from './support/helpers.js';
 describe('example configs', () => {
   const dir = path.join(ROOT, 'configs');
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
-    it(`${name} is valid with its documented defaults`, async () => {
+    it(`${name} is valid with its documented defaults, without warnings (nothing it reads is discarded unseen)`, async () => {
       const result = await loadConfigFile(path.join(dir, name));
-      const errors = result.diagnostics.filter((d) => d.severity === 'error');
-      assert.deepEqual(errors.map(formatDiagnostic), []);
+      assert.deepEqual(result.diagnostics.map(formatDiagnostic), []);
       assert.ok(result.config && result.config.components.length > 0);
     });
   }

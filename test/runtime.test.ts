@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { probe, startPipeline } from './support/pipeline-harness.js';
+import { describeLosses } from '../core/runtime/losses.js';
+import { ManualClock, probe, script, startPipeline } from './support/pipeline-harness.js';
+
+/** Events {n} numbered from `from`. */
+function numbered(from: number, count: number): Array<{ n: number }> {
+  return Array.from({ length: count }, (_, i) => ({ n: from + i }));
+}
 
 describe('runtime', () => {
   it('delivers every event in order through filters, and acknowledges each batch once', async () => {
@@ -218,5 +224,143 @@ outputs:
     assert.ok(took >= 290 && took < 2000, `stop took ${took} ms`);
     await pipeline.done();
     assert.equal(probe('src').acks[0].result.status, 'failed');
+  });
+
+  describe('an output nobody reads', () => {
+    it('is logged at the first discard, then at most once a minute with the count since the last warning, and at the end', async () => {
+      const clock = new ManualClock();
+      const { pipeline, metrics, logs } = await startPipeline(`
+inputs:
+  src: { type: test_script }
+filters:
+  p: { type: test_tag, inputs: [src], unparsed_every: 2 }
+outputs:
+  out: { type: test_record, inputs: [p] }
+`, { clock });
+      const src = script('src');
+      const warnings = () => logs.filter((l) => / WARN .*p\._unparsed/.test(l));
+      // test_tag sends even n to _unparsed; a batch is acknowledged once p has routed all of it.
+      await src.send(numbered(0, 10)); // 5 discarded
+      assert.equal(warnings().length, 1);
+      assert.match(warnings()[0], /WARN +discarded 5 events sent to "p\._unparsed" \(events it cannot tag\): no component reads it; add "p\._unparsed" to some component's inputs to keep them \(further discards are logged at most once a minute\) component=p type=test_tag output=p\._unparsed discarded=5 total=5\n$/);
+
+      clock.advance(10_000);
+      await src.send(numbered(10, 4)); // 2
+      clock.advance(20_000);
+      await src.send(numbered(14, 6)); // 3
+      clock.advance(29_999);
+      assert.equal(warnings().length, 1, 'nothing more within the minute');
+      clock.advance(1); // a minute after the first warning
+      assert.equal(warnings().length, 2);
+      assert.match(warnings()[1], /discarded 5 more events sent to "p\._unparsed" \(events it cannot tag\) since the last warning, 10 in all: no component reads it; .* discarded=5 total=10\n$/);
+
+      clock.advance(120_000);
+      assert.equal(warnings().length, 2, 'nothing discarded, nothing logged');
+      await src.send(numbered(20, 2)); // 1, more than a minute after the last warning: at once
+      assert.equal(warnings().length, 3);
+      assert.match(warnings()[2], /discarded 1 more event sent to "p\._unparsed" .* since the last warning, 11 in all: .* discarded=1 total=11\n$/);
+      await src.send(numbered(22, 2)); // 1, held back...
+      assert.equal(warnings().length, 3);
+      src.end();
+      await pipeline.done(); // ...and logged when the component closes
+      assert.equal(warnings().length, 4);
+      assert.match(warnings()[3], /discarded 1 more event .* 12 in all: .* discarded=1 total=12\n$/);
+
+      assert.equal(metrics.snapshot().p.discarded_by_reason.unread_output__unparsed, 12);
+      assert.equal(probe('out').written.length, 12);
+      assert.deepEqual(pipeline.losses(), [{ component: 'p', what: 'discarded', reason: 'unread_output__unparsed', count: 12 }]);
+    });
+
+    it('a component whose main output nobody reads is logged and its events counted as lost too', async () => {
+      const { pipeline, logs } = await startPipeline(`
+inputs:
+  src: { type: test_counter, total: 30, batch: 10 }
+filters:
+  used: { type: test_tag, inputs: [src] }
+  spare: { type: test_tag, inputs: [src] }
+outputs:
+  out: { type: test_record, inputs: [used] }
+`);
+      await pipeline.done();
+      const warnings = logs.filter((l) => l.includes(' WARN '));
+      assert.equal(warnings.length, 2, warnings.join(''));
+      assert.match(warnings[0], /discarded 10 events sent to its main output: no component reads it; add "spare" to some component's inputs to keep them .*component=spare /);
+      assert.match(warnings[1], /discarded 20 more events sent to its main output since the last warning, 30 in all: .*component=spare /);
+      assert.deepEqual(pipeline.losses(), [{ component: 'spare', what: 'discarded', reason: 'unread_output', count: 30 }]);
+    });
+
+    it("a side output declared unread: 'drop' (where's _rejected) is counted, but neither logged nor a loss", async () => {
+      const { pipeline, metrics, logs } = await startPipeline(`
+inputs:
+  src: { type: test_counter, total: 20, batch: 10 }
+filters:
+  odd: { type: where, inputs: [src], condition: 'n % 2 == 1' }
+outputs:
+  out: { type: test_record, inputs: [odd] }
+`);
+      await pipeline.done();
+      assert.equal(metrics.snapshot().odd.discarded_by_reason.unread_output__rejected, 10);
+      assert.deepEqual(logs.filter((l) => l.includes(' WARN ')), []);
+      assert.deepEqual(pipeline.losses(), []);
+    });
+  });
+
+  it('losses(): events discarded by a throwing filter and by an output that gave up, and the failed batches', async () => {
+    const { pipeline } = await startPipeline(`
+inputs:
+  src: { type: test_counter, total: 40, batch: 10 }
+filters:
+  f: { type: test_tag, inputs: [src], throw_on: 15 }
+outputs:
+  ok: { type: test_record, inputs: [f] }
+  down: { type: test_record, inputs: [src], fail: permanent }
+`);
+    await pipeline.done();
+    const byKey = (l: { component: string; what: string }) => `${l.component}/${l.what}`;
+    assert.deepEqual([...pipeline.losses()].sort((a, b) => byKey(a).localeCompare(byKey(b))), [
+      { component: 'down', what: 'discarded', reason: 'write_failed', count: 40 },
+      { component: 'f', what: 'discarded', reason: 'process_error', count: 10 },
+      { component: 'src', what: 'failed_batches', count: 4 },
+    ]);
+  });
+
+  it('losses(): an input whose run threw', async () => {
+    const { pipeline } = await startPipeline(`
+inputs:
+  src: { type: test_script }
+outputs:
+  out: { type: test_record, inputs: [src] }
+`);
+    const src = script('src');
+    assert.equal((await src.send([{ n: 0 }])).status, 'delivered');
+    src.fail(new Error('disk gone'));
+    await pipeline.done();
+    assert.deepEqual(probe('out').written, [{ n: 0 }]);
+    assert.deepEqual(pipeline.losses(), [{ component: 'src', what: 'failed', reason: 'run', count: 1 }]);
+  });
+
+  it('describeLosses: one line, by component, as a finite visor run prints it', () => {
+    assert.equal(describeLosses([
+      { component: 'f', what: 'discarded', reason: 'process_error', count: 2 },
+      { component: 'src', what: 'failed_batches', count: 1 },
+      { component: 'p', what: 'discarded', reason: 'unread_output__unparsed', count: 1 },
+      { component: 'src', what: 'failed', reason: 'run', count: 1 },
+      { component: 'w', what: 'failed', reason: 'flush', count: 2 },
+    ]), '3 events discarded (f: 2 process_error; p: 1 unread_output__unparsed); 1 batch failed (src: 1); src failed; w failed to flush (2 times)');
+    assert.equal(describeLosses([]), '');
+  });
+
+  it('losses(): nothing for a run that delivered everything', async () => {
+    const { pipeline } = await startPipeline(`
+inputs:
+  src: { type: test_counter, total: 40, batch: 10 }
+filters:
+  f: { type: test_tag, inputs: [src], unparsed_every: 4 }
+outputs:
+  ok: { type: test_record, inputs: [f, f._unparsed] }
+`);
+    await pipeline.done();
+    assert.equal(probe('ok').written.length, 40);
+    assert.deepEqual(pipeline.losses(), []);
   });
 });

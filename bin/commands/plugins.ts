@@ -47,7 +47,7 @@ export default class Plugins extends Command {
       }
     }
     if (flags.json) {
-      const out = list.map(({ plugin, source }) => ({ name: plugin.name, kind: plugin.kind, description: plugin.description, source, options: describeOptions(plugin.schema), schema: plugin.schema }));
+      const out = list.map(({ plugin, source }) => ({ name: plugin.name, kind: plugin.kind, description: plugin.description, source, options: describeOptions(plugin.schema), schema: plugin.schema, ...(plugin.sideOutputs ? { side_outputs: plugin.sideOutputs } : {}) }));
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
       return;
     }

@@ -1,8 +1,8 @@
 import { Command, Flags } from '@oclif/core';
-import { DEFAULT_CONFIG, EXIT_CONFIG } from '../paths.js';
+import { DEFAULT_CONFIG, EXIT_CONFIG, EXIT_LOSSES } from '../paths.js';
 
 export default class Run extends Command {
-  static override description = 'Run a pipeline. SIGINT/SIGTERM drain and stop it (within service.grace); SIGHUP reloads the config (an invalid one is reported and the running pipeline kept).';
+  static override description = `Run a pipeline. SIGINT/SIGTERM drain and stop it (within service.grace); SIGHUP reloads the config (an invalid one is reported and the running pipeline kept). A pipeline that ends by itself (end of input) exits 0 when everything was delivered, ${EXIT_LOSSES} when events were discarded or batches failed (counted on stderr).`;
   static override examples = ['<%= config.bin %> run -c configs/default.yaml', 'tail -f access.log | <%= config.bin %> run'];
   static override flags = {
     config: Flags.string({ char: 'c', description: 'pipeline config file (YAML); default: $VISOR_CONFIG or the built-in default (stdin -> stdout)', env: 'VISOR_CONFIG' }),
@@ -48,6 +48,12 @@ export default class Run extends Command {
     await agent.finished();
     if (!signals) {
       await agent.stop();
+      const losses = agent.losses();
+      if (losses.length) {
+        const { describeLosses } = await import('../../core/runtime/losses.js');
+        agent.logger.error(`the run did not deliver everything: ${describeLosses(losses)}; exit status ${EXIT_LOSSES}`);
+        process.exit(EXIT_LOSSES);
+      }
       process.exit(0);
     }
     await new Promise(() => {}); // the signal handler exits

@@ -3,6 +3,7 @@
 import { isMap, isScalar, isSeq, type Document, type Node, type Pair } from 'yaml';
 import type { AnyPlugin, JsonSchema, PluginKind } from '../api.js';
 import type { PluginRegistry } from '../registry.js';
+import { sideOutputsOf, type SideOutput } from '../side-outputs.js';
 import { ajvDiagnostics } from './ajv-errors.js';
 import type { ComponentConfig, Diagnostic, RetryConfig } from './model.js';
 import { closedOptionsSchema, optionsValidator, sharedAjv, validateCollectingSecrets } from './schema.js';
@@ -53,7 +54,7 @@ export interface CheckedComponent {
   /** Upstream references with the node they are written at. */
   inputs: { ref: string; node: Node | undefined }[];
   /** Side outputs, when the plugin and its options are known to be valid; undefined when they cannot be known. */
-  sideOutputs?: string[];
+  sideOutputs?: SideOutput[];
   config?: ComponentConfig;
   /** Values of `secret: true` options. */
   secrets: string[];
@@ -120,11 +121,11 @@ export function checkComponent(pair: Pair, kind: PluginKind, ctx: ComponentConte
   component.secrets = outcome.secrets;
   // Without an outputs() function the side outputs do not depend on the options: still checkable.
   if (!outcome.valid) {
-    if (!plugin.outputs) component.sideOutputs = [];
+    if (!plugin.outputs) component.sideOutputs = sideOutputsOf(plugin, undefined);
     return component;
   }
   try {
-    component.sideOutputs = plugin.outputs?.(options as never) ?? [];
+    component.sideOutputs = sideOutputsOf(plugin, options);
   } catch (err) {
     error(where.typeNode, `plugin "${plugin.name}" failed to list its outputs: ${(err as Error).message}`);
     return component;

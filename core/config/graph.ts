@@ -1,7 +1,9 @@
 // Wiring checks over the whole pipeline (Vector-style `inputs:` references): unique ids, references that resolve
-// to something readable, no cycles, and a warning for components whose output goes nowhere.
+// to something readable, no cycles, and warnings for outputs whose events go nowhere (a component nobody reads, a
+// side output nobody reads).
 import type { Node } from 'yaml';
 import type { PluginKind } from '../api.js';
+import type { SideOutput } from '../side-outputs.js';
 import type { Diagnostic } from './model.js';
 import type { SourceMap } from './source.js';
 import { closest } from './suggest.js';
@@ -12,7 +14,7 @@ export interface GraphComponent {
   keyNode: Node | undefined;
   inputs: { ref: string; node: Node | undefined }[];
   /** Side outputs when known; undefined when the component's plugin or options are invalid (nothing to check against). */
-  sideOutputs?: string[];
+  sideOutputs?: SideOutput[];
 }
 
 /** `access._unparsed` → { id: 'access', output: '_unparsed' }. Ids cannot contain dots, so the first dot splits. */
@@ -38,7 +40,8 @@ export function checkGraph(components: readonly GraphComponent[], source: Source
   const readers = new Map<string, Set<string>>();
   const mainRead = new Set<string>();
   const sideRead = new Map<string, string[]>();
-  /** Components a misspelt reference most likely meant: warning that they are unread would only add noise. */
+  /** Components (and `id.side` outputs) a misspelt reference most likely meant: warning that they are unread would
+   * only add noise. */
   const probablyRead = new Set<string>();
 
   for (const c of components) {
@@ -59,9 +62,12 @@ export function checkGraph(components: readonly GraphComponent[], source: Source
         error(node, `"${id}" is an output; outputs cannot be read from`);
         continue;
       }
-      if (output !== undefined && upstream.sideOutputs && !upstream.sideOutputs.includes(output)) {
-        const has = upstream.sideOutputs.length > 0 ? `it has: ${upstream.sideOutputs.join(', ')}` : 'it has no side outputs';
+      if (output !== undefined && upstream.sideOutputs && !upstream.sideOutputs.some((s) => s.name === output)) {
+        const names = upstream.sideOutputs.map((s) => s.name);
+        const has = names.length > 0 ? `it has: ${names.join(', ')}` : 'it has no side outputs';
         error(node, `component "${id}" has no output "${output}"; ${has}`);
+        const meant = closest(output, names);
+        if (meant !== undefined) probablyRead.add(`${id}.${meant}`);
         continue;
       }
       if (output === undefined) mainRead.add(id);
@@ -77,16 +83,30 @@ export function checkGraph(components: readonly GraphComponent[], source: Source
     error(byId.get(cycle[0])!.keyNode, `cycle in the pipeline: ${[...cycle, cycle[0]].join(' -> ')}; data must flow from inputs towards outputs`);
   }
 
-  // Only the main output matters: side outputs (e.g. _unparsed) are there to be ignored when not wanted.
+  // Events sent where nobody reads are counted and discarded at run time: say so now, for the main output and for
+  // every side output not declared as dropped by design (such as where's _rejected).
   for (const c of byId.values()) {
-    if (c.kind === 'output' || mainRead.has(c.id) || probablyRead.has(c.id)) continue;
+    if (c.kind === 'output' || probablyRead.has(c.id)) continue;
     const side = sideRead.get(c.id);
-    const message = side
-      ? `the main output of component "${c.id}" is not read by any component (only ${side.join(', ')} is)`
-      : `component "${c.id}" is not read by any component`;
-    diagnostics.push(source.diagnostic(c.keyNode, 'warning', message));
+    if (!mainRead.has(c.id)) {
+      const message = side
+        ? `the main output of component "${c.id}" is not read by any component (only ${side.join(', ')} is)`
+        : `component "${c.id}" is not read by any component`;
+      diagnostics.push(source.diagnostic(c.keyNode, 'warning', message));
+    }
+    for (const output of c.sideOutputs ?? []) {
+      const ref = `${c.id}.${output.name}`;
+      if (output.unread === 'drop' || side?.includes(ref) || probablyRead.has(ref)) continue;
+      diagnostics.push(source.diagnostic(c.keyNode, 'warning', unreadSideOutputWarning(c.id, output)));
+    }
   }
   return diagnostics;
+}
+
+/** `"p" sends lines it cannot parse to "p._unparsed", which no component reads: ...` */
+export function unreadSideOutputWarning(id: string, output: SideOutput): string {
+  const ref = `${id}.${output.name}`;
+  return `"${id}" sends ${output.description} to "${ref}", which no component reads: they are counted and discarded; add "${ref}" to some component's inputs to keep them`;
 }
 
 /** One cycle per strongly connected component (Tarjan), starting at its member that comes first in the file, in the

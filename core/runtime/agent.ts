@@ -4,8 +4,10 @@ import type { Logger } from '../api.js';
 import { loadConfigFile, type LoadOptions } from '../config/load.js';
 import { ConfigError, formatDiagnostic, type Diagnostic, type PipelineConfig } from '../config/model.js';
 import type { PluginRegistry } from '../registry.js';
+import type { Clock } from './clock.js';
 import { startHttpServer } from './http.js';
 import { createLogger, createLogSink, type LogSink } from './logger.js';
+import { addLosses, type Loss } from './losses.js';
 import { MetricsHub } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 
@@ -13,6 +15,8 @@ export interface AgentOptions extends LoadOptions {
   /** Where the agent's own log lines go (default: stderr). */
   writeLog?: (line: string) => void;
   version?: string;
+  /** Time for the runtime's rate-limited warnings (default: the system clock); for tests. */
+  clock?: Clock;
 }
 
 type HttpServer = Awaited<ReturnType<typeof startHttpServer>>;
@@ -27,6 +31,8 @@ export class Agent {
   private http: { listen: string; server: HttpServer } | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** Losses of pipelines replaced by a reload that the current pipeline's counters do not include. */
+  private carriedLosses: Loss[] = [];
 
   constructor(readonly configFile: string, private readonly options: AgentOptions = {}) {
     this.logSink = createLogSink('info', 'text', options.writeLog);
@@ -93,13 +99,21 @@ export class Agent {
     }
     const old = this.pipeline!;
     if (!(await old.stop(old.config.service.grace))) this.logger.warn('old pipeline did not drain within the grace period');
+    const before = old.losses();
     try {
       await this.launch(next.config, next.registry);
       this.logger.info('configuration reloaded', { components: next.config.components.length });
+      this.carriedLosses = addLosses(this.carriedLosses, carried(before, old.config, next.config));
     } catch (err) {
       this.logger.error('new pipeline failed to start; restarting the previous one', { error: err as Error });
       await this.launch(old.config, this.registry!);
+      this.carriedLosses = addLosses(this.carriedLosses, carried(before, old.config, old.config));
     }
+  }
+
+  /** Everything the run failed to deliver so far, over reloads (see losses.ts for what counts). */
+  losses(): Loss[] {
+    return addLosses(this.carriedLosses, this.pipeline?.losses() ?? []);
   }
 
   private async load(): Promise<{ config: PipelineConfig; registry: PluginRegistry }> {
@@ -116,7 +130,7 @@ export class Agent {
     this.logSink.secrets.clear();
     for (const s of config.secrets) this.logSink.secrets.add(s);
     await this.configureHttp(config.service.http?.listen);
-    const pipeline = await Pipeline.build(config, { registry, metrics: this.metrics, logger: this.logger });
+    const pipeline = await Pipeline.build(config, { registry, metrics: this.metrics, logger: this.logger, clock: this.options.clock });
     await pipeline.start();
     this.pipeline = pipeline;
     this.registry = registry;
@@ -142,4 +156,16 @@ export class Agent {
   get httpUrl(): string | undefined {
     return this.http?.server.url;
   }
+}
+
+/** The losses of a pipeline replaced by `next` that the next one will not count again: its failed batches (counted by
+ * its own nodes) and the metrics of components `next` does not keep with the same kind and type. */
+function carried(losses: Loss[], old: PipelineConfig, next: PipelineConfig): Loss[] {
+  const key = (c: { id: string; kind: string; type: string }) => `${c.id}\0${c.kind}\0${c.type}`;
+  const kept = new Set(next.components.map(key));
+  const oldById = new Map(old.components.map((c) => [c.id, c]));
+  return losses.filter((l) => {
+    const c = oldById.get(l.component);
+    return l.what === 'failed_batches' || !c || !kept.has(key(c));
+  });
 }

@@ -1,14 +1,16 @@
 // One running component each. A node owns its input buffer, its plugin instance and its routes to
 // downstream nodes; it moves batches, counts them and passes acknowledgements along.
 import type {
-  AggregateEmitOptions, AggregateInstance, ComponentHealth, AggregateRuntime, AnyPlugin, Emit, Event, FilterInstance,
+  AckResult, AggregateEmitOptions, AggregateInstance, ComponentHealth, AggregateRuntime, AnyPlugin, Emit, Event, FilterInstance,
   InputInstance, InputRuntime, Logger, OutputInstance, ProcessContext, EmitOptions,
 } from '../api.js';
 import type { ComponentConfig } from '../config/model.js';
 import { AckGroup, Hold, releaseAll, retainAll } from './ack.js';
+import type { Clock } from './clock.js';
 import type { ComponentTimers } from './context.js';
 import type { ComponentMetricsImpl } from './metrics.js';
 import { BatchQueue, type Batch } from './queue.js';
+import { unreadReason, UnreadOutputWarnings } from './unread.js';
 
 type Instance = InputInstance | FilterInstance | AggregateInstance | OutputInstance;
 const NO_ACKS: AckGroup[] = [];
@@ -22,6 +24,7 @@ export interface NodeDeps {
   logger: Logger;
   metrics: ComponentMetricsImpl;
   timers: ComponentTimers;
+  clock: Clock;
 }
 
 export abstract class Node {
@@ -37,6 +40,7 @@ export abstract class Node {
   protected closed = false;
   failure: Error | undefined;
   private readonly timers: ComponentTimers;
+  private readonly unread: UnreadOutputWarnings;
   private lastErrorLog = 0;
   private suppressedErrors = 0;
 
@@ -47,6 +51,14 @@ export abstract class Node {
     this.metrics = deps.metrics;
     this.instance = deps.instance;
     this.timers = deps.timers;
+    this.unread = new UnreadOutputWarnings(this.id, deps.plugin, deps.logger, deps.clock);
+  }
+
+  /** Whether events counted under this `discarded` reason are lost, rather than dropped by design (events sent to
+   * a side output declared `unread: 'drop'`, such as where's `_rejected`, while nobody reads it). */
+  isLoss(reason: string): boolean {
+    const prefix = unreadReason('') + '_';
+    return !reason.startsWith(prefix) || this.unread.isLoss(reason.slice(prefix.length));
   }
 
   /** Create the input buffer once the number of upstream writers is known. */
@@ -61,8 +73,9 @@ export abstract class Node {
     if (events.length === 0) return undefined;
     const consumers = this.routes.get(output);
     if (!consumers || consumers.length === 0) {
-      // A side output nobody reads: counted, never silently lost (config validation warned about it).
-      this.metrics.discarded(output ? `unread_output_${output}` : 'unread_output').inc(events.length);
+      // An output nobody reads: counted and logged, never silently lost (config validation warned about it).
+      this.metrics.discarded(unreadReason(output)).inc(events.length);
+      this.unread.discarded(output, events.length);
       return undefined;
     }
     if (this.closed) throw new Error(`component "${this.id}" has finished; it cannot emit any more`);
@@ -105,6 +118,7 @@ export abstract class Node {
 
   async close(): Promise<void> {
     this.timers.cancelAll();
+    this.unread.close();
     try {
       await this.instance.close?.();
     } catch (err) {
@@ -181,6 +195,11 @@ function copyEvents(events: Event[]): Event[] {
 
 export class InputNode extends Node {
   private readonly abort = new AbortController();
+  /** Batches this input emitted whose acknowledgement said `failed`. */
+  failedBatches = 0;
+  private readonly countFailure = (result: AckResult) => {
+    if (result.status === 'failed') this.failedBatches++;
+  };
 
   stop(): void {
     this.abort.abort();
@@ -192,7 +211,8 @@ export class InputNode extends Node {
       signal: this.abort.signal,
       emit: (events: Event[], options?: EmitOptions) => {
         if (this.closed) return Promise.reject(new Error(`input "${this.id}" has finished; emit after run() returned`));
-        const ack = new AckGroup(options?.onAck);
+        const onAck = options?.onAck;
+        const ack = new AckGroup(onAck ? (r) => { this.countFailure(r); onAck(r); } : this.countFailure);
         const acks = [ack];
         let wait: Promise<void> | undefined;
         try {

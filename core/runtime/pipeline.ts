@@ -3,7 +3,9 @@
 import type { AnyPlugin, ComponentHealth, ComponentStats, Logger, PipelineView } from '../api.js';
 import type { ComponentConfig, PipelineConfig } from '../config/model.js';
 import type { PluginRegistry } from '../registry.js';
+import { systemClock, type Clock } from './clock.js';
 import { ComponentTimers, createPluginContext } from './context.js';
+import type { Loss } from './losses.js';
 import type { MetricsHub } from './metrics.js';
 import { AggregateNode, FilterNode, InputNode, type Node, type NodeDeps, OutputNode } from './nodes.js';
 
@@ -13,6 +15,8 @@ export interface PipelineDeps {
   registry: PluginRegistry;
   metrics: MetricsHub;
   logger: Logger;
+  /** Time for the runtime's own rate-limited warnings (default: the system clock). */
+  clock?: Clock;
 }
 
 const NODE_CLASS = { input: InputNode, filter: FilterNode, aggregate: AggregateNode, output: OutputNode } as const;
@@ -50,7 +54,7 @@ export class Pipeline {
     } catch (err) {
       throw new Error(`component "${c.id}" (${c.type}): ${(err as Error).message}`);
     }
-    return new NODE_CLASS[c.kind]({ config: c, plugin, instance, logger, metrics, timers });
+    return new NODE_CLASS[c.kind]({ config: c, plugin, instance, logger, metrics, timers, clock: this.deps.clock ?? systemClock });
   }
 
   /** Connect `inputs: [id | id.output]` references and size each buffer by its number of upstreams. */
@@ -154,6 +158,26 @@ export class Pipeline {
       if (stats) components[node.id] = { ...stats, healthy: h.healthy, ...(h.reason ? { reason: h.reason } : {}) };
     }
     return { state: health.state, healthy: health.healthy, components };
+  }
+
+  /** What this pipeline's components failed to deliver so far (see losses.ts for what counts). Counters are the
+   * metrics hub's: for a component kept across a reload they include what it counted before. */
+  losses(): Loss[] {
+    const snapshot = this.deps.metrics.snapshot();
+    const losses: Loss[] = [];
+    for (const node of this.nodes) {
+      const stats = snapshot[node.id];
+      if (!stats) continue;
+      for (const [reason, count] of Object.entries(stats.discarded_by_reason)) {
+        if (count > 0 && node.isLoss(reason)) losses.push({ component: node.id, what: 'discarded', reason, count });
+      }
+      for (const step of node.config.kind === 'input' ? ['run'] : ['flush']) {
+        const count = stats.errors_by_type[step] ?? 0;
+        if (count > 0) losses.push({ component: node.id, what: 'failed', reason: step, count });
+      }
+      if (node instanceof InputNode && node.failedBatches > 0) losses.push({ component: node.id, what: 'failed_batches', count: node.failedBatches });
+    }
+    return losses;
   }
 
   componentIds(): string[] {

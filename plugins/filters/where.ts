@@ -18,7 +18,8 @@ export default definePlugin<WhereOptions, 'filter'>({
       condition: { type: 'string', expression: true, description: 'The condition, e.g. status >= 500, level in ("error", "crit"), user_agent =~ "(?i)bot".' },
     },
   },
-  outputs: () => [REJECTED_OUTPUT],
+  // Dropping them is what a where filter is for: nobody reading _rejected is no loss (they are still counted).
+  sideOutputs: { [REJECTED_OUTPUT]: { description: 'events for which the condition is false', unread: 'drop' } },
   create(options, context) {
     const condition = compileCondition(options.condition);
     const kept = context.metrics.counter('where_kept_events_total', 'Events for which the condition was true (main output).');

@@ -119,7 +119,7 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
         ...(parse ? ['filters:', '  access: { type: apache_access, inputs: [logs], format: combined }'] : []),
         ...(window ? WINDOW : []),
         'outputs:',
-        `  sink: { type: blackhole, inputs: [${window ? 'per_minute, access._unparsed' : parse ? 'access, access._unparsed' : 'logs'}] }`,
+        `  sink: { type: blackhole, inputs: [${window ? 'per_minute, per_minute._late, access._unparsed' : parse ? 'access, access._unparsed' : 'logs'}] }`,
         '',
       ].join('\n'));
       const r = await runVisor(config);

@@ -5,6 +5,7 @@ import { formatDiagnostic } from '../../core/config/model.js';
 import { definePlugin, PermanentError, type AckResult, type AckHold, type AggregateRuntime, type Event } from '../../core/index.js';
 import { loadRegistry, type PluginRegistry } from '../../core/registry.js';
 import { createLogger, createLogSink } from '../../core/runtime/logger.js';
+import type { Clock } from '../../core/runtime/clock.js';
 import { MetricsHub } from '../../core/runtime/metrics.js';
 import { Pipeline } from '../../core/runtime/pipeline.js';
 import { readLines } from './corpora.js';
@@ -109,7 +110,7 @@ const tagFilter = definePlugin<{ field: string; value: string; throw_on: number;
       unparsed_every: { type: 'integer', default: 0 },
     },
   },
-  outputs: () => ['_unparsed'],
+  sideOutputs: { _unparsed: 'events it cannot tag' },
   create(options) {
     return {
       process(events, { emit }) {
@@ -169,7 +170,98 @@ const fileLinesInput = definePlugin<{ files: string[]; batch: number }, 'input'>
   },
 });
 
-export const testPlugins = [counterInput, recordOutput, tagFilter, holdingAggregate, fileLinesInput];
+/** The batches a `test_script` input emits, sent by the test; the same script survives a reload (it is keyed by id). */
+export class Script {
+  private readonly items: Array<{ events: Event[]; acked: (result: AckResult) => void }> = [];
+  private wake: (() => void) | undefined;
+  private ended = false;
+  private failure: Error | undefined;
+
+  /** Emit `events` as one batch; resolves with its acknowledgement, i.e. once every component has handled it. */
+  send(events: Event[]): Promise<AckResult> {
+    return new Promise((acked) => {
+      this.items.push({ events, acked });
+      this.wake?.();
+    });
+  }
+
+  /** End of input: the input returns, which ends the pipeline. */
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  /** The input's run throws `error` once the batches sent so far are emitted. */
+  fail(error: Error): void {
+    this.failure = error;
+    this.wake?.();
+  }
+
+  async next(signal: AbortSignal): Promise<{ events: Event[]; acked: (result: AckResult) => void } | undefined> {
+    for (;;) {
+      if (this.items.length) return this.items.shift();
+      if (this.failure) throw this.failure;
+      if (this.ended || signal.aborted) return undefined;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      this.wake = undefined;
+    }
+  }
+}
+const scripts = new Map<string, Script>();
+export function script(id: string): Script {
+  let s = scripts.get(id);
+  if (!s) scripts.set(id, (s = new Script()));
+  return s;
+}
+
+const scriptInput = definePlugin<Record<string, never>, 'input'>({
+  kind: 'input',
+  name: 'test_script',
+  description: 'Emits the batches the test sends with script(id).send(events), until script(id).end().',
+  schema: { type: 'object', properties: {} },
+  create(_options, ctx) {
+    const s = script(ctx.id);
+    return {
+      async run({ emit, signal }) {
+        for (let item = await s.next(signal); item; item = await s.next(signal)) await emit(item.events, { onAck: item.acked });
+      },
+    };
+  },
+});
+
+/** A clock that moves only when the test says so; its timers fire, in order, as it passes them. */
+export class ManualClock implements Clock {
+  private t = 0;
+  private timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
+
+  now(): number {
+    return this.t;
+  }
+
+  after(ms: number, fn: () => void): { cancel(): void } {
+    const timer = { at: this.t + ms, fn, live: true };
+    this.timers.push(timer);
+    return { cancel: () => { timer.live = false; } };
+  }
+
+  advance(ms: number): void {
+    const until = this.t + ms;
+    for (;;) {
+      const due = this.timers.filter((x) => x.live && x.at <= until).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      due.live = false;
+      this.t = due.at;
+      due.fn();
+    }
+    this.timers = this.timers.filter((x) => x.live);
+    this.t = until;
+  }
+}
+
+export const testPlugins = [counterInput, recordOutput, tagFilter, holdingAggregate, fileLinesInput, scriptInput];
 
 let registry: PluginRegistry | undefined;
 export async function testRegistry(): Promise<PluginRegistry> {
@@ -186,16 +278,22 @@ export interface Harness {
   logs: string[];
 }
 
-/** Build and start a pipeline from YAML text using the built-ins plus the test plugins. */
-export async function startPipeline(yaml: string): Promise<Harness> {
+/** Forget what the test plugins observed and the scripts of test_script inputs. */
+export function resetTestPlugins(): void {
   probes.clear();
+  scripts.clear();
+}
+
+/** Build and start a pipeline from YAML text using the built-ins plus the test plugins. */
+export async function startPipeline(yaml: string, opts: { clock?: Clock } = {}): Promise<Harness> {
+  resetTestPlugins();
   const reg = await testRegistry();
   const result = await loadConfigText(yaml, '/tmp/visor-test/pipeline.yaml', { registryFor: async () => reg });
   if (!result.config) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
   const logs: string[] = [];
   const sink = createLogSink('debug', 'text', (l) => void logs.push(l));
   const metrics = new MetricsHub();
-  const pipeline = await Pipeline.build(result.config, { registry: reg, metrics, logger: createLogger(sink) });
+  const pipeline = await Pipeline.build(result.config, { registry: reg, metrics, logger: createLogger(sink), clock: opts.clock });
   await pipeline.start();
   return { pipeline, metrics, logs };
 }

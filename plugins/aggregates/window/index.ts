@@ -49,7 +49,7 @@ interface Source {
 export default definePlugin<WindowOptions, 'aggregate'>({
   kind: 'aggregate',
   name: 'window',
-  description: 'Tumbling or hopping windows over event or processing time, per group: metrics from aggregate expressions (count(status >= 500) / count()), top-N values, percentiles, distinct counts. One result event per window and group; late events go to the _late side output.',
+  description: 'Tumbling or hopping windows over event or processing time, per group: metrics from aggregate expressions (count(status >= 500) / count()), top-N values, percentiles, distinct counts. One result event per window and group; in event time, late events go to the _late side output.',
   schema: {
     type: 'object',
     required: ['window'],
@@ -75,7 +75,9 @@ export default definePlugin<WindowOptions, 'aggregate'>({
       watermark_interval: { duration: true, default: '1s', description: 'Partials: how often (processing time) a watermark event is emitted for each partition.' },
     },
   },
-  outputs: () => ['_late'],
+  sideOutputs: { _late: 'events that arrive after their window was emitted' },
+  // In processing time no event is ever late.
+  outputs: (options) => (options.time === 'event' ? ['_late'] : []),
   create(options, context) {
     const [size, advance] = windowTiming(options.window);
     const lateness = options.time === 'event' ? options.allowed_lateness : 0;

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CliProcess, onPath, skipWhenMissing, tempDir } from './support/helpers.js';
-import { linesInFiles, logrotate, startWriter, WRITER_LINE_BYTES, type RotateMode } from './support/logrotate.js';
+import { CliProcess, skipWhenMissing, tempDir } from './support/helpers.js';
+import { linesInFiles, logrotate, logrotateMissing, startWriter, WRITER_LINE_BYTES, type RotateMode } from './support/logrotate.js';
 import { numbered, numberOf, readCheckpoints, sleep, startTail, stopAll, waitUntil, type TailRun } from './support/tail-harness.js';
 
 const RATE = 10_000;
@@ -41,8 +41,7 @@ describe('tail with real logrotate under load', function () {
   let logDir: string;
   let dataDir: string;
   before(function () {
-    skipWhenMissing(this, onPath('logrotate', ['/usr/sbin']) ? undefined : 'logrotate is not installed (Debian package logrotate)');
-    if (!process.env.PATH?.split(':').includes('/usr/sbin')) process.env.PATH = `${process.env.PATH}:/usr/sbin`;
+    skipWhenMissing(this, logrotateMissing);
   });
   beforeEach(async () => {
     tmp = await tempDir('visor-logrotate-');

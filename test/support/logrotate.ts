@@ -4,7 +4,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ROOT } from './helpers.js';
+import { onPath, ROOT } from './helpers.js';
+
+/** Debian's logrotate (in /usr/sbin, which a user's PATH may lack), or undefined. */
+export const LOGROTATE = onPath('logrotate', ['/usr/sbin']);
+/** Why the logrotate tests cannot run here, for skipWhenMissing. */
+export const logrotateMissing = LOGROTATE ? undefined : 'logrotate is not installed (Debian package logrotate)';
 
 export const WRITER_LINE_BYTES = 64;
 
@@ -44,7 +49,8 @@ export async function logrotate(file: string, mode: RotateMode, opts: { writerPi
   const state = path.join(dir, '..', `logrotate-${path.basename(file)}.state`);
   const post = mode === 'create' && opts.writerPid ? `  postrotate\n    kill -HUP ${opts.writerPid}\n  endscript\n` : '';
   await writeFile(conf, `${file} {\n  rotate ${opts.rotate ?? 5}\n  nocompress\n  missingok\n  ${mode}\n${opts.dateext ? '  dateext\n  dateformat -%Y%m%d-%s\n' : ''}${post}}\n`, { mode: 0o644 });
-  const r = spawnSync('logrotate', ['-f', '-s', state, conf], { encoding: 'utf8' });
+  if (!LOGROTATE) throw new Error(logrotateMissing);
+  const r = spawnSync(LOGROTATE, ['-f', '-s', state, conf], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`logrotate failed (${r.status}): ${r.stderr}${r.stdout}`);
 }
 

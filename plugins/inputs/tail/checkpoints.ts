@@ -10,6 +10,9 @@ export interface Checkpoint {
   /** The file's size when last seen: bytes between offset and size were known and not yet delivered. */
   size?: number;
   fingerprint: Fingerprint;
+  /** The bytes just before `offset` (see MARK_BYTES): a file holding the fingerprint's content is this one
+   * only if it holds these bytes there too. */
+  mark?: Fingerprint;
   /** Epoch ms of the last time the file was seen; entries of files gone for long are dropped. */
   seen: number;
 }
@@ -19,6 +22,9 @@ const FORGET_AFTER_MS = 7 * 24 * 3600 * 1000;
 export class CheckpointStore {
   private entries = new Map<string, Checkpoint>();
   private dirty = false;
+  /** Epoch ms of the last write of the file, as loaded (0 when there was none): every file modified since
+   * was modified while nobody checkpointed it. */
+  savedAt = 0;
   private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly dir: string) {}
@@ -35,7 +41,8 @@ export class CheckpointStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    const data = JSON.parse(text) as { version: number; files: Record<string, Checkpoint> };
+    const data = JSON.parse(text) as { version: number; saved_at?: number; files: Record<string, Checkpoint> };
+    this.savedAt = data.saved_at ?? 0;
     const now = Date.now();
     for (const [key, cp] of Object.entries(data.files ?? {})) {
       if (now - cp.seen < FORGET_AFTER_MS) this.entries.set(key, cp);
@@ -58,7 +65,7 @@ export class CheckpointStore {
 
   set(key: string, cp: Checkpoint): void {
     const old = this.entries.get(key);
-    if (old && old.offset === cp.offset && old.path === cp.path && old.size === cp.size && old.fingerprint.hash === cp.fingerprint.hash && cp.seen - old.seen < 60_000) return;
+    if (old && old.offset === cp.offset && old.path === cp.path && old.size === cp.size && old.mark?.hash === cp.mark?.hash && old.fingerprint.hash === cp.fingerprint.hash && cp.seen - old.seen < 60_000) return;
     this.entries.set(key, cp);
     this.dirty = true;
   }
@@ -76,7 +83,7 @@ export class CheckpointStore {
   private async write(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
-    const body = JSON.stringify({ version: 1, files: Object.fromEntries(this.entries) }, null, 1);
+    const body = JSON.stringify({ version: 1, saved_at: Date.now(), files: Object.fromEntries(this.entries) }, null, 1);
     const tmp = `${this.file}.tmp`;
     const fh = await open(tmp, 'w');
     try {

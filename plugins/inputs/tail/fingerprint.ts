@@ -6,6 +6,11 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 
 export const FINGERPRINT_BYTES = 1024;
+/** Bytes before a read position kept as its mark. Under load a server writes identical lines within one
+ * second (ab: every line the same), so a file's first bytes alone can match another generation of it; the
+ * bytes just before the checkpoint must match too. Measured: with head-only identity a copytruncate while
+ * stopped under ab load resumed the wrong copy (1,000 of 9,500 lines missed). */
+export const MARK_BYTES = 256;
 
 export interface Fingerprint { len: number; hash: string }
 
@@ -58,4 +63,13 @@ export function headsAgree(a: Buffer, b: Buffer): boolean {
 /** Whether the first bytes are too few to tell the file apart from a copy of another (no whole line yet). */
 export function tooShortToCompare(head: Buffer): boolean {
   return !head.includes(10) && head.length < FINGERPRINT_BYTES;
+}
+
+/** Whether the file holds, just before `offset`, the bytes `mark` was taken from. */
+export async function markMatches(fd: FileHandle, offset: number, mark: Fingerprint): Promise<boolean> {
+  if (mark.len === 0) return true;
+  if (offset < mark.len) return false;
+  const buf = Buffer.alloc(mark.len);
+  const { bytesRead } = await fd.read(buf, 0, mark.len, offset - mark.len);
+  return bytesRead === mark.len && hashOf(buf, mark.len) === mark.hash;
 }

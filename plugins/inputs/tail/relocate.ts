@@ -4,18 +4,23 @@
 // gives the file: an unrelated file that happens to start with the same lines is never taken for it.
 import { open } from 'node:fs/promises';
 import type { Checkpoint } from './checkpoints.js';
-import { matches, readHead, sameContent, type Fingerprint } from './fingerprint.js';
+import { markMatches, matches, readHead, sameContent, type Fingerprint } from './fingerprint.js';
 import { rotationCandidates, type Candidate } from './rotated-names.js';
 import { identityKey } from './tailed-file.js';
 
 export interface Located extends Candidate { key: string; head: Buffer }
 
-/** The first bytes of the file at `p` (undefined when it cannot be read). */
-export async function headOfPath(p: string): Promise<Buffer | undefined> {
+/** A position in a content: an offset and the mark of the bytes before it (see MARK_BYTES). */
+export interface Position { offset: number; mark?: Fingerprint }
+
+/** The first bytes of the file at `p`, when it holds the bytes of `at` (undefined otherwise, or when it
+ * cannot be read). */
+export async function headOfPath(p: string, at?: Position): Promise<Buffer | undefined> {
   let fd;
   try {
     fd = await open(p, 'r');
     const st = await fd.stat();
+    if (at?.mark && !(await markMatches(fd, at.offset, at.mark))) return undefined;
     return await readHead(fd, st.size);
   } catch {
     return undefined;
@@ -28,30 +33,38 @@ function keyOf(c: Candidate): string {
   return identityKey(c.dev, c.ino);
 }
 
-/** Where the content a checkpoint points into is now. `present`: the files the globs match; rotated names
- * of the checkpointed path are searched too. First the same inode still holding that content (renamed or
- * not), then a copy of it under a rotated name. `taken`: keys already followed. */
-export async function locateCheckpointed(key: string, cp: Checkpoint, present: Candidate[], taken: (key: string) => boolean): Promise<Located | undefined> {
-  const rotated = await rotationCandidates(cp.path);
-  const fits = (c: Candidate) => !taken(keyOf(c)) && c.size >= cp.offset;
-  for (const c of [...present, ...rotated]) {
-    if (keyOf(c) !== key || !fits(c)) continue;
-    const head = await headOfPath(c.path);
-    if (head && matches(cp.fingerprint, head)) return { ...c, key, head };
+/** Where the content a checkpoint points into is now, if its inode still holds it (renamed or not):
+ * among `present` (the files the globs match) and the rotated names of the checkpointed path. A file
+ * holding the content is at least as big as it was last seen (files shrink only by truncation). */
+export async function locateByInode(key: string, cp: Checkpoint, present: Candidate[]): Promise<Located | undefined> {
+  const minSize = Math.max(cp.offset, cp.size ?? 0);
+  const at: Position = { offset: cp.offset, mark: cp.mark };
+  for (const c of [...present, ...(await rotationCandidates(cp.path))]) {
+    if (keyOf(c) !== key || c.size < minSize) continue;
+    const head = await headOfPath(c.path, at);
+    return head && matches(cp.fingerprint, head) ? { ...c, key, head } : undefined;
   }
-  return findCopyAmong(rotated, cp.fingerprint, fits);
+  return undefined;
 }
 
-/** A file under a rotated name of `file` holding the content `fp` identifies (copytruncate's copy). */
-export async function findCopy(file: string, fp: Fingerprint, taken: (key: string) => boolean): Promise<Located | undefined> {
-  return findCopyAmong(await rotationCandidates(file), fp, (c) => !taken(keyOf(c)));
+/** A copy of the content a checkpoint points into, under a rotated name of its path (copytruncate), at
+ * least as big as the content was last seen (a copy copies everything). `taken`: keys not to consider. */
+export async function locateCopy(cp: Checkpoint, taken: (key: string) => boolean): Promise<Located | undefined> {
+  const minSize = Math.max(cp.offset, cp.size ?? 0);
+  return findCopyAmong(await rotationCandidates(cp.path), cp.fingerprint, { offset: cp.offset, mark: cp.mark }, (c) => !taken(keyOf(c)) && c.size >= minSize);
 }
 
-async function findCopyAmong(candidates: Candidate[], fp: Fingerprint, fits: (c: Candidate) => boolean): Promise<Located | undefined> {
+/** A file under a rotated name of `file` holding the content `fp` identifies, with the bytes of `at`
+ * (copytruncate's copy). */
+export async function findCopy(file: string, fp: Fingerprint, at: Position, taken: (key: string) => boolean): Promise<Located | undefined> {
+  return findCopyAmong(await rotationCandidates(file), fp, at, (c) => !taken(keyOf(c)));
+}
+
+async function findCopyAmong(candidates: Candidate[], fp: Fingerprint, at: Position, fits: (c: Candidate) => boolean): Promise<Located | undefined> {
   if (fp.len === 0) return undefined;
   for (const c of candidates) {
     if (!fits(c) || c.size < fp.len) continue;
-    const head = await headOfPath(c.path);
+    const head = await headOfPath(c.path, c.size >= at.offset ? at : undefined);
     if (head && sameContent(fp, head)) return { ...c, key: keyOf(c), head };
   }
   return undefined;

@@ -53,6 +53,11 @@ export class TailedFile {
   /** Known not to be a copy of another followed file (or placed by a checkpoint): may be read from 0. */
   identityChecked = false;
   acked: AckedOffsets;
+  /** The mark of the bytes before readPos (see MARK_BYTES), from the last read. */
+  readMark: Fingerprint = EMPTY_FINGERPRINT;
+  /** Marks of the ends of batches in flight, and of the position acknowledged last. */
+  private marks = new Map<number, Fingerprint>();
+  private committedMark: { offset: number; mark: Fingerprint } | undefined;
   /** When the file stopped being at a path the globs match (rotated away or deleted). */
   detachedAt: number | undefined;
   lastGrowth = Date.now();
@@ -106,6 +111,28 @@ export class TailedFile {
     return true;
   }
 
+  /** Just read up to `end`; `mark` covers the bytes before it. */
+  markRead(end: number, mark: Fingerprint): void {
+    this.readMark = mark;
+    this.marks.set(end, mark);
+  }
+
+  /** Resumed at `offset` whose bytes before it a checkpoint marked. */
+  resumeMark(offset: number, mark: Fingerprint | undefined): void {
+    if (mark) this.committedMark = { offset, mark };
+    if (mark) this.readMark = mark;
+  }
+
+  /** The mark of an acknowledged position, for the checkpoint (undefined when not known). */
+  markAt(offset: number): Fingerprint | undefined {
+    const m = this.marks.get(offset);
+    if (m) {
+      this.committedMark = { offset, mark: m };
+      for (const k of this.marks.keys()) if (k <= offset) this.marks.delete(k);
+    }
+    return this.committedMark?.offset === offset ? this.committedMark.mark : undefined;
+  }
+
   /** Content replaced under us (truncation, copytruncate): start again at 0 with a fresh fingerprint. */
   restart(): void {
     this.readPos = 0;
@@ -116,6 +143,9 @@ export class TailedFile {
     this.atEof = false;
     this.observedSize = 0;
     this.identityChecked = true; // its own new content, whatever other files hold
+    this.readMark = EMPTY_FINGERPRINT;
+    this.marks = new Map();
+    this.committedMark = undefined;
   }
 
   /** This file holds the content `from` was being read from (its copy, or the file under a new name):
@@ -132,6 +162,9 @@ export class TailedFile {
       this.skipping = from.skipping;
       this.longLineStart = from.longLineStart;
       this.acked = from.acked;
+      this.readMark = from.readMark;
+      this.marks = from.marks;
+      this.committedMark = from.committedMark;
     } else {
       this.readPos = this.size;
       this.acked = new AckedOffsets(this.size);

@@ -7,9 +7,9 @@ import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import type { Event, InputRuntime, PluginContext } from '../../../core/index.js';
 import { CheckpointStore } from './checkpoints.js';
-import { matches as fingerprintMatches, headsAgree, readHead, tooShortToCompare, type Fingerprint } from './fingerprint.js';
-import { findCopy, locateCheckpointed, type Located } from './relocate.js';
-import { isRotatedName, type Candidate } from './rotated-names.js';
+import { EMPTY_FINGERPRINT, FINGERPRINT_BYTES, fingerprintOf, MARK_BYTES, markMatches, matches as fingerprintMatches, headsAgree, readHead, tooShortToCompare, type Fingerprint } from './fingerprint.js';
+import { findCopy, headOfPath, locateByInode, locateCopy, type Located } from './relocate.js';
+import { isRotatedName, liveName, rotationCandidates, type Candidate } from './rotated-names.js';
 import { identityKey, TailedFile, type LineOptions } from './tailed-file.js';
 import { DirectoryWatcher } from './watcher.js';
 
@@ -225,7 +225,7 @@ export class Tailer {
       if (present.has(key)) continue; // hard link or symlink to a file already seen
       present.set(key, { path: p, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
     }
-    if (initial) await this.resumeCheckpointed(present);
+    const since = initial ? await this.resumeCheckpointed(present) : undefined;
     for (const [key, { path: p, size }] of present) {
       const known = this.files.get(key);
       if (known) {
@@ -235,6 +235,7 @@ export class Tailer {
         await this.follow(p, key, size, initial);
       }
     }
+    if (since) await this.readUnseenGenerations(since);
     for (const f of this.files.values()) {
       if (!present.has(f.key) && f.detachedAt === undefined) {
         f.detachedAt = Date.now();
@@ -249,11 +250,24 @@ export class Tailer {
   /** Start-up: find every checkpointed file, wherever it is now (renamed or copied by a rotation while the
    * agent was stopped), and resume it at its checkpoint; outside the globs it is drained and let go. What
    * cannot be found is reported: the bytes known unread at the checkpoint are counted as lost. */
-  private async resumeCheckpointed(present: Map<string, Candidate>): Promise<void> {
+  private async resumeCheckpointed(present: Map<string, Candidate>): Promise<Map<string, number>> {
     const candidates = [...present.values()];
-    const claimed = new Set<string>();
-    for (const [key, cp] of this.checkpoints.all()) {
-      const found = await locateCheckpointed(key, cp, candidates, (k) => claimed.has(k) || this.files.has(k));
+    const entries = this.checkpoints.all();
+    // Inodes first, for every checkpoint, so that no copy search takes a file another checkpoint's inode holds.
+    const byInode = new Map<string, Located>();
+    for (const [key, cp] of entries) {
+      const found = await locateByInode(key, cp, candidates);
+      if (found) byInode.set(key, found);
+    }
+    const claimed = new Set([...byInode.values()].map((f) => f.key));
+    /** Per live name (`access.log`), the last modification of the newest content resumed under a rotated name. */
+    const newestRotated = new Map<string, number>();
+    for (const [key, cp] of entries) {
+      let found = byInode.get(key);
+      const copy = await locateCopy(cp, (k) => k === key || claimed.has(k) || this.files.has(k));
+      // The inode and a copy made since the checkpoint both look like the content (a server under load
+      // writes identical lines: ab's are the same within a second): the truncated original is the smaller.
+      if (!found || (copy && copy.mtimeMs > cp.seen && found.size < copy.size)) found = copy;
       if (!found) {
         this.checkpoints.delete(key);
         const unread = (cp.size ?? cp.offset) - cp.offset;
@@ -262,33 +276,61 @@ export class Tailer {
         continue;
       }
       claimed.add(found.key);
+      const live = path.join(path.dirname(cp.path), liveName(path.basename(cp.path)));
+      const newest = newestRotated.get(live) ?? 0;
+      newestRotated.set(live, found.path === live ? newest : Math.max(newest, found.mtimeMs));
       if (found.key !== key) this.checkpoints.delete(key);
       if (found.path !== cp.path || found.key !== key) {
         this.context.logger.info(found.key === key ? 'found a checkpointed file under a new name; resuming it at its checkpoint' : 'found the content of a checkpointed file in a copy (copytruncate); resuming it there at its checkpoint',
           { file: cp.path, now: found.path, offset: cp.offset });
       }
-      await this.follow(found.path, found.key, found.size, true, { offset: cp.offset, fingerprint: cp.fingerprint, head: found.head });
+      await this.follow(found.path, found.key, found.size, true, { offset: cp.offset, fingerprint: cp.fingerprint, head: found.head, mark: cp.mark });
+    }
+    // What the agent had seen of each log: up to the checkpoints' last write, and no further than the newest
+    // rotated content it resumed (a later rotation produced what is newer).
+    const since = new Map<string, number>();
+    for (const [live, newest] of newestRotated) since.set(live, newest > 0 ? Math.min(this.checkpoints.savedAt, newest) : this.checkpoints.savedAt);
+    return since;
+  }
+
+  /** Start-up, after every file found was followed: rotated files of a checkpointed log modified after the
+   * checkpoints were last written, or newer than the content resumed from a rotated name, and followed by
+   * nothing: generations of the log written while the agent did not follow them (a rotation not noticed yet
+   * at shutdown, then another while stopped, or one while starting). They are read whole, unless they are a
+   * copy of the live file (killed between copytruncate's copy and its truncate). */
+  private async readUnseenGenerations(since: Map<string, number>): Promise<void> {
+    for (const [live, after] of since) {
+      for (const c of await rotationCandidates(live)) {
+        const key = identityKey(c.dev, c.ino);
+        if (c.mtimeMs <= after || this.files.has(key) || c.size === 0) continue;
+        const head = (await headOfPath(c.path)) ?? Buffer.alloc(0);
+        if ([...this.files.values()].some((f) => f.path === live && f.size >= c.size && headsAgree(head, f.head))) continue;
+        this.context.logger.info('a rotated file written while the agent did not follow it (not checkpointed, modified since): reading it whole', { file: c.path, size: c.size });
+        await this.follow(c.path, key, c.size, true, { offset: 0, fingerprint: EMPTY_FINGERPRINT, head: Buffer.alloc(0) });
+      }
     }
   }
 
   /** Start following a file. `resume`: where its content was checkpointed; otherwise a file first seen at
    * start-up begins per read_from, one appearing later at 0. A file outside the globs is drained and let go. */
-  private async follow(p: string, key: string, size: number, initial: boolean, resume?: { offset: number; fingerprint: Fingerprint; head: Buffer }): Promise<TailedFile | undefined> {
+  private async follow(p: string, key: string, size: number, initial: boolean, resume?: { offset: number; fingerprint: Fingerprint; head: Buffer; mark?: Fingerprint }): Promise<TailedFile | undefined> {
     const file = new TailedFile(p, key, 0);
     try {
-      await file.ensureOpen();
+      await this.reopen(file); // (renamed since it was listed: found by inode in its directory)
     } catch (err) {
       this.warnOnce(`open:${p}`, 'cannot open file; will retry', { file: p, error: (err as Error).message });
       return undefined;
     }
-    this.m.opened.inc();
-    file.size = size;
+    // The size now, from the descriptor: the file may have been truncated since it was listed.
+    file.size = (await file.fd!.stat().catch(() => undefined))?.size ?? size;
+    size = file.size;
     let start = 0;
     if (resume) {
       start = resume.offset;
       file.fingerprint = resume.fingerprint;
       file.head = resume.head.subarray(0, resume.fingerprint.len);
       file.identityChecked = true;
+      file.resumeMark(start, resume.mark);
     } else {
       const head = await readHead(file.fd!, size);
       const cp = this.checkpoints.get(key);
@@ -371,7 +413,9 @@ export class Tailer {
       f.mtimeMs = st.mtimeMs;
       if (st.size !== before) f.lastGrowth = Date.now();
       // Same size but a new mtime can be content rewritten in place: the fingerprint tells.
-      if (!f.copyOf && (st.size < f.readPos || (touched && !(await f.checkFingerprint())))) {
+      // A file shrinks only when truncated; regrown past where it was, only its first bytes can tell (and
+      // identical lines, as a load generator writes, can fool them: hence the size check first).
+      if (!f.copyOf && (st.size < Math.max(f.readPos, before) || (touched && !(await f.checkFingerprint())))) {
         await this.rewritten(f, before);
       }
       // Only new bytes make a file worth reading again: a partial last line alone does not.
@@ -412,10 +456,12 @@ export class Tailer {
     for (const g of this.files.values()) {
       if (g.copyOf !== f.key) continue;
       const st = await stat(g.path).catch(() => undefined);
-      if (st && identityKey(st.dev, st.ino) === g.key) g.size = st.size;
+      if (!st || identityKey(st.dev, st.ino) !== g.key) continue;
+      g.size = st.size;
+      if (g.size >= f.readPos && !(await g.ensureOpen().then((fd) => markMatches(fd, f.readPos, f.readMark)).catch(() => false))) continue;
       return g;
     }
-    const found: Located | undefined = await findCopy(f.path, f.fingerprint, (k) => this.files.has(k));
+    const found: Located | undefined = await findCopy(f.path, f.fingerprint, { offset: f.readPos, mark: f.readMark }, (k) => this.files.has(k));
     if (!found) return undefined;
     // Placed where `f` stood (continueFrom then takes over its acknowledgements), so that no checkpoint of
     // the copy ever points before what was delivered.
@@ -458,6 +504,14 @@ export class Tailer {
     let result;
     try {
       if (!f.fd) await this.reopen(f);
+      // Shrunk since it was last looked at: truncated (copytruncate). Seen before reading on, or the read at
+      // the old offset would take the new content's bytes there for lines (one fstat per batch: measured
+      // negligible beside the read). Checked by size, not content: a server under load can write the same
+      // lines again, so the new content can look like the old.
+      if (!f.copyOf && (await f.fd!.stat()).size < Math.max(f.readPos, f.size)) {
+        await this.inspect(f, true);
+        if (f.atEof) return false;
+      }
       if (f.readPos === 0 && !f.identityChecked) {
         // Appeared too short to tell whether it is a copy of a followed file: tell now, before reading it.
         const st = await f.fd!.stat();
@@ -481,6 +535,7 @@ export class Tailer {
     }
     f.readPos = result.end;
     if (result.end > f.size) f.size = result.end;
+    if (result.commitEnd === result.end) f.markRead(result.end, fingerprintOf(this.buf.subarray(Math.max(0, result.bytes - MARK_BYTES), result.bytes)));
     this.context.metrics.receivedBytes.inc(result.bytes);
     this.m.lines.inc(result.lines.length);
     if (result.longLines) this.m.longLines.inc(result.longLines);
@@ -577,7 +632,8 @@ export class Tailer {
 
   private checkpoint(f: TailedFile): void {
     if (f.copyOf) return; // its position is the original's
-    this.checkpoints.set(f.key, { path: f.path, offset: f.acked.committed, size: Math.max(f.size, f.observedSize), fingerprint: f.fingerprint, seen: Date.now() });
+    const offset = f.acked.committed;
+    this.checkpoints.set(f.key, { path: f.path, offset, size: Math.max(f.size, f.observedSize), fingerprint: f.fingerprint, mark: f.markAt(offset), seen: Date.now() });
   }
 
   /** After an acknowledgement: write soon, one write at a time, at most once per checkpoint_interval,
@@ -595,7 +651,12 @@ export class Tailer {
 
   private async saveCheckpoints(): Promise<void> {
     if (!this.checkpoints) return;
-    for (const f of this.files.values()) this.checkpoint(f);
+    for (const f of [...this.files.values()]) {
+      // A fingerprint taken when the file was nearly empty (just truncated) identifies nothing: take it now
+      // from what the file holds, so that after a restart its content can be told from its next generation.
+      if (f.fd && !f.copyOf && f.fingerprint.len < Math.min(f.size, FINGERPRINT_BYTES)) await f.checkFingerprint().catch(() => undefined);
+      this.checkpoint(f);
+    }
     try {
       await this.checkpoints.save();
     } catch (err) {

@@ -102,6 +102,42 @@ function apacheUnescape(s: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
+/** Control characters (C0, DEL, C1) and U+2028/U+2029: never raw in a parsed field. */
+const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** Apache's escapes undone except those of control characters, which are kept as written; a C1 character
+ * decoded from UTF-8 bytes goes back to its `\xhh` bytes (what the parser does to every logged string). */
+function keepControlsUnescape(s: string): string {
+  // Each escape of a control character becomes a NUL (never raw in an Apache log), the rest is decoded,
+  // then the NULs are put back as the escapes they were. `\\` is matched first, so `\\n` is no `\n`.
+  const kept: string[] = [];
+  const marked = s.replace(/\\(?:\\|"|[ntrbv]|x[0-9a-fA-F]{2})/g, (esc) => {
+    const byte = esc[1] === 'x' ? parseInt(esc.slice(2), 16) : -1;
+    if (!'ntrbv'.includes(esc[1]) && !(byte >= 0 && (byte < 0x20 || byte === 0x7f))) return esc;
+    kept.push(esc);
+    return '\u0000';
+  });
+  return apacheUnescape(marked)
+    .replace(/\u0000/g, () => kept.shift()!)
+    .replace(/[\u0080-\u009f\u2028\u2029]/g, (ch) => [...Buffer.from(ch)].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join(''));
+}
+
+/** The README's request-line rule, written as a regex: METHOD target [HTTP/version], runs of spaces between;
+ * the target origin-form, absolute-form, `*` (OPTIONS) or anything for CONNECT; no control character in it,
+ * raw or escaped. */
+const REQUEST = /^([A-Z][A-Z_-]{0,31}) +(\S+)(?: +(HTTP\/[^\s\\\u0000-\u001f\u007f]{1,16})| *)$/;
+
+function readRequest(raw: string): { method: string | null; url: string | null; protocol: string | null } {
+  if (raw === '-') return { method: null, url: null, protocol: null };
+  const r = REQUEST.exec(raw);
+  if (r) {
+    const target = apacheUnescape(r[2]);
+    const form = r[1] === 'CONNECT' || target.startsWith('/') || (target === '*' && r[1] === 'OPTIONS') || /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
+    if (form && !RAW_CONTROL.test(target)) return { method: r[1], url: target, protocol: r[3] ?? null };
+  }
+  return { method: null, url: raw, protocol: null }; // malformed: the text as logged
+}
+
 /** An independent reading of a common/combined line: a regex over Apache's escaped quoted strings. */
 const ORACLE = /^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?/;
 
@@ -114,20 +150,8 @@ interface OracleFields {
 function oracle(line: string): OracleFields | undefined {
   const m = ORACLE.exec(line);
   if (!m) return undefined;
-  const dash = (v: string) => (v === '-' ? null : apacheUnescape(v));
-  const request = apacheUnescape(m[5]);
-  let method: string | null = null;
-  let url: string | null = null;
-  let protocol: string | null = null;
-  if (m[5] !== '-') {
-    const r = /^([A-Z][A-Z_-]*) (.*)$/s.exec(request);
-    if (r) {
-      method = r[1];
-      const p = /^(.*) (HTTP\/\S*)$/s.exec(r[2]);
-      url = p ? p[1] : r[2];
-      protocol = p ? p[2] : null;
-    } else url = request;
-  }
+  const dash = (v: string) => (v === '-' ? null : keepControlsUnescape(v));
+  const { method, url, protocol } = readRequest(m[5]);
   const fields: OracleFields = {
     client_ip: m[1], ident: dash(m[2]), user: dash(m[3]), timestamp: clfMs(m[4]),
     method, url, protocol, status: Number(m[6]), bytes: m[7] === '-' ? null : Number(m[7]),
@@ -147,14 +171,19 @@ function assertInvariants(e: Access, range: [string, string]): void {
   assert.ok(Number.isInteger(e.status) && (e.status as number) >= 100 && (e.status as number) <= 599, `${where}: status ${e.status}`);
   assert.ok(e.bytes === null || (Number.isInteger(e.bytes) && (e.bytes as number) >= 0), `${where}: bytes ${e.bytes}`);
   assert.equal(typeof e.client_ip, 'string', where);
+  // No field holds a raw control character (Apache escapes them; the parser keeps them escaped).
+  for (const [k, v] of Object.entries(e)) if (k !== 'message' && typeof v === 'string') assert.ok(!RAW_CONTROL.test(v), `${where}: raw control character in ${k}: ${JSON.stringify(v)}`);
+  // A path is a path: it starts with '/' (never `*`, an authority, `003.003\n` or a whole junk line).
+  assert.ok(e.path === null || e.path === undefined || (e.path as string).startsWith('/'), `${where}: path ${JSON.stringify(e.path)}`);
   if (e.method !== null) {
     assert.match(e.method as string, /^[A-Z][A-Z_-]*$/, where);
     assert.equal(typeof e.url, 'string', `${where}: a method without url`);
     const url = e.url as string;
+    assert.ok(!url.includes(' '), `${where}: a well-formed request's url has no space`);
     const q = url.indexOf('?');
     const beforeQuery = q < 0 ? url : url.slice(0, q);
     assert.equal(e.query, q < 0 ? null : url.slice(q + 1), where);
-    if (e.method === 'CONNECT') assert.equal(e.path, null, where);
+    if (e.method === 'CONNECT' || url === '*') assert.equal(e.path, null, where);
     else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) assert.ok((e.path as string).startsWith('/'), where);
     else assert.equal(e.path, beforeQuery, `${where}: path is url up to '?'`);
   } else {
@@ -280,30 +309,55 @@ describe('apache_access on real logs', function () {
       });
     }
 
-    it('access.log.1: junk, escaped quotes and backslashes, "", "1", TLS, 408 and OPTIONS * lines', async function () {
+    it('access.log.1: junk, escaped quotes and backslashes, "", "1", TLS, 408 and OPTIONS * lines (junk keeps its text as logged)', async function () {
       const dir = corpus(this, 'raspim-raspbian-apache22');
       const run = await runFile(path.join(dir, 'access.log.1'), { format: 'combined' });
       const req = (n: number) => pick(run.parsed.get(n)!, ['method', 'url', 'path', 'query', 'protocol', 'status', 'bytes', 'referer', 'user_agent']);
       const junk = { method: null, path: null, query: null, protocol: null, referer: null, user_agent: null };
-      assert.deepEqual(req(10), { ...junk, url: '\x16\x03\x01', status: 501, bytes: 290 });
+      assert.deepEqual(req(10), { ...junk, url: '\\x16\\x03\\x01', status: 501, bytes: 290 });
       assert.deepEqual(req(312), { ...junk, url: null, status: 408, bytes: 0 });
       assert.deepEqual(req(5428), { ...junk, url: '1', status: 501, bytes: 288 });
       assert.deepEqual(req(5459), { ...junk, url: '', status: 501, bytes: 287 });
-      // "\xecegD\xf5\xd8\xd5w\"\"\x1fO...\"U\xbcn~\bR": escaped quotes inside the request line.
+      // "\xecegD\xf5\xd8\xd5w\"\"\x1fO...\"U\xbcn~\bR": escaped quotes inside the request line, kept as logged.
       const l5305 = run.parsed.get(5305)!;
       assert.equal(l5305.status, 400);
       assert.equal(l5305.bytes, 301);
-      assert.ok((l5305.url as string).includes('w""\x1fO'), JSON.stringify(l5305.url));
+      assert.equal(l5305.url, String.raw`\xecegD\xf5\xd8\xd5w\"\"\x1fO\xec\xbd\x93>N\xe7\xe3\xdd\xc8\xd3\xb1T\xdf \xcelR\x9f\"U\xbcn~\bR`);
       assert.equal(l5305.user_agent, null);
       // Ends in an escaped backslash just before the closing quote: `T\\" 400`.
       const l5405 = run.parsed.get(5405)!;
-      assert.ok((l5405.url as string).endsWith('~T\\'), JSON.stringify(l5405.url));
+      assert.ok((l5405.url as string).endsWith('\\x83~T\\\\'), JSON.stringify(l5405.url));
       assert.equal(l5405.status, 400);
+      // OPTIONS * (Apache 2.2's internal dummy connection): the server itself, no path.
       assert.deepEqual(pick(run.parsed.get(33)!, ['client_ip', 'method', 'url', 'path', 'protocol', 'status', 'bytes', 'user_agent']), {
-        client_ip: '::1', method: 'OPTIONS', url: '*', path: '*', protocol: 'HTTP/1.0', status: 200, bytes: 126,
+        client_ip: '::1', method: 'OPTIONS', url: '*', path: null, protocol: 'HTTP/1.0', status: 200, bytes: 126,
         user_agent: 'Apache/2.2.22 (Debian) (internal dummy connection)',
       });
       assert.deepEqual(pick(run.parsed.get(1411)!, ['method', 'url', 'status']), { method: 'PUT', url: '/sdk/v1/updateConf', status: 405 });
+    });
+
+    it('access.log.1 and access.log.2.gz: junk requests keep their escapes, OPTIONS * has no path, and path / counts only requests for /', async function () {
+      const dir = corpus(this, 'raspim-raspbian-apache22');
+      for (const [name, options, tls] of [['access.log.1', 366, 146], ['access.log.2.gz', 299, 312]] as const) {
+        const run = await runFile(path.join(dir, name), { format: 'combined' });
+        const all = [...run.parsed.values()];
+        // Counted in the raw lines, independently of the parser.
+        const requestFor = (re: RegExp) => run.lines.filter((l) => re.test(l)).length;
+        const slash = requestFor(/\] "[A-Z]+ +(?:\/|https?:\/\/[^/?" ]*\/?)(?:\?[^" \\]*)? +HTTP\/1\.[01]" /);
+        assert.ok(slash > 100, `${name}: ${slash} requests for /`);
+        assert.equal(all.filter((e) => e.path === '/').length, slash, `${name}: path / only for requests for /`);
+        assert.equal(requestFor(/\] "OPTIONS \* HTTP\/1\.0" /), options);
+        const star = all.filter((e) => e.url === '*');
+        assert.equal(star.length, options);
+        assert.deepEqual(star.filter((e) => e.method !== 'OPTIONS' || e.path !== null || e.protocol !== 'HTTP/1.0').map((e) => e.n), [], `${name}: OPTIONS * lines`);
+        const handshakes = all.filter((e) => e.url === '\\x16\\x03\\x01');
+        assert.equal(handshakes.length, tls);
+        assert.deepEqual(handshakes.filter((e) => e.method !== null || e.path !== null || e.protocol !== null).map((e) => e.n), [], `${name}: TLS lines`);
+      }
+      const run = await runFile(path.join(dir, 'access.log.1'), { format: 'combined' });
+      // "m\r\xb4\b\"" and "_\xcc\tbJ": escaped CR, backspace and tab stay two characters each.
+      assert.equal(run.parsed.get(5318)!.url, 'm\\r\\xb4\\b\\"');
+      assert.equal(run.parsed.get(5319)!.url, '_\\xcc\\tbJ');
     });
 
     it('access.log.2.gz: the zone changes from +0000 to +0100 inside the file', async function () {
@@ -492,14 +546,14 @@ describe('apache_access against Elastic ground truth (elastic-integrations-apach
     });
     // vhost_combined with TLS bytes as the request.
     assert.deepEqual(get(15, ['vhost', 'port', 'client_ip', 'method', 'url', 'status', 'bytes']), {
-      vhost: '127.0.1.1', port: 80, client_ip: '127.0.0.1', method: null, url: '\x16\x03\x03\x01\ufffd\x01', status: 400, bytes: 483,
+      vhost: '127.0.1.1', port: 80, client_ip: '127.0.0.1', method: null, url: '\\x16\\x03\\x03\\x01\\x8f\\x01', status: 400, bytes: 483,
     });
     // "- - HTTP/1.0": '-' is no method.
     assert.deepEqual(get(16, ['method', 'url', 'path', 'protocol', 'status', 'timestamp']), {
       method: null, url: '- - HTTP/1.0', path: null, protocol: null, status: 400, timestamp: Date.parse('2024-06-14T06:50:12Z'),
     });
-    // "\n" as the request, and a trailing unknown number after the bytes.
-    assert.deepEqual(get(17, ['url', 'status', 'bytes', 'timestamp']), { url: '\n', status: 400, bytes: 226, timestamp: Date.parse('2024-05-22T05:21:14Z') });
+    // "\n" as the request (kept as the two characters logged, never a raw newline), and a trailing unknown number after the bytes.
+    assert.deepEqual(get(17, ['url', 'status', 'bytes', 'timestamp']), { url: '\\n', status: 400, bytes: 226, timestamp: Date.parse('2024-05-22T05:21:14Z') });
   });
 
   it('test-access-darwin: every expected field (common)', async function () {
@@ -571,8 +625,9 @@ function readParserAssert(file: string): Map<number, Record<string, string>> {
   return byIndex;
 }
 
-/** The Apache access fields CrowdSec asserts, compared with ours. CrowdSec keeps '-' where we give null
- * and keeps the request's escapes (`\x16`) where our url is decoded: mapped, not disagreements. */
+/** The Apache access fields CrowdSec asserts, compared with ours. CrowdSec keeps '-' where we give null:
+ * mapped, not a disagreement. A malformed request's url is its text as logged, escapes and all, as CrowdSec's
+ * rawrequest. */
 function assertCrowdsec(e: Access, truth: Record<string, string>): void {
   const where = truth.message;
   const dashNull = (v: string) => (v === '-' ? null : v);
@@ -583,7 +638,7 @@ function assertCrowdsec(e: Access, truth: Record<string, string>): void {
     timestamp: () => assert.equal(e.timestamp, clfMs(truth.timestamp), where),
     verb: () => assert.equal(e.method, truth.verb, where),
     request: () => assert.equal(e.url, truth.request, where),
-    rawrequest: () => assert.equal(e.url, apacheUnescape(truth.rawrequest), where),
+    rawrequest: () => assert.equal(e.url, truth.rawrequest, where),
     httpversion: () => assert.equal(e.protocol, `HTTP/${truth.httpversion}`, where),
     response: () => assert.equal(e.status, Number(truth.response), where),
     bytes: () => assert.equal(e.bytes, Number(truth.bytes), where),
@@ -637,7 +692,7 @@ describe('apache_access against CrowdSec ground truth (crowdsec-hub-tests)', fun
     assert.equal(truth.size, 11);
     for (const [index, fields] of truth) assertCrowdsec(run.parsed.get(index + 1)!, fields);
     assert.deepEqual(pick(run.parsed.get(1)!, ['method', 'url', 'path', 'protocol', 'timestamp']), {
-      method: null, url: '\x16\x03\x01\x01 \x02', path: null, protocol: null, timestamp: Date.parse('2023-10-16T18:57:49Z'),
+      method: null, url: '\\x16\\x03\\x01\\x01 \\x02', path: null, protocol: null, timestamp: Date.parse('2023-10-16T18:57:49Z'),
     });
   });
 
@@ -659,14 +714,14 @@ describe('apache_access against CrowdSec ground truth (crowdsec-hub-tests)', fun
     });
   }
 
-  it('spot checks: a request without protocol holding a space, an escaped quote, ${jndi:...} headers, path traversal', async function () {
+  it('spot checks: a request without protocol holding a space (malformed: Apache answered 400), an escaped quote, ${jndi:...} headers, path traversal', async function () {
     const base = corpus(this, 'crowdsec-hub-tests');
     const probing = await runFile(path.join(base, 'apache-http-probing/apache-http-probing.log'), { format: 'common' });
-    assert.deepEqual(pick(probing.parsed.get(15)!, ['method', 'url', 'path', 'query', 'protocol', 'status', 'bytes']), {
-      method: 'GET', url: '/studip-1.3.0-2/studip-htdocs/archiv_assi.php?cmd=ls -al&ABSOLUTE_PATH_STUDIP=http://cirt.net/rfiinc.txt??',
-      path: '/studip-1.3.0-2/studip-htdocs/archiv_assi.php', query: 'cmd=ls -al&ABSOLUTE_PATH_STUDIP=http://cirt.net/rfiinc.txt??',
-      protocol: null, status: 400, bytes: 226,
-    });
+    for (const n of [15, 16]) {
+      assert.deepEqual(pick(probing.parsed.get(n)!, ['method', 'path', 'query', 'protocol', 'status', 'bytes']), { method: null, path: null, query: null, protocol: null, status: 400, bytes: 226 });
+      assert.match(probing.parsed.get(n)!.url as string, /^GET \/studip-1\.3\.0-2\/studip-\w+\/\w+\.\w+\?cmd=ls -al&.*rfiinc\.txt\?\?$/);
+    }
+    assert.equal(probing.parsed.get(15)!.url, 'GET /studip-1.3.0-2/studip-htdocs/archiv_assi.php?cmd=ls -al&ABSOLUTE_PATH_STUDIP=http://cirt.net/rfiinc.txt??');
     // `config[\\\"sipssys\\\"]` in the log: an escaped backslash, then an escaped quote.
     assert.equal(probing.parsed.get(45)!.url, '/sys/code/box.inc.php?config[\\"sipssys\\"]=http://cirt.net/rfiinc.txt?');
     const log4j = await runFile(path.join(base, 'apache_log4j2_cve-2021-44228/apache_log4j2_cve-2021-44228.log'), { format: 'combined' });
@@ -771,13 +826,14 @@ describe('apache_access: real-world cases', () => {
     assert.deepEqual(pick(fields(`h - - ${T} "GET /ksc.html" 200 7280`), ['method', 'url', 'path', 'query', 'protocol']), {
       method: 'GET', url: '/ksc.html', path: '/ksc.html', query: null, protocol: null,
     });
-    assert.deepEqual(pick(fields(`h - - ${T} "GET /a?b=c d" 400 1`), ['url', 'path', 'query', 'protocol']), { url: '/a?b=c d', path: '/a', query: 'b=c d', protocol: null });
+    // A space inside the target is no request line (Apache answers 400): the text goes to url alone.
+    assert.deepEqual(pick(fields(`h - - ${T} "GET /a?b=c d" 400 1`), ['method', 'url', 'path', 'query', 'protocol']), { method: null, url: 'GET /a?b=c d', path: null, query: null, protocol: null });
   });
 
-  it('junk and TLS handshakes in %r: still parsed, method/path/protocol null, url keeps the decoded text', () => {
+  it('junk and TLS handshakes in %r: still parsed, method/path/protocol null, url keeps the text as logged', () => {
     for (const [raw, url] of [
-      ['\\x16\\x03\\x01', '\x16\x03\x01'],
-      ['\\x16\\x03\\x01\\x01 \\x02', '\x16\x03\x01\x01 \x02'],
+      ['\\x16\\x03\\x01', '\\x16\\x03\\x01'],
+      ['\\x16\\x03\\x01\\x01 \\x02', '\\x16\\x03\\x01\\x01 \\x02'],
       ['<SCRIPT>NXSSTEST</SCRIPT> / HTTP/1.1', '<SCRIPT>NXSSTEST</SCRIPT> / HTTP/1.1'],
       ['- - HTTP/1.0', '- - HTTP/1.0'],
       ['1', '1'],
@@ -789,15 +845,85 @@ describe('apache_access: real-world cases', () => {
     }
   });
 
+  it('request lines that are not METHOD target [PROTOCOL] (scanner junk): url only, the text as logged; a path always starts with /', () => {
+    const req = (raw: string) => pick(fields(`1.2.3.4 - - ${T} "${raw}" 400 226 "-" "-"`), ['method', 'url', 'path', 'query', 'protocol']);
+    const junk = (raw: string) => ({ method: null, url: raw, path: null, query: null, protocol: null });
+    // A VNC client on port 80: `RFB 003.003\n`. RFB is a token, but 003.003 is no target, and the \n stays two characters.
+    assert.deepEqual(req('RFB 003.003\\n'), junk('RFB 003.003\\n'));
+    // ThinkPHP probes written in a language where \t is a tab and \a a bell: the escaped tab/bell make it junk, not a request for /.
+    assert.deepEqual(req('GET /?s=/index/\\think\\x07pp/invokefunction&function=call_user_func_array HTTP/1.1'),
+      junk('GET /?s=/index/\\think\\x07pp/invokefunction&function=call_user_func_array HTTP/1.1'));
+    assert.deepEqual(req('GET /index.php?s=/index/\\think HTTP/1.1'), junk('GET /index.php?s=/index/\\think HTTP/1.1'));
+    assert.deepEqual(req('GET /\\r\\nSet-Cookie:x HTTP/1.1'), junk('GET /\\r\\nSet-Cookie:x HTTP/1.1')); // header injection
+    // The same probe with real backslashes (Apache writes `\\`, nginx-style logs `\x5C`) is a request for / with a query.
+    for (const raw of ['GET /?s=/index/\\\\think\\\\app/invokefunction HTTP/1.1', 'GET /?s=/index/\\x5Cthink\\x5Capp/invokefunction HTTP/1.1']) {
+      assert.deepEqual(req(raw), { method: 'GET', url: '/?s=/index/\\think\\app/invokefunction', path: '/', query: 's=/index/\\think\\app/invokefunction', protocol: 'HTTP/1.1' }, raw);
+    }
+    // Control characters that are not C0: C1 (NEL, \xc2\x85) and U+2028 (\xe2\x80\xa8) in the target make it junk too.
+    assert.deepEqual(req('GET /a\\xc2\\x85b HTTP/1.1'), junk('GET /a\\xc2\\x85b HTTP/1.1'));
+    assert.deepEqual(req('GET /a\\xe2\\x80\\xa8b HTTP/1.1'), junk('GET /a\\xe2\\x80\\xa8b HTTP/1.1'));
+    // Not a target: relative, or a space in it; junk after the protocol; a method that is no upper-case token.
+    for (const raw of ['GET index.html HTTP/1.1', 'GET /a b HTTP/1.1', 'GET /a HTTP/1.1 extra', 'GET /a HTTP/', 'get /a HTTP/1.1', 'G\\x00ET / HTTP/1.1', 'GET', 'GET  ', 'GET * HTTP/1.1', '* / HTTP/1.1']) {
+      assert.deepEqual(req(raw), junk(raw), raw);
+    }
+    // `*` (OPTIONS only): the server itself, no path. CONNECT: an authority, no path.
+    assert.deepEqual(req('OPTIONS * HTTP/1.0'), { method: 'OPTIONS', url: '*', path: null, query: null, protocol: 'HTTP/1.0' });
+    assert.deepEqual(req('CONNECT example.com:443 HTTP/1.1'), { method: 'CONNECT', url: 'example.com:443', path: null, query: null, protocol: 'HTTP/1.1' });
+    // Absolute form (a proxy request): the path part of the URL, `/` when it has none.
+    assert.deepEqual(req('GET http://h.example:8080/a/b?c=d HTTP/1.1'), { method: 'GET', url: 'http://h.example:8080/a/b?c=d', path: '/a/b', query: 'c=d', protocol: 'HTTP/1.1' });
+    assert.deepEqual(req('GET http://h.example?c=d HTTP/1.1'), { method: 'GET', url: 'http://h.example?c=d', path: '/', query: 'c=d', protocol: 'HTTP/1.1' });
+    assert.deepEqual(req('GET https://h.example HTTP/1.0'), { method: 'GET', url: 'https://h.example', path: '/', query: null, protocol: 'HTTP/1.0' });
+    // Runs of spaces between the parts (Apache 2.2 accepted them: RaspIM's `...=  HTTP/1.1` lines got 404s), and 1990s versions.
+    assert.deepEqual(req('POST /R/AzM=  HTTP/1.1'), { method: 'POST', url: '/R/AzM=', path: '/R/AzM=', query: null, protocol: 'HTTP/1.1' });
+    assert.deepEqual(req('GET / HTTP/V1.0'), { method: 'GET', url: '/', path: '/', query: null, protocol: 'HTTP/V1.0' });
+    assert.deepEqual(req('M-SEARCH * HTTP/1.1'), junk('M-SEARCH * HTTP/1.1'));
+  });
+
+  it('junk requests do not inflate the count of /: only well-formed requests for / (or /?query) have path /', () => {
+    const lines = [
+      'GET / HTTP/1.1', 'GET /?utm=1 HTTP/1.1', 'HEAD / HTTP/1.0', 'GET http://h.example/ HTTP/1.1', // 4 requests for /
+      'GET /?s=/index/\\think\\x07pp HTTP/1.1', 'GET / \\n', 'GET /\\n HTTP/1.1', '\\x16\\x03\\x01', 'RFB 003.003\\n', 'GET / HTTP/1.1\\r\\n', '- - HTTP/1.0', 'GET  /  junk',
+    ].map((r) => `1.2.3.4 - - ${T} "${r}" 400 226 "-" "-"`);
+    const events = lines.map((l) => fields(l));
+    assert.equal(events.filter((e) => e.path === '/').length, 4);
+    assert.deepEqual(events.slice(4).map((e) => e.method), Array(8).fill(null));
+  });
+
+  it('control characters stay escaped in every field (user agent, referer, user, headers); the rest is decoded', () => {
+    const e = fields(`h - \\x07bell ${T} "GET /caf\\xc3\\xa9 HTTP/1.1" 200 1 "http://r/\\r\\nSet-Cookie: a=1" "curl/8\\n\\tX \\"q\\" \\xc2\\x85 \\xe2\\x80\\xa8 \\x7f \\xc3\\xa9"`);
+    assert.deepEqual(pick(e, ['user', 'path', 'referer', 'user_agent']), {
+      user: '\\x07bell', path: '/café', referer: 'http://r/\\r\\nSet-Cookie: a=1', user_agent: 'curl/8\\n\\tX "q" \\xc2\\x85 \\xe2\\x80\\xa8 \\x7f é',
+    });
+    // An escaped backslash before n is a backslash and an n, written back the same way.
+    assert.equal(fields(`h - - ${T} "GET / HTTP/1.1" 200 1 "-" "a\\\\nb"`).user_agent, 'a\\nb');
+    const h = fields(`h "x\\ty" 200`, { log_format: '%h "%{X-Test}i" %>s' });
+    assert.equal(h.http_x_test, 'x\\ty');
+    // A log not written by Apache may hold a raw control character: a junk url gets it escaped too. (A
+    // well-formed request is not searched for raw ones, to keep the usual line fast: Apache never writes them.)
+    assert.equal(fields(`h - - ${T} "\\x16\tX\x01" 400 1`).url, '\\x16\\tX\\x01');
+  });
+
+  it('%m, %H and %U logged alone: a method token, an HTTP version and a path, else null', () => {
+    const parse = (line: string) => pick(fields(line, { log_format: '%h %m %U %H %>s' }), ['method', 'path', 'protocol', 'status']);
+    assert.deepEqual(parse('h GET /a/b HTTP/1.1 200'), { method: 'GET', path: '/a/b', protocol: 'HTTP/1.1', status: 200 });
+    assert.deepEqual(parse('h OPTIONS * HTTP/1.0 200'), { method: 'OPTIONS', path: null, protocol: 'HTTP/1.0', status: 200 });
+    assert.deepEqual(parse('h \\x16\\x03\\x01 - HTTP/0.9 400'), { method: null, path: null, protocol: 'HTTP/0.9', status: 400 });
+    assert.deepEqual(parse('h RFB\\n 003.003\\n \\n 400'), { method: null, path: null, protocol: null, status: 400 });
+    assert.deepEqual(pick(fields('h *?x 200', { log_format: '%h %U%q %>s' }), ['path', 'query']), { path: null, query: 'x' });
+  });
+
   it('escapes: \\" \\\\ \\xhh decoded, UTF-8 sequences (\\xc3\\xa9 -> é), a value ending in a backslash', () => {
     const e = fields(`h - - ${T} "GET /caf\\xc3\\xa9?q=\\"x\\" HTTP/1.1" 200 1 "http://r/\\\\" "UA \\"quoted\\" \\\\ end\\\\"`);
     assert.deepEqual(pick(e, ['url', 'path', 'query', 'referer', 'user_agent']), {
       url: '/café?q="x"', path: '/café', query: 'q="x"', referer: 'http://r/\\', user_agent: 'UA "quoted" \\ end\\',
     });
-    // Invalid UTF-8 bytes become U+FFFD; the raw line stays as it was.
+    // Invalid UTF-8 bytes become U+FFFD (in a well-formed request and in other fields); the raw line stays as it was.
+    const bad = fields(`h - - ${T} "GET /\\xff?\\xec HTTP/1.1" 200 1 "-" "UA \\xff"`);
+    assert.deepEqual(pick(bad, ['url', 'path', 'query', 'user_agent']), { url: '/\ufffd?\ufffd', path: '/\ufffd', query: '\ufffd', user_agent: 'UA \ufffd' });
+    // Junk is not decoded: its url is the text as logged.
     const junk = `h - - ${T} "\\xecegD\\"\\" x" 400 301 "-" "-"`;
     const j = fields(junk);
-    assert.equal(j.url, '\ufffdegD"" x');
+    assert.equal(j.url, '\\xecegD\\"\\" x');
     assert.equal(j.message, junk);
   });
 

@@ -14,7 +14,7 @@ import { compileErrorFormat } from '../plugins/filters/apache/error-format.js';
 import errorPlugin from '../plugins/filters/apache_error.js';
 import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
 import { ROOT } from './support/helpers.js';
-import { probe, startPipeline } from './support/pipeline-harness.js';
+import { probe, script, startPipeline } from './support/pipeline-harness.js';
 
 
 /** A parsed (or unparsed) event as the tests read it. */
@@ -243,7 +243,7 @@ describe('apache_error on RaspIM (Apache 2.2.22 Debian, Europe/London, no ground
     ['error.log.2.gz', 3166, { 3166: 'no_timestamp' }, { notice: 102, error: 3063 }],
   ];
   for (const [file, count, unparsed, byLevel] of files) {
-    it(`${file}: ${count} lines, all parse but the startup notice Apache writes before its log is set up; fields equal the oracle's`, async function () {
+    it(`${file}: ${count} lines, all parse but 2.2's start-up notice (no AH code: nothing tells it from other stderr); fields equal the oracle's`, async function () {
       const dir = corpus(this, 'raspim-raspbian-apache22');
       const run = await runLines(readLines(path.join(dir, file)), { timezone: 'Europe/London' });
       assert.equal(run.lines.length, count);
@@ -336,11 +336,18 @@ describe('apache_error against Elastic ground truth (elastic-integrations-apache
     assert.deepEqual(readLines(path.join(dir, 'test-error-ubuntu.log')), readLines(path.join(dir, 'test-error-ubuntu.inputs-from-expected.log')));
   });
 
-  it('test-error-basic.log (newer, no expected output): hand-read fields; the unbracketed AH00558 startup line is unparsed', async function () {
+  it('test-error-basic.log (newer, no expected output): hand-read fields; the unbracketed AH00558 start-up record parses without time', async function () {
     const dir = corpus(this, 'elastic-integrations-apache-tests/error');
     const run = await runLines(readLines(path.join(dir, 'test-error-basic.log')), { timezone: '+02:00' });
     assert.equal(run.lines.length, 7);
-    assertUnparsed(run, { 6: 'no_timestamp' });
+    assertUnparsed(run, {});
+    assert.deepEqual(pick(run.parsed.get(6)!, ['timestamp', 'level', 'module', 'pid', 'tid', 'client_ip', 'client_port', 'errno', 'errno_text', 'error_code', 'message_text', 'referer']), {
+      timestamp: null, level: 'warn', module: null, pid: null, tid: null, client_ip: null, client_port: null, errno: null, errno_text: null, error_code: 'AH00558',
+      message_text: "apache2: Could not reliably determine the server's fully qualified domain name, using 127.0.1.1. Set the 'ServerName' directive globally to suppress this message",
+      referer: null,
+    });
+    // The same shape (keys, in order) as the timestamped events.
+    assert.deepEqual(Object.keys(run.parsed.get(6)!), Object.keys(run.parsed.get(2)!));
     const keys = ['timestamp', 'level', 'module', 'pid', 'tid', 'client_ip', 'client_port', 'error_code', 'message_text'];
     const want: Record<number, unknown[]> = {
       1: ['2016-12-26T16:22:08+02:00', 'error', null, null, null, '192.168.33.1', null, null, 'File does not exist: /var/www/favicon.ico'],
@@ -622,7 +629,7 @@ describe('apache_error: the 2.2 and 2.4 layouts, told apart per line', function 
     assert.ok((e.message_text as string).startsWith('[client 198.51.100.4] ModSecurity: Access denied'));
   });
 
-  it('CGI stderr through Apache (AH01215) parses; the same text written raw, stack traces and blank lines go to _unparsed', async function () {
+  it('CGI stderr through Apache (AH01215) parses; the same text written raw, stack traces and blank lines go to _unparsed (a start-up record parses)', async function () {
     const viaApache = await fields('[Tue Jan 09 08:00:00.000100 2024] [cgi:error] [pid 77] [client 10.1.1.1:4000] AH01215: sudo: no tty present and no askpass program specified: /usr/lib/cgi-bin/status.cgi');
     assert.deepEqual(pick(viaApache, ['error_code', 'message_text']), { error_code: 'AH01215', message_text: 'sudo: no tty present and no askpass program specified: /usr/lib/cgi-bin/status.cgi' });
     const run = await runLines([
@@ -632,14 +639,100 @@ describe('apache_error: the 2.2 and 2.4 layouts, told apart per line', function 
       'Traceback (most recent call last):',
       '  File "/usr/lib/cgi-bin/app.py", line 3, in <module>',
       '[22-Jul-2025 15:45:51 UTC] PHP Warning:  something', // PHP's own error_log format, not Apache's
-      'AH00558: apache2: Could not reliably determine the server\'s fully qualified domain name, using 127.0.1.1', // a startup notice
+      'AH00558: apache2: Could not reliably determine the server\'s fully qualified domain name, using 127.0.1.1', // a start-up record: parsed
       '',
       '   ',
       '\r',
       '[Wed Oct 11 14:32:52 2000] [error] ok',
       '[Wed Oct 11 14:32:52',
+      'sudo: AH00558: not at the start of the line',
     ]);
-    assertUnparsed(run, { 1: 'no_timestamp', 2: 'no_timestamp', 3: 'no_timestamp', 4: 'no_timestamp', 5: 'no_timestamp', 6: 'no_timestamp', 7: 'no_timestamp', 8: 'empty_line', 9: 'empty_line', 10: 'empty_line', 12: 'no_timestamp' });
+    assertUnparsed(run, { 1: 'no_timestamp', 2: 'no_timestamp', 3: 'no_timestamp', 4: 'no_timestamp', 5: 'no_timestamp', 6: 'no_timestamp', 8: 'empty_line', 9: 'empty_line', 10: 'empty_line', 12: 'no_timestamp', 13: 'no_timestamp' });
+    assert.equal(run.parsed.get(7)!.error_code, 'AH00558');
+  });
+
+  it('start-up records (AHnnnnn: without time, optionally after an APR error): code, message, errno, a level by rule; neighbours without a code stay unparsed', async function () {
+    // What `apache2ctl start` or httpd write before the error log is set up, with and without ErrorLogFormat.
+    const lines = [
+      'AH00558: apache2: Could not reliably determine the server\'s fully qualified domain name, using 127.0.1.1. Set the \'ServerName\' directive globally to suppress this message',
+      'AH00526: Syntax error on line 12 of /etc/apache2/apache2.conf:',
+      'Invalid command \'RewriteEngine\', perhaps misspelled or defined by a module not included in the server configuration',
+      'AH00016: Configuration Failed',
+      '(98)Address already in use: AH00072: make_sock: could not bind to address [::]:80',
+      '(98)Address already in use: AH00072: make_sock: could not bind to address 0.0.0.0:80',
+      'no listening sockets available, shutting down',
+      'AH00015: Unable to open logs',
+      'Action \'start\' failed.',
+      'The Apache error log may have more information.',
+      'AH00112: Warning: DocumentRoot [/var/www/html] does not exist',
+      'AH00111: Config variable ${APACHE_RUN_DIR} is not defined',
+      'AH00543: apache2: bad user name ${APACHE_RUN_USER}',
+      'AH00489: Apache/2.4.58 (Ubuntu) configured -- resuming normal operations',
+      '(13)Permission denied: AH00091: apache2: could not open error log file /var/log/apache2/error.log.\r',
+      'AH0055: four digits', 'AH000558: six digits', 'AH00558:no space', '(98)Address already in use: make_sock: no code (2.2)', 'ah00558: lower case',
+      // Windows: the OS error text ends in blanks before its `: `.
+      '(OS 10048)Only one usage of each socket address (protocol/network address/port) is normally permitted.  : AH00072: make_sock: could not bind to address 0.0.0.0:80',
+    ];
+    const want: Record<number, [string, string, number | string | null, string | null, string]> = {
+      1: ['warn', 'AH00558', null, null, 'apache2: Could not reliably determine the server\'s fully qualified domain name, using 127.0.1.1. Set the \'ServerName\' directive globally to suppress this message'],
+      2: ['error', 'AH00526', null, null, 'Syntax error on line 12 of /etc/apache2/apache2.conf:'],
+      4: ['error', 'AH00016', null, null, 'Configuration Failed'],
+      5: ['error', 'AH00072', 98, 'Address already in use', 'make_sock: could not bind to address [::]:80'],
+      6: ['error', 'AH00072', 98, 'Address already in use', 'make_sock: could not bind to address 0.0.0.0:80'],
+      8: ['error', 'AH00015', null, null, 'Unable to open logs'],
+      11: ['warn', 'AH00112', null, null, 'Warning: DocumentRoot [/var/www/html] does not exist'],
+      12: ['warn', 'AH00111', null, null, 'Config variable ${APACHE_RUN_DIR} is not defined'],
+      13: ['error', 'AH00543', null, null, 'apache2: bad user name ${APACHE_RUN_USER}'],
+      14: ['notice', 'AH00489', null, null, 'Apache/2.4.58 (Ubuntu) configured -- resuming normal operations'],
+      15: ['error', 'AH00091', 13, 'Permission denied', 'apache2: could not open error log file /var/log/apache2/error.log.'],
+      21: ['error', 'AH00072', 'OS 10048', 'Only one usage of each socket address (protocol/network address/port) is normally permitted.  ', 'make_sock: could not bind to address 0.0.0.0:80'],
+    };
+    const notRecords = [3, 7, 9, 10, 16, 17, 18, 19, 20];
+    const format = '[%{u}t] [%-m:%l] [pid %P:tid %T] %7F: %E: [client\\ %a] %M% ,\\ referer\\ %{Referer}i';
+    for (const [options, reason] of [[{}, 'no_timestamp'], [{ error_log_format: format }, 'format_mismatch']] as const) {
+      const run = await runLines(lines, options);
+      assertUnparsed(run, Object.fromEntries(notRecords.map((n) => [n, reason])));
+      for (const [n, [level, code, errno, errnoText, message]] of Object.entries(want)) {
+        const e = run.parsed.get(Number(n))!;
+        assert.deepEqual(pick(e, ['timestamp', 'level', 'module', 'pid', 'tid', 'client_ip', 'client_port', 'errno', 'errno_text', 'error_code', 'message_text', 'referer']), {
+          timestamp: null, level, module: null, pid: null, tid: null, client_ip: null, client_port: null, errno, errno_text: errnoText, error_code: code, message_text: message, referer: null,
+        }, `line ${n} (${reason})`);
+      }
+      if (options.error_log_format !== undefined) {
+        // The format's own fields are there too, null: one shape for every event of the format.
+        const normal = await fields('[2024-01-02 03:04:05.000006] [core:error] [pid 1:tid 2] AH00124: x', { error_log_format: format });
+        assert.deepEqual(Object.keys(run.parsed.get(1)!).filter((k) => k !== 'n'), Object.keys(normal).filter((k) => k !== 'n'));
+      }
+    }
+    // The message is unescaped like any other (a start-up record is written through the same logger).
+    assert.equal((await fields('AH00526: Syntax error in \\"x\\"')).message_text, 'Syntax error in "x"');
+    assert.equal((await fields('AH00526: Syntax error in \\"x\\"', { unescape: false })).message_text, 'Syntax error in \\"x\\"');
+  });
+
+  it('start-up records have no time: an event-time window discards them, counted as invalid_timestamp; where can select them', async function () {
+    const { pipeline, metrics } = await startPipeline(`
+inputs:
+  src: { type: test_script }
+filters:
+  errors: { type: apache_error, inputs: [src], timezone: UTC }
+  startup: { type: where, inputs: [errors], condition: 'timestamp == null' }
+aggregates:
+  per_minute: { type: window, inputs: [errors], window: { type: tumbling, size: 1m }, metrics: { n: count() } }
+outputs:
+  windows: { type: test_record, inputs: [per_minute] }
+  records: { type: test_record, inputs: [startup] }
+`);
+    await script('src').send([
+      '[Tue Mar 05 10:00:01.000001 2024] [mpm_prefork:notice] [pid 1] AH00169: caught SIGTERM, shutting down',
+      'AH00558: apache2: Could not reliably determine the server\'s fully qualified domain name, using 127.0.1.1. Set the \'ServerName\' directive globally to suppress this message',
+      '(98)Address already in use: AH00072: make_sock: could not bind to address [::]:80',
+      '[Tue Mar 05 10:00:30.000001 2024] [mpm_prefork:notice] [pid 2] AH00163: Apache/2.4.58 configured -- resuming normal operations',
+    ].map((message) => ({ message })));
+    script('src').end();
+    await pipeline.done();
+    assert.deepEqual(probe('windows').written.map((w) => [w.window_start, w.n]), [[Date.UTC(2024, 2, 5, 10, 0), 2]]);
+    assert.equal(metrics.snapshot().per_minute.discarded_by_reason.invalid_timestamp, 2);
+    assert.deepEqual(probe('records').written.map((e) => [e.error_code, e.level]), [['AH00558', 'warn'], ['AH00072', 'error']]);
   });
 
   it('impossible timestamps are bad_timestamp (the shape fits), other bracketed starts no_timestamp', async function () {

@@ -1,5 +1,6 @@
 // Parses Apache error-log lines (2.0/2.2 and 2.4 layouts, detected per line, or any ErrorLogFormat) into
-// flat fields; lines that are no error-log lines (CGI stderr, stack traces, startup notices) go to `_unparsed`.
+// flat fields, and Apache's start-up records without time (`AH00558: ...`, apache/error-startup.ts); lines
+// that are no error-log lines (CGI stderr, stack traces, apache2ctl's own messages) go to `_unparsed`.
 import { definePlugin } from '../../core/index.js';
 import { compileErrorFormat, ErrorFormatError, SUPPORTED_ERROR_DIRECTIVES } from './apache/error-format.js';
 import { FormatErrorScanner } from './apache/error-format-scanner.js';

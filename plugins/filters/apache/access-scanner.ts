@@ -2,7 +2,7 @@
 // bounded backtracking where real logs are ambiguous (unescaped quotes, IPv6 vhost:port).
 import type { Event } from '../../../core/index.js';
 import type { CompiledFormat, FieldKind, FieldSpec } from './logformat.js';
-import { cachedTimeParser, parseClfTime, unescapeApache } from './shared.js';
+import { cachedTimeParser, CONTROL, escapeControls, parseClfTime, unescapeApache } from './shared.js';
 import { compileStrftime, utcWallClock, type WallClockToEpoch } from './strftime.js';
 
 /** Candidate ends tried per field before the line is declared not to match. */
@@ -12,6 +12,7 @@ const BACKSLASH = 92;
 
 const KIND_CODE: Record<FieldKind, number> = {
   str: 0, raw: 1, int: 2, clf_time: 3, strftime: 4, epoch_s: 5, epoch_ms: 6, epoch_us: 7, frac_ms: 8, frac_us: 9, query: 10, request: 11, zone: 12, path_query: 13,
+  method: 14, protocol: 15, path: 16,
 };
 
 export type ParseFailure = 'format_mismatch' | 'bad_timestamp';
@@ -249,7 +250,7 @@ export class AccessFormatParser {
       const kind = this.kinds[i];
       if (i >= this.present) {
         if (kind === 11) assignRequest(event, undefined);
-        else if (kind < 8 || kind === 10) event[name] = null; // fractions and zones are no fields of their own
+        else if (kind < 8 || kind === 10 || kind >= 14) event[name] = null; // fractions and zones are no fields of their own
         continue;
       }
       const s = this.starts[i];
@@ -257,7 +258,7 @@ export class AccessFormatParser {
       switch (kind) {
         case 0: {
           const v = line.slice(s, e);
-          event[name] = v === '-' ? null : v.indexOf('\\') >= 0 ? unescapeApache(v) : v;
+          event[name] = v === '-' ? null : v.indexOf('\\') >= 0 ? unescapeApache(v, true) : v;
           break;
         }
         case 1: event[name] = line.slice(s, e); break;
@@ -279,10 +280,15 @@ export class AccessFormatParser {
         case 13: {
           const v = line.slice(s, e);
           const q = v.indexOf('?');
-          event.path = q < 0 ? v : v.slice(0, q);
+          event.path = v.charCodeAt(0) !== 47 ? null : q < 0 ? v : v.slice(0, q);
           event.query = q < 0 || q === v.length - 1 ? null : v.slice(q + 1);
           break;
         }
+        // %m, %H, %U logged alone: only a method token, an HTTP version and a path (Apache percent-escapes %U)
+        // are kept; the rest (a junk request's `\x16\x03\x01` method, `*` or `-` for the path) is null.
+        case 14: event[name] = methodToken(line, s, e); break;
+        case 15: event[name] = protocolAt(line, s, e) ? line.slice(s, e) : null; break;
+        case 16: event[name] = line.charCodeAt(s) === 47 ? line.slice(s, e) : null; break;
       }
     }
     if (timestampField && (fraction || zoneOffset)) {
@@ -314,40 +320,85 @@ function toInt(s: string, start: number, end: number): number {
   return v;
 }
 
-/** `GET /a?b=c HTTP/1.1` -> method, url, path, query, protocol. Anything that is not a request line
- * (a 408's "-", TLS bytes, junk) keeps its text in `url` with the other parts null. */
+/**
+ * `GET /a?b=c HTTP/1.1` -> method, url, path, query, protocol. A request line is `METHOD target` or
+ * `METHOD target HTTP/n.n` (runs of spaces between the parts are accepted, as Apache 2.2 did): the method
+ * an upper-case token, the target origin-form (`/a?b`), absolute-form (`http://h/a?b`), `*` (OPTIONS only)
+ * or, for CONNECT, an authority (`host:443`); the target holds no control character, raw or escaped
+ * (`\n`, `\t`, `\x16`). Anything else (a 408's `-`, TLS bytes, `RFB 003.003\n`, a target with a space or a
+ * tab in it) is malformed: its text as logged, escapes and all, goes to `url`, the other four are null.
+ */
 export function assignRequest(event: Event, raw: string | undefined): void {
-  let method: string | null = null;
-  let url: string | null = null;
-  let path: string | null = null;
-  let query: string | null = null;
+  if (raw === undefined || raw === '-') {
+    event.method = null;
+    event.url = null;
+    event.path = null;
+    event.query = null;
+    event.protocol = null;
+  } else if (!splitRequest(event, raw)) {
+    event.method = null;
+    event.url = CONTROL.test(raw) ? escapeControls(raw) : raw; // Apache escapes them; other writers may not
+    event.path = null;
+    event.query = null;
+    event.protocol = null;
+  }
+}
+
+const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
+
+/** Assigns the five fields of a well-formed request line and returns true, or returns false (nothing assigned). */
+function splitRequest(event: Event, raw: string): boolean {
+  const n = raw.length;
+  const sp1 = raw.indexOf(' ');
+  if (sp1 <= 0 || !isMethod(raw, sp1)) return false;
+  let t0 = sp1 + 1;
+  while (raw.charCodeAt(t0) === SPACE) t0++;
+  if (t0 >= n) return false;
+  let t1 = raw.indexOf(' ', t0);
   let protocol: string | null = null;
-  if (raw !== undefined && raw !== '-') {
-    const text = raw.indexOf('\\') >= 0 ? unescapeApache(raw) : raw;
-    const sp1 = text.indexOf(' ');
-    if (sp1 > 0 && isMethod(text, sp1)) {
-      method = text.slice(0, sp1);
-      const sp2 = text.lastIndexOf(' ');
-      if (sp2 > sp1 && text.startsWith('HTTP/', sp2 + 1)) {
-        url = text.slice(sp1 + 1, sp2);
-        protocol = text.slice(sp2 + 1);
-      } else {
-        url = text.slice(sp1 + 1); // HTTP/0.9: no protocol
-      }
-      const q = url.indexOf('?');
-      path = q < 0 ? url : url.slice(0, q);
-      if (q >= 0) query = url.slice(q + 1);
-      if (method === 'CONNECT') path = null; // authority form: host:port
-      else if (path.charCodeAt(0) !== 47) path = pathOfAbsoluteUrl(path);
-    } else {
-      url = text;
+  if (t1 < 0) t1 = n; // HTTP/0.9: no protocol
+  else {
+    let p0 = t1 + 1;
+    while (raw.charCodeAt(p0) === SPACE) p0++;
+    if (p0 < n) {
+      if (!protocolAt(raw, p0, n)) return false;
+      protocol = raw.slice(p0, n);
     }
+  }
+  const method = raw.slice(0, sp1);
+  const first = raw.charCodeAt(t0);
+  let url = raw.slice(t0, t1);
+  if (url.indexOf('\\') >= 0) { // Apache escapes control characters: a raw one is not looked for
+    url = unescapeApache(url);
+    if (CONTROL.test(url)) return false;
+  }
+  let path: string | null = null;
+  const q = url.indexOf('?');
+  if (method === 'CONNECT') {
+    // authority form (host:port): no path
+  } else if (first === 47 /* / */) {
+    path = q < 0 ? url : url.slice(0, q);
+  } else if (first === 42 /* * */) {
+    if (url.length !== 1 || method !== 'OPTIONS') return false; // the server itself: no path
+  } else {
+    const m = SCHEME.exec(url);
+    if (!m) return false;
+    // http://host:80/a/b?c -> /a/b; the authority ends at the first / ? or #.
+    let p = m[0].length;
+    while (p < url.length) {
+      const c = url.charCodeAt(p);
+      if (c === 47 || c === 63 || c === 35) break;
+      p++;
+    }
+    const pathEnd = q < 0 ? url.length : q;
+    path = url.charCodeAt(p) === 47 && p < pathEnd ? url.slice(p, pathEnd) : '/';
   }
   event.method = method;
   event.url = url;
   event.path = path;
-  event.query = query;
+  event.query = q < 0 ? null : url.slice(q + 1);
   event.protocol = protocol;
+  return true;
 }
 
 /** Request methods are upper-case tokens starting with a letter (GET, PROPFIND, M-SEARCH; not `-`). */
@@ -362,11 +413,21 @@ function isMethod(s: string, end: number): boolean {
   return true;
 }
 
-/** `http://host:80/a/b` -> `/a/b` (proxy-style requests); other odd targets (`*`) stay as they are. */
-function pathOfAbsoluteUrl(target: string): string {
-  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/]*/.exec(target);
-  if (!m) return target;
-  return target.length > m[0].length ? target.slice(m[0].length) : '/';
+/** %m alone: s[start, end) when it is a method token, else null. */
+function methodToken(s: string, start: number, end: number): string | null {
+  const v = s.slice(start, end);
+  return isMethod(v, v.length) ? v : null;
+}
+
+/** `HTTP/` and a version filling s[start, end): `1.1`, `2.0`, also what 1990s clients sent (`HTTP/V1.0`,
+ * served as HTTP/1.0): up to 16 characters, none a space, a backslash (an escape) or a control character. */
+function protocolAt(s: string, start: number, end: number): boolean {
+  if (end - start < 6 || end - start > 21 || !s.startsWith('HTTP/', start)) return false;
+  for (let i = start + 5; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= SPACE || c === BACKSLASH || c >= 127) return false;
+  }
+  return true;
 }
 
 /** Several formats tried in order: the first that explains the whole line cleanly wins. Otherwise matches are

@@ -5,6 +5,7 @@ import type { Event } from '../../../core/index.js';
 import type { CompiledErrorFormat, FormatItem } from './error-format.js';
 import { type Address, digitsEnd, ErrorFields, errorCodeAt, intAt, levelAt, ModuleNames, sourceLocationAt, splitAddress, threadIdAt, unescapeLogged } from './error-fields.js';
 import type { ErrorParseFailure } from './error-scanner.js';
+import { readStartupRecord } from './error-startup.js';
 import { type ErrorTimeParse, errorTimeLength, errorTimeParser } from './error-time.js';
 import type { WallClockToEpoch } from './strftime.js';
 
@@ -73,8 +74,20 @@ export class FormatErrorScanner {
     this.end = end;
     this.steps = 0;
     this.starts.fill(-1);
-    if (!this.matchFrom(0, 0)) return 'format_mismatch';
+    if (!this.matchFrom(0, 0)) return this.startup(event);
     return this.assign(event);
+  }
+
+  /** Start-up records are written before the ErrorLogFormat applies (error-startup.ts): read them with the
+   * format's own fields null, so they have the shape of the format's other events; else format_mismatch. */
+  private startup(event: Event): ErrorParseFailure | undefined {
+    const f = this.fields;
+    f.reset();
+    if (!readStartupRecord(this.line, this.end, f, (s, e) => this.text(s, e))) return 'format_mismatch';
+    f.writeTo(event);
+    const names = this.format.extraFields;
+    for (let x = 0; x < names.length; x++) event[names[x]] = null;
+    return undefined;
   }
 
   private matchFrom(k: number, pos: number): boolean {

@@ -6,6 +6,7 @@
 // recognised by their first characters rather than by position.
 import type { Event } from '../../../core/index.js';
 import { digitsEnd, errnoAt, errorCodeAt, ErrorFields, intAt, isDebugLevel, levelAt, ModuleNames, sourceLocationAt, splitAddress, threadIdAt, unescapeLogged } from './error-fields.js';
+import { readStartupRecord } from './error-startup.js';
 import { type ErrorTimeParse, errorTimeParser, looksLikeErrorTime } from './error-time.js';
 import type { WallClockToEpoch } from './strftime.js';
 
@@ -31,8 +32,8 @@ export class DefaultErrorScanner {
     const f = this.fields;
     f.reset();
 
-    // [timestamp]
-    if (line.charCodeAt(0) !== OPEN) return 'no_timestamp';
+    // [timestamp]; a line without one may be a start-up record (`AH00558: ...`), which has no time at all
+    if (line.charCodeAt(0) !== OPEN) return this.startup(line, end, event);
     const timeEnd = line.indexOf(']', 1);
     if (timeEnd < 0 || timeEnd >= end) return 'no_timestamp';
     f.timestamp = this.time(line, 1, timeEnd);
@@ -72,6 +73,14 @@ export class DefaultErrorScanner {
       }
     }
     f.messageText = pos < messageEnd ? this.text(line, pos, messageEnd) : '';
+    f.writeTo(event);
+    return undefined;
+  }
+
+  /** A start-up record (error-startup.ts), written with the same shape as every other event; else no_timestamp. */
+  private startup(line: string, end: number, event: Event): ErrorParseFailure | undefined {
+    const f = this.fields;
+    if (!readStartupRecord(line, end, f, (s, e) => this.text(line, s, e))) return 'no_timestamp';
     f.writeTo(event);
     return undefined;
   }

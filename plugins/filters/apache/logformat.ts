@@ -13,7 +13,10 @@ export type FieldKind =
   | 'zone' // %{%z}t alone: the UTC offset of the other %{format}t fields (Apache's own example splits the time so)
   | 'query' // %q: '?a=b' -> 'a=b'
   | 'request' // %r: sets method, url, path, query, protocol
-  | 'path_query'; // %U%q written together: sets path and query
+  | 'path_query' // %U%q written together: sets path and query
+  | 'method' // %m: a method token, else null
+  | 'protocol' // %H: HTTP/n.n, else null
+  | 'path'; // %U: a path starting with '/', else null (`*` of OPTIONS *)
 
 export interface FieldSpec {
   /** The directive as written, e.g. `%{User-Agent}i`, for messages. */
@@ -54,11 +57,11 @@ export const NAMED_FORMATS: Record<string, string> = {
 
 const SIMPLE: Record<string, [string, FieldKind]> = {
   a: ['client_ip', 'str'], A: ['local_ip', 'str'], b: ['bytes', 'int'], B: ['bytes', 'int'],
-  D: ['duration_us', 'int'], f: ['filename', 'str'], h: ['client_ip', 'str'], H: ['protocol', 'str'],
+  D: ['duration_us', 'int'], f: ['filename', 'str'], h: ['client_ip', 'str'], H: ['protocol', 'protocol'],
   I: ['bytes_received', 'int'], k: ['keepalive_requests', 'int'], l: ['ident', 'str'], L: ['log_id', 'str'],
-  m: ['method', 'str'], O: ['bytes_sent', 'int'], p: ['port', 'int'], P: ['pid', 'int'], q: ['query', 'query'],
+  m: ['method', 'method'], O: ['bytes_sent', 'int'], p: ['port', 'int'], P: ['pid', 'int'], q: ['query', 'query'],
   r: ['request', 'request'], R: ['handler', 'str'], s: ['status', 'int'], S: ['bytes_transferred', 'int'],
-  t: ['timestamp', 'clf_time'], T: ['duration_s', 'int'], u: ['user', 'str'], U: ['path', 'str'],
+  t: ['timestamp', 'clf_time'], T: ['duration_s', 'int'], u: ['user', 'str'], U: ['path', 'path'],
   v: ['vhost', 'str'], V: ['server_name', 'str'], X: ['connection_status', 'raw'],
 };
 

@@ -140,8 +140,15 @@ export function cachedTimeParser(parse: (s: string) => number): (s: string) => n
 /** Escapes Apache writes besides \xhh (ap_escape_logitem). */
 const SIMPLE_ESCAPES: Record<string, number> = { '"': 34, '\\': 92, n: 10, t: 9, r: 13, b: 8, v: 11 };
 
-/** Undo Apache's escaping in logged strings: \" \\ \n \t \r \b \v and \xhh (bytes, decoded as UTF-8). */
-export function unescapeApache(s: string): string {
+/** Control characters, C0, DEL and C1, and the Unicode line and paragraph separators: what must not reach a
+ * field of the access parser raw (they would break lines, or terminals and viewers, downstream). */
+export const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+const CONTROL_ALL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+/** Undo Apache's escaping in logged strings: \" \\ \n \t \r \b \v and \xhh (bytes, decoded as UTF-8).
+ * `keepControls`: control characters stay written as escapes (`\n`, `\x16`; a C1 or U+2028/U+2029 character
+ * decoded from UTF-8 bytes as its `\xhh` bytes), so the result never holds one; the rest is decoded. */
+export function unescapeApache(s: string, keepControls = false): string {
   if (s.indexOf('\\') < 0) return s;
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
@@ -149,13 +156,16 @@ export function unescapeApache(s: string): string {
     if (c === 92 && i + 1 < s.length) {
       const hex = s.slice(i + 2, i + 4);
       if (s[i + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(hex)) {
-        bytes.push(parseInt(hex, 16));
+        const b = parseInt(hex, 16);
+        if (keepControls && (b < 32 || b === 127)) bytes.push(92, 120, hex.charCodeAt(0), hex.charCodeAt(1));
+        else bytes.push(b);
         i += 3;
         continue;
       }
       const simple = SIMPLE_ESCAPES[s[i + 1]];
       if (simple !== undefined) {
-        bytes.push(simple);
+        if (keepControls && simple !== 34 && simple !== 92) bytes.push(92, s.charCodeAt(i + 1));
+        else bytes.push(simple);
         i++;
         continue;
       }
@@ -169,5 +179,17 @@ export function unescapeApache(s: string): string {
     for (const b of Buffer.from(String.fromCodePoint(cp))) bytes.push(b);
     if (cp > 0xffff) i++;
   }
-  return Buffer.from(bytes).toString('utf8');
+  const text = Buffer.from(bytes).toString('utf8');
+  return keepControls && CONTROL.test(text) ? escapeControls(text) : text;
+}
+
+/** Control characters as Apache writes them (`\n`, `\x16`; a character beyond ASCII as its UTF-8 bytes). */
+export function escapeControls(s: string): string {
+  return s.replace(CONTROL_ALL, (ch) => {
+    const simple = ch === '\n' ? 'n' : ch === '\t' ? 't' : ch === '\r' ? 'r' : ch === '\b' ? 'b' : ch === '\v' ? 'v' : '';
+    if (simple) return `\\${simple}`;
+    let out = '';
+    for (const b of Buffer.from(ch)) out += `\\x${b.toString(16).padStart(2, '0')}`;
+    return out;
+  });
 }

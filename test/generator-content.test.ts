@@ -411,7 +411,7 @@ describe('generator content', () => {
 
     it('escapes quotes, backslashes and non-ASCII as Apache does, and they parse back', () => {
       const c = content({
-        paths: ['/a"b', '/c\\d', '/caf\u00e9', '/tab\there'],
+        paths: ['/a"b', '/c\\d', '/caf\u00e9', '/sp%20ace'], // (a raw control character makes a request line malformed: no path)
         user_agents: ['Agent "quoted" \\ back', 'Ünïcode/1.0 (日本)'],
         referers: ['https://x.example/?q="1"'],
         users: ['us"er'],

@@ -9,6 +9,7 @@ import { chmod, copyFile, mkdir, open, rename, truncate, unlink, writeFile } fro
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { isRotatedName, liveName } from '../plugins/inputs/tail/rotated-names.js';
 import { CLI, CliProcess, tempDir } from './support/helpers.js';
 import {
   append, checkpointOf, numbered, numberOf, openFds, percentile, readCheckpoints, sleep, startTail, stopAll,
@@ -742,6 +743,18 @@ describe('tail', function () {
         const w = spawnSync('sh', ['-c', `exec 3<>${fifo}; sleep 0.2`], { timeout: 2000 });
         void w;
       }
+    });
+  });
+
+  describe('rotated names', () => {
+    it('names logrotate and rotatelogs give a file count as its rotations; compressed, other logs and look-alikes do not', () => {
+      const yes = ['access.log.1', 'access.log.12', 'access.log-20261202', 'access.log-20261202-1733140800', 'access.log.2026-12-02', 'access-20261202.log', 'access.1.log', 'access.log.1733140800'];
+      const no = ['access.log', 'access.log.1.gz', 'access.log-20261202.xz', 'access.log.old', 'access_ssl.log', 'accessibility.log', 'error.log.1', 'access.log.bak'];
+      for (const n of yes) assert.ok(isRotatedName('access.log', n), n);
+      for (const n of no) assert.ok(!isRotatedName('access.log', n), n);
+      assert.equal(liveName('access.log.3'), 'access.log');
+      assert.equal(liveName('access.log-20261202'), 'access.log');
+      assert.equal(liveName('access.log'), 'access.log');
     });
   });
 

@@ -135,7 +135,7 @@ outputs:
   console: { type: stdout, inputs: [access], format: json }
 `);
     };
-    const unreadWarning = (config: string) => `${config}:6:3: warning: "access" sends events to "access._unparsed", which no component reads: they are counted and discarded; add "access._unparsed" to some component's inputs to keep them`;
+    const unreadWarning = (config: string) => `${config}:6:3: warning: "access" sends lines it cannot parse to "access._unparsed", which no component reads: they are counted and discarded; add "access._unparsed" to some component's inputs to keep them`;
 
     it('validate: warns at the component about its unread _unparsed, and the config is still valid (exit 0)', async () => {
       const config = await debianConfig();
@@ -152,7 +152,7 @@ outputs:
       assert.equal(r.code, EXIT_LOSSES, r.stderr);
       const lines = r.stderr.split('\n');
       assert.equal(lines.filter((l) => l.includes(unreadWarning(config))).length, 1, r.stderr);
-      assert.match(r.stderr, /WARN +discarded 3 events sent to "access\._unparsed": no component reads it; add "access\._unparsed" to some component's inputs to keep them .*component=access type=apache_access/);
+      assert.match(r.stderr, /WARN +discarded 3 events sent to "access\._unparsed" \(lines it cannot parse\): no component reads it; add "access\._unparsed" to some component's inputs to keep them .*component=access type=apache_access/);
       assert.match(r.stderr, /ERROR +the run did not deliver everything: 3 events discarded \(access: 3 unread_output__unparsed\); exit status 3\n$/);
     });
 

@@ -14,7 +14,7 @@ import { numbered, numberOf, readCheckpoints, sleep, startTail, stopAll, waitUnt
 
 const RATE = 10_000;
 
-interface Outcome { written: number; present: Map<number, number>; delivered: Map<number, number>; lostCounted: number }
+interface Outcome { written: number; present: Map<number, number>; delivered: Map<number, number>; lostCounted: number; logs?: string }
 
 function countsOf(numbers: number[]): Map<number, number> {
   const m = new Map<number, number>();
@@ -31,7 +31,7 @@ function judge(o: Outcome): string {
   const summary = `${o.written} lines written, in files ${o.present.size}, delivered ${o.delivered.size}, missing ${missing.length}, duplicated ${dup.length}, in no file ${inNoFile.length} (${inNoFile.length * WRITER_LINE_BYTES} B), reported lost ${o.lostCounted} B`;
   assert.deepEqual({ missing: missing.slice(0, 10), missingCount: missing.length, dup: dup.slice(0, 10), dupCount: dup.length },
     { missing: [], missingCount: 0, dup: [], dupCount: 0 }, summary);
-  assert.ok(o.lostCounted <= inNoFile.length * WRITER_LINE_BYTES, `reported lost ${o.lostCounted} B, but only ${inNoFile.length} lines are in no file: ${summary}`);
+  assert.ok(o.lostCounted <= inNoFile.length * WRITER_LINE_BYTES, `reported lost ${o.lostCounted} B, but only ${inNoFile.length} lines are in no file: ${summary}\n${o.logs ?? ''}`);
   return summary;
 }
 
@@ -96,7 +96,7 @@ describe('tail with real logrotate under load', function () {
           const pre = runs.flatMap((x) => x.messages()).filter((m) => m.startsWith('pre '));
           assert.equal(pre.length, readFrom === 'beginning' ? 50 : 0, 'the lines there before the agent started');
           const lostCounted = runs.reduce((s, x) => s + x.metric('visor_tail_lost_bytes_total'), 0);
-          const summary = judge({ written, present, delivered: countsOf(deliveredNumbers(runs)), lostCounted });
+          const summary = judge({ written, present, delivered: countsOf(deliveredNumbers(runs)), lostCounted, logs: runs.map((x) => x.logs.join('')).join('\n') });
           console.log(`      ${summary}`);
           if (mode === 'create') assert.equal(lostCounted, 0, 'create loses nothing');
           assert.ok(existsSync(`${file}.4`), 'logrotate rotated four times');

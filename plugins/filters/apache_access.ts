@@ -28,7 +28,7 @@ export default definePlugin<AccessOptions, 'filter'>({
   kind: 'filter',
   name: 'apache_access',
   description: 'Parses Apache access log lines (common, combined, vhost_combined, combinedio or any LogFormat) into fields: client_ip, ident, user, timestamp (epoch ms), method, url, path, query, protocol, status, bytes, referer, user_agent, ... Lines that do not fit go to ID._unparsed with parse_error.',
-  sideOutputs: { [UNPARSED_OUTPUT]: 'lines it cannot parse (with parse_error)' },
+  sideOutputs: { [UNPARSED_OUTPUT]: 'lines it cannot parse' },
   schema: {
     type: 'object',
     properties: {

@@ -136,6 +136,7 @@ export class TailedFile {
   /** Content replaced under us (truncation, copytruncate): start again at 0 with a fresh fingerprint. */
   restart(): void {
     this.readPos = 0;
+    this.size = 0; // the size seen before belonged to the old content (a later shrink check must not use it)
     this.skipping = false;
     this.fingerprint = EMPTY_FINGERPRINT;
     this.head = Buffer.alloc(0);

@@ -447,6 +447,7 @@ export class Tailer {
         : 'the file was truncated before they were read, and no copy of it was found under a rotated name');
     }
     f.restart();
+    f.size = (await f.fd!.stat()).size;
     await f.checkFingerprint();
   }
 

@@ -6,8 +6,9 @@ export type Event = Record<string, unknown>;
 
 export type PluginKind = 'input' | 'filter' | 'aggregate' | 'output';
 
-/** A JSON schema. Visor adds three keywords: `duration`, `size` (strings such as `5s` or `64KiB`
- * are converted to milliseconds / bytes) and `secret` (the value is never logged or printed). */
+/** A JSON schema. Visor adds five keywords: `duration`, `size` (strings such as `5s` or `64KiB`
+ * are converted to milliseconds / bytes), `secret` (the value is never logged or printed), `expression` (a condition
+ * that must compile) and `check` (the plugin's own check of a value or of a combination of options; see ValueCheck). */
 export type JsonSchema = { [key: string]: unknown };
 
 export type LogFields = Record<string, unknown>;

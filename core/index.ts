@@ -8,7 +8,7 @@ export {
   getField, hasField, setField, removeField, splitFieldPath,
   type Condition, type Expression,
 } from './expr/index.js';
-export { parseTimeZone, formatOffset, type TimeZone } from './timezone.js';
+export { parseTimeZone, formatOffset, timezoneSchema, type TimeZone } from './timezone.js';
 export { AckedOffsets } from './acked-offsets.js';
 export { compileStrftimeRenderer } from './strftime.js';
 export { compileTemplate, templateSchema, type Template, type TemplateOptions } from './template.js';
@@ -16,4 +16,4 @@ export { createEncoder, encodeLines, encodingSchema, ENCODING_RULES, type Encodi
 export { detachString } from './strings.js';
 export { parseListen, formatListen, listenOn, listenSchema, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';
 export * from './tls.js';
-export { checkByParsing, type ValueCheck } from './config/schema.js';
+export { checkByParsing, type CheckPath, type CheckProblem, type ValueCheck } from './config/schema.js';

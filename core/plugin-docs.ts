@@ -11,7 +11,9 @@ export interface OptionDoc {
   description: string;
 }
 
-/** Flatten an object schema into one row per option; nested objects become `parent.child` rows. */
+/** Flatten an object schema into one row per option, nested options included: `parent.child` for an object's,
+ * `list[].child` for those of a list's items, `map.<key>.child` for those of a map's values (and the options of an
+ * alternative that is an object, e.g. `tls: true | { ca, ... }`). */
 export function describeOptions(schema: JsonSchema, prefix = ''): OptionDoc[] {
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((schema.required ?? []) as string[]);
@@ -26,7 +28,26 @@ export function describeOptions(schema: JsonSchema, prefix = ''): OptionDoc[] {
       secret: prop.secret === true,
       description: String(prop.description ?? ''),
     });
-    if (prop.type === 'object' && prop.properties) rows.push(...describeOptions(prop, `${name}.`));
+    const seen = new Set(rows.map((r) => r.name));
+    for (const row of nestedOptions(prop, name)) {
+      if (!seen.has(row.name)) rows.push(row);
+      seen.add(row.name);
+    }
+  }
+  return rows;
+}
+
+const isSchema = (value: unknown): value is JsonSchema => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The rows of the options inside a value written at `name`: its properties, its items', its map values', those of
+ * its alternatives. */
+function nestedOptions(schema: JsonSchema, name: string): OptionDoc[] {
+  const rows: OptionDoc[] = [];
+  if (isSchema(schema.properties)) rows.push(...describeOptions(schema, `${name}.`));
+  if (isSchema(schema.items)) rows.push(...nestedOptions(schema.items, `${name}[]`));
+  if (isSchema(schema.additionalProperties)) rows.push(...nestedOptions(schema.additionalProperties, `${name}.<key>`));
+  for (const branch of [...((schema.anyOf ?? []) as unknown[]), ...((schema.oneOf ?? []) as unknown[])]) {
+    if (isSchema(branch)) rows.push(...nestedOptions(branch, name));
   }
   return rows;
 }

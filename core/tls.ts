@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { JsonSchema } from './api.js';
+import type { CheckProblem } from './config/schema.js';
 
 /** `tls` of a server (e.g. the tcp input). */
 export interface TlsServerOptions {
@@ -36,12 +37,28 @@ export interface TlsFiles {
 const file = (what: string): JsonSchema => ({ type: 'string', minLength: 1, description: `${what} (PEM file; relative to the config file).` });
 const passphrase: JsonSchema = { type: 'string', secret: true, description: 'Passphrase of an encrypted private key.' };
 
+/** A server's `tls` options that only go together (checked with the config, at the key concerned). */
+function serverTlsProblems(value: unknown): CheckProblem[] {
+  const o = (value ?? {}) as { ca?: unknown; require_client_cert?: unknown };
+  if (o.require_client_cert !== true || o.ca !== undefined) return [];
+  return [{ at: 'require_client_cert', message: 'require_client_cert needs ca (the CA that signs client certificates): add ca, or remove require_client_cert' }];
+}
+
+/** A client's `tls` options that only go together: a client certificate and its key. */
+function clientTlsProblems(value: unknown): CheckProblem[] {
+  const o = (value ?? {}) as { cert?: unknown; key?: unknown };
+  if ((o.cert === undefined) === (o.key === undefined)) return [];
+  const given = o.cert === undefined ? 'key' : 'cert';
+  return [{ at: given, message: `cert and key go together: add ${given === 'cert' ? 'key' : 'cert'}, or remove ${given}` }];
+}
+
 /** Schema of a server's `tls` option (spread into `properties` as `tls: tlsServerSchema()`). */
 export function tlsServerSchema(): JsonSchema {
   return {
     type: 'object',
     additionalProperties: false,
     required: ['cert', 'key'],
+    check: serverTlsProblems,
     description: 'Serve TLS instead of plain TCP.',
     properties: {
       cert: file('Server certificate chain'),
@@ -58,6 +75,7 @@ export function tlsClientSchema(): JsonSchema {
   return {
     type: 'object',
     additionalProperties: false,
+    check: clientTlsProblems,
     description: 'Connect with TLS. `tls: {}` uses the system CAs.',
     properties: {
       ca: file('CA bundle that verifies the server (default: the system roots)'),

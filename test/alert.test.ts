@@ -173,20 +173,23 @@ describe('alert aggregate', () => {
     assert.match(out[0].message as string, /^\[warning\] silent-server: no event matching heartbeat == true for /);
   });
 
-  it('invalid rules are errors naming the rule, or located at the bad expression', async () => {
+  it('invalid rules are errors located at the bad key, value or expression (all checked with the config)', async () => {
     const bad = async (rules: string, re: RegExp) => {
       await assert.rejects(run(async () => {}, rules), re);
     };
     // Expressions are checked with the config, at FILE:LINE:COL of the value (line 10 is the first rule).
     await bad(`      - { name: r1, when: 'status >>= 5' }`, /pipeline\.yaml:10:27: invalid value "status >>= 5" for rules\[0\]\.when — unexpected ">="/);
     await bad(`      - { name: r2, when: 'status > 1', colldown: 1s }`, /colldown/);
-    await bad(`      - { name: r3, absent: 1s, when: 'status > 1' }`, /rule "r3": "when" cannot be used with "absent"/);
-    await bad(`      - { name: r4, absent: 0 }`, /rule "r4": "absent" needs a duration/);
+    await bad(`      - { name: r3, absent: 1s, when: 'status > 1' }`, /pipeline\.yaml:10:33: rules\[0\]: "when" cannot be used with "absent"/);
+    await bad(`      - { name: r4, absent: 0 }`, /pipeline\.yaml:10:29: invalid value 0 for rules\[0\]\.absent — needs a duration greater than 0/);
     await bad(`      - { name: r5, when: 'count(status == 5) > 1 > 2', over: 1s }`, /pipeline\.yaml:10:27: .*rules\[0\]\.when — with "over", "when" must compare aggregate expressions/);
     await bad(`      - { name: r6, when: 'bogus(x) > 1', over: 1s }`, /pipeline\.yaml:10:27: .*rules\[0\]\.when — unknown aggregate "bogus"/);
-    await bad(`      - { name: r7 }`, /rule "r7": needs "when"/);
-    await bad(`      - { name: r8, when: 'status >= 500', evaluate_every: 1s }`, /rule "r8": "evaluate_every" is for threshold/);
-    await bad(`      - { name: r9, absent: 1s, evaluate_every: 0 }`, /rule "r9": "evaluate_every" needs a duration greater than 0/);
+    await bad(`      - { name: r7 }`, /pipeline\.yaml:10:9: rules\[0\]: needs "when"/);
+    await bad(`      - { name: r8, when: 'status >= 500', evaluate_every: 1s }`, /pipeline\.yaml:10:44: rules\[0\]: "evaluate_every" is for threshold/);
+    await bad(`      - { name: r9, absent: 1s, evaluate_every: 0 }`, /pipeline\.yaml:10:49: invalid value 0 for rules\[0\]\.evaluate_every — needs a duration greater than 0/);
+    await bad(`      - { name: r10, when: 'status > 1', for: 1s, cooldown: 1s }`, /pipeline\.yaml:10:51: rules\[0\]: "cooldown" is for per-event rules/);
+    await bad(`      - { name: r11, when: 'status > 1' }
+      - { name: r11, absent: 1s }`, /pipeline\.yaml:11:11: rules: rules\[1\] has the name of rules\[0\] \("r11"\)/);
   });
 
   it('a rule\'s own evaluate_every overrides the aggregate\'s: each rule is checked on its own schedule', async () => {

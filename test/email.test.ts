@@ -357,7 +357,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     await assert.rejects(pipeline([alert], `
       host: 127.0.0.1
       port: 25
-      max_message_bytes: 1000`), /max_message_bytes must be at least 4096/);
+      max_message_bytes: 1000`), /pipeline\.yaml:16:24: invalid value 1000 for max_message_bytes — must be at least 4096 bytes/);
   });
 
   it('digest rendering escapes HTML', () => {

@@ -387,6 +387,6 @@ aggregates:
   w: { type: window, inputs: [src], window: { size: 1m }, metrics: { bad_one: "avg(bytes" } }
 outputs:
   out: { type: test_record, inputs: [w] }
-`), /metric "bad_one"/);
+`), /pipeline\.yaml:5:79: invalid value "avg\(bytes" for metrics\.bad_one — unclosed "\(" of avg/);
   });
 });

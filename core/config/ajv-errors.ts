@@ -138,10 +138,15 @@ function toDiagnostic(error: ErrorObject, subject: ValidationSubject): Diagnosti
     case 'size':
       // The keyword's own message shows the value and the accepted forms.
       return at(source.valueNode(subject.node, path), secret ? `invalid ${error.keyword} for ${label}` : (error.message ?? invalid));
-    case 'check':
+    case 'check': {
+      // A problem the check located at a key inside the value (e.g. an option that conflicts with another): reported
+      // at that key, in the check's own words, after the name of the checked value (none for a component's options).
+      const inside = (error.params as { at?: PathSegment[] }).at;
+      if (inside) return at(source.keyNode(subject.node, [...path, ...inside]), path.length ? `${label}: ${error.message}` : `${error.message}`);
       // A plugin's own check of a whole object (e.g. a combination of options) says everything itself.
       if (shown === undefined && !secret) return at(source.valueNode(subject.node, path), path.length ? `${label}: ${error.message}` : `${error.message}`);
       return at(source.valueNode(subject.node, path), `${invalid} — ${error.message}`);
+    }
     default:
       return at(source.valueNode(subject.node, path), `${invalid} — ${error.message ?? `fails ${error.keyword}`}`);
   }

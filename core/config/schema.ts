@@ -68,8 +68,19 @@ const expressionKeyword: KeywordDefinition = {
   },
 };
 
-/** A plugin's own check of one value: why it is invalid (a readable message), or undefined when it is valid. */
-export type ValueCheck = (value: unknown) => string | undefined;
+/** Where in the checked value a problem is: keys and list positions from that value down to the key it is about. */
+export type CheckPath = string | number | readonly (string | number)[];
+
+/** A problem a check found, reported at the key `at` of the checked value (e.g. the option that conflicts with
+ * another), or at the value itself without `at`. `message` says what is wrong and how to fix it. */
+export interface CheckProblem {
+  message: string;
+  at?: CheckPath;
+}
+
+/** A plugin's own check of one value: why it is invalid (a readable message, or problems located inside it), or
+ * undefined when it is valid. */
+export type ValueCheck = (value: unknown) => string | CheckProblem | readonly CheckProblem[] | undefined;
 
 /** A ValueCheck from a parser that throws on bad input: its error message is the problem. */
 export function checkByParsing(parse: (value: unknown) => unknown): ValueCheck {
@@ -83,24 +94,38 @@ export function checkByParsing(parse: (value: unknown) => unknown): ValueCheck {
   };
 }
 
-/** `check: fn` (a ValueCheck): the plugin validates a value the core cannot know (e.g. an expression language of
- * its own) at config validation, so a bad value is reported at its place in the file like any schema error.
- * The function is called only for values that reached it (after `type`); its message follows the value. */
+/** The problems a check returned, as a list. */
+function checkProblems(result: ReturnType<ValueCheck>): CheckProblem[] {
+  if (result === undefined) return [];
+  if (typeof result === 'string') return [{ message: result }];
+  return (Array.isArray(result) ? result : [result]) as CheckProblem[];
+}
+
+/** `check: fn` (a ValueCheck): the plugin validates what the core cannot know — a value in a language of its own, or
+ * a combination of options (a check on an object) — at config validation, so a bad value is reported at its place in
+ * the file like any schema error. It runs after every other keyword of its schema (`post`), so it sees the value
+ * with defaults applied and durations and sizes converted; values of the wrong type reach it too (guard them: the
+ * `type` error is reported anyway). A problem with `at` is reported at that key of the value, as the check words it. */
 const checkKeyword: KeywordDefinition = {
   keyword: 'check',
+  post: true,
   errors: true,
   validate: function validate(check: unknown, data: unknown): boolean {
-    let problem: string | undefined;
-    if (typeof check !== 'function') problem = 'the schema keyword "check" must be a function (value) => message | undefined';
+    let problems: CheckProblem[];
+    if (typeof check !== 'function') problems = [{ message: 'the schema keyword "check" must be a function (value) => message | undefined' }];
     else {
       try {
-        problem = (check as ValueCheck)(data);
+        problems = checkProblems((check as ValueCheck)(data));
       } catch (err) {
-        problem = (err as Error)?.message ?? String(err);
+        problems = [{ message: (err as Error)?.message ?? String(err) }];
       }
     }
-    (validate as { errors?: Partial<ErrorObject>[] }).errors = problem === undefined ? [] : [{ keyword: 'check', message: problem, params: {} }];
-    return problem === undefined;
+    (validate as { errors?: Partial<ErrorObject>[] }).errors = problems.map((p) => ({
+      keyword: 'check',
+      message: String(p.message),
+      params: p.at === undefined ? {} : { at: (Array.isArray(p.at) ? p.at : [p.at]) as (string | number)[] },
+    }));
+    return problems.length === 0;
   },
 };
 

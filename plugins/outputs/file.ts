@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodeLines, encodingSchema, parseTimeZone, PermanentError, templateSchema,
+  compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodeLines, encodingSchema, parseTimeZone, PermanentError, templateSchema, timezoneSchema,
   type EncodingOptions, type Event,
 } from '../../core/index.js';
 
@@ -118,7 +118,7 @@ export default definePlugin<FileOutputOptions, 'output'>({
     properties: {
       path: templateSchema('File to append to, relative to the config file; a template: {{ field }} inserts an event field, strftime directives (%Y-%m-%d, %H) the event time (its timestamp, else now), e.g. out/{{ vhost }}/access-%Y-%m-%d.log.'),
       ...encodingSchema('json'),
-      timezone: { type: 'string', default: 'UTC', description: 'Zone of the strftime directives in path: UTC, local, or an offset such as +01:00.' },
+      timezone: timezoneSchema('UTC', 'Zone of the strftime directives in path'),
       mkdir: { type: 'boolean', default: true, description: 'Create missing directories of the path.' },
       file_mode: { type: 'string', pattern: '^0?[0-7]{3}$', default: '0644', description: 'Permissions of new files (octal; the umask applies).' },
       dir_mode: { type: 'string', pattern: '^0?[0-7]{3}$', default: '0755', description: 'Permissions of new directories (octal; the umask applies).' },

@@ -5,7 +5,7 @@
 // At shutdown, alerts still firing are reported as `stopped`: their resolution will never come.
 import { definePlugin, detachString, type AggregateRuntime, type Event } from '../../../core/index.js';
 import { accumulate, newAccState, type AccState } from '../window/metrics.js';
-import { checkAggregateComparison, compileRules, formatDuration, type AbsenceRule, type EventRule, type FieldThresholdRule, type Rule, type RuleOptions, type WindowThresholdRule } from './rules.js';
+import { compileRules, formatDuration, positiveDuration, RULE_SCHEMA, ruleNameProblems, type AbsenceRule, type EventRule, type FieldThresholdRule, type Rule, type RuleOptions, type WindowThresholdRule } from './rules.js';
 
 interface AlertOptions {
   rules: RuleOptions[];
@@ -40,29 +40,10 @@ export default definePlugin<AlertOptions, 'aggregate'>({
         type: 'array',
         minItems: 1,
         description: 'Alert rules: {name, when, cooldown, severity, samples} per event; {name, when, for, over, evaluate_every} thresholds; {name, absent, where, evaluate_every} absence.',
-        items: {
-          type: 'object',
-          required: ['name'],
-          additionalProperties: false,
-          // `when` is checked where it is written: an aggregate comparison with `over`, else a condition.
-          if: { required: ['over'] },
-          then: { properties: { when: { check: checkAggregateComparison } } },
-          else: { properties: { when: { expression: true } } },
-          properties: {
-            name: { type: 'string', minLength: 1, description: 'Rule name, shown in alerts.' },
-            when: { type: 'string', description: 'Condition; with `over`, an aggregate comparison such as count(status >= 500) / count() > 0.05.' },
-            where: { type: 'string', expression: true, description: 'Absence rules: only events matching this condition count.' },
-            over: { ...DURATION, description: 'Sliding window of raw events for an aggregate `when`.' },
-            for: { ...DURATION, description: 'Fire only when the condition held continuously this long.' },
-            cooldown: { ...DURATION, description: 'Per-event rules: matches within this time after an alert go into one digest.' },
-            absent: { ...DURATION, description: 'Absence rule: fire when no (matching) event arrived for this long.' },
-            severity: { type: 'string', description: 'Severity label (default warning).' },
-            samples: { type: 'integer', minimum: 0, description: 'Per-event rules: sample messages kept in a digest (default: the samples option).' },
-            evaluate_every: { ...DURATION, description: 'Threshold and absence rules: how often this rule is checked (default: the evaluate_every option).' },
-          },
-        },
+        check: ruleNameProblems,
+        items: RULE_SCHEMA,
       },
-      evaluate_every: { ...DURATION, default: '1s', description: 'How often window thresholds, `for` durations and absence are checked (processing time), for rules without their own evaluate_every.' },
+      evaluate_every: { ...DURATION, default: '1s', check: positiveDuration('evaluate_every: 1s'), description: 'How often window thresholds, `for` durations and absence are checked (processing time), for rules without their own evaluate_every.' },
       samples: { type: 'integer', minimum: 0, default: 5, description: 'Default number of sample messages in a digest.' },
     },
   },

@@ -1,7 +1,8 @@
-// Alert rules: validation and compilation of the `rules` option of the alert aggregate.
+// Alert rules: the schema of the `rules` option of the alert aggregate (every check of a rule, so that `visor validate`
+// reports each problem at its place in the file) and the compilation of validated rules.
 // Plain conditions use the core expression language; `when` over a sliding window (`over`) is an aggregate
 // comparison whose sides are parsed by the window aggregate's metric parser (compileMetric).
-import { compileCondition, ExpressionError, type Condition, type Event } from '../../../core/index.js';
+import { compileCondition, type CheckProblem, type Condition, type Event, type JsonSchema } from '../../../core/index.js';
 import { parse } from '../../../core/expr/parser.js';
 import { compileNode } from '../../../core/expr/compile.js';
 import { childrenOf, type Node } from '../../../core/expr/ast.js';
@@ -20,8 +21,6 @@ export interface RuleOptions {
   samples?: number;
   evaluate_every?: number;
 }
-
-export const RULE_KEYS = ['name', 'when', 'where', 'over', 'for', 'cooldown', 'absent', 'severity', 'samples', 'evaluate_every'] as const;
 
 interface RuleBase { name: string; severity: string; text: string }
 /** Rules checked on a schedule (windows, `for`, absence): every `evaluateEvery` ms. */
@@ -99,97 +98,135 @@ function fieldsOf(node: Node, out: string[][] = []): string[][] {
   return out;
 }
 
-const isDuration = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+type RuleKind = 'event' | 'threshold' | 'absence';
 
-/** Validate and compile one rule; throws an Error naming the rule. */
-export function compileRule(raw: RuleOptions, index: number, defaults: RuleDefaults): Rule {
-  const label = typeof raw?.name === 'string' && raw.name ? `rule "${raw.name}"` : `rule #${index + 1}`;
-  const fail = (msg: string): never => {
-    throw new Error(`alert ${label}: ${msg}`);
-  };
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail('expected an object with name and when (or absent)');
-  for (const key of Object.keys(raw)) {
-    if (!(RULE_KEYS as readonly string[]).includes(key)) fail(`unknown key "${key}" (expected one of ${RULE_KEYS.join(', ')})`);
-  }
-  if (typeof raw.name !== 'string' || !raw.name.trim()) fail('"name" is required');
-  for (const key of ['over', 'for', 'cooldown', 'absent', 'evaluate_every'] as const) {
-    if (raw[key] !== undefined && !isDuration(raw[key])) fail(`"${key}" must be a duration such as 30s`);
-  }
-  const severity = raw.severity ?? 'warning';
-  if (typeof severity !== 'string' || !severity) fail('"severity" must be a string');
-  if (raw.evaluate_every !== undefined && !(raw.evaluate_every > 0)) fail('"evaluate_every" needs a duration greater than 0');
-  const base = { name: raw.name, severity };
-  const evaluateEvery = raw.evaluate_every ?? defaults.evaluateEvery;
-  const compile = (key: 'when' | 'where', text: unknown): Condition => {
-    if (typeof text !== 'string' || !text.trim()) fail(`"${key}" must be a condition such as status >= 500`);
-    try {
-      return compileCondition(text as string);
-    } catch (err) {
-      if (err instanceof ExpressionError) fail(`${key}: ${err.message}`);
-      throw err;
-    }
-    return fail('unreachable');
-  };
-
-  if (raw.absent !== undefined) {
-    for (const key of ['when', 'over', 'for', 'cooldown', 'samples'] as const) {
-      if (raw[key] !== undefined) fail(`"${key}" cannot be used with "absent" (an absence rule fires when no event${raw.where ? ' matching where' : ''} arrives)`);
-    }
-    if (!(raw.absent! > 0)) fail('"absent" needs a duration greater than 0, e.g. absent: 30s');
-    const where = raw.where === undefined ? undefined : compile('where', raw.where);
-    return { kind: 'absence', ...base, evaluateEvery, absent: raw.absent!, where, text: raw.where ? `no event matching ${raw.where}` : 'no event' };
-  }
-  if (raw.where !== undefined) fail('"where" is only for absence rules (use "when")');
-  if (raw.when === undefined) fail('needs "when" (a condition) or "absent" (a duration)');
-  if (typeof raw.when !== 'string' || !raw.when.trim()) fail('"when" must be a condition such as status >= 500');
-  const when = raw.when!.trim();
-
-  if (raw.over !== undefined || raw.for !== undefined) {
-    if (raw.cooldown !== undefined) fail('"cooldown" is for per-event rules; a threshold rule alerts once when firing and once when resolved');
-    if (raw.samples !== undefined) fail('"samples" is for per-event rules');
-    if (raw.over !== undefined) {
-      if (!(raw.over > 0)) fail('"over" needs a duration greater than 0');
-      let comparison: ReturnType<typeof compileComparison> | undefined;
-      try {
-        comparison = compileComparison(when);
-      } catch (err) {
-        fail(`when: ${(err as Error).message}`);
-      }
-      return { kind: 'threshold', mode: 'window', ...base, evaluateEvery, text: when, over: raw.over, for: raw.for ?? 0, ...comparison! };
-    }
-    const match = compile('when', when);
-    const ast = parse(when);
-    const fields = fieldsOf(ast);
-    const applies = (e: Event) => fields.every((f) => hasField(e, f));
-    let value: (e: Event) => number | null = () => null;
-    if (ast.kind === 'compare') {
-      const left = compileNode(ast.left);
-      value = (e) => {
-        const v = left(e);
-        return typeof v === 'number' && Number.isFinite(v) ? v : null;
-      };
-    }
-    return { kind: 'threshold', mode: 'fields', ...base, evaluateEvery, text: when, match, applies, value, for: raw.for! };
-  }
-  if (raw.evaluate_every !== undefined) fail('"evaluate_every" is for threshold (for/over) and absence rules; a per-event rule alerts as events arrive');
-
-  const samples = raw.samples ?? defaults.samples;
-  if (!Number.isInteger(samples) || samples < 0) fail('"samples" must be an integer >= 0');
-  return { kind: 'event', ...base, text: when, match: compile('when', when), cooldown: raw.cooldown ?? 0, samples };
+/** What kind of rule these keys make: `absent` makes an absence rule, `over` or `for` a threshold, else per event. */
+function kindOf(rule: Partial<RuleOptions>): RuleKind {
+  if (rule.absent !== undefined) return 'absence';
+  return rule.over !== undefined || rule.for !== undefined ? 'threshold' : 'event';
 }
 
-/** Compile all rules; names must be unique. */
+/** Keys that belong to other kinds of rule, and what to say about each. */
+function misplacedKeys(rule: Partial<RuleOptions>, kind: RuleKind): CheckProblem[] {
+  const present = (keys: readonly (keyof RuleOptions)[]) => keys.filter((k) => rule[k] !== undefined);
+  switch (kind) {
+    case 'absence': {
+      const fires = `an absence rule fires when no event${rule.where !== undefined ? ' matching where' : ''} arrives for the absent duration`;
+      return present(['when', 'over', 'for', 'cooldown', 'samples']).map((k) => ({ at: k, message: `"${k}" cannot be used with "absent" (${fires}): remove ${k}, or absent` }));
+    }
+    case 'threshold': {
+      const on = rule.over !== undefined ? 'over' : 'for';
+      return [
+        ...present(['cooldown']).map((k) => ({ at: k, message: `"cooldown" is for per-event rules; a threshold rule (with ${on}) alerts once when firing and once when resolved: remove cooldown, or ${on}` })),
+        ...present(['samples']).map((k) => ({ at: k, message: `"samples" is for per-event rules (a digest's sample messages); a threshold rule (with ${on}) has none: remove samples, or ${on}` })),
+        ...present(['where']).map((k) => ({ at: k, message: '"where" is only for absence rules (with absent); a threshold rule tests "when": remove where, or put the condition in when' })),
+      ];
+    }
+    case 'event':
+      return [
+        ...present(['where']).map((k) => ({ at: k, message: '"where" is only for absence rules (with absent); use "when" for the condition of a per-event rule' })),
+        ...present(['evaluate_every']).map((k) => ({ at: k, message: '"evaluate_every" is for threshold (for/over) and absence rules; a per-event rule alerts as events arrive: remove evaluate_every' })),
+      ];
+  }
+}
+
+/** Every problem of one rule that its keys' own schemas cannot see: a rule's keys must fit its kind, and a rule
+ * that is not an absence rule needs `when`. Reported at the offending key. */
+export function ruleProblems(value: unknown): CheckProblem[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return []; // left to `type`
+  const rule = value as Partial<RuleOptions>;
+  const kind = kindOf(rule);
+  const problems = misplacedKeys(rule, kind);
+  if (typeof rule.name === 'string' && rule.name.length > 0 && !rule.name.trim()) problems.push({ at: 'name', message: 'the name is blank; name the rule, e.g. name: server-errors (it is shown in alerts)' });
+  if (kind !== 'absence' && rule.when === undefined) {
+    problems.push({ message: 'needs "when" (a condition such as status >= 500, or with over an aggregate comparison) or "absent" (a duration)' });
+  }
+  return problems;
+}
+
+/** Rule names are unique: each duplicate is reported at its name. */
+export function ruleNameProblems(value: unknown): CheckProblem[] {
+  if (!Array.isArray(value)) return [];
+  const first = new Map<string, number>();
+  const problems: CheckProblem[] = [];
+  value.forEach((rule, index) => {
+    const name = (rule as Partial<RuleOptions> | null)?.name;
+    if (typeof name !== 'string') return;
+    const earlier = first.get(name);
+    if (earlier === undefined) first.set(name, index);
+    else problems.push({ at: [index, 'name'], message: `rules[${index}] has the name of rules[${earlier}] ("${name}"); give each rule a name of its own` });
+  });
+  return problems;
+}
+
+/** A duration that must be greater than 0 (`over`, `absent`, `evaluate_every`), in ms after conversion. */
+export const positiveDuration = (example: string) => (ms: unknown): string | undefined =>
+  typeof ms === 'number' && !(ms > 0) ? `needs a duration greater than 0, e.g. ${example}` : undefined;
+
+/** The schema of one rule: the only validation rules get (create() compiles what it accepted). */
+export const RULE_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  // `when` is checked where it is written: an aggregate comparison with `over`, else a condition.
+  if: { required: ['over'] },
+  then: { properties: { when: { check: checkAggregateComparison } } },
+  else: { properties: { when: { expression: true } } },
+  check: ruleProblems,
+  properties: {
+    name: { type: 'string', minLength: 1, description: 'Rule name, shown in alerts; unique among the rules.' },
+    when: { type: 'string', description: 'Condition; with `over`, an aggregate comparison such as count(status >= 500) / count() > 0.05.' },
+    where: { type: 'string', expression: true, description: 'Absence rules: only events matching this condition count.' },
+    over: { duration: true, check: positiveDuration('over: 5m'), description: 'Sliding window of raw events for an aggregate `when`.' },
+    for: { duration: true, description: 'Fire only when the condition held continuously this long.' },
+    cooldown: { duration: true, description: 'Per-event rules: matches within this time after an alert go into one digest.' },
+    absent: { duration: true, check: positiveDuration('absent: 30s'), description: 'Absence rule: fire when no (matching) event arrived for this long.' },
+    severity: { type: 'string', minLength: 1, default: 'warning', description: 'Severity label.' },
+    samples: { type: 'integer', minimum: 0, description: 'Per-event rules: sample messages kept in a digest (default: the samples option).' },
+    evaluate_every: { duration: true, check: positiveDuration('evaluate_every: 10s'), description: 'Threshold and absence rules: how often this rule is checked (default: the evaluate_every option).' },
+  },
+};
+
+/** Compile one rule, validated by RULE_SCHEMA. */
+export function compileRule(raw: RuleOptions, defaults: RuleDefaults): Rule {
+  const base = { name: raw.name, severity: raw.severity ?? 'warning' };
+  const evaluateEvery = raw.evaluate_every ?? defaults.evaluateEvery;
+  switch (kindOf(raw)) {
+    case 'absence': {
+      const where = raw.where === undefined ? undefined : compileCondition(raw.where);
+      return { kind: 'absence', ...base, evaluateEvery, absent: raw.absent!, where, text: raw.where ? `no event matching ${raw.where}` : 'no event' };
+    }
+    case 'threshold': {
+      const when = raw.when!.trim();
+      if (raw.over !== undefined) {
+        return { kind: 'threshold', mode: 'window', ...base, evaluateEvery, text: when, over: raw.over, for: raw.for ?? 0, ...compileComparison(when) };
+      }
+      const match = compileCondition(when);
+      const ast = parse(when);
+      const fields = fieldsOf(ast);
+      const applies = (e: Event) => fields.every((f) => hasField(e, f));
+      let value: (e: Event) => number | null = () => null;
+      if (ast.kind === 'compare') {
+        const left = compileNode(ast.left);
+        value = (e) => {
+          const v = left(e);
+          return typeof v === 'number' && Number.isFinite(v) ? v : null;
+        };
+      }
+      return { kind: 'threshold', mode: 'fields', ...base, evaluateEvery, text: when, match, applies, value, for: raw.for! };
+    }
+    case 'event': {
+      const when = raw.when!.trim();
+      return { kind: 'event', ...base, text: when, match: compileCondition(when), cooldown: raw.cooldown ?? 0, samples: raw.samples ?? defaults.samples };
+    }
+  }
+}
+
 export interface RuleDefaults { samples: number; evaluateEvery: number }
 
-export function compileRules(raw: unknown, defaults: RuleDefaults): Rule[] {
-  if (!Array.isArray(raw) || raw.length === 0) throw new Error('alert: "rules" must be a non-empty list of rules');
-  const rules = raw.map((r, i) => compileRule(r as RuleOptions, i, defaults));
-  const seen = new Set<string>();
-  for (const r of rules) {
-    if (seen.has(r.name)) throw new Error(`alert rule "${r.name}": the name is used by another rule`);
-    seen.add(r.name);
-  }
-  return rules;
+/** Compile the rules of validated options (RULE_SCHEMA, unique names). */
+export function compileRules(raw: readonly RuleOptions[], defaults: RuleDefaults): Rule[] {
+  return raw.map((r) => compileRule(r, defaults));
 }
 
 /** `250ms`, `30s`, `2m`, `1m30s`, `1h5m`. */

@@ -3,7 +3,7 @@
 // plus top-N values, percentiles and distinct counts. One result event per window and group.
 // With `emit: partials` (scale-out over Kafka) it keeps windows per source partition, each closed by that
 // partition's own watermark, and emits mergeable partial states that `window_merge` combines.
-import { definePlugin, detachString, getField, splitFieldPath, type AggregateRuntime, type Event } from '../../../core/index.js';
+import { definePlugin, detachString, getField, splitFieldPath, type AggregateRuntime, type CheckProblem, type Event } from '../../../core/index.js';
 import { kafkaAssignments } from '../../inputs/kafka/assignment.js';
 import { compileShape, PARTIAL_VERSION, reader, shapeSchema, SharedHold, windowTiming, type GroupState, type ShapeOptions } from './shape.js';
 
@@ -46,6 +46,17 @@ interface Source {
   lastArrival: number;
 }
 
+/** Options that do not go with `emit: partials`, each at its key: the check of the schema, so that `visor validate`
+ * reports them. */
+function partialsProblems(value: unknown): CheckProblem[] {
+  const o = (value ?? {}) as Partial<WindowOptions>;
+  if (o.emit !== 'partials') return [];
+  const problems: CheckProblem[] = [];
+  if (o.ack === 'absorb') problems.push({ at: 'ack', message: 'emit: partials acknowledges input events only when the partials holding them are delivered: remove ack: absorb (or set ack: emit)' });
+  if (o.time === 'processing') problems.push({ at: 'time', message: 'emit: partials needs time: event (partitions are merged by event-time windows): remove time: processing' });
+  return problems;
+}
+
 export default definePlugin<WindowOptions, 'aggregate'>({
   kind: 'aggregate',
   name: 'window',
@@ -53,6 +64,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
   schema: {
     type: 'object',
     required: ['window'],
+    check: partialsProblems,
     properties: {
       window: shapeSchema.window,
       time: { enum: ['event', 'processing'], default: 'event', description: 'event: windows by the timestamp field (epoch ms); processing: by arrival time.' },
@@ -83,8 +95,6 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     const lateness = options.time === 'event' ? options.allowed_lateness : 0;
     const idleTimeout = options.idle_timeout ?? size + lateness;
     const partials = options.emit === 'partials';
-    if (partials && options.ack === 'absorb') throw new Error('emit: partials acknowledges input events only when the partials holding them are delivered: remove ack: absorb (or set ack: emit)');
-    if (partials && options.time !== 'event') throw new Error('emit: partials needs time: event (partitions are merged by event-time windows)');
     const holdAcks = partials || options.ack === 'emit';
     const shape = compileShape(options);
 

@@ -40,6 +40,18 @@ type Node =
   | { t: 'bin'; op: '+' | '-' | '*' | '/'; l: Node; r: Node }
   | { t: 'neg'; e: Node };
 
+/** Why `text` is not a valid metric (an aggregate expression), or undefined when it is: the check of the schema, so
+ * that `visor validate` reports a bad metric at its place in the file. */
+export function checkMetric(text: unknown): string | undefined {
+  if (typeof text !== 'string') return undefined; // left to `type`
+  try {
+    compileMetric('', text, new Map());
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.replace(/^metric "": /, '');
+  }
+}
+
 /** Parse a metric; registers its accumulators in `accumulators`. Throws Error with a readable message. */
 export function compileMetric(name: string, text: string, accumulators: Map<string, Accumulator>): MetricEval {
   if (typeof text !== 'string' || !text.trim()) throw new Error(`metric "${name}": expected an aggregate expression such as count()`);

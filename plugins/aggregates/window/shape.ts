@@ -2,8 +2,8 @@
 // `window_merge` (which fills them from partials): the per-group state, how an event is added, how a result
 // event is built from a state, and how a state is serialized into a partial and merged back.
 import { createHash } from 'node:crypto';
-import { getField, splitFieldPath, type AckHold, type Event } from '../../../core/index.js';
-import { accumulate, compileMetric, mergeAccState, newAccState, type Accumulator, type AccState, type MetricEval } from './metrics.js';
+import { getField, splitFieldPath, type AckHold, type CheckProblem, type Event } from '../../../core/index.js';
+import { accumulate, checkMetric, compileMetric, mergeAccState, newAccState, type Accumulator, type AccState, type MetricEval } from './metrics.js';
 import { DistinctCounter, QuantileSketch, TopCounter, type DistinctJSON, type QuantileJSON, type TopJSON } from './sketches.js';
 
 /** Bumped when the partial format changes; the merger refuses partials of another version. */
@@ -31,9 +31,10 @@ export const shapeSchema = {
       advance: { duration: true, description: 'Hopping only: time between window starts (at most size).' },
     },
     description: 'Window shape: { type: tumbling, size: 1m } or { type: hopping, size: 5m, advance: 1m }.',
+    check: windowShapeProblems,
   },
   group_by: { type: 'array', items: { type: 'string' }, default: [], description: 'Fields whose values split each window into groups.' },
-  metrics: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'name: aggregate expression over count(), count(cond), sum(x), avg(x), min(x), max(x), rate() with + - * / and numbers; division by zero gives null.' },
+  metrics: { type: 'object', additionalProperties: { type: 'string', check: checkMetric }, default: {}, description: 'name: aggregate expression over count(), count(cond), sum(x), avg(x), min(x), max(x), rate() with + - * / and numbers; division by zero gives null.' },
   top: {
     type: 'array',
     default: [],
@@ -42,9 +43,9 @@ export const shapeSchema = {
       required: ['field'],
       additionalProperties: false,
       properties: {
-        field: { type: 'string' },
-        n: { type: 'integer', minimum: 1, default: 10 },
-        capacity: { type: 'integer', minimum: 1, default: 10000 },
+        field: { type: 'string', description: 'Field whose values are counted.' },
+        n: { type: 'integer', minimum: 1, default: 10, description: 'Most frequent values in the result.' },
+        capacity: { type: 'integer', minimum: 1, default: 10000, description: 'Distinct values counted exactly; beyond, Space-Saving (with an error bound).' },
       },
     },
     description: 'Most frequent values of a field: top_<field> [{value, count}] and top_<field>_error_bound (0 when exact; exact up to capacity distinct values, then Space-Saving).',
@@ -57,8 +58,8 @@ export const shapeSchema = {
       required: ['field', 'p'],
       additionalProperties: false,
       properties: {
-        field: { type: 'string' },
-        p: { type: 'array', items: { type: 'number', minimum: 0, maximum: 100 }, minItems: 1 },
+        field: { type: 'string', description: 'Numeric field.' },
+        p: { type: 'array', items: { type: 'number', minimum: 0, maximum: 100 }, minItems: 1, description: 'Percentiles, 0 to 100, e.g. [50, 95, 99].' },
       },
     },
     description: 'Percentiles of a numeric field: p<NN>_<field>, within 1% relative error.',
@@ -141,16 +142,31 @@ export interface Shape {
   fingerprint: string;
 }
 
-/** Validates the window shape; returns [size, advance] in ms. */
+/** What is wrong with a window shape (sizes in ms, after conversion), each at the key it is about: the check of
+ * the `window` option, so that `visor validate` reports it; windowTiming applies the same rules. */
+function windowShapeProblems(value: unknown): CheckProblem[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return []; // left to `type`
+  const w = value as Partial<Record<'type' | 'size' | 'advance', unknown>>;
+  const size = typeof w.size === 'number' ? w.size : undefined;
+  const advance = typeof w.advance === 'number' ? w.advance : undefined;
+  if (size === undefined || (w.advance !== undefined && advance === undefined)) return []; // missing or invalid: reported by the schema
+  if (!(size > 0)) return [{ at: 'size', message: 'size must be greater than 0, e.g. size: 1m' }];
+  if (w.type === 'hopping') {
+    if (advance === undefined) return [{ at: 'type', message: 'hopping windows need advance (the time between window starts), e.g. { type: hopping, size: 5m, advance: 1m }' }];
+    if (!(advance > 0)) return [{ at: 'advance', message: 'advance must be greater than 0, e.g. advance: 1m' }];
+    if (advance > size) return [{ at: 'advance', message: `advance (${advance}ms) must not exceed size (${size}ms)` }];
+  } else if (advance !== undefined && advance !== size) {
+    return [{ at: 'advance', message: 'advance is only for hopping windows: add type: hopping, or remove advance' }];
+  }
+  return [];
+}
+
+/** The window shape's [size, advance] in ms; throws for a shape the schema rejects (options not validated). */
 export function windowTiming(w: ShapeOptions['window']): [number, number] {
-  const size = w.size;
-  const type = w.type ?? 'tumbling';
-  if (!(size > 0)) throw new Error('window.size must be greater than 0');
-  if (type === 'tumbling' && w.advance !== undefined && w.advance !== size) throw new Error('window.advance is only for hopping windows');
-  const advance = type === 'hopping' ? w.advance : size;
-  if (advance === undefined || !(advance > 0)) throw new Error('hopping windows need window.advance greater than 0');
-  if (advance > size) throw new Error(`window.advance (${advance}ms) must not exceed window.size (${size}ms)`);
-  return [size, advance];
+  if (typeof w?.size !== 'number' || (w.advance !== undefined && typeof w.advance !== 'number')) throw new Error('window: size and advance must be durations in ms');
+  const [problem] = windowShapeProblems(w);
+  if (problem) throw new Error(`window: ${problem.message}`);
+  return [w.size, w.type === 'hopping' ? w.advance! : w.size];
 }
 
 export function compileShape(options: ShapeOptions): Shape {

@@ -10,17 +10,11 @@ import { tzFromOption, type TimeZone } from './content/timezone.js';
 import type { LineMaker, TrafficStream } from './contracts.js';
 import type { GeneratorOptions } from './options.js';
 import { createRandom, deriveSeed } from './random.js';
-import { GENERATOR_SCHEMA } from './schema.js';
+import { GENERATOR_SCHEMA, parseStart } from './schema.js';
 import { burstSchedule, heartbeatStream, intervalStream, Limits, mergeDue, rateStream, type DueEvent } from './traffic.js';
 
 /** Real time is advanced in steps this long: short enough for smooth output, long enough to batch. */
 const REAL_STEP_MS = 20;
-
-function parseStart(v: string | number): number {
-  const ms = typeof v === 'number' ? v : Date.parse(v);
-  if (!Number.isFinite(ms)) throw new Error(`start_time "${v}" is not a date: use ISO 8601 (2026-11-25T00:00:00Z) or epoch ms`);
-  return ms;
-}
 
 function isErrorFormat(o: GeneratorOptions): boolean {
   return o.log_format === undefined && o.format.startsWith('error_');

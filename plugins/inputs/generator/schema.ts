@@ -1,4 +1,12 @@
 // JSON schema of the generator's options: the single source of its validation, defaults and docs.
+import { checkByParsing, timezoneSchema } from '../../../core/index.js';
+
+/** `start_time` as epoch ms; throws for a value that is no date (the schema checks it with this). */
+export function parseStart(v: string | number): number {
+  const ms = typeof v === 'number' ? v : Date.parse(v);
+  if (!Number.isFinite(ms)) throw new Error(`not a date: use ISO 8601 (2026-11-25T00:00:00Z) or epoch ms`);
+  return ms;
+}
 
 const duration = (description: string, def?: string) => ({ duration: true, description, ...(def !== undefined ? { default: def } : {}) });
 const positive = { type: 'number', exclusiveMinimum: 0 };
@@ -90,6 +98,7 @@ export const GENERATOR_SCHEMA = {
     },
     start_time: {
       anyOf: [{ type: 'string', minLength: 1 }, { type: 'number' }],
+      check: checkByParsing((v) => (typeof v === 'string' || typeof v === 'number' ? parseStart(v) : undefined)), // other types: left to anyOf
       description: 'Use a simulated clock starting at this time (ISO 8601 or epoch ms), e.g. to write a day of traffic in seconds. Absent: real time.',
     },
     speed: {
@@ -97,7 +106,7 @@ export const GENERATOR_SCHEMA = {
       default: 1,
       description: 'Simulated clock only: simulated seconds per real second, or max (as fast as downstream takes them).',
     },
-    timezone: { type: 'string', default: 'local', description: 'Offset written in the lines: +0000, -0700, +05:30, UTC or local.' },
+    timezone: timezoneSchema('local', 'Zone whose UTC offset the lines carry (DST aware for an IANA name)'),
     seed: { type: 'integer', description: 'Same seed and options, same bytes. Absent: a random seed (logged).' },
     batch_size: { type: 'integer', minimum: 1, default: 1000, description: 'Most lines per batch.' },
     content: {

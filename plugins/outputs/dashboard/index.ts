@@ -57,6 +57,12 @@ function unprotected(listen: string, token: string | undefined): string | undefi
   );
 }
 
+/** Why an `update_every` (milliseconds, after conversion) is refused, or undefined. */
+function atLeast100ms(ms: unknown): string | undefined {
+  if (typeof ms !== 'number') return undefined; // an invalid duration is reported by the duration keyword
+  return ms >= 100 ? undefined : `must be at least 100ms (got ${ms}ms), e.g. update_every: 1s`;
+}
+
 interface Client {
   res: ServerResponse;
   /** The socket buffer is full: skip updates until it drains (a slow page gets the latest state, not a backlog). */
@@ -84,16 +90,17 @@ export default definePlugin<DashboardOptions, 'output'>({
       top_window: { duration: true, default: '5m', description: 'Time span the tables and totals cover (to within a tenth of it).' },
       capacity: { type: 'integer', minimum: 1, default: 1000, description: 'Distinct values counted exactly per top list and tenth of top_window; beyond, Space-Saving (the page shows the error bound).' },
       alerts: { type: 'integer', minimum: 0, maximum: 1000, default: 50, description: 'Recent alert events kept and shown.' },
-      update_every: { duration: true, default: '1s', description: 'How often the page is updated.' },
+      update_every: { duration: true, default: '1s', check: atLeast100ms, description: 'How often the page is updated (at least 100ms).' },
       max_clients: { type: 'integer', minimum: 1, default: 32, description: 'Most pages connected at once; more are answered 503.' },
     },
   },
   create(options, context) {
     const address = parseListen(options.listen, DEFAULT_DASHBOARD_PORT);
     const token = options.token || undefined;
+    // Checked by the schema already; kept for embedders that build options without validating them, since serving
+    // the dashboard unprotected would expose it.
     const refused = unprotected(options.listen, token);
     if (refused) throw new Error(refused);
-    if (!(options.update_every >= 100)) throw new Error(`update_every must be at least 100ms (got ${options.update_every}ms)`);
     const bucketMs = 1000;
     const buckets = Math.max(2, Math.min(MAX_BUCKETS, Math.round(options.history / bucketMs)));
     if (Math.round(options.history / bucketMs) > MAX_BUCKETS) context.logger.warn('history capped at one day', { history_ms: options.history });

@@ -39,6 +39,12 @@ export const MIN_MESSAGE_BYTES = 4096;
 /** Headers (Date, Message-ID, MIME structure) besides the subject and addresses, for the quick upper bound. */
 const HEADER_ALLOWANCE = 2048;
 
+/** Why a `max_message_bytes` (bytes, after conversion) is refused, or undefined. */
+function atLeastMinMessage(bytes: unknown): string | undefined {
+  if (typeof bytes !== 'number') return undefined; // an invalid size is reported by the size keyword
+  return bytes >= MIN_MESSAGE_BYTES ? undefined : `must be at least ${MIN_MESSAGE_BYTES} bytes (4KiB), room for the headers and a note, e.g. max_message_bytes: 64KiB`;
+}
+
 export default definePlugin<EmailOptions, 'output'>({
   kind: 'output',
   name: 'email',
@@ -81,14 +87,11 @@ export default definePlugin<EmailOptions, 'output'>({
       max_backoff: { duration: true, default: '5m', description: 'Longest retry delay.' },
       timeout: { duration: true, default: '30s', description: 'Connection, greeting and socket timeout.' },
       drain_timeout: { duration: true, default: '5s', description: 'At shutdown, how long to keep sending what is spooled; the rest is sent after restart.' },
-      max_message_bytes: { size: true, default: '1MiB', description: 'Largest message, counted as sent (headers and encoded text and HTML parts; at least 4KiB). A larger one, or a larger digest, is cut: its largest parts (samples, long lists, HTML) first, with a note saying how much was left out.' },
+      max_message_bytes: { size: true, default: '1MiB', check: atLeastMinMessage, description: 'Largest message, counted as sent (headers and encoded text and HTML parts; at least 4KiB). A larger one, or a larger digest, is cut: its largest parts (samples, long lists, HTML) first, with a note saying how much was left out.' },
     },
   },
   create(options, context) {
     const { logger, metrics } = context;
-    if (!Number.isInteger(options.max_message_bytes) || options.max_message_bytes < MIN_MESSAGE_BYTES) {
-      throw new Error(`max_message_bytes must be at least ${MIN_MESSAGE_BYTES} bytes (4KiB), got ${options.max_message_bytes}`);
-    }
     const cap = options.max_message_bytes;
     const truncated = metrics.counter('email_truncated_total', 'Messages cut to fit max_message_bytes.');
     const sent = metrics.counter('email_sent_total', 'Messages accepted by the SMTP server.');

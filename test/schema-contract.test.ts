@@ -1,0 +1,182 @@
+// Issue 15, "the schema is the whole contract: validate == run": what `visor run` refuses, `visor validate` reports
+// first, at FILE:LINE:COL with a fix, with the invalid-config status (78) — and `run` of the same config fails the
+// same way, before starting anything (never an unlocated "failed to start"). The real CLI, as a user runs it.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { runCli, tempDir } from './support/helpers.js';
+
+/** Invalid configuration, sysexits' EX_CONFIG (README, "Exit statuses"; bin/paths.ts). */
+const EXIT_CONFIG = 78;
+
+interface Case {
+  title: string;
+  /** More inputs, then the other sections: line 4 of the config (see `configText`). */
+  yaml: string;
+  /** Each expected error: [line, col, message]. */
+  errors: Array<[number, number, string]>;
+}
+
+/** A whole config: a data_dir that start-up would create, stdin -> stdout (echoes a line once started), the case's
+ * components. Line 4 is the first line of `yaml`. */
+const configText = (dataDir: string, yaml: string) => `service: { data_dir: ${JSON.stringify(dataDir)} }
+inputs:
+  in: { type: stdin }
+${yaml}`;
+
+const CASES: Case[] = [
+  {
+    title: 'an alert rule with both for and cooldown (and the rest of the rule checks, folded into the schema)',
+    yaml: `aggregates:
+  alerts:
+    type: alert
+    inputs: [in]
+    rules:
+      - { name: slow, when: 'status >= 500', for: 10s, cooldown: 1m }
+      - { name: gone, absent: 1s, when: 'status > 1' }
+      - { name: zero, absent: 0s }
+      - { name: nothing }
+      - { name: slow, when: 'status == 404', evaluate_every: 1s }
+outputs:
+  out: { type: stdout, inputs: [in, alerts], format: text }
+`,
+    errors: [
+      [9, 56, 'rules[0]: "cooldown" is for per-event rules; a threshold rule (with for) alerts once when firing and once when resolved: remove cooldown, or for'],
+      [10, 35, 'rules[1]: "when" cannot be used with "absent" (an absence rule fires when no event arrives for the absent duration): remove when, or absent'],
+      [11, 31, 'invalid value 0 for rules[2].absent — needs a duration greater than 0, e.g. absent: 30s'],
+      [12, 9, 'rules[3]: needs "when" (a condition such as status >= 500, or with over an aggregate comparison) or "absent" (a duration)'],
+      [13, 11, 'rules: rules[4] has the name of rules[0] ("slow"); give each rule a name of its own'],
+      [13, 46, 'rules[4]: "evaluate_every" is for threshold (for/over) and absence rules; a per-event rule alerts as events arrive: remove evaluate_every'],
+    ],
+  },
+  {
+    title: 'a window with emit: partials and time: processing, or ack: absorb',
+    yaml: `aggregates:
+  w: { type: window, inputs: [in], window: { size: 10s }, emit: partials, time: processing }
+  a: { type: window, inputs: [in], window: { size: 10s }, emit: partials, ack: absorb }
+outputs:
+  out: { type: stdout, inputs: [in, w, a], format: text }
+`,
+    errors: [
+      [5, 75, 'emit: partials needs time: event (partitions are merged by event-time windows): remove time: processing'],
+      [6, 75, 'emit: partials acknowledges input events only when the partials holding them are delivered: remove ack: absorb (or set ack: emit)'],
+    ],
+  },
+  {
+    title: 'a window whose shape or metric create() would refuse',
+    yaml: `aggregates:
+  h: { type: window, inputs: [in], window: { type: hopping, size: 10s, advance: 20s } }
+  t: { type: window, inputs: [in], window: { size: 10s, advance: 5s }, metrics: { bad: "avg(bytes" } }
+outputs:
+  out: { type: stdout, inputs: [in, h, t], format: text }
+`,
+    errors: [
+      [5, 72, 'window: advance (20000ms) must not exceed size (10000ms)'],
+      [6, 57, 'window: advance is only for hopping windows: add type: hopping, or remove advance'],
+      [6, 88, 'invalid value "avg(bytes" for metrics.bad — unclosed "(" of avg at column 10 of "avg(bytes"'],
+    ],
+  },
+  {
+    title: 'an email output with max_message_bytes below 4KiB',
+    yaml: `outputs:
+  out: { type: stdout, inputs: [in], format: text }
+  mail: { type: email, inputs: [in], host: 127.0.0.1, from: a@example.com, to: [b@example.com], max_message_bytes: 1KiB }
+`,
+    errors: [[6, 116, 'invalid value 1024 for max_message_bytes — must be at least 4096 bytes (4KiB), room for the headers and a note, e.g. max_message_bytes: 64KiB']],
+  },
+  {
+    title: 'a dashboard updated faster than every 100ms',
+    yaml: `outputs:
+  out: { type: stdout, inputs: [in], format: text }
+  dash: { type: dashboard, inputs: [in], listen: '127.0.0.1:0', update_every: 50ms }
+`,
+    errors: [[6, 79, 'invalid value 50 for update_every — must be at least 100ms (got 50ms), e.g. update_every: 1s']],
+  },
+  {
+    title: 'timezone: Mars/Olympus (a time zone that does not exist) in the file output and the generator',
+    yaml: `  gen: { type: generator, count: 1, timezone: Mars/Olympus }
+outputs:
+  out: { type: stdout, inputs: [in, gen], format: text }
+  f: { type: file, inputs: [in], path: out-%Y.log, timezone: Mars/Olympus }
+`,
+    errors: [
+      [4, 47, 'invalid value "Mars/Olympus" for timezone — unknown time zone "Mars/Olympus": use local, UTC, an offset like +0100 or -05:30, or an IANA name like Europe/Paris'],
+      [7, 62, 'invalid value "Mars/Olympus" for timezone — unknown time zone "Mars/Olympus": use local, UTC, an offset like +0100 or -05:30, or an IANA name like Europe/Paris'],
+    ],
+  },
+  {
+    title: 'a generator start_time that is no date, and TLS options that only go together',
+    yaml: `  gen: { type: generator, count: 1, start_time: yesterday }
+  t: { type: tcp, listen: '127.0.0.1:0', tls: { cert: a.pem, key: b.pem, require_client_cert: true } }
+outputs:
+  out: { type: stdout, inputs: [in, gen, t], format: text }
+  o: { type: tcp, inputs: [in], address: '127.0.0.1:9', tls: { cert: c.pem } }
+`,
+    errors: [
+      [4, 49, 'invalid value "yesterday" for start_time — not a date: use ISO 8601 (2026-11-25T00:00:00Z) or epoch ms'],
+      [5, 74, 'tls: require_client_cert needs ca (the CA that signs client certificates): add ca, or remove require_client_cert'],
+      [8, 64, 'tls: cert and key go together: add key, or remove cert'],
+    ],
+  },
+];
+
+describe('the schema is the whole contract: validate reports what run refuses (issue 15)', function () {
+  this.timeout(30000);
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  beforeEach(async () => { tmp = await tempDir(); });
+  afterEach(async () => { await tmp.remove(); });
+
+  for (const c of CASES) {
+    it(`${c.title}: validate exits ${EXIT_CONFIG} with the located errors; run fails the same way before starting`, async () => {
+      const dataDir = path.join(tmp.dir, 'data');
+      const config = await tmp.file('cfg.yaml', configText(dataDir, c.yaml));
+      const expected = c.errors.map(([line, col, message]) => `${config}:${line}:${col}: ${message}`);
+
+      const validate = await runCli(['validate', '-c', config]);
+      assert.equal(validate.code, EXIT_CONFIG, validate.stderr);
+      assert.equal(validate.stdout, '');
+      assert.deepEqual(validate.stderr.trimEnd().split('\n'), [...expected, `${config}: ${expected.length} error${expected.length === 1 ? '' : 's'}`]);
+
+      const run = await runCli(['run', '-c', config], { input: 'a line the pipeline would echo\n' });
+      assert.equal(run.code, EXIT_CONFIG, run.stderr);
+      assert.deepEqual(run.stderr.trimEnd().split('\n'), expected, 'the same located errors, and nothing else (no "failed to start", no start-up log)');
+      assert.equal(run.stdout, '', 'nothing was read or written');
+      assert.equal(existsSync(dataDir), false, 'nothing was started: not even the data directory was created');
+    });
+  }
+
+  it('the same options without the mistakes are valid and run (so the refusals above are about the mistakes alone)', async () => {
+    const dataDir = path.join(tmp.dir, 'data');
+    const fixed = `  gen: { type: generator, count: 1, timezone: Europe/Paris, format: common }
+aggregates:
+  alerts:
+    type: alert
+    inputs: [in]
+    rules:
+      - { name: slow, when: 'status >= 500', for: 10s }
+      - { name: many, when: 'status >= 500', cooldown: 1m }
+      - { name: gone, absent: 1h }
+  h: { type: window, inputs: [in], window: { type: hopping, size: 10s, advance: 5s }, time: processing, metrics: { b: "avg(bytes)" } }
+  WINDOW
+outputs:
+  out: { type: stdout, inputs: [in, gen, alerts, h], format: text }
+  f: { type: file, inputs: [in], path: out-%Y.log, timezone: Europe/Paris }
+  dash: { type: dashboard, inputs: [in], listen: '127.0.0.1:0', update_every: 100ms }
+  mail: { type: email, inputs: [alerts], host: 127.0.0.1, port: 1, from: a@example.com, to: [b@example.com], max_message_bytes: 4KiB }
+  PARTIALS_OUT
+`;
+    // Partials in event time need Kafka-fed events with timestamps to run: validated only.
+    const partials = await tmp.file('partials.yaml', configText(dataDir, fixed
+      .replace('WINDOW', 'p: { type: window, inputs: [in], window: { size: 10s }, emit: partials, time: event, ack: emit }')
+      .replace('PARTIALS_OUT', 'drop: { type: blackhole, inputs: [p, p._late] }')));
+    const validate = await runCli(['validate', '-c', partials]);
+    assert.equal(validate.code, 0, validate.stderr);
+    assert.equal(validate.stderr, '');
+
+    const config = await tmp.file('ok.yaml', configText(dataDir, fixed.replace(/^ {2}(WINDOW|PARTIALS_OUT)\n/gm, '')));
+    const run = await runCli(['run', '-c', config], { input: 'hello\n' });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^hello$/m);
+    assert.ok(existsSync(dataDir), 'a run that starts creates its data directory (what the refused runs never did)');
+  });
+});

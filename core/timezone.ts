@@ -71,9 +71,7 @@ export const TIME_ZONE_FORMS = "local (the agent's), UTC, an offset such as +010
 
 /** Schema of a time-zone option (`timezone`), the same in every plugin: a string checked with the config, so a zone
  * that does not exist (`Mars/Olympus`) is reported by `visor validate` at its FILE:LINE:COL. `purpose` starts the
- * description (what the zone applies to); the accepted forms follow it. Parse the option with parseTimeZone.
- * (Issue 15: apache_access and apache_error still declare their own `timezone`, unchecked by the schema; they are to
- * be switched to this fragment.) */
+ * description (what the zone applies to); the accepted forms follow it. Parse the option with parseTimeZone. */
 export function timezoneSchema(defaultZone: string, purpose: string): JsonSchema {
   return {
     type: 'string',

@@ -105,6 +105,19 @@ outputs:
     ],
   },
   {
+    title: 'timezone: Mars/Olympus in the apache parsers',
+    yaml: `filters:
+  a: { type: apache_access, inputs: [in], timezone: Mars/Olympus }
+  e: { type: apache_error, inputs: [in], timezone: Mars/Olympus }
+outputs:
+  out: { type: stdout, inputs: [a, a._unparsed, e, e._unparsed], format: text }
+`,
+    errors: [
+      [5, 53, 'invalid value "Mars/Olympus" for timezone — unknown time zone "Mars/Olympus": use local, UTC, an offset like +0100 or -05:30, or an IANA name like Europe/Paris'],
+      [6, 52, 'invalid value "Mars/Olympus" for timezone — unknown time zone "Mars/Olympus": use local, UTC, an offset like +0100 or -05:30, or an IANA name like Europe/Paris'],
+    ],
+  },
+  {
     title: 'a generator start_time that is no date, and TLS options that only go together',
     yaml: `  gen: { type: generator, count: 1, start_time: yesterday }
   t: { type: tcp, listen: '127.0.0.1:0', tls: { cert: a.pem, key: b.pem, require_client_cert: true } }

@@ -1,5 +1,5 @@
 // Parses Apache access-log lines (any LogFormat) into flat fields; lines that do not fit go to `_unparsed`.
-import { definePlugin } from '../../core/index.js';
+import { definePlugin, timezoneSchema } from '../../core/index.js';
 import { AccessFormatParser, MultiFormatParser } from './apache/access-scanner.js';
 import { compileLogFormat, LogFormatError, NAMED_FORMATS, SUPPORTED_DIRECTIVES } from './apache/logformat.js';
 import { lineParserProcess, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT } from './apache/shared.js';
@@ -42,11 +42,7 @@ export default definePlugin<AccessOptions, 'filter'>({
         anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
         description: `An Apache LogFormat string (as in httpd.conf; overrides format), or a list: the first that fits the whole line wins, else the one that fits most of it. Directives: ${SUPPORTED_DIRECTIVES}.`,
       },
-      timezone: {
-        type: 'string',
-        default: 'local',
-        description: 'Time zone of %{format}t times written without %z: local, UTC, +0100, or an IANA name such as Europe/Paris. %t always carries its offset.',
-      },
+      timezone: timezoneSchema('local', 'Time zone of %{format}t times written without %z (%t always carries its offset)'),
     },
   },
   create(options, context) {

@@ -1,7 +1,7 @@
 // Parses Apache error-log lines (2.0/2.2 and 2.4 layouts, detected per line, or any ErrorLogFormat) into
 // flat fields, and Apache's start-up records without time (`AH00558: ...`, apache/error-startup.ts); lines
 // that are no error-log lines (CGI stderr, stack traces, apache2ctl's own messages) go to `_unparsed`.
-import { definePlugin } from '../../core/index.js';
+import { definePlugin, timezoneSchema } from '../../core/index.js';
 import { compileErrorFormat, ErrorFormatError, SUPPORTED_ERROR_DIRECTIVES } from './apache/error-format.js';
 import { FormatErrorScanner } from './apache/error-format-scanner.js';
 import { DefaultErrorScanner } from './apache/error-scanner.js';
@@ -30,11 +30,7 @@ export default definePlugin<ErrorOptions, 'filter'>({
     type: 'object',
     properties: {
       ...SOURCE_FIELD_SCHEMA,
-      timezone: {
-        type: 'string',
-        default: 'local',
-        description: 'Time zone of the server that wrote the log (error-log times carry none, unless ErrorLogFormat adds it): local (the agent\'s), UTC, +0100, -05:00, or an IANA name such as Europe/Paris.',
-      },
+      timezone: timezoneSchema('local', 'Time zone of the server that wrote the log (error-log times carry none, unless ErrorLogFormat adds it)'),
       error_log_format: {
         type: 'string',
         minLength: 1,

@@ -105,6 +105,19 @@ outputs:
     ],
   },
   {
+    title: "log_format '%h %Q %t' and error_log_format '%{' (formats the parsers cannot compile)",
+    yaml: `filters:
+  a: { type: apache_access, inputs: [in], log_format: '%h %Q %t' }
+  e: { type: apache_error, inputs: [in], error_log_format: '%{' }
+outputs:
+  out: { type: stdout, inputs: [a, a._unparsed, e, e._unparsed], format: text }
+`,
+    errors: [
+      [5, 55, 'invalid value "%h %Q %t" for log_format — unsupported directive %Q; supported: %a %A %b %B %D %f %h %H %I %k %l %L %m %O %p %P %q %r %R %s %>s %<s %S %t %{...}t %T %{ms}T %u %U %v %V %X %{Name}i %{Name}o %{Name}e %{Name}n %{Name}C %{c}a %{c}h %{remote}p %{local}p %{pid}P %{tid}P'],
+      [6, 60, 'invalid value "%{" for error_log_format — unclosed { at column 2 of "%{"'],
+    ],
+  },
+  {
     title: 'timezone: Mars/Olympus in the apache parsers',
     yaml: `filters:
   a: { type: apache_access, inputs: [in], timezone: Mars/Olympus }

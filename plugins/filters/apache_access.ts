@@ -1,5 +1,5 @@
 // Parses Apache access-log lines (any LogFormat) into flat fields; lines that do not fit go to `_unparsed`.
-import { definePlugin, timezoneSchema } from '../../core/index.js';
+import { checkByParsing, definePlugin, timezoneSchema } from '../../core/index.js';
 import { AccessFormatParser, MultiFormatParser } from './apache/access-scanner.js';
 import { compileLogFormat, LogFormatError, NAMED_FORMATS, SUPPORTED_DIRECTIVES } from './apache/logformat.js';
 import { lineParserProcess, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT } from './apache/shared.js';
@@ -41,6 +41,8 @@ export default definePlugin<AccessOptions, 'filter'>({
       log_format: {
         anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
         description: `An Apache LogFormat string (as in httpd.conf; overrides format), or a list: the first that fits the whole line wins, else the one that fits most of it. Directives: ${SUPPORTED_DIRECTIVES}.`,
+        // Compiled with the config, so a directive it cannot read is a located validate error, not a start failure.
+        check: checkByParsing((v) => { for (const f of Array.isArray(v) ? v : [v]) if (typeof f === 'string') compileLogFormat(f); }),
       },
       timezone: timezoneSchema('local', 'Time zone of %{format}t times written without %z (%t always carries its offset)'),
     },

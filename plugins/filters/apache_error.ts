@@ -1,7 +1,7 @@
 // Parses Apache error-log lines (2.0/2.2 and 2.4 layouts, detected per line, or any ErrorLogFormat) into
 // flat fields, and Apache's start-up records without time (`AH00558: ...`, apache/error-startup.ts); lines
 // that are no error-log lines (CGI stderr, stack traces, apache2ctl's own messages) go to `_unparsed`.
-import { definePlugin, timezoneSchema } from '../../core/index.js';
+import { checkByParsing, definePlugin, timezoneSchema } from '../../core/index.js';
 import { compileErrorFormat, ErrorFormatError, SUPPORTED_ERROR_DIRECTIVES } from './apache/error-format.js';
 import { FormatErrorScanner } from './apache/error-format-scanner.js';
 import { DefaultErrorScanner } from './apache/error-scanner.js';
@@ -35,6 +35,7 @@ export default definePlugin<ErrorOptions, 'filter'>({
         type: 'string',
         minLength: 1,
         description: `The server's ErrorLogFormat, when it sets one (as in its config, e.g. "[%{u}t] [%-m:%l] [pid %P:tid %T] %7F: %E: [client\\ %a] %M% ,\\ referer\\ %{Referer}i"). Without it, Apache's built-in 2.2 and 2.4 layouts are recognised on each line. Directives: ${SUPPORTED_ERROR_DIRECTIVES}.`,
+        check: checkByParsing((v) => { if (typeof v === 'string') compileErrorFormat(v); }),
       },
       unescape: {
         type: 'boolean',

@@ -14,6 +14,8 @@ export { compileStrftimeRenderer } from './strftime.js';
 export { compileTemplate, templateSchema, type Template, type TemplateOptions } from './template.js';
 export { createEncoder, encodeLines, encodingSchema, ENCODING_RULES, type EncodingOptions, type LineFormat } from './encoding.js';
 export { detachString } from './strings.js';
+export { sleep } from './sleep.js';
+export { writeFileAtomic, writeFileAtomicSync, appendDurable, appendDurableSync } from './durable.js';
 export { parseListen, formatListen, listenOn, listenSchema, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';
 export * from './tls.js';
 export { checkByParsing, type CheckPath, type CheckProblem, type ValueCheck } from './config/schema.js';

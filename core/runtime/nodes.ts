@@ -10,6 +10,7 @@ import type { Clock } from './clock.js';
 import type { ComponentTimers } from './context.js';
 import type { ComponentMetricsImpl } from './metrics.js';
 import { BatchQueue, type Batch } from './queue.js';
+import { sleep } from '../sleep.js';
 import { unreadReason, UnreadOutputWarnings } from './unread.js';
 
 type Instance = InputInstance | FilterInstance | AggregateInstance | OutputInstance;
@@ -440,15 +441,3 @@ export class OutputNode extends Node {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return RESOLVED;
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import net from 'node:net';
 import tls from 'node:tls';
-import { createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, listenSchema, loadTlsFiles, parseListen, tlsClientSchema, type EncodingOptions, type JsonSchema, type TlsClientOptions, type TlsFiles } from '../../core/index.js';
+import { createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, listenSchema, loadTlsFiles, parseListen, sleep, tlsClientSchema, type EncodingOptions, type JsonSchema, type TlsClientOptions, type TlsFiles } from '../../core/index.js';
 
 interface TcpOutputOptions extends EncodingOptions {
   address: string;
@@ -85,12 +85,11 @@ export default definePlugin<TcpOutputOptions, 'output'>({
     let lastWarn = 0;
     const closing = new AbortController();
 
-    const sleep = (ms: number) => new Promise<void>((resolve, reject) => {
-      if (closing.signal.aborted) return reject(new AbortedError('output is closing'));
-      const timer = setTimeout(() => { closing.signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-      const onAbort = () => { clearTimeout(timer); reject(new AbortedError('output is closing')); };
-      closing.signal.addEventListener('abort', onAbort, { once: true });
-    });
+    /** Waits `ms`; rejects (AbortedError) when the output closes meanwhile or has closed. */
+    const pause = async (ms: number): Promise<void> => {
+      if (!closing.signal.aborted) await sleep(ms, closing.signal);
+      if (closing.signal.aborted) throw new AbortedError('output is closing');
+    };
 
     const lose = (conn: Connection, why: string) => {
       if (conn.lost) return;
@@ -180,7 +179,7 @@ export default definePlugin<TcpOutputOptions, 'output'>({
 
     const connect = async (): Promise<Connection> => {
       const wait = nextAttemptAt - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await pause(wait);
       if (closing.signal.aborted) throw new AbortedError('output is closing');
       let socket: net.Socket;
       try {

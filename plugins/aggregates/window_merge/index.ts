@@ -6,9 +6,9 @@
 // journaled in the data directory before their partials are acknowledged, so after a restart the merger knows
 // exactly which windows it already delivered (re-read partials of those are dropped; every other window is
 // merged and emitted whole).
-import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { definePlugin, type AckHold, type AggregateRuntime, type Event } from '../../../core/index.js';
+import { appendDurableSync, definePlugin, writeFileAtomicSync, type AckHold, type AggregateRuntime, type Event } from '../../../core/index.js';
 import { compileShape, PARTIAL_VERSION, shapeSchema, SharedHold, type GroupState, type PartialGroup, type ShapeOptions } from '../window/shape.js';
 
 interface MergeOptions extends ShapeOptions {
@@ -312,8 +312,9 @@ export default definePlugin<MergeOptions, 'aggregate'>({
   },
 });
 
-/** The windows this merger delivered, one JSON line each in its data directory: written synchronously when a
- * window's result is delivered, before its partials are acknowledged (the kafka input commits later). */
+/** The windows this merger delivered, one JSON line each in its data directory: written synchronously and
+ * durably (core's appendDurableSync: fdatasync'd) when a window's result is delivered, before its partials are
+ * acknowledged (the kafka input commits later); compacted with writeFileAtomicSync. */
 class DeliveredJournal {
   private readonly delivered = new Map<number, number>();
   private lines = 0;
@@ -350,7 +351,7 @@ class DeliveredJournal {
     return {
       release: () => {
         this.delivered.set(start, end);
-        appendFileSync(this.file, JSON.stringify({ start, end, fingerprint: this.fingerprint }) + '\n');
+        appendDurableSync(this.file, JSON.stringify({ start, end, fingerprint: this.fingerprint }) + '\n');
         if (++this.lines > 4 * Math.max(256, this.delivered.size)) this.rewrite();
       },
       fail: () => {},
@@ -365,8 +366,7 @@ class DeliveredJournal {
   private rewrite(): void {
     let text = '';
     for (const [start, end] of this.delivered) text += JSON.stringify({ start, end, fingerprint: this.fingerprint }) + '\n';
-    writeFileSync(this.file + '.tmp', text);
-    renameSync(this.file + '.tmp', this.file);
+    writeFileAtomicSync(this.file, text);
     this.lines = this.delivered.size;
   }
 }

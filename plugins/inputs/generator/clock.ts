@@ -2,6 +2,7 @@
 // (tests). Traffic streams only see timestamps; the clock decides when those timestamps are reached.
 
 import { performance } from 'node:perf_hooks';
+import { sleep } from '../../../core/index.js';
 
 export interface Clock {
   /** Epoch ms of the generator's time. */
@@ -22,21 +23,9 @@ export interface ManualClock extends Clock {
   readonly sleepers: number;
 }
 
-/** setTimeout's longest delay; longer waits are done in steps. */
-const MAX_TIMER = 2 ** 31 - 1;
-
-/** Waits `realMs` of real time (resolves early when aborted). */
+/** Waits `realMs` of real time (resolves early when aborted; a very long wait ends early, the callers loop). */
 function delay(realMs: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || realMs <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.min(Math.ceil(realMs), MAX_TIMER));
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return realMs <= 0 ? Promise.resolve() : sleep(Math.ceil(realMs), signal);
 }
 
 /** The wall clock: Date.now and setTimeout. */

@@ -2,7 +2,7 @@
 // per partition, core's AckedOffsets tracks which offsets every output has delivered, and only those are
 // committed (every commit_interval, before a rebalance and at shutdown). At-least-once: after a restart,
 // a crash or a rebalance, what was emitted but not yet committed is read again (duplicates, never loss).
-import { AckedOffsets, definePlugin, type Event } from '../../../core/index.js';
+import { AckedOffsets, definePlugin, sleep, type Event } from '../../../core/index.js';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { connectionSchema, createKafka, withTimeout, type KafkaConnectionOptions } from '../../outputs/kafka/client.js';
 import { kafkaAssignments } from './assignment.js';
@@ -196,7 +196,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
           } catch (err) {
             crashed = (err as Error).message;
             log.warn('cannot connect to kafka; retrying', { error: crashed, retry_in_ms: delay });
-            await Promise.race([aborted, new Promise((r) => setTimeout(r, delay))]);
+            await sleep(delay, signal);
           }
         }
         if (signal.aborted) return void (await c.disconnect().catch(() => {}));

@@ -1,7 +1,8 @@
 // Read positions per file, kept in <data_dir>/<component>/checkpoints.json and replaced atomically
-// (write a temporary file, fsync, rename) so a crash leaves either the old or the new version.
-import { open, readFile, rename } from 'node:fs/promises';
+// (core's writeFileAtomic) so a crash leaves either the old or the new version.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../../../core/index.js';
 import type { Fingerprint } from './fingerprint.js';
 
 export interface Checkpoint {
@@ -84,14 +85,6 @@ export class CheckpointStore {
     if (!this.dirty) return;
     this.dirty = false;
     const body = JSON.stringify({ version: 1, saved_at: Date.now(), files: Object.fromEntries(this.entries) }, null, 1);
-    const tmp = `${this.file}.tmp`;
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(body);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, this.file);
+    await writeFileAtomic(this.file, body);
   }
 }

@@ -6,7 +6,7 @@
 // MailComposer), measured, cut if needed (fit.ts) and sent as those very bytes.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { definePlugin, type Event } from '../../../core/index.js';
+import { definePlugin, sleep, type Event } from '../../../core/index.js';
 import { fitDigest, fitEvent, fitText } from './fit.js';
 import { type RenderedMail } from './render.js';
 import { Spool, type SpoolEntry } from './spool.js';
@@ -109,12 +109,7 @@ export default definePlugin<EmailOptions, 'output'>({
     let windowCount = 0;
     let digestInWindow = false;
 
-    const sleep = (ms: number) => new Promise<void>((resolve) => {
-      if (stop.signal.aborted) return resolve();
-      const t = setTimeout(done, ms);
-      function done() { clearTimeout(t); stop.signal.removeEventListener('abort', done); resolve(); }
-      stop.signal.addEventListener('abort', done);
-    });
+    const pause = (ms: number): Promise<void> => sleep(ms, stop.signal);
 
     let composer: typeof import('nodemailer/lib/mail-composer').default | undefined;
     const addressBytes = Buffer.byteLength(options.from) + [...options.to, ...options.cc].reduce((n, a) => n + Buffer.byteLength(a) + 2, 0);
@@ -170,7 +165,7 @@ export default definePlugin<EmailOptions, 'output'>({
             if (fitted.cut) truncated.inc();
           }
         } else {
-          await sleep(windowStart + WINDOW_MS - now);
+          await pause(windowStart + WINDOW_MS - now);
           continue;
         }
         try {
@@ -180,7 +175,7 @@ export default definePlugin<EmailOptions, 'output'>({
           lastError = (err as Error).message;
           sendErrors.inc();
           logger.warn('email delivery failed; will retry', { error: lastError, queued: s.size, retry_in_ms: delay });
-          await sleep(delay);
+          await pause(delay);
           delay = Math.min(delay * 2, options.max_backoff);
           continue;
         }

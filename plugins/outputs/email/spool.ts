@@ -1,8 +1,9 @@
 // A bounded, durable queue of rendered messages: a JSON-lines file, fsync'd on every change.
-// Appends go to the end of the file; removals rewrite it (temp file + fsync + rename), so a crash at any
-// point leaves either the old or the new content. A torn last line (crash mid-append) is ignored on load.
-import { open, readFile, rename } from 'node:fs/promises';
+// Appends go to the end of the file (core's appendDurable); removals rewrite it (core's writeFileAtomic), so a crash
+// at any point leaves either the old or the new content. A torn last line (crash mid-append) is ignored on load.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { appendDurable, writeFileAtomic } from '../../../core/index.js';
 import type { RenderedMail } from './render.js';
 
 export interface SpoolEntry extends RenderedMail {
@@ -113,27 +114,11 @@ export class Spool {
     return p;
   }
 
-  private async append(chunk: SpoolEntry[]): Promise<void> {
-    const fh = await open(this.file, 'a');
-    try {
-      await fh.writeFile(chunk.map((e) => JSON.stringify(e)).join('\n') + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+  private append(chunk: SpoolEntry[]): Promise<void> {
+    return appendDurable(this.file, chunk.map((e) => JSON.stringify(e)).join('\n') + '\n');
   }
 
-  private async rewrite(): Promise<void> {
-    const tmp = this.file + '.tmp';
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(this.entries.map((e) => JSON.stringify(e) + '\n').join(''));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, this.file);
-    const dir = await open(path.dirname(this.file), 'r').catch(() => undefined);
-    if (dir) await dir.sync().catch(() => undefined).finally(() => dir.close());
+  private rewrite(): Promise<void> {
+    return writeFileAtomic(this.file, this.entries.map((e) => JSON.stringify(e) + '\n').join(''));
   }
 }

@@ -482,7 +482,7 @@ outputs: { out: { type: test_record, inputs: [errors, errors._unparsed] } }
 inputs: { corpus: { type: test_counter, total: 1 } }
 filters: { errors: { type: apache_error, inputs: [corpus], error_log_format: "[%t] %Q %M" } }
 outputs: { out: { type: test_record, inputs: [errors, errors._unparsed] } }
-`), /invalid error_log_format: unsupported directive %Q/);
+`), /pipeline.yaml:3:\d+: invalid value "\[%t\] %Q %M" for error_log_format — unsupported directive %Q/); // located: checked with the config
   });
 });
 

@@ -131,7 +131,6 @@ const checkKeyword: KeywordDefinition = {
 
 export const DURATION_KEYWORD = 'duration';
 export const SIZE_KEYWORD = 'size';
-export const SECRET_KEYWORD = 'secret';
 
 /** Add Visor's `duration`, `size`, `secret`, `expression` and `check` keywords to an Ajv instance. A `duration`/`size`
  * option should not declare `type: number`: the type check runs before the keyword, so `5s` would be rejected

@@ -62,7 +62,3 @@ function redact(line: string, secrets: Set<string>): string {
   }
   return line;
 }
-
-export function redactText(text: string, secrets: Iterable<string>): string {
-  return redact(text, new Set(secrets));
-}

@@ -13,15 +13,6 @@ export interface Random {
   exponential(mean: number): number;
 }
 
-/** One generated line and the fields our own aggregates may need without parsing it. */
-export interface GeneratedLine {
-  message: string;
-  /** Set on heartbeat lines: our aggregates never count them as client traffic. */
-  heartbeat?: true;
-  /** Error-log level of the line (error formats). */
-  level?: string;
-}
-
 /** Makes the text of one line for a moment in time. Content makers are deterministic given their Random. */
 export interface LineMaker {
   /** `timestampMs`: the event time (epoch ms) the line must carry; `level`: for error formats, the stream's level. */

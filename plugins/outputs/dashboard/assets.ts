@@ -53,8 +53,6 @@ export function asset(name: string): Asset | undefined {
   return a;
 }
 
-export const ASSET_NAMES = Object.keys(FILES);
-
 /** JSON that is safe inside a <script> element (no `</script>`, no HTML comment openers, no line separators). */
 export function scriptJson(value: unknown): string {
   return JSON.stringify(value)

@@ -1,9 +1,9 @@
 // Rendering times as Apache writes them: %t, %{format}t (strftime, in core), and the error log's ctime-like stamps.
 // Each renders the wall clock of the instant shifted by the zone's offset at that instant.
+import { DAYS, MONTHS, pad2, wallClock } from '../../../../core/index.js';
 import { formatOffset } from './timezone.js';
-import { DAYS, MONTHS, pad2, wallClock } from '../../../../core/strftime.js';
 
-export { compileStrftimeRenderer, pad6 } from '../../../../core/strftime.js';
+export { compileStrftimeRenderer, pad6 } from '../../../../core/index.js';
 
 /** `10/Oct/2000:13:55:36 -0700` (Apache's %t without its brackets). */
 export function clfTime(ts: number, offsetMinutes: number): string {

@@ -1,14 +1,12 @@
-// `visor analyze`: which parser reads a file. Every parser is the apache_access / apache_error plugins' own
-// code (buildAccessParser, buildErrorParser); this module only chooses between them.
+// `visor analyze`: which parser reads a file. Every parser is the one the apache_access / apache_error plugins
+// run (lib/apache's buildAccessParser, buildErrorParser); this module only chooses between them.
 import type { Event } from '../core/index.js';
-import { AccessFormatParser } from '../plugins/filters/apache/access-scanner.js';
-import { compileLogFormat, LogFormatError, NAMED_FORMATS } from '../plugins/filters/apache/logformat.js';
-import { AUTO_FORMATS, buildAccessParser } from '../plugins/filters/apache_access.js';
-import { buildErrorParser } from '../plugins/filters/apache_error.js';
-import { ErrorFormatError } from '../plugins/filters/apache/error-format.js';
+import {
+  ACCESS_NICKNAMES, AccessFormatParser, AUTO_FORMATS, buildAccessParser, buildErrorParser, compileLogFormat, ErrorFormatError,
+  type LineParse, LogFormatError,
+} from '../lib/apache/index.js';
 
-/** Parses `line` into fields on `event`; undefined when parsed, else a low-cardinality reason. */
-export type LineParse = (line: string, event: Event) => string | undefined;
+export type { LineParse };
 
 export type LogKind = 'access' | 'error';
 
@@ -19,9 +17,6 @@ export interface FormatChoice {
   timezone: string;
   errorLogFormat?: string;
 }
-
-/** Access-log nicknames --format accepts (those of the apache_access `format` option). */
-export const ACCESS_NICKNAMES = Object.keys(NAMED_FORMATS).filter((f) => f !== 'referer' && f !== 'agent');
 
 export class FormatUsageError extends Error {}
 

@@ -27,7 +27,7 @@ export function wallClock(ts: number, offsetMinutes: number): Date {
 
 type Piece = (d: Date, ts: number, offset: number) => string;
 
-/** The strftime directives Apache's %{format}t parser reads back (plugins/filters/apache/strftime.ts). */
+/** The strftime directives Apache's %{format}t parser reads back (lib/apache/strftime.ts). */
 const PIECES: Record<string, Piece> = {
   Y: (d) => '' + d.getUTCFullYear(),
   y: (d) => pad2(d.getUTCFullYear() % 100),

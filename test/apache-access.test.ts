@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Event, FilterInstance } from '../core/index.js';
 import { MetricsHub } from '../core/runtime/metrics.js';
-import accessPlugin, { buildAccessParser } from '../plugins/filters/apache_access.js';
+import { buildAccessParser } from '../lib/apache/index.js';
+import accessPlugin from '../plugins/filters/apache_access.js';
 import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
 import { probe, startPipeline } from './support/pipeline-harness.js';
 

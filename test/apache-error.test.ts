@@ -10,7 +10,7 @@ import type { Event, FilterInstance, PluginContext } from '../core/index.js';
 import { ComponentTimers } from '../core/runtime/context.js';
 import { createLogger, createLogSink } from '../core/runtime/logger.js';
 import { MetricsHub } from '../core/runtime/metrics.js';
-import { compileErrorFormat } from '../plugins/filters/apache/error-format.js';
+import { compileErrorFormat } from '../lib/apache/index.js';
 import errorPlugin from '../plugins/filters/apache_error.js';
 import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
 import { ROOT } from './support/helpers.js';

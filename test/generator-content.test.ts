@@ -4,14 +4,13 @@
 import assert from 'node:assert/strict';
 import type { Event, FilterInstance } from '../core/index.js';
 import errorPlugin from '../plugins/filters/apache_error.js';
-import { buildAccessParser } from '../plugins/filters/apache_access.js';
+import { buildAccessParser, compileStrftime } from '../lib/apache/index.js';
 import { createAccessLineMaker, type AccessLineMaker } from '../plugins/inputs/generator/content/access.js';
 import { ClientPool } from '../plugins/inputs/generator/content/clients.js';
 import { DEFAULT_CONTENT, DEFAULT_METHODS, DEFAULT_PATHS, DEFAULT_STATUSES, resolveContent } from '../plugins/inputs/generator/content/defaults.js';
 import { createErrorLineMaker, ERROR_LEVELS, type ErrorStyle, TemplateError } from '../plugins/inputs/generator/content/error.js';
 import { compileStrftimeRenderer } from '../plugins/inputs/generator/content/timefmt.js';
 import { formatOffset, tzFromOption } from '../plugins/inputs/generator/content/timezone.js';
-import { compileStrftime } from '../plugins/filters/apache/strftime.js';
 import type { ContentOptions } from '../plugins/inputs/generator/options.js';
 import {
   binomialSampler, createRandom, deriveSeed, logNormal, uniform, uniformInt, weightedPicker, xoshiro128FromState, zipfSampler,

@@ -1,6 +1,6 @@
 // Scans access-log lines against a compiled LogFormat: no regex, one pass of indexOf in the usual case,
 // bounded backtracking where real logs are ambiguous (unescaped quotes, IPv6 vhost:port).
-import type { Event } from '../../../core/index.js';
+import type { Event } from '../../core/index.js';
 import type { CompiledFormat, FieldKind, FieldSpec } from './logformat.js';
 import { cachedTimeParser, CONTROL, escapeControls, parseClfTime, unescapeApache } from './shared.js';
 import { compileStrftime, utcWallClock, type WallClockToEpoch } from './strftime.js';

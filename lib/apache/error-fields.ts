@@ -1,6 +1,6 @@
 // The fields of a parsed error-log line and the small scanners both error-log parsers share: levels,
 // module names, client addresses, errno prefixes, thread ids, and the escaping Apache applies to messages.
-import type { Event } from '../../../core/index.js';
+import type { Event } from '../../core/index.js';
 import { unescapeApache } from './shared.js';
 
 /** Apache's levels, as written in the log. */

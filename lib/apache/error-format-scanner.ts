@@ -1,7 +1,7 @@
 // Matches error-log lines against a compiled ErrorLogFormat. Each item's text ends where its kind says
 // (digits, an address, the literal after it); optional fields are tried present, then absent, and the
 // message, which may contain anything, ends at the last place where the rest of the format fits.
-import type { Event } from '../../../core/index.js';
+import type { Event } from '../../core/index.js';
 import type { CompiledErrorFormat, FormatItem } from './error-format.js';
 import { type Address, digitsEnd, ErrorFields, errorCodeAt, intAt, levelAt, ModuleNames, sourceLocationAt, splitAddress, threadIdAt, unescapeLogged } from './error-fields.js';
 import type { ErrorParseFailure } from './error-scanner.js';

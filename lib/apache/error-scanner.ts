@@ -4,7 +4,7 @@
 // One pass of indexOf/charCodeAt; no regex. The parts between the level and the message are optional and,
 // between versions, in different orders (2.2 writes the errno after the client, 2.4 before), so they are
 // recognised by their first characters rather than by position.
-import type { Event } from '../../../core/index.js';
+import type { Event } from '../../core/index.js';
 import { digitsEnd, errnoAt, errorCodeAt, ErrorFields, intAt, isDebugLevel, levelAt, ModuleNames, sourceLocationAt, splitAddress, threadIdAt, unescapeLogged } from './error-fields.js';
 import { readStartupRecord } from './error-startup.js';
 import { type ErrorTimeParse, errorTimeParser, looksLikeErrorTime } from './error-time.js';

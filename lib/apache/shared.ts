@@ -1,6 +1,6 @@
 // What the Apache parsers share: reading the raw line, accounting (parsed + unparsed = lines in),
 // routing unparsed lines with a reason, and Apache's timestamp and escape conventions.
-import type { Counter, Emit, Event, FilterInstance, PluginContext } from '../../../core/index.js';
+import type { Counter, Emit, Event, FilterInstance, PluginContext } from '../../core/index.js';
 
 /** Options both parsers take. */
 export const SOURCE_FIELD_SCHEMA = {

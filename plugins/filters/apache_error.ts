@@ -1,24 +1,14 @@
 // Parses Apache error-log lines (2.0/2.2 and 2.4 layouts, detected per line, or any ErrorLogFormat) into
-// flat fields, and Apache's start-up records without time (`AH00558: ...`, apache/error-startup.ts); lines
+// flat fields, and Apache's start-up records without time (`AH00558: ...`, lib/apache/error-startup.ts); lines
 // that are no error-log lines (CGI stderr, stack traces, apache2ctl's own messages) go to `_unparsed`.
-import { checkByParsing, definePlugin, timezoneSchema } from '../../core/index.js';
-import { compileErrorFormat, ErrorFormatError, SUPPORTED_ERROR_DIRECTIVES } from './apache/error-format.js';
-import { FormatErrorScanner } from './apache/error-format-scanner.js';
-import { DefaultErrorScanner } from './apache/error-scanner.js';
-import { lineParserProcess, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT } from './apache/shared.js';
-import { wallClockFor } from './apache/timezone.js';
+import { definePlugin, timezoneSchema } from '../../core/index.js';
+import {
+  buildErrorParser, type DefaultErrorScanner, ERROR_FORMAT_SCHEMA, ErrorFormatError, type ErrorParserOptions,
+  type FormatErrorScanner, lineParserProcess, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT,
+} from '../../lib/apache/index.js';
 
-interface ErrorOptions {
+interface ErrorOptions extends ErrorParserOptions {
   field: string;
-  timezone: string;
-  error_log_format?: string;
-  unescape: boolean;
-}
-
-export function buildErrorParser(options: Omit<ErrorOptions, 'field'>): DefaultErrorScanner | FormatErrorScanner {
-  const wallClock = wallClockFor(options.timezone);
-  if (options.error_log_format === undefined) return new DefaultErrorScanner(wallClock, options.unescape);
-  return new FormatErrorScanner(compileErrorFormat(options.error_log_format), wallClock, options.unescape);
 }
 
 export default definePlugin<ErrorOptions, 'filter'>({
@@ -31,12 +21,7 @@ export default definePlugin<ErrorOptions, 'filter'>({
     properties: {
       ...SOURCE_FIELD_SCHEMA,
       timezone: timezoneSchema('local', 'Time zone of the server that wrote the log (error-log times carry none, unless ErrorLogFormat adds it)'),
-      error_log_format: {
-        type: 'string',
-        minLength: 1,
-        description: `The server's ErrorLogFormat, when it sets one (as in its config, e.g. "[%{u}t] [%-m:%l] [pid %P:tid %T] %7F: %E: [client\\ %a] %M% ,\\ referer\\ %{Referer}i"). Without it, Apache's built-in 2.2 and 2.4 layouts are recognised on each line. Directives: ${SUPPORTED_ERROR_DIRECTIVES}.`,
-        check: checkByParsing((v) => { if (typeof v === 'string') compileErrorFormat(v); }),
-      },
+      ...ERROR_FORMAT_SCHEMA,
       unescape: {
         type: 'boolean',
         default: true,
@@ -55,4 +40,3 @@ export default definePlugin<ErrorOptions, 'filter'>({
     return { process: lineParserProcess(context, options.field, (line, event) => parser.parse(line, event)) };
   },
 });
-

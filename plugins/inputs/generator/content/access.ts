@@ -3,7 +3,7 @@
 // draws its request once (client, method, path, query, status, sizes, ...) so fields that show the same thing
 // (%r and %U, %b and %O, %h and %{c}a) agree. Everything that can be is built once: the client pool, escaped
 // texts, alias and CDF tables, and the time texts (once per second).
-import { compileLogFormat, type FieldSpec } from '../../../filters/apache/logformat.js';
+import { compileLogFormat, type FieldSpec } from '../../../../lib/apache/index.js';
 import type { LineMaker, Random } from '../contracts.js';
 import type { ContentOptions } from '../options.js';
 import { logNormal, type LogNormalSampler, weightedPicker, type WeightedPicker, zipfSampler, type ZipfSampler } from '../random.js';

@@ -1,0 +1,45 @@
+// The access-log parser an `apache_access` filter or `visor analyze` runs: its format options (the schema, with
+// the check that compiles log_format with the config) and the parser they build.
+import { checkByParsing, type JsonSchema } from '../../core/index.js';
+import { AccessFormatParser, MultiFormatParser } from './access-scanner.js';
+import { compileLogFormat, NAMED_FORMATS, SUPPORTED_DIRECTIVES } from './logformat.js';
+import { wallClockFor } from './timezone.js';
+
+export interface AccessParserOptions {
+  /** A nickname of ACCESS_NICKNAMES, or auto. */
+  format: string;
+  /** LogFormat strings; override format. */
+  log_format?: string | string[];
+  timezone: string;
+}
+
+/** Tried by `format: auto`, most common first: the first that fits the whole line wins (no two of these can
+ * both fit one line exactly, so the order only decides speed), else the one that fits most of it. */
+export const AUTO_FORMATS = ['combined', 'common', 'vhost_combined', 'combinedio', 'vhost_common'];
+
+/** The nicknames `format` accepts: Apache's named formats less referer and agent, which are no access lines. */
+export const ACCESS_NICKNAMES = Object.keys(NAMED_FORMATS).filter((f) => f !== 'referer' && f !== 'agent');
+
+/** The `format` and `log_format` options. */
+export const ACCESS_FORMAT_SCHEMA: Record<'format' | 'log_format', JsonSchema> = {
+  format: {
+    enum: [...ACCESS_NICKNAMES, 'auto'],
+    default: 'combined',
+    description: 'A LogFormat nickname from Apache\'s default config; auto tries combined, common, vhost_combined, combinedio and vhost_common on each line and keeps the first that fits the whole line, else the one that fits most of it. A combined format also accepts common lines (the missing fields are null) and ignores extra trailing fields.',
+  },
+  log_format: {
+    anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
+    description: `An Apache LogFormat string (as in httpd.conf; overrides format), or a list: the first that fits the whole line wins, else the one that fits most of it. Directives: ${SUPPORTED_DIRECTIVES}.`,
+    // Compiled with the config, so a directive it cannot read is a located validate error, not a start failure.
+    check: checkByParsing((v) => { for (const f of Array.isArray(v) ? v : [v]) if (typeof f === 'string') compileLogFormat(f); }),
+  },
+};
+
+/** Throws LogFormatError for a log_format it cannot read. */
+export function buildAccessParser(options: AccessParserOptions): MultiFormatParser {
+  const formats = options.log_format !== undefined
+    ? (Array.isArray(options.log_format) ? options.log_format : [options.log_format])
+    : options.format === 'auto' ? AUTO_FORMATS : [options.format];
+  const wallClock = wallClockFor(options.timezone);
+  return new MultiFormatParser(formats.map((f) => new AccessFormatParser(compileLogFormat(f), wallClock)));
+}

@@ -1,4 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core';
+import { EXIT_CONFIG } from '../paths.js';
 
 export default class Analyze extends Command {
   static override description = `Analyse existing Apache logs once and print a summary report (the report aggregate's figures).
@@ -32,20 +33,28 @@ A progress bar is shown on a terminal. Exit 0 on success, 78 for an unknown --fo
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Analyze);
-    const { runAnalyze } = await import('../analyze-run.js');
-    const code = await runAnalyze({
-      files: argv as string[],
-      format: flags.format,
-      logFormat: flags['log-format'],
-      errorLogFormat: flags['error-log-format'],
-      timezone: flags.timezone,
-      top: flags.top,
-      capacity: flags.capacity,
-      title: flags.title,
-      json: flags.json,
-      html: flags.html,
-      progress: flags.progress,
-    });
+    // Loaded here, not at the top: listing or helping with commands must not load the engine.
+    const { FormatUsageError, runAnalyze } = await import('../../lib/analyze/index.js');
+    let code: number;
+    try {
+      code = await runAnalyze({
+        files: argv as string[],
+        format: flags.format,
+        logFormat: flags['log-format'],
+        errorLogFormat: flags['error-log-format'],
+        timezone: flags.timezone,
+        top: flags.top,
+        capacity: flags.capacity,
+        title: flags.title,
+        json: flags.json,
+        html: flags.html,
+        progress: flags.progress,
+      });
+    } catch (err) {
+      if (!(err instanceof FormatUsageError)) throw err;
+      process.stderr.write(`visor analyze: ${err.message}\n`);
+      code = EXIT_CONFIG;
+    }
     if (code !== 0) this.exit(code);
   }
 }

@@ -1,10 +1,10 @@
 // `visor analyze`: which parser reads a file. Every parser is the one the apache_access / apache_error plugins
 // run (lib/apache's buildAccessParser, buildErrorParser); this module only chooses between them.
-import type { Event } from '../core/index.js';
+import type { Event } from '../../core/index.js';
 import {
   ACCESS_NICKNAMES, AccessFormatParser, AUTO_FORMATS, buildAccessParser, buildErrorParser, compileLogFormat, ErrorFormatError,
   type LineParse, LogFormatError,
-} from '../lib/apache/index.js';
+} from '../apache/index.js';
 
 export type { LineParse };
 

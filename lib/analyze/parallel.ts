@@ -4,11 +4,12 @@
 // while no list went past --capacity distinct values (error bounds 0).
 import { open } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Event } from '../core/index.js';
-import type { ReportAccumulator, TopItem } from '../plugins/aggregates/report/stats.js';
-import { detectFormat, DETECT_LINES, type Detection, type FormatChoice } from './analyze-format.js';
-import { isBlank, type FileResult } from './analyze-read.js';
+import type { Event } from '../../core/index.js';
+import type { ReportAccumulator, TopItem } from '../../plugins/aggregates/report/stats.js';
+import { detectFormat, DETECT_LINES, type Detection, type FormatChoice } from './format.js';
+import { isBlank, type FileResult } from './read.js';
 
 /** Files smaller than this are read by one thread (a worker costs ~50 ms to start). */
 export const PARALLEL_MIN_BYTES = 32 << 20;
@@ -156,10 +157,22 @@ export async function planParts(file: string, size: number, threads: number, cho
   }
 }
 
+/** A worker thread running worker.js beside this module (dist/), or worker.ts when this runs from source with
+ * tsx: Node 20 does not apply the parent's --import loader to worker threads, so that worker registers tsx
+ * itself before loading its entry. */
+function startWorker(job: PartJob): Worker {
+  const ext = path.extname(new URL(import.meta.url).pathname);
+  const entry = new URL(`./worker${ext}`, import.meta.url);
+  if (ext !== '.ts') return new Worker(entry, { workerData: job });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: job });
+}
+
 /** Starts a worker on one part; `onProgress` gets its bytes and lines so far. */
 export function runPart(job: PartJob, onProgress: (bytes: number, lines: number) => void): Promise<{ result: FileResult; acc: AccState }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./analyze-worker.js', import.meta.url), { workerData: job });
+    const worker = startWorker(job);
     let settled = false;
     worker.on('message', (m: PartMessage) => {
       if (m.type === 'progress') onProgress(m.bytes, m.lines);

@@ -5,13 +5,12 @@
 // batching of the runtime costs more than the parse itself here.
 import { stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { renderReportText } from '../plugins/aggregates/report/stats.js';
-import { chooseFormat, FormatUsageError, type FormatChoice } from './analyze-format.js';
-import { ProgressBar } from './analyze-progress.js';
-import { emptyResult, FileAnalysis, type FileResult, isGzip, MAX_LINE_BYTES, readFile, Totals } from './analyze-read.js';
-import { EXIT_CONFIG } from './paths.js';
-import type { AccState, PartPlan } from './analyze-parallel.js';
-import * as parallel from './analyze-parallel.js';
+import { renderReportText } from '../../plugins/aggregates/report/stats.js';
+import { chooseFormat, type FormatChoice } from './format.js';
+import { ProgressBar } from './progress.js';
+import { emptyResult, FileAnalysis, type FileResult, isGzip, MAX_LINE_BYTES, readFile, Totals } from './read.js';
+import type { AccState, PartPlan } from './parallel.js';
+import * as parallel from './parallel.js';
 
 export interface AnalyzeOptions {
   files: string[];
@@ -72,17 +71,10 @@ async function readInParts(
   return states;
 }
 
+/** Analyses the files and prints the report on stdout; 0, or 1 when a file could not be read (after analysing
+ * the others). Throws FormatUsageError, before reading anything, for options that name no parser. */
 export async function runAnalyze(o: AnalyzeOptions): Promise<number> {
-  let choice: FormatChoice;
-  try {
-    choice = chooseFormat({ format: o.format, logFormat: o.logFormat, timezone: o.timezone, errorLogFormat: o.errorLogFormat });
-  } catch (err) {
-    if (err instanceof FormatUsageError) {
-      process.stderr.write(`visor analyze: ${err.message}\n`);
-      return EXIT_CONFIG;
-    }
-    throw err;
-  }
+  const choice = chooseFormat({ format: o.format, logFormat: o.logFormat, timezone: o.timezone, errorLogFormat: o.errorLogFormat });
   process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
 
   const results = o.files.map(emptyResult);
@@ -115,10 +107,10 @@ export async function runAnalyze(o: AnalyzeOptions): Promise<number> {
   }
   if (o.progress && process.stderr.isTTY) progress = new ProgressBar(process.stderr, totalBytes);
 
-  let html: import('./analyze-html.js').HtmlReport | undefined;
+  let html: import('./html.js').HtmlReport | undefined;
   if (o.html) {
     // Loaded only for --html: the dashboard model and its page are not needed otherwise.
-    const { htmlReport } = await import('./analyze-html.js');
+    const { htmlReport } = await import('./html.js');
     html = await htmlReport(results.filter((_, i) => readable[i]), choice, { top: o.top, capacity: Math.max(o.capacity, o.top), title: o.title });
   }
   const capacity = Math.max(o.capacity, o.top);

@@ -4,10 +4,9 @@ import { isAscii } from 'node:buffer';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import type { Event } from '../core/index.js';
-import { LineSplitter } from '../core/lines.js';
-import { ReportAccumulator } from '../plugins/aggregates/report/stats.js';
-import { detectFormat, DETECT_LINES, type Detection, type FormatChoice, type LineParse } from './analyze-format.js';
+import { type Event, LineSplitter } from '../../core/index.js';
+import { ReportAccumulator } from '../../plugins/aggregates/report/stats.js';
+import { detectFormat, DETECT_LINES, type Detection, type FormatChoice, type LineParse } from './format.js';
 
 /** Lines longer than this are cut (and counted), as the tail input does by default. */
 export const MAX_LINE_BYTES = 1 << 20;

@@ -1,9 +1,9 @@
 // `visor analyze`: a worker thread reading one byte range of a large plain file with the same code as the main
 // thread, into its own ReportAccumulator, whose counts it sends back to be added to the main one.
 import { parentPort, workerData } from 'node:worker_threads';
-import { chooseFormat } from './analyze-format.js';
-import { accState, type PartJob, type PartMessage } from './analyze-parallel.js';
-import { emptyResult, FileAnalysis, readFile, Totals } from './analyze-read.js';
+import { chooseFormat } from './format.js';
+import { accState, type PartJob, type PartMessage } from './parallel.js';
+import { emptyResult, FileAnalysis, readFile, Totals } from './read.js';
 
 const job = workerData as PartJob;
 const post = (m: PartMessage) => parentPort!.postMessage(m);

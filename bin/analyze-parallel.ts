@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Event } from '../core/index.js';
-import type { ReportAccumulator, TopItem } from '../plugins/aggregates/report/stats.js';
+import type { ReportAccumulator, TopItem } from '../lib/stats/index.js';
 import { detectFormat, DETECT_LINES, type Detection, type FormatChoice } from './analyze-format.js';
 import { isBlank, type FileResult } from './analyze-read.js';
 

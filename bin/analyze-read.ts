@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Event } from '../core/index.js';
 import { LineSplitter } from '../core/lines.js';
-import { ReportAccumulator } from '../plugins/aggregates/report/stats.js';
+import { ReportAccumulator } from '../lib/stats/index.js';
 import { detectFormat, DETECT_LINES, type Detection, type FormatChoice, type LineParse } from './analyze-format.js';
 
 /** Lines longer than this are cut (and counted), as the tail input does by default. */
@@ -32,7 +32,7 @@ export interface FileResult {
   error?: string;
 }
 
-/** Minimal view of the dashboard model --html feeds (plugins/outputs/dashboard/model.ts). */
+/** Minimal view of the dashboard model --html feeds (lib/dashboard/model.ts). */
 export interface DashboardSink { add(event: Event, now?: number): void }
 
 /** Where parsed events go, across all files. */

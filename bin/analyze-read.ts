@@ -32,7 +32,7 @@ export interface FileResult {
   error?: string;
 }
 
-/** Minimal view of the dashboard model --html feeds (lib/dashboard/model.ts). */
+/** Minimal view of the dashboard model --html feeds (plugins/outputs/dashboard/model.ts). */
 export interface DashboardSink { add(event: Event, now?: number): void }
 
 /** Where parsed events go, across all files. */

@@ -7,7 +7,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { renderReportText } from '../plugins/aggregates/report/stats.js';
+import { renderReportText } from '../lib/stats/index.js';
 import { corpus, readLines } from './support/corpora.js';
 import { chartInk, requireChromium, watchPage } from './support/browser.js';
 import { CLI, onPath, ROOT, runCli, tempDir } from './support/helpers.js';

@@ -6,7 +6,7 @@ import { generate } from 'selfsigned';
 import { definePlugin, type Event } from '../core/index.js';
 import { fitDigest, fitEvent } from '../plugins/outputs/email/fit.js';
 import { renderDigest, renderEvent, renderTemplate, type RenderedMail } from '../plugins/outputs/email/render.js';
-import { ReportAccumulator } from '../plugins/aggregates/report/stats.js';
+import { ReportAccumulator } from '../lib/stats/index.js';
 import { startPipeline, testRegistry, type Harness } from './support/pipeline-harness.js';
 import { freePort, startSmtp, waitFor, type TestSmtp } from './support/smtp.js';
 

@@ -2,7 +2,7 @@
 // JSON.stringify/parse round trip) and merged, gives the single-stream sketch: exactly in the exact modes,
 // within the stated bounds otherwise.
 import assert from 'node:assert/strict';
-import { DISTINCT_EXACT_LIMIT, DistinctCounter, PERCENTILE_RELATIVE_ERROR, QuantileSketch, TopCounter } from '../plugins/aggregates/window/sketches.js';
+import { DISTINCT_EXACT_LIMIT, DistinctCounter, PERCENTILE_RELATIVE_ERROR, QuantileSketch, TopCounter } from '../lib/stats/index.js';
 import { rng } from './bench/apache-lines.js';
 
 const roundTrip = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { detachString } from '../core/index.js';
-import { TopCounter } from '../plugins/aggregates/window/sketches.js';
+import { TopCounter } from '../lib/stats/index.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

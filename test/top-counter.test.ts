@@ -1,6 +1,6 @@
 // TopCounter: exact up to capacity, then Space-Saving's stream summary with its guarantees.
 import assert from 'node:assert/strict';
-import { TopCounter } from '../plugins/aggregates/window/sketches.js';
+import { TopCounter } from '../lib/stats/index.js';
 import { rng } from './bench/apache-lines.js';
 
 

@@ -7,8 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Event } from '../../core/index.js';
-import { renderStaticHtml } from '../../plugins/outputs/dashboard/assets.js';
-import { DashboardModel } from '../../plugins/outputs/dashboard/model.js';
+import { DashboardModel, renderStaticHtml } from '../dashboard/index.js';
 import { detectFormat, DETECT_LINES, type FormatChoice, type LineParse } from './format.js';
 
 /** Most chart points; beyond, buckets get coarser. */

@@ -5,7 +5,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { type Event, LineSplitter } from '../../core/index.js';
-import { ReportAccumulator } from '../../plugins/aggregates/report/stats.js';
+import { ReportAccumulator } from '../stats/index.js';
 import { detectFormat, DETECT_LINES, type Detection, type FormatChoice, type LineParse } from './format.js';
 
 /** Lines longer than this are cut (and counted), as the tail input does by default. */
@@ -31,7 +31,7 @@ export interface FileResult {
   error?: string;
 }
 
-/** Minimal view of the dashboard model --html feeds (plugins/outputs/dashboard/model.ts). */
+/** Minimal view of the dashboard model --html feeds (lib/dashboard/model.ts). */
 export interface DashboardSink { add(event: Event, now?: number): void }
 
 /** Where parsed events go, across all files. */

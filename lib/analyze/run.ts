@@ -5,7 +5,7 @@
 // batching of the runtime costs more than the parse itself here.
 import { stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { renderReportText } from '../../plugins/aggregates/report/stats.js';
+import { renderReportText } from '../stats/index.js';
 import { chooseFormat, type FormatChoice } from './format.js';
 import { ProgressBar } from './progress.js';
 import { emptyResult, FileAnalysis, type FileResult, isGzip, MAX_LINE_BYTES, readFile, Totals } from './read.js';

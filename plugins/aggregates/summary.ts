@@ -4,7 +4,7 @@
 // status count as requests, shares never divide by zero, top clients are exact up to `capacity` distinct
 // clients per interval and Space-Saving beyond.
 import { definePlugin, type AggregateRuntime, type Event } from '../../core/index.js';
-import { ReportAccumulator } from './report/stats.js';
+import { ReportAccumulator } from '../../lib/stats/index.js';
 
 interface SummaryOptions {
   interval: number;

@@ -2,7 +2,7 @@
 // rate, 5xx, status classes, bytes, top clients/paths) and error-log lines (per level, top messages),
 // with a text (`message`) and an HTML (`html`) rendering for consoles and e-mail.
 import { definePlugin, type AggregateRuntime } from '../../../core/index.js';
-import { ReportAccumulator } from './stats.js';
+import { ReportAccumulator } from '../../../lib/stats/index.js';
 
 interface ReportOptions {
   interval: number;

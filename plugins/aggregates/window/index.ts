@@ -5,7 +5,7 @@
 // partition's own watermark, and emits mergeable partial states that `window_merge` combines.
 import { definePlugin, detachString, getField, splitFieldPath, type AggregateRuntime, type CheckProblem, type Event } from '../../../core/index.js';
 import { kafkaAssignments } from '../../inputs/kafka/assignment.js';
-import { compileShape, PARTIAL_VERSION, reader, shapeSchema, SharedHold, windowTiming, type GroupState, type ShapeOptions } from './shape.js';
+import { compileShape, partialHeader, reader, shapeSchema, SharedHold, windowTiming, type GroupState, type PartialEvent, type ShapeOptions } from '../../../lib/stats/index.js';
 
 interface WindowOptions extends ShapeOptions {
   time: 'event' | 'processing';
@@ -140,9 +140,6 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     };
 
     const watermarkOf = (upTo: number) => (Number.isFinite(upTo) ? upTo : null);
-    const partialHeader = (src: Source) => ({
-      version: PARTIAL_VERSION, fingerprint: shape.fingerprint, spec: shape.spec, topic: src.topic ?? null, partition: src.partition ?? null,
-    });
 
     /** Emit, in order of start, every open window of `src` ending at or before `upTo`; later events for them are late. */
     const close = (src: Source, upTo: number): Promise<void> => {
@@ -160,14 +157,15 @@ export default definePlugin<WindowOptions, 'aggregate'>({
           if (partials) {
             // The partition's watermark as of this partial: the windows after it in this close are still to come.
             const watermark = i === due.length - 1 ? watermarkOf(upTo) : w.start + size;
-            results = [{
+            const partial: PartialEvent = {
               partial: {
-                ...partialHeader(src), window_start: w.start, window_end: w.start + size,
+                ...partialHeader(shape, src.topic, src.partition), window_start: w.start, window_end: w.start + size,
                 offset_from: Number.isFinite(w.offsetFrom) ? w.offsetFrom : null, offset_to: Number.isFinite(w.offsetTo) ? w.offsetTo : null,
                 watermark,
               },
               groups: [...w.groups.values()].map((g) => shape.toPartial(g, options.partial_top)),
-            }];
+            };
+            results = [partial];
             partialsCounter.inc();
           } else {
             results = [...w.groups.values()].map((g) => shape.result(w.start, w.start + size, g));
@@ -219,7 +217,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
       if (!snapshot.length) return emitting;
       emitting = emitting.then(async () => {
         const events: Event[] = [];
-        for (const [src, watermark] of snapshot) if (sources.get(src.id) === src && stillOwned(src)) events.push({ partial: { ...partialHeader(src), watermark } });
+        for (const [src, watermark] of snapshot) if (sources.get(src.id) === src && stillOwned(src)) events.push({ partial: { ...partialHeader(shape, src.topic, src.partition), watermark } });
         if (events.length && runtime) await runtime.emit(events);
       });
       return emitting;

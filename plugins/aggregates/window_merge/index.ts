@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { appendDurableSync, definePlugin, writeFileAtomicSync, type AckHold, type AggregateRuntime, type Event } from '../../../core/index.js';
-import { compileShape, PARTIAL_VERSION, shapeSchema, SharedHold, type GroupState, type PartialGroup, type ShapeOptions } from '../window/shape.js';
+import { compileShape, parsePartial, partialMismatch, shapeSchema, SharedHold, type GroupState, type PartialGroup, type PartialHeader, type ShapeOptions } from '../../../lib/stats/index.js';
 
 interface MergeOptions extends ShapeOptions {
   partition_key?: string;
@@ -18,19 +18,6 @@ interface MergeOptions extends ShapeOptions {
   partition_timeout: number;
   field: string;
   dedupe_retention: number;
-}
-
-interface PartialHeader {
-  version: number;
-  fingerprint: string;
-  spec?: unknown;
-  topic: unknown;
-  partition: unknown;
-  window_start?: number;
-  window_end?: number;
-  offset_from?: number | null;
-  offset_to?: number | null;
-  watermark?: number | null;
 }
 
 interface Range { from: number; to: number }
@@ -102,20 +89,6 @@ export default definePlugin<MergeOptions, 'aggregate'>({
     let mismatch: string | undefined;
 
     const partitionId = (h: PartialHeader) => `${String(h.topic)}\0${String(h.partition)}`;
-
-    const parse = (e: Event): { header: PartialHeader; groups?: PartialGroup[] } | undefined => {
-      let obj: Event = e;
-      if (obj.partial === undefined && typeof e[options.field] === 'string') {
-        try {
-          obj = JSON.parse(e[options.field] as string) as Event;
-        } catch {
-          return undefined;
-        }
-      }
-      const header = obj.partial as PartialHeader | undefined;
-      if (!header || typeof header !== 'object') return undefined;
-      return { header, groups: obj.groups as PartialGroup[] | undefined };
-    };
 
     /** Per partition of the partials topic: was it read from its first offset (a fresh start), or resumed? */
     const resumed = new Map<string, boolean>();
@@ -265,17 +238,15 @@ export default definePlugin<MergeOptions, 'aggregate'>({
         const touched = new Set<MergeWindow>();
         for (const e of events) {
           const fromResumed = inputResumed(e);
-          const parsed = parse(e);
+          const parsed = parsePartial(e, options.field);
           if (!parsed) {
             invalid.inc();
             continue;
           }
           const { header: h, groups } = parsed;
-          if (h.version !== PARTIAL_VERSION || h.fingerprint !== shape.fingerprint) {
+          const why = partialMismatch(h, shape);
+          if (why) {
             mismatched.inc();
-            const why = h.version !== PARTIAL_VERSION
-              ? `partial format version ${String(h.version)}, this merger reads version ${PARTIAL_VERSION}`
-              : `the aggregator's window options ${JSON.stringify(h.spec)} differ from this merger's ${JSON.stringify(shape.spec)}: give window_merge the same window, group_by, metrics, top, percentiles and distinct as the window aggregators`;
             if (mismatch !== why) log.error(`partials from ${String(h.topic)}/${String(h.partition)} cannot be merged: ${why}`);
             mismatch = why;
             // Not acknowledged: once the configurations agree, a restart reads these partials again.

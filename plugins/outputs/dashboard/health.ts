@@ -1,7 +1,7 @@
 // Pipeline health rows for the dashboard: the counters of context.pipeline() turned into rates by differencing
 // two samples, plus buffer fill, unparsed and dropped counts, errors and a lag gauge where a component has one.
 import type { PipelineView } from '../../../core/index.js';
-import type { HealthRow } from './model.js';
+import type { HealthRow } from '../../../lib/dashboard/index.js';
 
 export interface HealthSample {
   at: number;

@@ -1,17 +1,14 @@
 // The dashboard output: a live web page served by the agent itself. Events written to it (parsed access and
 // error-log events, alert events) feed a DashboardModel; once per update_every one state is computed, with the
-// pipeline's health, and broadcast to every open page over Server-Sent Events. Assets come from this folder and
-// node_modules/uplot (no CDN). write() absorbs a batch and resolves at once: the dashboard never slows the pipeline.
+// pipeline's health, and broadcast to every open page over Server-Sent Events. The page and its assets come from
+// lib/dashboard (its page/ and node_modules/uplot; no CDN). write() absorbs a batch and resolves at once: the
+// dashboard never slows the pipeline.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { definePlugin, formatListen, listenOn, listenSchema, parseListen, type ComponentHealth, type PipelineView } from '../../../core/index.js';
-import { asset, liveHtml, renderStaticHtml } from './assets.js';
+import { asset, DashboardModel, liveHtml, type DashboardState } from '../../../lib/dashboard/index.js';
 import { healthRows, type HealthSample } from './health.js';
-import { DashboardModel, type DashboardState } from './model.js';
-
-export { DashboardModel, renderStaticHtml };
-export type { DashboardState };
 
 export interface DashboardOptions {
   listen: string;

@@ -1,7 +1,7 @@
 // The figures of one report interval, and their text and HTML renderings. Kept apart from the plugin so
 // they can be tested (and reused) without a pipeline.
-import type { Event } from '../../../core/index.js';
-import { TopCounter } from '../window/sketches.js';
+import type { Event } from '../../core/index.js';
+import { TopCounter } from './sketches.js';
 
 export interface TopItem {
   value: string;

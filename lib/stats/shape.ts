@@ -2,12 +2,11 @@
 // `window_merge` (which fills them from partials): the per-group state, how an event is added, how a result
 // event is built from a state, and how a state is serialized into a partial and merged back.
 import { createHash } from 'node:crypto';
-import { getField, splitFieldPath, type AckHold, type CheckProblem, type Event } from '../../../core/index.js';
-import { accumulate, checkMetric, compileMetric, mergeAccState, newAccState, type Accumulator, type AccState, type MetricEval } from './metrics.js';
+import { getField, splitFieldPath, type CheckProblem, type Event } from '../../core/index.js';
+// Aggregate metric expressions: still in the window plugin until they join core/expr (issue 15).
+import { accumulate, checkMetric, compileMetric, mergeAccState, newAccState, type Accumulator, type AccState, type MetricEval } from '../../plugins/aggregates/window/metrics.js';
+import { PARTIAL_VERSION } from './partial.js';
 import { DistinctCounter, QuantileSketch, TopCounter, type DistinctJSON, type QuantileJSON, type TopJSON } from './sketches.js';
-
-/** Bumped when the partial format changes; the merger refuses partials of another version. */
-export const PARTIAL_VERSION = 1;
 
 /** The options that decide a result's shape (the same in `window` and `window_merge`). */
 export interface ShapeOptions {
@@ -66,33 +65,6 @@ export const shapeSchema = {
   },
   distinct: { type: 'array', items: { type: 'string' }, default: [], description: 'Fields whose distinct values are counted: distinct_<field> (exact up to 4096, then HyperLogLog, ~1.6% standard error).' },
 } as const;
-
-export /** A batch's hold shared by the windows the batch touched: released once every one of their results is delivered. */
-class SharedHold {
-  pending = 0;
-  private failed = false;
-  constructor(private readonly hold: AckHold) {}
-  /** One hold per window result, passed in that result's `acks`. */
-  part(): AckHold {
-    let settled = false;
-    return {
-      release: () => {
-        if (settled) return;
-        settled = true;
-        if (--this.pending === 0 && !this.failed) this.hold.release();
-      },
-      fail: (error?: Error) => {
-        if (settled) return;
-        settled = true;
-        this.pending--;
-        if (!this.failed) {
-          this.failed = true;
-          this.hold.fail(error);
-        }
-      },
-    };
-  }
-}
 
 export interface GroupState {
   values: unknown[];

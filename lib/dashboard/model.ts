@@ -6,12 +6,8 @@
 // changes that add() made to that accumulator's counters, so classification (heartbeats excluded, status classes,
 // bytes, 5xx) is never re-implemented here. Memory is bounded: a fixed ring of buckets, a fixed number of slices
 // (each with top lists of `capacity` values), a capped list of alerts.
-import type { Event } from '../../../core/index.js';
-import { ReportAccumulator, type TopItem } from '../../aggregates/report/stats.js';
-
-// The self-contained HTML rendering of a state lives with the page files; re-exported here so the model's users
-// (the dashboard output, `visor analyze --html`) need one import.
-export { renderStaticHtml } from './assets.js';
+import type { Event } from '../../core/index.js';
+import { ReportAccumulator, type TopItem } from '../stats/index.js';
 
 export interface DashboardModelOptions {
   /** Width of one chart bucket (1000 live; 60000 for an analysis of files). */

@@ -1,4 +1,4 @@
-// The Visor dashboard page: renders a DashboardState (plugins/outputs/dashboard/model.ts) into the document.
+// The Visor dashboard page: renders a DashboardState (lib/dashboard/model.ts) into the document.
 // One script for both modes: `live` (served by the dashboard output; states arrive over Server-Sent Events)
 // and `static` (the self-contained HTML of `visor analyze --html`; the state is embedded as JSON).
 // Plain browser JavaScript, no modules and no network beyond the SSE stream, so it can be inlined as is.

@@ -1,6 +1,6 @@
 // Small streaming summaries used by the window aggregate: top-N (exact, then Space-Saving), distinct counts
 // (exact, then HyperLogLog) and percentiles (a log-bucketed sketch with bounded relative error).
-import { detachString } from '../../../core/index.js';
+import { detachString } from '../../core/index.js';
 
 /** Top-N counter: exact while at most `capacity` distinct values were seen, then Space-Saving
  * (Metwally et al.): the least counted value is replaced and the newcomer inherits its count as error.

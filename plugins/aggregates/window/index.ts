@@ -4,7 +4,7 @@
 // With `emit: partials` (scale-out over Kafka) it keeps windows per source partition, each closed by that
 // partition's own watermark, and emits mergeable partial states that `window_merge` combines.
 import { definePlugin, detachString, getField, splitFieldPath, type AggregateRuntime, type CheckProblem, type Event } from '../../../core/index.js';
-import { kafkaAssignments } from '../../inputs/kafka/assignment.js';
+import { kafkaAssignments } from '../../../lib/kafka/index.js';
 import { compileShape, PARTIAL_VERSION, reader, shapeSchema, SharedHold, windowTiming, type GroupState, type ShapeOptions } from './shape.js';
 
 interface WindowOptions extends ShapeOptions {

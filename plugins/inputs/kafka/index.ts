@@ -4,8 +4,7 @@
 // a crash or a rebalance, what was emitted but not yet committed is read again (duplicates, never loss).
 import { AckedOffsets, definePlugin, sleep, type Event } from '../../../core/index.js';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { connectionSchema, createKafka, withTimeout, type KafkaConnectionOptions } from '../../outputs/kafka/client.js';
-import { kafkaAssignments } from './assignment.js';
+import { connectionSchema, createKafka, kafkaAssignments, withTimeout, type KafkaConnectionOptions } from '../../../lib/kafka/index.js';
 
 export interface KafkaInputOptions extends KafkaConnectionOptions {
   group_id: string;

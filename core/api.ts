@@ -59,6 +59,12 @@ export interface PluginContext {
   readonly configDir: string;
   /** The running pipeline as its metrics and health checks see it now (for dashboards and self-monitoring). */
   pipeline(): PipelineView;
+  /** State shared by the components of one pipeline (e.g. the kafka input's partition assignments, read by
+   * `window`): the value stored under `key`, made by `create` on the first call for that key. One value per key
+   * per running pipeline: a reload builds a new pipeline, hence new values, and two pipelines in one process
+   * (in-process tests) never share. Never use module-level variables for this. Prefix keys with your plugin's or
+   * library's name; every caller of a key must store the same type under it (export a typed accessor). */
+  shared<T>(key: string, create: () => T): T;
 }
 
 /** One component's counters (totals since start) and health, as `/metrics` and `/health` report them. */

@@ -2,6 +2,9 @@
 // the `window` aggregate in `emit: partials` mode, which must stop closing windows (and reporting watermarks)
 // of partitions that moved to another group member, and start afresh on the ones kafkajs re-reads from the
 // committed offsets after a rebalance. Events carry their generation in `kafka.generation`.
+// One instance per pipeline (PluginContext.shared): the old and the new pipeline of a reload never see each
+// other's assignments, nor do two pipelines of one process.
+import type { PluginContext } from '../../core/index.js';
 
 export class PartitionAssignments {
   /** One number per join of any kafka input sharing this instance, so that generations of several inputs never clash. */
@@ -45,5 +48,10 @@ export class PartitionAssignments {
   }
 }
 
-/** Process-wide for now: the kafka inputs and the window aggregates of this process share it. */
-export const kafkaAssignments = new PartitionAssignments();
+/** The PluginContext.shared key of a pipeline's PartitionAssignments. */
+export const PARTITION_ASSIGNMENTS = 'kafka.partition_assignments';
+
+/** The partition assignments of the component's pipeline: the same instance for its kafka inputs and windows. */
+export function partitionAssignments(context: PluginContext): PartitionAssignments {
+  return context.shared(PARTITION_ASSIGNMENTS, () => new PartitionAssignments());
+}

@@ -4,7 +4,7 @@
 // With `emit: partials` (scale-out over Kafka) it keeps windows per source partition, each closed by that
 // partition's own watermark, and emits mergeable partial states that `window_merge` combines.
 import { definePlugin, detachString, getField, splitFieldPath, type AggregateRuntime, type CheckProblem, type Event } from '../../../core/index.js';
-import { kafkaAssignments } from '../../../lib/kafka/index.js';
+import { partitionAssignments } from '../../../lib/kafka/index.js';
 import { compileShape, PARTIAL_VERSION, reader, shapeSchema, SharedHold, windowTiming, type GroupState, type ShapeOptions } from './shape.js';
 
 interface WindowOptions extends ShapeOptions {
@@ -97,6 +97,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     const partials = options.emit === 'partials';
     const holdAcks = partials || options.ack === 'emit';
     const shape = compileShape(options);
+    const assignments = partitionAssignments(context);
 
     const groupPaths = options.group_by.map(splitFieldPath);
     const readTime = reader(splitFieldPath(options.timestamp_field));
@@ -183,7 +184,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
 
     /** Partials: is `src` still this process's, in the generation its windows were filled in? */
     const stillOwned = (src: Source): boolean => {
-      const owner = kafkaAssignments.owner(src.topic, src.partition);
+      const owner = assignments.owner(src.topic, src.partition);
       return owner === null || (owner !== undefined && (src.generation === undefined || owner === src.generation));
     };
 

@@ -3,7 +3,7 @@
 // plus top-N values, percentiles and distinct counts. One result event per window and group.
 // With `emit: partials` (scale-out over Kafka) it keeps windows per source partition, each closed by that
 // partition's own watermark, and emits mergeable partial states that `window_merge` combines.
-import { definePlugin, detachString, getField, splitFieldPath, type AggregateRuntime, type CheckProblem, type Event } from '../../../core/index.js';
+import { definePlugin, detachString, getField, splitFieldPath, type CheckProblem, type Event } from '../../../core/index.js';
 import { partitionAssignments } from '../../../lib/kafka/index.js';
 import { compileShape, PARTIAL_VERSION, reader, shapeSchema, SharedHold, windowTiming, type GroupState, type ShapeOptions } from './shape.js';
 
@@ -112,7 +112,6 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     const staleCounter = context.metrics.counter('window_stale_events_total', 'Partials: events of an older consumer-group generation, dropped (they are read again).');
     const invalidTime = context.metrics.discarded('invalid_timestamp');
 
-    let runtime: AggregateRuntime | undefined;
     const newSource = (id: string, topic: unknown, partition: unknown, generation: number | undefined): Source => ({
       id, topic, partition, generation, open: new Map(), closedUpTo: -Infinity, maxEventTime: -Infinity, lastArrival: Date.now(),
     });
@@ -175,8 +174,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
             windowsCounter.inc(results.length);
           }
           const acks = [...w.holds].map((h) => h.part());
-          if (runtime) await runtime.emit(results, acks.length ? { acks } : undefined);
-          else for (const a of acks) a.release();
+          await context.emit(results, acks.length ? { acks } : undefined);
         }
       });
       return emitting;
@@ -221,7 +219,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
       emitting = emitting.then(async () => {
         const events: Event[] = [];
         for (const [src, watermark] of snapshot) if (sources.get(src.id) === src && stillOwned(src)) events.push({ partial: { ...partialHeader(src), watermark } });
-        if (events.length && runtime) await runtime.emit(events);
+        if (events.length) await context.emit(events);
       });
       return emitting;
     };
@@ -310,9 +308,6 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     };
 
     return {
-      attach(r) {
-        runtime = r;
-      },
       start() {
         main.lastArrival = Date.now();
         context.timers.every(Math.max(10, Math.min(advance, 1000)), tick);

@@ -46,7 +46,7 @@ export interface Timers {
   after(ms: number, fn: () => void | Promise<void>): { cancel(): void };
 }
 
-/** What `create` receives besides the options. */
+/** What `create` receives besides the options (aggregates get an AggregateContext, which adds `emit`). */
 export interface PluginContext {
   /** The component id from the config (e.g. `access`). */
   readonly id: string;
@@ -59,6 +59,12 @@ export interface PluginContext {
   readonly configDir: string;
   /** The running pipeline as its metrics and health checks see it now (for dashboards and self-monitoring). */
   pipeline(): PipelineView;
+  /** State shared by the components of one pipeline (e.g. the kafka input's partition assignments, read by
+   * `window`): the value stored under `key`, made by `create` on the first call for that key. One value per key
+   * per running pipeline: a reload builds a new pipeline, hence new values, and two pipelines in one process
+   * (in-process tests) never share. Never use module-level variables for this. Prefix keys with your plugin's or
+   * library's name; every caller of a key must store the same type under it (export a typed accessor). */
+  shared<T>(key: string, create: () => T): T;
 }
 
 /** One component's counters (totals since start) and health, as `/metrics` and `/health` report them. */
@@ -126,14 +132,27 @@ export interface AggregateEmitOptions {
   acks?: AckHold[];
 }
 
-/** Used by filters (during `process`) and aggregates (at any time) to send events downstream. */
+/** Sends events downstream from a filter's `process` or `flush`, or an aggregate's `process` (collected, and
+ * sent once the call returns). */
 export type Emit = (events: Event[], output?: string) => void;
 
+/** What a filter's `process` receives. */
 export interface ProcessContext {
   /** Route events to a side output (`id.name` in config), or to the main output when `output` is omitted. */
   emit: Emit;
-  /** Aggregates only: keep this batch unacknowledged until the hold is released. */
+}
+
+/** What an aggregate's `process` receives. */
+export interface AggregateProcessContext extends ProcessContext {
+  /** Keep this batch unacknowledged until the hold is released (pass it in `acks` of `context.emit`, or by hand). */
   hold(): AckHold;
+}
+
+/** What an aggregate's `create` receives: the plugin context, and the emitter of its results. */
+export interface AggregateContext extends PluginContext {
+  /** Emit results at any time from `start()` on (timers, `process`, `flush`); rejects when called earlier (during
+   * `create`) or after the aggregate finished. Resolves when there is room downstream: await it. */
+  emit(events: Event[], options?: AggregateEmitOptions): Promise<void>;
 }
 
 export interface ComponentHealth {
@@ -165,18 +184,11 @@ export interface FilterInstance extends Lifecycle {
   flush?(emit: Emit): void | Promise<void>;
 }
 
-export interface AggregateRuntime {
-  /** Emit results at any time (from timers). Resolves when there is room downstream. */
-  emit(events: Event[], options?: AggregateEmitOptions): Promise<void>;
-}
-
 export interface AggregateInstance extends Lifecycle {
   /** Absorb a batch. Without `ctx.hold()`, the batch counts as delivered when this returns. */
-  process(events: Event[], ctx: ProcessContext): void | Promise<void>;
-  /** Called before the first batch with the emitter used for timer-driven results. */
-  attach?(runtime: AggregateRuntime): void;
-  /** Emit everything held (open windows) before the pipeline ends. */
-  flush?(runtime: AggregateRuntime): void | Promise<void>;
+  process(events: Event[], ctx: AggregateProcessContext): void | Promise<void>;
+  /** Emit (with `context.emit`, awaited) everything held (open windows) before the pipeline ends. */
+  flush?(): void | Promise<void>;
 }
 
 export interface OutputInstance extends Lifecycle {
@@ -194,6 +206,14 @@ export interface InstanceByKind {
   filter: FilterInstance;
   aggregate: AggregateInstance;
   output: OutputInstance;
+}
+
+/** What `create` receives, by kind: aggregates also get their emitter. */
+export interface ContextByKind {
+  input: PluginContext;
+  filter: PluginContext;
+  aggregate: AggregateContext;
+  output: PluginContext;
 }
 
 /** What a side output carries (see `Plugin.sideOutputs`): a description, or a description and `unread: 'drop'`. */
@@ -215,7 +235,7 @@ export interface Plugin<K extends PluginKind = PluginKind, O = any> {
   /** Only when they depend on the options: the names of the side outputs that exist for these options (default:
    * every key of `sideOutputs`). A name not in `sideOutputs` is described as "events". */
   outputs?: (options: O) => string[];
-  create(options: O, context: PluginContext): InstanceByKind[K] | Promise<InstanceByKind[K]>;
+  create(options: O, context: ContextByKind[K]): InstanceByKind[K] | Promise<InstanceByKind[K]>;
 }
 
 export type AnyPlugin = { [K in PluginKind]: Plugin<K> }[PluginKind];

@@ -63,7 +63,6 @@ async function runLines(lines: string[], options: Options = {}): Promise<FileRun
         assert.equal(output, '_unparsed');
         for (const e of events) unparsed.set(e.n as number, e as Parsed);
       },
-      hold: () => assert.fail('a filter never holds'),
     }) as Event[];
     for (const e of out) parsed.set(e.n as number, e as Parsed);
   }
@@ -87,7 +86,7 @@ async function parseOne(line: unknown, options: Options = {}): Promise<Parsed | 
   const filter = await createFilter(options);
   let reason: string | undefined;
   const event: Event = { n: 1, [options.field ?? 'message']: line };
-  const out = filter.process([event], { emit: (events) => { reason = events[0].parse_error as string; }, hold: () => assert.fail('no holds') }) as Event[];
+  const out = filter.process([event], { emit: (events) => { reason = events[0].parse_error as string; } }) as Event[];
   return out.length === 1 ? (out[0] as Parsed) : reason!;
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { definePlugin } from '../core/index.js';
 import { describeLosses } from '../core/runtime/losses.js';
-import { ManualClock, probe, script, startPipeline } from './support/pipeline-harness.js';
+import { ManualClock, probe, script, startPipeline, testRegistry } from './support/pipeline-harness.js';
 
 /** Events {n} numbered from `from`. */
 function numbered(from: number, count: number): Array<{ n: number }> {
@@ -190,6 +191,35 @@ outputs:
     assert.equal(acksBeforeResult, 0, 'acks arrived before the aggregate result was written');
     assert.equal(src.acks.length, 3);
     assert.ok(src.acks.every((a) => a.result.status === 'delivered'));
+  });
+
+  it("an aggregate's context.emit is refused during create and works from start() on", async () => {
+    let duringCreate: Promise<void> | undefined;
+    const reg = await testRegistry();
+    if (!reg.get('test_emit_at_start')) {
+      reg.register(definePlugin<Record<string, never>, 'aggregate'>({
+        kind: 'aggregate',
+        name: 'test_emit_at_start',
+        description: 'Tries to emit in create, emits {started} in start.',
+        schema: { type: 'object', properties: {} },
+        create(_options, context) {
+          duringCreate = context.emit([{ created: true }]);
+          duringCreate.catch(() => {});
+          return { start: () => void context.emit([{ started: true }]), process() {} };
+        },
+      }), 'test');
+    }
+    const { pipeline } = await startPipeline(`
+inputs:
+  src: { type: test_counter, total: 1 }
+aggregates:
+  agg: { type: test_emit_at_start, inputs: [src] }
+outputs:
+  out: { type: test_record, inputs: [agg] }
+`);
+    await pipeline.done();
+    await assert.rejects(duringCreate!, /aggregate "agg" can emit from start\(\) on/);
+    assert.deepEqual(probe('out').written, [{ started: true }]);
   });
 
   it('stop() ends inputs and drains every buffer before outputs close', async () => {

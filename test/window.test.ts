@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { rng } from './bench/apache-lines.js';
 import { definePlugin, type Event } from '../core/index.js';
 import { compileMetric } from '../plugins/aggregates/window/metrics.js';
+import { partitionAssignments } from '../lib/kafka/index.js';
 import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
 
 // An input that emits scripted batches (by name), optionally pausing between them; records acks, and how
@@ -388,5 +389,75 @@ aggregates:
 outputs:
   out: { type: test_record, inputs: [w] }
 `), /pipeline\.yaml:5:79: invalid value "avg\(bytes" for metrics\.bad_one — unclosed "\(" of avg/);
+  });
+});
+
+// A stand-in for the kafka input: with `owns`, it registers in its pipeline's partition assignments and owns
+// those partitions of topic t (in the generation it stamps on its events), as the kafka input does on joining.
+const results = new Map<string, Event[]>();
+const ownerInput = definePlugin<{ owns?: number[]; partitions: number[] }, 'input'>({
+  kind: 'input',
+  name: 'test_partition_owner',
+  description: 'Emits one event per partition of topic t; with owns, registers as a kafka input owning those partitions.',
+  schema: { type: 'object', properties: { owns: { type: 'array', items: { type: 'integer' } }, partitions: { type: 'array', items: { type: 'integer' } } } },
+  create(options, ctx) {
+    const assignments = partitionAssignments(ctx);
+    return {
+      async run({ emit, signal }) {
+        const unregister = options.owns ? assignments.register() : undefined;
+        const generation = options.owns ? assignments.assign({ t: options.owns }).generation : undefined;
+        await emit(options.partitions.map((partition) => ({ timestamp: T0 + 10, kafka: { topic: 't', partition, offset: 0, generation } })));
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        unregister?.();
+      },
+    };
+  },
+});
+const collectOutput = definePlugin<Record<string, never>, 'output'>({
+  kind: 'output',
+  name: 'test_partials_collect',
+  description: 'Collects the partials holding groups, by component id.',
+  schema: { type: 'object', properties: {} },
+  create(_options, ctx) {
+    const got: Event[] = [];
+    results.set(ctx.id, got);
+    return { async write(events) { for (const e of events) if (e.groups) got.push(e); } };
+  },
+});
+
+describe('window partials: partition ownership per pipeline', () => {
+  before(async () => {
+    const reg = await testRegistry();
+    if (!reg.get('test_partition_owner')) reg.register(ownerInput, 'test');
+    if (!reg.get('test_partials_collect')) reg.register(collectOutput, 'test');
+  });
+
+  const pipelineYaml = (input: string, out: string) => `
+inputs:
+  src: { type: test_partition_owner, ${input} }
+aggregates:
+  w: { type: window, inputs: [src], emit: partials, window: { size: 100ms }, idle_timeout: 100ms, watermark_interval: 50ms }
+outputs:
+  ${out}: { type: test_partials_collect, inputs: [w] }
+`;
+  const partitionsOf = (id: string) => (results.get(id) ?? []).map((r) => (r.partial as Event).partition);
+  async function until(check: () => boolean, what: string): Promise<void> {
+    for (const deadline = Date.now() + 5000; !check(); await sleep(20)) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+  }
+
+  it('two pipelines in one process do not share the kafka partition assignments', async () => {
+    // A owns partition 0 only: its window closes partition 0's window and drops partition 1's (owned elsewhere).
+    const a = await startPipeline(pipelineYaml('owns: [0], partitions: [0, 1]', 'out_a'));
+    // B runs no kafka input: ownership is not tracked, its partition 1 is its own (with one process-wide table,
+    // A's registration made B drop it as owned by another member).
+    const b = await startPipeline(pipelineYaml('partitions: [1]', 'out_b'));
+    try {
+      await until(() => partitionsOf('out_a').length > 0 && partitionsOf('out_b').length > 0, 'the partials of both pipelines');
+      await sleep(300); // ticks enough for partition 1 of A to have been closed too, had it been kept
+      assert.deepEqual(partitionsOf('out_a'), [0]);
+      assert.deepEqual(partitionsOf('out_b'), [1]);
+    } finally {
+      await Promise.all([a.pipeline.stop(1000), b.pipeline.stop(1000)]);
+    }
   });
 });

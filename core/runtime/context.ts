@@ -43,6 +43,7 @@ export function createPluginContext(opts: {
   dataRoot: string;
   configDir: string;
   pipeline: () => PipelineView;
+  shared: PluginContext['shared'];
 }): PluginContext {
   let dir: Promise<string> | undefined;
   return {
@@ -52,6 +53,7 @@ export function createPluginContext(opts: {
     timers: opts.timers,
     configDir: opts.configDir,
     pipeline: opts.pipeline,
+    shared: opts.shared,
     dataDir: () => (dir ??= (async () => {
       const d = path.join(opts.dataRoot, opts.id);
       await mkdir(d, { recursive: true });

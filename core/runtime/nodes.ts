@@ -1,7 +1,7 @@
 // One running component each. A node owns its input buffer, its plugin instance and its routes to
 // downstream nodes; it moves batches, counts them and passes acknowledgements along.
 import type {
-  AckResult, AggregateEmitOptions, AggregateInstance, ComponentHealth, AggregateRuntime, AnyPlugin, Emit, Event, FilterInstance,
+  AckResult, AggregateEmitOptions, AggregateInstance, AggregateProcessContext, ComponentHealth, AnyPlugin, Emit, Event, FilterInstance,
   InputInstance, InputRuntime, Logger, OutputInstance, ProcessContext, EmitOptions,
 } from '../api.js';
 import type { ComponentConfig } from '../config/model.js';
@@ -26,6 +26,8 @@ export interface NodeDeps {
   metrics: ComponentMetricsImpl;
   timers: ComponentTimers;
   clock: Clock;
+  /** Aggregates: the emitter their context was given in `create`. */
+  emitter?: AggregateEmitter;
 }
 
 export abstract class Node {
@@ -248,13 +250,9 @@ class EmitCollector {
   }
 }
 
-function refuseHold(): never {
-  throw new Error('only aggregates can hold acknowledgements');
-}
-
 export class FilterNode extends Node {
   private readonly collector = new EmitCollector();
-  private readonly ctx: ProcessContext = { emit: this.collector.emit, hold: refuseHold };
+  private readonly ctx: ProcessContext = { emit: this.collector.emit };
 
   protected override handle(batch: Batch): Promise<void> | void {
     const filter = this.instance as FilterInstance;
@@ -307,27 +305,42 @@ export class FilterNode extends Node {
   }
 }
 
+/** An aggregate's `context.emit`: made before `create` (the node does not exist yet), connected to the node when it
+ * starts, so that nothing is emitted into a pipeline that is not wired and started. */
+export class AggregateEmitter {
+  node: AggregateNode | undefined;
+  constructor(private readonly id: string) {}
+
+  readonly emit = (events: Event[], options?: AggregateEmitOptions): Promise<void> => {
+    if (!this.node) return Promise.reject(new Error(`aggregate "${this.id}" can emit from start() on, not before`));
+    return this.node.emitResults(events, options);
+  };
+}
+
 export class AggregateNode extends Node {
   private readonly collector = new EmitCollector();
   private currentBatch: Batch | undefined;
-  private readonly ctx: ProcessContext = {
+  private readonly emitter: AggregateEmitter | undefined;
+  private readonly ctx: AggregateProcessContext = {
     emit: this.collector.emit,
     hold: () => {
       if (!this.currentBatch) throw new Error('hold() is only valid while process() runs');
       return new Hold(this.currentBatch.acks);
     },
   };
-  readonly runtime: AggregateRuntime = {
-    emit: (events, options) => this.emitResults(events, options),
-  };
+
+  constructor(deps: NodeDeps) {
+    super(deps);
+    this.emitter = deps.emitter;
+  }
 
   override async start(): Promise<void> {
-    (this.instance as AggregateInstance).attach?.(this.runtime);
+    if (this.emitter) this.emitter.node = this;
     await super.start();
   }
 
   /** Results carry a fresh ack group whose outcome settles the holds they were built from. */
-  private emitResults(events: Event[], options: AggregateEmitOptions = {}): Promise<void> {
+  emitResults(events: Event[], options: AggregateEmitOptions = {}): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`aggregate "${this.id}" has finished; it cannot emit any more`));
     const holds = options.acks;
     const group = holds && holds.length
@@ -366,7 +379,7 @@ export class AggregateNode extends Node {
     // No timer-driven result may race the final flush (or come after it, into closed buffers).
     this.stopTimers();
     try {
-      await aggregate.flush?.(this.runtime);
+      await aggregate.flush?.();
     } catch (err) {
       this.reportError('flush', err);
     }

@@ -7,7 +7,7 @@ import { systemClock, type Clock } from './clock.js';
 import { ComponentTimers, createPluginContext } from './context.js';
 import type { Loss } from './losses.js';
 import type { MetricsHub } from './metrics.js';
-import { AggregateNode, FilterNode, InputNode, type Node, type NodeDeps, OutputNode } from './nodes.js';
+import { AggregateEmitter, AggregateNode, FilterNode, InputNode, type Node, type NodeDeps, OutputNode } from './nodes.js';
 
 export type PipelineState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
@@ -27,6 +27,8 @@ export class Pipeline {
   private nodes: Node[] = [];
   private finished: Promise<void> | undefined;
   private readonly logger: Logger;
+  /** PluginContext.shared: this pipeline's values, by key (gone with the pipeline). */
+  private readonly sharedValues = new Map<string, unknown>();
 
   private constructor(readonly config: PipelineConfig, private readonly deps: PipelineDeps) {
     this.logger = deps.logger;
@@ -47,14 +49,22 @@ export class Pipeline {
     const logger = this.logger.child({ component: c.id, type: c.type });
     const metrics = this.deps.metrics.component({ id: c.id, kind: c.kind, type: c.type });
     const timers = new ComponentTimers(logger);
-    const context = createPluginContext({ id: c.id, logger, metrics, timers, dataRoot: this.config.service.data_dir, configDir: this.config.dir, pipeline: () => this.view() });
+    const base = createPluginContext({ id: c.id, logger, metrics, timers, dataRoot: this.config.service.data_dir, configDir: this.config.dir, pipeline: () => this.view(), shared: (key, create) => this.shared(key, create) });
+    // Aggregates get their emitter with the context (AggregateContext); it works once the node has started.
+    const emitter = c.kind === 'aggregate' ? new AggregateEmitter(c.id) : undefined;
+    const context = emitter ? { ...base, emit: emitter.emit } : base;
     let instance: NodeDeps['instance'];
     try {
-      instance = await plugin.create(c.options as never, context);
+      instance = await plugin.create(c.options as never, context as never);
     } catch (err) {
       throw new Error(`component "${c.id}" (${c.type}): ${(err as Error).message}`);
     }
-    return new NODE_CLASS[c.kind]({ config: c, plugin, instance, logger, metrics, timers, clock: this.deps.clock ?? systemClock });
+    return new NODE_CLASS[c.kind]({ config: c, plugin, instance, logger, metrics, timers, clock: this.deps.clock ?? systemClock, emitter });
+  }
+
+  private shared<T>(key: string, create: () => T): T {
+    if (!this.sharedValues.has(key)) this.sharedValues.set(key, create());
+    return this.sharedValues.get(key) as T;
   }
 
   /** Connect `inputs: [id | id.output]` references and size each buffer by its number of upstreams. */

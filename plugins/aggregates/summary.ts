@@ -3,7 +3,7 @@
 // implementation of interval traffic statistics): heartbeats are left out, only events with a numeric
 // status count as requests, shares never divide by zero, top clients are exact up to `capacity` distinct
 // clients per interval and Space-Saving beyond.
-import { definePlugin, type AggregateRuntime, type Event } from '../../core/index.js';
+import { definePlugin, type Event } from '../../core/index.js';
 import { ReportAccumulator } from '../../lib/stats/index.js';
 
 interface SummaryOptions {
@@ -29,7 +29,6 @@ export default definePlugin<SummaryOptions, 'aggregate'>({
     },
   },
   create(options, context) {
-    let runtime: AggregateRuntime | undefined;
     const fields = { status: options.status_field, client: options.client_field };
     const accumulator = (start: number) => new ReportAccumulator(start, Math.max(options.capacity, options.top, 1), fields);
     let current = accumulator(Date.now());
@@ -54,13 +53,10 @@ export default definePlugin<SummaryOptions, 'aggregate'>({
         top_clients: top.map((c) => ({ client: c.value, count: c.count })),
         top_clients_error_bound: closed.tops.top_clients.errorBound,
       };
-      await runtime?.emit([event]);
+      await context.emit([event]);
     };
 
     return {
-      attach(r) {
-        runtime = r;
-      },
       start() {
         current = accumulator(Date.now());
         context.timers.every(options.interval, summarise);
@@ -68,8 +64,7 @@ export default definePlugin<SummaryOptions, 'aggregate'>({
       process(events) {
         for (const e of events) current.add(e);
       },
-      async flush(r) {
-        runtime ??= r;
+      async flush() {
         if (current.requests > 0) await summarise();
       },
     };

@@ -32,10 +32,16 @@ export function readLines(file: string): string[] {
 
 export function pluginContext(id: string, type: string, hub = new MetricsHub(), kind: PluginKind = 'filter'): PluginContext {
   const logger = createLogger(createLogSink('warn'));
+  // The component is alone in its pipeline: its shared values are its own.
+  const shared = new Map<string, unknown>();
   return {
     id, logger, configDir: ROOT, timers: new ComponentTimers(logger),
     metrics: hub.component({ id, kind, type }),
     dataDir: async () => ROOT,
     pipeline: () => ({ state: 'running', healthy: true, components: {} }),
+    shared: <T>(key: string, create: () => T): T => {
+      if (!shared.has(key)) shared.set(key, create());
+      return shared.get(key) as T;
+    },
   };
 }

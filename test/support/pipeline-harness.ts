@@ -2,7 +2,7 @@
 // They are real plugins (registered exactly as external ones are); only their data source is scripted.
 import { loadConfigText } from '../../core/config/load.js';
 import { formatDiagnostic } from '../../core/config/model.js';
-import { definePlugin, PermanentError, type AckResult, type AckHold, type AggregateRuntime, type Event } from '../../core/index.js';
+import { definePlugin, PermanentError, type AckResult, type AckHold, type Event } from '../../core/index.js';
 import { loadRegistry, type PluginRegistry } from '../../core/registry.js';
 import { createLogger, createLogSink } from '../../core/runtime/logger.js';
 import type { Clock } from '../../core/runtime/clock.js';
@@ -134,7 +134,7 @@ const holdingAggregate = definePlugin<{ hold: boolean }, 'aggregate'>({
   name: 'test_total',
   description: 'Counts events; emits {total} when flushed.',
   schema: { type: 'object', properties: { hold: { type: 'boolean', default: true } } },
-  create(options) {
+  create(options, context) {
     let total = 0;
     const holds: AckHold[] = [];
     return {
@@ -142,8 +142,8 @@ const holdingAggregate = definePlugin<{ hold: boolean }, 'aggregate'>({
         total += events.length;
         if (options.hold) holds.push(ctx.hold());
       },
-      async flush(runtime: AggregateRuntime) {
-        await runtime.emit([{ total }], { acks: holds });
+      async flush() {
+        await context.emit([{ total }], { acks: holds });
       },
     };
   },

@@ -3,7 +3,7 @@
 // and absence (no matching event for a duration). Results are alert events meant for a human (email, console).
 // Scheduled rules (windows, `for`, absence) are checked every `evaluate_every`, the aggregate's or the rule's own.
 // At shutdown, alerts still firing are reported as `stopped`: their resolution will never come.
-import { definePlugin, detachString, type AggregateRuntime, type Event } from '../../../core/index.js';
+import { definePlugin, detachString, type Event } from '../../../core/index.js';
 import { accumulate, newAccState, type AccState } from '../window/metrics.js';
 import { compileRules, formatDuration, positiveDuration, RULE_SCHEMA, ruleNameProblems, type AbsenceRule, type EventRule, type FieldThresholdRule, type Rule, type RuleOptions, type WindowThresholdRule } from './rules.js';
 
@@ -49,9 +49,7 @@ export default definePlugin<AlertOptions, 'aggregate'>({
   },
   create(options, context) {
     const rules: Rule[] = compileRules(options.rules, { samples: options.samples, evaluateEvery: options.evaluate_every });
-    let runtime: AggregateRuntime | undefined;
     const fired = context.metrics.counter('alert_events_total', 'Alert events emitted.');
-    const pending: Event[] = []; // produced by timers before attach, or between emits
 
     const alert = (rule: Rule, state: 'firing' | 'resolved' | 'digest' | 'stopped', message: string, extra: Partial<Event> & { since: number }): Event => {
       fired.inc(1);
@@ -166,12 +164,7 @@ export default definePlugin<AlertOptions, 'aggregate'>({
     };
 
     const send = async (events: Event[]) => {
-      if (!events.length) return;
-      if (!runtime) {
-        pending.push(...events);
-        return;
-      }
-      await runtime.emit(events);
+      if (events.length) await context.emit(events);
     };
 
     /** Check the scheduled rules of one `evaluate_every` group. */
@@ -188,9 +181,6 @@ export default definePlugin<AlertOptions, 'aggregate'>({
     };
 
     return {
-      attach(r) {
-        runtime = r;
-      },
       start() {
         const now = Date.now();
         for (const r of rules) if (r.kind === 'absence') absenceStates.set(r, { last: now });
@@ -206,7 +196,7 @@ export default definePlugin<AlertOptions, 'aggregate'>({
       },
       process(events, ctx) {
         const now = Date.now();
-        const out: Event[] = pending.splice(0);
+        const out: Event[] = [];
         for (const rule of rules) {
           switch (rule.kind) {
             case 'event':
@@ -258,9 +248,9 @@ export default definePlugin<AlertOptions, 'aggregate'>({
         }
         if (out.length) ctx.emit(out);
       },
-      async flush(r) {
+      async flush() {
         // Matches still waiting for their digest are reported, never dropped.
-        const out: Event[] = pending.splice(0);
+        const out: Event[] = [];
         for (const [rule, st] of eventStates) {
           st.timer?.cancel();
           const d = digestOf(rule, st);
@@ -283,7 +273,7 @@ export default definePlugin<AlertOptions, 'aggregate'>({
           }
         }
         // Awaited: the runtime closes downstream only after flush, so these reach the outputs before shutdown ends.
-        if (out.length) await r.emit(out);
+        if (out.length) await context.emit(out);
       },
     };
   },

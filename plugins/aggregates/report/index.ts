@@ -1,7 +1,7 @@
 // Every interval, one report event on what happened in exactly that interval: access traffic (requests,
 // rate, 5xx, status classes, bytes, top clients/paths) and error-log lines (per level, top messages),
 // with a text (`message`) and an HTML (`html`) rendering for consoles and e-mail.
-import { definePlugin, type AggregateRuntime } from '../../../core/index.js';
+import { definePlugin } from '../../../core/index.js';
 import { ReportAccumulator } from '../../../lib/stats/index.js';
 
 interface ReportOptions {
@@ -29,7 +29,6 @@ export default definePlugin<ReportOptions, 'aggregate'>({
     },
   },
   create(options, context) {
-    let runtime: AggregateRuntime | undefined;
     let current = new ReportAccumulator(Date.now(), Math.max(options.capacity, options.top));
 
     /** Close the current interval (synchronously, so no event lands in both) and emit its report. */
@@ -39,13 +38,10 @@ export default definePlugin<ReportOptions, 'aggregate'>({
       current = new ReportAccumulator(end, Math.max(options.capacity, options.top));
       if (!force && closed.seen === 0) return;
       const event = closed.toEvent(end, options.title, options.top, options.html);
-      await runtime?.emit([event]);
+      await context.emit([event]);
     };
 
     return {
-      attach(r) {
-        runtime = r;
-      },
       start() {
         current = new ReportAccumulator(Date.now(), Math.max(options.capacity, options.top));
         context.timers.every(options.interval, () => report(options.emit_empty));
@@ -53,8 +49,7 @@ export default definePlugin<ReportOptions, 'aggregate'>({
       process(events) {
         for (const e of events) current.add(e);
       },
-      async flush(r) {
-        runtime ??= r;
+      async flush() {
         if (current.seen > 0) await report(false);
       },
     };

@@ -3,8 +3,8 @@
 // plus top-N values, percentiles and distinct counts. One result event per window and group.
 // With `emit: partials` (scale-out over Kafka) it keeps windows per source partition, each closed by that
 // partition's own watermark, and emits mergeable partial states that `window_merge` combines.
-import { definePlugin, detachString, getField, splitFieldPath, type AggregateRuntime, type CheckProblem, type Event } from '../../../core/index.js';
-import { kafkaAssignments } from '../../inputs/kafka/assignment.js';
+import { definePlugin, detachString, getField, splitFieldPath, type CheckProblem, type Event } from '../../../core/index.js';
+import { partitionAssignments } from '../../../lib/kafka/index.js';
 import { compileShape, partialHeader, reader, shapeSchema, SharedHold, windowTiming, type GroupState, type PartialEvent, type ShapeOptions } from '../../../lib/stats/index.js';
 
 interface WindowOptions extends ShapeOptions {
@@ -97,6 +97,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     const partials = options.emit === 'partials';
     const holdAcks = partials || options.ack === 'emit';
     const shape = compileShape(options);
+    const assignments = partitionAssignments(context);
 
     const groupPaths = options.group_by.map(splitFieldPath);
     const readTime = reader(splitFieldPath(options.timestamp_field));
@@ -111,7 +112,6 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     const staleCounter = context.metrics.counter('window_stale_events_total', 'Partials: events of an older consumer-group generation, dropped (they are read again).');
     const invalidTime = context.metrics.discarded('invalid_timestamp');
 
-    let runtime: AggregateRuntime | undefined;
     const newSource = (id: string, topic: unknown, partition: unknown, generation: number | undefined): Source => ({
       id, topic, partition, generation, open: new Map(), closedUpTo: -Infinity, maxEventTime: -Infinity, lastArrival: Date.now(),
     });
@@ -172,8 +172,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
             windowsCounter.inc(results.length);
           }
           const acks = [...w.holds].map((h) => h.part());
-          if (runtime) await runtime.emit(results, acks.length ? { acks } : undefined);
-          else for (const a of acks) a.release();
+          await context.emit(results, acks.length ? { acks } : undefined);
         }
       });
       return emitting;
@@ -181,7 +180,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
 
     /** Partials: is `src` still this process's, in the generation its windows were filled in? */
     const stillOwned = (src: Source): boolean => {
-      const owner = kafkaAssignments.owner(src.topic, src.partition);
+      const owner = assignments.owner(src.topic, src.partition);
       return owner === null || (owner !== undefined && (src.generation === undefined || owner === src.generation));
     };
 
@@ -218,7 +217,7 @@ export default definePlugin<WindowOptions, 'aggregate'>({
       emitting = emitting.then(async () => {
         const events: Event[] = [];
         for (const [src, watermark] of snapshot) if (sources.get(src.id) === src && stillOwned(src)) events.push({ partial: { ...partialHeader(shape, src.topic, src.partition), watermark } });
-        if (events.length && runtime) await runtime.emit(events);
+        if (events.length) await context.emit(events);
       });
       return emitting;
     };
@@ -307,9 +306,6 @@ export default definePlugin<WindowOptions, 'aggregate'>({
     };
 
     return {
-      attach(r) {
-        runtime = r;
-      },
       start() {
         main.lastArrival = Date.now();
         context.timers.every(Math.max(10, Math.min(advance, 1000)), tick);

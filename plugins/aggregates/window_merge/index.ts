@@ -8,7 +8,7 @@
 // merged and emitted whole).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { appendDurableSync, definePlugin, writeFileAtomicSync, type AckHold, type AggregateRuntime, type Event } from '../../../core/index.js';
+import { appendDurableSync, definePlugin, writeFileAtomicSync, type AckHold, type Event } from '../../../core/index.js';
 import { compileShape, parsePartial, partialMismatch, shapeSchema, SharedHold, type GroupState, type PartialGroup, type PartialHeader, type ShapeOptions } from '../../../lib/stats/index.js';
 
 interface MergeOptions extends ShapeOptions {
@@ -80,7 +80,6 @@ export default definePlugin<MergeOptions, 'aggregate'>({
     const invalid = context.metrics.discarded('invalid_partial');
     const mismatched = context.metrics.discarded('config_mismatch');
 
-    let runtime: AggregateRuntime | undefined;
     let emitting: Promise<void> = Promise.resolve();
     const partitions = new Map<string, PartitionInfo>();
     const windows = new Map<number, MergeWindow>();
@@ -215,7 +214,7 @@ export default definePlugin<MergeOptions, 'aggregate'>({
             }
             const out = [...groups.values()].map((g) => shape.result(w.start, w.end, g));
             results.inc(out.length);
-            if (runtime && out.length) await runtime.emit(out, acks.length ? { acks } : undefined);
+            if (out.length) await context.emit(out, acks.length ? { acks } : undefined);
             else for (const a of acks) a.release();
           }
         });
@@ -227,9 +226,6 @@ export default definePlugin<MergeOptions, 'aggregate'>({
     };
 
     return {
-      attach(r) {
-        runtime = r;
-      },
       start() {
         context.timers.every(1000, () => closeReady(Date.now()));
       },

@@ -4,8 +4,7 @@
 // a crash or a rebalance, what was emitted but not yet committed is read again (duplicates, never loss).
 import { AckedOffsets, definePlugin, sleep, type Event } from '../../../core/index.js';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { connectionSchema, createKafka, withTimeout, type KafkaConnectionOptions } from '../../outputs/kafka/client.js';
-import { kafkaAssignments } from './assignment.js';
+import { connectionSchema, createKafka, partitionAssignments, withTimeout, type KafkaConnectionOptions } from '../../../lib/kafka/index.js';
 
 export interface KafkaInputOptions extends KafkaConnectionOptions {
   group_id: string;
@@ -61,6 +60,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
   },
   create(options, context) {
     const log = context.logger;
+    const assignments = partitionAssignments(context);
     const commitErrors = context.metrics.errors('commit');
     const committedCounter = context.metrics.counter('kafka_commits_total', 'Offset commits sent to the group coordinator.');
     let partitions = new Map<string, PartitionState>();
@@ -68,7 +68,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
     let crashed: string | undefined;
     let committing: Promise<void> = Promise.resolve();
     let lastCommitWarn = 0;
-    /** This member's consumer-group generation (a process-wide join counter), and the partitions it owns in it. */
+    /** This member's consumer-group generation (a join counter of the pipeline's kafka inputs), and the partitions it owns in it. */
     let generation = 0;
     let ownedIds: string[] = [];
 
@@ -146,12 +146,12 @@ export default definePlugin<KafkaInputOptions, 'input'>({
           retry: { retries: Math.max(options.retries, 5), initialRetryTime: 100, maxRetryTime: 2000 },
         });
         consumer = c;
-        const unregister = kafkaAssignments.register();
-        signal.addEventListener('abort', () => { kafkaAssignments.revoke(ownedIds); ownedIds = []; unregister(); }, { once: true });
+        const unregister = assignments.register();
+        signal.addEventListener('abort', () => { assignments.revoke(ownedIds); ownedIds = []; unregister(); }, { once: true });
         c.on(c.events.GROUP_JOIN, (e) => {
           crashed = undefined;
-          kafkaAssignments.revoke(ownedIds);
-          ({ generation, ids: ownedIds } = kafkaAssignments.assign(e.payload.memberAssignment as Record<string, number[]>));
+          assignments.revoke(ownedIds);
+          ({ generation, ids: ownedIds } = assignments.assign(e.payload.memberAssignment as Record<string, number[]>));
           // A new generation: kafkajs fetches from the committed offsets again. Acks of batches emitted
           // before are no longer committed by this member (their messages may be read again: duplicates).
           partitions = new Map();
@@ -159,7 +159,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
           log.info('joined consumer group', { group_id: options.group_id, partitions: assigned });
         });
         c.on(c.events.REBALANCING, () => {
-          kafkaAssignments.revoke(ownedIds);
+          assignments.revoke(ownedIds);
           ownedIds = [];
           void commit();
         });
@@ -168,7 +168,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
         c.on(c.events.CRASH, (e) => {
           crashed = e.payload.error?.message ?? 'crashed';
           // Out of the group until it rejoins: its partitions are no longer this process's.
-          kafkaAssignments.revoke(ownedIds);
+          assignments.revoke(ownedIds);
           ownedIds = [];
           // kafkajs restarts after retriable errors only; others (e.g. a SyncGroup answered INVALID_REQUEST while a
           // group rebalances) would leave this input consuming nothing: rejoin after a pause.

@@ -6,7 +6,7 @@ import {
   type EncodingOptions, type Event, type OutputInstance,
 } from '../../../core/index.js';
 import type { Message, Producer, TopicMessages } from 'kafkajs';
-import { connectionSchema, createKafka, withTimeout, type KafkaConnectionOptions } from './client.js';
+import { connectionSchema, createKafka, withTimeout, type KafkaConnectionOptions } from '../../../lib/kafka/index.js';
 
 export interface KafkaOutputOptions extends KafkaConnectionOptions, EncodingOptions {
   topic: string;

@@ -1,6 +1,6 @@
 // What the kafka output and input share: the connection options (brokers, client id, SASL, TLS, timeouts),
 // their schema, and a kafkajs client built from them whose log goes to the component's logger.
-import { loadTlsFiles, tlsClientSchema, type JsonSchema, type Logger, type PluginContext, type TlsClientOptions } from '../../../core/index.js';
+import { loadTlsFiles, tlsClientSchema, type JsonSchema, type Logger, type PluginContext, type TlsClientOptions } from '../../core/index.js';
 import type { Kafka, KafkaConfig, LogEntry, SASLOptions } from 'kafkajs';
 
 export interface KafkaSaslOptions { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }

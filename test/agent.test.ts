@@ -7,6 +7,7 @@ import { ROOT, tempDir } from './support/helpers.js';
 
 describe('agent', () => {
   it('never logs a secret option, even when a plugin prints it', async () => {
+    resetTestPlugins();
     const tmp = await tempDir();
     try {
       const file = await tmp.file('p.yaml', `service:

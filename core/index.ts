@@ -4,9 +4,11 @@ export type { ComponentConfig, Diagnostic, PipelineConfig } from './config/model
 export { formatDiagnostic, ConfigError } from './config/model.js';
 export { LineSplitter, cutToBytes, type LongLinePolicy, type LineSplitterOptions } from './lines.js';
 export {
-  compileCondition, compileExpression, validateExpression, ExpressionError, functionNames,
+  compileCondition, compileExpression, compileThreshold, validateExpression, ExpressionError, functionNames,
   getField, hasField, setField, removeField, splitFieldPath,
-  type Condition, type Expression,
+  compileAggregate, compileAggregateComparison, isAggregateComparison, accumulate, mergeAccState, newAccState,
+  type Condition, type Expression, type Threshold,
+  type Accumulator, type AccState, type AggregateComparison, type AggregateExpression,
 } from './expr/index.js';
 export { parseTimeZone, formatOffset, timezoneSchema, type TimeZone } from './timezone.js';
 export { AckedOffsets } from './acked-offsets.js';

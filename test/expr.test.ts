@@ -4,7 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigText } from '../core/config/load.js';
 import { formatDiagnostic } from '../core/config/model.js';
-import { compileCondition, compileExpression, ExpressionError, validateExpression, type Event } from '../core/index.js';
+import {
+  accumulate, compileAggregate, compileAggregateComparison, compileCondition, compileExpression, compileThreshold, ExpressionError,
+  newAccState, validateExpression, type Accumulator, type AccState, type Event,
+} from '../core/index.js';
 import { testRegistry } from './support/pipeline-harness.js';
 
 const EVENT: Event = {
@@ -40,7 +43,7 @@ describe('expressions', () => {
   describe('literals and fields', () => {
     it('reads numbers, both string quotes with escapes, booleans and null', () => {
       table([
-        ['42', 42], ['1.5', 1.5], ['2e3', 2000], ['-7', -7],
+        ['42', 42], ['1.5', 1.5], ['.5', 0.5], ['2e3', 2000], ['-7', -7],
         ['"a\\"b"', 'a"b'], ["'it\\'s'", "it's"], ['"tab\\there"', 'tab\there'], ['"\\u00e9\\u{1F600}"', 'é😀'],
         ['"back\\\\slash"', 'back\\slash'],
         // Other backslashes are kept as written, so regexes need no doubling.
@@ -331,6 +334,71 @@ describe('expressions', () => {
     const ns = Number(process.hrtime.bigint() - started) / (rounds * events.length);
     console.log(`      ${ns.toFixed(1)} ns per evaluation (10 fields, 3 clauses)`);
     assert.equal(kept, (rounds + warmup) * events.filter((e) => e.status >= 500 && e.path !== '/health' && e.method === 'GET').length);
+  });
+
+  describe('aggregate expressions (the same lexer and parser, over aggregate calls)', () => {
+    const EVENTS: Event[] = [{ status: 500, bytes: 10 }, { status: 200, bytes: 4 }, { status: 503, bytes: 'x' }, { status: 200 }];
+    /** The states of `accumulators` after the EVENTS. */
+    const statesOf = (accumulators: Map<string, Accumulator>) => {
+      const states = new Map<string, AccState>();
+      for (const acc of accumulators.values()) {
+        const state = newAccState();
+        for (const e of EVENTS) accumulate(acc, state, e);
+        states.set(acc.key, state);
+      }
+      return states;
+    };
+    const aggregate = (text: string, seconds = 2) => {
+      const accumulators = new Map<string, Accumulator>();
+      const evaluate = compileAggregate(text, accumulators);
+      return evaluate(statesOf(accumulators), seconds);
+    };
+
+    it('computes arithmetic over count, sum, avg, min, max and rate; null for no value', () => {
+      const cases: Array<[string, number | null]> = [
+        ['count()', 4], ['count(status >= 500) / count()', 0.5], ['sum(bytes)', 14], ['avg(bytes)', 7], ['min(bytes) - max(bytes)', -6],
+        ['rate()', 2], ['-count() * 2', -8], ['(count() + 1) % 3', 2], ['.5 * count()', 2], ['2e1 - count()', 16],
+        ['count() / 0', null], ['avg(missing)', null], ['count(status == 404) / count(status == 404)', null],
+      ];
+      for (const [text, expected] of cases) assert.equal(aggregate(text), expected, text);
+      assert.equal(aggregate('rate()', 0), null);
+    });
+
+    it('calls on the same argument share one accumulator, named by the argument text', () => {
+      const accumulators = new Map<string, Accumulator>();
+      compileAggregate('count(status >= 500) / count()', accumulators);
+      compileAggregate('count() + sum( bytes ) + avg(bytes) + rate()', accumulators);
+      assert.deepEqual([...accumulators.keys()], ['count(status >= 500)', 'count()', 'value(bytes)']);
+    });
+
+    it('errors name the aggregate expression and the column in it (in a comparison, of its side)', () => {
+      for (const [text, message] of [
+        ['bytes * 2', 'unknown aggregate "bytes" (expected one of count, sum, avg, min, max, rate; fields are only read inside a call, e.g. sum(bytes)) at column 1 of "bytes * 2"'],
+        ['avg(bytes', 'unclosed "(" of avg at column 10 of "avg(bytes"'],
+        ['rate(x)', 'rate() takes no argument at column 8 of "rate(x)"'],
+        ['count(status >=)', 'in count(status >=): unexpected end of expression at column 10; expected a value at column 17 of "count(status >=)"'],
+        ['count() count()', 'unexpected "c" at column 9 of "count() count()"'],
+        ['   ', 'expected an aggregate expression such as count()'],
+      ]) {
+        assert.throws(() => compileAggregate(text, new Map()), (err: unknown) => err instanceof ExpressionError && err.message === message, text);
+      }
+      assert.throws(() => compileAggregateComparison('count() > sum()', new Map()), { message: 'sum() needs a field or expression, e.g. sum(bytes) at column 6 of "sum()"' });
+      assert.throws(() => compileAggregateComparison('count() > 1 > 2', new Map()), /expected one comparison of aggregate expressions/);
+    });
+
+    it('an aggregate comparison compares its two sides', () => {
+      const accumulators = new Map<string, Accumulator>();
+      const { left, right, compare } = compileAggregateComparison('count(status >= 500) / count() >= .5', accumulators);
+      const states = statesOf(accumulators);
+      assert.deepEqual([left(states, 1), right(states, 1), compare(left(states, 1)!, right(states, 1)!)], [0.5, 0.5, true]);
+    });
+  });
+
+  it('a threshold condition: whether it holds, whether an event has its fields, and the value it measures', () => {
+    const threshold = compileThreshold('error_rate > 0.05 and exists(host)');
+    assert.deepEqual([threshold.holds({ error_rate: 0.1, host: 'a' }), threshold.applies({ error_rate: 0.1 }), threshold.applies({ error_rate: 0, host: 'a' })], [true, false, true]);
+    assert.equal(threshold.measure({ error_rate: 0.1 }), null, 'an and of comparisons measures nothing');
+    assert.equal(compileThreshold('error_rate > 0.05').measure({ error_rate: 0.1 }), 0.1);
   });
 
   describe('in config files', () => {

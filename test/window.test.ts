@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { rng } from './bench/apache-lines.js';
 import { definePlugin, type Event } from '../core/index.js';
-import { compileMetric } from '../plugins/aggregates/window/metrics.js';
 import { partitionAssignments } from '../lib/kafka/index.js';
+import { compileMetric } from '../lib/stats/index.js';
 import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
 
 // An input that emits scripted batches (by name), optionally pausing between them; records acks, and how

@@ -1,9 +1,12 @@
 // The syntax tree the parser produces and the compiler turns into closures. Every node keeps its column.
+import type { Event } from '../api.js';
 
 export type Literal = string | number | boolean | null;
 
 export type ComparisonOperator = '==' | '!=' | '<' | '<=' | '>' | '>=';
 export type ArithmeticOperator = '+' | '-' | '*' | '/' | '%';
+/** The calls of an aggregate expression (aggregate-parser.ts). */
+export type AggregateFunction = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'rate';
 
 export type Node =
   | { kind: 'literal'; value: Literal; column: number }
@@ -18,13 +21,18 @@ export type Node =
   | { kind: 'in'; negated: boolean; value: Node; list: Node[]; column: number }
   /** `=~` / `!~`: the regex is compiled by the parser, once. */
   | { kind: 'match'; negated: boolean; value: Node; regex: RegExp; column: number }
-  | { kind: 'call'; name: string; args: Node[]; column: number };
+  | { kind: 'call'; name: string; args: Node[]; column: number }
+  /** An aggregate call, only in aggregate expressions (`count(status >= 500)`, `sum(bytes)`, `rate()`). Its argument
+   * is read from each event, not from the tree: the parser compiles it into `read` (like a regex, once), and `key`
+   * names the accumulator it feeds, shared by every call of the same kind on the same argument text. */
+  | { kind: 'aggregate'; fn: AggregateFunction; key: string; read: (event: Event) => unknown; column: number };
 
 /** The direct sub-expressions of a node. */
 export function childrenOf(node: Node): Node[] {
   switch (node.kind) {
     case 'literal':
     case 'field':
+    case 'aggregate':
       return [];
     case 'not':
     case 'negate':
@@ -41,4 +49,11 @@ export function childrenOf(node: Node): Node[] {
     case 'call':
       return node.args;
   }
+}
+
+/** The fields an expression reads, each as its path. */
+export function fieldPaths(node: Node, out: string[][] = []): string[][] {
+  if (node.kind === 'field') out.push(node.path);
+  for (const child of childrenOf(node)) fieldPaths(child, out);
+  return out;
 }

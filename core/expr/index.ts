@@ -1,12 +1,20 @@
-// The expression language of conditions (`where`, alert rules) and computed values (`modify`'s set_expr):
+// The expression language of conditions (`where`, alert rules) and computed values (`modify`'s set_expr), and
+// its aggregate expressions over groups of events (window metrics, alert rules over a window, aggregate.ts):
 // text is parsed once and compiled into closures. No eval or new Function: user text never becomes code,
 // and an expression can only read the event's own fields and call the functions in functions.ts.
 import type { Event } from '../api.js';
+import { fieldPaths } from './ast.js';
 import { compileNode } from './compile.js';
 import { ExpressionError } from './errors.js';
+import { hasField } from './fields.js';
 import { parse } from './parser.js';
 
 export { ExpressionError } from './errors.js';
+export { isAggregateComparison } from './aggregate-parser.js';
+export {
+  accumulate, compileAggregate, compileAggregateComparison, mergeAccState, newAccState,
+  type Accumulator, type AccState, type AggregateComparison, type AggregateExpression,
+} from './aggregate.js';
 export { functionNames } from './functions.js';
 export { getField, hasField, removeField, setField, splitFieldPath } from './fields.js';
 
@@ -16,9 +24,13 @@ export type Condition = (event: Event) => boolean;
  * result, e.g. division by zero); never throws. */
 export type Expression = (event: Event) => unknown;
 
-function compileText(text: string) {
+function parseText(text: string) {
   if (typeof text !== 'string') throw new ExpressionError('expected an expression as a string', 1);
-  return compileNode(parse(text));
+  return parse(text);
+}
+
+function compileText(text: string) {
+  return compileNode(parseText(text));
 }
 
 /** Compile a condition such as `status >= 500 and path != "/health"`. Throws ExpressionError when it is invalid.
@@ -32,6 +44,28 @@ export function compileCondition(text: string): Condition {
 export function compileExpression(text: string): Expression {
   const evaluate = compileText(text);
   return (event) => evaluate(event) ?? null;
+}
+
+/** A condition read as a threshold on the fields of each event, e.g. `error_rate > 0.05` (alert rules with `for`). */
+export interface Threshold {
+  holds: Condition;
+  /** Whether the event has every field the condition names: only such an event says whether it holds. */
+  applies: Condition;
+  /** What the condition measures: the value of its comparison's left side (null when it is no comparison). */
+  measure: Expression;
+}
+
+/** Compile a threshold condition. Throws ExpressionError when it is invalid. */
+export function compileThreshold(text: string): Threshold {
+  const node = parseText(text);
+  const evaluate = compileNode(node);
+  const fields = fieldPaths(node);
+  const measured = node.kind === 'compare' ? compileNode(node.left) : () => null;
+  return {
+    holds: (event) => Boolean(evaluate(event)),
+    applies: (event) => fields.every((path) => hasField(event, path)),
+    measure: (event) => measured(event) ?? null,
+  };
 }
 
 /** Why `text` does not compile (e.g. `unexpected ")" at column 12; expected a value`), or undefined when it does. */

@@ -15,7 +15,7 @@ export interface Token {
 
 // Longest first, so that `<=` is not read as `<` then `=`.
 const OPERATORS = ['==', '!=', '<=', '>=', '=~', '!~', '&&', '||', '<', '>', '!', '+', '-', '*', '/', '%', '(', ')', ',', '.'];
-const NUMBER = /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const NUMBER = /(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?/y;
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 const SPACE = /\s+/y;
 
@@ -38,7 +38,9 @@ export function tokenize(text: string): Token[] {
       return tokens;
     }
     const c = text[i];
-    const number = matchAt(NUMBER);
+    // `.5` is a number, except after a name, where a dot continues a field path (`tags.0` is reported as such).
+    const previous = tokens[tokens.length - 1]?.kind;
+    const number = c === '.' && (previous === 'name' || previous === 'quoted_name') ? undefined : matchAt(NUMBER);
     const name = number === undefined ? matchAt(NAME) : undefined;
     if (number !== undefined) {
       tokens.push({ kind: 'number', text: number, value: Number(number), column });

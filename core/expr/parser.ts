@@ -13,17 +13,23 @@ const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
 const MAX_DEPTH = 100;
 
 export function parse(text: string): Node {
-  return new Parser(tokenize(text)).parseAll();
+  return parseTokens(tokenize(text));
 }
 
-class Parser {
-  private position = 0;
+/** Parse tokens of the lexer (or a run of them, see aggregate-parser.ts). */
+export function parseTokens(tokens: Token[]): Node {
+  return new Parser(tokens).parseAll();
+}
+
+/** The grammar of conditions and expressions; AggregateParser extends it with aggregate calls. */
+export class Parser {
+  protected position = 0;
   /** Current recursion depth of the parser. */
   private depth = 0;
   /** Depth of each tree built so far (a long `a or b or c ...` chain is deep without any recursion while parsing). */
   private readonly treeDepth = new WeakMap<Node, number>();
 
-  constructor(private readonly tokens: Token[]) {}
+  constructor(protected readonly tokens: Token[]) {}
 
   parseAll(): Node {
     const node = this.parseOr();
@@ -119,7 +125,7 @@ class Parser {
     return items;
   }
 
-  private parseAdditive(): Node {
+  protected parseAdditive(): Node {
     let left = this.parseMultiplicative();
     for (let op = this.peek(); op.kind === 'operator' && (op.text === '+' || op.text === '-'); op = this.peek()) {
       this.position++;
@@ -151,7 +157,7 @@ class Parser {
     return this.parsePrimary();
   }
 
-  private parsePrimary(): Node {
+  protected parsePrimary(): Node {
     const token = this.peek();
     switch (token.kind) {
       case 'number':
@@ -222,7 +228,7 @@ class Parser {
   }
 
   /** Record a new node's depth, refusing trees too deep to compile and evaluate safely. */
-  private node(node: Node): Node {
+  protected node(node: Node): Node {
     let depth = 1;
     for (const child of childrenOf(node)) depth = Math.max(depth, (this.treeDepth.get(child) ?? 1) + 1);
     if (depth > MAX_DEPTH) throw tooDeep(node.column);
@@ -230,7 +236,7 @@ class Parser {
     return node;
   }
 
-  private nested<T>(at: Token, parseInner: () => T): T {
+  protected nested<T>(at: Token, parseInner: () => T): T {
     if (++this.depth > MAX_DEPTH) throw tooDeep(at.column);
     try {
       return parseInner();
@@ -239,7 +245,7 @@ class Parser {
     }
   }
 
-  private peek(): Token {
+  protected peek(): Token {
     return this.tokens[this.position];
   }
 }

@@ -1,8 +1,10 @@
 // lib/stats: Visor's mergeable statistics. Sketches (top-N by Space-Saving, distinct counts by HyperLogLog,
 // quantiles), the report accumulator behind `report`, `summary`, the dashboard and `visor analyze`, and the
-// window shape with its partial codec shared by `window` and `window_merge`.
+// window shape (with its named metrics, core's aggregate expressions) and its partial codec shared by `window`
+// and `window_merge`.
 export { DISTINCT_EXACT_LIMIT, DistinctCounter, PERCENTILE_RELATIVE_ERROR, QuantileSketch, TopCounter, type DistinctJSON, type QuantileJSON, type TopJSON } from './sketches.js';
 export { renderReportText, ReportAccumulator, type AccumulatorFields, type StatusClass, type TopItem, type TrafficFigures } from './report.js';
+export { checkMetric, compileMetric } from './metrics.js';
 export { compileShape, reader, shapeSchema, windowTiming, type GroupState, type PartialGroup, type Shape, type ShapeOptions } from './shape.js';
 export { PARTIAL_VERSION, partialHeader, partialMismatch, parsePartial, type PartialEvent, type PartialHeader } from './partial.js';
 export { SharedHold } from './shared-hold.js';

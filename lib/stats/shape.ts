@@ -2,9 +2,11 @@
 // `window_merge` (which fills them from partials): the per-group state, how an event is added, how a result
 // event is built from a state, and how a state is serialized into a partial and merged back.
 import { createHash } from 'node:crypto';
-import { getField, splitFieldPath, type CheckProblem, type Event } from '../../core/index.js';
-// Aggregate metric expressions: still in the window plugin until they join core/expr (issue 15).
-import { accumulate, checkMetric, compileMetric, mergeAccState, newAccState, type Accumulator, type AccState, type MetricEval } from '../../plugins/aggregates/window/metrics.js';
+import {
+  accumulate, getField, mergeAccState, newAccState, splitFieldPath,
+  type Accumulator, type AccState, type AggregateExpression, type CheckProblem, type Event,
+} from '../../core/index.js';
+import { checkMetric, compileMetric } from './metrics.js';
 import { PARTIAL_VERSION } from './partial.js';
 import { DistinctCounter, QuantileSketch, TopCounter, type DistinctJSON, type QuantileJSON, type TopJSON } from './sketches.js';
 
@@ -33,7 +35,7 @@ export const shapeSchema = {
     check: windowShapeProblems,
   },
   group_by: { type: 'array', items: { type: 'string' }, default: [], description: 'Fields whose values split each window into groups.' },
-  metrics: { type: 'object', additionalProperties: { type: 'string', check: checkMetric }, default: {}, description: 'name: aggregate expression over count(), count(cond), sum(x), avg(x), min(x), max(x), rate() with + - * / and numbers; division by zero gives null.' },
+  metrics: { type: 'object', additionalProperties: { type: 'string', check: checkMetric }, default: {}, description: 'name: aggregate expression over count(), count(cond), sum(x), avg(x), min(x), max(x), rate() with + - * / % and numbers; division by zero gives null.' },
   top: {
     type: 'array',
     default: [],
@@ -144,7 +146,7 @@ export function windowTiming(w: ShapeOptions['window']): [number, number] {
 export function compileShape(options: ShapeOptions): Shape {
   const [size, advance] = windowTiming(options.window);
   const accumulators = new Map<string, Accumulator>();
-  const metrics: Array<[string, MetricEval]> = Object.entries(options.metrics).map(([name, text]) => [name, compileMetric(name, text, accumulators)]);
+  const metrics: Array<[string, AggregateExpression]> = Object.entries(options.metrics).map(([name, text]) => [name, compileMetric(name, text, accumulators)]);
   const accList = [...accumulators.values()];
   const topReaders = options.top.map((t) => reader(splitFieldPath(t.field)));
   const pctReaders = options.percentiles.map((p) => reader(splitFieldPath(p.field)));

@@ -3,8 +3,7 @@
 // and absence (no matching event for a duration). Results are alert events meant for a human (email, console).
 // Scheduled rules (windows, `for`, absence) are checked every `evaluate_every`, the aggregate's or the rule's own.
 // At shutdown, alerts still firing are reported as `stopped`: their resolution will never come.
-import { definePlugin, detachString, type Event } from '../../../core/index.js';
-import { accumulate, newAccState, type AccState } from '../window/metrics.js';
+import { accumulate, definePlugin, detachString, mergeAccState, newAccState, type AccState, type Event } from '../../../core/index.js';
 import { compileRules, formatDuration, positiveDuration, RULE_SCHEMA, ruleNameProblems, type AbsenceRule, type EventRule, type FieldThresholdRule, type Rule, type RuleOptions, type WindowThresholdRule } from './rules.js';
 
 interface AlertOptions {
@@ -139,19 +138,13 @@ export default definePlugin<AlertOptions, 'aggregate'>({
           st.buckets.delete(b);
           continue;
         }
-        for (const [key, s] of states) {
-          const m = merged.get(key)!;
-          m.count += s.count;
-          m.sum += s.sum;
-          m.n += s.n;
-          if (s.min !== null && (m.min === null || s.min < m.min)) m.min = s.min;
-          if (s.max !== null && (m.max === null || s.max > m.max)) m.max = s.max;
-        }
+        for (const [key, s] of states) mergeAccState(merged.get(key)!, s);
       }
       const seconds = rule.over / 1000;
-      const l = rule.left(merged, seconds);
-      const r = rule.right(merged, seconds);
-      setCondition(rule, l !== null && r !== null && rule.compare(l, r), l, now, out);
+      const { left, right, compare } = rule.comparison;
+      const l = left(merged, seconds);
+      const r = right(merged, seconds);
+      setCondition(rule, l !== null && r !== null && compare(l, r), l, now, out);
     };
 
     // ---- absence

@@ -1,13 +1,11 @@
 // Alert rules: the schema of the `rules` option of the alert aggregate (every check of a rule, so that `visor validate`
 // reports each problem at its place in the file) and the compilation of validated rules.
 // Plain conditions use the core expression language; `when` over a sliding window (`over`) is an aggregate
-// comparison whose sides are parsed by the window aggregate's metric parser (compileMetric).
-import { compileCondition, type CheckProblem, type Condition, type Event, type JsonSchema } from '../../../core/index.js';
-import { parse } from '../../../core/expr/parser.js';
-import { compileNode } from '../../../core/expr/compile.js';
-import { childrenOf, type Node } from '../../../core/expr/ast.js';
-import { hasField } from '../../../core/expr/fields.js';
-import { compileMetric, type Accumulator, type MetricEval } from '../window/metrics.js';
+// comparison (core's compileAggregateComparison, the syntax of window metrics).
+import {
+  compileAggregateComparison, compileCondition, compileThreshold, isAggregateComparison,
+  type Accumulator, type AggregateComparison, type CheckProblem, type Condition, type Event, type JsonSchema,
+} from '../../../core/index.js';
 
 export interface RuleOptions {
   name: string;
@@ -31,52 +29,17 @@ export interface FieldThresholdRule extends RuleBase, Scheduled {
 }
 export interface WindowThresholdRule extends RuleBase, Scheduled {
   kind: 'threshold'; mode: 'window'; over: number; for: number;
-  accumulators: Map<string, Accumulator>; left: MetricEval; right: MetricEval; compare: (l: number, r: number) => boolean;
+  accumulators: Map<string, Accumulator>; comparison: AggregateComparison;
 }
 export interface AbsenceRule extends RuleBase, Scheduled { kind: 'absence'; absent: number; where?: Condition }
 export type Rule = EventRule | FieldThresholdRule | WindowThresholdRule | AbsenceRule;
 
-const COMPARE: Record<string, (l: number, r: number) => boolean> = {
-  '>=': (l, r) => l >= r, '<=': (l, r) => l <= r, '==': (l, r) => l === r, '!=': (l, r) => l !== r, '>': (l, r) => l > r, '<': (l, r) => l < r,
-};
-
-/** Split an aggregate comparison (`count(status >= 500) / count() > 0.05`) at its one top-level comparison. */
-function splitComparison(text: string): { left: string; op: string; right: string } | undefined {
-  let depth = 0;
-  const found: Array<{ at: number; op: string }> = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"' || c === "'") {
-      i++;
-      while (i < text.length && text[i] !== c) i += text[i] === '\\' ? 2 : 1;
-    } else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (depth === 0) {
-      const two = text.slice(i, i + 2);
-      if (two === '>=' || two === '<=' || two === '==' || two === '!=') {
-        found.push({ at: i, op: two });
-        i++;
-      } else if (c === '>' || c === '<') found.push({ at: i, op: c });
-    }
-  }
-  if (found.length !== 1) return undefined;
-  const { at, op } = found[0];
-  return { left: text.slice(0, at).trim(), op, right: text.slice(at + op.length).trim() };
-}
-
-/** Compile an aggregate comparison: its accumulators, both sides and the operator. Throws Error with a readable
- * message (no rule name) when it is invalid. */
-function compileComparison(when: string): Pick<WindowThresholdRule, 'accumulators' | 'left' | 'right' | 'compare'> {
-  const parts = splitComparison(when);
-  if (!parts) throw new Error(`with "over", "when" must compare aggregate expressions, e.g. count(status >= 500) / count() > 0.05 (got "${when}")`);
+/** Compile an aggregate comparison and the accumulators it reads. Throws Error with a readable message (no rule
+ * name) when it is invalid. */
+function compileComparison(when: string): Pick<WindowThresholdRule, 'accumulators' | 'comparison'> {
+  if (!isAggregateComparison(when)) throw new Error(`with "over", "when" must compare aggregate expressions, e.g. count(status >= 500) / count() > 0.05 (got "${when}")`);
   const accumulators = new Map<string, Accumulator>();
-  try {
-    const left = compileMetric('when', parts.left, accumulators);
-    const right = compileMetric('when', parts.right, accumulators);
-    return { accumulators, left, right, compare: COMPARE[parts.op] };
-  } catch (err) {
-    throw new Error((err as Error).message.replace(/^metric "[^"]*": /, ''));
-  }
+  return { accumulators, comparison: compileAggregateComparison(when, accumulators) };
 }
 
 /** Why `text` is not a valid aggregate comparison (the `when` of a rule with `over`), or undefined when it is.
@@ -90,12 +53,6 @@ export function checkAggregateComparison(text: unknown): string | undefined {
   } catch (err) {
     return (err as Error).message;
   }
-}
-
-function fieldsOf(node: Node, out: string[][] = []): string[][] {
-  if (node.kind === 'field') out.push(node.path);
-  for (const child of childrenOf(node)) fieldsOf(child, out);
-  return out;
 }
 
 type RuleKind = 'event' | 'threshold' | 'absence';
@@ -201,19 +158,12 @@ export function compileRule(raw: RuleOptions, defaults: RuleDefaults): Rule {
       if (raw.over !== undefined) {
         return { kind: 'threshold', mode: 'window', ...base, evaluateEvery, text: when, over: raw.over, for: raw.for ?? 0, ...compileComparison(when) };
       }
-      const match = compileCondition(when);
-      const ast = parse(when);
-      const fields = fieldsOf(ast);
-      const applies = (e: Event) => fields.every((f) => hasField(e, f));
-      let value: (e: Event) => number | null = () => null;
-      if (ast.kind === 'compare') {
-        const left = compileNode(ast.left);
-        value = (e) => {
-          const v = left(e);
-          return typeof v === 'number' && Number.isFinite(v) ? v : null;
-        };
-      }
-      return { kind: 'threshold', mode: 'fields', ...base, evaluateEvery, text: when, match, applies, value, for: raw.for! };
+      const { holds, applies, measure } = compileThreshold(when);
+      const value = (e: Event) => {
+        const v = measure(e);
+        return typeof v === 'number' && Number.isFinite(v) ? v : null;
+      };
+      return { kind: 'threshold', mode: 'fields', ...base, evaluateEvery, text: when, match: holds, applies, value, for: raw.for! };
     }
     case 'event': {
       const when = raw.when!.trim();

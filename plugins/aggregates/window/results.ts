@@ -1,0 +1,59 @@
+// `emit: results`: the windows of the whole input, one result event per window and group. In event time a window
+// closes when the watermark (newest event time - allowed_lateness) passes its end, or when the input is idle; in
+// processing time, when the clock does.
+import type { AggregateContext, AggregateProcessContext, Event } from '../../../core/index.js';
+import { settleBatch, WindowEmitter, type WindowCounters } from './emission.js';
+import { newBatch, Windowing, Windows, type WindowOptions } from './windows.js';
+
+export class ResultWindows {
+  private readonly windowing: Windowing;
+  private readonly windows: Windows;
+  private readonly emitter: WindowEmitter;
+
+  constructor(private readonly options: WindowOptions, private readonly context: AggregateContext, private readonly counters: WindowCounters) {
+    this.windowing = new Windowing(options, counters.invalidTime);
+    this.windows = new Windows(this.windowing.size);
+    this.emitter = new WindowEmitter(context);
+  }
+
+  start(): void {
+    this.windows.lastArrival = Date.now();
+    this.context.timers.every(this.windowing.tickInterval, () => this.tick());
+  }
+
+  async process(events: Event[], ctx: AggregateProcessContext): Promise<void> {
+    const batch = newBatch(this.options.ack === 'emit');
+    this.windowing.absorb(this.windows, events, 0, events.length, Date.now(), batch);
+    settleBatch(batch, ctx, this.counters.late);
+    if (this.windowing.eventTime) await this.close(this.windows.maxEventTime - this.windowing.lateness);
+  }
+
+  async flush(): Promise<void> {
+    await this.close(Infinity);
+  }
+
+  private tick(): Promise<void> | undefined {
+    const now = Date.now();
+    if (!this.windowing.eventTime) return this.close(now);
+    // Event time with an idle input: once no event arrived for idle_timeout, every window holding events is
+    // closed and the watermark advances with processing time, so the last windows are not held open forever.
+    const { size, idleTimeout } = this.windowing;
+    const idle = now - this.windows.lastArrival;
+    if (this.windows.open.size && idle >= idleTimeout) return this.close(this.windows.maxEventTime + size + (idle - idleTimeout));
+    return undefined;
+  }
+
+  /** Emit, in order of start, every open window ending at or before `upTo`. */
+  private close(upTo: number): Promise<void> {
+    const due = this.windows.takeDue(upTo);
+    if (!due) return this.emitter.emitted();
+    const { shape, size } = this.windowing;
+    return this.emitter.enqueue(async () => {
+      for (const w of due) {
+        const results = [...w.groups.values()].map((g) => shape.result(w.start, w.start + size, g));
+        this.counters.results.inc(results.length);
+        await this.emitter.emitWindow(w, results);
+      }
+    });
+  }
+}

@@ -1,0 +1,51 @@
+// The alert events every rule engine emits (events.ts, thresholds.ts, absence.ts): their common fields, and the
+// `stopped` alert of a rule still firing when the agent stops.
+import type { Counter, Event, PluginContext } from '../../../core/index.js';
+import { formatDuration, type Rule } from './rules.js';
+
+export type AlertState = 'firing' | 'resolved' | 'digest' | 'stopped';
+
+/** Makes alert events, counting them. */
+export class Alerts {
+  private readonly fired: Counter;
+
+  constructor(context: PluginContext) {
+    this.fired = context.metrics.counter('alert_events_total', 'Alert events emitted.');
+  }
+
+  make(rule: Rule, state: AlertState, message: string, extra: Partial<Event> & { since: number }): Event {
+    this.fired.inc(1);
+    return {
+      name: rule.name,
+      severity: rule.severity,
+      kind: rule.kind,
+      state,
+      message: `[${rule.severity}] ${rule.name}: ${message}`,
+      time: Date.now(),
+      count: 1,
+      samples: [],
+      ...extra,
+    };
+  }
+
+  /** An alert firing since `since` will never be resolved by this run: say so rather than leave it open. */
+  stopped(rule: Rule, since: number, now: number, extra: Partial<Event> = {}): Event {
+    const lasted = now - since;
+    return this.make(rule, 'stopped', `the agent stopped while the alert was firing since ${new Date(since).toISOString()} (${rule.text}), so its resolution will not be reported`,
+      { since, duration_ms: lasted, duration: formatDuration(lasted), ...extra });
+  }
+}
+
+/** A short readable description of an event for alert messages and samples. */
+export function describeEvent(e: Event): string {
+  const parts = ['client_ip', 'method', 'path', 'status'].map((f) => e[f]).filter((v) => typeof v === 'string' || typeof v === 'number');
+  if (e.path !== undefined || e.status !== undefined) {
+    if (parts.length) return parts.join(' ');
+  }
+  if (typeof e.message === 'string' && e.message) return (typeof e.level === 'string' ? `[${e.level}] ` : '') + e.message.slice(0, 500);
+  const json = JSON.stringify(e);
+  return json.length > 300 ? `${json.slice(0, 297)}...` : json;
+}
+
+/** A measured value in a message. */
+export const formatValue = (v: number | null): string => (v === null ? 'n/a' : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4))));

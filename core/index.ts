@@ -11,7 +11,7 @@ export {
 export { parseTimeZone, formatOffset, timezoneSchema, type TimeZone } from './timezone.js';
 export { AckedOffsets } from './acked-offsets.js';
 export { compileStrftimeRenderer } from './strftime.js';
-export { compileTemplate, templateSchema, type Template, type TemplateOptions } from './template.js';
+export { compileTemplate, templateSchema, fieldText, type Template, type TemplateOptions } from './template.js';
 export { createEncoder, encodeLines, encodingSchema, ENCODING_RULES, type EncodingOptions, type LineFormat } from './encoding.js';
 export { detachString } from './strings.js';
 export { sleep } from './sleep.js';

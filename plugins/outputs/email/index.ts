@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { definePlugin, sleep, type Event } from '../../../core/index.js';
 import { fitDigest, fitEvent, fitText } from './fit.js';
-import { type RenderedMail } from './render.js';
+import { compileSubject, subjectSchema, type RenderedMail } from './render.js';
 import { Spool, type SpoolEntry } from './spool.js';
 
 export interface EmailOptions {
@@ -80,7 +80,7 @@ export default definePlugin<EmailOptions, 'output'>({
       from: { type: 'string', minLength: 1, description: 'Sender address.' },
       to: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Recipients.' },
       cc: { type: 'array', items: { type: 'string' }, default: [], description: 'Copy recipients.' },
-      subject: { type: 'string', description: 'Subject template: {{field}} or {{a.b}} is replaced by the field (empty when missing). Default: "[visor] {{severity}} {{name}}" for alerts, "[visor] report {{report}}" for reports, else the message.' },
+      subject: subjectSchema('Subject template: {{field}} or {{a.b}} is replaced by the field (empty when missing). Default: "[visor] {{severity}} {{name}}" for alerts, "[visor] report {{report}}" for reports, else the message.'),
       max_per_minute: { type: 'integer', minimum: 0, default: 10, description: 'Messages sent per minute; those beyond are merged into one digest. 0: no limit.' },
       queue_size: { type: 'integer', minimum: 1, default: 1000, description: 'Messages kept in the on-disk spool; when full, the output applies backpressure.' },
       backoff: { duration: true, default: '1s', description: 'First retry delay after a failed delivery; doubles on each failure.' },
@@ -112,6 +112,7 @@ export default definePlugin<EmailOptions, 'output'>({
     const pause = (ms: number): Promise<void> => sleep(ms, stop.signal);
 
     let composer: typeof import('nodemailer/lib/mail-composer').default | undefined;
+    const subject = options.subject === undefined ? undefined : compileSubject(options.subject);
     const addressBytes = Buffer.byteLength(options.from) + [...options.to, ...options.cc].reduce((n, a) => n + Buffer.byteLength(a) + 2, 0);
 
     /** The message exactly as it is sent (headers, MIME structure, encoded parts). */
@@ -226,7 +227,7 @@ export default definePlugin<EmailOptions, 'output'>({
       async write(events: Event[]) {
         const mails: RenderedMail[] = [];
         for (const e of events) {
-          const fitted = await fitEvent(e, options.subject, cap, fits);
+          const fitted = await fitEvent(e, subject, cap, fits);
           if (fitted.cut) truncated.inc();
           mails.push(fitted.mail);
         }

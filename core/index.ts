@@ -13,10 +13,12 @@ export {
 export { parseTimeZone, formatOffset, timezoneSchema, type TimeZone } from './timezone.js';
 export { AckedOffsets } from './acked-offsets.js';
 export { compileStrftimeRenderer, DAYS, MONTHS, pad2, pad6, wallClock } from './strftime.js';
-export { compileTemplate, templateSchema, type Template, type TemplateOptions } from './template.js';
+export { compileTemplate, templateSchema, fieldText, type Template, type TemplateOptions } from './template.js';
 export { createEncoder, encodeLines, encodingSchema, ENCODING_RULES, type EncodingOptions, type LineFormat } from './encoding.js';
 export { detachString } from './strings.js';
 export { sleep } from './sleep.js';
+export { Backoff, DEFAULT_BACKOFF_JITTER, type BackoffOptions } from './backoff.js';
+export { maskSecrets, MIN_SECRET_LENGTH } from './secrets.js';
 export { writeFileAtomic, writeFileAtomicSync, appendDurable, appendDurableSync } from './durable.js';
 export { parseListen, formatListen, listenOn, listenSchema, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';
 export * from './tls.js';

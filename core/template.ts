@@ -29,10 +29,13 @@ type Piece = (event: Event, now: number) => string;
 
 const FIELD = /\{\{\s*([^{}\s]+)\s*\}\}/g;
 
-function fieldText(value: unknown, missing: string): string {
+/** A field value as text in a template, a mail or a table: strings as they are, numbers and booleans
+ * printed, dates in ISO 8601, objects and arrays as JSON; `missing` for undefined or null. */
+export function fieldText(value: unknown, missing = ''): string {
   if (value === undefined || value === null) return missing;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value instanceof Date) return value.toISOString();
   return JSON.stringify(value);
 }
 

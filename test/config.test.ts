@@ -412,11 +412,11 @@ describe('config loader', () => {
         type: 'object',
         properties: { wait: { duration: true, default: '1m' }, cap: { size: true, default: '1MiB' }, key: { type: 'string', secret: true } },
       });
-      const data: Record<string, unknown> = { key: 'k-1' };
+      const data: Record<string, unknown> = { key: 'k-1-long-key' };
       const outcome = validateCollectingSecrets(validate, data);
       assert.equal(outcome.valid, true);
-      assert.deepEqual(data, { key: 'k-1', wait: 60_000, cap: 1_048_576 });
-      assert.deepEqual(outcome.secrets, ['k-1']);
+      assert.deepEqual(data, { key: 'k-1-long-key', wait: 60_000, cap: 1_048_576 });
+      assert.deepEqual(outcome.secrets, ['k-1-long-key']);
     });
   });
 
@@ -581,9 +581,9 @@ describe('config loader', () => {
     const pipe = (...outputLines: string[]) => lines(...PIPE_HEAD, 'outputs:', '  o:', '    type: stdout', '    inputs: [app]', ...outputLines);
 
     it('substitutes set variables and defaults, coercing to the schema type', async () => {
-      const result = await load(pipe('    format: ${FORMAT}', '    port: ${PORT:-8080}', '    token: "${TOKEN:-}x${USER_ID}"'), { env: { FORMAT: 'json', USER_ID: '42' } });
+      const result = await load(pipe('    format: ${FORMAT}', '    port: ${PORT:-8080}', '    token: "${TOKEN:-}x${USER_ID}"'), { env: { FORMAT: 'json', USER_ID: '4200042' } });
       assert.deepEqual(result.diagnostics, []);
-      assert.deepEqual(result.config!.components[1].options, { format: 'json', port: 8080, token: 'x42', timeout: 5000, max_line_bytes: 65536 });
+      assert.deepEqual(result.config!.components[1].options, { format: 'json', port: 8080, token: 'x4200042', timeout: 5000, max_line_bytes: 65536 });
     });
 
     it('reports a missing variable at its value', async () => {

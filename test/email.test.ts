@@ -96,20 +96,20 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
   }
 
   it('sends over plain SMTP with AUTH, using the configured credentials and recipients', async () => {
-    const s = await server({ auth: { user: 'alice', pass: 's3cret!' } });
+    const s = await server({ auth: { user: 'alice', pass: 's3cret!-pass' } });
     const h = await pipeline([alert], `
       host: 127.0.0.1
       port: ${s.port}
       cc: [boss@example.com]
-      auth: { user: alice, pass: 's3cret!' }`);
+      auth: { user: alice, pass: 's3cret!-pass' }`);
     await waitFor(() => s.messages.length === 1, 10_000, 'message');
-    assert.deepEqual(s.auths, [{ user: 'alice', pass: 's3cret!' }]);
+    assert.deepEqual(s.auths, [{ user: 'alice', pass: 's3cret!-pass' }]);
     const m = s.messages[0]!;
     assert.equal(m.user, 'alice');
     assert.equal(m.from, 'visor@example.com');
     assert.deepEqual(m.to.sort(), ['boss@example.com', 'ops@example.com']);
     assert.equal(m.secure, false);
-    assert.ok(!h.logs.some((l) => l.includes('s3cret!')), 'password never logged');
+    assert.ok(!h.logs.some((l) => l.includes('s3cret!-pass')), 'password never logged');
   });
 
   it('fails (and keeps the message) when AUTH is refused, without logging the password', async () => {

@@ -85,6 +85,26 @@ outputs:
     errors: [[6, 116, 'invalid value 1024 for max_message_bytes — must be at least 4096 bytes (4KiB), room for the headers and a note, e.g. max_message_bytes: 64KiB']],
   },
   {
+    title: 'an email subject that is no template (core templates, as file paths and topics are)',
+    yaml: `outputs:
+  out: { type: stdout, inputs: [in], format: text }
+  mail: { type: email, inputs: [in], host: 127.0.0.1, from: a@example.com, to: [b@example.com], subject: '[visor] {{ name' }
+`,
+    errors: [[6, 106, 'invalid value "[visor] {{ name" for subject — unbalanced "{{ }}" in template "[visor] {{ name" (write {{ field }})']],
+  },
+  {
+    title: 'secrets too short to be masked safely (an SMTP password "on", a dashboard token)',
+    yaml: `outputs:
+  out: { type: stdout, inputs: [in], format: text }
+  mail: { type: email, inputs: [in], host: 127.0.0.1, from: a@example.com, to: [b@example.com], auth: { user: visor, pass: 'on' } }
+  dash: { type: dashboard, inputs: [in], listen: '127.0.0.1:0', token: short }
+`,
+    errors: [
+      [6, 124, 'invalid value for auth.pass — a secret must have at least 8 characters to be masked safely in logs (shorter values occur in ordinary text): use a longer one, or leave it empty for none'],
+      [7, 72, 'invalid value for token — a secret must have at least 8 characters to be masked safely in logs (shorter values occur in ordinary text): use a longer one, or leave it empty for none'],
+    ],
+  },
+  {
     title: 'a dashboard updated faster than every 100ms',
     yaml: `outputs:
   out: { type: stdout, inputs: [in], format: text }
@@ -187,8 +207,8 @@ aggregates:
 outputs:
   out: { type: stdout, inputs: [in, gen, alerts, h], format: text }
   f: { type: file, inputs: [in], path: out-%Y.log, timezone: Europe/Paris }
-  dash: { type: dashboard, inputs: [in], listen: '127.0.0.1:0', update_every: 100ms }
-  mail: { type: email, inputs: [alerts], host: 127.0.0.1, port: 1, from: a@example.com, to: [b@example.com], max_message_bytes: 4KiB }
+  dash: { type: dashboard, inputs: [in], listen: '127.0.0.1:0', update_every: 100ms, token: dashboard-token-1 }
+  mail: { type: email, inputs: [alerts], host: 127.0.0.1, port: 1, from: a@example.com, to: [b@example.com], max_message_bytes: 4KiB, subject: '[visor] {{ name }} above 5%', auth: { user: visor, pass: 'on-and-on-and-on' } }
   PARTIALS_OUT
 `;
     // Partials in event time need Kafka-fed events with timestamps to run: validated only.

@@ -1,10 +1,12 @@
 // The one Ajv setup used for every schema in Visor (service section, core component keys, plugin options), with
-// Visor's keywords: `duration` and `size` convert human-friendly strings in place, `secret` marks values to hide,
-// `expression` checks that a condition compiles, `check` runs a plugin's own check of a value (a language of its own).
+// Visor's keywords: `duration` and `size` convert human-friendly strings in place, `secret` marks values to hide (and
+// refuses ones too short to hide), `expression` checks that a condition compiles, `check` runs a plugin's own check
+// of a value (a language of its own).
 // Exported so that other parts (e.g. `visor plugins` docs) validate and describe options exactly as the loader does.
 import { Ajv, type ErrorObject, type KeywordDefinition, type ValidateFunction } from 'ajv';
 import type { JsonSchema, Plugin } from '../api.js';
 import { validateExpression } from '../expr/index.js';
+import { refuseShortSecret } from '../secrets.js';
 import { DURATION_HINT, parseDuration, parseSize, SIZE_HINT } from './units.js';
 
 /** The part of Ajv's data context a keyword needs to replace the value it validated. */
@@ -45,13 +47,21 @@ function collectStrings(value: unknown, into: Set<string>): void {
   else if (value && typeof value === 'object') Object.values(value).forEach((v) => collectStrings(v, into));
 }
 
+/** `secret: true`: the value's strings are gathered (to be masked wherever Visor prints) and each must be long
+ * enough to be masked safely (core/secrets.ts), or the value is refused here, located, without showing it. */
 const secretKeyword: KeywordDefinition = {
   keyword: 'secret',
   schemaType: 'boolean',
-  validate: (enabled: boolean, data: unknown, _parentSchema: unknown, cxt?: DataContext) => {
+  errors: true,
+  validate: function validate(enabled: boolean, data: unknown, _parentSchema: unknown, cxt?: DataContext): boolean {
+    if (!enabled) return true;
+    const strings = new Set<string>();
+    collectStrings(data, strings);
     const sink = cxt?.rootData && typeof cxt.rootData === 'object' ? secretSinks.get(cxt.rootData) : undefined;
-    if (enabled && sink) collectStrings(data, sink);
-    return true;
+    if (sink) for (const s of strings) sink.add(s);
+    const problem = [...strings].map(refuseShortSecret).find((p) => p !== undefined);
+    (validate as { errors?: Partial<ErrorObject>[] }).errors = problem ? [{ keyword: 'secret', message: problem, params: {} }] : [];
+    return problem === undefined;
   },
 };
 

@@ -1,5 +1,6 @@
 // The agent's own log: one structured line per record on stderr, never on stdout (stdout carries data).
 import type { LogFields, Logger } from '../api.js';
+import { maskSecrets } from '../secrets.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'text' | 'json';
@@ -10,7 +11,7 @@ export interface LogSink {
   level: LogLevel;
   format: LogFormat;
   write(line: string): void;
-  /** Secret values (passwords, tokens) replaced by *** in every line, whatever field carries them. */
+  /** Secret values (passwords, tokens) masked in every line, whatever field carries them (core/secrets.ts). */
   secrets: Set<string>;
 }
 
@@ -22,7 +23,7 @@ export function createLogger(sink: LogSink, base: LogFields = {}): Logger {
   const log = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[level] < RANK[sink.level]) return;
     const all = fields ? { ...base, ...fields } : base;
-    sink.write(redact(sink.format === 'json' ? jsonLine(level, msg, all) : textLine(level, msg, all), sink.secrets) + '\n');
+    sink.write(maskSecrets(sink.format === 'json' ? jsonLine(level, msg, all) : textLine(level, msg, all), sink.secrets) + '\n');
   };
   return {
     debug: (m, f) => log('debug', m, f),
@@ -52,13 +53,4 @@ function normalise(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [k, v] of Object.entries(fields)) out[k] = v instanceof Error ? v.message : v;
   return out;
-}
-
-function redact(line: string, secrets: Set<string>): string {
-  for (const s of secrets) {
-    if (s && line.includes(s)) line = line.split(s).join('***');
-    const escaped = JSON.stringify(s).slice(1, -1); // as it appears inside a JSON string
-    if (escaped !== s && line.includes(escaped)) line = line.split(escaped).join('***');
-  }
-  return line;
 }

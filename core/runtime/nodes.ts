@@ -10,6 +10,7 @@ import type { Clock } from './clock.js';
 import type { ComponentTimers } from './context.js';
 import type { ComponentMetricsImpl } from './metrics.js';
 import { BatchQueue, type Batch } from './queue.js';
+import { Backoff } from '../backoff.js';
 import { sleep } from '../sleep.js';
 import { unreadReason, UnreadOutputWarnings } from './unread.js';
 
@@ -396,7 +397,7 @@ export class OutputNode extends Node {
     const output = this.instance as OutputInstance;
     const batch = output.batch && first.events.length < output.batch.max_events ? await this.fill(first, output.batch) : first;
     const { attempts, backoff, max_backoff } = this.config.retry;
-    let delay = backoff;
+    const delays = new Backoff({ initial: backoff, max: max_backoff });
     for (let attempt = 1; ; attempt++) {
       try {
         await output.write(batch.events);
@@ -414,9 +415,9 @@ export class OutputNode extends Node {
           releaseAll(batch.acks, err instanceof Error ? err : new Error(String(err)));
           return;
         }
+        const delay = delays.next();
         this.reportError('write', err, { events: batch.events.length, attempt, retry_in_ms: delay });
         await sleep(delay, this.giveUp.signal);
-        delay = Math.min(delay * 2, max_backoff);
       }
     }
   }

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import net from 'node:net';
 import tls from 'node:tls';
-import { createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, listenSchema, loadTlsFiles, parseListen, sleep, tlsClientSchema, type EncodingOptions, type JsonSchema, type TlsClientOptions, type TlsFiles } from '../../core/index.js';
+import { Backoff, createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, listenSchema, loadTlsFiles, parseListen, sleep, tlsClientSchema, type EncodingOptions, type JsonSchema, type TlsClientOptions, type TlsFiles } from '../../core/index.js';
 
 interface TcpOutputOptions extends EncodingOptions {
   address: string;
@@ -52,7 +52,7 @@ export default definePlugin<TcpOutputOptions, 'output'>({
         type: 'object',
         additionalProperties: false,
         default: {},
-        description: 'Delay between connection attempts: doubles from backoff up to max_backoff, reset by a successful connection.',
+        description: 'Delay between connection attempts: doubles from backoff up to max_backoff (less up to 20% at random), reset by a successful connection.',
         properties: {
           backoff: { duration: true, default: '250ms', description: 'First delay.' },
           max_backoff: { duration: true, default: '5s', description: 'Longest delay.' },
@@ -77,7 +77,7 @@ export default definePlugin<TcpOutputOptions, 'output'>({
     let current: Connection | undefined;
     let connecting: Promise<Connection> | undefined;
     let replay: string[] = [];
-    let backoff = options.reconnect.backoff;
+    const reconnectDelays = new Backoff({ initial: options.reconnect.backoff, max: options.reconnect.max_backoff });
     let nextAttemptAt = 0;
     let everConnected = false;
     let failedSinceConnect = false;
@@ -188,11 +188,10 @@ export default definePlugin<TcpOutputOptions, 'output'>({
         connectFailures.inc();
         failedSinceConnect = true;
         lastError = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-        nextAttemptAt = Date.now() + backoff;
-        backoff = Math.min(backoff * 2, options.reconnect.max_backoff);
+        nextAttemptAt = Date.now() + reconnectDelays.next();
         throw new Error(`cannot connect to ${where}: ${lastError}`, { cause: err });
       }
-      backoff = options.reconnect.backoff;
+      reconnectDelays.reset();
       nextAttemptAt = 0;
       const conn: Connection = { socket, recent: [], recentBytes: [], recentTotal: 0, lost: false };
       socket.setKeepAlive(true, options.keepalive);

@@ -2,7 +2,7 @@
 // per partition, core's AckedOffsets tracks which offsets every output has delivered, and only those are
 // committed (every commit_interval, before a rebalance and at shutdown). At-least-once: after a restart,
 // a crash or a rebalance, what was emitted but not yet committed is read again (duplicates, never loss).
-import { AckedOffsets, definePlugin, sleep, type Event } from '../../../core/index.js';
+import { AckedOffsets, Backoff, definePlugin, sleep, type Event } from '../../../core/index.js';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { connectionSchema, createKafka, partitionAssignments, withTimeout, type KafkaConnectionOptions } from '../../../lib/kafka/index.js';
 
@@ -187,7 +187,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
           else signal.addEventListener('abort', () => resolve(), { once: true });
         });
         // Connect (the brokers may not be up yet: keep trying until they are or the input stops).
-        for (let delay = 250; !signal.aborted; delay = Math.min(delay * 2, 5000)) {
+        for (const delays = new Backoff({ initial: 250, max: 5000 }); !signal.aborted;) {
           try {
             await c.connect();
             const topics = options.topics.map((t) => (t.length > 2 && t.startsWith('/') && t.endsWith('/') ? new RegExp(t.slice(1, -1)) : t));
@@ -195,6 +195,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
             break;
           } catch (err) {
             crashed = (err as Error).message;
+            const delay = delays.next();
             log.warn('cannot connect to kafka; retrying', { error: crashed, retry_in_ms: delay });
             await sleep(delay, signal);
           }

@@ -8,7 +8,7 @@
 // - anything else (a prerendered report, a message spooled by an older version, an event whose field names
 //   alone are too large): the HTML part is replaced by the text in <pre>, long lines are cut, then lines.
 // `fits` decides, so what is counted is up to the caller (the email output: the whole encoded message).
-import type { Event } from '../../../core/index.js';
+import type { Event, Template } from '../../../core/index.js';
 import { escapeHtml, formatCount, isSelfRendered, renderDigest, renderEvent, renderHtml, renderSubject, renderText, type RenderedMail } from './render.js';
 
 export type Fits = (mail: RenderedMail) => Promise<boolean>;
@@ -113,7 +113,7 @@ function cutEvent(event: Event, t: number, sizes: Map<string, number>): { event:
 }
 
 /** The mail for one event, within the limit `fits` sets. */
-export async function fitEvent(event: Event, subjectTemplate: string | undefined, limit: number, fits: Fits): Promise<Fitted> {
+export async function fitEvent(event: Event, subjectTemplate: Template | undefined, limit: number, fits: Fits): Promise<Fitted> {
   const mail = renderEvent(event, subjectTemplate);
   if (await fits(mail)) return { mail, cut: false };
   if (!isSelfRendered(event)) {

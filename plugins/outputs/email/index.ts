@@ -6,9 +6,9 @@
 // MailComposer), measured, cut if needed (fit.ts) and sent as those very bytes.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { definePlugin, sleep, type Event } from '../../../core/index.js';
+import { Backoff, definePlugin, sleep, type Event } from '../../../core/index.js';
 import { fitDigest, fitEvent, fitText } from './fit.js';
-import { type RenderedMail } from './render.js';
+import { compileSubject, subjectSchema, type RenderedMail } from './render.js';
 import { Spool, type SpoolEntry } from './spool.js';
 
 export interface EmailOptions {
@@ -80,10 +80,10 @@ export default definePlugin<EmailOptions, 'output'>({
       from: { type: 'string', minLength: 1, description: 'Sender address.' },
       to: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Recipients.' },
       cc: { type: 'array', items: { type: 'string' }, default: [], description: 'Copy recipients.' },
-      subject: { type: 'string', description: 'Subject template: {{field}} or {{a.b}} is replaced by the field (empty when missing). Default: "[visor] {{severity}} {{name}}" for alerts, "[visor] report {{report}}" for reports, else the message.' },
+      subject: subjectSchema('Subject template: {{field}} or {{a.b}} is replaced by the field (empty when missing). Default: "[visor] {{severity}} {{name}}" for alerts, "[visor] report {{report}}" for reports, else the message.'),
       max_per_minute: { type: 'integer', minimum: 0, default: 10, description: 'Messages sent per minute; those beyond are merged into one digest. 0: no limit.' },
       queue_size: { type: 'integer', minimum: 1, default: 1000, description: 'Messages kept in the on-disk spool; when full, the output applies backpressure.' },
-      backoff: { duration: true, default: '1s', description: 'First retry delay after a failed delivery; doubles on each failure.' },
+      backoff: { duration: true, default: '1s', description: 'First retry delay after a failed delivery; doubles on each failure, less up to 20% at random.' },
       max_backoff: { duration: true, default: '5m', description: 'Longest retry delay.' },
       timeout: { duration: true, default: '30s', description: 'Connection, greeting and socket timeout.' },
       drain_timeout: { duration: true, default: '5s', description: 'At shutdown, how long to keep sending what is spooled; the rest is sent after restart.' },
@@ -112,6 +112,7 @@ export default definePlugin<EmailOptions, 'output'>({
     const pause = (ms: number): Promise<void> => sleep(ms, stop.signal);
 
     let composer: typeof import('nodemailer/lib/mail-composer').default | undefined;
+    const subject = options.subject === undefined ? undefined : compileSubject(options.subject);
     const addressBytes = Buffer.byteLength(options.from) + [...options.to, ...options.cc].reduce((n, a) => n + Buffer.byteLength(a) + 2, 0);
 
     /** The message exactly as it is sent (headers, MIME structure, encoded parts). */
@@ -145,7 +146,7 @@ export default definePlugin<EmailOptions, 'output'>({
     }
 
     async function run(s: Spool): Promise<void> {
-      let delay = options.backoff;
+      const delays = new Backoff({ initial: options.backoff, max: options.max_backoff });
       while (!stop.signal.aborted) {
         await Promise.race([s.waitForData(), new Promise<void>((r) => stop.signal.addEventListener('abort', () => r(), { once: true }))]);
         if (stop.signal.aborted) break;
@@ -174,14 +175,14 @@ export default definePlugin<EmailOptions, 'output'>({
           failures++;
           lastError = (err as Error).message;
           sendErrors.inc();
+          const delay = delays.next();
           logger.warn('email delivery failed; will retry', { error: lastError, queued: s.size, retry_in_ms: delay });
           await pause(delay);
-          delay = Math.min(delay * 2, options.max_backoff);
           continue;
         }
         failures = 0;
         lastError = undefined;
-        delay = options.backoff;
+        delays.reset();
         if (batch.length > 1 || (windowCount >= options.max_per_minute && options.max_per_minute)) {
           digestInWindow = true;
           if (batch.length > 1) merged.inc(batch.length);
@@ -226,7 +227,7 @@ export default definePlugin<EmailOptions, 'output'>({
       async write(events: Event[]) {
         const mails: RenderedMail[] = [];
         for (const e of events) {
-          const fitted = await fitEvent(e, options.subject, cap, fits);
+          const fitted = await fitEvent(e, subject, cap, fits);
           if (fitted.cut) truncated.inc();
           mails.push(fitted.mail);
         }

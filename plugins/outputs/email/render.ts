@@ -1,5 +1,5 @@
 // Rendering of one event as an e-mail: subject (from a template), plain text and an HTML table.
-import type { Event } from '../../../core/index.js';
+import { compileTemplate, fieldText, templateSchema, type Event, type Template, type TemplateOptions } from '../../../core/index.js';
 
 export interface RenderedMail {
   subject: string;
@@ -11,39 +11,32 @@ export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-/** Value at a dotted path (`a.b.0.c`), or undefined. */
-export function lookup(event: Event, path: string): unknown {
-  let cur: unknown = event;
-  for (const part of path.split('.')) {
-    // Own properties only: `{{constructor}}` or `{{__proto__}}` must not reach the prototype chain.
-    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, part)) return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
-
-function scalar(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (v instanceof Date) return v.toISOString();
-  return JSON.stringify(v);
-}
-
 /** Header-safe single line. */
 function oneLine(s: string, max = 200): string {
   const line = s.replace(/[\r\n\t]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
   return line.length > max ? line.slice(0, max - 1) + '…' : line;
 }
 
-/** `{{field}}` / `{{a.b}}` placeholders; missing fields render as empty. No code is evaluated. */
-export function renderTemplate(template: string, event: Event): string {
-  return oneLine(template.replace(/\{\{\s*([A-Za-z0-9_.@-]+)\s*\}\}/g, (_m, path: string) => scalar(lookup(event, path))), 300);
+/** Subjects are core templates (`{{field}}`, `{{a.b}}`; missing fields render empty; no code is evaluated)
+ * without strftime: a `%` in a subject ("5xx above 5%") is text, and the time is in the message. */
+const SUBJECT_TEMPLATE: TemplateOptions = { strftime: false };
+
+/** Schema of the `subject` option: compiled at validation, so a bad template is a located error. */
+export const subjectSchema = (description: string) => templateSchema(description, SUBJECT_TEMPLATE);
+
+export function compileSubject(source: string): Template {
+  return compileTemplate(source, SUBJECT_TEMPLATE);
+}
+
+/** The subject line from a template (compiled, or its text), made header-safe. */
+export function renderTemplate(template: Template | string, event: Event): string {
+  const compiled = typeof template === 'string' ? compileSubject(template) : template;
+  return oneLine(compiled.render(event), 300);
 }
 
 /** The subject when no template is configured: alerts, reports and any other event. */
 export function defaultSubject(event: Event): string {
-  const s = (k: string) => scalar(event[k]);
+  const s = (k: string) => fieldText(event[k]);
   if (event.name !== undefined && event.severity !== undefined) return oneLine(`[visor] ${s('severity')} ${s('name')}`);
   if (event.report !== undefined) return oneLine(`[visor] report ${s('report')}`);
   if (event.name !== undefined) return oneLine(`[visor] ${s('name')}`);
@@ -57,13 +50,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function textValue(v: unknown, indent: string): string {
   if (Array.isArray(v) && v.length && v.every(isPlainObject)) {
-    return '\n' + v.map((row, i) => `${indent}  ${i + 1}. ${Object.entries(row).map(([k, x]) => `${k}=${scalar(x)}`).join(', ')}`).join('\n');
+    return '\n' + v.map((row, i) => `${indent}  ${i + 1}. ${Object.entries(row).map(([k, x]) => `${k}=${fieldText(x)}`).join(', ')}`).join('\n');
   }
   if (isPlainObject(v)) {
     return '\n' + Object.entries(v).map(([k, x]) => `${indent}  ${k}: ${textValue(x, indent + '  ')}`).join('\n');
   }
-  if (Array.isArray(v)) return v.map(scalar).join(', ');
-  return scalar(v);
+  if (Array.isArray(v)) return v.map((x) => fieldText(x)).join(', ');
+  return fieldText(v);
 }
 
 /** Notes shown after a field's value (what a size cut left out), by top-level field name. */
@@ -87,8 +80,8 @@ function htmlValue(v: unknown): string {
     return `<table ${TABLE}>${head}${body}</table>`;
   }
   if (isPlainObject(v)) return htmlTable(v);
-  if (Array.isArray(v)) return escapeHtml(v.map(scalar).join(', '));
-  return escapeHtml(scalar(v));
+  if (Array.isArray(v)) return escapeHtml(v.map((x) => fieldText(x)).join(', '));
+  return escapeHtml(fieldText(v));
 }
 
 function htmlTable(obj: Record<string, unknown>, notes?: FieldNotes): string {
@@ -105,7 +98,7 @@ export function renderHtml(subject: string, event: Event, notes?: FieldNotes, pr
     + `${htmlTable(event, notes)}</body></html>`;
 }
 
-export function renderSubject(event: Event, subjectTemplate: string | undefined): string {
+export function renderSubject(event: Event, subjectTemplate: Template | undefined): string {
   return subjectTemplate ? renderTemplate(subjectTemplate, event) : defaultSubject(event);
 }
 
@@ -114,7 +107,7 @@ export function isSelfRendered(event: Event): boolean {
   return typeof event.html === 'string' && typeof event.message === 'string';
 }
 
-export function renderEvent(event: Event, subjectTemplate: string | undefined): RenderedMail {
+export function renderEvent(event: Event, subjectTemplate: Template | undefined): RenderedMail {
   const subject = renderSubject(event, subjectTemplate);
   // Aggregates that render themselves (report) carry `message` text and prerendered, escaped `html`.
   if (isSelfRendered(event)) {

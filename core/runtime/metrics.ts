@@ -255,50 +255,37 @@ export class MetricsHub {
         [...counters(c)].map(([key, counter]) => ({ labels: { ...c.promLabels, [label]: key }, value: counter.value })),
       );
 
-    this.collectedCounter('component_received_events_total', 'Events that entered the component.', [],
+    this.collected('counter', 'component_received_events_total', 'Events that entered the component.', [],
       each((c) => c.receivedEvents.value));
-    this.collectedCounter('component_sent_events_total', 'Events the component sent, by output.', ['output'],
+    this.collected('counter', 'component_sent_events_total', 'Events the component sent, by output.', ['output'],
       byKey('output', (c) => c.sentByOutput));
-    this.collectedCounter('component_received_bytes_total', 'Bytes the component read from the outside world.', [],
+    this.collected('counter', 'component_received_bytes_total', 'Bytes the component read from the outside world.', [],
       each((c) => c.receivedBytes.value));
-    this.collectedCounter('component_sent_bytes_total', 'Bytes the component wrote to the outside world.', [],
+    this.collected('counter', 'component_sent_bytes_total', 'Bytes the component wrote to the outside world.', [],
       each((c) => c.sentBytes.value));
-    this.collectedCounter('component_discarded_events_total', 'Events the component chose not to pass on, by reason.', ['reason'],
+    this.collected('counter', 'component_discarded_events_total', 'Events the component chose not to pass on, by reason.', ['reason'],
       byKey('reason', (c) => c.discardedByReason));
-    this.collectedCounter('component_errors_total', 'Errors the component handled, by type.', ['error_type'],
+    this.collected('counter', 'component_errors_total', 'Errors the component handled, by type.', ['error_type'],
       byKey('error_type', (c) => c.errorsByType));
-    this.collectedGauge('buffer_events', "Events queued at the component's input.", [],
+    this.collected('gauge', 'buffer_events', "Events queued at the component's input.", [],
       each((c) => c.bufferEvents.value));
-    this.collectedGauge('buffer_max_events', "Capacity of the component's input buffer, in events.", [],
+    this.collected('gauge', 'buffer_max_events', "Capacity of the component's input buffer, in events.", [],
       each((c) => c.bufferMaxEvents));
   }
 
-  /** A prom-client counter whose series are rebuilt from `samples` at every scrape. It needs no variable:
-   * `registers` makes the registry hold it. */
-  private collectedCounter(name: string, help: string, extraLabels: string[], samples: () => Sample[]): void {
-    new PromCounter({
+  /** A prom-client counter or gauge whose series are rebuilt from `samples` at every scrape. It needs no
+   * variable: `registers` makes the registry hold it. */
+  private collected(kind: CustomKind, name: string, help: string, extraLabels: string[], samples: () => Sample[]): void {
+    const Metric = kind === 'counter' ? PromCounter : PromGauge;
+    new Metric({
       name: PREFIX + name,
       help,
       labelNames: [...COMPONENT_LABELS, ...extraLabels],
       registers: [this.registry],
-      collect() {
-        // reset() first so that series of forgotten components disappear.
+      collect(this: PromCounter | PromGauge) {
+        // reset() first so that series of forgotten components disappear; a counter's inc from zero sets it.
         this.reset();
         for (const s of samples()) this.inc(s.labels, s.value);
-      },
-    });
-  }
-
-  /** A prom-client gauge whose series are rebuilt from `samples` at every scrape. */
-  private collectedGauge(name: string, help: string, extraLabels: string[], samples: () => Sample[]): void {
-    new PromGauge({
-      name: PREFIX + name,
-      help,
-      labelNames: [...COMPONENT_LABELS, ...extraLabels],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const s of samples()) this.set(s.labels, s.value);
       },
     });
   }
@@ -327,8 +314,7 @@ export class MetricsHub {
       return samples;
     };
     const name = fullName.slice(PREFIX.length);
-    if (kind === 'counter') this.collectedCounter(name, help, labelNames, samples);
-    else this.collectedGauge(name, help, labelNames, samples);
+    this.collected(kind, name, help, labelNames, samples);
     this.customKinds.set(fullName, { kind, labelNames });
   }
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfigText } from '../core/config/load.js';
 import { formatDiagnostic } from '../core/config/model.js';
 import { compileCondition, compileExpression, ExpressionError, validateExpression, type Event } from '../core/index.js';
-import { testRegistry } from './support/pipeline-harness.js';
+import { testBench } from './support/pipeline-harness.js';
 
 const EVENT: Event = {
   status: 503,
@@ -335,7 +335,7 @@ describe('expressions', () => {
 
   describe('in config files', () => {
     const load = async (yaml: string) => {
-      const reg = await testRegistry();
+      const reg = await testBench().registry();
       return loadConfigText(yaml, 'pipeline.yaml', { env: {}, registryFor: async () => reg });
     };
 

@@ -1,5 +1,5 @@
 // The test kit's public types (visor/testing): options of a test run, and the handle a test drives it with.
-import type { AckResult, AnyPlugin, ComponentStats, Event } from '../api.js';
+import type { AckResult, AnyPlugin, ComponentStats, Event, PluginKind } from '../api.js';
 import type { Diagnostic } from '../config/model.js';
 import type { Recording } from './recording.js';
 import type { AckRecord, ScriptedInput } from './script.js';
@@ -30,6 +30,8 @@ export interface PluginTestOptions extends RunOptions {
   options?: Record<string, unknown>;
   /** The `service:` section (e.g. `{ data_dir: dir }`). */
   service?: Record<string, unknown>;
+  /** When the plugin is given by name, and an input and an output share that name (`tcp`): which one. */
+  kind?: PluginKind;
 }
 
 /** A pipeline running in the test's process: the real runtime, with its buffers, backpressure, retries and

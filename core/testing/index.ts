@@ -23,8 +23,9 @@ export function runPipeline(options: PipelineTestOptions): Promise<TestPipeline>
 
 /** Run one plugin between the kit's test plugins: a filter or aggregate reads `in` (test_script) and feeds `out`
  * (test_record) and one test_record per side output, named after it (`_unparsed`); an input feeds `out`; an output
- * reads `in`. The plugin's component id is its name (for `stats(plugin.name)`). */
-export function testPlugin(plugin: AnyPlugin, options?: PluginTestOptions): Promise<TestPipeline> {
+ * reads `in`. The plugin's component id is its name (for `stats(plugin.name)`). `plugin` is your plugin object, or
+ * the name of a built-in. */
+export function testPlugin(plugin: AnyPlugin | string, options?: PluginTestOptions): Promise<TestPipeline> {
   return startPluginRun(plugin, options);
 }
 

@@ -1,6 +1,6 @@
-// testPlugin: one plugin (an object, or the name of a built-in) in the smallest pipeline around it. A filter or an aggregate reads the scripted input `in`
-// and feeds the recording output `out`, and one recording output per side output, named after it (`_late`); an
-// input feeds `out`; an output reads `in`. The plugin's component id is its name.
+// testPlugin: one plugin (an object, or the name of a built-in) in the smallest pipeline around it. A filter or an
+// aggregate reads the scripted input `in` and feeds the recording output `out`, and one recording output per side
+// output, named after it (`_late`); an input feeds `out`; an output reads `in`. The plugin's component id is its name.
 import { stringify } from 'yaml';
 import type { AnyPlugin, PluginKind } from '../api.js';
 import { ConfigError } from '../config/model.js';
@@ -8,14 +8,14 @@ import { sideOutputsOf } from '../side-outputs.js';
 import type { PluginTestOptions } from './api.js';
 import { Bench } from './bench.js';
 import { RECORD_TYPE, SCRIPT_TYPE } from './plugins.js';
-import { startRun, type RunInternals, type TestRun } from './run.js';
+import { startRun, type TestRun } from './run.js';
 
 const INPUT = 'in';
 const OUTPUT = 'out';
 const SECTION = { input: 'inputs', filter: 'filters', aggregate: 'aggregates', output: 'outputs' } as const;
 const KINDS = Object.keys(SECTION) as PluginKind[];
 
-export async function startPluginRun(subject: AnyPlugin | string, options: PluginTestOptions = {}, internals: RunInternals = {}): Promise<TestRun> {
+export async function startPluginRun(subject: AnyPlugin | string, options: PluginTestOptions = {}): Promise<TestRun> {
   const plugin = typeof subject === 'string' ? await registered(subject, options) : subject;
   const id = plugin.name;
   if (id === INPUT || id === OUTPUT) throw new Error(`testPlugin names the test's components "${INPUT}" and "${OUTPUT}": a plugin called "${id}" needs runPipeline`);
@@ -28,7 +28,7 @@ export async function startPluginRun(subject: AnyPlugin | string, options: Plugi
   const sideOutputs = plugin.kind === 'output' ? [] : sideOutputsOf(plugin, component.options).map((s) => s.name);
   const taken = sideOutputs.find((name) => name === INPUT || name === OUTPUT || name === id);
   if (taken) throw new Error(`testPlugin records side output "${taken}" in an output of that name, which is taken: use runPipeline`);
-  return startRun({ ...options, plugins, yaml: yaml(sideOutputs) }, internals);
+  return startRun({ ...options, plugins, yaml: yaml(sideOutputs) });
 }
 
 /** The plugin a run would use for `type: name` (a built-in, or one of `options.plugins`). */
@@ -37,7 +37,7 @@ async function registered(name: string, options: PluginTestOptions): Promise<Any
   const kinds = KINDS.filter((kind) => registry.get(name, kind) && (!options.kind || options.kind === kind));
   if (kinds.length === 1) return registry.get(name, kinds[0])!.plugin;
   if (kinds.length > 1) throw new Error(`${kinds.join(' and ')} plugins are called "${name}": set kind`);
-  throw new Error(`no ${options.kind ?? ''}${options.kind ? ' ' : ''}plugin "${name}"`);
+  throw new Error(`no ${options.kind ? `${options.kind} ` : ''}plugin "${name}"`);
 }
 
 function pipelineYaml(plugin: AnyPlugin, options: PluginTestOptions, sideOutputs: string[]): string {

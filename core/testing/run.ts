@@ -12,9 +12,9 @@ import { RECORD_TYPE, SCRIPT_TYPE } from './plugins.js';
 import type { Recording } from './recording.js';
 import type { AckRecord, ScriptedInput } from './script.js';
 
-/** What the built-in tests may also set; not part of visor/testing (see TestRun). */
+/** What the built-in tests may also set. Not part of visor/testing: the runtime's clock drives only the runtime's
+ * own rate-limited warnings, no help to a plugin's tests, since plugins' timers and Date.now() do not follow it. */
 export interface RunInternals {
-  /** The runtime's own clock (rate-limited warnings). Plugins' timers and Date.now() do not follow it. */
   clock?: Clock;
 }
 

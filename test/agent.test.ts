@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Agent } from '../core/runtime/agent.js';
 import { writeFile } from 'node:fs/promises';
-import { probe, resetTestPlugins, script, testRegistry } from './support/pipeline-harness.js';
+import { probesOf, testBench } from './support/pipeline-harness.js';
 import { ROOT, tempDir } from './support/helpers.js';
 
 describe('agent', () => {
   it('never logs a secret option, even when a plugin prints it', async () => {
-    resetTestPlugins();
     const tmp = await tempDir();
     try {
       const file = await tmp.file('p.yaml', `service:
@@ -19,14 +18,11 @@ outputs:
   out: { type: secret_sink, inputs: [src], password: "\${SINK_PASSWORD}" }
 `);
       const logs: string[] = [];
-      const registry = await testRegistry();
+      const bench = testBench();
       const agent = new Agent(file, {
         env: { SINK_PASSWORD: 'pa"ss-w0rd-42' },
         writeLog: (l) => void logs.push(l),
-        registryFor: async (plugins, dir) => {
-          for (const p of plugins) await registry.loadModule(p, dir);
-          return registry;
-        },
+        registryFor: (plugins, dir) => bench.registry(plugins, dir),
       });
       await agent.start();
       await agent.finished();
@@ -35,6 +31,7 @@ outputs:
       assert.match(text, /connecting with password \*\*\*/);
       assert.match(text, /"password":"\*\*\*"/);
       assert.doesNotMatch(text, /w0rd-42/);
+      const probe = probesOf(agent.current!);
       assert.equal(probe('src').acks.length, 1);
     } finally {
       await tmp.remove();
@@ -42,7 +39,6 @@ outputs:
   });
 
   it('warns at start-up about a side output nobody reads, and counts its discards as losses over a reload', async () => {
-    resetTestPlugins();
     const tmp = await tempDir();
     try {
       const file = await tmp.file('p.yaml', `service:
@@ -56,8 +52,11 @@ outputs:
   out: { type: test_record, inputs: [p, r] }
 `);
       const logs: string[] = [];
-      const registry = await testRegistry();
-      const agent = new Agent(file, { writeLog: (l) => void logs.push(l), registryFor: async () => registry });
+      // The bench's test_script and test_record keep their state across the reload: the same `src`, one `out`.
+      const bench = testBench();
+      const script = (id: string) => bench.input(id);
+      const probe = (id: string) => ({ written: bench.output(id).events });
+      const agent = new Agent(file, { writeLog: (l) => void logs.push(l), registryFor: () => bench.registry() });
       await agent.start();
       assert.match(logs.join(''), new RegExp(`WARN +${file}:6:3: warning: "p" sends events it cannot tag to "p\\._unparsed", which no component reads: they are counted and discarded; add "p\\._unparsed" to some component's inputs to keep them\n`));
       const src = script('src');

@@ -1,18 +1,21 @@
 import assert from 'node:assert/strict';
 import { definePlugin, type Event } from '../core/index.js';
 import { runCli, tempDir } from './support/helpers.js';
-import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { pipelineWith, probesOf, type Probes } from './support/pipeline-harness.js';
 import { startSmtp } from './support/smtp.js';
 
 // An input running a scripted async function: it emits batches when it likes and waits on the alerts written.
 type Script = (emit: (events: Event[]) => Promise<void>) => Promise<void>;
 const scripts = new Map<string, Script>();
+/** The probes of the pipeline whose script runs (the helpers below are called from scripts). */
+let probe: Probes;
 const scriptInput = definePlugin<{ script: string }, 'input'>({
   kind: 'input',
   name: 'test_alert_script',
   description: 'Runs a scripted async function that emits events.',
   schema: { type: 'object', properties: { script: { type: 'string' } } },
-  create(options) {
+  create(options, ctx) {
+    probe = probesOf(ctx);
     return {
       async run({ emit }) {
         await scripts.get(options.script)!((events) => emit(events));
@@ -21,6 +24,7 @@ const scriptInput = definePlugin<{ script: string }, 'input'>({
   },
 });
 
+const startPipeline = pipelineWith(scriptInput);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const alerts = () => probe('out').written;
 /** Wait (polling the output) until `pred` holds; fails after `ms`. */
@@ -53,10 +57,6 @@ outputs:
 }
 
 describe('alert aggregate', () => {
-  before(async () => {
-    const reg = await testRegistry();
-    if (!reg.get('test_alert_script')) reg.register(scriptInput, 'test');
-  });
 
   it('per-event: alerts at once, groups matches within the cooldown into one digest; cooldown 0 alerts each', async () => {
     let latency = Infinity;

@@ -10,7 +10,7 @@ import { MetricsHub } from '../core/runtime/metrics.js';
 import { buildAccessParser } from '../lib/apache/index.js';
 import accessPlugin from '../plugins/filters/apache_access.js';
 import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
-import { probe, startPipeline } from './support/pipeline-harness.js';
+import { startPipeline, type Probes } from './support/pipeline-harness.js';
 
 
 /** The fields the parser writes, as the tests read them. */
@@ -737,8 +737,8 @@ describe('apache_access against CrowdSec ground truth (crowdsec-hub-tests)', fun
 // --------------------------------------------------------------------------------- a real pipeline
 
 /** The files through a real pipeline: test_file_lines -> apache_access -> test_record (parsed, rejects). */
-async function runPipeline(files: string[], filterOptions: string): Promise<{ metrics: MetricsHub; parsed: Event[]; unparsed: Event[] }> {
-  const { pipeline, metrics } = await startPipeline(`
+async function runPipeline(files: string[], filterOptions: string): Promise<{ metrics: MetricsHub; parsed: Event[]; unparsed: Event[]; probe: Probes }> {
+  const { pipeline, metrics, probe } = await startPipeline(`
 inputs:
   corpus: { type: test_file_lines, batch: 500, files: ${JSON.stringify(files)} }
 filters:
@@ -748,7 +748,7 @@ outputs:
   rejects: { type: test_record, inputs: [access._unparsed] }
 `);
   await pipeline.done();
-  return { metrics, parsed: probe('parsed').written, unparsed: probe('rejects').written };
+  return { metrics, parsed: probe('parsed').written, unparsed: probe('rejects').written, probe };
 }
 
 describe('apache_access in a real in-process pipeline, _unparsed wired to an output', function () {
@@ -760,7 +760,7 @@ describe('apache_access in a real in-process pipeline, _unparsed wired to an out
       .flatMap((d) => readdirSync(path.join(base, d.name)).filter((f) => f.endsWith('.log')).map((f) => path.join(base, d.name, f)));
     const linesIn = files.reduce((n, f) => n + readLines(f).length, 0);
     assert.equal(linesIn, 118);
-    const { metrics, parsed, unparsed } = await runPipeline(files, 'format: auto');
+    const { metrics, parsed, unparsed, probe } = await runPipeline(files, 'format: auto');
     const s = metrics.snapshot().access;
     assert.equal(s.received_events, linesIn);
     assert.equal(s.custom.visor_parser_parsed_lines_total, 113);

@@ -14,7 +14,7 @@ import { compileErrorFormat } from '../lib/apache/index.js';
 import errorPlugin from '../plugins/filters/apache_error.js';
 import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
 import { ROOT } from './support/helpers.js';
-import { probe, script, startPipeline } from './support/pipeline-harness.js';
+import { startPipeline } from './support/pipeline-harness.js';
 
 
 /** A parsed (or unparsed) event as the tests read it. */
@@ -450,7 +450,7 @@ describe('apache_error in an in-process pipeline (test/support/pipeline-harness)
   it('RaspIM error.log.1 + error.log.2.gz: parsed + unparsed = lines in, by the parser metrics and by what the outputs got', async function () {
     const dir = corpus(this, 'raspim-raspbian-apache22');
     const files = ['error.log.1', 'error.log.2.gz'].map((f) => path.join(dir, f));
-    const { pipeline, metrics } = await startPipeline(`
+    const { pipeline, metrics, probe } = await startPipeline(`
 inputs:
   corpus: { type: test_file_lines, files: ${JSON.stringify(files)} }
 filters:
@@ -709,7 +709,7 @@ describe('apache_error: the 2.2 and 2.4 layouts, told apart per line', function 
   });
 
   it('start-up records have no time: an event-time window discards them, counted as invalid_timestamp; where can select them', async function () {
-    const { pipeline, metrics } = await startPipeline(`
+    const { pipeline, metrics, probe, script } = await startPipeline(`
 inputs:
   src: { type: test_script }
 filters:

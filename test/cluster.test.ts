@@ -11,7 +11,7 @@ import { loadConfigFile } from '../core/config/load.js';
 import { formatDiagnostic } from '../core/config/model.js';
 import type { Event } from '../core/index.js';
 import { CliProcess, freePort, ROOT, runCli, tempDir } from './support/helpers.js';
-import { probe, startPipeline } from './support/pipeline-harness.js';
+import { startPipeline } from './support/pipeline-harness.js';
 import { MockKafka, requireKcat } from './support/kafka.js';
 
 const EVENTS = Number(process.env.CLUSTER_EVENTS ?? 200_000);
@@ -104,8 +104,8 @@ outputs:
   exact_out: { type: test_record, inputs: [exact] }
 `);
       await h.pipeline.done();
-      reference = byStart(probe('out').written);
-      exactPaths = byStart(probe('exact_out').written);
+      reference = byStart(h.probe('out').written);
+      exactPaths = byStart(h.probe('exact_out').written);
       assert.ok(reference.length >= 5);
     });
     afterEach(async () => {

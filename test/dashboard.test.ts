@@ -13,7 +13,7 @@ import dashboardPlugin from '../plugins/outputs/dashboard/index.js';
 import { chartInk, requireChromium, watchPage } from './support/browser.js';
 import { rng } from './bench/apache-lines.js';
 import { freePort, ROOT, tempDir } from './support/helpers.js';
-import { probe, startPipeline, testRegistry, type Harness } from './support/pipeline-harness.js';
+import { pipelineWith, type Harness } from './support/pipeline-harness.js';
 
 // ---------- a scripted input: emits the batches the test pushes, and stays up until the pipeline stops ----------
 const feeds = new Map<string, { queue: Event[][]; wake?: () => void }>();
@@ -52,6 +52,8 @@ const feedInput = definePlugin<{ feed: string }, 'input'>({
     };
   },
 });
+
+const startPipeline = pipelineWith(feedInput);
 
 // ---------- seeded traffic ----------
 const CLIENTS = Array.from({ length: 40 }, (_, i) => (i % 2 ? `198.51.100.${i + 7}` : `203.0.113.${i + 20}`));
@@ -147,7 +149,6 @@ describe('dashboard output', function () {
   let browser: Browser;
   before(async function () {
     browser = await requireChromium(this);
-    (await testRegistry()).register(feedInput, 'test');
   });
   after(async () => browser?.close());
 
@@ -193,7 +194,7 @@ outputs:
       push('access', toEvents([...accessLines(42, 3000), ...garbage]));
       push('errors', toEvents(errorLines(43, 250)));
       push('alerts', [{ name: 'disk-full', severity: 'critical', kind: 'threshold', state: 'firing', message: '[critical] disk-full: /var 97%', time: Date.now(), value: 0.97 }]);
-      await waitFor(() => probe('seen_access').written.length === 3000 && probe('seen_errors').written.length === 250 && probe('seen_alerts').written.length >= 2, 20_000, 'the seeded events to be parsed');
+      await waitFor(() => harness.probe('seen_access').written.length === 3000 && harness.probe('seen_errors').written.length === 250 && harness.probe('seen_alerts').written.length >= 2, 20_000, 'the seeded events to be parsed');
       // The dashboard has absorbed them all once its state says so (and the charts' last complete second holds them).
       await waitFor(async () => {
         const s = (await (await fetch(`${base}/api/state`, { headers: auth })).json()) as DashboardState;
@@ -203,7 +204,7 @@ outputs:
     after(async () => harness?.pipeline.stop(5000));
 
     it('/api/state equals a brute-force count of the parsed events (totals, series, top lists, alerts, health)', async () => {
-      const expected = bruteForce(probe('seen_access').written, probe('seen_errors').written);
+      const expected = bruteForce(harness.probe('seen_access').written, harness.probe('seen_errors').written);
       const res = await fetch(`${base}/api/state`, { headers: auth });
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /application\/json/);
@@ -231,13 +232,13 @@ outputs:
       assert.deepEqual(s.health!.map((r) => r.id), ['access_src', 'error_src', 'alert_src', 'access', 'errors', 'alerts', 'dash', 'seen_access', 'seen_errors', 'seen_alerts', 'seen_unparsed']);
       const access = s.health!.find((r) => r.id === 'access')!;
       assert.equal(access.unparsed, garbage.length);
-      assert.equal(probe('seen_unparsed').written.length, garbage.length);
+      assert.equal(harness.probe('seen_unparsed').written.length, garbage.length);
       assert.ok(s.health!.every((r) => r.healthy && r.buffer_fill >= 0 && r.buffer_fill <= 1 && r.errors === 0));
       assert.equal(s.ignored, garbage.length, 'unparsed lines are neither traffic nor alerts');
     });
 
     it('the page shows those numbers (KPIs and table rows), draws every chart, and updates when more events arrive', async () => {
-      const expected = bruteForce(probe('seen_access').written, probe('seen_errors').written);
+      const expected = bruteForce(harness.probe('seen_access').written, harness.probe('seen_errors').written);
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const problems = watchPage(page);
       try {
@@ -267,14 +268,14 @@ outputs:
         push('access', toEvents(accessLines(7, 500)));
         await waitKpi(page, 'requests', expected.requests + 500);
         assert.ok(Number(await page.getAttribute('[data-test="updated"]', 'data-value')) > before, 'a newer state');
-        const more = bruteForce(probe('seen_access').written, probe('seen_errors').written);
+        const more = bruteForce(harness.probe('seen_access').written, harness.probe('seen_errors').written);
         assert.deepEqual(await tableRows(page, 'clients'), more.top.clients);
         assert.equal(await kpi(page, 'error-rate'), more.errors / more.requests);
         // Pause holds the view (and says so); resume shows the latest state.
         await page.click('[data-test="pause"]');
         assert.equal(await page.getAttribute('[data-test="status"]', 'data-state'), 'paused');
         push('access', toEvents(accessLines(9, 50)));
-        await waitFor(() => probe('seen_access').written.length === expected.requests + 550, 10_000, 'more events parsed');
+        await waitFor(() => harness.probe('seen_access').written.length === expected.requests + 550, 10_000, 'more events parsed');
         await new Promise((r) => setTimeout(r, 700));
         assert.equal(await kpi(page, 'requests'), expected.requests + 500, 'paused: the numbers stay');
         await page.click('[data-test="pause"]');
@@ -336,7 +337,7 @@ outputs:
       const clients = async () => Number(/visor_dashboard_clients\{[^}]*\} (\d+)/.exec(await harness.metrics.exposition())?.[1]);
       try {
         await Promise.all(pages.map((p) => p.goto(`${base}/?token=${TOKEN}`)));
-        const total = probe('seen_access').written.length;
+        const total = harness.probe('seen_access').written.length;
         await Promise.all(pages.map((p) => waitKpi(p, 'requests', total)));
         await waitFor(async () => (await clients()) === 3, 5000, 'three streams').catch(async (err) => {
           throw new Error(`${(err as Error).message}: ${(await harness.metrics.exposition()).split('\n').filter((l) => l.includes('dashboard')).join('\n')}`);
@@ -531,8 +532,6 @@ outputs: { dash: { type: dashboard, inputs: [feed], listen: 127.0.0.1:${port}, u
 
 // No browser needed: runs even where Chromium is missing.
 describe('dashboard output options', () => {
-  before(async () => (await testRegistry()).register(feedInput, 'test'));
-
   it('refuses a non-loopback listen address without a token, at validation and at create', async () => {
     for (const listen of ['0.0.0.0:0', '[::]:0', '192.0.2.1:0', '8080.example.com:0']) {
       await assert.rejects(

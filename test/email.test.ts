@@ -7,7 +7,7 @@ import { definePlugin, type Event } from '../core/index.js';
 import { fitDigest, fitEvent } from '../plugins/outputs/email/fit.js';
 import { renderDigest, renderEvent, renderTemplate, type RenderedMail } from '../plugins/outputs/email/render.js';
 import { ReportAccumulator } from '../lib/stats/index.js';
-import { startPipeline, testRegistry, type Harness } from './support/pipeline-harness.js';
+import { pipelineWith, type Harness } from './support/pipeline-harness.js';
 import { freePort, startSmtp, waitFor, type TestSmtp } from './support/smtp.js';
 
 // An input that emits the events registered under its `set` name, then idles until stopped.
@@ -43,10 +43,7 @@ describe('email output', function () {
   const harnesses: Harness[] = [];
   let setNo = 0;
 
-  before(async () => {
-    const reg = await testRegistry();
-    if (!reg.get('test_events')) reg.register(eventsInput, 'test');
-  });
+  const startPipeline = pipelineWith(eventsInput);
   beforeEach(async () => { dir = await mkdtemp(path.join(tmpdir(), 'visor-email-')); });
   afterEach(async () => {
     for (const h of harnesses.splice(0)) await h.pipeline.stop(2000);

@@ -8,7 +8,7 @@ import {
   accumulate, compileAggregate, compileAggregateComparison, compileCondition, compileExpression, compileThreshold, ExpressionError,
   newAccState, validateExpression, type Accumulator, type AccState, type Event,
 } from '../core/index.js';
-import { testRegistry } from './support/pipeline-harness.js';
+import { testBench } from './support/pipeline-harness.js';
 
 const EVENT: Event = {
   status: 503,
@@ -403,7 +403,7 @@ describe('expressions', () => {
 
   describe('in config files', () => {
     const load = async (yaml: string) => {
-      const reg = await testRegistry();
+      const reg = await testBench().registry();
       return loadConfigText(yaml, 'pipeline.yaml', { env: {}, registryFor: async () => reg });
     };
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { definePlugin, type Event } from '../core/index.js';
 import { CliProcess, tempDir } from './support/helpers.js';
-import { probe, startPipeline, testRegistry, type Harness } from './support/pipeline-harness.js';
+import { pipelineWith, probesOf, type Harness } from './support/pipeline-harness.js';
 import { numbered, readCheckpoints, waitUntil } from './support/tail-harness.js';
 
 /** Emits the given events in batches of `batch`, `pause_ms` apart, stamping `emitted_at` on each. */
@@ -26,7 +26,7 @@ const eventsInput = definePlugin<{ events: Event[]; batch: number; pause_ms: num
     },
   },
   create(options, ctx) {
-    const p = probe(ctx.id);
+    const p = probesOf(ctx)(ctx.id);
     return {
       async run({ emit, signal }) {
         const all: Event[] = [];
@@ -42,12 +42,8 @@ const eventsInput = definePlugin<{ events: Event[]; batch: number; pause_ms: num
   },
 });
 
-let registered = false;
+const startPipeline = pipelineWith(eventsInput);
 async function run(yaml: string): Promise<Harness> {
-  if (!registered) {
-    (await testRegistry()).register(eventsInput, 'test');
-    registered = true;
-  }
   const h = await startPipeline(yaml);
   await h.pipeline.done();
   return h;
@@ -108,7 +104,7 @@ outputs:
       assert.deepEqual(tpl.slice(0, 2), ['13:04:05 192.0.2.1 200', '13:04:06 192.0.2.2 404']);
       assert.equal(tpl.length, 300);
       assert.equal(h.metrics.snapshot().j.sent_bytes, statSync(`${dir}/a.jsonl`).size);
-      assert.ok(probe('src').acks.every((a) => a.result.status === 'delivered'));
+      assert.ok(h.probe('src').acks.every((a) => a.result.status === 'delivered'));
     });
   });
 
@@ -247,7 +243,7 @@ outputs:
   out: { type: file, inputs: [src], path: ${dir}/s.log, format: text, fsync: ${mode}, fsync_interval: 50ms }
 `);
         assert.deepEqual(lines(`${dir}/s.log`), counterLines(0, 3000));
-        const acks = probe('src').acks;
+        const acks = h.probe('src').acks;
         assert.equal(acks.length, 30);
         assert.ok(acks.every((a) => a.result.status === 'delivered'));
         assert.equal(h.metrics.snapshot().out.sent_bytes, statSync(`${dir}/s.log`).size);
@@ -264,7 +260,7 @@ inputs:
 outputs:
   out: { type: file, inputs: [src], path: ${dir}/logs.d, format: text }
 `);
-      const acks = probe('src').acks;
+      const acks = h.probe('src').acks;
       assert.equal(acks.length, 3);
       assert.ok(acks.every((a) => a.result.status === 'failed' && /is a directory/.test(a.result.error!.message)), JSON.stringify(acks));
       const s = h.metrics.snapshot().out;
@@ -274,13 +270,13 @@ outputs:
 
     it('a path whose parent is a file: PermanentError (ENOTDIR)', async () => {
       await writeFile(`${dir}/plain`, 'x');
-      await run(`
+      const h = await run(`
 inputs:
   src: { type: test_counter, total: 10, batch: 10 }
 outputs:
   out: { type: file, inputs: [src], path: ${dir}/plain/sub/a.log }
 `);
-      const acks = probe('src').acks;
+      const acks = h.probe('src').acks;
       assert.equal(acks.length, 1);
       assert.equal(acks[0].result.status, 'failed');
       assert.match(acks[0].result.error!.message, /not a directory/);
@@ -297,12 +293,12 @@ outputs:
   out: { type: file, inputs: [src], path: '${dir}/{{ d }}/x.log', format: text, mkdir: false, retry: { backoff: 20ms, max_backoff: 50ms } }
 `);
       await waitUntil(() => h.metrics.snapshot().out.errors >= 3, '3 failed attempts');
-      assert.equal(probe('src').acks.length, 0, 'nothing acknowledged while failing');
+      assert.equal(h.probe('src').acks.length, 0, 'nothing acknowledged while failing');
       await mkdir(`${dir}/later`);
       await h.pipeline.done();
       assert.deepEqual(lines(`${dir}/later/x.log`), Array(50).fill('late'));
       assert.deepEqual(lines(`${dir}/present/x.log`), Array(50).fill('ok'), 'the retried first batch did not write the present file again');
-      assert.ok(probe('src').acks.every((a) => a.result.status === 'delivered'));
+      assert.ok(h.probe('src').acks.every((a) => a.result.status === 'delivered'));
     });
 
     it('a read-only directory (EACCES) is retried, then written once writable (the CLI agent, without DAC capabilities when root)', async () => {

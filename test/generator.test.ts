@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runCli, tempDir } from './support/helpers.js';
-import { probe, startPipeline } from './support/pipeline-harness.js';
+import { startPipeline } from './support/pipeline-harness.js';
 
 const START = '2026-11-25T00:00:00Z';
 const START_MS = Date.parse(START);
 
 async function generate(options: string, extra = ''): Promise<{ written: Record<string, unknown>[] }> {
-  const { pipeline } = await startPipeline(`
+  const { pipeline, probe } = await startPipeline(`
 inputs:
   gen: { type: generator, ${options} }
 ${extra || 'outputs:\n  out: { type: test_record, inputs: [gen] }'}
@@ -70,7 +70,7 @@ describe('generator', function () {
 
   for (const format of ['common', 'combined', 'vhost_combined', 'combinedio']) {
     it(`every ${format} line parses with apache_access (zero unparsed)`, async () => {
-      const { pipeline, metrics } = await startPipeline(`
+      const { pipeline, metrics, probe } = await startPipeline(`
 inputs:
   gen: { type: generator, format: ${format}, rate: max, count: 20000, seed: 4 }
 filters:
@@ -88,7 +88,7 @@ outputs:
 
   for (const format of ['error_2.2', 'error_2.4']) {
     it(`every ${format} line, heartbeats included, parses with apache_error`, async () => {
-      const { pipeline } = await startPipeline(`
+      const { pipeline, probe } = await startPipeline(`
 inputs:
   gen: { type: generator, format: ${format}, seed: 5, start_time: '${START}', speed: max, duration: 10m, heartbeat: { interval: 30s, message: still alive },
          level_streams: { error: { interval: [1s, 3s], peak_interval: [100ms, 200ms] }, warn: { interval: [2s, 4s] }, notice: { interval: [5s, 10s] } },

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { definePlugin, type Event } from '../core/index.js';
 import { CliProcess, freePort, tempDir } from './support/helpers.js';
-import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { pipelineWith, probesOf } from './support/pipeline-harness.js';
 import { MockKafka, kcatConsume, requireKcat } from './support/kafka.js';
 import { KafkaProxy } from './support/kafka-proxy.js';
 
@@ -19,7 +19,7 @@ const clientsInput = definePlugin<{ total: number }, 'input'>({
   description: 'Numbered events with one of 500 client addresses.',
   schema: { type: 'object', properties: { total: { type: 'integer', default: 1000 } } },
   create(options, ctx) {
-    const p = probe(ctx.id);
+    const p = probesOf(ctx)(ctx.id);
     return {
       async run({ emit, signal }) {
         for (let n = 0, b = 0; n < options.total && !signal.aborted; b++) {
@@ -93,13 +93,12 @@ describe('kafka (librdkafka mock cluster via kcat)', function () {
   let mock: MockKafka;
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   const agents: CliProcess[] = [];
+  const startPipeline = pipelineWith(clientsInput);
 
   before(async function () {
     requireKcat(this);
     mock = await new MockKafka().start(3);
     tmp = await tempDir('visor-kafka-');
-    const reg = await testRegistry();
-    if (!reg.get('test_kafka_clients')) reg.register(clientsInput, 'test');
   });
   afterEach(async () => {
     for (const a of agents.splice(0)) if (a.child.exitCode === null) { a.child.kill('SIGKILL'); await a.exited; }
@@ -133,7 +132,7 @@ outputs:
   k: { type: kafka, inputs: [src], brokers: ${JSON.stringify(mock.brokers)}, topic: keyed, key: client_ip, compression: gzip, batch_size: 2000 }
 `);
     await h.pipeline.done();
-    const acks = probe('src').acks;
+    const acks = h.probe('src').acks;
     assert.equal(acks.length, 100);
     assert.ok(acks.every((a) => a.result.status === 'delivered'), 'every batch acknowledged as delivered');
 

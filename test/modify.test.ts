@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { loadConfigText } from '../core/config/load.js';
 import { formatDiagnostic } from '../core/config/model.js';
-import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { startPipeline, testBench } from './support/pipeline-harness.js';
 
 /** Run `total` test_counter events ({n, message: "line <n+1>"}) through one modify filter with these options. */
 async function modified(options: string, total = 3) {
@@ -17,8 +17,8 @@ outputs:
   out: { type: test_record, inputs: [m] }
 `);
   await harness.pipeline.done();
-  assert.ok(probe('src').acks.every((a) => a.result.status === 'delivered'));
-  return { events: probe('out').written, metrics: harness.metrics.snapshot().m };
+  assert.ok(harness.probe('src').acks.every((a) => a.result.status === 'delivered'));
+  return { events: harness.probe('out').written, metrics: harness.metrics.snapshot().m };
 }
 
 describe('modify filter', () => {
@@ -84,7 +84,7 @@ keep: [a.b, a.d.e, x, ghost]
   it('moves a field into or out of itself', async () => {
     const into = await modified('rename: { message: message.text }', 1);
     assert.deepEqual(into.events, [{ n: 0, message: { text: 'line 1' } }]);
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 1, batch: 1 }
 filters:
@@ -110,7 +110,7 @@ rename: { message: n.inner }
   });
 
   it('edits nested objects by copying them, so a fan-out sibling never sees the change', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 5, batch: 5 }
 filters:
@@ -142,7 +142,7 @@ set_expr: { proto_seen: __proto__.polluted, hidden: hasOwnProperty }
   });
 
   it('reports invalid options at their place in the file', async () => {
-    const reg = await testRegistry();
+    const reg = await testBench().registry();
     const result = await loadConfigText(`inputs: { src: { type: test_counter } }
 filters:
   m:

@@ -1,7 +1,7 @@
 // Outputs that declare `batch` get queued batches merged into fewer writes, with every ack carried along.
 import assert from 'node:assert/strict';
 import { definePlugin } from '../core/index.js';
-import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { pipelineWith, probesOf } from './support/pipeline-harness.js';
 
 /** Emits one batch of `size` numbered events, then stays open until the pipeline stops (no end-of-stream). */
 const oneBatchThenIdle = definePlugin<{ size: number }, 'input'>({
@@ -10,7 +10,7 @@ const oneBatchThenIdle = definePlugin<{ size: number }, 'input'>({
   description: 'One batch, then idle until stopped.',
   schema: { type: 'object', properties: { size: { type: 'integer', default: 5 } } },
   create(options, ctx) {
-    const p = probe(ctx.id);
+    const p = probesOf(ctx)(ctx.id);
     return {
       async run({ emit, signal }) {
         p.emitted = options.size;
@@ -22,10 +22,10 @@ const oneBatchThenIdle = definePlugin<{ size: number }, 'input'>({
 });
 
 describe('runtime: output batching (OutputInstance.batch)', () => {
-  before(async () => (await testRegistry()).register(oneBatchThenIdle, 'test'));
+  const startPipeline = pipelineWith(oneBatchThenIdle);
 
   it('merges queued batches up to max_events into one write, in order, and acknowledges every input batch', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs: { src: { type: test_counter, total: 2000, batch: 10 } }
 outputs: { out: { type: test_record, inputs: [src], delay_ms: 15, batch_max: 100, batch_timeout_ms: 1000, buffer: { max_events: 5000 } } }
 `);
@@ -43,7 +43,7 @@ outputs: { out: { type: test_record, inputs: [src], delay_ms: 15, batch_max: 100
 
   it('writes a partial batch after timeout_ms when nothing more comes', async () => {
     const started = Date.now();
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs: { src: { type: test_one_batch_idle, size: 5 } }
 outputs: { out: { type: test_record, inputs: [src], batch_max: 1000, batch_timeout_ms: 300 } }
 `);
@@ -63,7 +63,7 @@ outputs: { out: { type: test_record, inputs: [src], batch_max: 1000, batch_timeo
 
   it('does not wait for the timeout at end of stream', async () => {
     const started = Date.now();
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs: { src: { type: test_counter, total: 7, batch: 7 } }
 outputs: { out: { type: test_record, inputs: [src], batch_max: 1000, batch_timeout_ms: 10000 } }
 `);

@@ -1,7 +1,7 @@
 // PluginContext.pipeline(): what a dashboard or self-monitoring plugin sees of the running pipeline.
 import assert from 'node:assert/strict';
 import { definePlugin, type PipelineView } from '../core/index.js';
-import { startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { pipelineWith } from './support/pipeline-harness.js';
 
 const views: PipelineView[] = [];
 const viewer = definePlugin<Record<string, never>, 'output'>({
@@ -17,7 +17,7 @@ const viewer = definePlugin<Record<string, never>, 'output'>({
 });
 
 describe('PluginContext.pipeline()', () => {
-  before(async () => (await testRegistry()).register(viewer, 'test'));
+  const startPipeline = pipelineWith(viewer);
 
   it('reports each component in config order with its counters, buffer and health', async () => {
     views.length = 0;

@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { rng } from './bench/apache-lines.js';
 import { definePlugin, type Event } from '../core/index.js';
-import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { pipelineWith, probesOf, type Probes } from './support/pipeline-harness.js';
 
 // An input driven by a script: the test decides what to emit and when (after which report).
 type Emit = (events: Event[]) => Promise<void>;
 const scripts = new Map<string, (emit: Emit, signal: AbortSignal) => Promise<void>>();
+/** The probes of the pipeline whose script runs (reportWhere is called from scripts). */
+let running: Probes;
 const scriptInput = definePlugin<{ script: string }, 'input'>({
   kind: 'input',
   name: 'test_report_events',
   description: 'Runs a scripted emitter.',
   schema: { type: 'object', properties: { script: { type: 'string' } } },
-  create(options) {
+  create(options, ctx) {
+    running = probesOf(ctx);
     return {
       async run({ emit, signal }) {
         await scripts.get(options.script)!((events) => emit(events.map((e) => ({ ...e }))), signal);
@@ -24,9 +27,9 @@ const scriptInput = definePlugin<{ script: string }, 'input'>({
 async function reportWhere(test: (r: Event) => boolean, ms = 10_000): Promise<Event> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const found = probe('out').written.find(test);
+    const found = running('out').written.find(test);
     if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no matching report in ${JSON.stringify(probe('out').written.map((r) => r.message))}`);
+    if (Date.now() > deadline) throw new Error(`no matching report in ${JSON.stringify(running('out').written.map((r) => r.message))}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -68,10 +71,7 @@ function exactTop(values: string[], n: number) {
 }
 
 describe('report aggregate', () => {
-  before(async () => {
-    const reg = await testRegistry();
-    if (!reg.get('test_report_events')) reg.register(scriptInput, 'test');
-  });
+  const startPipeline = pipelineWith(scriptInput);
 
   for (const seed of [1, 2]) {
     it(`figures equal a brute-force computation over one interval (seed ${seed})`, async () => {
@@ -81,7 +81,7 @@ describe('report aggregate', () => {
         await emit(events);
         await reportWhere((r) => (r.requests as number) > 0);
       });
-      const { pipeline } = await startPipeline(pipelineYaml('one', ', capacity: 100'));
+      const { pipeline, probe } = await startPipeline(pipelineYaml('one', ', capacity: 100'));
       await pipeline.done();
       const reports = probe('out').written;
       const nonEmpty = reports.filter((r) => (r.requests as number) > 0 || (r.error_log_lines as number) > 0);
@@ -128,9 +128,9 @@ describe('report aggregate', () => {
     scripts.set('empty', async (emit) => {
       await reportWhere(() => true);
       await emit([{ heartbeat: true, status: 500, client_ip: '1.1.1.1', path: '/hb' }]);
-      await reportWhere((r) => probe('out').written.indexOf(r) >= 2);
+      await reportWhere((r) => running('out').written.indexOf(r) >= 2);
     });
-    const { pipeline } = await startPipeline(pipelineYaml('empty'));
+    const { pipeline, probe } = await startPipeline(pipelineYaml('empty'));
     await pipeline.done();
     const reports = probe('out').written;
     assert.ok(reports.length >= 3);
@@ -150,7 +150,7 @@ describe('report aggregate', () => {
     scripts.set('quiet', async (emit) => {
       await emit([{ status: 200, client_ip: '1.1.1.1', path: '/', bytes: 10 }]);
     });
-    const { pipeline } = await startPipeline(pipelineYaml('quiet', ', emit_empty: false', '1h'));
+    const { pipeline, probe } = await startPipeline(pipelineYaml('quiet', ', emit_empty: false', '1h'));
     await pipeline.done();
     const reports = probe('out').written;
     assert.equal(reports.length, 1);
@@ -169,7 +169,7 @@ describe('report aggregate', () => {
       await emit([{ status: 200, client_ip: '10.2.2.2', path: '/new', bytes: 5 }]);
       await reportWhere((r) => JSON.stringify(r.top_clients).includes('10.2.2.2'));
     });
-    const { pipeline } = await startPipeline(pipelineYaml('two'));
+    const { pipeline, probe } = await startPipeline(pipelineYaml('two'));
     await pipeline.done();
     const reports = probe('out').written.filter((r) => (r.requests as number) > 0);
     assert.equal(reports.length, 2);
@@ -198,7 +198,7 @@ describe('report aggregate', () => {
     scripts.set('cap', async (emit) => {
       await emit(events);
     });
-    const { pipeline } = await startPipeline(pipelineYaml('cap', ', capacity: 5', '1h'));
+    const { pipeline, probe } = await startPipeline(pipelineYaml('cap', ', capacity: 5', '1h'));
     await pipeline.done();
     const [r] = probe('out').written;
     const top = r.top_clients as Array<{ value: string; count: number }>;
@@ -216,7 +216,7 @@ describe('report aggregate', () => {
         { level: 'error', message_text: "<script>alert('m')</script>" },
       ]);
     });
-    const { pipeline } = await startPipeline(pipelineYaml('xss', '', '1h'));
+    const { pipeline, probe } = await startPipeline(pipelineYaml('xss', '', '1h'));
     await pipeline.done();
     const [r] = probe('out').written;
     const html = r.html as string;

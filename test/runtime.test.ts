@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { definePlugin } from '../core/index.js';
 import { describeLosses } from '../core/runtime/losses.js';
-import { ManualClock, probe, script, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { ManualClock, startPipeline } from './support/pipeline-harness.js';
 
 /** Events {n} numbered from `from`. */
 function numbered(from: number, count: number): Array<{ n: number }> {
@@ -10,7 +10,7 @@ function numbered(from: number, count: number): Array<{ n: number }> {
 
 describe('runtime', () => {
   it('delivers every event in order through filters, and acknowledges each batch once', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 10000, batch: 250 }
 filters:
@@ -32,13 +32,13 @@ outputs:
   });
 
   it('backpressure: a slow output slows the input and buffers stay bounded; nothing is lost', async () => {
-    const { pipeline, metrics } = await startPipeline(`
+    const { pipeline, metrics, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 6000, batch: 100 }
 filters:
   f: { type: test_tag, inputs: [src], buffer: { max_events: 300 } }
 outputs:
-  slow: { type: test_record, inputs: [f], delay_ms: 2, watch: src, buffer: { max_events: 300 } }
+  slow: { type: test_record, inputs: [f], delay_ms: 2, buffer: { max_events: 300 } }
 `);
     let peakQueued = 0;
     const sampler = setInterval(() => {
@@ -60,7 +60,7 @@ outputs:
   });
 
   it('fan-out: a batch is acknowledged only after every output that received it has written it', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 500, batch: 50 }
 outputs:
@@ -84,7 +84,7 @@ outputs:
   });
 
   it('fan-out gives each consumer its own copy: one branch editing events does not affect another', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 10, batch: 10 }
 filters:
@@ -100,7 +100,7 @@ outputs:
   });
 
   it('a permanent output failure fails the ack, while the other branch still delivers', async () => {
-    const { pipeline, metrics } = await startPipeline(`
+    const { pipeline, metrics, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 100, batch: 50 }
 outputs:
@@ -121,7 +121,7 @@ outputs:
   });
 
   it('a transient output failure is retried with backoff and delivered exactly once', async () => {
-    const { pipeline, metrics } = await startPipeline(`
+    const { pipeline, metrics, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 30, batch: 10 }
 outputs:
@@ -134,7 +134,7 @@ outputs:
   });
 
   it('a filter that throws fails that batch only; the pipeline goes on', async () => {
-    const { pipeline, metrics, logs } = await startPipeline(`
+    const { pipeline, metrics, logs, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 30, batch: 10 }
 filters:
@@ -152,7 +152,7 @@ outputs:
   });
 
   it('side outputs are routed by id.name; an unread side output is counted, not silently lost', async () => {
-    const { pipeline, metrics } = await startPipeline(`
+    const { pipeline, metrics, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 100, batch: 25 }
 filters:
@@ -170,7 +170,7 @@ outputs:
   });
 
   it('an aggregate holding acks releases them only when its result is delivered', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 300, batch: 100 }
 aggregates:
@@ -195,35 +195,32 @@ outputs:
 
   it("an aggregate's context.emit is refused during create and works from start() on", async () => {
     let duringCreate: Promise<void> | undefined;
-    const reg = await testRegistry();
-    if (!reg.get('test_emit_at_start')) {
-      reg.register(definePlugin<Record<string, never>, 'aggregate'>({
-        kind: 'aggregate',
-        name: 'test_emit_at_start',
-        description: 'Tries to emit in create, emits {started} in start.',
-        schema: { type: 'object', properties: {} },
-        create(_options, context) {
-          duringCreate = context.emit([{ created: true }]);
-          duringCreate.catch(() => {});
-          return { start: () => void context.emit([{ started: true }]), process() {} };
-        },
-      }), 'test');
-    }
-    const { pipeline } = await startPipeline(`
+    const emitAtStart = definePlugin<Record<string, never>, 'aggregate'>({
+      kind: 'aggregate',
+      name: 'test_emit_at_start',
+      description: 'Tries to emit in create, emits {started} in start.',
+      schema: { type: 'object', properties: {} },
+      create(_options, context) {
+        duringCreate = context.emit([{ created: true }]);
+        duringCreate.catch(() => {});
+        return { start: () => void context.emit([{ started: true }]), process() {} };
+      },
+    });
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 1 }
 aggregates:
   agg: { type: test_emit_at_start, inputs: [src] }
 outputs:
   out: { type: test_record, inputs: [agg] }
-`);
+`, { plugins: [emitAtStart] });
     await pipeline.done();
     await assert.rejects(duringCreate!, /aggregate "agg" can emit from start\(\) on/);
     assert.deepEqual(probe('out').written, [{ started: true }]);
   });
 
   it('stop() ends inputs and drains every buffer before outputs close', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, forever: true, batch: 100 }
 filters:
@@ -242,7 +239,7 @@ outputs:
   });
 
   it('stop() gives up after the grace period when an output cannot deliver', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 10, batch: 10 }
 outputs:
@@ -259,7 +256,7 @@ outputs:
   describe('an output nobody reads', () => {
     it('is logged at the first discard, then at most once a minute with the count since the last warning, and at the end', async () => {
       const clock = new ManualClock();
-      const { pipeline, metrics, logs } = await startPipeline(`
+      const { pipeline, metrics, logs, probe, script } = await startPipeline(`
 inputs:
   src: { type: test_script }
 filters:
@@ -355,7 +352,7 @@ outputs:
   });
 
   it('losses(): an input whose run threw', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe, script } = await startPipeline(`
 inputs:
   src: { type: test_script }
 outputs:
@@ -381,7 +378,7 @@ outputs:
   });
 
   it('losses(): nothing for a run that delivered everything', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 40, batch: 10 }
 filters:

@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { rng } from './bench/apache-lines.js';
 import { definePlugin, type Event } from '../core/index.js';
-import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { pipelineWith, startPipeline } from './support/pipeline-harness.js';
 
 describe('summary aggregate', () => {
   it('counts, error shares and top clients equal a recount; heartbeats are not traffic', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   gen: { type: generator, rate: max, count: 5000, seed: 21, heartbeat: { interval: 1ms } }
 filters:
@@ -69,15 +69,12 @@ function mixedEvents(seed: number, n: number): Event[] {
 }
 
 describe('summary aggregate and report agree', () => {
-  before(async () => {
-    const reg = await testRegistry();
-    if (!reg.get('test_summary_events')) reg.register(listInput, 'test');
-  });
+  const startPipeline = pipelineWith(listInput);
 
   for (const capacity of [1000, 8]) {
     it(`same events, same figures as a report (heartbeats, error-log lines, other events; capacity ${capacity})`, async () => {
       lists.set(`mixed${capacity}`, mixedEvents(capacity, 4000));
-      const { pipeline } = await startPipeline(`
+      const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_summary_events, list: mixed${capacity} }
 aggregates:
@@ -109,7 +106,7 @@ outputs:
 
   it('an empty interval gives zero shares, not NaN', async () => {
     lists.set('empty', [{ heartbeat: true, status: 200 }]);
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_summary_events, list: empty, idle: true }
 aggregates:

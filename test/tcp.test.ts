@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import { Worker } from 'node:worker_threads';
 import { definePlugin, type Event } from '../core/index.js';
 import { freePort, runCli, tempDir } from './support/helpers.js';
-import { startPipeline, testRegistry, type Harness } from './support/pipeline-harness.js';
+import { pipelineWith, type Harness } from './support/pipeline-harness.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 /** Every batch a `tcp_test_sink` output receives goes to the handler registered under its id. */
@@ -44,11 +44,7 @@ const seqInput = definePlugin<{ total: number; batch: number }, 'input'>({
   },
 });
 
-before(async () => {
-  const reg = await testRegistry();
-  reg.register(sinkPlugin, 'test');
-  reg.register(seqInput, 'test');
-});
+const startPipeline = pipelineWith(sinkPlugin, seqInput);
 
 /** Polls a condition (for states that have no event of their own, e.g. a server-side counter). */
 async function until(cond: () => boolean, what: string, ms = 20000): Promise<void> {

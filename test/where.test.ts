@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { probe, startPipeline } from './support/pipeline-harness.js';
+import { startPipeline } from './support/pipeline-harness.js';
 
 describe('where filter', () => {
   it('sends events that match to the main output and the others to ID._rejected, counting both', async () => {
-    const { pipeline, metrics } = await startPipeline(`
+    const { pipeline, metrics, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 100, batch: 30 }
 filters:
@@ -28,7 +28,7 @@ outputs:
   });
 
   it('matches strings and regexes; rejected events nobody reads are counted as discarded, not lost silently', async () => {
-    const { pipeline, metrics } = await startPipeline(`
+    const { pipeline, metrics, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 25, batch: 10 }
 filters:
@@ -44,7 +44,7 @@ outputs:
   });
 
   it('events without the field are rejected by a comparison but kept by == null', async () => {
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_counter, total: 4, batch: 4 }
 filters:

@@ -4,7 +4,7 @@
 // re-read partition are discarded, and a merger configured differently refuses the partials.
 import assert from 'node:assert/strict';
 import { definePlugin, type Event } from '../core/index.js';
-import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { pipelineWith, probesOf } from './support/pipeline-harness.js';
 import { rng } from './bench/apache-lines.js';
 
 const scripts = new Map<string, { batches: Event[][]; delay_ms: number; end_pause_ms: number }>();
@@ -15,7 +15,7 @@ const scriptInput = definePlugin<{ script: string }, 'input'>({
   description: 'Emits scripted batches.',
   schema: { type: 'object', properties: { script: { type: 'string' } } },
   create(options, ctx) {
-    const p = probe(ctx.id);
+    const p = probesOf(ctx)(ctx.id);
     return {
       async run({ emit }) {
         const s = scripts.get(options.script)!;
@@ -89,11 +89,7 @@ const withoutPath = (r: Event) => {
 
 describe('window emit: partials + window_merge', function () {
   this.timeout(60_000);
-  before(async () => {
-    const reg = await testRegistry();
-    if (!reg.get('test_merge_events')) reg.register(scriptInput, 'test');
-    if (!reg.get('test_partial_json')) reg.register(toJson, 'test');
-  });
+  const startPipeline = pipelineWith(scriptInput, toJson);
 
   it('merged partials equal one window over the same events; a re-read partition\'s partials are discarded as duplicates', async () => {
     const { batches, all, perPartition } = stream(7);
@@ -103,7 +99,7 @@ describe('window emit: partials + window_merge', function () {
     const rereadBatches: Event[][] = [];
     for (let i = 0; i < reread.length; i += 300) rereadBatches.push(reread.slice(i, i + 300));
     scripts.set('reread', { batches: rereadBatches, delay_ms: 2500, end_pause_ms: 0 });
-    const { pipeline, metrics } = await startPipeline(`
+    const { pipeline, metrics, probe } = await startPipeline(`
 inputs:
   src: { type: test_merge_events, script: all }
   again: { type: test_merge_events, script: reread }
@@ -170,7 +166,7 @@ outputs:
   it('acknowledges a batch only once the partials holding it are delivered; flush leaves open windows unacknowledged', async () => {
     const ev = (s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 't', partition: 0, offset } });
     scripts.set('acks', { batches: [[ev(1, 0), ev(5, 1)], [ev(12, 2)], [ev(45, 3)]], delay_ms: 0, end_pause_ms: 150 });
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_merge_events, script: acks }
 aggregates:
@@ -191,7 +187,7 @@ outputs:
   it('a merger configured differently refuses the partials with a clear error and does not acknowledge them', async () => {
     const ev = (s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 't', partition: 0, offset } });
     scripts.set('mismatch', { batches: [[ev(1, 0)], [ev(30, 1)]], delay_ms: 0, end_pause_ms: 100 });
-    const { pipeline, logs } = await startPipeline(`
+    const { pipeline, logs, probe } = await startPipeline(`
 inputs:
   src: { type: test_merge_events, script: mismatch }
 aggregates:

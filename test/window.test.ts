@@ -3,7 +3,7 @@ import { rng } from './bench/apache-lines.js';
 import { definePlugin, type Event } from '../core/index.js';
 import { partitionAssignments } from '../lib/kafka/index.js';
 import { compileMetric } from '../lib/stats/index.js';
-import { probe, startPipeline, testRegistry } from './support/pipeline-harness.js';
+import { pipelineWith, probesOf } from './support/pipeline-harness.js';
 
 // An input that emits scripted batches (by name), optionally pausing between them; records acks, and how
 // many results each output had written when each batch was about to be emitted.
@@ -23,6 +23,7 @@ const eventsInput = definePlugin<{ script: string; pause_ms: number; end_pause_m
     },
   },
   create(options, ctx) {
+    const probe = probesOf(ctx);
     const p = probe(ctx.id);
     const seen: number[] = [];
     seenBefore.set(ctx.id, seen);
@@ -159,16 +160,13 @@ function compare(written: Event[], expected: Map<string, Event>, groupBy: string
 }
 
 describe('window aggregate', () => {
-  before(async () => {
-    const reg = await testRegistry();
-    if (!reg.get('test_window_events')) reg.register(eventsInput, 'test');
-  });
+  const startPipeline = pipelineWith(eventsInput);
 
   for (const seed of [1, 2, 3]) {
     it(`tumbling, per group: matches a brute-force recomputation; late events go to _late (seed ${seed})`, async () => {
       const { batches, onTime, late } = randomStream(seed, 3000, 60_000);
       scripts.set('s', batches);
-      const { pipeline, metrics } = await startPipeline(`
+      const { pipeline, metrics, probe } = await startPipeline(`
 inputs:
   src: { type: test_window_events, script: s }
 aggregates:
@@ -198,7 +196,7 @@ outputs:
   it('hopping windows match a brute-force recomputation', async () => {
     const { batches, onTime } = randomStream(7, 3000, 60_000);
     scripts.set('s', batches);
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_window_events, script: s }
 aggregates:
@@ -217,7 +215,7 @@ outputs:
   it('the watermark closes windows while data flows; flush emits the open ones at the end', async () => {
     const ev = (s: number) => ({ timestamp: T0 + s * 1000, status: 200 });
     scripts.set('s', [[ev(1), ev(5)], [ev(50)], [ev(70)], [ev(95)], [ev(130)]]);
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_window_events, script: s, pause_ms: 30 }
 aggregates:
@@ -247,7 +245,7 @@ outputs:
 
   it('processing time: windows are emitted by timers at their end', async () => {
     scripts.set('s', [[{ a: 1 }, { a: 2 }, { heartbeat: true }]]);
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_window_events, script: s, end_pause_ms: 500 }
 aggregates:
@@ -277,7 +275,7 @@ outputs:
     const batches: Event[][] = [];
     for (let i = 0; i < N; i += 1000) batches.push(events.slice(i, i + 1000));
     scripts.set('s', batches);
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_window_events, script: s }
 aggregates:
@@ -323,7 +321,7 @@ outputs:
     const ev = (s: number) => ({ timestamp: T0 + s * 1000 });
     // Batch 0 touches window A, batch 1 windows A and B, batch 2 window B (and closes A).
     scripts.set('s', [[ev(1)], [ev(30), ev(61)], [ev(70)]]);
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_window_events, script: s, pause_ms: 50 }
 aggregates:
@@ -350,7 +348,7 @@ outputs:
 
   it('ack: absorb acknowledges batches as soon as they are absorbed', async () => {
     scripts.set('s', [[{ timestamp: T0 }], [{ timestamp: T0 + 1000 }]]);
-    const { pipeline } = await startPipeline(`
+    const { pipeline, probe } = await startPipeline(`
 inputs:
   src: { type: test_window_events, script: s, pause_ms: 30 }
 aggregates:
@@ -426,11 +424,7 @@ const collectOutput = definePlugin<Record<string, never>, 'output'>({
 });
 
 describe('window partials: partition ownership per pipeline', () => {
-  before(async () => {
-    const reg = await testRegistry();
-    if (!reg.get('test_partition_owner')) reg.register(ownerInput, 'test');
-    if (!reg.get('test_partials_collect')) reg.register(collectOutput, 'test');
-  });
+  const startPipeline = pipelineWith(ownerInput, collectOutput);
 
   const pipelineYaml = (input: string, out: string) => `
 inputs:

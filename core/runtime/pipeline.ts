@@ -62,7 +62,9 @@ export class Pipeline {
     return new NODE_CLASS[c.kind]({ config: c, plugin, instance, logger, metrics, timers, clock: this.deps.clock ?? systemClock, emitter });
   }
 
-  private shared<T>(key: string, create: () => T): T {
+  /** PluginContext.shared of this pipeline's components: the value stored under `key`, made by `create` on the
+   * first call (also for embedders and tests that look at what the components share). */
+  shared<T>(key: string, create: () => T): T {
     if (!this.sharedValues.has(key)) this.sharedValues.set(key, create());
     return this.sharedValues.get(key) as T;
   }

@@ -1,33 +1,73 @@
-// Test plugins built on the public plugin API, and a way to run a pipeline from YAML in-process.
-// They are real plugins (registered exactly as external ones are); only their data source is scripted.
-import { loadConfigText } from '../../core/config/load.js';
-import { formatDiagnostic } from '../../core/config/model.js';
-import { definePlugin, PermanentError, type AckResult, type AckHold, type Event } from '../../core/index.js';
-import { loadRegistry, type PluginRegistry } from '../../core/registry.js';
-import { createLogger, createLogSink } from '../../core/runtime/logger.js';
+// The built-in tests' layer over the test kit (core/testing, published as visor/testing): startPipeline(yaml) runs a
+// pipeline exactly as the kit does, with the kit's test_script and test_record plus the runtime's own test plugins
+// below (stand-ins for inputs, filters and aggregates), a manual clock, and `probe(id)`: what one component
+// observed, in one shape for test inputs and outputs alike. Everything is per pipeline: nothing is module-wide.
+import { definePlugin, type AckHold, type AckResult, type AnyPlugin, type Event, type PluginContext } from '../../core/index.js';
 import type { Clock } from '../../core/runtime/clock.js';
-import { MetricsHub } from '../../core/runtime/metrics.js';
-import { Pipeline } from '../../core/runtime/pipeline.js';
+import type { MetricsHub } from '../../core/runtime/metrics.js';
+import type { Pipeline } from '../../core/runtime/pipeline.js';
+import { Bench } from '../../core/testing/bench.js';
+import { RECORD_TYPE } from '../../core/testing/plugins.js';
+import type { Recording } from '../../core/testing/recording.js';
+import { startRun, type TestRun } from '../../core/testing/run.js';
+import type { ScriptedInput } from '../../core/testing/script.js';
 import { readLines } from './corpora.js';
 
-/** What the test plugins observed, keyed by component id. */
+/** What a test component observed, by component id: inputs fill `emitted` and `acks`, outputs the rest. */
 export interface Probe {
   emitted: number;
   acks: Array<{ batch: number; result: AckResult; at: number }>;
   written: Event[];
   writes: number;
-  /** Input's lead over this output when each write began (emitted - written). */
+  /** How far the pipeline's test inputs had run ahead of this output when each write began (emitted - written). */
   leads: number[];
-  /** Events per write call, and when each began. */
+  /** Events per accepted write, and when each began. */
   writeSizes: number[];
   writeTimes: number[];
-  failuresLeft?: number;
 }
-export const probes = new Map<string, Probe>();
-export function probe(id: string): Probe {
-  let p = probes.get(id);
-  if (!p) probes.set(id, (p = { emitted: 0, acks: [], written: [], writes: 0, leads: [], writeSizes: [], writeTimes: [] }));
-  return p;
+export type Probes = (id: string) => Probe;
+
+/** The probes of one pipeline, kept in its PluginContext.shared; a test_record output's probe shows its Recording. */
+class ProbeStore {
+  private readonly byId = new Map<string, Probe>();
+
+  probe(id: string): Probe {
+    let p = this.byId.get(id);
+    if (!p) this.byId.set(id, (p = { emitted: 0, acks: [], written: [], writes: 0, leads: [], writeSizes: [], writeTimes: [] }));
+    return p;
+  }
+
+  /** Make `id`'s probe show `recording` (before data flows, so that every write is seen). */
+  adopt(id: string, recording: Recording): void {
+    const leads: number[] = [];
+    recording.onWrite(() => void leads.push(this.emitted() - recording.events.length));
+    this.byId.set(id, {
+      emitted: 0,
+      acks: [],
+      written: recording.events,
+      get writes() { return recording.writes.length; },
+      leads,
+      get writeSizes() { return recording.writes.map((w) => w.events.length); },
+      get writeTimes() { return recording.writes.map((w) => w.at); },
+    });
+  }
+
+  private emitted(): number {
+    let n = 0;
+    for (const p of this.byId.values()) n += p.emitted;
+    return n;
+  }
+}
+
+const PROBES = 'visor-tests/probes';
+function storeOf(owner: Pick<PluginContext, 'shared'>): ProbeStore {
+  return owner.shared(PROBES, () => new ProbeStore());
+}
+
+/** The probes of the pipeline that `owner` (a plugin's context, or the pipeline) belongs to. */
+export function probesOf(owner: Pick<PluginContext, 'shared'>): Probes {
+  const store = storeOf(owner);
+  return (id) => store.probe(id);
 }
 
 const counterInput = definePlugin<{ total: number; batch: number; forever: boolean }, 'input'>({
@@ -43,7 +83,7 @@ const counterInput = definePlugin<{ total: number; batch: number; forever: boole
     },
   },
   create(options, ctx) {
-    const p = probe(ctx.id);
+    const p = probesOf(ctx)(ctx.id);
     return {
       async run({ emit, signal }) {
         let n = 0;
@@ -54,44 +94,6 @@ const counterInput = definePlugin<{ total: number; batch: number; forever: boole
           p.emitted = n;
           await emit(events, { onAck: (result) => p.acks.push({ batch: b, result, at: Date.now() }) });
         }
-      },
-    };
-  },
-});
-
-const recordOutput = definePlugin<{ delay_ms: number; fail: 'never' | 'always' | 'permanent' | 'first'; fail_times: number; watch: string; batch_max: number; batch_timeout_ms: number }, 'output'>({
-  kind: 'output',
-  name: 'test_record',
-  description: 'Records what it is given; can be slow or fail.',
-  schema: {
-    type: 'object',
-    properties: {
-      delay_ms: { type: 'integer', default: 0 },
-      fail: { enum: ['never', 'always', 'permanent', 'first'], default: 'never' },
-      fail_times: { type: 'integer', default: 0 },
-      watch: { type: 'string', default: '' },
-      batch_max: { type: 'integer', default: 0, description: 'When > 0, ask the core to merge queued batches up to this many events.' },
-      batch_timeout_ms: { type: 'integer', default: 0 },
-    },
-  },
-  create(options, ctx) {
-    const p = probe(ctx.id);
-    p.failuresLeft = options.fail_times;
-    return {
-      batch: options.batch_max > 0 ? { max_events: options.batch_max, timeout_ms: options.batch_timeout_ms } : undefined,
-      async write(events) {
-        p.writeSizes.push(events.length);
-        p.writeTimes.push(Date.now());
-        if (options.watch) p.leads.push(probe(options.watch).emitted - p.written.length);
-        if (options.delay_ms) await new Promise((r) => setTimeout(r, options.delay_ms));
-        if (options.fail === 'permanent') throw new PermanentError('rejected for good');
-        if (options.fail === 'always') throw new Error('peer unreachable');
-        if (options.fail === 'first' && p.failuresLeft! > 0) {
-          p.failuresLeft!--;
-          throw new Error('transient failure');
-        }
-        p.writes++;
-        p.written.push(...events);
       },
     };
   },
@@ -156,7 +158,7 @@ const fileLinesInput = definePlugin<{ files: string[]; batch: number }, 'input'>
   description: 'Emits the lines of files as {message} events, in batches; records every acknowledgement.',
   schema: { type: 'object', properties: { files: { type: 'array', items: { type: 'string' } }, batch: { type: 'integer', default: 500 } } },
   create(options, ctx) {
-    const p = probe(ctx.id);
+    const p = probesOf(ctx)(ctx.id);
     return {
       async run({ emit }) {
         const lines = options.files.flatMap(readLines);
@@ -165,68 +167,6 @@ const fileLinesInput = definePlugin<{ files: string[]; batch: number }, 'input'>
           p.emitted += events.length;
           await emit(events, { onAck: (result) => p.acks.push({ batch: b, result, at: Date.now() }) });
         }
-      },
-    };
-  },
-});
-
-/** The batches a `test_script` input emits, sent by the test; the same script survives a reload (it is keyed by id). */
-export class Script {
-  private readonly items: Array<{ events: Event[]; acked: (result: AckResult) => void }> = [];
-  private wake: (() => void) | undefined;
-  private ended = false;
-  private failure: Error | undefined;
-
-  /** Emit `events` as one batch; resolves with its acknowledgement, i.e. once every component has handled it. */
-  send(events: Event[]): Promise<AckResult> {
-    return new Promise((acked) => {
-      this.items.push({ events, acked });
-      this.wake?.();
-    });
-  }
-
-  /** End of input: the input returns, which ends the pipeline. */
-  end(): void {
-    this.ended = true;
-    this.wake?.();
-  }
-
-  /** The input's run throws `error` once the batches sent so far are emitted. */
-  fail(error: Error): void {
-    this.failure = error;
-    this.wake?.();
-  }
-
-  async next(signal: AbortSignal): Promise<{ events: Event[]; acked: (result: AckResult) => void } | undefined> {
-    for (;;) {
-      if (this.items.length) return this.items.shift();
-      if (this.failure) throw this.failure;
-      if (this.ended || signal.aborted) return undefined;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      this.wake = undefined;
-    }
-  }
-}
-const scripts = new Map<string, Script>();
-export function script(id: string): Script {
-  let s = scripts.get(id);
-  if (!s) scripts.set(id, (s = new Script()));
-  return s;
-}
-
-const scriptInput = definePlugin<Record<string, never>, 'input'>({
-  kind: 'input',
-  name: 'test_script',
-  description: 'Emits the batches the test sends with script(id).send(events), until script(id).end().',
-  schema: { type: 'object', properties: {} },
-  create(_options, ctx) {
-    const s = script(ctx.id);
-    return {
-      async run({ emit, signal }) {
-        for (let item = await s.next(signal); item; item = await s.next(signal)) await emit(item.events, { onAck: item.acked });
       },
     };
   },
@@ -261,39 +201,41 @@ export class ManualClock implements Clock {
   }
 }
 
-export const testPlugins = [counterInput, recordOutput, tagFilter, holdingAggregate, fileLinesInput, scriptInput];
+/** The runtime's test plugins (the kit adds test_script and test_record). */
+export const testPlugins: AnyPlugin[] = [counterInput, tagFilter, holdingAggregate, fileLinesInput] as AnyPlugin[];
 
-let registry: PluginRegistry | undefined;
-export async function testRegistry(): Promise<PluginRegistry> {
-  if (!registry) {
-    registry = await loadRegistry();
-    for (const p of testPlugins) registry.register(p, 'test');
-  }
-  return registry;
+/** A kit bench with the test plugins (and `extra`), for tests that build pipelines themselves (the Agent's). */
+export function testBench(extra: AnyPlugin[] = []): Bench {
+  return new Bench([...testPlugins, ...extra]);
 }
 
 export interface Harness {
+  /** The kit's handle on the run (visor/testing's TestPipeline, with the runtime objects behind it). */
+  run: TestRun;
   pipeline: Pipeline;
   metrics: MetricsHub;
   logs: string[];
+  probe: Probes;
+  /** The test_script input `id`. */
+  script(id: string): ScriptedInput;
 }
 
-/** Forget what the test plugins observed and the scripts of test_script inputs. */
-export function resetTestPlugins(): void {
-  probes.clear();
-  scripts.clear();
+export interface StartOptions {
+  clock?: Clock;
+  /** Plugins of the test file, besides the test plugins. */
+  plugins?: AnyPlugin[];
 }
 
-/** Build and start a pipeline from YAML text using the built-ins plus the test plugins. */
-export async function startPipeline(yaml: string, opts: { clock?: Clock } = {}): Promise<Harness> {
-  resetTestPlugins();
-  const reg = await testRegistry();
-  const result = await loadConfigText(yaml, '/tmp/visor-test/pipeline.yaml', { registryFor: async () => reg });
-  if (!result.config) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
-  const logs: string[] = [];
-  const sink = createLogSink('debug', 'text', (l) => void logs.push(l));
-  const metrics = new MetricsHub();
-  const pipeline = await Pipeline.build(result.config, { registry: reg, metrics, logger: createLogger(sink), clock: opts.clock });
-  await pipeline.start();
-  return { pipeline, metrics, logs };
+/** Build and start a pipeline from YAML text using the built-ins, the kit's and the test plugins. */
+export async function startPipeline(yaml: string, opts: StartOptions = {}): Promise<Harness> {
+  const run = await startRun({ yaml, plugins: [...testPlugins, ...(opts.plugins ?? [])], start: false }, { clock: opts.clock });
+  const store = storeOf(run.pipeline);
+  for (const c of run.pipeline.config.components) if (c.type === RECORD_TYPE) store.adopt(c.id, run.output(c.id));
+  await run.start();
+  return { run, pipeline: run.pipeline, metrics: run.metrics, logs: run.logs, probe: (id) => store.probe(id), script: (id) => run.input(id) };
+}
+
+/** startPipeline with the test file's own plugins. */
+export function pipelineWith(...plugins: AnyPlugin[]): (yaml: string, opts?: StartOptions) => Promise<Harness> {
+  return (yaml, opts = {}) => startPipeline(yaml, { ...opts, plugins: [...plugins, ...(opts.plugins ?? [])] });
 }

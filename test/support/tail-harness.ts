@@ -5,7 +5,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { definePlugin, PermanentError, type Event } from '../../core/index.js';
-import { probe, startPipeline, testRegistry, type Harness, type Probe } from './pipeline-harness.js';
+import { pipelineWith, probesOf, type Harness, type Probe } from './pipeline-harness.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -36,7 +36,7 @@ const failOnOutput = definePlugin<{ fail_on: string }, 'output'>({
   description: 'Records batches; fails for good any batch that holds a message matching fail_on (a regex).',
   schema: { type: 'object', properties: { fail_on: { type: 'string', default: '^$never' } } },
   create(options, ctx) {
-    const p = probe(ctx.id);
+    const p = probesOf(ctx)(ctx.id);
     const re = new RegExp(options.fail_on);
     return {
       async write(events) {
@@ -48,12 +48,7 @@ const failOnOutput = definePlugin<{ fail_on: string }, 'output'>({
   },
 });
 
-let registered = false;
-async function ensureExtraPlugins(): Promise<void> {
-  if (registered) return;
-  (await testRegistry()).register(failOnOutput, 'test');
-  registered = true;
-}
+const startPipeline = pipelineWith(failOnOutput);
 
 export interface TailRun {
   h: Harness;
@@ -88,7 +83,6 @@ export interface TailOptions {
 
 /** `inputs.logs` = tail with the given options, `outputs.out` = test_record (or the given output). */
 export async function startTail(o: TailOptions): Promise<TailRun> {
-  await ensureExtraPlugins();
   const config = {
     service: { data_dir: o.dataDir, grace: '5s' },
     inputs: { logs: { type: 'tail', ...o.tail } },
@@ -96,7 +90,7 @@ export async function startTail(o: TailOptions): Promise<TailRun> {
   };
   // YAML is a superset of JSON.
   const h = await startPipeline(JSON.stringify(config, null, 1));
-  const out = probe('out');
+  const out = h.probe('out');
   const arrivals: number[] = [];
   if (o.timeArrivals) {
     const push = out.written.push.bind(out.written);

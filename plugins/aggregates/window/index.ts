@@ -6,6 +6,7 @@
 import { definePlugin, detachString, getField, splitFieldPath, type AggregateRuntime, type CheckProblem, type Event } from '../../../core/index.js';
 import { kafkaAssignments } from '../../inputs/kafka/assignment.js';
 import { compileShape, PARTIAL_VERSION, reader, shapeSchema, SharedHold, windowTiming, type GroupState, type ShapeOptions } from './shape.js';
+import { STATE_OPTION, storedState } from './stored.js';
 
 interface WindowOptions extends ShapeOptions {
   time: 'event' | 'processing';
@@ -21,6 +22,7 @@ interface WindowOptions extends ShapeOptions {
   generation_field: string;
   partial_top: number;
   watermark_interval: number;
+  state: boolean;
 }
 
 interface WindowState {
@@ -83,8 +85,9 @@ export default definePlugin<WindowOptions, 'aggregate'>({
       topic_field: { type: 'string', default: 'kafka.topic', description: 'Partials: field holding the source topic.' },
       offset_field: { type: 'string', default: 'kafka.offset', description: 'Partials: field holding the source offset (partials carry their offset range, so that the merger discards duplicates).' },
       generation_field: { type: 'string', default: 'kafka.generation', description: 'Partials: field holding the consumer-group generation (after a rebalance kafkajs re-reads from the committed offsets: windows of an older generation are dropped and recomputed).' },
-      partial_top: { type: 'integer', minimum: 1, default: 1000, description: 'Partials: most top entries shipped per field and group (the merged error bound adds the count of the first entry left out, except for the partition key).' },
+      partial_top: { type: 'integer', minimum: 1, default: 1000, description: 'Partials (and state): most top entries shipped per field and group (the merged error bound adds the count of the first entry left out, except for the partition key).' },
       watermark_interval: { duration: true, default: '1s', description: 'Partials: how often (processing time) a watermark event is emitted for each partition.' },
+      state: STATE_OPTION,
     },
   },
   sideOutputs: { _late: 'events that arrive after their window was emitted' },
@@ -171,6 +174,10 @@ export default definePlugin<WindowOptions, 'aggregate'>({
             partialsCounter.inc();
           } else {
             results = [...w.groups.values()].map((g) => shape.result(w.start, w.start + size, g));
+            if (options.state) {
+              let i = 0;
+              for (const g of w.groups.values()) results[i++]._window = storedState(context.id, options.group_by, size, shape, g, options.partial_top);
+            }
             windowsCounter.inc(results.length);
           }
           const acks = [...w.holds].map((h) => h.part());

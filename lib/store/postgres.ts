@@ -83,12 +83,17 @@ export class PostgresEngine implements StoreEngine {
   private async withClient<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const client = await (await this.getPool()).connect();
     let broken: Error | undefined;
+    // A connection that breaks while checked out (the server shut down) emits 'error' besides failing the query
+    // in flight; unheard, that event would be an uncaught exception.
+    const onError = (err: Error) => { broken = err; };
+    client.on('error', onError);
     try {
       return await fn(client);
     } catch (err) {
-      if (!rowFault(err)) broken = err as Error;
+      if (!rowFault(err)) broken ??= err as Error;
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -78,7 +78,7 @@ export class PostgresServer {
 
   /** Runs SQL with psql; rows as lines, columns separated by |. */
   async psql(sql: string, database = 'postgres'): Promise<string> {
-    const { stdout } = await run('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', this.host, '-p', String(this.port), '-U', 'postgres', '-d', database, '-c', sql], { timeout: 60_000 });
+    const { stdout } = await run('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', this.host, '-p', String(this.port), '-U', 'postgres', '-d', database, '-c', sql], { timeout: 60_000, maxBuffer: 512 * 1024 * 1024 });
     return stdout.trim();
   }
 

@@ -164,16 +164,4 @@ describe('store output: PostgreSQL (psql reads it back)', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await server.psql('SELECT count(*) FROM events', 'created_later'), String(lines.length));
   });
-
-  it('validate: engine postgres without url, and url with sqlite, are located errors', async () => {
-    const a = await tmp.file('a.yaml', 'inputs: { i: { type: stdin } }\noutputs: { o: { type: store, inputs: [i], engine: postgres } }\n');
-    const ra = await runCli(['validate', '-c', a]);
-    assert.equal(ra.code, 78);
-    assert.match(ra.stderr + ra.stdout, /a\.yaml:2:\d+: .*engine: postgres needs url/);
-    const b = await tmp.file('b.yaml', 'inputs: { i: { type: stdin } }\noutputs: { o: { type: store, inputs: [i], url: "postgres://x/y" } }\n');
-    const rb = await runCli(['validate', '-c', b]);
-    assert.equal(rb.code, 78);
-    assert.match(rb.stderr + rb.stdout, /url is for engine: postgres/);
-    assert.doesNotMatch(rb.stderr + rb.stdout, /postgres:\/\/x\/y/, 'the secret url is not printed');
-  });
 });

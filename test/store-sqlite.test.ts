@@ -72,6 +72,18 @@ describe('store output: SQLite (sqlite3 reads it back)', function () {
     assert.deepEqual([60_000, 3_600_000, 86_400_000, 90_000, 1500].map(formatResolution), ['1m', '1h', '1d', '90s', '1500ms']);
   });
 
+  it('validate: engine postgres without url, and url with sqlite, are located errors', async () => {
+    const a = await tmp.file('a.yaml', 'inputs: { i: { type: stdin } }\noutputs: { o: { type: store, inputs: [i], engine: postgres } }\n');
+    const ra = await runCli(['validate', '-c', a]);
+    assert.equal(ra.code, 78);
+    assert.match(ra.stderr + ra.stdout, /a\.yaml:2:\d+: .*engine: postgres needs url/);
+    const b = await tmp.file('b.yaml', 'inputs: { i: { type: stdin } }\noutputs: { o: { type: store, inputs: [i], url: "postgres://x/y" } }\n');
+    const rb = await runCli(['validate', '-c', b]);
+    assert.equal(rb.code, 78);
+    assert.match(rb.stderr + rb.stdout, /url is for engine: postgres/);
+    assert.doesNotMatch(rb.stderr + rb.stdout, /postgres:\/\/x\/y/, 'the secret url is not printed');
+  });
+
   it('migrations create the declared tables, columns and keys, once; a newer schema is refused', async () => {
     const s = await openStore(tmp.dir);
     await s.out.close?.();

@@ -10,7 +10,7 @@ import { MetricsHub } from '../core/runtime/metrics.js';
 import { MIGRATIONS, TABLES } from '../lib/store/index.js';
 import storePlugin from '../plugins/outputs/store/index.js';
 import { pluginContext } from './support/corpora.js';
-import { CliProcess, freePort, runCli, skipWhenMissing, tempDir } from './support/helpers.js';
+import { CliProcess, freePort, skipWhenMissing, tempDir } from './support/helpers.js';
 import { PostgresServer, postgresMissing } from './support/postgres.js';
 import { accessLog, assertStored, storeConfig, writeLog } from './support/store.js';
 import { waitUntil } from './support/tail-harness.js';

@@ -134,7 +134,7 @@ export async function benchStore(total = Number(process.env.BENCH_STORE_EVENTS ?
     out.push(
       `store output, ${fmt(total)} parsed access events (events: true, batches of ${BATCH}, one transaction each):`,
       `  SQLite, plain prepared INSERT loop (better-sqlite3): ${fmt(rate(sqlPlain)).padStart(9)} rows/s`,
-      `  mapping alone (classify, identity hash, columns, JSON extra): ${fmt(total / mapSecs)} events/s`,
+      `  mapping alone (identity hash, typed columns, JSON extra): ${fmt(total / mapSecs)} events/s`,
       `  SQLite, store output (map + identity + upsert):     ${fmt(rate(sqlStore)).padStart(9)} rows/s, ${(sqlPlain / sqlStore).toFixed(2)}x of the plain loop`,
     );
 

@@ -441,8 +441,11 @@ export class OutputNode extends Node {
   }
 
   override health(): ComponentHealth {
-    if (this.consecutiveFailures > 0) return { healthy: false, reason: `${this.consecutiveFailures} consecutive write failures` };
-    return super.health();
+    const own = super.health();
+    if (this.consecutiveFailures === 0) return own;
+    // The output's own reason (e.g. the store's "cannot write to ...: database is locked") says why.
+    const why = own.healthy ? '' : `: ${own.reason ?? 'unhealthy'}`;
+    return { ...own, healthy: false, reason: `${this.consecutiveFailures} consecutive write failures${why}` };
   }
 
   protected override async finish(): Promise<void> {

@@ -21,6 +21,7 @@ import { benchAlertLatency } from './alert-latency.js';
 import { benchAnalyze } from './analyze.js';
 import { benchCluster } from './cluster.js';
 import { benchFileOutput } from './file-output.js';
+import { benchStore } from './store.js';
 import { benchKafka } from './kafka.js';
 import { benchTcp } from './tcp.js';
 import { LINE_TEXT, latencies } from './plugins.js';
@@ -145,6 +146,7 @@ const SECTIONS: Array<[string, () => Promise<void>]> = [
   ['alert', async () => print(await benchAlertLatency())],
   ['analyze', async () => print(await benchAnalyze())],
   ['file', async () => print(await benchFileOutput())],
+  ['store', async () => print(await benchStore())],
   ['tcp', async () => print(await benchTcp())],
   ['kafka', async () => print(await benchKafka())],
   ['cluster', async () => print(await benchCluster())],

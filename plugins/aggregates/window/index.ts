@@ -4,7 +4,7 @@
 // With `emit: partials` (scale-out over Kafka) it keeps windows per source partition, each closed by that
 // partition's own watermark, and emits mergeable partial states that `window_merge` combines.
 import { definePlugin, type CheckProblem } from '../../../core/index.js';
-import { shapeSchema } from '../../../lib/stats/index.js';
+import { shapeSchema, STATE_OPTION } from '../../../lib/stats/index.js';
 import { windowCounters } from './emission.js';
 import { PartialWindows } from './partials.js';
 import { ResultWindows } from './results.js';
@@ -47,8 +47,9 @@ export default definePlugin<WindowOptions, 'aggregate'>({
       topic_field: { type: 'string', default: 'kafka.topic', description: 'Partials: field holding the source topic.' },
       offset_field: { type: 'string', default: 'kafka.offset', description: 'Partials: field holding the source offset (partials carry their offset range, so that the merger discards duplicates).' },
       generation_field: { type: 'string', default: 'kafka.generation', description: 'Partials: field holding the consumer-group generation (after a rebalance kafkajs re-reads from the committed offsets: windows of an older generation are dropped and recomputed).' },
-      partial_top: { type: 'integer', minimum: 1, default: 1000, description: 'Partials: most top entries shipped per field and group (the merged error bound adds the count of the first entry left out, except for the partition key).' },
+      partial_top: { type: 'integer', minimum: 1, default: 1000, description: 'Partials (and state): most top entries shipped per field and group (the merged error bound adds the count of the first entry left out, except for the partition key).' },
       watermark_interval: { duration: true, default: '1s', description: 'Partials: how often (processing time) a watermark event is emitted for each partition.' },
+      state: STATE_OPTION,
     },
   },
   sideOutputs: { _late: 'events that arrive after their window was emitted' },

@@ -2,6 +2,7 @@
 // closes when the watermark (newest event time - allowed_lateness) passes its end, or when the input is idle; in
 // processing time, when the clock does.
 import type { AggregateContext, AggregateProcessContext, Event } from '../../../core/index.js';
+import { storedState } from '../../../lib/stats/index.js';
 import { settleBatch, WindowEmitter, type WindowCounters } from './emission.js';
 import { newBatch, Windowing, Windows, type WindowOptions } from './windows.js';
 
@@ -51,6 +52,10 @@ export class ResultWindows {
     return this.emitter.enqueue(async () => {
       for (const w of due) {
         const results = [...w.groups.values()].map((g) => shape.result(w.start, w.start + size, g));
+        if (this.options.state) {
+          let i = 0;
+          for (const g of w.groups.values()) results[i++]._window = storedState(this.context.id, this.options.group_by, size, shape, g, this.options.partial_top);
+        }
         this.counters.results.inc(results.length);
         await this.emitter.emitWindow(w, results);
       }

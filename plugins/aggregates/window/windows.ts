@@ -17,6 +17,7 @@ export interface WindowOptions extends ShapeOptions {
   generation_field: string;
   partial_top: number;
   watermark_interval: number;
+  state: boolean;
 }
 
 export interface WindowState {

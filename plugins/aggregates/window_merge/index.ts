@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { appendDurableSync, definePlugin, writeFileAtomicSync, type AckHold, type Event } from '../../../core/index.js';
-import { compileShape, parsePartial, partialMismatch, shapeSchema, SharedHold, type GroupState, type PartialGroup, type PartialHeader, type ShapeOptions } from '../../../lib/stats/index.js';
+import { compileShape, parsePartial, partialMismatch, shapeSchema, SharedHold, STATE_OPTION, STATE_TOP, storedState, type GroupState, type PartialGroup, type PartialHeader, type ShapeOptions } from '../../../lib/stats/index.js';
 
 interface MergeOptions extends ShapeOptions {
   partition_key?: string;
@@ -18,6 +18,7 @@ interface MergeOptions extends ShapeOptions {
   partition_timeout: number;
   field: string;
   dedupe_retention: number;
+  state: boolean;
 }
 
 interface Range { from: number; to: number }
@@ -64,6 +65,7 @@ export default definePlugin<MergeOptions, 'aggregate'>({
       partition_timeout: { duration: true, default: '5m', description: 'A partition that sent nothing (no partial, no watermark) for this long is logged and no longer waited for; its later partials for emitted windows are counted as late and dropped.' },
       field: { type: 'string', default: 'message', description: 'Field holding the partial as JSON text (the kafka input\'s message), when the event is not a partial object itself.' },
       dedupe_retention: { duration: true, default: '1h', description: 'How long (in event time, behind the newest watermark) the offset ranges of emitted windows are kept to recognise duplicate partials.' },
+      state: { ...STATE_OPTION, description: `${STATE_OPTION.description} At most ${STATE_TOP} top entries per field.` },
     },
   },
   async create(options, context) {
@@ -213,6 +215,10 @@ export default definePlugin<MergeOptions, 'aggregate'>({
               }
             }
             const out = [...groups.values()].map((g) => shape.result(w.start, w.end, g));
+            if (options.state) {
+              let i = 0;
+              for (const g of groups.values()) out[i++]._window = storedState(context.id, options.group_by, w.end - w.start, shape, g, STATE_TOP);
+            }
             results.inc(out.length);
             if (out.length) await context.emit(out, acks.length ? { acks } : undefined);
             else for (const a of acks) a.release();

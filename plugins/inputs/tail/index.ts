@@ -25,6 +25,7 @@ export default definePlugin<TailOptions, 'input'>({
       exit_on_eof: { type: 'boolean', default: false, description: 'Read every matched file to its end (including a last line without newline), deliver, checkpoint, and end the pipeline.' },
       encoding: { enum: ['utf8', 'latin1'], default: 'utf8', description: 'Text encoding; invalid UTF-8 bytes become U+FFFD and are counted.' },
       path_field: { type: 'string', default: 'file', description: 'Field that receives the file path; empty for none.' },
+      position_field: { type: 'string', default: '', description: 'Field that receives the line\'s position { file, offset }: the identity of the file\'s content (a hash of its first line, the same under every name, inode or copy logrotate gives it) and the byte offset where the line starts. The pair identifies a line exactly (the store output keys events by it, so a line read again after a crash is not stored twice). Empty (the default): none.' },
       max_open_files: { type: 'integer', minimum: 1, default: 512, description: 'Most files kept open; idle ones beyond it are closed and reopened when they grow.' },
       checkpoint_interval: { duration: true, default: '50ms', description: 'Acknowledged positions are written to disk after acknowledgements, at most this often (and at shutdown): after a crash, about this much delivered data is read again.' },
       batch_size: { type: 'integer', minimum: 1, default: 1000, description: 'Most lines per batch.' },

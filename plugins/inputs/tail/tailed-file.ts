@@ -4,13 +4,15 @@
 import { isUtf8 } from 'node:buffer';
 import { open, type FileHandle } from 'node:fs/promises';
 import { AckedOffsets } from '../../../core/index.js';
-import { EMPTY_FINGERPRINT, FINGERPRINT_BYTES, fingerprintOf, matches, readHead, type Fingerprint } from './fingerprint.js';
+import { EMPTY_FINGERPRINT, FINGERPRINT_BYTES, contentId, fingerprintOf, matches, readHead, type Fingerprint } from './fingerprint.js';
 
 export interface LineOptions {
   maxLineBytes: number;
   longLines: 'truncate' | 'skip';
   encoding: 'utf8' | 'latin1';
   batchSize: number;
+  /** Record where each line starts (ReadResult.starts), for the position_field option. */
+  positions?: boolean;
 }
 
 export interface ReadResult {
@@ -24,6 +26,8 @@ export interface ReadResult {
   longLines: number;
   skippedLines: number;
   invalidLines: number;
+  /** With LineOptions.positions: the byte offset where each of `lines` starts. */
+  starts?: number[];
 }
 
 export function identityKey(dev: number, ino: number): string {
@@ -65,6 +69,8 @@ export class TailedFile {
   atEof = false;
   /** Changed on disk since the last stat: check for truncation before reading. */
   needsInspect = false;
+  /** The content identity of this generation of the file (see contentId), taken when first needed. */
+  private id: string | undefined;
 
   constructor(public path: string, readonly key: string, start: number) {
     this.readPos = start;
@@ -111,6 +117,12 @@ export class TailedFile {
     return true;
   }
 
+  /** The identity of the file's content, the same under every name and inode it has (rotated, copied):
+   * see contentId. Its first line is complete by the time any line of it is read. */
+  async contentId(): Promise<string> {
+    return (this.id ??= contentId(await readHead(this.fd!, FINGERPRINT_BYTES)));
+  }
+
   /** Just read up to `end`; `mark` covers the bytes before it. */
   markRead(end: number, mark: Fingerprint): void {
     this.readMark = mark;
@@ -140,6 +152,7 @@ export class TailedFile {
     this.skipping = false;
     this.fingerprint = EMPTY_FINGERPRINT;
     this.head = Buffer.alloc(0);
+    this.id = undefined; // new content: a new identity
     this.acked = new AckedOffsets(0);
     this.atEof = false;
     this.observedSize = 0;
@@ -157,6 +170,7 @@ export class TailedFile {
     this.identityChecked = true;
     this.fingerprint = from.fingerprint;
     this.head = from.head;
+    this.id = from.id;
     this.atEof = false;
     if (from.readPos <= this.size) {
       this.readPos = from.readPos;
@@ -177,6 +191,7 @@ export class TailedFile {
     const { bytesRead } = await this.fd!.read(buf, 0, buf.length, this.readPos);
     if (bytesRead === 0) return undefined;
     const result: ReadResult = { lines: [], end: this.readPos, commitEnd: this.readPos, bytes: 0, longLines: 0, skippedLines: 0, invalidLines: 0 };
+    if (opts.positions) result.starts = [];
     let start = 0;
     if (this.skipping) {
       const nl = buf.indexOf(10, 0);
@@ -199,7 +214,10 @@ export class TailedFile {
     if (start === 0 && !this.skipping && result.lines.length === 0 && bytesRead === buf.length) {
       // No newline in a whole buffer (which is longer than maxLineBytes): an over-long line.
       result.longLines++;
-      if (opts.longLines === 'truncate') result.lines.push(this.decode(buf, 0, charBoundary(buf, maxLineBytes, opts.encoding), result, opts));
+      if (opts.longLines === 'truncate') {
+        result.lines.push(this.decode(buf, 0, charBoundary(buf, maxLineBytes, opts.encoding), result, opts));
+        result.starts?.push(this.readPos);
+      }
       else result.skippedLines++;
       this.skipping = true;
       this.longLineStart = this.readPos;
@@ -227,6 +245,7 @@ export class TailedFile {
       end = charBoundary(buf, start + opts.maxLineBytes, opts.encoding);
     }
     result.lines.push(this.decode(buf, start, end, result, opts));
+    result.starts?.push(this.readPos + start);
   }
 
   private decode(buf: Buffer, start: number, end: number, result: ReadResult, opts: LineOptions): string {

@@ -25,6 +25,7 @@ export interface TailOptions {
   exit_on_eof: boolean;
   encoding: 'utf8' | 'latin1';
   path_field: string;
+  position_field: string;
   max_open_files: number;
   checkpoint_interval: number;
   batch_size: number;
@@ -74,7 +75,7 @@ export class Tailer {
     this.excluded = (p) => byName(p) || byPath(p);
     const globbed = picomatch(this.patterns, { dot: true });
     this.inGlobs = (p) => globbed(toPosix(p)) && !this.excluded(toPosix(p));
-    this.lineOptions = { maxLineBytes: options.max_line_bytes, longLines: options.long_lines, encoding: options.encoding, batchSize: options.batch_size };
+    this.lineOptions = { maxLineBytes: options.max_line_bytes, longLines: options.long_lines, encoding: options.encoding, batchSize: options.batch_size, positions: options.position_field !== '' };
     this.buf = Buffer.allocUnsafe(Math.max(options.read_buffer, options.max_line_bytes + 1));
     const metrics = context.metrics;
     this.m = {
@@ -503,6 +504,7 @@ export class Tailer {
 
   private async readBatch(f: TailedFile, emit: InputRuntime['emit'], final: boolean): Promise<boolean> {
     let result;
+    let fileId = '';
     try {
       if (!f.fd) await this.reopen(f);
       // Shrunk since it was last looked at: truncated (copytruncate). Seen before reading on, or the read at
@@ -523,6 +525,8 @@ export class Tailer {
         }
       }
       result = await f.read(this.buf, this.lineOptions, final);
+      // Taken while the file is open (it may be closed for the descriptor budget before the emit).
+      if (result?.starts?.length) fileId = await f.contentId();
     } catch (err) {
       this.warnOnce(`read:${f.path}`, 'cannot read file; will retry', { file: f.path, error: (err as Error).message });
       f.atEof = true;
@@ -547,7 +551,12 @@ export class Tailer {
       settle(true); // only skipped bytes: nothing to deliver
       return true;
     }
-    await emit(this.toEvents(result.lines, f.path), {
+    const events = this.toEvents(result.lines, f.path);
+    if (result.starts) {
+      const field = this.options.position_field;
+      for (let i = 0; i < events.length; i++) events[i][field] = { file: fileId, offset: result.starts[i] };
+    }
+    await emit(events, {
       onAck: (r) => {
         settle(r.status === 'delivered');
         this.scheduleCheckpoint();

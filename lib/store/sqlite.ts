@@ -1,0 +1,116 @@
+// The SQLite engine (better-sqlite3, pinned to 12: 13 needs Node 22). One file in WAL mode, so that readers
+// (sqlite3, Grafana, `visor query` later) never block the writer nor see half a batch. better-sqlite3 is
+// synchronous: a batch runs on the event loop, which is why busy_timeout is short (a lock held elsewhere makes the
+// write fail fast and the core retry with backoff, instead of freezing the agent while it waits).
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { PermanentError } from '../../core/index.js';
+import { describeError, upsertClauses, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
+import { MIGRATIONS, SCHEMA_VERSION, type Table } from './schema.js';
+
+export interface SqliteOptions {
+  file: string;
+  /** full: each commit is fsync'd before write() resolves (survives a power loss); normal: survives a crash of
+   * the agent, and a power loss may lose the last commits. */
+  synchronous: 'full' | 'normal';
+  /** How long a write waits for a lock another process holds before it fails (and is retried), ms. */
+  busyTimeout: number;
+}
+
+/** Refusals of one row: constraint (NOT NULL, CHECK, a value of the wrong type in a STRICT table), too big,
+ * or a value the driver cannot bind. Everything else (busy, locked, full, I/O, read-only) is the database's. */
+function rowRefused(err: unknown): boolean {
+  if (err instanceof TypeError || err instanceof RangeError) return true;
+  const code = String((err as { code?: unknown })?.code ?? '');
+  return code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG';
+}
+
+export class SqliteEngine implements StoreEngine {
+  readonly dialect = 'sqlite' as const;
+  readonly location: string;
+  private db: Database.Database | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly options: SqliteOptions) {
+    this.location = options.file;
+  }
+
+  async open(): Promise<number> {
+    if (this.db) return SCHEMA_VERSION;
+    // Loaded on first use: the CLI imports every plugin at start, and most runs have no store.
+    const { default: Sqlite } = await import('better-sqlite3');
+    mkdirSync(path.dirname(this.options.file), { recursive: true });
+    const db = new Sqlite(this.options.file, { timeout: this.options.busyTimeout });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db = db;
+    return SCHEMA_VERSION;
+  }
+
+  private migrate(db: Database.Database): void {
+    // IMMEDIATE: two agents starting on one file apply each migration once.
+    db.transaction(() => {
+      db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
+      const current = (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
+      if (current > SCHEMA_VERSION) {
+        throw new PermanentError(`${this.location} has schema version ${current}, newer than this Visor knows (${SCHEMA_VERSION}): upgrade Visor`);
+      }
+      for (const m of MIGRATIONS) {
+        if (m.version <= current) continue;
+        for (const sql of m.sqlite) db.exec(sql);
+        db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(m.version, m.description, Date.now());
+      }
+    }).immediate();
+  }
+
+  private statement(table: Table): Database.Statement {
+    let s = this.statements.get(table.name);
+    if (!s) {
+      const { columns, conflict } = upsertClauses(table);
+      s = this.db!.prepare(`INSERT INTO ${table.name} (${columns}) VALUES (${table.columns.map(() => '?').join(', ')}) ${conflict}`);
+      this.statements.set(table.name, s);
+    }
+    return s;
+  }
+
+  async write(batch: TableRows[]): Promise<RejectedRow[]> {
+    await this.open();
+    const db = this.db!;
+    const rejected: RejectedRow[] = [];
+    // A statement that fails inside a transaction is undone alone (SQLite's statement atomicity), so a refused row
+    // is left out while the rest of the batch commits. A failure of the database itself propagates: rollback.
+    db.transaction(() => {
+      for (const { table, rows } of batch) {
+        const stmt = this.statement(table);
+        for (const row of rows) {
+          try {
+            stmt.run(row.values);
+          } catch (err) {
+            if (!rowRefused(err)) throw err;
+            rejected.push({ table: table.name, event: row.event, error: describeError(err) });
+          }
+        }
+      }
+    }).immediate();
+    return rejected;
+  }
+
+  async query(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    await this.open();
+    return this.db!.prepare(sql).all(...params) as Record<string, unknown>[];
+  }
+
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    this.statements.clear();
+    db?.close();
+  }
+}

@@ -1,0 +1,73 @@
+// The `store` output: window results, alerts, reports and (events: true) raw events into SQLite (default) or
+// PostgreSQL, exactly once per identity; see lib/store.
+import os from 'node:os';
+import path from 'node:path';
+import { definePlugin, tlsClientSchema, type CheckProblem } from '../../../core/index.js';
+import { createEngine, StoreWriter, type EngineOptions } from '../../../lib/store/index.js';
+
+interface StoreOptions extends EngineOptions {
+  agent?: string;
+  events: boolean;
+  event_exclude: string[];
+  position_field: string;
+  kafka_field: string;
+  batch_size: number;
+  batch_timeout: number;
+}
+
+/** Options that belong to the other engine, each at its key. */
+function engineProblems(value: unknown): CheckProblem[] {
+  const o = (value ?? {}) as Partial<Record<keyof StoreOptions, unknown>>;
+  const problems: CheckProblem[] = [];
+  if (o.engine === 'postgres') {
+    if (o.url === undefined) problems.push({ at: 'engine', message: 'engine: postgres needs url (e.g. url: ${VISOR_PG_URL})' });
+    if (o.path !== undefined) problems.push({ at: 'path', message: 'path is the SQLite file: remove it, or use engine: sqlite' });
+  } else {
+    for (const k of ['url', 'tls'] as const) if (o[k] !== undefined) problems.push({ at: k, message: `${k} is for engine: postgres: add engine: postgres, or remove ${k}` });
+  }
+  return problems;
+}
+
+export default definePlugin<StoreOptions, 'output'>({
+  kind: 'output',
+  name: 'store',
+  description: 'Keeps window results (window/window_merge with state: true), alerts, reports and summaries, and with events: true the raw events (typed Apache columns plus JSON), in SQLite (a file, the default) or PostgreSQL, under a documented versioned schema. Every row is keyed by its data\'s identity and written by upsert in one transaction per batch, acknowledged after the commit: a replay overwrites, never duplicates. Rows the database refuses go to rejected.jsonl in the data directory.',
+  schema: {
+    type: 'object',
+    check: engineProblems,
+    properties: {
+      engine: { enum: ['sqlite', 'postgres'], default: 'sqlite', description: 'sqlite: an embedded database file; postgres: a PostgreSQL server (url).' },
+      path: { type: 'string', minLength: 1, description: 'SQLite: the database file, relative to the config file (default: visor.db in the component\'s data directory, <data_dir>/<id>/visor.db).' },
+      url: { type: 'string', minLength: 1, secret: true, description: 'PostgreSQL: connection URL, postgres://user:password@host:5432/db (typically ${VISOR_PG_URL}).' },
+      tls: tlsClientSchema(),
+      agent: { type: 'string', minLength: 1, description: 'Name of this agent in every row (several agents can share one PostgreSQL). Default: the host name.' },
+      events: { type: 'boolean', default: false, description: 'Store raw events (the events table). When false, raw events reaching the store are counted as discarded.' },
+      event_exclude: { type: 'array', items: { type: 'string' }, default: [], description: 'Fields of raw events not kept in their extra column, e.g. [message] when the parsed fields are enough.' },
+      position_field: { type: 'string', default: 'position', description: 'Field holding the tail input\'s position { file, offset } (set the tail\'s position_field to the same name): the identity of stored events.' },
+      kafka_field: { type: 'string', default: 'kafka', description: 'Field holding the kafka input\'s { topic, partition, offset }: the identity of stored events that have no position.' },
+      synchronous: { enum: ['full', 'normal'], default: 'full', description: 'SQLite: full fsyncs each commit before acknowledging it (survives a power loss); normal survives a crash of the agent only.' },
+      busy_timeout: { duration: true, default: '100ms', description: 'SQLite: how long a write waits for a lock held by another process before it fails and is retried.' },
+      timeout: { duration: true, default: '10s', description: 'PostgreSQL: longest a connection attempt or statement may take before the write fails and is retried.' },
+      batch_size: { type: 'integer', minimum: 1, default: 2000, description: 'Most events per transaction (queued batches are merged up to this).' },
+      batch_timeout: { duration: true, default: '50ms', description: 'How long to wait for more queued events to fill a transaction.' },
+    },
+  },
+  async create(options, context) {
+    const engine = await createEngine(options, { baseDir: context.configDir, dataDir: () => context.dataDir() });
+    const writer = new StoreWriter(engine, {
+      agent: options.agent ?? os.hostname(),
+      events: options.events,
+      exclude: options.event_exclude,
+      positionField: options.position_field,
+      kafkaField: options.kafka_field,
+      deadLetter: path.join(await context.dataDir(), 'rejected.jsonl'),
+    }, context);
+    return {
+      batch: { max_events: options.batch_size, timeout_ms: options.batch_timeout },
+      start: () => writer.open(),
+      write: (events) => writer.write(events),
+      health: () => writer.health(),
+      close: () => engine.close(),
+    };
+  },
+});

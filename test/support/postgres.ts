@@ -1,0 +1,95 @@
+// A real PostgreSQL server for tests: Debian's `postgresql` binaries, a cluster made by initdb in a temporary
+// directory, a free port on 127.0.0.1 and its unix socket in that directory. PostgreSQL refuses to run as root,
+// so under root initdb and the server run as the `postgres` user (or `nobody`) through runuser. `psql` — a client
+// nobody here wrote — is what the tests read the tables back with.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, onPath } from './helpers.js';
+
+const run = promisify(execFile);
+
+/** The newest installed PostgreSQL's bin directory, or undefined. */
+export function postgresBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  return versions.length ? path.join(root, versions[0], 'bin') : undefined;
+}
+
+/** Why a PostgreSQL server cannot be started here (for skipWhenMissing), or undefined. */
+export function postgresMissing(): string | undefined {
+  if (!postgresBin()) return 'PostgreSQL is not installed (apt-get install postgresql)';
+  if (!onPath('psql')) return 'psql is not installed (apt-get install postgresql-client)';
+  return undefined;
+}
+
+export class PostgresServer {
+  readonly host = '127.0.0.1';
+  private constructor(readonly dir: string, readonly port: number, private readonly bin: string, private readonly user: string | undefined) {}
+
+  /** initdb + start. */
+  static async start(): Promise<PostgresServer> {
+    const bin = postgresBin();
+    if (!bin) throw new Error('PostgreSQL is not installed');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'visor-pg-'));
+    let user: string | undefined;
+    if (process.getuid?.() === 0) {
+      user = await run('id', ['-u', 'postgres']).then(() => 'postgres', () => 'nobody');
+      const { stdout } = await run('id', ['-u', user]);
+      const { stdout: gid } = await run('id', ['-g', user]);
+      await chown(dir, Number(stdout.trim()), Number(gid.trim()));
+    }
+    const server = new PostgresServer(dir, await freePort(), bin, user);
+    await server.as('initdb', ['-D', server.data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
+    await server.resume();
+    return server;
+  }
+
+  private get data(): string {
+    return path.join(this.dir, 'data');
+  }
+
+  /** A program of the server's bin directory, as the server's user. */
+  private async as(program: string, args: string[]): Promise<string> {
+    const cmd = path.join(this.bin, program);
+    const [file, argv] = this.user ? ['runuser', ['-u', this.user, '--', cmd, ...args]] : [cmd, args];
+    const { stdout } = await run(file, argv, { cwd: this.dir, timeout: 60_000 });
+    return stdout;
+  }
+
+  url(database = 'postgres'): string {
+    return `postgres://postgres@${this.host}:${this.port}/${database}`;
+  }
+
+  /** Starts (again, after stop) the server on the same port and data. */
+  async resume(): Promise<void> {
+    await this.as('pg_ctl', ['-D', this.data, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '60',
+      '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=${this.host}`, 'start']);
+  }
+
+  /** Stops the server (fast shutdown: connected clients are disconnected, as in an outage). */
+  async stop(): Promise<void> {
+    await this.as('pg_ctl', ['-D', this.data, '-m', 'fast', '-w', 'stop']);
+  }
+
+  /** Runs SQL with psql; rows as lines, columns separated by |. */
+  async psql(sql: string, database = 'postgres'): Promise<string> {
+    const { stdout } = await run('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', this.host, '-p', String(this.port), '-U', 'postgres', '-d', database, '-c', sql], { timeout: 60_000, maxBuffer: 512 * 1024 * 1024 });
+    return stdout.trim();
+  }
+
+  async createDatabase(name: string): Promise<string> {
+    await this.psql(`CREATE DATABASE ${name}`);
+    return this.url(name);
+  }
+
+  /** Stops the server if it runs, and removes its directory. */
+  async destroy(): Promise<void> {
+    await this.stop().catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -30,8 +30,9 @@ export const ACCESS_FORMAT_SCHEMA: Record<'format' | 'log_format', JsonSchema> =
   log_format: {
     anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
     description: `An Apache LogFormat string (as in httpd.conf; overrides format), or a list: the first that fits the whole line wins, else the one that fits most of it. Directives: ${SUPPORTED_DIRECTIVES}.`,
-    // Compiled with the config, so a directive it cannot read is a located validate error, not a start failure.
-    check: checkByParsing((v) => { for (const f of Array.isArray(v) ? v : [v]) if (typeof f === 'string') compileLogFormat(f); }),
+    // Built with the config as the parser builds it (its %{...}t time formats too), so a directive it cannot read is a
+    // located validate error, not a start failure.
+    check: checkByParsing((v) => { for (const f of Array.isArray(v) ? v : [v]) if (typeof f === 'string') new AccessFormatParser(compileLogFormat(f)); }),
   },
 };
 

@@ -170,8 +170,8 @@ export default definePlugin<TcpInputOptions, 'input'>({
         const address = parseListen(options.listen, DEFAULT_TCP_PORT);
         if (options.tls) {
           const files = await loadTlsFiles(options.tls, context.configDir);
+          // require_client_cert without ca is refused by the schema (tlsServerSchema's check).
           const requireCert = options.tls.require_client_cert ?? files.ca !== undefined;
-          if (requireCert && !files.ca) throw new Error('tls.require_client_cert needs tls.ca (the CA that signs client certificates)');
           const secure = tls.createServer({
             cert: files.cert,
             key: files.key,

@@ -25,7 +25,7 @@ function heartbeatText(o: GeneratorOptions, tz: TimeZone, ts: number, message: s
   return `[${head}.${pad6(Math.floor(ts % 1000) * 1000)}${year}] [visor:info] [pid ${pid}] ${message}`;
 }
 
-export default definePlugin<GeneratorOptions, 'input'>({
+export default definePlugin({
   kind: 'input',
   name: 'generator',
   description: 'Fake Apache traffic (access or error log lines in message) with realistic content, a controlled rate, scheduled and random bursts, a smooth profile, heartbeats, real or simulated time; the same seed gives the same bytes.',

@@ -1,6 +1,6 @@
 // JSON schema of the generator's options: the single source of its validation, defaults and docs. Its checks are
 // those of the parts that build the traffic and the lines, so `visor validate` refuses what they would refuse.
-import { checkByParsing, timezoneSchema, type CheckProblem } from '../../../core/index.js';
+import { checkByParsing, timezoneSchema, type CheckProblem, type OptionSchema } from '../../../core/index.js';
 import { accessContentProblems, compileAccessFormat } from './content/access.js';
 import { resolveContent } from './content/defaults.js';
 import { errorContentProblems } from './content/error.js';
@@ -33,9 +33,8 @@ function contentProblems(value: unknown): CheckProblem[] {
   return isMap(content.statuses) && isMap(content.methods) ? accessContentProblems(content) : [];
 }
 
-const duration = (description: string, def?: string) => ({ duration: true, description, ...(def !== undefined ? { default: def } : {}) });
-const positive = { type: 'number', exclusiveMinimum: 0 };
-const range = (description: string) => ({ type: 'array', items: { duration: true }, minItems: 2, maxItems: 2, check: gapRangeProblem, description });
+const positive = { type: 'number', exclusiveMinimum: 0 } as const;
+const range = (description: string) => ({ type: 'array', items: { duration: true }, minItems: 2, maxItems: 2, check: gapRangeProblem, description }) as const;
 
 export const GENERATOR_SCHEMA = {
   type: 'object',
@@ -57,7 +56,7 @@ export const GENERATOR_SCHEMA = {
       description: 'Lines per second (before bursts and profile), or max: as fast as downstream takes them.',
     },
     count: { type: 'integer', minimum: 0, default: 0, description: 'Stop after this many lines (heartbeats not counted); 0: no limit.' },
-    duration: duration('Stop after this much clock time (simulated when start_time is set); 0: no limit.', '0s'),
+    duration: { duration: true, default: '0s', description: 'Stop after this much clock time (simulated when start_time is set); 0: no limit.' },
     bursts: {
       type: 'object',
       additionalProperties: false,
@@ -191,4 +190,4 @@ export const GENERATOR_SCHEMA = {
       },
     },
   },
-};
+} as const satisfies OptionSchema;

@@ -200,10 +200,10 @@ export function rateStream(options: RateStreamOptions): RateStream {
 export interface IntervalStreamOptions {
   /** Error-log level of the stream's lines. */
   level?: string;
-  /** [min, max] gap between two lines, ms. */
-  interval: [number, number];
+  /** [min, max] gap between two lines, ms (the level_streams option: a list of two, checked by gapRangeProblem). */
+  interval: readonly number[];
   /** [min, max] gap while inPeak. */
-  peak_interval?: [number, number];
+  peak_interval?: readonly number[];
   /** Whether t is in a peak (e.g. schedule.inBurst). */
   inPeak?: (t: number) => boolean;
   /** The next time after t at which inPeak may change (e.g. schedule.nextChange). With it, a peak's onset
@@ -238,7 +238,7 @@ export function intervalStream(options: IntervalStreamOptions): TrafficStream {
   checkRange('interval', interval);
   if (peak_interval) checkRange('peak_interval', peak_interval);
   const inPeak = peak_interval ? (options.inPeak ?? (() => false)) : () => false;
-  const draw = (r: [number, number]): number => r[0] + random.next() * (r[1] - r[0]);
+  const draw = (r: readonly number[]): number => r[0] + random.next() * (r[1] - r[0]);
 
   /** The line after one at (or a start at) `t`. */
   const after = (t: number): number => {

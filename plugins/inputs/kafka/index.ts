@@ -4,22 +4,7 @@
 // a crash or a rebalance, what was emitted but not yet committed is read again (duplicates, never loss).
 import { AckedOffsets, Backoff, checkByParsing, definePlugin, sleep, type Event } from '../../../core/index.js';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { connectionSchema, createKafka, partitionAssignments, withTimeout, type KafkaConnectionOptions } from '../../../lib/kafka/index.js';
-
-export interface KafkaInputOptions extends KafkaConnectionOptions {
-  group_id: string;
-  topics: string[];
-  from: 'latest' | 'beginning';
-  session_timeout: number;
-  heartbeat_interval: number;
-  rebalance_timeout: number;
-  max_bytes: number;
-  max_wait: number;
-  batch_size: number;
-  commit_interval: number;
-  drain_timeout: number;
-  field: string;
-}
+import { connectionSchema, createKafka, partitionAssignments, withTimeout } from '../../../lib/kafka/index.js';
 
 /** A `topics` entry as kafkajs subscribes to it: `/regex/` matches topic names, anything else is one topic. Throws
  * (SyntaxError) for a regex that does not compile: the schema checks the entries with this. */
@@ -41,7 +26,7 @@ function headerValues(headers: KafkaMessage['headers']): Record<string, string |
   return out;
 }
 
-export default definePlugin<KafkaInputOptions, 'input'>({
+export default definePlugin({
   kind: 'input',
   name: 'kafka',
   description: 'Consumes Kafka topics in a consumer group (kafkajs): one event per message, { message: value as UTF-8, kafka: { topic, partition, offset, key, timestamp, headers, generation } }. Offsets are committed only once every output delivered the events (at-least-once: after a restart or rebalance, uncommitted messages are read again).',

@@ -243,10 +243,16 @@ export interface Plugin<K extends PluginKind = PluginKind, O = any> {
 
 export type AnyPlugin = { [K in PluginKind]: Plugin<K> }[PluginKind];
 
+/** Whether a schema's type says nothing about the options: `any`, or a type with an index signature (a schema
+ * declared as JsonSchema). definePlugin then leaves the options untyped (`any`), as before types were derived. */
+type Unknowable<S> = 0 extends 1 & S ? true : string extends keyof S ? true : false;
+
 /** Declare a plugin. An identity function that gives the object its types: without type arguments, the options
  * `create` and `outputs` receive are typed from the schema (OptionsOf; write the schema inline, or `as const`);
  * `definePlugin<MyOptions, 'filter'>({...})` types them by hand instead. */
-export function definePlugin<const S extends OptionSchema, K extends PluginKind>(plugin: Plugin<K, NoInfer<OptionsOf<S>>> & { kind: K; schema: S }): Plugin<K, OptionsOf<S>>;
+export function definePlugin<const S extends OptionSchema, K extends PluginKind>(
+  plugin: (Unknowable<S> extends true ? never : Plugin<K, NoInfer<OptionsOf<S>>>) & { kind: K; schema: S },
+): Plugin<K, OptionsOf<S>>;
 export function definePlugin<O = any, K extends PluginKind = PluginKind>(plugin: Plugin<K, O> & { kind: K }): Plugin<K, O>;
 export function definePlugin(plugin: Plugin): Plugin {
   return plugin;

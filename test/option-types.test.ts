@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { definePlugin, type OptionSchema, type OptionsOf, type Plugin, type TlsClientOptions } from '../core/index.js';
 import { optionsValidator } from '../core/config/schema.js';
+import alert from '../plugins/aggregates/alert/index.js';
+import window from '../plugins/aggregates/window/index.js';
 import window_merge from '../plugins/aggregates/window_merge/index.js';
 import report from '../plugins/aggregates/report/index.js';
 import summary from '../plugins/aggregates/summary.js';
@@ -18,6 +20,7 @@ import tail from '../plugins/inputs/tail/index.js';
 import tcpInput from '../plugins/inputs/tcp.js';
 import blackhole from '../plugins/outputs/blackhole.js';
 import dashboard from '../plugins/outputs/dashboard/index.js';
+import email from '../plugins/outputs/email/index.js';
 import file from '../plugins/outputs/file.js';
 import kafkaOutput from '../plugins/outputs/kafka/index.js';
 import stdout from '../plugins/outputs/stdout.js';
@@ -32,8 +35,8 @@ type Expect<T extends true> = T;
 /** A plugin whose options came out untyped (its schema no longer inferred) fails here. */
 type Typed<P extends readonly unknown[]> = { [I in keyof P]: Untyped<OptionsOfPlugin<P[I]>> extends true ? false : true };
 const built = [
-  window_merge, report, summary, apache_access, apache_error, modify, where, generator, kafkaInput, stdin, tail, tcpInput,
-  blackhole, dashboard, file, kafkaOutput, stdout, tcpOutput,
+  alert, window, window_merge, report, summary, apache_access, apache_error, modify, where, generator, kafkaInput, stdin, tail,
+  tcpInput, blackhole, dashboard, email, file, kafkaOutput, stdout, tcpOutput,
 ] as const;
 export type AllTyped = Expect<Equal<Typed<typeof built>[number], true>>;
 

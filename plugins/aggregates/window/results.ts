@@ -3,7 +3,8 @@
 // processing time, when the clock does.
 import type { AggregateContext, AggregateProcessContext, Event } from '../../../core/index.js';
 import { settleBatch, WindowEmitter, type WindowCounters } from './emission.js';
-import { newBatch, Windowing, Windows, type WindowOptions } from './windows.js';
+import type { WindowOptions } from './schema.js';
+import { newBatch, Windowing, Windows } from './windows.js';
 
 export class ResultWindows {
   private readonly windowing: Windowing;

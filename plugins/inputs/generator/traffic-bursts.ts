@@ -4,12 +4,10 @@
 
 import type { CheckProblem } from '../../../core/index.js';
 import type { Random } from './contracts.js';
-import type { RandomBursts, ScheduledBurst } from './options.js';
+import type { GeneratorOptions, RandomBursts, ScheduledBurst } from './options.js';
 
-export interface BurstOptions {
-  scheduled: ScheduledBurst[];
-  random?: RandomBursts;
-}
+/** The generator's `bursts` option. */
+export type BurstOptions = GeneratorOptions['bursts'];
 
 /** One burst: active over [start, end). */
 export interface BurstWindow {

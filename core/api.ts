@@ -1,5 +1,8 @@
 // The plugin API: everything a plugin author needs, and nothing of the runtime's internals.
 // Built-in plugins import only from this module (through core/index.ts), exactly as external ones do.
+import type { OptionSchema, OptionsOf } from './option-types.js';
+
+export type { OptionSchema, OptionsOf } from './option-types.js';
 
 /** An event is a plain object. Parsers keep the raw line in `message`. */
 export type Event = Record<string, unknown>;
@@ -240,8 +243,18 @@ export interface Plugin<K extends PluginKind = PluginKind, O = any> {
 
 export type AnyPlugin = { [K in PluginKind]: Plugin<K> }[PluginKind];
 
-/** Declare a plugin. An identity function that gives the object its types. */
-export function definePlugin<O = any, K extends PluginKind = PluginKind>(plugin: Plugin<K, O> & { kind: K }): Plugin<K, O> {
+/** Whether a schema's type says nothing about the options: `any`, or a type with an index signature (a schema
+ * declared as JsonSchema). definePlugin then leaves the options untyped (`any`), as before types were derived. */
+type Unknowable<S> = 0 extends 1 & S ? true : string extends keyof S ? true : false;
+
+/** Declare a plugin. An identity function that gives the object its types: without type arguments, the options
+ * `create` and `outputs` receive are typed from the schema (OptionsOf; write the schema inline, or `as const`);
+ * `definePlugin<MyOptions, 'filter'>({...})` types them by hand instead. */
+export function definePlugin<const S extends OptionSchema, K extends PluginKind>(
+  plugin: (Unknowable<S> extends true ? never : Plugin<K, NoInfer<OptionsOf<S>>>) & { kind: K; schema: S },
+): Plugin<K, OptionsOf<S>>;
+export function definePlugin<O = any, K extends PluginKind = PluginKind>(plugin: Plugin<K, O> & { kind: K }): Plugin<K, O>;
+export function definePlugin(plugin: Plugin): Plugin {
   return plugin;
 }
 

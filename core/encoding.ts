@@ -1,32 +1,32 @@
 // How outputs turn events into lines: one JSON object per line, the `message` field as text, or a template.
 // One implementation and one schema fragment for every output that writes lines (stdout, file, tcp, kafka).
-import type { Event, JsonSchema } from './api.js';
+import type { Event } from './api.js';
+import type { OptionSchema, OptionsOf } from './option-types.js';
 import { compileTemplate, templateSchema } from './template.js';
 
-export type LineFormat = 'json' | 'text' | 'template';
-
-export interface EncodingOptions {
-  format: LineFormat;
-  /** Required with format: template; `{{ field }}` and strftime directives (see core/template.ts). */
-  template?: string;
-}
+const LINE_FORMATS = ['json', 'text', 'template'] as const;
+export type LineFormat = (typeof LINE_FORMATS)[number];
 
 /** Schema properties `format` and `template` for an output's options (spread into `properties`). */
-export function encodingSchema(defaultFormat: LineFormat = 'json'): Record<string, JsonSchema> {
+export function encodingSchema(defaultFormat: LineFormat = 'json') {
   return {
     format: {
-      enum: ['json', 'text', 'template'], default: defaultFormat,
+      enum: LINE_FORMATS, default: defaultFormat,
       description: 'json: one JSON object per event; text: the message field (events without one are written as JSON); template: the `template` option rendered per event.',
     },
     template: templateSchema('With format: template (required then), the text of each line: {{ field }} inserts a field, strftime directives (%Y-%m-%d %H:%M:%S) the event time in UTC, %% a percent sign.'),
-  };
+  } as const satisfies Record<string, OptionSchema>;
 }
 
+/** `format` and `template` (required with format: template; `{{ field }}` and strftime directives, see
+ * core/template.ts), as validated. */
+export type EncodingOptions = OptionsOf<{ type: 'object'; properties: ReturnType<typeof encodingSchema> }>;
+
 /** Add to an output schema using encodingSchema (as `allOf: [ENCODING_RULES]`): format: template needs `template`. */
-export const ENCODING_RULES: JsonSchema = {
+export const ENCODING_RULES = {
   if: { properties: { format: { const: 'template' } }, required: ['format'] },
   then: { required: ['template'] },
-};
+} as const satisfies OptionSchema;
 
 /** Compiles the options once; throws when format is template and the template is missing or invalid. */
 export function createEncoder(options: EncodingOptions): (event: Event) => string {

@@ -3,7 +3,8 @@
 import { getField, splitFieldPath } from './expr/index.js';
 import { compileStrftimeRenderer } from './strftime.js';
 import { checkByParsing } from './config/schema.js';
-import type { Event, JsonSchema } from './api.js';
+import type { Event } from './api.js';
+import type { OptionSchema } from './option-types.js';
 import type { TimeZone } from './timezone.js';
 
 export interface Template {
@@ -94,11 +95,11 @@ export function compileTemplate(source: string, options: TemplateOptions = {}): 
 
 /** Schema of an option holding a template: a string checked to compile at config validation (`visor validate`
  * reports a bad one at its FILE:LINE:COL). `options` must be those the plugin compiles it with. */
-export function templateSchema(description: string, options: Pick<TemplateOptions, 'strftime'> = {}): JsonSchema {
+export function templateSchema(description: string, options: Pick<TemplateOptions, 'strftime'> = {}) {
   return {
     type: 'string',
     minLength: 1,
     description,
     check: checkByParsing((value) => compileTemplate(String(value), options)),
-  };
+  } as const satisfies OptionSchema;
 }

@@ -1,7 +1,7 @@
 // Time zones as users write them in options: `local`, `UTC`, fixed offsets (`+0100`, `-05:30`) or IANA
 // names (`Europe/Paris`, DST aware). Parsers turn zone-less wall clocks into instants; the generator does
 // the reverse. Exported for plugin authors, with the schema of a `timezone` option.
-import type { JsonSchema } from './api.js';
+import type { OptionSchema } from './option-types.js';
 import { checkByParsing } from './config/schema.js';
 
 export interface TimeZone {
@@ -72,11 +72,11 @@ export const TIME_ZONE_FORMS = "local (the agent's), UTC, an offset such as +010
 /** Schema of a time-zone option (`timezone`), the same in every plugin: a string checked with the config, so a zone
  * that does not exist (`Mars/Olympus`) is reported by `visor validate` at its FILE:LINE:COL. `purpose` starts the
  * description (what the zone applies to); the accepted forms follow it. Parse the option with parseTimeZone. */
-export function timezoneSchema(defaultZone: string, purpose: string): JsonSchema {
+export function timezoneSchema(defaultZone: string, purpose: string) {
   return {
     type: 'string',
     default: defaultZone,
     description: `${purpose}: ${TIME_ZONE_FORMS}.`,
     check: checkByParsing((value) => parseTimeZone(String(value))),
-  };
+  } as const satisfies OptionSchema;
 }

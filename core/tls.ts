@@ -2,31 +2,8 @@
 // the PEM files they name. Paths are relative to the config file's directory.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { JsonSchema } from './api.js';
 import type { CheckProblem } from './config/schema.js';
-
-/** `tls` of a server (e.g. the tcp input). */
-export interface TlsServerOptions {
-  cert: string;
-  key: string;
-  key_passphrase?: string;
-  /** Client CA: when set, clients must present a certificate it signed (unless require_client_cert is false). */
-  ca?: string;
-  require_client_cert?: boolean;
-}
-
-/** `tls` of a client (e.g. the tcp output). */
-export interface TlsClientOptions {
-  /** CA bundle to verify the server with (default: Node's built-in roots). */
-  ca?: string;
-  /** Client certificate and key, for servers that require one. */
-  cert?: string;
-  key?: string;
-  key_passphrase?: string;
-  reject_unauthorized: boolean;
-  /** Server name for SNI and certificate verification (default: the host of the address). */
-  servername?: string;
-}
+import type { OptionSchema, OptionsOf } from './option-types.js';
 
 export interface TlsFiles {
   ca?: Buffer;
@@ -34,8 +11,8 @@ export interface TlsFiles {
   key?: Buffer;
 }
 
-const file = (what: string): JsonSchema => ({ type: 'string', minLength: 1, description: `${what} (PEM file; relative to the config file).` });
-const passphrase: JsonSchema = { type: 'string', secret: true, description: 'Passphrase of an encrypted private key.' };
+const file = (what: string) => ({ type: 'string', minLength: 1, description: `${what} (PEM file; relative to the config file).` }) as const satisfies OptionSchema;
+const passphrase = { type: 'string', secret: true, description: 'Passphrase of an encrypted private key.' } as const satisfies OptionSchema;
 
 /** A server's `tls` options that only go together (checked with the config, at the key concerned). */
 function serverTlsProblems(value: unknown): CheckProblem[] {
@@ -53,7 +30,7 @@ function clientTlsProblems(value: unknown): CheckProblem[] {
 }
 
 /** Schema of a server's `tls` option (spread into `properties` as `tls: tlsServerSchema()`). */
-export function tlsServerSchema(): JsonSchema {
+export function tlsServerSchema() {
   return {
     type: 'object',
     additionalProperties: false,
@@ -67,11 +44,15 @@ export function tlsServerSchema(): JsonSchema {
       ca: file('CA that signs client certificates; setting it makes client certificates required and verified'),
       require_client_cert: { type: 'boolean', description: 'With ca: refuse clients without a valid certificate (default true when ca is set); false accepts clients without one, but still verifies those that present one.' },
     },
-  };
+  } as const satisfies OptionSchema;
 }
 
+/** `tls` of a server (e.g. the tcp input), as validated: with ca, clients must present a certificate it signed
+ * (unless require_client_cert is false). */
+export type TlsServerOptions = OptionsOf<ReturnType<typeof tlsServerSchema>>;
+
 /** Schema of a client's `tls` option. */
-export function tlsClientSchema(): JsonSchema {
+export function tlsClientSchema() {
   return {
     type: 'object',
     additionalProperties: false,
@@ -85,8 +66,12 @@ export function tlsClientSchema(): JsonSchema {
       reject_unauthorized: { type: 'boolean', default: true, description: 'Refuse servers whose certificate does not verify. Turn off only for tests.' },
       servername: { type: 'string', minLength: 1, description: 'Name checked against the server certificate and sent as SNI (default: the host of address).' },
     },
-  };
+  } as const satisfies OptionSchema;
 }
+
+/** `tls` of a client (e.g. the tcp output), as validated: ca verifies the server (default: Node's built-in roots),
+ * cert and key for servers that require a client certificate, servername for SNI (default: the address's host). */
+export type TlsClientOptions = OptionsOf<ReturnType<typeof tlsClientSchema>>;
 
 /** Reads the PEM files named by `ca`, `cert` and `key`; an error names the option and the path. */
 export async function loadTlsFiles(options: { ca?: string; cert?: string; key?: string }, baseDir: string): Promise<TlsFiles> {

@@ -164,6 +164,53 @@ outputs:
       [8, 64, 'tls: cert and key go together: add key, or remove cert'],
     ],
   },
+  {
+    title: 'a kafka topic regex that does not compile, and a time format the access parser cannot read',
+    yaml: `  k: { type: kafka, brokers: ['127.0.0.1:9'], group_id: g, topics: [logs, '/(unclosed/'] }
+filters:
+  a: { type: apache_access, inputs: [in], log_format: '%h %{%Q}t' }
+outputs:
+  out: { type: stdout, inputs: [in, k, a, a._unparsed], format: text }
+`,
+    errors: [
+      [4, 75, 'invalid value "/(unclosed/" for topics[1] — Invalid regular expression: /(unclosed/: Unterminated group'],
+      [6, 55, 'invalid value "%h %{%Q}t" for log_format — unsupported time format directive %Q in "%Q"'],
+    ],
+  },
+  {
+    title: 'generator options its traffic streams and line makers would refuse (formats, bursts, profile, heartbeat, content)',
+    yaml: `  acc:
+    type: generator
+    count: 1
+    log_format: '%h %{%Q}t'
+    heartbeat: { interval: 0s }
+    profile: { period: 0s }
+    bursts:
+      scheduled: [{ every: 0s, for: 1s, multiplier: 2 }]
+      random: { mean_gap: 1m, min_length: 10s, max_length: 5s }
+    content: { statuses: { '200': 1, OK: 1 }, methods: { GET: 0 } }
+  err:
+    type: generator
+    count: 1
+    format: error_2.4
+    level_streams: { error: { interval: [3s, 2s] } }
+    content: { levels: { fatal: 1 }, error_messages: ['{path} gone', 'x {nope}'] }
+outputs:
+  out: { type: stdout, inputs: [in, acc, err], format: text }
+`,
+    errors: [
+      [7, 17, 'invalid value "%h %{%Q}t" for log_format — unsupported time format directive %Q in "%Q"'],
+      [8, 28, 'invalid value 0 for heartbeat.interval — must be greater than 0 (got 0ms), e.g. interval: 10s'],
+      [9, 16, 'profile: period must be greater than 0 (got 0ms), e.g. period: 24h'],
+      [11, 21, 'bursts.scheduled[0]: every must be greater than 0 (got 0ms), e.g. every: 1h'],
+      [12, 48, 'bursts.random: max_length (5000ms) must not be below min_length (10000ms)'],
+      [13, 16, 'content.statuses: "OK" is no HTTP status code'],
+      [13, 47, 'content.methods: weights must not all be 0'],
+      [18, 41, 'level_streams.error.interval: must be [min, max] with 0 <= min <= max and max > 0 (got [3000ms, 2000ms]), e.g. [2s, 5s]'],
+      [19, 16, 'content.levels: "fatal" is no Apache level (emerg, alert, crit, error, warn, notice, info, debug, trace1, trace2, trace3, trace4, trace5, trace6, trace7, trace8)'],
+      [19, 70, 'error message template "x {nope}": unknown placeholder {nope}; known: {docroot} {path} {vhost} {host} {backend} {user} {client} {n}'],
+    ],
+  },
 ];
 
 describe('the schema is the whole contract: validate reports what run refuses (issue 15)', function () {
@@ -194,6 +241,21 @@ describe('the schema is the whole contract: validate reports what run refuses (i
   it('the same options without the mistakes are valid and run (so the refusals above are about the mistakes alone)', async () => {
     const dataDir = path.join(tmp.dir, 'data');
     const fixed = `  gen: { type: generator, count: 1, timezone: Europe/Paris, format: common }
+  acc:
+    type: generator
+    count: 1
+    log_format: '%h %{%Y-%m-%d}t'
+    heartbeat: { interval: 1h }
+    profile: { period: 1h }
+    bursts: { scheduled: [{ every: 1h, for: 1s, multiplier: 2 }], random: { mean_gap: 1m, min_length: 5s, max_length: 10s } }
+    content: { statuses: { '200': 1 }, methods: { GET: 1 } }
+  err:
+    type: generator
+    count: 1
+    format: error_2.4
+    level_streams: { error: { interval: [2ms, 3ms] } }
+    content: { levels: { error: 1 }, error_messages: ['{path} gone'] }
+  KAFKA
 aggregates:
   alerts:
     type: alert
@@ -205,21 +267,22 @@ aggregates:
   h: { type: window, inputs: [in], window: { type: hopping, size: 10s, advance: 5s }, time: processing, metrics: { b: "avg(bytes)" } }
   WINDOW
 outputs:
-  out: { type: stdout, inputs: [in, gen, alerts, h], format: text }
+  out: { type: stdout, inputs: [in, gen, acc, err, alerts, h], format: text }
   f: { type: file, inputs: [in], path: out-%Y.log, timezone: Europe/Paris }
   dash: { type: dashboard, inputs: [in], listen: '127.0.0.1:0', update_every: 100ms, token: dashboard-token-1 }
   mail: { type: email, inputs: [alerts], host: 127.0.0.1, port: 1, from: a@example.com, to: [b@example.com], max_message_bytes: 4KiB, subject: '[visor] {{ name }} above 5%', auth: { user: visor, pass: 'on-and-on-and-on' } }
   PARTIALS_OUT
 `;
-    // Partials in event time need Kafka-fed events with timestamps to run: validated only.
+    // Partials in event time need Kafka-fed events with timestamps to run, and the kafka input a broker: validated only.
     const partials = await tmp.file('partials.yaml', configText(dataDir, fixed
+      .replace('KAFKA', "k: { type: kafka, brokers: ['127.0.0.1:9'], group_id: g, topics: [logs, '/^web-.*/'] }")
       .replace('WINDOW', 'p: { type: window, inputs: [in], window: { size: 10s }, emit: partials, time: event, ack: emit }')
-      .replace('PARTIALS_OUT', 'drop: { type: blackhole, inputs: [p, p._late] }')));
+      .replace('PARTIALS_OUT', 'drop: { type: blackhole, inputs: [p, p._late, k] }')));
     const validate = await runCli(['validate', '-c', partials]);
     assert.equal(validate.code, 0, validate.stderr);
     assert.equal(validate.stderr, '');
 
-    const config = await tmp.file('ok.yaml', configText(dataDir, fixed.replace(/^ {2}(WINDOW|PARTIALS_OUT)\n/gm, '')));
+    const config = await tmp.file('ok.yaml', configText(dataDir, fixed.replace(/^ {2}(KAFKA|WINDOW|PARTIALS_OUT)\n/gm, '')));
     const run = await runCli(['run', '-c', config], { input: 'hello\n' });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^hello$/m);

@@ -1,6 +1,6 @@
 // Parsing of `listen` addresses, shared by every listener (HTTP server, TCP input, dashboard).
 import { isIP, isIPv6, type Server } from 'node:net';
-import type { JsonSchema } from '../api.js';
+import type { OptionSchema } from '../option-types.js';
 import { checkByParsing } from '../config/schema.js';
 
 export interface ListenAddress {
@@ -84,11 +84,11 @@ function describeListenError(err: NodeJS.ErrnoException): string {
 }
 
 /** Schema of a `listen` option: checked with the config (`visor validate` locates a bad address). */
-export function listenSchema(defaultPort: number, description: string): JsonSchema {
+export function listenSchema(defaultPort: number, description: string) {
   return {
     type: 'string',
     default: `${DEFAULT_LISTEN_HOST}:${defaultPort}`,
     description,
     check: checkByParsing((value) => parseListen(String(value), defaultPort)),
-  };
+  } as const satisfies OptionSchema;
 }

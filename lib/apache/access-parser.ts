@@ -1,17 +1,9 @@
 // The access-log parser an `apache_access` filter or `visor analyze` runs: its format options (the schema, with
 // the check that compiles log_format with the config) and the parser they build.
-import { checkByParsing, type JsonSchema } from '../../core/index.js';
+import { checkByParsing, type OptionSchema, type OptionsOf } from '../../core/index.js';
 import { AccessFormatParser, MultiFormatParser } from './access-scanner.js';
 import { compileLogFormat, NAMED_FORMATS, SUPPORTED_DIRECTIVES } from './logformat.js';
 import { wallClockFor } from './timezone.js';
-
-export interface AccessParserOptions {
-  /** A nickname of ACCESS_NICKNAMES, or auto. */
-  format: string;
-  /** LogFormat strings; override format. */
-  log_format?: string | string[];
-  timezone: string;
-}
 
 /** Tried by `format: auto`, most common first: the first that fits the whole line wins (no two of these can
  * both fit one line exactly, so the order only decides speed), else the one that fits most of it. */
@@ -21,7 +13,7 @@ export const AUTO_FORMATS = ['combined', 'common', 'vhost_combined', 'combinedio
 export const ACCESS_NICKNAMES = Object.keys(NAMED_FORMATS).filter((f) => f !== 'referer' && f !== 'agent');
 
 /** The `format` and `log_format` options. */
-export const ACCESS_FORMAT_SCHEMA: Record<'format' | 'log_format', JsonSchema> = {
+export const ACCESS_FORMAT_SCHEMA = {
   format: {
     enum: [...ACCESS_NICKNAMES, 'auto'],
     default: 'combined',
@@ -30,10 +22,15 @@ export const ACCESS_FORMAT_SCHEMA: Record<'format' | 'log_format', JsonSchema> =
   log_format: {
     anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
     description: `An Apache LogFormat string (as in httpd.conf; overrides format), or a list: the first that fits the whole line wins, else the one that fits most of it. Directives: ${SUPPORTED_DIRECTIVES}.`,
-    // Compiled with the config, so a directive it cannot read is a located validate error, not a start failure.
-    check: checkByParsing((v) => { for (const f of Array.isArray(v) ? v : [v]) if (typeof f === 'string') compileLogFormat(f); }),
+    // Built with the config as the parser builds it (its %{...}t time formats too), so a directive it cannot read is a
+    // located validate error, not a start failure.
+    check: checkByParsing((v) => { for (const f of Array.isArray(v) ? v : [v]) if (typeof f === 'string') new AccessFormatParser(compileLogFormat(f)); }),
   },
-};
+} as const satisfies Record<string, OptionSchema>;
+
+/** What buildAccessParser reads: `format` (a nickname of ACCESS_NICKNAMES, or auto) and `log_format` (overriding it)
+ * as validated, and the name of the time zone (the plugin's `timezone` option). */
+export type AccessParserOptions = OptionsOf<{ type: 'object'; properties: typeof ACCESS_FORMAT_SCHEMA }> & { timezone: string };
 
 /** Throws LogFormatError for a log_format it cannot read. */
 export function buildAccessParser(options: AccessParserOptions): MultiFormatParser {

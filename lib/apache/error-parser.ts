@@ -1,21 +1,13 @@
 // The error-log parser an `apache_error` filter or `visor analyze` runs: the error_log_format option (the schema,
 // with the check that compiles it with the config) and the parser the options build.
-import { checkByParsing, type JsonSchema } from '../../core/index.js';
+import { checkByParsing, type OptionSchema, type OptionsOf } from '../../core/index.js';
 import { compileErrorFormat, SUPPORTED_ERROR_DIRECTIVES } from './error-format.js';
 import { FormatErrorScanner } from './error-format-scanner.js';
 import { DefaultErrorScanner } from './error-scanner.js';
 import { wallClockFor } from './timezone.js';
 
-export interface ErrorParserOptions {
-  timezone: string;
-  /** The server's ErrorLogFormat; without it, Apache's built-in 2.2 and 2.4 layouts. */
-  error_log_format?: string;
-  /** Undo Apache's escaping in message_text and referer. */
-  unescape: boolean;
-}
-
 /** The `error_log_format` option. */
-export const ERROR_FORMAT_SCHEMA: Record<'error_log_format', JsonSchema> = {
+export const ERROR_FORMAT_SCHEMA = {
   error_log_format: {
     type: 'string',
     minLength: 1,
@@ -23,7 +15,12 @@ export const ERROR_FORMAT_SCHEMA: Record<'error_log_format', JsonSchema> = {
     // Compiled with the config, so a directive it cannot read is a located validate error, not a start failure.
     check: checkByParsing((v) => { if (typeof v === 'string') compileErrorFormat(v); }),
   },
-};
+} as const satisfies Record<string, OptionSchema>;
+
+/** What buildErrorParser reads: `error_log_format` as validated (without it, Apache's built-in 2.2 and 2.4 layouts),
+ * the name of the time zone, and whether to undo Apache's escaping in message_text and referer (the plugin's
+ * `timezone` and `unescape` options). */
+export type ErrorParserOptions = OptionsOf<{ type: 'object'; properties: typeof ERROR_FORMAT_SCHEMA }> & { timezone: string; unescape: boolean };
 
 /** Throws ErrorFormatError for an error_log_format it cannot read. */
 export function buildErrorParser(options: ErrorParserOptions): DefaultErrorScanner | FormatErrorScanner {

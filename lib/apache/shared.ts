@@ -1,11 +1,11 @@
 // What the Apache parsers share: reading the raw line, accounting (parsed + unparsed = lines in),
 // routing unparsed lines with a reason, and Apache's timestamp and escape conventions.
-import type { Counter, Emit, Event, FilterInstance, PluginContext } from '../../core/index.js';
+import type { Counter, Emit, Event, FilterInstance, OptionSchema, PluginContext } from '../../core/index.js';
 
 /** Options both parsers take. */
 export const SOURCE_FIELD_SCHEMA = {
   field: { type: 'string', default: 'message', description: 'Field holding the raw line. It is kept as it is.' },
-} as const;
+} as const satisfies Record<string, OptionSchema>;
 
 export const UNPARSED_OUTPUT = '_unparsed';
 

@@ -1,21 +1,8 @@
 // What the kafka output and input share: the connection options (brokers, client id, SASL, TLS, timeouts),
 // their schema, and a kafkajs client built from them whose log goes to the component's logger.
-import { loadTlsFiles, tlsClientSchema, type JsonSchema, type Logger, type PluginContext, type TlsClientOptions } from '../../core/index.js';
+import { loadTlsFiles, tlsClientSchema, type Logger, type OptionSchema, type OptionsOf, type PluginContext, type TlsClientOptions } from '../../core/index.js';
 import type { Kafka, KafkaConfig, LogEntry, SASLOptions } from 'kafkajs';
 
-export interface KafkaSaslOptions { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
-
-export interface KafkaConnectionOptions {
-  brokers: string[];
-  client_id: string;
-  sasl?: KafkaSaslOptions;
-  tls?: boolean | TlsClientOptions;
-  connect_timeout: number;
-  timeout: number;
-  retries: number;
-}
-
-/** Schema properties shared by the kafka input and output (spread into `properties`). */
 const BROKER = /^(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}$/;
 
 /** Why a `brokers` entry is not host:port (or a comma-separated list of them), or undefined. */
@@ -24,7 +11,8 @@ function brokerListProblem(value: unknown): string | undefined {
   return bad === undefined ? undefined : `"${bad}" is not host:port; write each broker as host:port (e.g. kafka1:9092), in a list or comma-separated`;
 }
 
-export function connectionSchema(defaultClientId: string): Record<string, JsonSchema> {
+/** Schema properties shared by the kafka input and output (spread into `properties`; both require brokers). */
+export function connectionSchema(defaultClientId: string) {
   return {
     brokers: {
       type: 'array', minItems: 1,
@@ -51,8 +39,12 @@ export function connectionSchema(defaultClientId: string): Record<string, JsonSc
     connect_timeout: { duration: true, default: '5s', description: 'Longest wait for a TCP (and TLS/SASL) connection to a broker.' },
     timeout: { duration: true, default: '30s', description: 'Longest wait for one broker request; a request that times out fails (and is retried).' },
     retries: { type: 'integer', minimum: 0, default: 2, description: "kafkajs's own quick retries of a failed request (100 ms doubling to 1 s) before the failure is reported to the component." },
-  };
+  } as const satisfies Record<string, OptionSchema>;
 }
+
+/** The connection options as validated (the plugins' schemas require brokers). */
+export type KafkaConnectionOptions = OptionsOf<{ type: 'object'; required: ['brokers']; properties: ReturnType<typeof connectionSchema> }>;
+export type KafkaSaslOptions = NonNullable<KafkaConnectionOptions['sasl']>;
 
 /** kafkajs log entries -> the component's logger. Errors and warnings are limited to one per message text
  * every 10 s (an unreachable broker logs one per request); fields are a fixed safe set, never credentials. */

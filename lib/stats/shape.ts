@@ -4,21 +4,11 @@
 import { createHash } from 'node:crypto';
 import {
   accumulate, getField, mergeAccState, newAccState, splitFieldPath,
-  type Accumulator, type AccState, type AggregateExpression, type CheckProblem, type Event,
+  type Accumulator, type AccState, type AggregateExpression, type CheckProblem, type Event, type OptionSchema, type OptionsOf,
 } from '../../core/index.js';
 import { checkMetric, compileMetric } from './metrics.js';
 import { PARTIAL_VERSION } from './partial.js';
 import { DistinctCounter, QuantileSketch, TopCounter, type DistinctJSON, type QuantileJSON, type TopJSON } from './sketches.js';
-
-/** The options that decide a result's shape (the same in `window` and `window_merge`). */
-export interface ShapeOptions {
-  window: { type: 'tumbling' | 'hopping'; size: number; advance?: number };
-  group_by: string[];
-  metrics: Record<string, string>;
-  top: Array<{ field: string; n: number; capacity: number }>;
-  percentiles: Array<{ field: string; p: number[] }>;
-  distinct: string[];
-}
 
 /** Schema properties of the shape options, shared by both plugins' schemas. */
 export const shapeSchema = {
@@ -66,7 +56,10 @@ export const shapeSchema = {
     description: 'Percentiles of a numeric field: p<NN>_<field>, within 1% relative error.',
   },
   distinct: { type: 'array', items: { type: 'string' }, default: [], description: 'Fields whose distinct values are counted: distinct_<field> (exact up to 4096, then HyperLogLog, ~1.6% standard error).' },
-} as const;
+} as const satisfies Record<string, OptionSchema>;
+
+/** The options that decide a result's shape (the same in `window` and `window_merge`), as validated. */
+export type ShapeOptions = OptionsOf<{ type: 'object'; required: ['window']; properties: typeof shapeSchema }>;
 
 export interface GroupState {
   values: unknown[];

@@ -6,15 +6,7 @@
 import { definePlugin, type Event } from '../../core/index.js';
 import { ReportAccumulator } from '../../lib/stats/index.js';
 
-interface SummaryOptions {
-  interval: number;
-  top: number;
-  capacity: number;
-  client_field: string;
-  status_field: string;
-}
-
-export default definePlugin<SummaryOptions, 'aggregate'>({
+export default definePlugin({
   kind: 'aggregate',
   name: 'summary',
   description: 'Every interval, one event summarising the access events it received: count, requests/s, 4xx and 5xx shares, top clients (the report aggregate\'s figures). Its message is a readable line for a console.',

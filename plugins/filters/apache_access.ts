@@ -1,15 +1,10 @@
 // Parses Apache access-log lines (any LogFormat) into flat fields; lines that do not fit go to `_unparsed`.
 import { definePlugin, timezoneSchema } from '../../core/index.js';
 import {
-  ACCESS_FORMAT_SCHEMA, type AccessParserOptions, buildAccessParser, lineParserProcess, LogFormatError, type MultiFormatParser,
-  SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT,
+  ACCESS_FORMAT_SCHEMA, buildAccessParser, lineParserProcess, LogFormatError, type MultiFormatParser, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT,
 } from '../../lib/apache/index.js';
 
-interface AccessOptions extends AccessParserOptions {
-  field: string;
-}
-
-export default definePlugin<AccessOptions, 'filter'>({
+export default definePlugin({
   kind: 'filter',
   name: 'apache_access',
   description: 'Parses Apache access log lines (common, combined, vhost_combined, combinedio or any LogFormat) into fields: client_ip, ident, user, timestamp (epoch ms), method, url, path, query, protocol, status, bytes, referer, user_agent, ... Lines that do not fit go to ID._unparsed with parse_error.',

@@ -3,15 +3,11 @@
 // that are no error-log lines (CGI stderr, stack traces, apache2ctl's own messages) go to `_unparsed`.
 import { definePlugin, timezoneSchema } from '../../core/index.js';
 import {
-  buildErrorParser, type DefaultErrorScanner, ERROR_FORMAT_SCHEMA, ErrorFormatError, type ErrorParserOptions,
-  type FormatErrorScanner, lineParserProcess, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT,
+  buildErrorParser, type DefaultErrorScanner, ERROR_FORMAT_SCHEMA, ErrorFormatError, type FormatErrorScanner, lineParserProcess,
+  SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT,
 } from '../../lib/apache/index.js';
 
-interface ErrorOptions extends ErrorParserOptions {
-  field: string;
-}
-
-export default definePlugin<ErrorOptions, 'filter'>({
+export default definePlugin({
   kind: 'filter',
   name: 'apache_error',
   description: 'Parses Apache error log lines (2.2 and 2.4 layouts, told apart per line, or a custom ErrorLogFormat) into fields: timestamp (epoch ms), level, module, pid, tid, client_ip, client_port, errno, errno_text, error_code (AHnnnnn), message_text, referer. Lines that are no error-log lines go to ID._unparsed with parse_error.',

@@ -3,18 +3,8 @@
 // made (a value that is not an object sits where a nested field should go) is skipped and counted.
 import {
   compileExpression, definePlugin, getField, hasField, removeField, setField, splitFieldPath,
-  type Counter, type Event, type JsonSchema,
+  type Counter, type Event, type OptionSchema, type OptionsOf,
 } from '../../core/index.js';
-
-interface ModifyOptions {
-  rename?: Record<string, string>;
-  copy?: Record<string, string>;
-  set?: Record<string, unknown>;
-  add?: Record<string, unknown>;
-  set_expr?: Record<string, string>;
-  remove?: string[];
-  keep?: string[];
-}
 
 const SKIPPED = 'field_not_an_object';
 
@@ -23,27 +13,31 @@ type Edit = (event: Event) => boolean;
 
 // Field names: dot-separated, no empty level.
 const FIELD_PATTERN = '^[^.]+(\\.[^.]+)*$';
-const FIELD: JsonSchema = { type: 'string', pattern: FIELD_PATTERN };
-const fieldMap = (values: JsonSchema, description: string): JsonSchema => ({
+const FIELD = { type: 'string', pattern: FIELD_PATTERN } as const;
+const fieldMap = <const V extends OptionSchema>(values: V, description: string) => ({
   type: 'object', propertyNames: { pattern: FIELD_PATTERN }, additionalProperties: values, description,
-});
+}) as const;
 
-export default definePlugin<ModifyOptions, 'filter'>({
+const MODIFY_SCHEMA = {
+  type: 'object',
+  properties: {
+    rename: fieldMap(FIELD, 'Moves each field {old: new}, replacing the new one if present; absent fields are skipped.'),
+    copy: fieldMap(FIELD, 'Copies each field {from: to}, replacing the target if present; absent fields are skipped.'),
+    set: fieldMap({}, 'Sets each field to the value (any YAML value), replacing it if present.'),
+    add: fieldMap({}, 'Sets each field to the value only when the event does not have it.'),
+    set_expr: fieldMap({ type: 'string', expression: true }, 'Sets each field to the value of an expression, e.g. {status_class: "floor(status / 100)"}; null when it has none. Later entries see earlier results.'),
+    remove: { type: 'array', items: FIELD, description: 'Fields to remove.' },
+    keep: { type: 'array', items: FIELD, description: 'Fields to keep; all others are removed.' },
+  },
+} as const satisfies OptionSchema;
+
+type ModifyOptions = OptionsOf<typeof MODIFY_SCHEMA>;
+
+export default definePlugin({
   kind: 'filter',
   name: 'modify',
   description: 'Edits fields, in this order: rename, copy, set, add, set_expr, remove, keep. Dotted names (a.b) address nested objects.',
-  schema: {
-    type: 'object',
-    properties: {
-      rename: fieldMap(FIELD, 'Moves each field {old: new}, replacing the new one if present; absent fields are skipped.'),
-      copy: fieldMap(FIELD, 'Copies each field {from: to}, replacing the target if present; absent fields are skipped.'),
-      set: fieldMap({}, 'Sets each field to the value (any YAML value), replacing it if present.'),
-      add: fieldMap({}, 'Sets each field to the value only when the event does not have it.'),
-      set_expr: fieldMap({ type: 'string', expression: true }, 'Sets each field to the value of an expression, e.g. {status_class: "floor(status / 100)"}; null when it has none. Later entries see earlier results.'),
-      remove: { type: 'array', items: FIELD, description: 'Fields to remove.' },
-      keep: { type: 'array', items: FIELD, description: 'Fields to keep; all others are removed.' },
-    },
-  },
+  schema: MODIFY_SCHEMA,
   create(options, context) {
     const edits = compileEdits(options);
     const skipped: Counter = context.metrics.errors(SKIPPED);

@@ -1,13 +1,9 @@
 // Keeps the events for which a condition holds; the others go to the side output `_rejected`.
 import { compileCondition, definePlugin, type Event } from '../../core/index.js';
 
-interface WhereOptions {
-  condition: string;
-}
-
 export const REJECTED_OUTPUT = '_rejected';
 
-export default definePlugin<WhereOptions, 'filter'>({
+export default definePlugin({
   kind: 'filter',
   name: 'where',
   description: 'Passes on the events for which the condition is true (e.g. status >= 500 and path != "/health"); the others go to ID._rejected. See "Conditions and expressions" in the README for the syntax.',

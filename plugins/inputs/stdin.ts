@@ -1,11 +1,5 @@
 // Lines from standard input, one event per line. The pipeline ends (after draining) at end of input.
-import { definePlugin, LineSplitter, type Event, type LineSplitterOptions, type LongLinePolicy } from '../../core/index.js';
-
-interface StdinOptions {
-  max_line_bytes: number;
-  long_lines: LongLinePolicy;
-  batch_size: number;
-}
+import { definePlugin, LineSplitter, type Event, type LineSplitterOptions } from '../../core/index.js';
 
 /** One reader for the whole process: a reload replaces the input, and the next instance continues
  * exactly where the previous one stopped, with no line read twice or lost. */
@@ -68,7 +62,7 @@ class StdinLines {
 
 let shared: StdinLines | undefined;
 
-export default definePlugin<StdinOptions, 'input'>({
+export default definePlugin({
   kind: 'input',
   name: 'stdin',
   description: 'Reads lines from standard input, one event per line ({ message }). Ends the pipeline at end of input, after everything read has been delivered.',

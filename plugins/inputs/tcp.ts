@@ -5,20 +5,9 @@
 import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
-import { definePlugin, formatListen, formatSubject, LineSplitter, listenOn, listenSchema, loadTlsFiles, parseListen, tlsServerSchema, type Event, type LongLinePolicy, type TlsServerOptions } from '../../core/index.js';
+import { definePlugin, formatListen, formatSubject, LineSplitter, listenOn, listenSchema, loadTlsFiles, parseListen, tlsServerSchema, type Event, type LongLinePolicy } from '../../core/index.js';
 
 export const DEFAULT_TCP_PORT = 5170;
-
-interface TcpInputOptions {
-  listen: string;
-  max_connections: number;
-  max_line_bytes: number;
-  long_lines: LongLinePolicy;
-  idle_timeout: number;
-  batch_size: number;
-  shutdown_timeout: number;
-  tls?: TlsServerOptions;
-}
 
 interface Connection {
   socket: net.Socket;
@@ -38,7 +27,7 @@ function peerOf(socket: net.Socket): string {
   return formatListen({ host, port: socket.remotePort ?? 0 });
 }
 
-export default definePlugin<TcpInputOptions, 'input'>({
+export default definePlugin({
   kind: 'input',
   name: 'tcp',
   description: 'A TCP (optionally TLS) server receiving newline-delimited lines from many clients; one event per line: { message, peer } (plus tls_subject with a client certificate). Backpressure pauses the sockets.',
@@ -170,8 +159,8 @@ export default definePlugin<TcpInputOptions, 'input'>({
         const address = parseListen(options.listen, DEFAULT_TCP_PORT);
         if (options.tls) {
           const files = await loadTlsFiles(options.tls, context.configDir);
+          // require_client_cert without ca is refused by the schema (tlsServerSchema's check).
           const requireCert = options.tls.require_client_cert ?? files.ca !== undefined;
-          if (requireCert && !files.ca) throw new Error('tls.require_client_cert needs tls.ca (the CA that signs client certificates)');
           const secure = tls.createServer({
             cert: files.cert,
             key: files.key,

@@ -1,11 +1,7 @@
 // Accepts and discards events, counting them: for benchmarks and for testing a pipeline's upstream.
 import { definePlugin } from '../../core/index.js';
 
-interface BlackholeOptions {
-  print_interval: number;
-}
-
-export default definePlugin<BlackholeOptions, 'output'>({
+export default definePlugin({
   kind: 'output',
   name: 'blackhole',
   description: 'Discards every event it receives (counted in its metrics); optionally logs the running total.',

@@ -6,22 +6,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import {
   compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodeLines, encodingSchema, parseTimeZone, PermanentError, templateSchema, timezoneSchema,
-  type EncodingOptions, type Event,
+  type Event,
 } from '../../core/index.js';
-
-export interface FileOutputOptions extends EncodingOptions {
-  path: string;
-  timezone: string;
-  mkdir: boolean;
-  file_mode: string;
-  dir_mode: string;
-  rotate?: { max_size?: number; interval?: number; keep?: number };
-  fsync: 'never' | 'batch' | 'interval';
-  fsync_interval: number;
-  compression: 'none' | 'gzip';
-  max_open_files: number;
-  idle_timeout: number;
-}
 
 // Small promise wrappers over the fd-based callback API (no FileHandle objects: fewer allocations, and no
 // "closed by GC" warnings for handles dropped after an error).
@@ -107,7 +93,7 @@ function classify(err: unknown, file: string): Error {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export default definePlugin<FileOutputOptions, 'output'>({
+export default definePlugin({
   kind: 'output',
   name: 'file',
   description: 'Appends events to files, one per line (json, text or a template); the path is a template (fields, event time), rotation by size and/or age with numbered files (name.1 is the newest), optional fdatasync and gzip.',

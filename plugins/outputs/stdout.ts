@@ -1,9 +1,7 @@
 // Events to standard output: one JSON object per line, the `message` field as text, or a template.
-import { createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, PermanentError, type EncodingOptions } from '../../core/index.js';
+import { createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, PermanentError } from '../../core/index.js';
 
-type StdoutOptions = EncodingOptions;
-
-export default definePlugin<StdoutOptions, 'output'>({
+export default definePlugin({
   kind: 'output',
   name: 'stdout',
   description: 'Writes events to standard output, one per line: as JSON, the message field as plain text (events without a message are written as JSON), or a template.',

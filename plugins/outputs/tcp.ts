@@ -7,16 +7,7 @@
 import { isIP } from 'node:net';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Backoff, createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, listenSchema, loadTlsFiles, parseListen, sleep, tlsClientSchema, type EncodingOptions, type JsonSchema, type TlsClientOptions, type TlsFiles } from '../../core/index.js';
-
-interface TcpOutputOptions extends EncodingOptions {
-  address: string;
-  connect_timeout: number;
-  keepalive: number;
-  reconnect: { backoff: number; max_backoff: number };
-  replay_buffer: number;
-  tls?: TlsClientOptions;
-}
+import { Backoff, createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, listenSchema, loadTlsFiles, parseListen, sleep, tlsClientSchema, type TlsFiles } from '../../core/index.js';
 
 interface Connection {
   socket: net.Socket;
@@ -30,12 +21,12 @@ interface Connection {
 class AbortedError extends Error {}
 
 /** The listen schema's check and description, without its default (the address is required). */
-function withoutDefault(schema: JsonSchema): JsonSchema {
+function withoutDefault<S extends { default?: unknown }>(schema: S): Omit<S, 'default'> {
   const { default: _unused, ...rest } = schema;
   return rest;
 }
 
-export default definePlugin<TcpOutputOptions, 'output'>({
+export default definePlugin({
   kind: 'output',
   name: 'tcp',
   description: 'Sends events as newline-delimited lines (JSON, the message, or a template) to a TCP or TLS server such as a tcp input; reconnects with backoff and keeps events in the bounded buffer (slowing the inputs) while the server is away.',

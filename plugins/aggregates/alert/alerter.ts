@@ -5,14 +5,9 @@ import type { AggregateContext, AggregateProcessContext, Event } from '../../../
 import { AbsenceRules } from './absence.js';
 import { Alerts } from './alerts.js';
 import { EventRules } from './events.js';
-import { compileRules, type Rule, type RuleOptions } from './rules.js';
+import { compileRules, type Rule } from './rules.js';
+import type { AlertOptions } from './schema.js';
 import { Thresholds } from './thresholds.js';
-
-export interface AlertOptions {
-  rules: RuleOptions[];
-  evaluate_every: number;
-  samples: number;
-}
 
 export class Alerter {
   private readonly rules: Rule[];

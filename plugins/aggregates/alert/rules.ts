@@ -4,21 +4,11 @@
 // comparison (core's compileAggregateComparison, the syntax of window metrics).
 import {
   compileAggregateComparison, compileCondition, compileThreshold, isAggregateComparison,
-  type Accumulator, type AggregateComparison, type CheckProblem, type Condition, type Event, type JsonSchema,
+  type Accumulator, type AggregateComparison, type CheckProblem, type Condition, type Event, type OptionSchema, type OptionsOf,
 } from '../../../core/index.js';
 
-export interface RuleOptions {
-  name: string;
-  when?: string;
-  where?: string;
-  over?: number;
-  for?: number;
-  cooldown?: number;
-  absent?: number;
-  severity?: string;
-  samples?: number;
-  evaluate_every?: number;
-}
+/** One rule as validated by RULE_SCHEMA (durations in ms). */
+export type RuleOptions = OptionsOf<typeof RULE_SCHEMA>;
 
 interface RuleBase { name: string; severity: string; text: string }
 /** Rules checked on a schedule (windows, `for`, absence): every `evaluateEvery` ms. */
@@ -121,7 +111,7 @@ export const positiveDuration = (example: string) => (ms: unknown): string | und
   typeof ms === 'number' && !(ms > 0) ? `needs a duration greater than 0, e.g. ${example}` : undefined;
 
 /** The schema of one rule: the only validation rules get (create() compiles what it accepted). */
-export const RULE_SCHEMA: JsonSchema = {
+export const RULE_SCHEMA = {
   type: 'object',
   required: ['name'],
   additionalProperties: false,
@@ -142,7 +132,7 @@ export const RULE_SCHEMA: JsonSchema = {
     samples: { type: 'integer', minimum: 0, description: 'Per-event rules: sample messages kept in a digest (default: the samples option).' },
     evaluate_every: { duration: true, check: positiveDuration('evaluate_every: 10s'), description: 'Threshold and absence rules: how often this rule is checked (default: the evaluate_every option).' },
   },
-};
+} as const satisfies OptionSchema;
 
 /** Compile one rule, validated by RULE_SCHEMA. */
 export function compileRule(raw: RuleOptions, defaults: RuleDefaults): Rule {

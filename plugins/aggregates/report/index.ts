@@ -4,16 +4,7 @@
 import { definePlugin } from '../../../core/index.js';
 import { ReportAccumulator } from '../../../lib/stats/index.js';
 
-interface ReportOptions {
-  interval: number;
-  top: number;
-  capacity: number;
-  title: string;
-  html: boolean;
-  emit_empty: boolean;
-}
-
-export default definePlugin<ReportOptions, 'aggregate'>({
+export default definePlugin({
   kind: 'aggregate',
   name: 'report',
   description: 'Every interval (processing time), one report event on that interval: requests, requests/s, 5xx errors and error rate, status classes, bytes, top clients, 5xx clients, paths and error-log messages, error-log lines per level; message is a multi-line text rendering, html an HTML one.',

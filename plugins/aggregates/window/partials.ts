@@ -6,7 +6,8 @@ import { splitFieldPath, type AggregateContext, type AggregateProcessContext, ty
 import { partitionAssignments, type PartitionAssignments } from '../../../lib/kafka/index.js';
 import { partialHeader, reader, type PartialEvent } from '../../../lib/stats/index.js';
 import { settleBatch, WindowEmitter, type WindowCounters } from './emission.js';
-import { newBatch, Windowing, Windows, type WindowOptions, type WindowState } from './windows.js';
+import type { WindowOptions } from './schema.js';
+import { newBatch, Windowing, Windows, type WindowState } from './windows.js';
 
 /** One topic-partition: its windows, filled by the events of one consumer-group generation. */
 class Partition {

@@ -4,7 +4,8 @@
 import type { AggregateContext, AggregateProcessContext, Event } from '../../../core/index.js';
 import { storedState } from '../../../lib/stats/index.js';
 import { settleBatch, WindowEmitter, type WindowCounters } from './emission.js';
-import { newBatch, Windowing, Windows, type WindowOptions } from './windows.js';
+import type { WindowOptions } from './schema.js';
+import { newBatch, Windowing, Windows } from './windows.js';
 
 export class ResultWindows {
   private readonly windowing: Windowing;

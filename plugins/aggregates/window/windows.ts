@@ -1,24 +1,8 @@
 // The window bookkeeping both modes of `window` share (results.ts, partials.ts): the windows of one source (the
 // whole input, or one partition), how a batch's events fill them, and which are due to close.
 import { detachString, getField, splitFieldPath, type Counter, type Event } from '../../../core/index.js';
-import { compileShape, reader, windowTiming, type GroupState, type Shape, type ShapeOptions, type SharedHold } from '../../../lib/stats/index.js';
-
-export interface WindowOptions extends ShapeOptions {
-  time: 'event' | 'processing';
-  timestamp_field: string;
-  allowed_lateness: number;
-  idle_timeout?: number;
-  exclude_heartbeats: boolean;
-  ack?: 'absorb' | 'emit';
-  emit: 'results' | 'partials';
-  partition_field: string;
-  topic_field: string;
-  offset_field: string;
-  generation_field: string;
-  partial_top: number;
-  watermark_interval: number;
-  state: boolean;
-}
+import { compileShape, reader, windowTiming, type GroupState, type Shape, type SharedHold } from '../../../lib/stats/index.js';
+import type { WindowOptions } from './schema.js';
 
 export interface WindowState {
   start: number;

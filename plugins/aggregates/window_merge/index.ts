@@ -9,17 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { appendDurableSync, definePlugin, writeFileAtomicSync, type AckHold, type Event } from '../../../core/index.js';
-import { compileShape, parsePartial, partialMismatch, shapeSchema, SharedHold, STATE_OPTION, STATE_TOP, storedState, type GroupState, type PartialGroup, type PartialHeader, type ShapeOptions } from '../../../lib/stats/index.js';
-
-interface MergeOptions extends ShapeOptions {
-  partition_key?: string;
-  expected_partitions: number;
-  discovery: number;
-  partition_timeout: number;
-  field: string;
-  dedupe_retention: number;
-  state: boolean;
-}
+import { compileShape, parsePartial, partialMismatch, shapeSchema, SharedHold, STATE_OPTION, STATE_TOP, storedState, type GroupState, type PartialGroup, type PartialHeader } from '../../../lib/stats/index.js';
 
 interface Range { from: number; to: number }
 interface Accepted extends Range { groups: PartialGroup[] }
@@ -45,7 +35,7 @@ interface PartitionInfo {
 const contains = (a: Range, b: Range) => a.from <= b.from && b.to <= a.to;
 const overlaps = (a: Range, b: Range) => a.from <= b.to && b.from <= a.to;
 
-export default definePlugin<MergeOptions, 'aggregate'>({
+export default definePlugin({
   kind: 'aggregate',
   name: 'window_merge',
   description: 'Merges the partials of window aggregators (emit: partials, one per source partition and window) into global window results with exactly the shape of a single window: a window is emitted once every known partition\'s watermark passed its end; duplicate partials are discarded by offset range; input acknowledged when the result is delivered.',

@@ -10,26 +10,22 @@ import { tzFromOption, type TimeZone } from './content/timezone.js';
 import type { LineMaker, TrafficStream } from './contracts.js';
 import type { GeneratorOptions } from './options.js';
 import { createRandom, deriveSeed } from './random.js';
-import { GENERATOR_SCHEMA, parseStart } from './schema.js';
+import { GENERATOR_SCHEMA, parseStart, writesErrorLog } from './schema.js';
 import { burstSchedule, heartbeatStream, intervalStream, Limits, mergeDue, rateStream, type DueEvent } from './traffic.js';
 
 /** Real time is advanced in steps this long: short enough for smooth output, long enough to batch. */
 const REAL_STEP_MS = 20;
 
-function isErrorFormat(o: GeneratorOptions): boolean {
-  return o.log_format === undefined && o.format.startsWith('error_');
-}
-
 /** Heartbeats are written as the log would carry them: an info line in error logs, the bare message in
  * access logs (where any line that is no request is one our parser sends to _unparsed). */
 function heartbeatText(o: GeneratorOptions, tz: TimeZone, ts: number, message: string, pid: number): string {
-  if (!isErrorFormat(o)) return message;
+  if (!writesErrorLog(o)) return message;
   const [head, year] = ctimeParts(ts, tz.offsetMinutes(ts));
   if (o.format === 'error_2.2') return `[${head}${year}] [info] ${message}`;
   return `[${head}.${pad6(Math.floor(ts % 1000) * 1000)}${year}] [visor:info] [pid ${pid}] ${message}`;
 }
 
-export default definePlugin<GeneratorOptions, 'input'>({
+export default definePlugin({
   kind: 'input',
   name: 'generator',
   description: 'Fake Apache traffic (access or error log lines in message) with realistic content, a controlled rate, scheduled and random bursts, a smooth profile, heartbeats, real or simulated time; the same seed gives the same bytes.',

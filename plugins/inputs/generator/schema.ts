@@ -1,5 +1,11 @@
-// JSON schema of the generator's options: the single source of its validation, defaults and docs.
-import { checkByParsing, timezoneSchema } from '../../../core/index.js';
+// JSON schema of the generator's options: the single source of its validation, defaults and docs. Its checks are
+// those of the parts that build the traffic and the lines, so `visor validate` refuses what they would refuse.
+import { checkByParsing, timezoneSchema, type CheckProblem, type OptionSchema } from '../../../core/index.js';
+import { accessContentProblems, compileAccessFormat } from './content/access.js';
+import { resolveContent } from './content/defaults.js';
+import { errorContentProblems } from './content/error.js';
+import { gapRangeProblem, heartbeatIntervalProblem, profileProblems } from './traffic.js';
+import { randomBurstsProblems, scheduledBurstProblems } from './traffic-bursts.js';
 
 /** `start_time` as epoch ms; throws for a value that is no date (the schema checks it with this). */
 export function parseStart(v: string | number): number {
@@ -8,26 +14,49 @@ export function parseStart(v: string | number): number {
   return ms;
 }
 
-const duration = (description: string, def?: string) => ({ duration: true, description, ...(def !== undefined ? { default: def } : {}) });
-const positive = { type: 'number', exclusiveMinimum: 0 };
-const range = (description: string) => ({ type: 'array', items: { duration: true }, minItems: 2, maxItems: 2, description });
+/** Whether these options write error-log lines (else access-log lines). */
+export function writesErrorLog(o: { format?: unknown; log_format?: unknown }): boolean {
+  return o.log_format === undefined && typeof o.format === 'string' && o.format.startsWith('error_');
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** What the line maker would refuse in `content` (with the defaults it fills in), for the log these options write:
+ * the schema's root check. Parts of the wrong type are left to the schema. */
+function contentProblems(value: unknown): CheckProblem[] {
+  if (!isMap(value) || (value.content !== undefined && !isMap(value.content))) return [];
+  const content = resolveContent(value.content as Parameters<typeof resolveContent>[0]);
+  if (writesErrorLog(value)) {
+    const wellTyped = (content.levels === undefined || isMap(content.levels)) && Array.isArray(content.error_messages) && content.error_messages.every((m) => typeof m === 'string');
+    return wellTyped ? errorContentProblems(content) : [];
+  }
+  return isMap(content.statuses) && isMap(content.methods) ? accessContentProblems(content) : [];
+}
+
+const positive = { type: 'number', exclusiveMinimum: 0 } as const;
+const range = (description: string) => ({ type: 'array', items: { duration: true }, minItems: 2, maxItems: 2, check: gapRangeProblem, description }) as const;
 
 export const GENERATOR_SCHEMA = {
   type: 'object',
+  check: contentProblems,
   properties: {
     format: {
       enum: ['common', 'combined', 'vhost_combined', 'combinedio', 'error_2.2', 'error_2.4'],
       default: 'combined',
       description: 'What the lines look like: an access-log LogFormat nickname, or an Apache 2.2 / 2.4 error log.',
     },
-    log_format: { type: 'string', minLength: 1, description: 'Any Apache LogFormat string apache_access supports (overrides format).' },
+    log_format: {
+      type: 'string', minLength: 1,
+      check: checkByParsing((v) => { if (typeof v === 'string') compileAccessFormat(v); }),
+      description: 'Any Apache LogFormat string apache_access supports (overrides format).',
+    },
     rate: {
       anyOf: [positive, { const: 'max' }],
       default: 10,
       description: 'Lines per second (before bursts and profile), or max: as fast as downstream takes them.',
     },
     count: { type: 'integer', minimum: 0, default: 0, description: 'Stop after this many lines (heartbeats not counted); 0: no limit.' },
-    duration: duration('Stop after this much clock time (simulated when start_time is set); 0: no limit.', '0s'),
+    duration: { duration: true, default: '0s', description: 'Stop after this much clock time (simulated when start_time is set); 0: no limit.' },
     bursts: {
       type: 'object',
       additionalProperties: false,
@@ -42,6 +71,7 @@ export const GENERATOR_SCHEMA = {
             type: 'object',
             additionalProperties: false,
             required: ['every', 'for', 'multiplier'],
+            check: scheduledBurstProblems,
             properties: {
               every: { duration: true },
               for: { duration: true },
@@ -55,6 +85,7 @@ export const GENERATOR_SCHEMA = {
           additionalProperties: false,
           description: 'Random peaks: Poisson onsets with mean gap mean_gap; length and height uniform in their ranges.',
           required: ['mean_gap'],
+          check: randomBurstsProblems,
           properties: {
             mean_gap: { duration: true },
             min_length: { duration: true, default: '5s' },
@@ -69,6 +100,7 @@ export const GENERATOR_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       description: 'A smooth multiplier on rate: 1 + amplitude * sin(2π (t - phase) / period), e.g. a daily cycle. t counts from the Unix epoch, so a 24h period follows the UTC day and phase 6h peaks at 12:00 UTC.',
+      check: profileProblems,
       properties: {
         type: { const: 'sine', default: 'sine' },
         period: { duration: true, default: '24h' },
@@ -92,7 +124,7 @@ export const GENERATOR_SCHEMA = {
       description: 'Heartbeat lines at a fixed interval, marked heartbeat: true so aggregates never count them as traffic.',
       required: ['interval'],
       properties: {
-        interval: { duration: true },
+        interval: { duration: true, check: heartbeatIntervalProblem },
         message: { type: 'string', default: 'visor heartbeat' },
       },
     },
@@ -158,4 +190,4 @@ export const GENERATOR_SCHEMA = {
       },
     },
   },
-};
+} as const satisfies OptionSchema;

@@ -2,13 +2,12 @@
 // one piecewise-constant multiplier on the rate. Shared by the rate stream and the error-level streams (their
 // peak intervals apply while a burst is on).
 
+import type { CheckProblem } from '../../../core/index.js';
 import type { Random } from './contracts.js';
-import type { RandomBursts, ScheduledBurst } from './options.js';
+import type { GeneratorOptions, RandomBursts, ScheduledBurst } from './options.js';
 
-export interface BurstOptions {
-  scheduled: ScheduledBurst[];
-  random?: RandomBursts;
-}
+/** The generator's `bursts` option. */
+export type BurstOptions = GeneratorOptions['bursts'];
 
 /** One burst: active over [start, end). */
 export interface BurstWindow {
@@ -43,8 +42,41 @@ interface Periodic {
   multiplier: number;
 }
 
-function checkPositive(name: string, v: number): void {
-  if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a positive number, got ${v}`);
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+const positive = (v: number) => v > 0 && Number.isFinite(v);
+
+/** What is wrong with a scheduled burst (times in ms), at the key concerned: the check of a `bursts.scheduled`
+ * entry, so that `visor validate` reports it; burstSchedule applies the same rules. Other types: left to the schema. */
+export function scheduledBurstProblems(value: unknown): CheckProblem[] {
+  const b = (value ?? {}) as Partial<Record<keyof ScheduledBurst, unknown>>;
+  const problems: CheckProblem[] = [];
+  if (isNumber(b.every) && !positive(b.every)) problems.push({ at: 'every', message: `every must be greater than 0 (got ${b.every}ms), e.g. every: 1h` });
+  for (const key of ['for', 'multiplier', 'start'] as const) {
+    const v = b[key];
+    if (isNumber(v) && !(v >= 0)) problems.push({ at: key, message: `${key} must be at least 0 (got ${v})` });
+  }
+  return problems;
+}
+
+/** What is wrong with random bursts (times in ms): the check of `bursts.random`; burstSchedule applies the same rules. */
+export function randomBurstsProblems(value: unknown): CheckProblem[] {
+  const r = (value ?? {}) as Partial<Record<keyof RandomBursts, unknown>>;
+  const problems: CheckProblem[] = [];
+  if (isNumber(r.mean_gap) && !positive(r.mean_gap)) problems.push({ at: 'mean_gap', message: `mean_gap must be greater than 0 (got ${r.mean_gap}ms), e.g. mean_gap: 10m` });
+  const ordered = (low: 'min_length' | 'min_multiplier', high: 'max_length' | 'max_multiplier', unit: string) => {
+    const [a, b] = [r[low], r[high]];
+    if (!isNumber(a) || !isNumber(b)) return;
+    if (!(a >= 0)) problems.push({ at: low, message: `${low} must be at least 0 (got ${a}${unit})` });
+    else if (!(b >= a)) problems.push({ at: high, message: `${high} (${b}${unit}) must not be below ${low} (${a}${unit})` });
+  };
+  ordered('min_length', 'max_length', 'ms');
+  ordered('min_multiplier', 'max_multiplier', '');
+  return problems;
+}
+
+/** Throws the first of `problems` as a RangeError naming the option (`bursts.random: ...`). */
+function refuse(name: string, problems: CheckProblem[]): void {
+  if (problems.length) throw new RangeError(`${name}: ${problems[0].message}`);
 }
 
 /** Index k of the last onset first + k·every at or before t (t >= first), exact despite rounding. */
@@ -65,23 +97,13 @@ function periodIndex(p: Periodic, t: number): number {
  */
 export function burstSchedule(options: BurstOptions | undefined, startMs: number, random?: Random): BurstSchedule {
   const periodic: Periodic[] = (options?.scheduled ?? []).map((b, i) => {
-    checkPositive(`bursts.scheduled[${i}].every`, b.every);
-    if (!(b.for >= 0)) throw new RangeError(`bursts.scheduled[${i}].for must be >= 0, got ${b.for}`);
-    if (!(b.multiplier >= 0)) throw new RangeError(`bursts.scheduled[${i}].multiplier must be >= 0, got ${b.multiplier}`);
-    const start = b.start ?? b.every;
-    if (!(start >= 0)) throw new RangeError(`bursts.scheduled[${i}].start must be >= 0, got ${start}`);
-    return { first: startMs + start, every: b.every, length: b.for, multiplier: b.multiplier };
+    refuse(`bursts.scheduled[${i}]`, scheduledBurstProblems(b));
+    return { first: startMs + (b.start ?? b.every), every: b.every, length: b.for, multiplier: b.multiplier };
   });
   const rnd = options?.random;
   if (rnd) {
     if (!random) throw new TypeError('random bursts need a Random');
-    checkPositive('bursts.random.mean_gap', rnd.mean_gap);
-    if (!(rnd.min_length >= 0 && rnd.max_length >= rnd.min_length)) {
-      throw new RangeError(`bursts.random: need 0 <= min_length <= max_length, got ${rnd.min_length}, ${rnd.max_length}`);
-    }
-    if (!(rnd.min_multiplier >= 0 && rnd.max_multiplier >= rnd.min_multiplier)) {
-      throw new RangeError(`bursts.random: need 0 <= min_multiplier <= max_multiplier, got ${rnd.min_multiplier}, ${rnd.max_multiplier}`);
-    }
+    refuse('bursts.random', randomBurstsProblems(rnd));
   }
 
   // Scheduled ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // per-level interval streams; heartbeats), their merge in time order, and the count/duration limits.
 // Streams only compute timestamps; the clock decides when they are reached and content writes the lines.
 
+import type { CheckProblem } from '../../../core/index.js';
 import type { Random, TrafficStream } from './contracts.js';
 import type { SineProfile } from './options.js';
 import { burstSchedule, type BurstOptions, type BurstSchedule } from './traffic-bursts.js';
@@ -40,6 +41,16 @@ export interface RateStream extends TrafficStream {
   readonly schedule: BurstSchedule;
 }
 
+/** What is wrong with a profile (period in ms), at the key concerned: the check of the `profile` option, so that
+ * `visor validate` reports it; rateStream applies the same rules. Other types: left to the schema. */
+export function profileProblems(value: unknown): CheckProblem[] {
+  const p = (value ?? {}) as Partial<Record<keyof SineProfile, unknown>>;
+  const problems: CheckProblem[] = [];
+  if (typeof p.period === 'number' && !(p.period > 0)) problems.push({ at: 'period', message: `period must be greater than 0 (got ${p.period}ms), e.g. period: 24h` });
+  if (typeof p.amplitude === 'number' && !(Math.abs(p.amplitude) <= 1)) problems.push({ at: 'amplitude', message: `amplitude must be within [-1, 1] (got ${p.amplitude})` });
+  return problems;
+}
+
 /**
  * Lines at the rate r(t) = rate × profile(t) × burst(t), placed deterministically: with Λ(t) = ∫ r from the
  * start to t (computed exactly: the burst factor is piecewise constant and the sine has a closed-form
@@ -52,10 +63,8 @@ export interface RateStream extends TrafficStream {
 export function rateStream(options: RateStreamOptions): RateStream {
   const { rate, startMs, profile, level } = options;
   if (!(rate >= 0) || !Number.isFinite(rate)) throw new RangeError(`rate must be a number >= 0, got ${rate}`);
-  if (profile) {
-    if (!(profile.period > 0)) throw new RangeError(`profile.period must be > 0, got ${profile.period}`);
-    if (!(Math.abs(profile.amplitude) <= 1)) throw new RangeError(`profile.amplitude must be within [-1, 1], got ${profile.amplitude}`);
-  }
+  const [problem] = profile ? profileProblems(profile) : [];
+  if (problem) throw new RangeError(`profile: ${problem.message}`);
   const schedule = options.schedule ?? burstSchedule(options.bursts, startMs, options.random);
   const perMs = rate / 1000;
   const amp = profile && profile.amplitude !== 0 ? profile.amplitude : 0;
@@ -191,10 +200,10 @@ export function rateStream(options: RateStreamOptions): RateStream {
 export interface IntervalStreamOptions {
   /** Error-log level of the stream's lines. */
   level?: string;
-  /** [min, max] gap between two lines, ms. */
-  interval: [number, number];
+  /** [min, max] gap between two lines, ms (the level_streams option: a list of two, checked by gapRangeProblem). */
+  interval: readonly number[];
   /** [min, max] gap while inPeak. */
-  peak_interval?: [number, number];
+  peak_interval?: readonly number[];
   /** Whether t is in a peak (e.g. schedule.inBurst). */
   inPeak?: (t: number) => boolean;
   /** The next time after t at which inPeak may change (e.g. schedule.nextChange). With it, a peak's onset
@@ -204,10 +213,18 @@ export interface IntervalStreamOptions {
   random: Random;
 }
 
-function checkRange(name: string, r: [number, number]): void {
-  if (!(r[0] >= 0 && r[1] >= r[0] && r[1] > 0 && Number.isFinite(r[1]))) {
-    throw new RangeError(`${name} must be [min, max] with 0 <= min <= max and max > 0, got [${r[0]}, ${r[1]}]`);
-  }
+/** Why `[min, max]` (ms) is no gap range, or undefined: the check of `interval` and `peak_interval` of a level
+ * stream, so that `visor validate` reports it; intervalStream applies the same rule. Other types: left to the schema. */
+export function gapRangeProblem(value: unknown): string | undefined {
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => typeof v === 'number')) return undefined;
+  const [min, max] = value as number[];
+  if (min >= 0 && max >= min && max > 0 && Number.isFinite(max)) return undefined;
+  return `must be [min, max] with 0 <= min <= max and max > 0 (got [${min}ms, ${max}ms]), e.g. [2s, 5s]`;
+}
+
+function checkRange(name: string, r: readonly number[]): void {
+  const problem = gapRangeProblem(r);
+  if (problem) throw new RangeError(`${name} ${problem}`);
 }
 
 /**
@@ -221,7 +238,7 @@ export function intervalStream(options: IntervalStreamOptions): TrafficStream {
   checkRange('interval', interval);
   if (peak_interval) checkRange('peak_interval', peak_interval);
   const inPeak = peak_interval ? (options.inPeak ?? (() => false)) : () => false;
-  const draw = (r: [number, number]): number => r[0] + random.next() * (r[1] - r[0]);
+  const draw = (r: readonly number[]): number => r[0] + random.next() * (r[1] - r[0]);
 
   /** The line after one at (or a start at) `t`. */
   const after = (t: number): number => {
@@ -259,10 +276,17 @@ export interface HeartbeatStreamOptions {
   startMs: number;
 }
 
+/** Why a heartbeat `interval` (ms) is refused, or undefined: the check of the option; heartbeatStream applies it. */
+export function heartbeatIntervalProblem(interval: unknown): string | undefined {
+  if (typeof interval !== 'number' || (interval > 0 && Number.isFinite(interval))) return undefined;
+  return `must be greater than 0 (got ${interval}ms), e.g. interval: 10s`;
+}
+
 /** A line exactly every `interval` ms: at startMs + k·interval, k = 1, 2, ... */
 export function heartbeatStream(options: HeartbeatStreamOptions): TrafficStream {
   const { interval, message, startMs } = options;
-  if (!(interval > 0) || !Number.isFinite(interval)) throw new RangeError(`heartbeat interval must be > 0, got ${interval}`);
+  const problem = heartbeatIntervalProblem(interval);
+  if (problem) throw new RangeError(`heartbeat interval ${problem}`);
   let k = 1;
   return {
     heartbeat: { message },

@@ -2,23 +2,14 @@
 // per partition, core's AckedOffsets tracks which offsets every output has delivered, and only those are
 // committed (every commit_interval, before a rebalance and at shutdown). At-least-once: after a restart,
 // a crash or a rebalance, what was emitted but not yet committed is read again (duplicates, never loss).
-import { AckedOffsets, Backoff, definePlugin, sleep, type Event } from '../../../core/index.js';
+import { AckedOffsets, Backoff, checkByParsing, definePlugin, sleep, type Event } from '../../../core/index.js';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { connectionSchema, createKafka, partitionAssignments, withTimeout, type KafkaConnectionOptions } from '../../../lib/kafka/index.js';
+import { connectionSchema, createKafka, partitionAssignments, withTimeout } from '../../../lib/kafka/index.js';
 
-export interface KafkaInputOptions extends KafkaConnectionOptions {
-  group_id: string;
-  topics: string[];
-  from: 'latest' | 'beginning';
-  session_timeout: number;
-  heartbeat_interval: number;
-  rebalance_timeout: number;
-  max_bytes: number;
-  max_wait: number;
-  batch_size: number;
-  commit_interval: number;
-  drain_timeout: number;
-  field: string;
+/** A `topics` entry as kafkajs subscribes to it: `/regex/` matches topic names, anything else is one topic. Throws
+ * (SyntaxError) for a regex that does not compile: the schema checks the entries with this. */
+function topicPattern(topic: string): string | RegExp {
+  return topic.length > 2 && topic.startsWith('/') && topic.endsWith('/') ? new RegExp(topic.slice(1, -1)) : topic;
 }
 
 interface PartitionState { topic: string; partition: number; acked: AckedOffsets; lastCommitted: number }
@@ -35,7 +26,7 @@ function headerValues(headers: KafkaMessage['headers']): Record<string, string |
   return out;
 }
 
-export default definePlugin<KafkaInputOptions, 'input'>({
+export default definePlugin({
   kind: 'input',
   name: 'kafka',
   description: 'Consumes Kafka topics in a consumer group (kafkajs): one event per message, { message: value as UTF-8, kafka: { topic, partition, offset, key, timestamp, headers, generation } }. Offsets are committed only once every output delivered the events (at-least-once: after a restart or rebalance, uncommitted messages are read again).',
@@ -45,7 +36,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
     properties: {
       ...connectionSchema('visor'),
       group_id: { type: 'string', minLength: 1, description: 'Consumer group: agents with the same group split the partitions between them.' },
-      topics: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'Topics to consume; /regex/ matches the existing topics when the consumer starts.' },
+      topics: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1, check: checkByParsing((t) => topicPattern(String(t))) }, description: 'Topics to consume; /regex/ matches the existing topics when the consumer starts.' },
       from: { enum: ['latest', 'beginning'], default: 'latest', description: 'Where a group with no committed offset starts: new messages only, or the oldest retained.' },
       session_timeout: { duration: true, default: '30s', description: 'The group drops this consumer when no heartbeat arrived for this long.' },
       heartbeat_interval: { duration: true, default: '3s', description: 'Heartbeats to the group coordinator (also sent while waiting on backpressure).' },
@@ -190,7 +181,7 @@ export default definePlugin<KafkaInputOptions, 'input'>({
         for (const delays = new Backoff({ initial: 250, max: 5000 }); !signal.aborted;) {
           try {
             await c.connect();
-            const topics = options.topics.map((t) => (t.length > 2 && t.startsWith('/') && t.endsWith('/') ? new RegExp(t.slice(1, -1)) : t));
+            const topics = options.topics.map(topicPattern);
             await c.subscribe({ topics, fromBeginning: options.from === 'beginning' });
             break;
           } catch (err) {

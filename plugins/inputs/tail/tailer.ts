@@ -11,26 +11,8 @@ import { EMPTY_FINGERPRINT, FINGERPRINT_BYTES, fingerprintOf, MARK_BYTES, markMa
 import { findCopy, headOfPath, locateByInode, locateCopy, type Located } from './relocate.js';
 import { isRotatedName, liveName, rotationCandidates, type Candidate } from './rotated-names.js';
 import { identityKey, TailedFile, type LineOptions } from './tailed-file.js';
+import type { TailOptions } from './schema.js';
 import { DirectoryWatcher } from './watcher.js';
-
-export interface TailOptions {
-  path: string | string[];
-  exclude: string[];
-  read_from: 'end' | 'beginning';
-  max_line_bytes: number;
-  long_lines: 'truncate' | 'skip';
-  rotate_wait: number;
-  poll_interval: number;
-  glob_interval: number;
-  exit_on_eof: boolean;
-  encoding: 'utf8' | 'latin1';
-  path_field: string;
-  position_field: string;
-  max_open_files: number;
-  checkpoint_interval: number;
-  batch_size: number;
-  read_buffer: number;
-}
 
 const HOT_WINDOW_MS = 1000;
 const HOT_RECHECK_MS = 10;

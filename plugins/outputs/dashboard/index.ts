@@ -10,19 +10,6 @@ import { definePlugin, formatListen, listenOn, listenSchema, parseListen, type C
 import { asset, DashboardModel, liveHtml, type DashboardState } from '../../../lib/dashboard/index.js';
 import { healthRows, type HealthSample } from './health.js';
 
-export interface DashboardOptions {
-  listen: string;
-  token?: string;
-  title: string;
-  history: number;
-  top: number;
-  top_window: number;
-  capacity: number;
-  alerts: number;
-  update_every: number;
-  max_clients: number;
-}
-
 export const DEFAULT_DASHBOARD_PORT = 8080;
 /** Seconds between SSE comment lines, so proxies and browsers keep an idle stream open. */
 const HEARTBEAT_MS = 15_000;
@@ -66,7 +53,7 @@ interface Client {
   blockedSince?: number;
 }
 
-export default definePlugin<DashboardOptions, 'output'>({
+export default definePlugin({
   kind: 'output',
   name: 'dashboard',
   description: 'A live web dashboard served by the agent: requests/s, 5xx/s, error rate, status classes and bytes/s charts, top clients, URLs, 5xx clients and error messages, recent alerts and pipeline health, updated every second over Server-Sent Events. Reads access, error-log and alert events.',
@@ -74,9 +61,9 @@ export default definePlugin<DashboardOptions, 'output'>({
     type: 'object',
     // Reported by `visor validate` too, at the component: exposing the dashboard needs a token.
     check: (options: unknown) => {
-      const o = (options ?? {}) as Partial<DashboardOptions>;
+      const o = (options ?? {}) as { listen?: unknown; token?: unknown };
       if (typeof o.listen !== 'string') return undefined;
-      return unprotected(o.listen, o.token);
+      return unprotected(o.listen, typeof o.token === 'string' ? o.token : undefined);
     },
     properties: {
       listen: listenSchema(DEFAULT_DASHBOARD_PORT, 'Address to serve on: [host:]port (loopback unless a host is given; a non-loopback address needs a token).'),

@@ -11,26 +11,6 @@ import { fitDigest, fitEvent, fitText } from './fit.js';
 import { compileSubject, subjectSchema, type RenderedMail } from './render.js';
 import { Spool, type SpoolEntry } from './spool.js';
 
-export interface EmailOptions {
-  host: string;
-  port?: number;
-  secure: boolean;
-  require_tls: boolean;
-  auth?: { user: string; pass?: string };
-  tls?: { ca?: string; reject_unauthorized: boolean; servername?: string };
-  from: string;
-  to: string[];
-  cc: string[];
-  subject?: string;
-  max_per_minute: number;
-  queue_size: number;
-  backoff: number;
-  max_backoff: number;
-  timeout: number;
-  drain_timeout: number;
-  max_message_bytes: number;
-}
-
 const WINDOW_MS = 60_000;
 /** Most messages merged into one digest (the rest go into the next one). */
 const MAX_DIGEST = 1000;
@@ -45,7 +25,7 @@ function atLeastMinMessage(bytes: unknown): string | undefined {
   return bytes >= MIN_MESSAGE_BYTES ? undefined : `must be at least ${MIN_MESSAGE_BYTES} bytes (4KiB), room for the headers and a note, e.g. max_message_bytes: 64KiB`;
 }
 
-export default definePlugin<EmailOptions, 'output'>({
+export default definePlugin({
   kind: 'output',
   name: 'email',
   description: 'Sends each event as an e-mail (subject from a template, text and an HTML table of the fields) over SMTP, STARTTLS or TLS. Messages are spooled to disk first and delivered in the background with retry and backoff; beyond max_per_minute they are merged into one digest.',

@@ -3,20 +3,10 @@
 // holds the pipeline back. Nothing is dropped; a retried batch may be written twice (at-least-once).
 import {
   compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodingSchema, getField, splitFieldPath, templateSchema,
-  type EncodingOptions, type Event, type OutputInstance,
+  type Event, type OutputInstance,
 } from '../../../core/index.js';
 import type { Message, Producer, TopicMessages } from 'kafkajs';
-import { connectionSchema, createKafka, withTimeout, type KafkaConnectionOptions } from '../../../lib/kafka/index.js';
-
-export interface KafkaOutputOptions extends KafkaConnectionOptions, EncodingOptions {
-  topic: string;
-  key?: string;
-  headers?: Record<string, string>;
-  batch_size: number;
-  linger: number;
-  compression: 'none' | 'gzip';
-  acks: 'all' | 'leader' | 'none';
-}
+import { connectionSchema, createKafka, withTimeout } from '../../../lib/kafka/index.js';
 
 const ACKS = { all: -1, leader: 1, none: 0 } as const;
 
@@ -27,7 +17,7 @@ function keyText(value: unknown): string | null {
   return JSON.stringify(value);
 }
 
-export default definePlugin<KafkaOutputOptions, 'output'>({
+export default definePlugin({
   kind: 'output',
   name: 'kafka',
   description: 'Sends events to Kafka (kafkajs producer): topic from a template, partition key from a field, value encoded as JSON, the message text or a template. A write completes only when the brokers acknowledged it; while they are unreachable the core retries with backoff and the pipeline waits: nothing is lost (a retried batch may be written twice).',

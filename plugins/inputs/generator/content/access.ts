@@ -3,7 +3,8 @@
 // draws its request once (client, method, path, query, status, sizes, ...) so fields that show the same thing
 // (%r and %U, %b and %O, %h and %{c}a) agree. Everything that can be is built once: the client pool, escaped
 // texts, alias and CDF tables, and the time texts (once per second).
-import { compileLogFormat, type FieldSpec } from '../../../../lib/apache/index.js';
+import type { CheckProblem } from '../../../../core/index.js';
+import { compileLogFormat, type CompiledFormat, type FieldSpec } from '../../../../lib/apache/index.js';
 import type { LineMaker, Random } from '../contracts.js';
 import type { ContentOptions } from '../options.js';
 import { logNormal, type LogNormalSampler, weightedPicker, type WeightedPicker, zipfSampler, type ZipfSampler } from '../random.js';
@@ -48,6 +49,16 @@ const SERVER_IP = '10.0.0.5';
 const NO_BODY_STATUSES = new Set([204, 304]);
 
 type Gen = () => string;
+type TimeRenderer = (ts: number, offsetMinutes: number) => string;
+
+/** A format as the generator writes it: compiled by the parser's compiler, with a renderer for each %{...}t time
+ * format. Throws (LogFormatError, Error) for a format it cannot write: the schema checks log_format with this. */
+export function compileAccessFormat(format: AccessFormatName | string): { compiled: CompiledFormat; times: Map<FieldSpec, TimeRenderer> } {
+  const compiled = compileLogFormat(format);
+  const times = new Map<FieldSpec, TimeRenderer>();
+  for (const f of compiled.fields) if (f.kind === 'strftime' || f.kind === 'zone') times.set(f, compileStrftimeRenderer(f.param!));
+  return { compiled, times };
+}
 
 /** Parses the letter and `{param}` of a directive as written (`%>s`, `%{User-Agent}i`, `%!200,304{Referer}i`). */
 function directiveParts(spec: FieldSpec): { letter: string; param: string | undefined } {
@@ -110,9 +121,11 @@ class AccessMaker implements AccessLineMaker {
   private second = NaN;
   private offset = 0;
   private readonly perSecond: Array<() => void> = [];
+  private readonly times: Map<FieldSpec, TimeRenderer>;
 
   constructor(format: string, private readonly content: ContentOptions, private readonly random: Random, private readonly tz: TimeZone) {
-    const compiled = compileLogFormat(format);
+    const { compiled, times } = compileAccessFormat(format);
+    this.times = times;
     checkContent(content);
     this.lead = compiled.lead;
     this.docroot = content.docroot ?? DEFAULT_DOCROOT;
@@ -120,11 +133,11 @@ class AccessMaker implements AccessLineMaker {
     this.clients = this.pool.addresses;
     const agentRank = zipfSampler(content.user_agents.length, 1);
     this.agentOf = Int32Array.from(this.clients, () => agentRank.sample(random));
-    this.methods = weightedPicker(Object.entries(content.methods));
+    this.methods = methodPicker(content.methods);
     this.paths = content.paths;
     this.pathRank = zipfSampler(content.paths.length, content.zipf_s);
     this.queries = content.queries;
-    this.statuses = weightedPicker(Object.entries(content.statuses).map(([code, w]) => [statusCode(code), w]));
+    this.statuses = statusPicker(content.statuses);
     this.bytesDist = logNormal(content.bytes.median, content.bytes.sigma);
     const rt = content.response_time ?? DEFAULT_RESPONSE_TIME;
     this.durationDist = logNormal(rt.median * 1000, rt.sigma);
@@ -208,7 +221,7 @@ class AccessMaker implements AccessLineMaker {
     const r = this.random;
     switch (f.kind) {
       case 'clf_time': return this.cached((ts, off) => '[' + clfTime(ts, off) + ']');
-      case 'strftime': case 'zone': return this.cached(compileStrftimeRenderer(f.param!));
+      case 'strftime': case 'zone': return this.cached(this.times.get(f)!);
       case 'epoch_s': return () => '' + Math.floor(this.ts / 1000);
       case 'epoch_ms': return () => '' + Math.floor(this.ts);
       case 'epoch_us': return () => '' + Math.floor(this.ts * 1000);
@@ -358,6 +371,33 @@ function statusCode(code: string): number {
   const n = Number(code);
   if (!Number.isInteger(n) || n < 100 || n > 999) throw new RangeError(`content.statuses: "${code}" is no HTTP status code`);
   return n;
+}
+
+/** Statuses drawn by weight; throws (RangeError) for a key that is no status code, or no positive weight. */
+function statusPicker(statuses: Record<string, number>): WeightedPicker<number> {
+  return weightedPicker(Object.entries(statuses).map(([code, w]) => [statusCode(code), w]));
+}
+
+/** Methods drawn by weight; throws (RangeError) without a positive weight. */
+function methodPicker(methods: Record<string, number>): WeightedPicker<string> {
+  return weightedPicker(Object.entries(methods));
+}
+
+/** What an access log cannot be written with in `content` (defaults applied), at the key concerned: checked with
+ * the config (the generator schema's check), with the tables the line maker builds. */
+export function accessContentProblems(content: ContentOptions): CheckProblem[] {
+  const problems: CheckProblem[] = [];
+  const build = (key: 'statuses' | 'methods', make: () => unknown) => {
+    try {
+      make();
+    } catch (err) {
+      const message = (err as Error).message;
+      problems.push({ at: ['content', key], message: message.startsWith(`content.${key}`) ? message : `content.${key}: ${message}` });
+    }
+  };
+  build('statuses', () => statusPicker(content.statuses));
+  build('methods', () => methodPicker(content.methods));
+  return problems;
 }
 
 function checkContent(c: ContentOptions): void {

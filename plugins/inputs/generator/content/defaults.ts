@@ -1,6 +1,6 @@
 // Realistic defaults for what generated traffic contains: the mix of a busy public site on Apache 2.4
 // (pages, static assets, an API, the usual scanners and bots), and the error log such a site writes.
-import type { ContentOptions } from '../options.js';
+import type { ContentInput, ContentOptions } from '../options.js';
 
 export const DEFAULT_DOCROOT = '/var/www/html';
 
@@ -163,7 +163,7 @@ export const DEFAULT_CONTENT: ContentOptions = {
 
 /** The defaults with what the user set on top (one level deep into `clients`, `bytes` and `response_time`;
  * lists and weight tables are replaced, not merged). */
-export function resolveContent(partial: Partial<ContentOptions> | undefined): ContentOptions {
+export function resolveContent(partial: ContentInput | undefined): ContentOptions {
   const p = partial ?? {};
   return {
     ...DEFAULT_CONTENT,

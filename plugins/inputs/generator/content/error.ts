@@ -3,6 +3,7 @@
 //   2.2  [Wed Oct 11 14:32:52 2000] [error] [client 203.0.113.7] File does not exist: /var/www/html/x
 // from message templates (syntax in defaults.ts). Times are the server's wall clock in the configured zone,
 // written without an offset, as Apache does.
+import type { CheckProblem } from '../../../../core/index.js';
 import type { LineMaker, Random } from '../contracts.js';
 import type { ContentOptions } from '../options.js';
 import { weightedPicker, type WeightedPicker, zipfSampler, type ZipfSampler } from '../random.js';
@@ -69,6 +70,38 @@ function escapeText(s: string): string {
 }
 
 export class TemplateError extends Error {}
+
+/** The placeholders a message template may use (see DEFAULT_ERROR_MESSAGES). */
+const PLACEHOLDERS = ['docroot', 'path', 'vhost', 'host', 'backend', 'user', 'client', 'n'] as const;
+type Placeholders = Record<(typeof PLACEHOLDERS)[number], () => string>;
+
+/** Levels drawn by weight (those of weight 0 never are), or null when none has a weight; throws (RangeError) for
+ * a level Apache does not have. */
+function levelPicker(levels: Record<string, number> | undefined): WeightedPicker<string> | null {
+  const entries = Object.entries(levels ?? {}).filter(([, w]) => w > 0);
+  for (const [level] of entries) if (!ERROR_LEVELS.includes(level)) throw new RangeError(`content.levels: "${level}" is no Apache level (${ERROR_LEVELS.join(', ')})`);
+  return entries.length ? weightedPicker(entries) : null;
+}
+
+/** What an error log cannot be written with in `content` (defaults applied), at the key concerned: checked with
+ * the config (the generator schema's check), as the line maker reads it. */
+export function errorContentProblems(content: ContentOptions): CheckProblem[] {
+  const problems: CheckProblem[] = [];
+  try {
+    levelPicker(content.levels);
+  } catch (err) {
+    problems.push({ at: ['content', 'levels'], message: (err as Error).message });
+  }
+  const placeholders = Object.fromEntries(PLACEHOLDERS.map((name) => [name, () => ''])) as Placeholders;
+  content.error_messages.forEach((m, i) => {
+    try {
+      parseTemplate(m, placeholders);
+    } catch (err) {
+      problems.push({ at: ['content', 'error_messages', i], message: (err as Error).message });
+    }
+  });
+  return problems;
+}
 
 /** Parses one template (see DEFAULT_ERROR_MESSAGES for the syntax). */
 export function parseTemplate(source: string, placeholders: Record<string, () => string>): Template {
@@ -154,9 +187,7 @@ class ErrorMaker implements ErrorLineMaker {
     this.v24 = style === '2.4';
     this.pool = new ClientPool(content.clients, random);
     this.clients = this.pool.addresses;
-    const levelEntries = Object.entries(content.levels ?? {}).filter(([, w]) => w > 0);
-    for (const [level] of levelEntries) if (!ERROR_LEVELS.includes(level)) throw new RangeError(`content.levels: "${level}" is no Apache level (${ERROR_LEVELS.join(', ')})`);
-    this.levels = levelEntries.length ? weightedPicker(levelEntries) : null;
+    this.levels = levelPicker(content.levels);
     if (!content.modules?.length) throw new RangeError('content.modules must not be empty');
     if (!content.error_messages?.length) throw new RangeError('content.error_messages must not be empty');
     for (const key of ['paths', 'vhosts'] as const) if (!content[key]?.length) throw new RangeError(`content.${key} must not be empty`);
@@ -181,7 +212,7 @@ class ErrorMaker implements ErrorLineMaker {
         return value;
       };
     };
-    const placeholders: Record<string, () => string> = {
+    const placeholders: Placeholders = {
       docroot: () => docroot,
       path: perLine(() => this.paths[this.pathRank.sample(r)]),
       vhost: () => vhosts[r.int(vhosts.length)],

@@ -18,9 +18,11 @@ import { waitUntil } from './support/tail-harness.js';
 
 const SQLITE3 = onPath('sqlite3');
 
-/** Rows of a query, as the sqlite3 CLI prints them with -json. */
+/** Rows of a query, as the sqlite3 CLI prints them with -json. With a busy timeout, as any reader beside a writer
+ * needs: the first connection after a kill -9 recovers the WAL under an exclusive lock (a reader without one got
+ * "database is locked" once in CI). */
 function sq<T = Record<string, unknown>>(file: string, sql: string): T[] {
-  const out = execFileSync(SQLITE3!, ['-json', '-readonly', file, sql], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const out = execFileSync(SQLITE3!, ['-json', '-readonly', '-cmd', '.timeout 10000', file, sql], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
   return out.trim() ? (JSON.parse(out) as T[]) : [];
 }
 const count = (file: string, sql: string) => Number(Object.values(sq(file, sql)[0])[0]);

@@ -1,10 +1,11 @@
 // Helpers for the tail input's tests: run a tail -> test_record pipeline in-process over real files,
 // wait on what arrives, read metrics and the checkpoint file.
 import { readdirSync, readlinkSync } from 'node:fs';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { definePlugin, PermanentError, type Event } from '../../core/index.js';
+import { tempDir } from './helpers.js';
 import { pipelineWith, probesOf, type Harness, type Probe } from './pipeline-harness.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -70,6 +71,35 @@ const running = new Set<TailRun>();
 /** Stops every pipeline a test left running (call from afterEach). */
 export async function stopAll(): Promise<void> {
   for (const r of [...running]) await r.stop(3000);
+}
+
+export interface TailDirs {
+  tmp: Awaited<ReturnType<typeof tempDir>>;
+  /** `logs/` in tmp, made: where the test writes the files to tail. */
+  logDir: string;
+  /** `data/` in tmp, not made: the tail's data_dir (the tail makes it). */
+  dataDir: string;
+}
+
+/** A fresh temp dir for one tail test (call from beforeEach; `removeTailDirs` from afterEach). */
+export async function tailDirs(prefix: string): Promise<TailDirs> {
+  const tmp = await tempDir(prefix);
+  const logDir = path.join(tmp.dir, 'logs');
+  await mkdir(logDir);
+  return { tmp, logDir, dataDir: path.join(tmp.dir, 'data') };
+}
+
+/** After a tail test: every pipeline it left running stopped, then its temp dir removed. */
+export async function removeTailDirs(tmp: TailDirs['tmp']): Promise<void> {
+  await stopAll();
+  await tmp.remove();
+}
+
+/** How many times each value occurs. */
+export function countsOf(values: number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
 }
 
 export interface TailOptions {
@@ -148,10 +178,15 @@ export async function checkpointOf(dataDir: string, file: string, id = 'logs'): 
   return Math.max(...mine.map((e) => e.offset));
 }
 
-/** `n` lines `prefix` + zero-padded number, each ending in \n. */
+/** `count` lines `prefix` + zero-padded number from `from` on, as the tail delivers them (no \n). */
+export function numberedLines(from: number, count: number, prefix = 'line '): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${String(from + i).padStart(7, '0')}`);
+}
+
+/** The text of numberedLines: each line ending in \n. */
 export function numbered(from: number, count: number, prefix = 'line '): string {
   let s = '';
-  for (let i = from; i < from + count; i++) s += `${prefix}${String(i).padStart(7, '0')}\n`;
+  for (const line of numberedLines(from, count, prefix)) s += line + '\n';
   return s;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { rng } from './bench/apache-lines.js';
 import { definePlugin, type Event } from '../core/index.js';
+import { mixedEvents } from './support/mixed-events.js';
 import { pipelineWith, probesOf, type Probes } from './support/pipeline-harness.js';
 
 // An input driven by a script: the test decides what to emit and when (after which report).
@@ -43,27 +43,6 @@ outputs:
   out: { type: test_record, inputs: [rep] }
 `;
 
-function seededEvents(seed: number, n: number): Event[] {
-  const rand = rng(seed);
-  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
-  const events: Event[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = rand();
-    if (r < 0.05) events.push({ heartbeat: true, status: 500, client_ip: '9.9.9.9' });
-    else if (r < 0.15) events.push({ level: pick(['error', 'warn', 'notice']), message_text: pick(['File does not exist: /x', 'AH01630: client denied', 'timeout']), client_ip: '7.7.7.7' });
-    else if (r < 0.17) events.push({ message: 'unparsed line' });
-    else {
-      events.push({
-        status: pick([200, 200, 200, 204, 301, 304, 404, 403, 500, 503, 101]),
-        client_ip: `10.0.0.${Math.floor(rand() * rand() * 20)}`,
-        path: pick(['/', '/a', '/b', '/c', '/d']),
-        bytes: rand() < 0.1 ? null : Math.floor(rand() * 5000),
-      });
-    }
-  }
-  return events;
-}
-
 function exactTop(values: string[], n: number) {
   const m = new Map<string, number>();
   for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
@@ -75,7 +54,7 @@ describe('report aggregate', () => {
 
   for (const seed of [1, 2]) {
     it(`figures equal a brute-force computation over one interval (seed ${seed})`, async () => {
-      const events = seededEvents(seed, 2000);
+      const events = mixedEvents(seed, 2000);
       scripts.set('one', async (emit) => {
         await reportWhere(() => true); // start right after a report: the batch lies in one interval
         await emit(events);

@@ -1,7 +1,7 @@
 // The console summary the demo prints: figures equal a recount of the same parsed events.
 import assert from 'node:assert/strict';
-import { rng } from './bench/apache-lines.js';
 import { definePlugin, type Event } from '../core/index.js';
+import { mixedEvents } from './support/mixed-events.js';
 import { pipelineWith, startPipeline } from './support/pipeline-harness.js';
 
 describe('summary aggregate', () => {
@@ -53,20 +53,6 @@ const listInput = definePlugin<{ list: string; idle?: boolean }, 'input'>({
     };
   },
 });
-
-function mixedEvents(seed: number, n: number): Event[] {
-  const rand = rng(seed);
-  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
-  const events: Event[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = rand();
-    if (r < 0.05) events.push({ heartbeat: true, status: 500, client_ip: '9.9.9.9' });
-    else if (r < 0.1) events.push({ level: 'error', message_text: 'File does not exist: /x', client_ip: '7.7.7.7' });
-    else if (r < 0.12) events.push({ message: 'unparsed line', client_ip: '8.8.8.8' });
-    else events.push({ status: pick([200, 200, 204, 301, 404, 403, 500, 503, 101, 600]), client_ip: `10.0.${Math.floor(rand() * 3)}.${Math.floor(rand() * rand() * 40)}`, bytes: 10 });
-  }
-  return events;
-}
 
 describe('summary aggregate and report agree', () => {
   const startPipeline = pipelineWith(listInput);

@@ -9,17 +9,14 @@ import type { Event, FilterInstance } from '../core/index.js';
 import { MetricsHub } from '../core/runtime/metrics.js';
 import { buildAccessParser } from '../lib/apache/index.js';
 import accessPlugin from '../plugins/filters/apache_access.js';
-import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
+import {
+  assertUnparsed, corpus, CORPORA, pluginContext as contextFor, readLines, runFilterLines, type FileRun, type LineEvent,
+} from './support/corpora.js';
 import { startPipeline, type Probes } from './support/pipeline-harness.js';
 
 
 /** The fields the parser writes, as the tests read them. */
-interface Access {
-  n: number;
-  message: unknown;
-  parse_error?: string;
-  [field: string]: unknown;
-}
+type Access = LineEvent;
 
 interface ParserOptions {
   format?: string;
@@ -32,42 +29,14 @@ interface ParserOptions {
 
 
 
-interface FileRun {
-  lines: string[];
-  /** Parsed events by line number (1-based). */
-  parsed: Map<number, Access>;
-  /** Unparsed events by line number, with their parse_error. */
-  unparsed: Map<number, Access>;
-}
-
 /** Every line through the real filter (its `process`, in batches of 1000), as a pipeline would. */
 async function runLines(lines: string[], options: ParserOptions): Promise<FileRun> {
   const filter = (await accessPlugin.create({ field: 'message', format: 'combined', timezone: 'UTC', ...options }, contextFor('access', 'apache_access'))) as FilterInstance;
-  const parsed = new Map<number, Access>();
-  const unparsed = new Map<number, Access>();
-  for (let i = 0; i < lines.length; i += 1000) {
-    const batch: Event[] = lines.slice(i, i + 1000).map((message, k) => ({ n: i + k + 1, message }));
-    const out = filter.process(batch, {
-      emit: (events, output) => {
-        assert.equal(output, '_unparsed');
-        for (const e of events) unparsed.set(e.n as number, e as Access);
-      },
-    }) as Event[];
-    for (const e of out) parsed.set(e.n as number, e as Access);
-  }
-  assert.equal(parsed.size + unparsed.size, lines.length, 'every line is either parsed or unparsed');
-  return { lines, parsed, unparsed };
+  return runFilterLines(filter, lines);
 }
 
 async function runFile(file: string, options: ParserOptions): Promise<FileRun> {
   return runLines(readLines(file), options);
-}
-
-/** The exact set of unparsed lines, with their reasons; and the raw line kept untouched. */
-function assertUnparsed(run: FileRun, expected: Record<number, string>): void {
-  const got = Object.fromEntries([...run.unparsed].map(([n, e]) => [n, e.parse_error]));
-  assert.deepEqual(got, expected);
-  for (const [n, e] of run.unparsed) assert.equal(e.message, run.lines[n - 1]);
 }
 
 const MONTHS: Record<string, string> = { Jan: '01', Feb: '02', Mar: '03', Apr: '04', May: '05', Jun: '06', Jul: '07', Aug: '08', Sep: '09', Oct: '10', Nov: '11', Dec: '12' };

@@ -582,12 +582,15 @@ describe('apache_error: the 2.2 and 2.4 layouts, told apart per line', function 
   });
 
   it('Windows paths: Apache doubles backslashes, so C:\\\\xampp is C:\\xampp; text with lone backslashes was not escaped and is kept', async function () {
-    const line = '[Sat Mar 02 11:22:33.444555 2024] [php:warn] [pid 4012:tid 1880] [client ::1:50200] PHP Warning:  include(C:\\\\xampp\\\\htdocs\\\\inc\\\\db.php): Failed to open stream: No such file or directory in C:\\\\xampp\\\\htdocs\\\\index.php on line 4';
-    assert.equal((await fields(line)).message_text, 'PHP Warning:  include(C:\\xampp\\htdocs\\inc\\db.php): Failed to open stream: No such file or directory in C:\\xampp\\htdocs\\index.php on line 4');
-    assert.equal((await fields(line, { unescape: false })).message_text, 'PHP Warning:  include(C:\\\\xampp\\\\htdocs\\\\inc\\\\db.php): Failed to open stream: No such file or directory in C:\\\\xampp\\\\htdocs\\\\index.php on line 4');
-    assert.equal((await fields('[Sat Mar 02 11:22:33 2024] [error] [client 127.0.0.1] File does not exist: C:/Program Files/Apache Group/Apache2/htdocs/favicon.ico')).message_text, 'File does not exist: C:/Program Files/Apache Group/Apache2/htdocs/favicon.ico');
-    // `\A` is no escape, so this text did not come through Apache's escaping: `\n` in `\new.pl` is no newline either.
-    assert.equal((await fields('[Sat Mar 02 11:22:33 2024] [error] [client 127.0.0.1] script not found: C:\\Apache24\\cgi-bin\\new.pl')).message_text, 'script not found: C:\\Apache24\\cgi-bin\\new.pl');
+    const doubled = '[Sat Mar 02 11:22:33.444555 2024] [php:warn] [pid 4012:tid 1880] [client ::1:50200] PHP Warning:  include(C:\\\\xampp\\\\htdocs\\\\inc\\\\db.php): Failed to open stream: No such file or directory in C:\\\\xampp\\\\htdocs\\\\index.php on line 4';
+    const cases: Array<[line: string, options: Options, messageText: string]> = [
+      [doubled, {}, 'PHP Warning:  include(C:\\xampp\\htdocs\\inc\\db.php): Failed to open stream: No such file or directory in C:\\xampp\\htdocs\\index.php on line 4'],
+      [doubled, { unescape: false }, 'PHP Warning:  include(C:\\\\xampp\\\\htdocs\\\\inc\\\\db.php): Failed to open stream: No such file or directory in C:\\\\xampp\\\\htdocs\\\\index.php on line 4'],
+      ['[Sat Mar 02 11:22:33 2024] [error] [client 127.0.0.1] File does not exist: C:/Program Files/Apache Group/Apache2/htdocs/favicon.ico', {}, 'File does not exist: C:/Program Files/Apache Group/Apache2/htdocs/favicon.ico'],
+      // `\A` is no escape, so this text did not come through Apache's escaping: `\n` in `\new.pl` is no newline either.
+      ['[Sat Mar 02 11:22:33 2024] [error] [client 127.0.0.1] script not found: C:\\Apache24\\cgi-bin\\new.pl', {}, 'script not found: C:\\Apache24\\cgi-bin\\new.pl'],
+    ];
+    for (const [line, options, messageText] of cases) assert.equal((await fields(line, options)).message_text, messageText, line);
   });
 
   it('escaped bytes: decoded as UTF-8 (U+FFFD for bytes that are not), or kept escaped with unescape: false', async function () {

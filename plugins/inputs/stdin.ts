@@ -1,5 +1,5 @@
 // Lines from standard input, one event per line. The pipeline ends (after draining) at end of input.
-import { definePlugin, LineSplitter, type Event, type LineSplitterOptions, type LongLinePolicy } from '../../core/index.js';
+import { definePlugin, LineSplitter, Wakeup, type Event, type LineSplitterOptions, type LongLinePolicy } from '../../core/index.js';
 
 interface StdinOptions {
   max_line_bytes: number;
@@ -12,7 +12,7 @@ interface StdinOptions {
 class StdinLines {
   private lines: string[] = [];
   private ended = false;
-  private waiter: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private splitter: LineSplitter | undefined;
   private started = false;
 
@@ -27,16 +27,16 @@ class StdinLines {
     this.stream.on('data', (chunk: Buffer) => {
       this.splitter!.push(chunk, this.lines);
       if (this.lines.length >= highWater) this.stream.pause(); // resumed when the pipeline takes them
-      this.wake();
+      this.wakeup.wake();
     });
     this.stream.on('end', () => {
       this.splitter!.end(this.lines);
       this.ended = true;
-      this.wake();
+      this.wakeup.wake();
     });
     this.stream.on('error', () => {
       this.ended = true;
-      this.wake();
+      this.wakeup.wake();
     });
   }
 
@@ -46,23 +46,11 @@ class StdinLines {
       if (this.ended) return null;
       if (signal.aborted) return [];
       this.stream.resume();
-      await new Promise<void>((resolve) => {
-        const onAbort = () => resolve();
-        this.waiter = () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-      this.waiter = undefined;
+      await this.wakeup.wait(signal);
     }
     const taken = this.lines.length <= max ? this.lines : this.lines.slice(0, max);
     this.lines = taken === this.lines ? [] : this.lines.slice(max);
     return taken;
-  }
-
-  private wake(): void {
-    this.waiter?.();
   }
 }
 

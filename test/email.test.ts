@@ -3,30 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generate } from 'selfsigned';
-import { definePlugin, type Event } from '../core/index.js';
+import type { Event } from '../core/index.js';
 import { fitDigest, fitEvent } from '../plugins/outputs/email/fit.js';
 import { renderDigest, renderEvent, renderTemplate, type RenderedMail } from '../plugins/outputs/email/render.js';
 import { ReportAccumulator } from '../lib/stats/index.js';
-import { pipelineWith, type Harness } from './support/pipeline-harness.js';
+import { startPipeline, type Harness } from './support/pipeline-harness.js';
 import { freePort, startSmtp, waitFor, type TestSmtp } from './support/smtp.js';
-
-// An input that emits the events registered under its `set` name, then idles until stopped.
-const eventSets = new Map<string, Event[]>();
-const eventsInput = definePlugin<{ set: string }, 'input'>({
-  kind: 'input',
-  name: 'test_events',
-  description: 'Emits a scripted list of events, then waits until stopped.',
-  schema: { type: 'object', properties: { set: { type: 'string' } } },
-  create(options) {
-    return {
-      async run({ emit, signal }) {
-        const events = eventSets.get(options.set) ?? [];
-        if (events.length) await emit(events.map((e) => ({ ...e })));
-        if (!signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
-      },
-    };
-  },
-});
 
 const alert: Event = { name: 'high_5xx_rate', severity: 'critical', value: 0.12, threshold: 0.05, host: 'web1', message: 'error rate <script>alert(1)</script> above threshold' };
 const report: Event = {
@@ -41,9 +23,7 @@ describe('email output', function () {
   let dir: string;
   const servers: TestSmtp[] = [];
   const harnesses: Harness[] = [];
-  let setNo = 0;
 
-  const startPipeline = pipelineWith(eventsInput);
   beforeEach(async () => { dir = await mkdtemp(path.join(tmpdir(), 'visor-email-')); });
   afterEach(async () => {
     for (const h of harnesses.splice(0)) await h.pipeline.stop(2000);
@@ -59,12 +39,10 @@ describe('email output', function () {
 
   /** `events` into an email output sending to the SMTP server on 127.0.0.1:`port`, with `emailYaml`'s options. */
   async function pipeline(events: Event[], port: number, emailYaml = ''): Promise<Harness> {
-    const set = `s${setNo++}`;
-    eventSets.set(set, events);
     const h = await startPipeline(`
 service: { data_dir: ${JSON.stringify(dir)}, log_level: debug }
 inputs:
-  src: { type: test_events, set: ${set} }
+  src: { type: test_script }
 outputs:
   mail:
     type: email
@@ -79,6 +57,8 @@ outputs:
 ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
 `);
     harnesses.push(h);
+    // One batch, and the input stays up: the output is never drained by an end of input.
+    if (events.length) void h.script('src').send(events.map((e) => ({ ...e })));
     return h;
   }
 

@@ -3,7 +3,7 @@ import { rng } from './bench/apache-lines.js';
 import { definePlugin, type Event } from '../core/index.js';
 import { partitionAssignments } from '../lib/kafka/index.js';
 import { compileMetric } from '../lib/stats/index.js';
-import { pipelineWith, probesOf } from './support/pipeline-harness.js';
+import { pipelineWith, probesOf, type Harness } from './support/pipeline-harness.js';
 
 // An input that emits scripted batches (by name), optionally pausing between them; records acks, and how
 // many results each output had written when each batch was about to be emitted.
@@ -349,7 +349,6 @@ outputs:
 
 // A stand-in for the kafka input: with `owns`, it registers in its pipeline's partition assignments and owns
 // those partitions of topic t (in the generation it stamps on its events), as the kafka input does on joining.
-const results = new Map<string, Event[]>();
 const ownerInput = definePlugin<{ owns?: number[]; partitions: number[] }, 'input'>({
   kind: 'input',
   name: 'test_partition_owner',
@@ -368,20 +367,9 @@ const ownerInput = definePlugin<{ owns?: number[]; partitions: number[] }, 'inpu
     };
   },
 });
-const collectOutput = definePlugin<Record<string, never>, 'output'>({
-  kind: 'output',
-  name: 'test_partials_collect',
-  description: 'Collects the partials holding groups, by component id.',
-  schema: { type: 'object', properties: {} },
-  create(_options, ctx) {
-    const got: Event[] = [];
-    results.set(ctx.id, got);
-    return { async write(events) { for (const e of events) if (e.groups) got.push(e); } };
-  },
-});
 
 describe('window partials: partition ownership per pipeline', () => {
-  const startPipeline = pipelineWith(ownerInput, collectOutput);
+  const startPipeline = pipelineWith(ownerInput);
 
   const pipelineYaml = (input: string, out: string) => `
 inputs:
@@ -389,9 +377,10 @@ inputs:
 aggregates:
   w: { type: window, inputs: [src], emit: partials, window: { size: 100ms }, idle_timeout: 100ms, watermark_interval: 50ms }
 outputs:
-  ${out}: { type: test_partials_collect, inputs: [w] }
+  ${out}: { type: test_record, inputs: [w] }
 `;
-  const partitionsOf = (id: string) => (results.get(id) ?? []).map((r) => (r.partial as Event).partition);
+  /** The partitions of the partials holding groups that output `id` of `h` received. */
+  const partitionsOf = (h: Harness, id: string) => h.probe(id).written.filter((r) => r.groups).map((r) => (r.partial as Event).partition);
   async function until(check: () => boolean, what: string): Promise<void> {
     for (const deadline = Date.now() + 5000; !check(); await sleep(20)) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
   }
@@ -403,10 +392,10 @@ outputs:
     // A's registration made B drop it as owned by another member).
     const b = await startPipeline(pipelineYaml('partitions: [1]', 'out_b'));
     try {
-      await until(() => partitionsOf('out_a').length > 0 && partitionsOf('out_b').length > 0, 'the partials of both pipelines');
+      await until(() => partitionsOf(a, 'out_a').length > 0 && partitionsOf(b, 'out_b').length > 0, 'the partials of both pipelines');
       await sleep(300); // ticks enough for partition 1 of A to have been closed too, had it been kept
-      assert.deepEqual(partitionsOf('out_a'), [0]);
-      assert.deepEqual(partitionsOf('out_b'), [1]);
+      assert.deepEqual(partitionsOf(a, 'out_a'), [0]);
+      assert.deepEqual(partitionsOf(b, 'out_b'), [1]);
     } finally {
       await Promise.all([a.pipeline.stop(1000), b.pipeline.stop(1000)]);
     }

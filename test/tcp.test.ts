@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { definePlugin, type Event } from '../core/index.js';
 import { freePort, runCli, tempDir } from './support/helpers.js';
 import { pipelineWith, type Harness } from './support/pipeline-harness.js';
+import { CONNECT_CLIENTS_JS } from './support/tcp-clients.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 /** Every batch a `tcp_test_sink` output receives goes to the handler registered under its id. */
@@ -68,27 +69,19 @@ const closed = (s: net.Socket) => new Promise<void>((resolve) => { if (s.closed)
 const peerOf = (s: net.Socket) => `127.0.0.1:${s.localPort}`;
 
 // Well-behaved clients run in a worker thread (the other core), each sending its lines in order.
-const CLIENT_WORKER = `
+const CLIENT_WORKER = `${CONNECT_CLIENTS_JS}
 const { workerData, parentPort } = require('node:worker_threads');
-const net = require('node:net');
 const { port, clients, lines } = workerData;
 const line = (c, i) => 'c=' + c + ' i=' + i + ' ' + 'abcdefghij'.repeat(((c * 7 + i) % 5) + 1) + '\\n';
-let done = 0;
-for (let c = 0; c < clients; c++) {
-  const s = net.connect(port, '127.0.0.1');
-  let i = 0;
-  const write = () => {
-    while (i < lines) {
-      let chunk = '';
-      for (const end = Math.min(lines, i + 200); i < end; i++) chunk += line(c, i);
-      if (!s.write(chunk)) { s.once('drain', write); return; }
-    }
-    s.end();
-  };
-  s.on('connect', write);
-  s.on('error', (e) => parentPort.postMessage({ error: String(e) }));
-  s.on('close', () => { if (++done === clients) parentPort.postMessage({ done: true }); });
-}
+const next = new Int32Array(clients);
+// 200 lines a write.
+const chunk = (c) => {
+  if (next[c] >= lines) return undefined;
+  let text = '';
+  for (const end = Math.min(lines, next[c] + 200); next[c] < end; next[c]++) text += line(c, next[c]);
+  return text;
+};
+connectClients(port, clients, chunk, (e) => parentPort.postMessage({ error: String(e) }), () => parentPort.postMessage({ done: true }));
 `;
 const expectedPayload = (c: number, i: number) => 'abcdefghij'.repeat(((c * 7 + i) % 5) + 1);
 

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { freePort } from '../support/helpers.js';
+import { CONNECT_CLIENTS_JS } from '../support/tcp-clients.js';
 import { combinedLines } from './apache-lines.js';
 import { buildPipeline } from './pipeline.js';
 
@@ -12,25 +13,13 @@ const TARGET = 300_000;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 // Each client sends the same block of real combined-log lines over and over, honouring backpressure.
-const CLIENT = `
-const net = require('node:net');
+const CLIENT = `${CONNECT_CLIENTS_JS}
 const [port, clients, lines] = process.argv.slice(1).map(Number);
 const block = require('node:fs').readFileSync(0, 'utf8');
 const perBlock = block.split('\\n').length - 1;
-let done = 0;
-for (let c = 0; c < clients; c++) {
-  const s = net.connect(port, '127.0.0.1');
-  let sent = 0;
-  const write = () => {
-    while (sent < lines) {
-      sent += perBlock;
-      if (!s.write(block)) return s.once('drain', write);
-    }
-    s.end();
-  };
-  s.on('connect', write);
-  s.on('close', () => { if (++done === clients) process.exit(0); });
-}
+const sent = new Array(clients).fill(0);
+const chunk = (c) => (sent[c] < lines ? ((sent[c] += perBlock), block) : undefined);
+connectClients(port, clients, chunk, (e) => { console.error(String(e)); process.exit(1); }, () => process.exit(0));
 `;
 
 async function runClients(port: number, block: string): Promise<void> {

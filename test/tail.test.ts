@@ -9,6 +9,7 @@ import { chmod, copyFile, mkdir, open, rename, truncate, unlink, writeFile } fro
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { PermanentError, type Event } from '../core/index.js';
 import { isRotatedName, liveName } from '../plugins/inputs/tail/rotated-names.js';
 import { CLI, CliProcess } from './support/helpers.js';
 import {
@@ -916,7 +917,10 @@ describe('tail', function () {
       await writeFile(f, numbered(0, 50));
       const first = bytes(numbered(0, 50));
       const opts = { path: [f], read_from: 'beginning', checkpoint_interval: '100ms' };
-      const r1 = await startTail({ dataDir, tail: opts, output: { type: 'test_fail_on', fail_on: '^BAD' } });
+      const failBad = (events: Event[]) => {
+        if (events.some((e) => /^BAD/.test(String(e.message)))) throw new PermanentError('the batch holds a line starting BAD');
+      };
+      const r1 = await startTail({ dataDir, tail: opts, onWrite: failBad });
       await waitLines(r1, 50);
       await waitUntil(async () => (await checkpointOf(dataDir, f)) === first, 'the checkpoint to reach the delivered lines', 5000);
       await append(f, 'BAD line\n');

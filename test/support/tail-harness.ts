@@ -4,9 +4,10 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { definePlugin, PermanentError, type Event } from '../../core/index.js';
+import type { Event } from '../../core/index.js';
+import type { WriteHandler } from '../../core/testing/index.js';
 import { tempDir } from './helpers.js';
-import { pipelineWith, probesOf, type Harness, type Probe } from './pipeline-harness.js';
+import { startPipeline, type Harness, type Probe } from './pipeline-harness.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -29,27 +30,6 @@ export async function waitAtMost(predicate: () => boolean, ms: number): Promise<
   }
   return true;
 }
-
-/** An output that throws PermanentError for any batch holding a message matching `fail_on`; records the rest. */
-const failOnOutput = definePlugin<{ fail_on: string }, 'output'>({
-  kind: 'output',
-  name: 'test_fail_on',
-  description: 'Records batches; fails for good any batch that holds a message matching fail_on (a regex).',
-  schema: { type: 'object', properties: { fail_on: { type: 'string', default: '^$never' } } },
-  create(options, ctx) {
-    const p = probesOf(ctx)(ctx.id);
-    const re = new RegExp(options.fail_on);
-    return {
-      async write(events) {
-        if (events.some((e) => re.test(String(e.message)))) throw new PermanentError(`batch holds a line matching ${re}`);
-        p.writes++;
-        p.written.push(...events);
-      },
-    };
-  },
-});
-
-const startPipeline = pipelineWith(failOnOutput);
 
 export interface TailRun {
   h: Harness;
@@ -107,6 +87,8 @@ export interface TailOptions {
   tail: Record<string, unknown>;
   /** Options of the output (test_record unless `type` is given). */
   output?: Record<string, unknown>;
+  /** Runs at the start of every write of the test_record output (throw to fail the write). */
+  onWrite?: WriteHandler;
   /** Record arrival times (for latency measurements). */
   timeArrivals?: boolean;
 }
@@ -119,7 +101,7 @@ export async function startTail(o: TailOptions): Promise<TailRun> {
     outputs: { out: { type: 'test_record', inputs: ['logs'], ...o.output } },
   };
   // YAML is a superset of JSON.
-  const h = await startPipeline(JSON.stringify(config, null, 1));
+  const h = await startPipeline(JSON.stringify(config, null, 1), { onWrite: o.onWrite && { out: o.onWrite } });
   const out = h.probe('out');
   const arrivals: number[] = [];
   if (o.timeArrivals) {

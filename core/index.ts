@@ -16,7 +16,7 @@ export { compileStrftimeRenderer, DAYS, MONTHS, pad2, pad6, wallClock } from './
 export { compileTemplate, templateSchema, fieldText, type Template, type TemplateOptions } from './template.js';
 export { createEncoder, encodeLines, encodingSchema, ENCODING_RULES, type EncodingOptions, type LineFormat } from './encoding.js';
 export { detachString } from './strings.js';
-export { sleep } from './sleep.js';
+export { sleep, Wakeup } from './sleep.js';
 export { Backoff, DEFAULT_BACKOFF_JITTER, type BackoffOptions } from './backoff.js';
 export { maskSecrets, MIN_SECRET_LENGTH } from './secrets.js';
 export { writeFileAtomic, writeFileAtomicSync, appendDurable, appendDurableSync } from './durable.js';

@@ -1,30 +1,23 @@
 import assert from 'node:assert/strict';
-import { definePlugin, type Event } from '../core/index.js';
+import type { Event } from '../core/index.js';
 import { runCli, tempDir } from './support/helpers.js';
-import { pipelineWith, probesOf, type Probes } from './support/pipeline-harness.js';
+import { startPipeline, type Harness, type Probes } from './support/pipeline-harness.js';
 import { startSmtp } from './support/smtp.js';
 
-// An input running a scripted async function: it emits batches when it likes and waits on the alerts written.
+// A script stands in for the input: it emits batches when it likes (through the kit's test_script input, without
+// waiting for their acknowledgements: the alert aggregate may hold them) and waits on the alerts written.
 type Script = (emit: (events: Event[]) => Promise<void>) => Promise<void>;
-const scripts = new Map<string, Script>();
 /** The probes of the pipeline whose script runs (the helpers below are called from scripts). */
 let probe: Probes;
-const scriptInput = definePlugin<{ script: string }, 'input'>({
-  kind: 'input',
-  name: 'test_alert_script',
-  description: 'Runs a scripted async function that emits events.',
-  schema: { type: 'object', properties: { script: { type: 'string' } } },
-  create(options, ctx) {
-    probe = probesOf(ctx);
-    return {
-      async run({ emit }) {
-        await scripts.get(options.script)!((events) => emit(events));
-      },
-    };
-  },
-});
 
-const startPipeline = pipelineWith(scriptInput);
+/** Runs `script` as the test_script input `src` of `h`, then ends that input and waits for the pipeline to end. */
+async function feed(h: Harness, script: Script): Promise<void> {
+  probe = h.probe;
+  const src = h.script('src');
+  await script(async (events) => void src.send(events));
+  await h.run.end();
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const alerts = () => probe('out').written;
 /** Wait (polling the output) until `pred` holds; fails after `ms`. */
@@ -37,22 +30,28 @@ async function waitFor(pred: (written: Event[]) => boolean, what: string, ms = 3
 }
 const of = (state: string, name?: string) => alerts().filter((a) => a.state === state && (!name || a.name === name));
 
-async function run(script: Script, rules: string, extra = '', evaluateEvery = '20ms') {
-  scripts.set('s', script);
-  const { pipeline } = await startPipeline(`
+/** The pipeline of these tests: the test_script input src into an alert aggregate `alerts` with `rules` (YAML list
+ * items) and `options` (more lines of its map), read by `outputs` (test_record `out` unless given); `head` comes
+ * first (a service section). */
+function alertPipeline(rules: string, o: { options?: string; outputs?: string; head?: string } = {}): string {
+  return `${o.head ?? ''}
 inputs:
-  src: { type: test_alert_script, script: s }
+  src: { type: test_script }
 aggregates:
   alerts:
     type: alert
-    inputs: [src]
-    evaluate_every: ${evaluateEvery}${extra}
+    inputs: [src]${o.options ?? ''}
     rules:
 ${rules}
 outputs:
-  out: { type: test_record, inputs: [alerts] }
-`);
-  await pipeline.done();
+${o.outputs ?? '  out: { type: test_record, inputs: [alerts] }'}
+`;
+}
+
+async function run(script: Script, rules: string, extra = '', evaluateEvery = '20ms') {
+  const h = await startPipeline(alertPipeline(rules, { options: `
+    evaluate_every: ${evaluateEvery}${extra}` }));
+  await feed(h, script);
   return alerts();
 }
 
@@ -246,23 +245,13 @@ describe('alert aggregate', () => {
     const smtp = await startSmtp();
     const tmp = await tempDir();
     try {
-      scripts.set('mail', async (emit) => {
+      const h = await startPipeline(alertPipeline(`      - { name: many-503, when: 'count(status == 503) > 1', over: 1h }`, {
+        head: `service: { data_dir: ${JSON.stringify(tmp.dir)} }`,
+        outputs: `  mail: { type: email, inputs: [alerts], host: 127.0.0.1, port: ${smtp.port}, from: visor@example.com, to: [ops@example.com] }`,
+      }));
+      await feed(h, async (emit) => {
         await emit([{ status: 503 }, { status: 503 }]);
       });
-      const { pipeline } = await startPipeline(`
-service: { data_dir: ${JSON.stringify(tmp.dir)} }
-inputs:
-  src: { type: test_alert_script, script: mail }
-aggregates:
-  alerts:
-    type: alert
-    inputs: [src]
-    rules:
-      - { name: many-503, when: 'count(status == 503) > 1', over: 1h }
-outputs:
-  mail: { type: email, inputs: [alerts], host: 127.0.0.1, port: ${smtp.port}, from: visor@example.com, to: [ops@example.com] }
-`);
-      await pipeline.done();
       // No waiting: shutdown completed only once the mails were accepted by the server.
       assert.deepEqual(smtp.messages.map((m) => m.subject), ['[visor] warning many-503', '[visor] warning many-503']);
       assert.match(smtp.messages[1].text, /the agent stopped while the alert was firing since .*, so its resolution will not be reported/);

@@ -9,17 +9,14 @@ import type { Event, FilterInstance } from '../core/index.js';
 import { MetricsHub } from '../core/runtime/metrics.js';
 import { buildAccessParser } from '../lib/apache/index.js';
 import accessPlugin from '../plugins/filters/apache_access.js';
-import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
+import {
+  assertUnparsed, corpus, CORPORA, pluginContext as contextFor, readLines, runFilterLines, type FileRun, type LineEvent,
+} from './support/corpora.js';
 import { startPipeline, type Probes } from './support/pipeline-harness.js';
 
 
 /** The fields the parser writes, as the tests read them. */
-interface Access {
-  n: number;
-  message: unknown;
-  parse_error?: string;
-  [field: string]: unknown;
-}
+type Access = LineEvent;
 
 interface ParserOptions {
   format?: string;
@@ -32,42 +29,14 @@ interface ParserOptions {
 
 
 
-interface FileRun {
-  lines: string[];
-  /** Parsed events by line number (1-based). */
-  parsed: Map<number, Access>;
-  /** Unparsed events by line number, with their parse_error. */
-  unparsed: Map<number, Access>;
-}
-
 /** Every line through the real filter (its `process`, in batches of 1000), as a pipeline would. */
 async function runLines(lines: string[], options: ParserOptions): Promise<FileRun> {
   const filter = (await accessPlugin.create({ field: 'message', format: 'combined', timezone: 'UTC', ...options }, contextFor('access', 'apache_access'))) as FilterInstance;
-  const parsed = new Map<number, Access>();
-  const unparsed = new Map<number, Access>();
-  for (let i = 0; i < lines.length; i += 1000) {
-    const batch: Event[] = lines.slice(i, i + 1000).map((message, k) => ({ n: i + k + 1, message }));
-    const out = filter.process(batch, {
-      emit: (events, output) => {
-        assert.equal(output, '_unparsed');
-        for (const e of events) unparsed.set(e.n as number, e as Access);
-      },
-    }) as Event[];
-    for (const e of out) parsed.set(e.n as number, e as Access);
-  }
-  assert.equal(parsed.size + unparsed.size, lines.length, 'every line is either parsed or unparsed');
-  return { lines, parsed, unparsed };
+  return runFilterLines(filter, lines);
 }
 
 async function runFile(file: string, options: ParserOptions): Promise<FileRun> {
   return runLines(readLines(file), options);
-}
-
-/** The exact set of unparsed lines, with their reasons; and the raw line kept untouched. */
-function assertUnparsed(run: FileRun, expected: Record<number, string>): void {
-  const got = Object.fromEntries([...run.unparsed].map(([n, e]) => [n, e.parse_error]));
-  assert.deepEqual(got, expected);
-  for (const [n, e] of run.unparsed) assert.equal(e.message, run.lines[n - 1]);
 }
 
 const MONTHS: Record<string, string> = { Jan: '01', Feb: '02', Mar: '03', Apr: '04', May: '05', Jun: '06', Jul: '07', Aug: '08', Sep: '09', Oct: '10', Nov: '11', Dec: '12' };
@@ -217,16 +186,24 @@ const iso = (ms: unknown) => new Date(ms as number).toISOString();
 describe('apache_access on real logs', function () {
   this.timeout(60000);
 
-  it('elastic-examples-apache_logs/apache_logs: 10,000 combined lines, all parsed', async function () {
-    const dir = corpus(this, 'elastic-examples-apache_logs');
-    const run = await runFile(path.join(dir, 'apache_logs'), { format: 'combined' });
-    assert.equal(run.lines.length, 10000);
-    // Line 8899 is cut short inside its user agent (no closing quote, see PROVENANCE.txt). It is still an
-    // Apache line: it is parsed, with the user agent up to the end of the line.
+  /** `name` in corpus `dir`, parsed with `format`: `count` lines, all parsed, each event's invariants hold (its
+   * time within `range`) and its fields are what the oracle reads in its line (but for `except`). */
+  async function allParsed(ctx: Mocha.Context, dir: string, name: string, format: string, count: number, range: [string, string],
+    except?: Parameters<typeof assertOracle>[1]): Promise<FileRun> {
+    const run = await runFile(path.join(corpus(ctx, dir), name), { format });
+    assert.equal(run.lines.length, count);
     assertUnparsed(run, {});
-    for (const e of run.parsed.values()) assertInvariants(e, ['2015-05-17T00:00:00Z', '2015-05-21T00:00:00Z']);
-    // The oracle regex needs the closing quote: line 8899's referer and user agent are checked below.
-    assertOracle(run, { 8899: ['referer', 'user_agent'] });
+    for (const e of run.parsed.values()) assertInvariants(e, range);
+    assertOracle(run, except);
+    return run;
+  }
+
+  it('elastic-examples-apache_logs/apache_logs: 10,000 combined lines, all parsed', async function () {
+    // Line 8899 is cut short inside its user agent (no closing quote, see PROVENANCE.txt). It is still an
+    // Apache line: it is parsed, with the user agent up to the end of the line. The oracle regex needs the
+    // closing quote: line 8899's referer and user agent are checked below.
+    const run = await allParsed(this, 'elastic-examples-apache_logs', 'apache_logs', 'combined', 10000,
+      ['2015-05-17T00:00:00Z', '2015-05-21T00:00:00Z'], { 8899: ['referer', 'user_agent'] });
     const all = [...run.parsed.values()];
     assert.equal(all.filter((e) => e.bytes === null).length, 669); // PROVENANCE: 669 lines with bytes '-'
     assert.deepEqual([...new Set(all.map((e) => e.method))].sort(), ['GET', 'HEAD', 'OPTIONS', 'POST']);
@@ -248,12 +225,7 @@ describe('apache_access on real logs', function () {
   });
 
   it('logparser-hackers-access/hackers-access.log: 3,456 combined lines with IPv6 clients, all parsed', async function () {
-    const dir = corpus(this, 'logparser-hackers-access');
-    const run = await runFile(path.join(dir, 'hackers-access.log'), { format: 'combined' });
-    assert.equal(run.lines.length, 3456);
-    assertUnparsed(run, {});
-    for (const e of run.parsed.values()) assertInvariants(e, ['2015-10-01T00:00:00Z', '2015-11-01T00:00:00Z']);
-    assertOracle(run);
+    const run = await allParsed(this, 'logparser-hackers-access', 'hackers-access.log', 'combined', 3456, ['2015-10-01T00:00:00Z', '2015-11-01T00:00:00Z']);
     const all = [...run.parsed.values()];
     assert.deepEqual([...new Set(all.map((e) => e.method))].sort(), ['GET', 'POST']);
     // PROVENANCE says "12 IPv6 clients": they are 12 lines from 2 clients.
@@ -267,12 +239,7 @@ describe('apache_access on real logs', function () {
   });
 
   it('nasa-http-aug95-subset/nasa.log: 20,000 common lines, host names, HTTP/0.9, all parsed', async function () {
-    const dir = corpus(this, 'nasa-http-aug95-subset');
-    const run = await runFile(path.join(dir, 'nasa.log'), { format: 'common' });
-    assert.equal(run.lines.length, 20000);
-    assertUnparsed(run, {});
-    for (const e of run.parsed.values()) assertInvariants(e, ['1995-08-01T04:00:00Z', '1995-08-02T04:00:00Z']);
-    assertOracle(run);
+    const run = await allParsed(this, 'nasa-http-aug95-subset', 'nasa.log', 'common', 20000, ['1995-08-01T04:00:00Z', '1995-08-02T04:00:00Z']);
     const all = [...run.parsed.values()];
     assert.equal(all.filter((e) => /[a-z]/i.test(e.client_ip as string)).length, 15066); // PROVENANCE: 15066 hostname clients
     assert.equal(all.filter((e) => e.bytes === null).length, 251); // PROVENANCE: 251 bytes '-'
@@ -300,12 +267,7 @@ describe('apache_access on real logs', function () {
     ];
     for (const [name, count, range] of files) {
       it(`${name}: ${count} lines, all parsed`, async function () {
-        const dir = corpus(this, 'raspim-raspbian-apache22');
-        const run = await runFile(path.join(dir, name), { format: 'combined' });
-        assert.equal(run.lines.length, count);
-        assertUnparsed(run, {});
-        for (const e of run.parsed.values()) assertInvariants(e, range);
-        assertOracle(run);
+        await allParsed(this, 'raspim-raspbian-apache22', name, 'combined', count, range);
       });
     }
 

@@ -12,18 +12,15 @@ import { createLogger, createLogSink } from '../core/runtime/logger.js';
 import { MetricsHub } from '../core/runtime/metrics.js';
 import { compileErrorFormat } from '../lib/apache/index.js';
 import errorPlugin from '../plugins/filters/apache_error.js';
-import { corpus, CORPORA, pluginContext as contextFor, readLines } from './support/corpora.js';
+import {
+  assertUnparsed, corpus, CORPORA, pluginContext as contextFor, readLines, runFilterLines, type FileRun, type LineEvent,
+} from './support/corpora.js';
 import { ROOT } from './support/helpers.js';
 import { startPipeline } from './support/pipeline-harness.js';
 
 
 /** A parsed (or unparsed) event as the tests read it. */
-interface Parsed {
-  n: number;
-  message: unknown;
-  parse_error?: string;
-  [field: string]: unknown;
-}
+type Parsed = LineEvent;
 
 interface Options {
   timezone?: string;
@@ -41,44 +38,21 @@ async function createFilter(options: Options, hub = new MetricsHub()): Promise<F
   return (await errorPlugin.create({ field: 'message', timezone: 'UTC', unescape: true, ...options }, contextFor('errors', 'apache_error', hub))) as FilterInstance;
 }
 
-interface FileRun {
-  lines: string[];
-  /** Parsed events by line number (1-based). */
-  parsed: Map<number, Parsed>;
-  /** Unparsed events by line number, with their parse_error. */
-  unparsed: Map<number, Parsed>;
-}
-
-/** Every line through the real filter's `process`, in batches of 1000 as a pipeline hands them over; checks
- * that every line comes out exactly once and that the parser's own counters say the same. */
+/** Every line through the real filter, as a pipeline hands them over (runFilterLines); checks also that the
+ * parser's own counters say the same. */
 async function runLines(lines: string[], options: Options = {}): Promise<FileRun> {
   const hub = new MetricsHub();
-  const filter = await createFilter(options, hub);
-  const parsed = new Map<number, Parsed>();
-  const unparsed = new Map<number, Parsed>();
-  for (let i = 0; i < lines.length; i += 1000) {
-    const batch: Event[] = lines.slice(i, i + 1000).map((message, k) => ({ n: i + k + 1, message }));
-    const out = filter.process(batch, {
-      emit: (events, output) => {
-        assert.equal(output, '_unparsed');
-        for (const e of events) unparsed.set(e.n as number, e as Parsed);
-      },
-    }) as Event[];
-    for (const e of out) parsed.set(e.n as number, e as Parsed);
-  }
-  assert.equal(parsed.size + unparsed.size, lines.length, 'every line is either parsed or unparsed');
+  const run = runFilterLines(await createFilter(options, hub), lines);
   const custom = hub.snapshot().errors.custom;
-  assert.equal(custom.visor_parser_parsed_lines_total ?? 0, parsed.size, 'parsed counter');
-  assert.equal(custom.visor_parser_unparsed_lines_total ?? 0, unparsed.size, 'unparsed counter');
-  return { lines, parsed, unparsed };
+  assert.equal(custom.visor_parser_parsed_lines_total ?? 0, run.parsed.size, 'parsed counter');
+  assert.equal(custom.visor_parser_unparsed_lines_total ?? 0, run.unparsed.size, 'unparsed counter');
+  return run;
 }
 
-/** The exact set of unparsed lines with their reasons; the raw line is kept untouched and no field was added. */
-function assertUnparsed(run: FileRun, expected: Record<number, string>): void {
-  const got = Object.fromEntries([...run.unparsed].map(([n, e]) => [n, e.parse_error]));
-  assert.deepEqual(got, expected);
+/** The exact set of unparsed lines with their reasons (assertUnparsed); and no field was added to them. */
+function assertUnparsedBare(run: FileRun, expected: Record<number, string>): void {
+  assertUnparsed(run, expected);
   for (const [n, e] of run.unparsed) assert.deepEqual(Object.keys(e).sort(), ['message', 'n', 'parse_error'], `line ${n}`);
-  for (const [n, e] of run.unparsed) assert.equal(e.message, run.lines[n - 1]);
 }
 
 /** One line through the filter: its fields, or the reason it went to _unparsed. */
@@ -187,7 +161,7 @@ describe('apache_error against Loghub ground truth (loghub-apache-error, Apache 
       const truth = readStructured(path.join(dir, csv));
       assert.equal(run.lines.length, 2000);
       assert.equal(truth.length, 2000);
-      assertUnparsed(run, {});
+      assertUnparsedBare(run, {});
       for (const [n, e] of run.parsed) {
         const t = truth[n - 1];
         const where = `line ${n}: ${run.lines[n - 1]}`;
@@ -247,7 +221,7 @@ describe('apache_error on RaspIM (Apache 2.2.22 Debian, Europe/London, no ground
       const run = await runLines(readLines(path.join(dir, file)), { timezone: 'Europe/London' });
       assert.equal(run.lines.length, count);
       // `apache2: Could not reliably determine the server's fully qualified domain name...`: stderr text without time or level.
-      assertUnparsed(run, unparsed);
+      assertUnparsedBare(run, unparsed);
       for (const n of Object.keys(unparsed)) assert.match(run.lines[Number(n) - 1], /^apache2: Could not reliably determine/);
       const levels: Record<string, number> = {};
       for (const e of run.parsed.values()) levels[e.level as string] = (levels[e.level as string] ?? 0) + 1;
@@ -308,7 +282,7 @@ describe('apache_error against Elastic ground truth (elastic-integrations-apache
       const zones = new Set(expected.map((x) => x.event.timezone));
       assert.deepEqual([...zones], ['GMT+2']);
       const run = await runLines(lines, { timezone: zoneOption('GMT+2') });
-      assertUnparsed(run, {});
+      assertUnparsedBare(run, {});
       for (const [n, e] of run.parsed) {
         const x = expected[n - 1];
         const where = `line ${n}: ${lines[n - 1]}`;
@@ -339,7 +313,7 @@ describe('apache_error against Elastic ground truth (elastic-integrations-apache
     const dir = corpus(this, 'elastic-integrations-apache-tests/error');
     const run = await runLines(readLines(path.join(dir, 'test-error-basic.log')), { timezone: '+02:00' });
     assert.equal(run.lines.length, 7);
-    assertUnparsed(run, {});
+    assertUnparsedBare(run, {});
     assert.deepEqual(pick(run.parsed.get(6)!, ['timestamp', 'level', 'module', 'pid', 'tid', 'client_ip', 'client_port', 'errno', 'errno_text', 'error_code', 'message_text', 'referer']), {
       timestamp: null, level: 'warn', module: null, pid: null, tid: null, client_ip: null, client_port: null, errno: null, errno_text: null, error_code: 'AH00558',
       message_text: "apache2: Could not reliably determine the server's fully qualified domain name, using 127.0.1.1. Set the 'ServerName' directive globally to suppress this message",
@@ -371,7 +345,7 @@ describe('apache_error against Elastic ground truth (elastic-integrations-apache
   it('test-error-darwin.log and test-error-trace.log: hand-read fields (macOS 2.4.23 prefork, [:notice], ISO time, trace3 with source location)', async function () {
     const dir = corpus(this, 'elastic-integrations-apache-tests/error');
     const darwin = await runLines(readLines(path.join(dir, 'test-error-darwin.log')), { timezone: 'UTC' });
-    assertUnparsed(darwin, {});
+    assertUnparsedBare(darwin, {});
     assert.equal(darwin.lines.length, 4);
     assert.deepEqual(pick(darwin.parsed.get(1)!, ['timestamp', 'module', 'level', 'pid', 'tid', 'error_code', 'message_text']), {
       timestamp: Date.UTC(2016, 11, 26, 16, 15, 55, 103) + 0.522, module: 'mpm_prefork', level: 'notice', pid: 11379, tid: null,
@@ -380,7 +354,7 @@ describe('apache_error against Elastic ground truth (elastic-integrations-apache
     assert.equal(darwin.parsed.get(3)!.module, null);
     assert.equal(darwin.parsed.get(4)!.timestamp, Date.parse('2025-07-22T13:45:51.323Z') + 0.61);
     const trace = await runLines(readLines(path.join(dir, 'test-error-trace.log')), { timezone: 'UTC' });
-    assertUnparsed(trace, {});
+    assertUnparsedBare(trace, {});
     assert.deepEqual(pick(trace.parsed.get(1)!, ['level', 'module', 'pid', 'tid', 'source_file', 'source_line', 'client_ip', 'client_port', 'error_code', 'message_text']), {
       level: 'trace3', module: 'rewrite', pid: 121591, tid: 140413273032448, source_file: 'mod_rewrite.c', source_line: 470,
       client_ip: '10.121.192.8', client_port: 38350, error_code: null,
@@ -408,7 +382,7 @@ describe('apache_error against CrowdSec ground truth (crowdsec-hub-tests, access
   it('apache2-logs.log: the two error lines equal parser.assert; the seven access lines are unparsed (no_timestamp)', async function () {
     const dir = corpus(this, 'crowdsec-hub-tests/apache2-logs');
     const run = await runLines(readLines(path.join(dir, 'apache2-logs.log')));
-    assertUnparsed(run, { 1: 'no_timestamp', 2: 'no_timestamp', 3: 'no_timestamp', 4: 'no_timestamp', 5: 'no_timestamp', 6: 'no_timestamp', 7: 'no_timestamp' });
+    assertUnparsedBare(run, { 1: 'no_timestamp', 2: 'no_timestamp', 3: 'no_timestamp', 4: 'no_timestamp', 5: 'no_timestamp', 6: 'no_timestamp', 7: 'no_timestamp' });
     const truth = parsedAssertions(path.join(dir, 'parser.assert'));
     for (const n of [8, 9]) {
       const t = truth.get(n - 1)!;
@@ -433,7 +407,7 @@ describe('apache_error against CrowdSec ground truth (crowdsec-hub-tests, access
   it('apache-cve-2021-41773.log (no parser.assert): the AH00126 line parses with its trailing space; the two access lines do not', async function () {
     const dir = corpus(this, 'crowdsec-hub-tests/apache-cve-2021-41773');
     const run = await runLines(readLines(path.join(dir, 'apache-cve-2021-41773.log')));
-    assertUnparsed(run, { 2: 'no_timestamp', 3: 'no_timestamp' });
+    assertUnparsedBare(run, { 2: 'no_timestamp', 3: 'no_timestamp' });
     assert.deepEqual(pick(run.parsed.get(1)!, ['module', 'level', 'pid', 'tid', 'client_ip', 'client_port', 'error_code', 'message_text']), {
       module: 'core', level: 'error', pid: 7005, tid: 140667133085440, client_ip: '88.168.206.87', client_port: 14532, error_code: 'AH00126',
       message_text: 'Invalid URI in request GET /cgi-bin/.%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/etc/passwd HTTP/1.1 ',
@@ -608,12 +582,15 @@ describe('apache_error: the 2.2 and 2.4 layouts, told apart per line', function 
   });
 
   it('Windows paths: Apache doubles backslashes, so C:\\\\xampp is C:\\xampp; text with lone backslashes was not escaped and is kept', async function () {
-    const line = '[Sat Mar 02 11:22:33.444555 2024] [php:warn] [pid 4012:tid 1880] [client ::1:50200] PHP Warning:  include(C:\\\\xampp\\\\htdocs\\\\inc\\\\db.php): Failed to open stream: No such file or directory in C:\\\\xampp\\\\htdocs\\\\index.php on line 4';
-    assert.equal((await fields(line)).message_text, 'PHP Warning:  include(C:\\xampp\\htdocs\\inc\\db.php): Failed to open stream: No such file or directory in C:\\xampp\\htdocs\\index.php on line 4');
-    assert.equal((await fields(line, { unescape: false })).message_text, 'PHP Warning:  include(C:\\\\xampp\\\\htdocs\\\\inc\\\\db.php): Failed to open stream: No such file or directory in C:\\\\xampp\\\\htdocs\\\\index.php on line 4');
-    assert.equal((await fields('[Sat Mar 02 11:22:33 2024] [error] [client 127.0.0.1] File does not exist: C:/Program Files/Apache Group/Apache2/htdocs/favicon.ico')).message_text, 'File does not exist: C:/Program Files/Apache Group/Apache2/htdocs/favicon.ico');
-    // `\A` is no escape, so this text did not come through Apache's escaping: `\n` in `\new.pl` is no newline either.
-    assert.equal((await fields('[Sat Mar 02 11:22:33 2024] [error] [client 127.0.0.1] script not found: C:\\Apache24\\cgi-bin\\new.pl')).message_text, 'script not found: C:\\Apache24\\cgi-bin\\new.pl');
+    const doubled = '[Sat Mar 02 11:22:33.444555 2024] [php:warn] [pid 4012:tid 1880] [client ::1:50200] PHP Warning:  include(C:\\\\xampp\\\\htdocs\\\\inc\\\\db.php): Failed to open stream: No such file or directory in C:\\\\xampp\\\\htdocs\\\\index.php on line 4';
+    const cases: Array<[line: string, options: Options, messageText: string]> = [
+      [doubled, {}, 'PHP Warning:  include(C:\\xampp\\htdocs\\inc\\db.php): Failed to open stream: No such file or directory in C:\\xampp\\htdocs\\index.php on line 4'],
+      [doubled, { unescape: false }, 'PHP Warning:  include(C:\\\\xampp\\\\htdocs\\\\inc\\\\db.php): Failed to open stream: No such file or directory in C:\\\\xampp\\\\htdocs\\\\index.php on line 4'],
+      ['[Sat Mar 02 11:22:33 2024] [error] [client 127.0.0.1] File does not exist: C:/Program Files/Apache Group/Apache2/htdocs/favicon.ico', {}, 'File does not exist: C:/Program Files/Apache Group/Apache2/htdocs/favicon.ico'],
+      // `\A` is no escape, so this text did not come through Apache's escaping: `\n` in `\new.pl` is no newline either.
+      ['[Sat Mar 02 11:22:33 2024] [error] [client 127.0.0.1] script not found: C:\\Apache24\\cgi-bin\\new.pl', {}, 'script not found: C:\\Apache24\\cgi-bin\\new.pl'],
+    ];
+    for (const [line, options, messageText] of cases) assert.equal((await fields(line, options)).message_text, messageText, line);
   });
 
   it('escaped bytes: decoded as UTF-8 (U+FFFD for bytes that are not), or kept escaped with unescape: false', async function () {
@@ -646,7 +623,7 @@ describe('apache_error: the 2.2 and 2.4 layouts, told apart per line', function 
       '[Wed Oct 11 14:32:52',
       'sudo: AH00558: not at the start of the line',
     ]);
-    assertUnparsed(run, { 1: 'no_timestamp', 2: 'no_timestamp', 3: 'no_timestamp', 4: 'no_timestamp', 5: 'no_timestamp', 6: 'no_timestamp', 8: 'empty_line', 9: 'empty_line', 10: 'empty_line', 12: 'no_timestamp', 13: 'no_timestamp' });
+    assertUnparsedBare(run, { 1: 'no_timestamp', 2: 'no_timestamp', 3: 'no_timestamp', 4: 'no_timestamp', 5: 'no_timestamp', 6: 'no_timestamp', 8: 'empty_line', 9: 'empty_line', 10: 'empty_line', 12: 'no_timestamp', 13: 'no_timestamp' });
     assert.equal(run.parsed.get(7)!.error_code, 'AH00558');
   });
 
@@ -690,7 +667,7 @@ describe('apache_error: the 2.2 and 2.4 layouts, told apart per line', function 
     const format = '[%{u}t] [%-m:%l] [pid %P:tid %T] %7F: %E: [client\\ %a] %M% ,\\ referer\\ %{Referer}i';
     for (const [options, reason] of [[{}, 'no_timestamp'], [{ error_log_format: format }, 'format_mismatch']] as const) {
       const run = await runLines(lines, options);
-      assertUnparsed(run, Object.fromEntries(notRecords.map((n) => [n, reason])));
+      assertUnparsedBare(run, Object.fromEntries(notRecords.map((n) => [n, reason])));
       for (const [n, [level, code, errno, errnoText, message]] of Object.entries(want)) {
         const e = run.parsed.get(Number(n))!;
         assert.deepEqual(pick(e, ['timestamp', 'level', 'module', 'pid', 'tid', 'client_ip', 'client_port', 'errno', 'errno_text', 'error_code', 'message_text', 'referer']), {
@@ -811,7 +788,7 @@ describe('apache_error: error_log_format (a custom ErrorLogFormat)', function ()
       '[Wed Oct 11 14:32:52 2000] [error] [client 127.0.0.1] a 2.2 line does not fit',
       '[Wed Oct 11 14:32:52.123456 2000] [core:bogus] [pid 1:tid 2] x',
     ], { error_log_format: DOCS_EXAMPLE });
-    assertUnparsed(run, { 5: 'format_mismatch', 6: 'format_mismatch' });
+    assertUnparsedBare(run, { 5: 'format_mismatch', 6: 'format_mismatch' });
     const keys = ['module', 'level', 'pid', 'tid', 'errno', 'errno_text', 'client_ip', 'client_port', 'error_code', 'message_text', 'referer'];
     assert.deepEqual(pick(run.parsed.get(1)!, keys), { module: 'core', level: 'error', pid: 123, tid: 456, errno: null, errno_text: null, client_ip: '1.2.3.4', client_port: 5678, error_code: 'AH00124', message_text: 'msg, with comma', referer: 'http://x/y' });
     assert.deepEqual(pick(run.parsed.get(2)!, keys), { module: null, level: 'error', pid: 123, tid: 456, errno: 70007, errno_text: 'The timeout specified has expired', client_ip: '::1', client_port: 5678, error_code: 'AH01102', message_text: 'error reading status line', referer: null });
@@ -826,7 +803,7 @@ describe('apache_error: error_log_format (a custom ErrorLogFormat)', function ()
       '2024-03-31 02:30:00.5 www.example.com 10.0.0.1:443 - [warn] 3 XyZ on - hello world ua=Mozilla/5.0 (X11; Linux)',
       '2024-07-01 12:00:00 www.example.com 10.0.0.1:443 [2001:db8::1]:5555 [info] 0 Ab on 12 hello',
     ], { error_log_format: format, timezone: 'Europe/Paris' });
-    assertUnparsed(run, {});
+    assertUnparsedBare(run, {});
     const keys = ['timestamp', 'level', 'vhost', 'local_ip', 'local_port', 'peer_ip', 'peer_port', 'keepalive_requests', 'log_id', 'env_https', 'note_ratelimit', 'message_text', 'user_agent'];
     assert.deepEqual(pick(run.parsed.get(1)!, keys), {
       timestamp: Date.parse('2024-03-31T01:30:00.500Z'), // 02:30 does not exist in Paris that night: read as 03:30 CEST

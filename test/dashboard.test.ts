@@ -7,53 +7,18 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { definePlugin, type Event, type PluginContext } from '../core/index.js';
+import type { Event, PluginContext } from '../core/index.js';
 import { DashboardModel, renderStaticHtml, trimSeries, type DashboardState } from '../lib/dashboard/index.js';
 import dashboardPlugin from '../plugins/outputs/dashboard/index.js';
 import { chartInk, requireChromium, watchPage } from './support/browser.js';
 import { rng } from './bench/apache-lines.js';
 import { freePort, ROOT, tempDir } from './support/helpers.js';
-import { pipelineWith, type Harness } from './support/pipeline-harness.js';
+import { startPipeline, type Harness } from './support/pipeline-harness.js';
 
-// ---------- a scripted input: emits the batches the test pushes, and stays up until the pipeline stops ----------
-const feeds = new Map<string, { queue: Event[][]; wake?: () => void }>();
-function feedOf(name: string) {
-  let f = feeds.get(name);
-  if (!f) feeds.set(name, (f = { queue: [] }));
-  return f;
+/** Sends `events` through the test_script input `id` of `h`, in batches of 200, without waiting for them. */
+function push(h: Harness, id: string, events: Event[]): void {
+  for (let i = 0; i < events.length; i += 200) void h.script(id).send(events.slice(i, i + 200));
 }
-function push(name: string, events: Event[]): void {
-  const f = feedOf(name);
-  for (let i = 0; i < events.length; i += 200) f.queue.push(events.slice(i, i + 200));
-  f.wake?.();
-}
-const feedInput = definePlugin<{ feed: string }, 'input'>({
-  kind: 'input',
-  name: 'test_feed',
-  description: 'Emits the batches a test pushes to its feed; ends when the pipeline stops.',
-  schema: { type: 'object', properties: { feed: { type: 'string' } } },
-  create(options) {
-    return {
-      async run({ emit, signal }) {
-        const f = feedOf(options.feed);
-        while (!signal.aborted) {
-          const batch = f.queue.shift();
-          if (batch) {
-            await emit(batch);
-            continue;
-          }
-          await new Promise<void>((resolve) => {
-            f.wake = resolve;
-            signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-          f.wake = undefined;
-        }
-      },
-    };
-  },
-});
-
-const startPipeline = pipelineWith(feedInput);
 
 // ---------- seeded traffic ----------
 const CLIENTS = Array.from({ length: 40 }, (_, i) => (i % 2 ? `198.51.100.${i + 7}` : `203.0.113.${i + 20}`));
@@ -159,14 +124,13 @@ describe('dashboard output', function () {
     const garbage = ['not an access line', 'GET / oops', ''].filter(Boolean);
 
     before(async () => {
-      feeds.clear();
       const port = await freePort();
       base = `http://127.0.0.1:${port}`;
       harness = await startPipeline(`
 inputs:
-  access_src: { type: test_feed, feed: access }
-  error_src: { type: test_feed, feed: errors }
-  alert_src: { type: test_feed, feed: alerts }
+  access_src: { type: test_script }
+  error_src: { type: test_script }
+  alert_src: { type: test_script }
 filters:
   access: { type: apache_access, inputs: [access_src], format: combined }
   errors: { type: apache_error, inputs: [error_src] }
@@ -191,9 +155,9 @@ outputs:
   seen_alerts: { type: test_record, inputs: [alerts] }
   seen_unparsed: { type: test_record, inputs: [access._unparsed] }
 `);
-      push('access', toEvents([...accessLines(42, 3000), ...garbage]));
-      push('errors', toEvents(errorLines(43, 250)));
-      push('alerts', [{ name: 'disk-full', severity: 'critical', kind: 'threshold', state: 'firing', message: '[critical] disk-full: /var 97%', time: Date.now(), value: 0.97 }]);
+      push(harness, 'access_src', toEvents([...accessLines(42, 3000), ...garbage]));
+      push(harness, 'error_src', toEvents(errorLines(43, 250)));
+      push(harness, 'alert_src', [{ name: 'disk-full', severity: 'critical', kind: 'threshold', state: 'firing', message: '[critical] disk-full: /var 97%', time: Date.now(), value: 0.97 }]);
       await waitFor(() => harness.probe('seen_access').written.length === 3000 && harness.probe('seen_errors').written.length === 250 && harness.probe('seen_alerts').written.length >= 2, 20_000, 'the seeded events to be parsed');
       // The dashboard has absorbed them all once its state says so (and the charts' last complete second holds them).
       await waitFor(async () => {
@@ -265,7 +229,7 @@ outputs:
 
         // More events: the page follows.
         const before = Number(await page.getAttribute('[data-test="updated"]', 'data-value'));
-        push('access', toEvents(accessLines(7, 500)));
+        push(harness, 'access_src', toEvents(accessLines(7, 500)));
         await waitKpi(page, 'requests', expected.requests + 500);
         assert.ok(Number(await page.getAttribute('[data-test="updated"]', 'data-value')) > before, 'a newer state');
         const more = bruteForce(harness.probe('seen_access').written, harness.probe('seen_errors').written);
@@ -274,7 +238,7 @@ outputs:
         // Pause holds the view (and says so); resume shows the latest state.
         await page.click('[data-test="pause"]');
         assert.equal(await page.getAttribute('[data-test="status"]', 'data-state'), 'paused');
-        push('access', toEvents(accessLines(9, 50)));
+        push(harness, 'access_src', toEvents(accessLines(9, 50)));
         await waitFor(() => harness.probe('seen_access').written.length === expected.requests + 550, 10_000, 'more events parsed');
         await new Promise((r) => setTimeout(r, 700));
         assert.equal(await kpi(page, 'requests'), expected.requests + 500, 'paused: the numbers stay');
@@ -342,7 +306,7 @@ outputs:
         await waitFor(async () => (await clients()) === 3, 5000, 'three streams').catch(async (err) => {
           throw new Error(`${(err as Error).message}: ${(await harness.metrics.exposition()).split('\n').filter((l) => l.includes('dashboard')).join('\n')}`);
         });
-        push('access', toEvents(accessLines(8, 100)));
+        push(harness, 'access_src', toEvents(accessLines(8, 100)));
         await Promise.all(pages.map((p) => waitKpi(p, 'requests', total + 100)));
         // The cap: 5 streams; 3 pages hold 3; two more fit, the sixth is refused.
         const ctl = new AbortController();
@@ -502,10 +466,10 @@ outputs:
     const file = await tmp.file('evil.html', renderStaticHtml(model.snapshot(now)));
     const port = await freePort();
     const h = await startPipeline(`
-inputs: { feed: { type: test_feed, feed: evil } }
+inputs: { feed: { type: test_script } }
 outputs: { dash: { type: dashboard, inputs: [feed], listen: 127.0.0.1:${port}, update_every: 200ms, title: '<i>title</i>' } }
 `);
-    push('evil', [{ client_ip: evil.client_ip, path: evil.path, status: 503, bytes: 10 }, { level: 'error', message_text: evil.message_text },
+    push(h, 'feed', [{ client_ip: evil.client_ip, path: evil.path, status: 503, bytes: 10 }, { level: 'error', message_text: evil.message_text },
       { name: '<script>x</script>', severity: 'critical', state: 'firing', message: evil.path, time: now }]);
     const page = await browser.newPage();
     const problems = watchPage(page);
@@ -536,7 +500,7 @@ describe('dashboard output options', () => {
     for (const listen of ['0.0.0.0:0', '[::]:0', '192.0.2.1:0', '8080.example.com:0']) {
       await assert.rejects(
         startPipeline(`
-inputs: { src: { type: test_feed, feed: none } }
+inputs: { src: { type: test_script } }
 outputs: { dash: { type: dashboard, inputs: [src], listen: '${listen}' } }
 `),
         (err: Error) => /pipeline\.yaml:3:\d+: .*refusing to serve the dashboard on .* without a token: .*Set token/.test(err.message),
@@ -550,7 +514,7 @@ outputs: { dash: { type: dashboard, inputs: [src], listen: '${listen}' } }
     }
     // Loopback without a token, and any address with one, are fine.
     const h = await startPipeline(`
-inputs: { src: { type: test_feed, feed: none } }
+inputs: { src: { type: test_script } }
 outputs:
   a: { type: dashboard, inputs: [src], listen: '127.0.0.1:0' }
   b: { type: dashboard, inputs: [src], listen: '0.0.0.0:0', token: '${TOKEN}' }

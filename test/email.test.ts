@@ -3,30 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generate } from 'selfsigned';
-import { definePlugin, type Event } from '../core/index.js';
+import type { Event } from '../core/index.js';
 import { fitDigest, fitEvent } from '../plugins/outputs/email/fit.js';
 import { renderDigest, renderEvent, renderTemplate, type RenderedMail } from '../plugins/outputs/email/render.js';
 import { ReportAccumulator } from '../lib/stats/index.js';
-import { pipelineWith, type Harness } from './support/pipeline-harness.js';
+import { startPipeline, type Harness } from './support/pipeline-harness.js';
 import { freePort, startSmtp, waitFor, type TestSmtp } from './support/smtp.js';
-
-// An input that emits the events registered under its `set` name, then idles until stopped.
-const eventSets = new Map<string, Event[]>();
-const eventsInput = definePlugin<{ set: string }, 'input'>({
-  kind: 'input',
-  name: 'test_events',
-  description: 'Emits a scripted list of events, then waits until stopped.',
-  schema: { type: 'object', properties: { set: { type: 'string' } } },
-  create(options) {
-    return {
-      async run({ emit, signal }) {
-        const events = eventSets.get(options.set) ?? [];
-        if (events.length) await emit(events.map((e) => ({ ...e })));
-        if (!signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
-      },
-    };
-  },
-});
 
 const alert: Event = { name: 'high_5xx_rate', severity: 'critical', value: 0.12, threshold: 0.05, host: 'web1', message: 'error rate <script>alert(1)</script> above threshold' };
 const report: Event = {
@@ -41,9 +23,7 @@ describe('email output', function () {
   let dir: string;
   const servers: TestSmtp[] = [];
   const harnesses: Harness[] = [];
-  let setNo = 0;
 
-  const startPipeline = pipelineWith(eventsInput);
   beforeEach(async () => { dir = await mkdtemp(path.join(tmpdir(), 'visor-email-')); });
   afterEach(async () => {
     for (const h of harnesses.splice(0)) await h.pipeline.stop(2000);
@@ -57,13 +37,12 @@ describe('email output', function () {
     return s;
   }
 
-  async function pipeline(events: Event[], emailYaml: string): Promise<Harness> {
-    const set = `s${setNo++}`;
-    eventSets.set(set, events);
+  /** `events` into an email output sending to the SMTP server on 127.0.0.1:`port`, with `emailYaml`'s options. */
+  async function pipeline(events: Event[], port: number, emailYaml = ''): Promise<Harness> {
     const h = await startPipeline(`
 service: { data_dir: ${JSON.stringify(dir)}, log_level: debug }
 inputs:
-  src: { type: test_events, set: ${set} }
+  src: { type: test_script }
 outputs:
   mail:
     type: email
@@ -73,9 +52,13 @@ outputs:
     backoff: 50ms
     max_backoff: 400ms
     drain_timeout: 300ms
+    host: 127.0.0.1
+    port: ${port}
 ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
 `);
     harnesses.push(h);
+    // One batch, and the input stays up: the output is never drained by an end of input.
+    if (events.length) void h.script('src').send(events.map((e) => ({ ...e })));
     return h;
   }
 
@@ -94,9 +77,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
 
   it('sends over plain SMTP with AUTH, using the configured credentials and recipients', async () => {
     const s = await server({ auth: { user: 'alice', pass: 's3cret!-pass' } });
-    const h = await pipeline([alert], `
-      host: 127.0.0.1
-      port: ${s.port}
+    const h = await pipeline([alert], s.port, `
       cc: [boss@example.com]
       auth: { user: alice, pass: 's3cret!-pass' }`);
     await waitFor(() => s.messages.length === 1, 10_000, 'message');
@@ -111,9 +92,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
 
   it('fails (and keeps the message) when AUTH is refused, without logging the password', async () => {
     const s = await server({ auth: { user: 'alice', pass: 'right' } });
-    const h = await pipeline([alert], `
-      host: 127.0.0.1
-      port: ${s.port}
+    const h = await pipeline([alert], s.port, `
       auth: { user: alice, pass: 'wrong-pass' }`);
     await waitFor(() => s.auths.length >= 2, 10_000, 'auth retries');
     assert.equal(s.messages.length, 0);
@@ -125,9 +104,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
   it('requires STARTTLS and verifies the server with the configured CA', async () => {
     const { key, cert, ca } = await tlsFiles();
     const s = await server({ key, cert });
-    await pipeline([alert], `
-      host: 127.0.0.1
-      port: ${s.port}
+    await pipeline([alert], s.port, `
       require_tls: true
       tls: { ca: ${JSON.stringify(ca)} }`);
     await waitFor(() => s.messages.length === 1, 10_000, 'message');
@@ -136,9 +113,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
 
   it('refuses to send in clear when STARTTLS is required but not offered', async () => {
     const s = await server();
-    await pipeline([alert], `
-      host: 127.0.0.1
-      port: ${s.port}
+    await pipeline([alert], s.port, `
       require_tls: true`);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(s.messages.length, 0);
@@ -148,9 +123,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
   it('does not trust an unknown certificate unless told to', async () => {
     const { key, cert } = await tlsFiles();
     const s = await server({ key, cert, secure: true });
-    await pipeline([alert], `
-      host: 127.0.0.1
-      port: ${s.port}
+    await pipeline([alert], s.port, `
       secure: true`);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(s.messages.length, 0);
@@ -159,9 +132,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
   it('sends over implicit TLS', async () => {
     const { key, cert, ca } = await tlsFiles();
     const s = await server({ key, cert, secure: true });
-    await pipeline([alert], `
-      host: 127.0.0.1
-      port: ${s.port}
+    await pipeline([alert], s.port, `
       secure: true
       tls: { ca: ${JSON.stringify(ca)}, servername: localhost }`);
     await waitFor(() => s.messages.length === 1, 10_000, 'message');
@@ -170,9 +141,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
 
   it('renders subject, text and an escaped HTML table for alert and report events', async () => {
     const s = await server();
-    await pipeline([alert, report, { n: 1 }], `
-      host: 127.0.0.1
-      port: ${s.port}
+    await pipeline([alert, report, { n: 1 }], s.port, `
       subject: '[visor] {{severity}} {{name}} {{missing}}on {{host}}'`);
     await waitFor(() => s.messages.length === 3, 10_000, 'messages');
     const [a, r, plain] = s.messages;
@@ -199,14 +168,18 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     assert.equal(renderTemplate('x{{a}}\r\nBcc: evil@example.com', { a: 'y\r\nz' }), 'xy z Bcc: evil@example.com');
   });
 
-  it('retries while the server is down and delivers everything once it is up; the spool ends empty', async () => {
+  /** Five events (`name`0 to `name`4) for an SMTP server on a free port that is not up yet: resolves once two
+   * delivery attempts have failed. */
+  async function whileServerDown(name: string, severity: string, emailYaml: string): Promise<{ port: number; events: Event[] }> {
     const port = await freePort();
-    const events = Array.from({ length: 5 }, (_, i) => ({ name: `a${i}`, severity: 'warning' }));
-    const h = await pipeline(events, `
-      host: 127.0.0.1
-      port: ${port}
-      max_per_minute: 0`);
+    const events = Array.from({ length: 5 }, (_, i) => ({ name: `${name}${i}`, severity }));
+    const h = await pipeline(events, port, emailYaml);
     await waitFor(() => h.logs.filter((l) => l.includes('email delivery failed')).length >= 2, 10_000, 'failed attempts');
+    return { port, events };
+  }
+
+  it('retries while the server is down and delivers everything once it is up; the spool ends empty', async () => {
+    const { port, events } = await whileServerDown('a', 'warning', 'max_per_minute: 0');
     assert.equal(await spoolLines(), 5, 'all spooled while the server is down');
     const s = await server({ port });
     await waitFor(() => s.messages.length === 5, 10_000, 'messages');
@@ -217,14 +190,9 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
   });
 
   it('applies backpressure when the spool is full instead of dropping', async () => {
-    const port = await freePort();
-    const events = Array.from({ length: 5 }, (_, i) => ({ name: `b${i}`, severity: 'info' }));
-    const h = await pipeline(events, `
-      host: 127.0.0.1
-      port: ${port}
+    const { port, events } = await whileServerDown('b', 'info', `
       queue_size: 2
       max_per_minute: 0`);
-    await waitFor(() => h.logs.filter((l) => l.includes('email delivery failed')).length >= 2, 10_000, 'failed attempts');
     assert.equal(await spoolLines(), 2, 'the spool never exceeds queue_size');
     const s = await server({ port });
     await waitFor(() => s.messages.length === 5, 10_000, 'messages');
@@ -233,9 +201,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
 
   it('retries when the server refuses (451, then 550) and delivers once it accepts', async () => {
     const s = await server({ refuse: [451, 550, 451] });
-    await pipeline([alert], `
-      host: 127.0.0.1
-      port: ${s.port}`);
+    await pipeline([alert], s.port);
     await waitFor(() => s.messages.length === 1, 10_000, 'message');
     assert.equal(s.rcptAttempts, 4);
     await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
@@ -244,9 +210,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
   it('keeps undelivered messages across a restart and sends them when the server is up', async () => {
     const port = await freePort();
     const events = [{ name: 'one', severity: 'info' }, { name: 'two', severity: 'info' }];
-    const h1 = await pipeline(events, `
-      host: 127.0.0.1
-      port: ${port}`);
+    const h1 = await pipeline(events, port);
     await waitFor(async () => (await spoolLines()) === 2, 5000, 'spooled');
     await waitFor(() => h1.logs.some((l) => l.includes('email delivery failed')), 5000, 'a failed attempt');
     assert.equal(await h1.pipeline.stop(5000), true);
@@ -256,9 +220,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     const s = await server({ port });
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(s.messages.length, 0, 'nothing sent while no pipeline runs');
-    const h2 = await pipeline([], `
-      host: 127.0.0.1
-      port: ${port}`);
+    const h2 = await pipeline([], port);
     await waitFor(() => s.messages.length === 2, 10_000, 'messages after restart');
     assert.deepEqual(s.messages.map((m) => m.subject), ['[visor] info one', '[visor] info two']);
     await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
@@ -268,9 +230,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
   it('max_per_minute: 3 with 10 events sends 3 messages and one digest of the 7 others', async () => {
     const s = await server();
     const events = Array.from({ length: 10 }, (_, i) => ({ name: `alert_${i}`, severity: 'warning', message: `first line ${i}` }));
-    await pipeline(events, `
-      host: 127.0.0.1
-      port: ${s.port}
+    await pipeline(events, s.port, `
       max_per_minute: 3`);
     await waitFor(() => s.messages.length === 4, 10_000, 'messages');
     await new Promise((r) => setTimeout(r, 300));
@@ -291,9 +251,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     const cap = 64 * 1024;
     // 1 sent on its own, then one digest of the other 1000 (the most merged at once): 5 rules, long first lines.
     const events = Array.from({ length: 1001 }, (_, i) => ({ name: `rule_${i % 5}`, severity: 'critical', message: `match ${i} ${'x'.repeat(400)}`, samples: [`sample ${i}`] }));
-    await pipeline(events, `
-      host: 127.0.0.1
-      port: ${s.port}
+    await pipeline(events, s.port, `
       max_per_minute: 1
       queue_size: 2000
       max_message_bytes: 64KiB`);
@@ -324,9 +282,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     const acc = new ReportAccumulator(0, 100_000);
     for (let i = 0; i < 20_000; i++) acc.add({ status: i % 7 ? 200 : 503, client_ip: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, path: `/p${i % 3000}`, bytes: 10 });
     const rep = acc.toEvent(60_000, 'web01', 20_000, true);
-    await pipeline([big, rep, alert], `
-      host: 127.0.0.1
-      port: ${s.port}
+    await pipeline([big, rep, alert], s.port, `
       max_per_minute: 0
       max_message_bytes: 16KiB`);
     await waitFor(() => s.messages.length === 3, 15_000, 'messages');
@@ -351,9 +307,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
   });
 
   it('max_message_bytes below 4KiB is refused', async () => {
-    await assert.rejects(pipeline([alert], `
-      host: 127.0.0.1
-      port: 25
+    await assert.rejects(pipeline([alert], 25, `
       max_message_bytes: 1000`), /pipeline\.yaml:16:24: invalid value 1000 for max_message_bytes — must be at least 4096 bytes/);
   });
 

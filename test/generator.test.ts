@@ -19,6 +19,23 @@ ${extra || 'outputs:\n  out: { type: test_record, inputs: [gen] }'}
   return { written: probe('out').written };
 }
 
+/** The generator's lines through the parser filter `id` (`parser`: its YAML map, reading gen), every one of which
+ * must parse: what the parser wrote, and the pipeline's metrics. */
+async function allParsed(options: string, id: string, parser: string) {
+  const { pipeline, metrics, probe } = await startPipeline(`
+inputs:
+  gen: { type: generator, ${options} }
+filters:
+  ${id}: ${parser}
+outputs:
+  out: { type: test_record, inputs: [${id}] }
+  bad: { type: test_record, inputs: [${id}._unparsed] }
+`);
+  await pipeline.done();
+  assert.equal(probe('bad').written.length, 0, JSON.stringify(probe('bad').written[0]));
+  return { written: probe('out').written, metrics };
+}
+
 describe('generator', function () {
   this.timeout(60000);
 
@@ -70,38 +87,17 @@ describe('generator', function () {
 
   for (const format of ['common', 'combined', 'vhost_combined', 'combinedio']) {
     it(`every ${format} line parses with apache_access (zero unparsed)`, async () => {
-      const { pipeline, metrics, probe } = await startPipeline(`
-inputs:
-  gen: { type: generator, format: ${format}, rate: max, count: 20000, seed: 4 }
-filters:
-  access: { type: apache_access, inputs: [gen], format: ${format} }
-outputs:
-  out: { type: test_record, inputs: [access] }
-  bad: { type: test_record, inputs: [access._unparsed] }
-`);
-      await pipeline.done();
-      assert.equal(probe('bad').written.length, 0, JSON.stringify(probe('bad').written[0]));
-      assert.equal(probe('out').written.length, 20000);
+      const { written, metrics } = await allParsed(`format: ${format}, rate: max, count: 20000, seed: 4`, 'access', `{ type: apache_access, inputs: [gen], format: ${format} }`);
+      assert.equal(written.length, 20000);
       assert.equal(metrics.snapshot().access.custom.visor_parser_parsed_lines_total, 20000);
     });
   }
 
   for (const format of ['error_2.2', 'error_2.4']) {
     it(`every ${format} line, heartbeats included, parses with apache_error`, async () => {
-      const { pipeline, probe } = await startPipeline(`
-inputs:
-  gen: { type: generator, format: ${format}, seed: 5, start_time: '${START}', speed: max, duration: 10m, heartbeat: { interval: 30s, message: still alive },
+      const { written } = await allParsed(`format: ${format}, seed: 5, start_time: '${START}', speed: max, duration: 10m, heartbeat: { interval: 30s, message: still alive },
          level_streams: { error: { interval: [1s, 3s], peak_interval: [100ms, 200ms] }, warn: { interval: [2s, 4s] }, notice: { interval: [5s, 10s] } },
-         bursts: { scheduled: [{ every: 2m, for: 20s, multiplier: 1 }] } }
-filters:
-  errors: { type: apache_error, inputs: [gen], timezone: local }
-outputs:
-  out: { type: test_record, inputs: [errors] }
-  bad: { type: test_record, inputs: [errors._unparsed] }
-`);
-      await pipeline.done();
-      assert.equal(probe('bad').written.length, 0, JSON.stringify(probe('bad').written[0]));
-      const written = probe('out').written;
+         bursts: { scheduled: [{ every: 2m, for: 20s, multiplier: 1 }] }`, 'errors', '{ type: apache_error, inputs: [gen], timezone: local }');
       const beats = written.filter((e) => e.heartbeat === true);
       assert.equal(beats.length, 19); // every 30 s in [start, start + 10 min), the first at 30 s
       assert.ok(beats.every((e) => e.message_text === 'still alive' && e.level === 'info'));

@@ -7,20 +7,22 @@ function samplesOf(text: string, name: string): string[] {
 }
 
 describe('MetricsHub', () => {
-  it('returns the same metrics object for the same id, kind and type', () => {
-    const hub = new MetricsHub();
-    const first = hub.component({ id: 'access', kind: 'input', type: 'file' });
-    first.receivedEvents.inc(5);
-    const again = hub.component({ id: 'access', kind: 'input', type: 'file' });
-    assert.equal(again, first);
-    assert.equal(again.receivedEvents.value, 5);
-  });
-
-  it('starts a component whose type changed from zero', () => {
+  /** The metrics of input `access` (type file) after 5 events, and what the hub gives when asked again with `type`. */
+  function askedAgain(type: string) {
     const hub = new MetricsHub();
     const before = hub.component({ id: 'access', kind: 'input', type: 'file' });
     before.receivedEvents.inc(5);
-    const after = hub.component({ id: 'access', kind: 'input', type: 'tcp' });
+    return { hub, before, after: hub.component({ id: 'access', kind: 'input', type }) };
+  }
+
+  it('returns the same metrics object for the same id, kind and type', () => {
+    const { before, after } = askedAgain('file');
+    assert.equal(after, before);
+    assert.equal(after.receivedEvents.value, 5);
+  });
+
+  it('starts a component whose type changed from zero', () => {
+    const { hub, before, after } = askedAgain('tcp');
     assert.notEqual(after, before);
     assert.equal(after.receivedEvents.value, 0);
     assert.equal(hub.snapshot().access?.type, 'tcp');

@@ -1,29 +1,8 @@
 // Outputs that declare `batch` get queued batches merged into fewer writes, with every ack carried along.
 import assert from 'node:assert/strict';
-import { definePlugin } from '../core/index.js';
-import { pipelineWith, probesOf } from './support/pipeline-harness.js';
-
-/** Emits one batch of `size` numbered events, then stays open until the pipeline stops (no end-of-stream). */
-const oneBatchThenIdle = definePlugin<{ size: number }, 'input'>({
-  kind: 'input',
-  name: 'test_one_batch_idle',
-  description: 'One batch, then idle until stopped.',
-  schema: { type: 'object', properties: { size: { type: 'integer', default: 5 } } },
-  create(options, ctx) {
-    const p = probesOf(ctx)(ctx.id);
-    return {
-      async run({ emit, signal }) {
-        p.emitted = options.size;
-        await emit(Array.from({ length: options.size }, (_, n) => ({ n })), { onAck: (result) => p.acks.push({ batch: 0, result, at: Date.now() }) });
-        if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-      },
-    };
-  },
-});
+import { startPipeline } from './support/pipeline-harness.js';
 
 describe('runtime: output batching (OutputInstance.batch)', () => {
-  const startPipeline = pipelineWith(oneBatchThenIdle);
-
   it('merges queued batches up to max_events into one write, in order, and acknowledges every input batch', async () => {
     const { pipeline, probe } = await startPipeline(`
 inputs: { src: { type: test_counter, total: 2000, batch: 10 } }
@@ -43,10 +22,13 @@ outputs: { out: { type: test_record, inputs: [src], delay_ms: 15, batch_max: 100
 
   it('writes a partial batch after timeout_ms when nothing more comes', async () => {
     const started = Date.now();
-    const { pipeline, probe } = await startPipeline(`
-inputs: { src: { type: test_one_batch_idle, size: 5 } }
+    const { pipeline, probe, script } = await startPipeline(`
+inputs: { src: { type: test_script } }
 outputs: { out: { type: test_record, inputs: [src], batch_max: 1000, batch_timeout_ms: 300 } }
 `);
+    // One batch, and the input stays open: no end of stream to flush the partial batch.
+    const src = script('src');
+    void src.send(Array.from({ length: 5 }, (_, n) => ({ n })));
     const out = probe('out');
     try {
       const deadline = Date.now() + 5000;
@@ -55,7 +37,7 @@ outputs: { out: { type: test_record, inputs: [src], batch_max: 1000, batch_timeo
       assert.equal(out.written.length, 5);
       const waited = out.writeTimes[0] - started;
       assert.ok(waited >= 250, `wrote after ${waited} ms, before the 300 ms linger`);
-      assert.equal(probe('src').acks[0]?.result.status, 'delivered');
+      assert.equal(src.acks[0]?.result.status, 'delivered');
     } finally {
       await pipeline.stop(5000);
     }

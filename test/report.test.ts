@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { rng } from './bench/apache-lines.js';
-import { definePlugin, type Event } from '../core/index.js';
-import { pipelineWith, probesOf, type Probes } from './support/pipeline-harness.js';
+import type { Event } from '../core/index.js';
+import { mixedEvents } from './support/mixed-events.js';
+import { startPipeline, type Harness, type Probes } from './support/pipeline-harness.js';
 
-// An input driven by a script: the test decides what to emit and when (after which report).
+// A script stands in for the input: the test decides what to emit and when (after which report), through the
+// kit's test_script input (emit sends a copy of the batch, without waiting for its acknowledgement).
 type Emit = (events: Event[]) => Promise<void>;
-const scripts = new Map<string, (emit: Emit, signal: AbortSignal) => Promise<void>>();
 /** The probes of the pipeline whose script runs (reportWhere is called from scripts). */
 let running: Probes;
-const scriptInput = definePlugin<{ script: string }, 'input'>({
-  kind: 'input',
-  name: 'test_report_events',
-  description: 'Runs a scripted emitter.',
-  schema: { type: 'object', properties: { script: { type: 'string' } } },
-  create(options, ctx) {
-    running = probesOf(ctx);
-    return {
-      async run({ emit, signal }) {
-        await scripts.get(options.script)!((events) => emit(events.map((e) => ({ ...e }))), signal);
-      },
-    };
-  },
-});
 
 /** Resolves once the output has written a report satisfying `test` (polls the recorded writes). */
 async function reportWhere(test: (r: Event) => boolean, ms = 10_000): Promise<Event> {
@@ -34,34 +20,23 @@ async function reportWhere(test: (r: Event) => boolean, ms = 10_000): Promise<Ev
   }
 }
 
-const pipelineYaml = (script: string, extra = '', interval = '200ms') => `
+const pipelineYaml = (extra: string, interval: string) => `
 inputs:
-  src: { type: test_report_events, script: ${script} }
+  src: { type: test_script }
 aggregates:
   rep: { type: report, inputs: [src], interval: ${interval}, top: 3, title: 'web<01>'${extra} }
 outputs:
   out: { type: test_record, inputs: [rep] }
 `;
 
-function seededEvents(seed: number, n: number): Event[] {
-  const rand = rng(seed);
-  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
-  const events: Event[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = rand();
-    if (r < 0.05) events.push({ heartbeat: true, status: 500, client_ip: '9.9.9.9' });
-    else if (r < 0.15) events.push({ level: pick(['error', 'warn', 'notice']), message_text: pick(['File does not exist: /x', 'AH01630: client denied', 'timeout']), client_ip: '7.7.7.7' });
-    else if (r < 0.17) events.push({ message: 'unparsed line' });
-    else {
-      events.push({
-        status: pick([200, 200, 200, 204, 301, 304, 404, 403, 500, 503, 101]),
-        client_ip: `10.0.0.${Math.floor(rand() * rand() * 20)}`,
-        path: pick(['/', '/a', '/b', '/c', '/d']),
-        bytes: rand() < 0.1 ? null : Math.floor(rand() * 5000),
-      });
-    }
-  }
-  return events;
+/** A report (with `extra` options, every `interval`) of what `script` emits; resolves once the pipeline ended. */
+async function runReport(script: (emit: Emit) => Promise<void>, extra = '', interval = '200ms'): Promise<Harness> {
+  const h = await startPipeline(pipelineYaml(extra, interval));
+  running = h.probe;
+  const src = h.script('src');
+  await script(async (events) => void src.send(events.map((e) => ({ ...e }))));
+  await h.run.end();
+  return h;
 }
 
 function exactTop(values: string[], n: number) {
@@ -71,18 +46,14 @@ function exactTop(values: string[], n: number) {
 }
 
 describe('report aggregate', () => {
-  const startPipeline = pipelineWith(scriptInput);
-
   for (const seed of [1, 2]) {
     it(`figures equal a brute-force computation over one interval (seed ${seed})`, async () => {
-      const events = seededEvents(seed, 2000);
-      scripts.set('one', async (emit) => {
+      const events = mixedEvents(seed, 2000);
+      const { probe } = await runReport(async (emit) => {
         await reportWhere(() => true); // start right after a report: the batch lies in one interval
         await emit(events);
         await reportWhere((r) => (r.requests as number) > 0);
-      });
-      const { pipeline, probe } = await startPipeline(pipelineYaml('one', ', capacity: 100'));
-      await pipeline.done();
+      }, ', capacity: 100');
       const reports = probe('out').written;
       const nonEmpty = reports.filter((r) => (r.requests as number) > 0 || (r.error_log_lines as number) > 0);
       assert.equal(nonEmpty.length, 1);
@@ -125,13 +96,11 @@ describe('report aggregate', () => {
   }
 
   it('an interval with only heartbeats (or nothing) reports zeros and error_rate null; no division by zero', async () => {
-    scripts.set('empty', async (emit) => {
+    const { probe } = await runReport(async (emit) => {
       await reportWhere(() => true);
       await emit([{ heartbeat: true, status: 500, client_ip: '1.1.1.1', path: '/hb' }]);
       await reportWhere((r) => running('out').written.indexOf(r) >= 2);
     });
-    const { pipeline, probe } = await startPipeline(pipelineYaml('empty'));
-    await pipeline.done();
     const reports = probe('out').written;
     assert.ok(reports.length >= 3);
     for (const r of reports) {
@@ -147,11 +116,9 @@ describe('report aggregate', () => {
   });
 
   it('emit_empty: false skips empty intervals; a flush at shutdown reports what was seen', async () => {
-    scripts.set('quiet', async (emit) => {
+    const { probe } = await runReport(async (emit) => {
       await emit([{ status: 200, client_ip: '1.1.1.1', path: '/', bytes: 10 }]);
-    });
-    const { pipeline, probe } = await startPipeline(pipelineYaml('quiet', ', emit_empty: false', '1h'));
-    await pipeline.done();
+    }, ', emit_empty: false', '1h');
     const reports = probe('out').written;
     assert.equal(reports.length, 1);
     assert.equal(reports[0].requests, 1);
@@ -159,7 +126,7 @@ describe('report aggregate', () => {
   });
 
   it('no stale entries: a client seen only in one interval is absent from the next', async () => {
-    scripts.set('two', async (emit) => {
+    const { probe } = await runReport(async (emit) => {
       await reportWhere(() => true);
       await emit([
         { status: 500, client_ip: '10.1.1.1', path: '/old', bytes: 100 },
@@ -169,8 +136,6 @@ describe('report aggregate', () => {
       await emit([{ status: 200, client_ip: '10.2.2.2', path: '/new', bytes: 5 }]);
       await reportWhere((r) => JSON.stringify(r.top_clients).includes('10.2.2.2'));
     });
-    const { pipeline, probe } = await startPipeline(pipelineYaml('two'));
-    await pipeline.done();
     const reports = probe('out').written.filter((r) => (r.requests as number) > 0);
     assert.equal(reports.length, 2);
     const [first, second] = reports;
@@ -195,11 +160,9 @@ describe('report aggregate', () => {
     for (let i = 0; i < 50; i++) events.push({ status: 200, client_ip: 'heavy', path: '/' });
     for (let i = 0; i < 30; i++) events.push({ status: 200, client_ip: `c${i}`, path: '/' });
     events.push({ level: 'error', message_text: long });
-    scripts.set('cap', async (emit) => {
+    const { probe } = await runReport(async (emit) => {
       await emit(events);
-    });
-    const { pipeline, probe } = await startPipeline(pipelineYaml('cap', ', capacity: 5', '1h'));
-    await pipeline.done();
+    }, ', capacity: 5', '1h');
     const [r] = probe('out').written;
     const top = r.top_clients as Array<{ value: string; count: number }>;
     const bound = (r.top_error_bounds as Record<string, number>).top_clients;
@@ -210,14 +173,12 @@ describe('report aggregate', () => {
   });
 
   it('html escapes everything (title, clients, paths, messages)', async () => {
-    scripts.set('xss', async (emit) => {
+    const { probe } = await runReport(async (emit) => {
       await emit([
         { status: 500, client_ip: '<script>alert(1)</script>', path: '/"><img src=x onerror=alert(2)>', bytes: 1 },
         { level: 'error', message_text: "<script>alert('m')</script>" },
       ]);
-    });
-    const { pipeline, probe } = await startPipeline(pipelineYaml('xss', '', '1h'));
-    await pipeline.done();
+    }, '', '1h');
     const [r] = probe('out').written;
     const html = r.html as string;
     assert.ok(!html.includes('<script>'), html);

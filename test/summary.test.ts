@@ -1,8 +1,8 @@
 // The console summary the demo prints: figures equal a recount of the same parsed events.
 import assert from 'node:assert/strict';
-import { rng } from './bench/apache-lines.js';
-import { definePlugin, type Event } from '../core/index.js';
-import { pipelineWith, startPipeline } from './support/pipeline-harness.js';
+import type { Event } from '../core/index.js';
+import { mixedEvents } from './support/mixed-events.js';
+import { startPipeline, type Harness } from './support/pipeline-harness.js';
 
 describe('summary aggregate', () => {
   it('counts, error shares and top clients equal a recount; heartbeats are not traffic', async () => {
@@ -36,47 +36,18 @@ outputs:
   });
 });
 
-// An input emitting a fixed list of events in a few batches, then ending (the aggregates flush) or idling.
-const lists = new Map<string, Event[]>();
-const listInput = definePlugin<{ list: string; idle?: boolean }, 'input'>({
-  kind: 'input',
-  name: 'test_summary_events',
-  description: 'Emits a fixed list of events, then ends.',
-  schema: { type: 'object', properties: { list: { type: 'string' }, idle: { type: 'boolean' } } },
-  create(options) {
-    return {
-      async run({ emit, signal }) {
-        const events = lists.get(options.list) ?? [];
-        for (let i = 0; i < events.length; i += 250) await emit(events.slice(i, i + 250).map((e) => ({ ...e })));
-        if (options.idle && !signal.aborted) await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
-      },
-    };
-  },
-});
-
-function mixedEvents(seed: number, n: number): Event[] {
-  const rand = rng(seed);
-  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
-  const events: Event[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = rand();
-    if (r < 0.05) events.push({ heartbeat: true, status: 500, client_ip: '9.9.9.9' });
-    else if (r < 0.1) events.push({ level: 'error', message_text: 'File does not exist: /x', client_ip: '7.7.7.7' });
-    else if (r < 0.12) events.push({ message: 'unparsed line', client_ip: '8.8.8.8' });
-    else events.push({ status: pick([200, 200, 204, 301, 404, 403, 500, 503, 101, 600]), client_ip: `10.0.${Math.floor(rand() * 3)}.${Math.floor(rand() * rand() * 40)}`, bytes: 10 });
-  }
-  return events;
+/** Sends copies of `events` through the test_script input src of `h`, 250 a batch, without waiting for their
+ * acknowledgements (the aggregates hold them until they emit). */
+function send(h: Harness, events: Event[]): void {
+  for (let i = 0; i < events.length; i += 250) void h.script('src').send(events.slice(i, i + 250).map((e) => ({ ...e })));
 }
 
 describe('summary aggregate and report agree', () => {
-  const startPipeline = pipelineWith(listInput);
-
   for (const capacity of [1000, 8]) {
     it(`same events, same figures as a report (heartbeats, error-log lines, other events; capacity ${capacity})`, async () => {
-      lists.set(`mixed${capacity}`, mixedEvents(capacity, 4000));
-      const { pipeline, probe } = await startPipeline(`
+      const h = await startPipeline(`
 inputs:
-  src: { type: test_summary_events, list: mixed${capacity} }
+  src: { type: test_script }
 aggregates:
   sum: { type: summary, inputs: [src], interval: 1h, top: 5, capacity: ${capacity} }
   rep: { type: report, inputs: [src], interval: 1h, top: 5, capacity: ${capacity}, emit_empty: false }
@@ -84,7 +55,9 @@ outputs:
   s: { type: test_record, inputs: [sum] }
   r: { type: test_record, inputs: [rep] }
 `);
-      await pipeline.done();
+      send(h, mixedEvents(capacity, 4000));
+      await h.run.end();
+      const { probe } = h;
       assert.equal(probe('s').written.length, 1);
       assert.equal(probe('r').written.length, 1);
       const [summary] = probe('s').written;
@@ -105,15 +78,16 @@ outputs:
   }
 
   it('an empty interval gives zero shares, not NaN', async () => {
-    lists.set('empty', [{ heartbeat: true, status: 200 }]);
-    const { pipeline, probe } = await startPipeline(`
+    const h = await startPipeline(`
 inputs:
-  src: { type: test_summary_events, list: empty, idle: true }
+  src: { type: test_script }
 aggregates:
   sum: { type: summary, inputs: [src], interval: 100ms }
 outputs:
   s: { type: test_record, inputs: [sum] }
 `);
+    const { pipeline, probe } = h;
+    send(h, [{ heartbeat: true, status: 200 }]); // and the input stays up: no end of input to flush the summary
     const deadline = Date.now() + 5000;
     while (probe('s').written.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await pipeline.stop(2000);

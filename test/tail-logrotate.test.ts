@@ -6,21 +6,17 @@
 // truncate) are excused, and the loss the agent reports never exceeds them.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CliProcess, skipWhenMissing, tempDir } from './support/helpers.js';
+import { CliProcess, skipWhenMissing } from './support/helpers.js';
 import { linesInFiles, logrotate, logrotateMissing, startWriter, WRITER_LINE_BYTES, type RotateMode } from './support/logrotate.js';
-import { numbered, numberOf, readCheckpoints, sleep, startTail, stopAll, waitUntil, type TailRun } from './support/tail-harness.js';
+import {
+  countsOf, numbered, numberOf, readCheckpoints, removeTailDirs, sleep, startTail, tailDirs, waitUntil, type TailDirs, type TailRun,
+} from './support/tail-harness.js';
 
 const RATE = 10_000;
 
 interface Outcome { written: number; present: Map<number, number>; delivered: Map<number, number>; lostCounted: number; logs?: string }
-
-function countsOf(numbers: number[]): Map<number, number> {
-  const m = new Map<number, number>();
-  for (const n of numbers) m.set(n, (m.get(n) ?? 0) + 1);
-  return m;
-}
 
 /** Checks the outcome against the files and returns a one-line summary for the closing report. */
 function judge(o: Outcome): string {
@@ -37,22 +33,14 @@ function judge(o: Outcome): string {
 
 describe('tail with real logrotate under load', function () {
   this.timeout(60000);
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let tmp: TailDirs['tmp'];
   let logDir: string;
   let dataDir: string;
   before(function () {
     skipWhenMissing(this, logrotateMissing);
   });
-  beforeEach(async () => {
-    tmp = await tempDir('visor-logrotate-');
-    logDir = path.join(tmp.dir, 'logs');
-    dataDir = path.join(tmp.dir, 'data');
-    await mkdir(logDir);
-  });
-  afterEach(async () => {
-    await stopAll();
-    await tmp.remove();
-  });
+  beforeEach(async () => ({ tmp, logDir, dataDir } = await tailDirs('visor-logrotate-')));
+  afterEach(() => removeTailDirs(tmp));
 
   const deliveredNumbers = (runs: TailRun[]) => runs.flatMap((r) => r.messages()).filter((m) => m.startsWith('n ')).map(numberOf);
 

@@ -9,11 +9,12 @@ import { chmod, copyFile, mkdir, open, rename, truncate, unlink, writeFile } fro
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { PermanentError, type Event } from '../core/index.js';
 import { isRotatedName, liveName } from '../plugins/inputs/tail/rotated-names.js';
-import { CLI, CliProcess, tempDir } from './support/helpers.js';
+import { CLI, CliProcess } from './support/helpers.js';
 import {
-  append, checkpointOf, numbered, numberOf, openFds, percentile, readCheckpoints, sleep, startTail, stopAll,
-  waitAtMost, waitUntil, type TailRun,
+  append, checkpointOf, countsOf, numbered, numberedLines, numberOf, openFds, percentile, readCheckpoints, removeTailDirs, sleep, startTail,
+  tailDirs, waitAtMost, waitUntil, type TailDirs, type TailRun,
 } from './support/tail-harness.js';
 
 /** A small deterministic PRNG, so random write sizes are the same on every run. */
@@ -28,30 +29,26 @@ function prng(seed: number): () => number {
 
 const bytes = (s: string) => Buffer.byteLength(s);
 
-function counts(values: number[]): Map<number, number> {
-  const m = new Map<number, number>();
-  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
-  return m;
-}
-
 describe('tail', function () {
   this.timeout(30000);
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let tmp: TailDirs['tmp'];
   let logDir: string;
   let dataDir: string;
-  beforeEach(async () => {
-    tmp = await tempDir('visor-tail-');
-    logDir = path.join(tmp.dir, 'logs');
-    dataDir = path.join(tmp.dir, 'data');
-    await mkdir(logDir);
-  });
-  afterEach(async () => {
-    await stopAll();
-    await tmp.remove();
-  });
+  beforeEach(async () => ({ tmp, logDir, dataDir } = await tailDirs('visor-tail-')));
+  afterEach(() => removeTailDirs(tmp));
 
   const waitLines = (r: TailRun, n: number, what = `${n} lines`, ms = 15000) =>
     waitUntil(() => r.out.written.length >= n, what, ms, () => `got ${r.out.written.length}: ...${JSON.stringify(r.messages().slice(-5))}\n${r.logs.slice(-10).join('')}`);
+
+  /** logs/app.log holding `count` numbered lines (none: empty), tailed from the beginning (with `tail`'s options too) until
+   * all of them arrived. */
+  async function tailAppLog(count: number, prefix?: string, tail: Record<string, unknown> = {}): Promise<{ f: string; r: TailRun }> {
+    const f = path.join(logDir, 'app.log');
+    await writeFile(f, numbered(0, count, prefix));
+    const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning', ...tail } });
+    await waitLines(r, count);
+    return { f, r };
+  }
 
   describe('reading', () => {
     it('read_from: beginning reads what is there; read_from: end (the default) delivers only what is appended', async () => {
@@ -128,9 +125,7 @@ describe('tail', function () {
     });
 
     it('a burst of 100k lines in one write, then 20k lines in ~2.6k small writes cut mid-line: nothing lost, order kept', async () => {
-      const f = path.join(logDir, 'app.log');
-      await writeFile(f, '');
-      const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning' } });
+      const { f, r } = await tailAppLog(0);
       await append(f, numbered(0, 100_000));
       const rest = numbered(100_000, 20_000);
       const rand = prng(42);
@@ -167,9 +162,7 @@ describe('tail', function () {
     });
 
     it('a partial last line waits for its newline', async () => {
-      const f = path.join(logDir, 'app.log');
-      await writeFile(f, '');
-      const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning' } });
+      const { f, r } = await tailAppLog(0);
       await append(f, 'first\npar');
       await waitLines(r, 1);
       await sleep(500); // a quiet window of two poll intervals: the partial line must not come out
@@ -180,9 +173,7 @@ describe('tail', function () {
     });
 
     it('CRLF line ends are removed, also when \\r and \\n arrive in separate writes; a lone \\r inside a line is kept', async () => {
-      const f = path.join(logDir, 'app.log');
-      await writeFile(f, '');
-      const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning' } });
+      const { f, r } = await tailAppLog(0);
       await append(f, 'a\r\nb\r\nc\rd\r\ne\r');
       await waitLines(r, 3);
       await sleep(300); // let the tailer see "e\r" alone before its \n comes
@@ -211,9 +202,7 @@ describe('tail', function () {
     });
 
     it('invalid UTF-8 becomes U+FFFD and is counted per line; a character split across writes is not; latin1 decodes bytes', async () => {
-      const f = path.join(logDir, 'app.log');
-      await writeFile(f, '');
-      const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning' } });
+      const { f, r } = await tailAppLog(0);
       await append(f, Buffer.concat([
         Buffer.from('ok 1\nbad'), Buffer.from([0xff]), Buffer.from(' 1\n'),
         Buffer.from([0xc3, 0x28, 0x0a]), // a lead byte followed by ASCII
@@ -313,7 +302,7 @@ describe('tail', function () {
 
     function assertRotationOutput(r: TailRun, gen: number[]): void {
       const got = r.messages().map(numberOf);
-      const c = counts(got);
+      const c = countsOf(got);
       const missing = gen.map((_, i) => i).filter((i) => !c.has(i));
       const dup = [...c].filter(([, k]) => k > 1).map(([v]) => v);
       assert.deepEqual({ missing: missing.slice(0, 20), missingCount: missing.length, dup: dup.slice(0, 20), dupCount: dup.length },
@@ -330,9 +319,7 @@ describe('tail', function () {
 
     it('rename + create while writing continuously (only the live name matched): every line exactly once, in order per file', async function () {
       this.timeout(40000);
-      const f = path.join(logDir, 'app.log');
-      await writeFile(f, '');
-      const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning', rotate_wait: '2s' } });
+      const { f, r } = await tailAppLog(0, undefined, { rotate_wait: '2s' });
       const gen = await rotatingWriter(f, { rotations: 4, perGeneration: 4000, rotatedName: (k) => `${f}.${k}` });
       await waitLines(r, gen.length, `${gen.length} lines`, 20000).catch((e) => { assertRotationOutput(r, gen); throw e; });
       await sleep(300); // nothing more (a duplicate) may arrive
@@ -354,10 +341,7 @@ describe('tail', function () {
     });
 
     it('copytruncate: lines before were delivered, every line written after the truncate is delivered, no duplicates', async () => {
-      const f = path.join(logDir, 'app.log');
-      await writeFile(f, numbered(0, 1000, 'before '));
-      const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning' } });
-      await waitLines(r, 1000);
+      const { f, r } = await tailAppLog(1000, 'before ');
       const writer = await open(f, 'a'); // a daemon's O_APPEND descriptor: it keeps writing at the new end
       await copyFile(f, `${f}.1`);
       await truncate(f, 0);
@@ -370,16 +354,13 @@ describe('tail', function () {
         () => JSON.stringify(r.messages().slice(990, 1010)));
       await sleep(300);
       const got = r.messages();
-      assert.deepEqual(got.slice(0, 1000), Array.from({ length: 1000 }, (_, i) => `before ${String(i).padStart(7, '0')}`));
-      assert.deepEqual(got.slice(1000), Array.from({ length: 300 }, (_, i) => `after ${String(i).padStart(7, '0')}`));
+      assert.deepEqual(got.slice(0, 1000), numberedLines(0, 1000, 'before '));
+      assert.deepEqual(got.slice(1000), numberedLines(0, 300, 'after '));
       assert.ok(r.metric('visor_tail_files_truncated_total') >= 1);
     });
 
     it('truncate and regrow past the old offset before the tailer looks: detected by fingerprint, read from 0', async () => {
-      const f = path.join(logDir, 'app.log');
-      await writeFile(f, numbered(0, 200, 'before '));
-      const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning' } });
-      await waitLines(r, 200);
+      const { f, r } = await tailAppLog(200, 'before ');
       // Synchronous calls: the tailer (in this process) cannot run between the truncate and the write.
       const fd = openSync(f, 'r+');
       ftruncateSync(fd, 0);
@@ -388,15 +369,12 @@ describe('tail', function () {
       await waitUntil(() => r.messages().includes('after 0001999'), 'the last new line', 15000,
         () => `got ${r.out.written.length}: ${JSON.stringify(r.messages().slice(200, 205))}`);
       await sleep(300);
-      assert.deepEqual(r.messages().slice(200), Array.from({ length: 2000 }, (_, i) => `after ${String(i).padStart(7, '0')}`));
+      assert.deepEqual(r.messages().slice(200), numberedLines(0, 2000, 'after '));
       assert.ok(r.metric('visor_tail_files_truncated_total') >= 1);
     });
 
     it('plain truncation then shorter content: the new content is delivered, the old is not repeated', async () => {
-      const f = path.join(logDir, 'app.log');
-      await writeFile(f, numbered(0, 100, 'old '));
-      const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning' } });
-      await waitLines(r, 100);
+      const { f, r } = await tailAppLog(100, 'old ');
       await truncate(f, 0);
       await append(f, 'short 1\nshort 2\n');
       await waitLines(r, 102);
@@ -461,10 +439,7 @@ describe('tail', function () {
     });
 
     it('inode reuse while running: a new file with the old inode and longer, different content is read from 0', async function () {
-      const f = path.join(logDir, 'app.log');
-      await writeFile(f, numbered(0, 50, 'first '));
-      const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning', rotate_wait: '200ms' } });
-      await waitLines(r, 50);
+      const { f, r } = await tailAppLog(50, 'first ', { rotate_wait: '200ms' });
       const { ino } = statSync(f);
       await unlink(f);
       // The inode is free only once the tailer has closed its descriptor.
@@ -477,7 +452,7 @@ describe('tail', function () {
       await waitUntil(() => r.messages().includes('second 0000399'), 'the new file\'s last line', 15000,
         () => `got ${r.out.written.length}: ${JSON.stringify(r.messages().slice(50, 53))}`);
       await sleep(300);
-      assert.deepEqual(r.messages().slice(50), Array.from({ length: 400 }, (_, i) => `second ${String(i).padStart(7, '0')}`));
+      assert.deepEqual(r.messages().slice(50), numberedLines(0, 400, 'second '));
     });
 
     it('inode reuse across a restart: a stale checkpoint for the inode does not skip the new file\'s start', async function () {
@@ -496,14 +471,11 @@ describe('tail', function () {
       const r2 = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning' } });
       await waitUntil(() => r2.messages().includes('second 0000399'), 'the new file\'s last line', 15000,
         () => `got ${r2.out.written.length}: ${JSON.stringify(r2.messages().slice(0, 3))}`);
-      assert.deepEqual(r2.messages(), Array.from({ length: 400 }, (_, i) => `second ${String(i).padStart(7, '0')}`));
+      assert.deepEqual(r2.messages(), numberedLines(0, 400, 'second '));
     });
 
     it('deleted while open and still written: drained, then closed (files_open drops, no descriptor left on it)', async () => {
-      const f = path.join(logDir, 'app.log');
-      await writeFile(f, numbered(0, 100));
-      const r = await startTail({ dataDir, tail: { path: [f], read_from: 'beginning', rotate_wait: '500ms' } });
-      await waitLines(r, 100);
+      const { f, r } = await tailAppLog(100, undefined, { rotate_wait: '500ms' });
       assert.equal(r.metric('visor_tail_files_open'), 1);
       const writer = await open(f, 'a');
       await unlink(f);
@@ -611,7 +583,7 @@ describe('tail', function () {
       await waitLines(r, 3000);
       await sleep(500);
       const got = r.messages().map(numberOf);
-      const c = counts(got);
+      const c = countsOf(got);
       assert.deepEqual([...c].filter(([, k]) => k > 1).slice(0, 5), [], 'no line twice');
       assert.equal(c.size, 3000);
       assert.equal(r.metric('visor_tail_lost_bytes_total'), 0);
@@ -668,7 +640,9 @@ describe('tail', function () {
       assert.ok(r2.logs.some((l) => l.includes('not found at start-up') && l.includes(f)), r2.logs.join(''));
     });
 
-    it('a file closed for max_open_files, then appended to and rotated in one go: the new file is read once from 0, nothing garbled', async () => {
+    /** logs/*.log tailed with max_open_files: 1: b.log (one line) first, then a.log (10 lines), until a.log, read,
+     * is closed again for b.log. */
+    async function aClosedForMaxOpenFiles(): Promise<{ a: string; r: TailRun }> {
       const a = path.join(logDir, 'a.log');
       await writeFile(path.join(logDir, 'b.log'), 'b 1\n');
       const r = await startTail({ dataDir, tail: { path: [`${logDir}/*.log`], read_from: 'beginning', max_open_files: 1, glob_interval: '200ms' } });
@@ -677,25 +651,24 @@ describe('tail', function () {
       await waitLines(r, 11);
       const aIsClosed = () => ![...openFds().values()].some((t) => t.startsWith(a));
       await waitUntil(aIsClosed, 'a.log to be closed (max_open_files: 1)', 5000, () => `open ${r.metric('visor_tail_files_open')}`);
+      return { a, r };
+    }
+
+    it('a file closed for max_open_files, then appended to and rotated in one go: the new file is read once from 0, nothing garbled', async () => {
+      const { a, r } = await aClosedForMaxOpenFiles();
       // In one tick (the tailer cannot look in between): rotation and a new file.
       renameSync(a, `${a}.1`);
       writeFileSync(a, numbered(0, 3, 'new '));
       await waitUntil(() => r.messages().includes('new 0000002'), 'the new file', 10000, () => JSON.stringify(r.messages()));
       await sleep(1000);
       const got = r.messages();
-      assert.deepEqual(got, ['b 1', ...Array.from({ length: 10 }, (_, i) => `a ${String(i).padStart(7, '0')}`), 'new 0000000', 'new 0000001', 'new 0000002']);
+      assert.deepEqual(got, ['b 1', ...numberedLines(0, 10, 'a '), 'new 0000000', 'new 0000001', 'new 0000002']);
     });
 
     it('a file closed for max_open_files gets lines and is rotated before the tailer reopens it: those lines are still delivered', async () => {
       // Closing idle files must not lose what is written just before a rotation (logrotate renames in the
       // same directory, so the file can still be found by its inode).
-      const a = path.join(logDir, 'a.log');
-      await writeFile(path.join(logDir, 'b.log'), 'b 1\n');
-      const r = await startTail({ dataDir, tail: { path: [`${logDir}/*.log`], read_from: 'beginning', max_open_files: 1, glob_interval: '200ms' } });
-      await waitLines(r, 1);
-      await writeFile(a, numbered(0, 10, 'a '));
-      await waitLines(r, 11);
-      await waitUntil(() => ![...openFds().values()].some((t) => t.startsWith(a)), 'a.log to be closed (max_open_files: 1)', 5000);
+      const { a, r } = await aClosedForMaxOpenFiles();
       appendFileSync(a, numbered(10, 5, 'a '));
       renameSync(a, `${a}.1`);
       writeFileSync(a, numbered(0, 3, 'new '));
@@ -919,7 +892,7 @@ describe('tail', function () {
       await append(f, '-end\n' + numbered(1000, 500));
       const r2 = await startTail({ dataDir, tail: opts });
       await waitUntil(() => r2.messages().includes('line 0001499'), 'the last new line');
-      assert.deepEqual(r2.messages(), ['partial-start-end', ...Array.from({ length: 500 }, (_, i) => `line ${String(1000 + i).padStart(7, '0')}`)]);
+      assert.deepEqual(r2.messages(), ['partial-start-end', ...numberedLines(1000, 500)]);
       await r2.stop();
       assert.equal(await checkpointOf(dataDir, f), statSync(f).size);
     });
@@ -944,7 +917,10 @@ describe('tail', function () {
       await writeFile(f, numbered(0, 50));
       const first = bytes(numbered(0, 50));
       const opts = { path: [f], read_from: 'beginning', checkpoint_interval: '100ms' };
-      const r1 = await startTail({ dataDir, tail: opts, output: { type: 'test_fail_on', fail_on: '^BAD' } });
+      const failBad = (events: Event[]) => {
+        if (events.some((e) => /^BAD/.test(String(e.message)))) throw new PermanentError('the batch holds a line starting BAD');
+      };
+      const r1 = await startTail({ dataDir, tail: opts, onWrite: failBad });
       await waitLines(r1, 50);
       await waitUntil(async () => (await checkpointOf(dataDir, f)) === first, 'the checkpoint to reach the delivered lines', 5000);
       await append(f, 'BAD line\n');
@@ -957,7 +933,7 @@ describe('tail', function () {
       assert.equal(await checkpointOf(dataDir, f), first, 'the checkpoint moved past a failed batch at shutdown');
       const r2 = await startTail({ dataDir, tail: opts });
       await waitUntil(() => r2.messages().includes('line 0000099'), 'the last line');
-      assert.deepEqual(r2.messages(), ['BAD line', ...Array.from({ length: 50 }, (_, i) => `line ${String(50 + i).padStart(7, '0')}`)]);
+      assert.deepEqual(r2.messages(), ['BAD line', ...numberedLines(50, 50)]);
     });
 
     it('SIGHUP reload (CLI) while lines are appended: every line exactly once, in order, across the reload', async function () {
@@ -1096,7 +1072,7 @@ outputs:
           duplicates += lastPrinted + 1 - r.checkpointAfter;
         }
       }
-      const all = counts(runs.flatMap((r) => r.numbers));
+      const all = countsOf(runs.flatMap((r) => r.numbers));
       for (let n = 0; n < TOTAL; n++) if (!all.has(n)) assert.fail(`line ${n} never printed`);
       assert.equal(runs[runs.length - 1].checkpointAfter, TOTAL);
       console.log(`      duplicates over ${runs.filter((r) => r.killed).length} kills: ${duplicates} (each at most the lines printed in the last ${INTERVAL} ms + 0.5 s before its kill)`);

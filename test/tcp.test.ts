@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { definePlugin, type Event } from '../core/index.js';
 import { freePort, runCli, tempDir } from './support/helpers.js';
 import { pipelineWith, type Harness } from './support/pipeline-harness.js';
+import { CONNECT_CLIENTS_JS } from './support/tcp-clients.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 /** Every batch a `tcp_test_sink` output receives goes to the handler registered under its id. */
@@ -68,27 +69,19 @@ const closed = (s: net.Socket) => new Promise<void>((resolve) => { if (s.closed)
 const peerOf = (s: net.Socket) => `127.0.0.1:${s.localPort}`;
 
 // Well-behaved clients run in a worker thread (the other core), each sending its lines in order.
-const CLIENT_WORKER = `
+const CLIENT_WORKER = `${CONNECT_CLIENTS_JS}
 const { workerData, parentPort } = require('node:worker_threads');
-const net = require('node:net');
 const { port, clients, lines } = workerData;
 const line = (c, i) => 'c=' + c + ' i=' + i + ' ' + 'abcdefghij'.repeat(((c * 7 + i) % 5) + 1) + '\\n';
-let done = 0;
-for (let c = 0; c < clients; c++) {
-  const s = net.connect(port, '127.0.0.1');
-  let i = 0;
-  const write = () => {
-    while (i < lines) {
-      let chunk = '';
-      for (const end = Math.min(lines, i + 200); i < end; i++) chunk += line(c, i);
-      if (!s.write(chunk)) { s.once('drain', write); return; }
-    }
-    s.end();
-  };
-  s.on('connect', write);
-  s.on('error', (e) => parentPort.postMessage({ error: String(e) }));
-  s.on('close', () => { if (++done === clients) parentPort.postMessage({ done: true }); });
-}
+const next = new Int32Array(clients);
+// 200 lines a write.
+const chunk = (c) => {
+  if (next[c] >= lines) return undefined;
+  let text = '';
+  for (const end = Math.min(lines, next[c] + 200); next[c] < end; next[c]++) text += line(c, next[c]);
+  return text;
+};
+connectClients(port, clients, chunk, (e) => parentPort.postMessage({ error: String(e) }), () => parentPort.postMessage({ done: true }));
 `;
 const expectedPayload = (c: number, i: number) => 'abcdefghij'.repeat(((c * 7 + i) % 5) + 1);
 
@@ -100,6 +93,26 @@ describe('tcp input', function () {
     h = undefined;
     sinks.clear();
   });
+
+  /** A tcp input `in` on a free port (with `options`: more `key: value` entries of its YAML map) into a sink that
+   * collects the messages; `arrived(message)` resolves once that message was written. */
+  async function tcpInput(options = ''): Promise<{ h: Harness; port: number; got: string[]; arrived(message: string): Promise<void> }> {
+    const port = await freePort();
+    const got: string[] = [];
+    let onGot: (() => void) | undefined;
+    sinks.set('sink', (events) => { for (const e of events) got.push(e.message as string); onGot?.(); });
+    h = await startPipeline(`
+inputs:
+  in: { type: tcp, listen: "127.0.0.1:${port}"${options} }
+outputs:
+  sink: { type: tcp_test_sink, inputs: [in] }
+`);
+    const arrived = (message: string) => new Promise<void>((resolve) => {
+      onGot = () => { if (got.includes(message)) resolve(); };
+      onGot();
+    });
+    return { h, port, got, arrived };
+  }
 
   it('delivers 1,000,000 lines from 200 concurrent clients exactly, while a 10 MB line, binary junk, a slowloris and a reset are contained and counted', async () => {
     const CLIENTS = 200;
@@ -214,20 +227,7 @@ outputs:
   });
 
   it('enforces max_connections: excess connections are closed and counted; a freed slot is usable again', async () => {
-    const port = await freePort();
-    const got: Event[] = [];
-    let onGot: (() => void) | undefined;
-    sinks.set('sink', (events) => { got.push(...events); onGot?.(); });
-    const waitLine = (message: string) => new Promise<void>((resolve) => {
-      onGot = () => { if (got.some((e) => e.message === message)) resolve(); };
-      onGot();
-    });
-    h = await startPipeline(`
-inputs:
-  in: { type: tcp, listen: "127.0.0.1:${port}", max_connections: 3 }
-outputs:
-  sink: { type: tcp_test_sink, inputs: [in] }
-`);
+    const { h, port, got, arrived: waitLine } = await tcpInput(', max_connections: 3');
     const first = await Promise.all([connect(port), connect(port), connect(port)]);
     await until(() => custom(h!, 'in').visor_tcp_connections === 3, '3 connections');
     const extra = await Promise.all([connect(port), connect(port)]);
@@ -242,46 +242,28 @@ outputs:
     const later = await connect(port);
     later.write('later-line\n');
     await waitLine('later-line');
-    assert.equal(got.some((e) => e.message === 'refused-line'), false);
+    assert.equal(got.includes('refused-line'), false);
     assert.equal(custom(h, 'in').visor_tcp_connections_refused_total, 2);
     for (const s of [...first, later]) s.destroy();
   });
 
   it('long_lines: skip drops an over-long line (counted as discarded) and keeps the next; a client\'s unterminated last line is delivered at its end', async () => {
-    const port = await freePort();
-    const got: string[] = [];
-    let onGot: (() => void) | undefined;
-    sinks.set('sink', (events) => { for (const e of events) got.push(e.message as string); onGot?.(); });
-    h = await startPipeline(`
-inputs:
-  in: { type: tcp, listen: "127.0.0.1:${port}", max_line_bytes: 16, long_lines: skip }
-outputs:
-  sink: { type: tcp_test_sink, inputs: [in] }
-`);
+    const { h, port, got, arrived } = await tcpInput(', max_line_bytes: 16, long_lines: skip');
     const s = await connect(port);
     s.end(`${'x'.repeat(100)}\nok\r\nunterminated`);
-    await new Promise<void>((resolve) => { onGot = () => { if (got.includes('unterminated')) resolve(); }; onGot(); });
+    await arrived('unterminated');
     assert.deepEqual(got, ['ok', 'unterminated']);
     assert.equal(snap(h, 'in').discarded_by_reason.line_too_long, 1);
   });
 
   it('stops gracefully: stops accepting, ends the clients and delivers their partial last lines', async () => {
-    const port = await freePort();
-    const got: string[] = [];
-    let onGot: (() => void) | undefined;
-    sinks.set('sink', (events) => { for (const e of events) got.push(e.message as string); onGot?.(); });
-    h = await startPipeline(`
-inputs:
-  in: { type: tcp, listen: "127.0.0.1:${port}" }
-outputs:
-  sink: { type: tcp_test_sink, inputs: [in] }
-`);
+    const { h: running, port, got, arrived } = await tcpInput();
     const s = await connect(port);
     s.write('whole\npartial');
-    await new Promise<void>((resolve) => { onGot = () => { if (got.includes('whole')) resolve(); }; onGot(); });
+    await arrived('whole');
     const ended = new Promise<void>((resolve) => s.once('end', () => resolve()));
     s.on('end', () => s.end());
-    assert.equal(await h.pipeline.stop(5000), true);
+    assert.equal(await running.pipeline.stop(5000), true);
     h = undefined;
     await ended;
     assert.deepEqual(got, ['whole', 'partial']);

@@ -1,30 +1,25 @@
 import assert from 'node:assert/strict';
+import { testPlugin } from '../core/testing/index.js';
 import { startPipeline } from './support/pipeline-harness.js';
 
 describe('where filter', () => {
   it('sends events that match to the main output and the others to ID._rejected, counting both', async () => {
-    const { pipeline, metrics, probe } = await startPipeline(`
-inputs:
-  src: { type: test_counter, total: 100, batch: 30 }
-filters:
-  pick: { type: where, inputs: [src], condition: 'n % 3 == 0 and n < 30' }
-outputs:
-  kept: { type: test_record, inputs: [pick] }
-  rejected: { type: test_record, inputs: [pick._rejected] }
-`);
-    await pipeline.done();
-    const kept = probe('kept').written.map((e) => e.n);
-    const rejected = probe('rejected').written.map((e) => e.n as number);
+    const t = await testPlugin('where', { options: { condition: 'n % 3 == 0 and n < 30' } });
+    const events = Array.from({ length: 100 }, (_, n) => ({ n, message: `line ${n + 1}` }));
+    for (let i = 0; i < events.length; i += 30) assert.equal((await t.send(events.slice(i, i + 30))).status, 'delivered');
+    await t.end();
+    const kept = t.output('out').events.map((e) => e.n);
+    const rejected = t.output('_rejected').events.map((e) => e.n as number);
     assert.deepEqual(kept, [0, 3, 6, 9, 12, 15, 18, 21, 24, 27]);
     assert.equal(rejected.length, 90);
     assert.deepEqual([...kept, ...rejected].sort((a, b) => Number(a) - Number(b)), [...Array(100).keys()]);
     assert.ok(rejected.every((n) => n % 3 !== 0 || n >= 30));
-    const s = metrics.snapshot().pick;
+    const s = t.stats('where');
     assert.equal(s.custom.visor_where_kept_events_total, 10);
     assert.equal(s.custom.visor_where_rejected_events_total, 90);
     assert.deepEqual(s.sent_events_by_output, { _default: 10, _rejected: 90 });
-    assert.ok(probe('src').acks.every((a) => a.result.status === 'delivered'));
-    assert.equal(probe('src').acks.length, 4);
+    assert.ok(t.acks.every((a) => a.result.status === 'delivered'));
+    assert.equal(t.acks.length, 4);
   });
 
   it('matches strings and regexes; rejected events nobody reads are counted as discarded, not lost silently', async () => {

@@ -3,7 +3,7 @@ import { rng } from './bench/apache-lines.js';
 import { definePlugin, type Event } from '../core/index.js';
 import { partitionAssignments } from '../lib/kafka/index.js';
 import { compileMetric } from '../lib/stats/index.js';
-import { pipelineWith, probesOf } from './support/pipeline-harness.js';
+import { pipelineWith, probesOf, type Harness } from './support/pipeline-harness.js';
 
 // An input that emits scripted batches (by name), optionally pausing between them; records acks, and how
 // many results each output had written when each batch was about to be emitted.
@@ -162,25 +162,38 @@ function compare(written: Event[], expected: Map<string, Event>, groupBy: string
 describe('window aggregate', () => {
   const startPipeline = pipelineWith(eventsInput);
 
-  for (const seed of [1, 2, 3]) {
-    it(`tumbling, per group: matches a brute-force recomputation; late events go to _late (seed ${seed})`, async () => {
-      const { batches, onTime, late } = randomStream(seed, 3000, 60_000);
-      scripts.set('s', batches);
-      const { pipeline, metrics, probe } = await startPipeline(`
+  /** Window `w` over `batches` from the input src (`input`: more of its options, as `, key: value`), started:
+   * `options` are the lines of w's YAML map after type and inputs, `outputs` the outputs section (the test_record
+   * `out` unless given). */
+  function startWindow(batches: Event[][], options: string, o: { input?: string; outputs?: string } = {}) {
+    scripts.set('s', batches);
+    return startPipeline(`
 inputs:
-  src: { type: test_window_events, script: s }
+  src: { type: test_window_events, script: s${o.input ?? ''} }
 aggregates:
   w:
     type: window
-    inputs: [src]
+    inputs: [src]${options}
+outputs:
+${o.outputs ?? '  out: { type: test_record, inputs: [w] }'}
+`);
+  }
+
+  /** startWindow, run to the end. */
+  async function runWindow(batches: Event[][], options: string, o: { input?: string; outputs?: string } = {}) {
+    const h = await startWindow(batches, options, o);
+    await h.pipeline.done();
+    return h;
+  }
+
+  for (const seed of [1, 2, 3]) {
+    it(`tumbling, per group: matches a brute-force recomputation; late events go to _late (seed ${seed})`, async () => {
+      const { batches, onTime, late } = randomStream(seed, 3000, 60_000);
+      const { metrics, probe } = await runWindow(batches, `
     window: { type: tumbling, size: 1m }
     allowed_lateness: 30s
-    group_by: [vhost]${METRICS}
-outputs:
-  out: { type: test_record, inputs: [w] }
-  late: { type: test_record, inputs: [w._late] }
-`);
-      await pipeline.done();
+    group_by: [vhost]${METRICS}`, { outputs: `  out: { type: test_record, inputs: [w] }
+  late: { type: test_record, inputs: [w._late] }` });
       assert.ok(late.length > 10);
       assert.deepEqual(probe('late').written.map((e) => e.timestamp), late.map((e) => e.timestamp));
       compare(probe('out').written, bruteForce(onTime, 60_000, 60_000, 'vhost'), 'vhost', 60_000);
@@ -195,65 +208,33 @@ outputs:
 
   it('hopping windows match a brute-force recomputation', async () => {
     const { batches, onTime } = randomStream(7, 3000, 60_000);
-    scripts.set('s', batches);
-    const { pipeline, probe } = await startPipeline(`
-inputs:
-  src: { type: test_window_events, script: s }
-aggregates:
-  w:
-    type: window
-    inputs: [src]
+    const { probe } = await runWindow(batches, `
     window: { type: hopping, size: 1m, advance: 20s }
-    allowed_lateness: 30s${METRICS}
-outputs:
-  out: { type: test_record, inputs: [w] }
-`);
-    await pipeline.done();
+    allowed_lateness: 30s${METRICS}`);
     compare(probe('out').written, bruteForce(onTime, 60_000, 20_000, undefined), undefined, 60_000);
   });
 
   it('the watermark closes windows while data flows; flush emits the open ones at the end', async () => {
     const ev = (s: number) => ({ timestamp: T0 + s * 1000, status: 200 });
-    scripts.set('s', [[ev(1), ev(5)], [ev(50)], [ev(70)], [ev(95)], [ev(130)]]);
-    const { pipeline, probe } = await startPipeline(`
-inputs:
-  src: { type: test_window_events, script: s, pause_ms: 30 }
-aggregates:
-  w: { type: window, inputs: [src], window: { type: tumbling, size: 1m }, allowed_lateness: 30s }
-outputs:
-  out: { type: test_record, inputs: [w] }
-`);
-    await pipeline.done();
+    const { probe } = await runWindow([[ev(1), ev(5)], [ev(50)], [ev(70)], [ev(95)], [ev(130)]], `
+    window: { type: tumbling, size: 1m }
+    allowed_lateness: 30s`, { input: ', pause_ms: 30' });
     // Window [0,60s) closes once an event at >= 90s is seen (batch 3); [60s,120s) at 150s: only at flush.
     assert.deepEqual(seenBefore.get('src'), [0, 0, 0, 0, 1, 1]);
     assert.deepEqual(probe('out').written.map((r) => [r.window_start, r.count]), [[T0, 3], [T0 + 60_000, 2], [T0 + 120_000, 1]]);
   });
 
   it('an idle input does not hold event-time windows open forever', async () => {
-    scripts.set('s', [[{ timestamp: T0 + 10 }, { timestamp: T0 + 20 }]]);
-    const { pipeline } = await startPipeline(`
-inputs:
-  src: { type: test_window_events, script: s, end_pause_ms: 600 }
-aggregates:
-  w: { type: window, inputs: [src], window: { type: tumbling, size: 100ms }, allowed_lateness: 100ms }
-outputs:
-  out: { type: test_record, inputs: [w] }
-`);
-    await pipeline.done();
+    await runWindow([[{ timestamp: T0 + 10 }, { timestamp: T0 + 20 }]], `
+    window: { type: tumbling, size: 100ms }
+    allowed_lateness: 100ms`, { input: ', end_pause_ms: 600' });
     assert.deepEqual(seenBefore.get('src'), [0, 1], 'the window was emitted while the input was idle');
   });
 
   it('processing time: windows are emitted by timers at their end', async () => {
-    scripts.set('s', [[{ a: 1 }, { a: 2 }, { heartbeat: true }]]);
-    const { pipeline, probe } = await startPipeline(`
-inputs:
-  src: { type: test_window_events, script: s, end_pause_ms: 500 }
-aggregates:
-  w: { type: window, inputs: [src], time: processing, window: { type: tumbling, size: 100ms } }
-outputs:
-  out: { type: test_record, inputs: [w] }
-`);
-    await pipeline.done();
+    const { probe } = await runWindow([[{ a: 1 }, { a: 2 }, { heartbeat: true }]], `
+    time: processing
+    window: { type: tumbling, size: 100ms }`, { input: ', end_pause_ms: 500' });
     assert.deepEqual(seenBefore.get('src'), [0, 1]);
     assert.equal(probe('out').written[0].count, 2, 'heartbeats are not counted');
   });
@@ -274,22 +255,11 @@ outputs:
     }
     const batches: Event[][] = [];
     for (let i = 0; i < N; i += 1000) batches.push(events.slice(i, i + 1000));
-    scripts.set('s', batches);
-    const { pipeline, probe } = await startPipeline(`
-inputs:
-  src: { type: test_window_events, script: s }
-aggregates:
-  w:
-    type: window
-    inputs: [src]
+    const { probe } = await runWindow(batches, `
     window: { type: tumbling, size: 1m }
     top: [{ field: path, n: 5, capacity: 200 }]
     percentiles: [{ field: duration_us, p: [50, 95, 99, 99.9] }]
-    distinct: [client_ip, path]
-outputs:
-  out: { type: test_record, inputs: [w] }
-`);
-    await pipeline.done();
+    distinct: [client_ip, path]`);
     const [r] = probe('out').written;
     assert.equal(r.count, N);
     const sorted = events.map((e) => e.duration_us as number).sort((a, b) => a - b);
@@ -320,15 +290,9 @@ outputs:
   it('ack: emit holds input acks until the results of every window a batch touched are written', async () => {
     const ev = (s: number) => ({ timestamp: T0 + s * 1000 });
     // Batch 0 touches window A, batch 1 windows A and B, batch 2 window B (and closes A).
-    scripts.set('s', [[ev(1)], [ev(30), ev(61)], [ev(70)]]);
-    const { pipeline, probe } = await startPipeline(`
-inputs:
-  src: { type: test_window_events, script: s, pause_ms: 50 }
-aggregates:
-  w: { type: window, inputs: [src], window: { type: tumbling, size: 1m }, ack: emit }
-outputs:
-  out: { type: test_record, inputs: [w], delay_ms: 30 }
-`);
+    const { pipeline, probe } = await startWindow([[ev(1)], [ev(30), ev(61)], [ev(70)]], `
+    window: { type: tumbling, size: 1m }
+    ack: emit`, { input: ', pause_ms: 50', outputs: '  out: { type: test_record, inputs: [w], delay_ms: 30 }' });
     const src = probe('src');
     const out = probe('out');
     const acked: number[][] = [];
@@ -347,15 +311,8 @@ outputs:
   });
 
   it('ack: absorb acknowledges batches as soon as they are absorbed', async () => {
-    scripts.set('s', [[{ timestamp: T0 }], [{ timestamp: T0 + 1000 }]]);
-    const { pipeline, probe } = await startPipeline(`
-inputs:
-  src: { type: test_window_events, script: s, pause_ms: 30 }
-aggregates:
-  w: { type: window, inputs: [src], window: { type: tumbling, size: 1m } }
-outputs:
-  out: { type: test_record, inputs: [w], delay_ms: 50 }
-`);
+    const { pipeline, probe } = await startWindow([[{ timestamp: T0 }], [{ timestamp: T0 + 1000 }]], `
+    window: { type: tumbling, size: 1m }`, { input: ', pause_ms: 30', outputs: '  out: { type: test_record, inputs: [w], delay_ms: 50 }' });
     const src = probe('src');
     const out = probe('out');
     let ackedAtWrite = -1;
@@ -392,7 +349,6 @@ outputs:
 
 // A stand-in for the kafka input: with `owns`, it registers in its pipeline's partition assignments and owns
 // those partitions of topic t (in the generation it stamps on its events), as the kafka input does on joining.
-const results = new Map<string, Event[]>();
 const ownerInput = definePlugin<{ owns?: number[]; partitions: number[] }, 'input'>({
   kind: 'input',
   name: 'test_partition_owner',
@@ -411,20 +367,9 @@ const ownerInput = definePlugin<{ owns?: number[]; partitions: number[] }, 'inpu
     };
   },
 });
-const collectOutput = definePlugin<Record<string, never>, 'output'>({
-  kind: 'output',
-  name: 'test_partials_collect',
-  description: 'Collects the partials holding groups, by component id.',
-  schema: { type: 'object', properties: {} },
-  create(_options, ctx) {
-    const got: Event[] = [];
-    results.set(ctx.id, got);
-    return { async write(events) { for (const e of events) if (e.groups) got.push(e); } };
-  },
-});
 
 describe('window partials: partition ownership per pipeline', () => {
-  const startPipeline = pipelineWith(ownerInput, collectOutput);
+  const startPipeline = pipelineWith(ownerInput);
 
   const pipelineYaml = (input: string, out: string) => `
 inputs:
@@ -432,9 +377,10 @@ inputs:
 aggregates:
   w: { type: window, inputs: [src], emit: partials, window: { size: 100ms }, idle_timeout: 100ms, watermark_interval: 50ms }
 outputs:
-  ${out}: { type: test_partials_collect, inputs: [w] }
+  ${out}: { type: test_record, inputs: [w] }
 `;
-  const partitionsOf = (id: string) => (results.get(id) ?? []).map((r) => (r.partial as Event).partition);
+  /** The partitions of the partials holding groups that output `id` of `h` received. */
+  const partitionsOf = (h: Harness, id: string) => h.probe(id).written.filter((r) => r.groups).map((r) => (r.partial as Event).partition);
   async function until(check: () => boolean, what: string): Promise<void> {
     for (const deadline = Date.now() + 5000; !check(); await sleep(20)) if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
   }
@@ -446,10 +392,10 @@ outputs:
     // A's registration made B drop it as owned by another member).
     const b = await startPipeline(pipelineYaml('partitions: [1]', 'out_b'));
     try {
-      await until(() => partitionsOf('out_a').length > 0 && partitionsOf('out_b').length > 0, 'the partials of both pipelines');
+      await until(() => partitionsOf(a, 'out_a').length > 0 && partitionsOf(b, 'out_b').length > 0, 'the partials of both pipelines');
       await sleep(300); // ticks enough for partition 1 of A to have been closed too, had it been kept
-      assert.deepEqual(partitionsOf('out_a'), [0]);
-      assert.deepEqual(partitionsOf('out_b'), [1]);
+      assert.deepEqual(partitionsOf(a, 'out_a'), [0]);
+      assert.deepEqual(partitionsOf(b, 'out_b'), [1]);
     } finally {
       await Promise.all([a.pipeline.stop(1000), b.pipeline.stop(1000)]);
     }

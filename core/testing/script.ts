@@ -1,5 +1,6 @@
 // What a `test_script` input emits: the batches the test sends, one `emit` each, until the test ends it.
 import type { AckResult, Event } from '../api.js';
+import { Wakeup } from '../sleep.js';
 
 /** One acknowledgement a scripted input received: of its `batch`-th batch (counting from 0). */
 export interface AckRecord {
@@ -21,7 +22,7 @@ export class ScriptedInput {
   readonly acks: AckRecord[] = [];
   private readonly items: Item[] = [];
   private sent = 0;
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private ended = false;
   private failure: Error | undefined;
 
@@ -33,7 +34,7 @@ export class ScriptedInput {
     return new Promise((resolve) => {
       const batch = this.sent++;
       this.items.push({ events, batch, acked: (result) => this.acked({ input: this.id, batch, result }, resolve) });
-      this.wake?.();
+      this.wakeup.wake();
     });
   }
 
@@ -46,13 +47,13 @@ export class ScriptedInput {
   /** End of input: once the batches sent so far are emitted, the input returns (a pipeline ends with its inputs). */
   end(): void {
     this.ended = true;
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   /** The input's `run` throws `error` once the batches sent so far are emitted (an input failing). */
   fail(error: Error): void {
     this.failure = error;
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   /** The next batch to emit, or undefined when the input is to return (ended, or the pipeline stopping). */
@@ -61,15 +62,7 @@ export class ScriptedInput {
       if (this.items.length) return this.items.shift();
       if (this.failure) throw this.failure;
       if (this.ended || signal.aborted) return undefined;
-      await new Promise<void>((resolve) => {
-        const aborted = () => resolve();
-        this.wake = () => {
-          signal.removeEventListener('abort', aborted);
-          resolve();
-        };
-        signal.addEventListener('abort', aborted, { once: true });
-      });
-      this.wake = undefined;
+      await this.wakeup.wait(signal);
     }
   }
 }

@@ -1,12 +1,12 @@
 // Lines from standard input, one event per line. The pipeline ends (after draining) at end of input.
-import { definePlugin, LineSplitter, type Event, type LineSplitterOptions } from '../../core/index.js';
+import { definePlugin, LineSplitter, Wakeup, type Event, type LineSplitterOptions } from '../../core/index.js';
 
 /** One reader for the whole process: a reload replaces the input, and the next instance continues
  * exactly where the previous one stopped, with no line read twice or lost. */
 class StdinLines {
   private lines: string[] = [];
   private ended = false;
-  private waiter: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private splitter: LineSplitter | undefined;
   private started = false;
 
@@ -21,16 +21,16 @@ class StdinLines {
     this.stream.on('data', (chunk: Buffer) => {
       this.splitter!.push(chunk, this.lines);
       if (this.lines.length >= highWater) this.stream.pause(); // resumed when the pipeline takes them
-      this.wake();
+      this.wakeup.wake();
     });
     this.stream.on('end', () => {
       this.splitter!.end(this.lines);
       this.ended = true;
-      this.wake();
+      this.wakeup.wake();
     });
     this.stream.on('error', () => {
       this.ended = true;
-      this.wake();
+      this.wakeup.wake();
     });
   }
 
@@ -40,23 +40,11 @@ class StdinLines {
       if (this.ended) return null;
       if (signal.aborted) return [];
       this.stream.resume();
-      await new Promise<void>((resolve) => {
-        const onAbort = () => resolve();
-        this.waiter = () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-      this.waiter = undefined;
+      await this.wakeup.wait(signal);
     }
     const taken = this.lines.length <= max ? this.lines : this.lines.slice(0, max);
     this.lines = taken === this.lines ? [] : this.lines.slice(max);
     return taken;
-  }
-
-  private wake(): void {
-    this.waiter?.();
   }
 }
 

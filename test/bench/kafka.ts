@@ -1,29 +1,16 @@
 // Kafka throughput against librdkafka's mock cluster (3 brokers, hosted by kcat): the kafka output for 1M small
 // events beside plain kafkajs producer.send with the same batching (1000 per send, same values) in the same
 // run, and the kafka input -> blackhole (200k messages: the mock keeps ~5 MB per partition). Skipped with a line when kcat is missing.
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfigText } from '../../core/config/load.js';
-import { formatDiagnostic } from '../../core/config/model.js';
-import { createLogger, createLogSink } from '../../core/runtime/logger.js';
-import { MetricsHub } from '../../core/runtime/metrics.js';
-import { Pipeline } from '../../core/runtime/pipeline.js';
 import { MockKafka, kcatMissing } from '../support/kafka.js';
 import { LINE_TEXT } from './plugins.js';
+import { buildPipeline } from './pipeline.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOTAL = Number(process.env.BENCH_KAFKA_EVENTS ?? 1_000_000);
 const BATCH = 1000;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-
-async function build(yaml: string): Promise<{ pipeline: Pipeline; metrics: MetricsHub }> {
-  const result = await loadConfigText(yaml, path.join(os.tmpdir(), 'bench-kafka.yaml'));
-  if (!result.config || !result.registry) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
-  const metrics = new MetricsHub();
-  const pipeline = await Pipeline.build(result.config, { registry: result.registry, metrics, logger: createLogger(createLogSink('warn')) });
-  return { pipeline, metrics };
-}
 
 /** Plain kafkajs: the same JSON values, 1000 per producer.send, awaited one after the other. */
 async function plainKafkajs(brokers: string[], topic: string): Promise<number> {
@@ -45,13 +32,13 @@ async function plainKafkajs(brokers: string[], topic: string): Promise<number> {
 }
 
 async function visorOutput(brokers: string[], topic: string): Promise<number> {
-  const { pipeline, metrics } = await build(`
+  const { pipeline, metrics } = await buildPipeline(`
 service: { plugins: [${JSON.stringify(path.join(HERE, 'plugins.js'))}] }
 inputs:
   src: { type: bench_lines, total: ${TOTAL}, batch_size: ${BATCH} }
 outputs:
   k: { type: kafka, inputs: [src], brokers: ${JSON.stringify(brokers)}, topic: ${topic}, batch_size: ${BATCH} }
-`);
+`, 'bench-kafka.yaml');
   await pipeline.start(); // connects the producer (outputs start first) before the clock starts below
   const start = process.hrtime.bigint();
   await pipeline.done();
@@ -71,12 +58,12 @@ async function visorInput(brokers: string[], topic: string, total: number): Prom
     await producer.send({ topic, messages: Array.from({ length: BATCH }, (_, i) => ({ value: `m-${n + i}` })) });
   }
   await producer.disconnect();
-  const { pipeline, metrics } = await build(`
+  const { pipeline, metrics } = await buildPipeline(`
 inputs:
   k: { type: kafka, brokers: ${JSON.stringify(brokers)}, topics: [${topic}], group_id: bench, from: beginning, session_timeout: 10s, heartbeat_interval: 500ms, rebalance_timeout: 5s }
 outputs:
   sink: { type: blackhole, inputs: [k] }
-`);
+`, 'bench-kafka.yaml');
   await pipeline.start();
   const received = () => metrics.snapshot().sink?.received_events ?? 0;
   let start: bigint | undefined;

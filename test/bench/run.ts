@@ -6,13 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfigText } from '../../core/config/load.js';
-import { formatDiagnostic } from '../../core/config/model.js';
 import type { Event } from '../../core/index.js';
 import { loadRegistry } from '../../core/registry.js';
-import { createLogger, createLogSink } from '../../core/runtime/logger.js';
-import { MetricsHub } from '../../core/runtime/metrics.js';
-import { Pipeline } from '../../core/runtime/pipeline.js';
 import { benchAccessParser } from './parsers-access.js';
 import { benchErrorParser } from './parsers-error.js';
 import { benchGenerator } from './generator.js';
@@ -25,6 +20,7 @@ import { benchStore } from './store.js';
 import { benchKafka } from './kafka.js';
 import { benchTcp } from './tcp.js';
 import { LINE_TEXT, latencies } from './plugins.js';
+import { buildPipeline } from './pipeline.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');
@@ -67,10 +63,7 @@ filters:
 outputs:
   sink: { type: blackhole, inputs: [f3] }
 `;
-  const result = await loadConfigText(yaml, path.join(os.tmpdir(), 'bench.yaml'));
-  if (!result.config || !result.registry) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
-  const metrics = new MetricsHub();
-  const pipeline = await Pipeline.build(result.config, { registry: result.registry, metrics, logger: createLogger(createLogSink('warn')) });
+  const { pipeline, metrics } = await buildPipeline(yaml, 'bench.yaml');
   latencies.length = 0;
   const start = process.hrtime.bigint();
   await pipeline.start();

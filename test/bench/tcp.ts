@@ -2,14 +2,10 @@
 // server that only counts the newlines of the same clients' bytes, in the same run; and the peak RSS.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { loadConfigText } from '../../core/config/load.js';
-import { formatDiagnostic } from '../../core/config/model.js';
-import { createLogger, createLogSink } from '../../core/runtime/logger.js';
-import { MetricsHub } from '../../core/runtime/metrics.js';
-import { Pipeline } from '../../core/runtime/pipeline.js';
+import { freePort } from '../support/helpers.js';
+import { CONNECT_CLIENTS_JS } from '../support/tcp-clients.js';
 import { combinedLines } from './apache-lines.js';
+import { buildPipeline } from './pipeline.js';
 
 const CLIENTS = 10;
 const LINES_PER_CLIENT = Number(process.env.BENCH_TCP_LINES ?? 200_000);
@@ -17,25 +13,13 @@ const TARGET = 300_000;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 // Each client sends the same block of real combined-log lines over and over, honouring backpressure.
-const CLIENT = `
-const net = require('node:net');
+const CLIENT = `${CONNECT_CLIENTS_JS}
 const [port, clients, lines] = process.argv.slice(1).map(Number);
 const block = require('node:fs').readFileSync(0, 'utf8');
 const perBlock = block.split('\\n').length - 1;
-let done = 0;
-for (let c = 0; c < clients; c++) {
-  const s = net.connect(port, '127.0.0.1');
-  let sent = 0;
-  const write = () => {
-    while (sent < lines) {
-      sent += perBlock;
-      if (!s.write(block)) return s.once('drain', write);
-    }
-    s.end();
-  };
-  s.on('connect', write);
-  s.on('close', () => { if (++done === clients) process.exit(0); });
-}
+const sent = new Array(clients).fill(0);
+const chunk = (c) => (sent[c] < lines ? ((sent[c] += perBlock), block) : undefined);
+connectClients(port, clients, chunk, (e) => { console.error(String(e)); process.exit(1); }, () => process.exit(0));
 `;
 
 async function runClients(port: number, block: string): Promise<void> {
@@ -63,19 +47,14 @@ async function baseline(block: string, total: number): Promise<number> {
 }
 
 async function tcpInput(block: string, total: number): Promise<number> {
-  const port = await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
-  });
+  const port = await freePort();
   const yaml = `
 inputs:
   in: { type: tcp, listen: "127.0.0.1:${port}" }
 outputs:
   sink: { type: blackhole, inputs: [in] }
 `;
-  const result = await loadConfigText(yaml, path.join(os.tmpdir(), 'bench-tcp.yaml'));
-  if (!result.config || !result.registry) throw new Error(result.diagnostics.map(formatDiagnostic).join('\n'));
-  const metrics = new MetricsHub();
-  const pipeline = await Pipeline.build(result.config, { registry: result.registry, metrics, logger: createLogger(createLogSink('warn')) });
+  const { pipeline, metrics } = await buildPipeline(yaml, 'bench-tcp.yaml');
   await pipeline.start();
   const start = process.hrtime.bigint();
   await runClients(port, block);

@@ -1,10 +1,10 @@
-// Reading the real Apache logs in ../shared/corpora in place, and a plugin context for driving a plugin
-// instance directly (tests and benchmarks).
+// Reading the real Apache logs in ../shared/corpora in place, a plugin context for driving a plugin
+// instance directly (tests and benchmarks), and running a parser filter over the lines of a log.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { PluginContext, PluginKind } from '../../core/index.js';
+import type { Event, FilterInstance, PluginContext, PluginKind } from '../../core/index.js';
 import { ComponentTimers } from '../../core/runtime/context.js';
 import { createLogger, createLogSink } from '../../core/runtime/logger.js';
 import { MetricsHub } from '../../core/runtime/metrics.js';
@@ -44,4 +44,46 @@ export function pluginContext(id: string, type: string, hub = new MetricsHub(), 
       return shared.get(key) as T;
     },
   };
+}
+
+/** An event out of a parser filter as its tests read it: `n` is the number (from 1) of the line it came from. */
+export interface LineEvent {
+  n: number;
+  message: unknown;
+  parse_error?: string;
+  [field: string]: unknown;
+}
+
+export interface FileRun {
+  lines: string[];
+  /** Parsed events by line number (1-based). */
+  parsed: Map<number, LineEvent>;
+  /** Unparsed events by line number, with their parse_error. */
+  unparsed: Map<number, LineEvent>;
+}
+
+/** Every line through the real filter's `process`, in batches of 1000 as a pipeline hands them over; checks that
+ * every line comes out exactly once, parsed or on _unparsed. */
+export function runFilterLines(filter: FilterInstance, lines: string[]): FileRun {
+  const parsed = new Map<number, LineEvent>();
+  const unparsed = new Map<number, LineEvent>();
+  for (let i = 0; i < lines.length; i += 1000) {
+    const batch: Event[] = lines.slice(i, i + 1000).map((message, k) => ({ n: i + k + 1, message }));
+    const out = filter.process(batch, {
+      emit: (events, output) => {
+        assert.equal(output, '_unparsed');
+        for (const e of events) unparsed.set(e.n as number, e as LineEvent);
+      },
+    }) as Event[];
+    for (const e of out) parsed.set(e.n as number, e as LineEvent);
+  }
+  assert.equal(parsed.size + unparsed.size, lines.length, 'every line is either parsed or unparsed');
+  return { lines, parsed, unparsed };
+}
+
+/** The exact set of unparsed lines, with their reasons; and the raw line kept untouched. */
+export function assertUnparsed(run: FileRun, expected: Record<number, string>): void {
+  const got = Object.fromEntries([...run.unparsed].map(([n, e]) => [n, e.parse_error]));
+  assert.deepEqual(got, expected);
+  for (const [n, e] of run.unparsed) assert.equal(e.message, run.lines[n - 1]);
 }

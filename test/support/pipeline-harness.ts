@@ -8,7 +8,7 @@ import type { MetricsHub } from '../../core/runtime/metrics.js';
 import type { Pipeline } from '../../core/runtime/pipeline.js';
 import { Bench } from '../../core/testing/bench.js';
 import { RECORD_TYPE } from '../../core/testing/plugins.js';
-import type { Recording } from '../../core/testing/recording.js';
+import type { Recording, WriteHandler } from '../../core/testing/recording.js';
 import { startRun, type TestRun } from '../../core/testing/run.js';
 import type { ScriptedInput } from '../../core/testing/script.js';
 import { readLines } from './corpora.js';
@@ -224,6 +224,9 @@ export interface StartOptions {
   clock?: Clock;
   /** Plugins of the test file, besides the test plugins. */
   plugins?: AnyPlugin[];
+  /** Handlers of test_record outputs' writes, by output id, in place before data flows (Recording.onWrite: throw
+   * to fail a write). */
+  onWrite?: Record<string, WriteHandler>;
 }
 
 /** Build and start a pipeline from YAML text using the built-ins, the kit's and the test plugins. */
@@ -231,6 +234,7 @@ export async function startPipeline(yaml: string, opts: StartOptions = {}): Prom
   const run = await startRun({ yaml, plugins: [...testPlugins, ...(opts.plugins ?? [])], start: false }, { clock: opts.clock });
   const store = storeOf(run.pipeline);
   for (const c of run.pipeline.config.components) if (c.type === RECORD_TYPE) store.adopt(c.id, run.output(c.id));
+  for (const [id, handler] of Object.entries(opts.onWrite ?? {})) run.output(id).onWrite(handler);
   await run.start();
   return { run, pipeline: run.pipeline, metrics: run.metrics, logs: run.logs, probe: (id) => store.probe(id), script: (id) => run.input(id) };
 }

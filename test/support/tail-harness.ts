@@ -1,11 +1,13 @@
 // Helpers for the tail input's tests: run a tail -> test_record pipeline in-process over real files,
 // wait on what arrives, read metrics and the checkpoint file.
 import { readdirSync, readlinkSync } from 'node:fs';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { definePlugin, PermanentError, type Event } from '../../core/index.js';
-import { pipelineWith, probesOf, type Harness, type Probe } from './pipeline-harness.js';
+import type { Event } from '../../core/index.js';
+import type { WriteHandler } from '../../core/testing/index.js';
+import { tempDir } from './helpers.js';
+import { startPipeline, type Harness, type Probe } from './pipeline-harness.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -29,27 +31,6 @@ export async function waitAtMost(predicate: () => boolean, ms: number): Promise<
   return true;
 }
 
-/** An output that throws PermanentError for any batch holding a message matching `fail_on`; records the rest. */
-const failOnOutput = definePlugin<{ fail_on: string }, 'output'>({
-  kind: 'output',
-  name: 'test_fail_on',
-  description: 'Records batches; fails for good any batch that holds a message matching fail_on (a regex).',
-  schema: { type: 'object', properties: { fail_on: { type: 'string', default: '^$never' } } },
-  create(options, ctx) {
-    const p = probesOf(ctx)(ctx.id);
-    const re = new RegExp(options.fail_on);
-    return {
-      async write(events) {
-        if (events.some((e) => re.test(String(e.message)))) throw new PermanentError(`batch holds a line matching ${re}`);
-        p.writes++;
-        p.written.push(...events);
-      },
-    };
-  },
-});
-
-const startPipeline = pipelineWith(failOnOutput);
-
 export interface TailRun {
   h: Harness;
   out: Probe;
@@ -72,11 +53,42 @@ export async function stopAll(): Promise<void> {
   for (const r of [...running]) await r.stop(3000);
 }
 
+export interface TailDirs {
+  tmp: Awaited<ReturnType<typeof tempDir>>;
+  /** `logs/` in tmp, made: where the test writes the files to tail. */
+  logDir: string;
+  /** `data/` in tmp, not made: the tail's data_dir (the tail makes it). */
+  dataDir: string;
+}
+
+/** A fresh temp dir for one tail test (call from beforeEach; `removeTailDirs` from afterEach). */
+export async function tailDirs(prefix: string): Promise<TailDirs> {
+  const tmp = await tempDir(prefix);
+  const logDir = path.join(tmp.dir, 'logs');
+  await mkdir(logDir);
+  return { tmp, logDir, dataDir: path.join(tmp.dir, 'data') };
+}
+
+/** After a tail test: every pipeline it left running stopped, then its temp dir removed. */
+export async function removeTailDirs(tmp: TailDirs['tmp']): Promise<void> {
+  await stopAll();
+  await tmp.remove();
+}
+
+/** How many times each value occurs. */
+export function countsOf(values: number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
+}
+
 export interface TailOptions {
   dataDir: string;
   tail: Record<string, unknown>;
   /** Options of the output (test_record unless `type` is given). */
   output?: Record<string, unknown>;
+  /** Runs at the start of every write of the test_record output (throw to fail the write). */
+  onWrite?: WriteHandler;
   /** Record arrival times (for latency measurements). */
   timeArrivals?: boolean;
 }
@@ -89,7 +101,7 @@ export async function startTail(o: TailOptions): Promise<TailRun> {
     outputs: { out: { type: 'test_record', inputs: ['logs'], ...o.output } },
   };
   // YAML is a superset of JSON.
-  const h = await startPipeline(JSON.stringify(config, null, 1));
+  const h = await startPipeline(JSON.stringify(config, null, 1), { onWrite: o.onWrite && { out: o.onWrite } });
   const out = h.probe('out');
   const arrivals: number[] = [];
   if (o.timeArrivals) {
@@ -148,10 +160,15 @@ export async function checkpointOf(dataDir: string, file: string, id = 'logs'): 
   return Math.max(...mine.map((e) => e.offset));
 }
 
-/** `n` lines `prefix` + zero-padded number, each ending in \n. */
+/** `count` lines `prefix` + zero-padded number from `from` on, as the tail delivers them (no \n). */
+export function numberedLines(from: number, count: number, prefix = 'line '): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${String(from + i).padStart(7, '0')}`);
+}
+
+/** The text of numberedLines: each line ending in \n. */
 export function numbered(from: number, count: number, prefix = 'line '): string {
   let s = '';
-  for (let i = from; i < from + count; i++) s += `${prefix}${String(i).padStart(7, '0')}\n`;
+  for (const line of numberedLines(from, count, prefix)) s += line + '\n';
   return s;
 }
 

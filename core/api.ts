@@ -68,6 +68,12 @@ export interface PluginContext {
    * (in-process tests) never share. Never use module-level variables for this. Prefix keys with your plugin's or
    * library's name; every caller of a key must store the same type under it (export a typed accessor). */
   shared<T>(key: string, create: () => T): T;
+  /** In-memory state of this component kept over a SIGHUP reload: the value stored under `key`, made by `create`
+   * on the first call; the component with the same id and type in the pipeline a reload builds gets the same value
+   * back (e.g. the dashboard's chart history and recent alerts). Dropped when the component leaves the config or
+   * changes type; never kept across a restart (use a store). Put what the value depends on in the key (an option
+   * that changes its shape), so that a reload with other options starts afresh. */
+  kept<T>(key: string, create: () => T): T;
 }
 
 /** One component's counters (totals since start) and health, as `/metrics` and `/health` report them. */

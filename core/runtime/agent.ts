@@ -9,6 +9,7 @@ import { startHttpServer } from './http.js';
 import { createLogger, createLogSink, type LogSink } from './logger.js';
 import { addLosses, type Loss } from './losses.js';
 import { MetricsHub } from './metrics.js';
+import { KeptValues } from './kept.js';
 import { Pipeline } from './pipeline.js';
 
 export interface AgentOptions extends LoadOptions {
@@ -31,6 +32,8 @@ export class Agent {
   private http: { listen: string; server: HttpServer } | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** PluginContext.kept: components' in-memory state over reloads. */
+  private readonly kept = new KeptValues();
   /** Losses of pipelines replaced by a reload that the current pipeline's counters do not include. */
   private carriedLosses: Loss[] = [];
 
@@ -130,8 +133,9 @@ export class Agent {
     this.logSink.secrets.clear();
     for (const s of config.secrets) this.logSink.secrets.add(s);
     await this.configureHttp(config.service.http?.listen);
-    const pipeline = await Pipeline.build(config, { registry, metrics: this.metrics, logger: this.logger, clock: this.options.clock });
+    const pipeline = await Pipeline.build(config, { registry, metrics: this.metrics, logger: this.logger, clock: this.options.clock, kept: this.kept });
     await pipeline.start();
+    this.kept.dropUnused();
     this.pipeline = pipeline;
     this.registry = registry;
     this.metrics.retain(pipeline.componentIds());

@@ -44,6 +44,7 @@ export function createPluginContext(opts: {
   configDir: string;
   pipeline: () => PipelineView;
   shared: PluginContext['shared'];
+  kept: PluginContext['kept'];
 }): PluginContext {
   let dir: Promise<string> | undefined;
   return {
@@ -54,6 +55,7 @@ export function createPluginContext(opts: {
     configDir: opts.configDir,
     pipeline: opts.pipeline,
     shared: opts.shared,
+    kept: opts.kept,
     dataDir: () => (dir ??= (async () => {
       const d = path.join(opts.dataRoot, opts.id);
       await mkdir(d, { recursive: true });

@@ -1,5 +1,6 @@
 // Builds the component graph from a validated config and runs it: outputs start first and inputs last;
 // stopping ends the inputs, and every buffer drains downstream before outputs flush and close.
+import { KeptValues } from './kept.js';
 import type { AnyPlugin, ComponentHealth, ComponentStats, Logger, PipelineView } from '../api.js';
 import type { ComponentConfig, PipelineConfig } from '../config/model.js';
 import type { PluginRegistry } from '../registry.js';
@@ -17,6 +18,8 @@ export interface PipelineDeps {
   logger: Logger;
   /** Time for the runtime's own rate-limited warnings (default: the system clock). */
   clock?: Clock;
+  /** PluginContext.kept: values kept over reloads (the agent's; a pipeline of its own when absent). */
+  kept?: KeptValues;
 }
 
 const NODE_CLASS = { input: InputNode, filter: FilterNode, aggregate: AggregateNode, output: OutputNode } as const;
@@ -29,9 +32,11 @@ export class Pipeline {
   private readonly logger: Logger;
   /** PluginContext.shared: this pipeline's values, by key (gone with the pipeline). */
   private readonly sharedValues = new Map<string, unknown>();
+  private readonly keptValues: KeptValues;
 
   private constructor(readonly config: PipelineConfig, private readonly deps: PipelineDeps) {
     this.logger = deps.logger;
+    this.keptValues = deps.kept ?? new KeptValues();
   }
 
   /** Instantiate every component (no I/O yet beyond what plugins do in `create`). */
@@ -49,7 +54,7 @@ export class Pipeline {
     const logger = this.logger.child({ component: c.id, type: c.type });
     const metrics = this.deps.metrics.component({ id: c.id, kind: c.kind, type: c.type });
     const timers = new ComponentTimers(logger);
-    const base = createPluginContext({ id: c.id, logger, metrics, timers, dataRoot: this.config.service.data_dir, configDir: this.config.dir, pipeline: () => this.view(), shared: (key, create) => this.shared(key, create) });
+    const base = createPluginContext({ id: c.id, logger, metrics, timers, dataRoot: this.config.service.data_dir, configDir: this.config.dir, pipeline: () => this.view(), shared: (key, create) => this.shared(key, create), kept: (key, create) => this.keptValues.get(c.id, c.type, key, create) });
     // Aggregates get their emitter with the context (AggregateContext); it works once the node has started.
     const emitter = c.kind === 'aggregate' ? new AggregateEmitter(c.id) : undefined;
     const context = emitter ? { ...base, emit: emitter.emit } : base;

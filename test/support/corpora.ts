@@ -1,5 +1,6 @@
 // Reading the real Apache logs in ../shared/corpora in place, a plugin context for driving a plugin
 // instance directly (tests and benchmarks), and running a parser filter over the lines of a log.
+import { KeptValues } from '../../core/runtime/kept.js';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -34,6 +35,7 @@ export function pluginContext(id: string, type: string, hub = new MetricsHub(), 
   const logger = createLogger(createLogSink('warn'));
   // The component is alone in its pipeline: its shared values are its own.
   const shared = new Map<string, unknown>();
+  const kept = new KeptValues();
   return {
     id, logger, configDir: ROOT, timers: new ComponentTimers(logger),
     metrics: hub.component({ id, kind, type }),
@@ -43,6 +45,7 @@ export function pluginContext(id: string, type: string, hub = new MetricsHub(), 
       if (!shared.has(key)) shared.set(key, create());
       return shared.get(key) as T;
     },
+    kept: <T>(key: string, create: () => T): T => kept.get(id, type, key, create),
   };
 }
 

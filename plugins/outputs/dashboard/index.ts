@@ -88,7 +88,7 @@ export default definePlugin({
     const bucketMs = 1000;
     const buckets = Math.max(2, Math.min(MAX_BUCKETS, Math.round(options.history / bucketMs)));
     if (Math.round(options.history / bucketMs) > MAX_BUCKETS) context.logger.warn('history capped at one day', { history_ms: options.history });
-    const model = new DashboardModel({
+    const modelOptions = {
       bucketMs,
       buckets,
       topN: options.top,
@@ -96,7 +96,10 @@ export default definePlugin({
       capacity: Math.max(options.capacity, options.top),
       alerts: options.alerts,
       title: options.title,
-    });
+    };
+    // Kept over a SIGHUP reload (the charts' history and recent alerts stay on screen) unless an option that shapes
+    // the model changed: then it starts afresh.
+    const model = context.kept(`dashboard.model ${JSON.stringify(modelOptions)}`, () => new DashboardModel(modelOptions));
     const { logger, metrics, timers } = context;
     const connected = metrics.gauge('dashboard_clients', 'Pages connected to the event stream.');
     const tooMany = metrics.discarded('too_many_clients');

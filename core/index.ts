@@ -22,4 +22,4 @@ export { maskSecrets, MIN_SECRET_LENGTH } from './secrets.js';
 export { writeFileAtomic, writeFileAtomicSync, appendDurable, appendDurableSync } from './durable.js';
 export { parseListen, formatListen, listenOn, listenSchema, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';
 export * from './tls.js';
-export { checkByParsing, type CheckPath, type CheckProblem, type ValueCheck } from './config/schema.js';
+export { checkByParsing, positiveDuration, type CheckPath, type CheckProblem, type ValueCheck } from './config/schema.js';

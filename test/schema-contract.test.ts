@@ -105,6 +105,24 @@ outputs:
     ],
   },
   {
+    title: 'intervals of 0 (a timer that would fire continuously): summary, report, tail, window',
+    yaml: `  t: { type: tail, path: x.log, poll_interval: 0s, glob_interval: 0ms }
+aggregates:
+  s: { type: summary, inputs: [in], interval: 0s }
+  r: { type: report, inputs: [in], interval: 0 }
+  w: { type: window, inputs: [in], window: { size: 10s }, emit: partials, ack: emit, watermark_interval: 0s }
+outputs:
+  out: { type: stdout, inputs: [in, t, s, r, w], format: text }
+`,
+    errors: [
+      [4, 48, 'invalid value 0 for poll_interval — needs a duration greater than 0, e.g. poll_interval: 250ms'],
+      [4, 67, 'invalid value 0 for glob_interval — needs a duration greater than 0, e.g. glob_interval: 1s'],
+      [6, 47, 'invalid value 0 for interval — needs a duration greater than 0, e.g. interval: 10s'],
+      [7, 46, 'invalid value 0 for interval — needs a duration greater than 0, e.g. interval: 5m'],
+      [8, 106, 'invalid value 0 for watermark_interval — needs a duration greater than 0, e.g. watermark_interval: 1s'],
+    ],
+  },
+  {
     title: 'a dashboard updated faster than every 100ms',
     yaml: `outputs:
   out: { type: stdout, inputs: [in], format: text }

@@ -92,6 +92,11 @@ export interface CheckProblem {
  * undefined when it is valid. */
 export type ValueCheck = (value: unknown) => string | CheckProblem | readonly CheckProblem[] | undefined;
 
+/** A ValueCheck for a `duration: true` option that must be greater than 0 (an interval: 0 would make a timer fire
+ * continuously). `example` is the fix shown, e.g. `interval: 10s`. */
+export const positiveDuration = (example: string): ValueCheck => (ms: unknown) =>
+  typeof ms === 'number' && !(ms > 0) ? `needs a duration greater than 0, e.g. ${example}` : undefined;
+
 /** A ValueCheck from a parser that throws on bad input: its error message is the problem. */
 export function checkByParsing(parse: (value: unknown) => unknown): ValueCheck {
   return (value) => {

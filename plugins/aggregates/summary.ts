@@ -3,7 +3,7 @@
 // implementation of interval traffic statistics): heartbeats are left out, only events with a numeric
 // status count as requests, shares never divide by zero, top clients are exact up to `capacity` distinct
 // clients per interval and Space-Saving beyond.
-import { definePlugin, type Event } from '../../core/index.js';
+import { definePlugin, positiveDuration, type Event } from '../../core/index.js';
 import { ReportAccumulator } from '../../lib/stats/index.js';
 
 export default definePlugin({
@@ -13,7 +13,7 @@ export default definePlugin({
   schema: {
     type: 'object',
     properties: {
-      interval: { duration: true, default: '10s', description: 'Length of each summary window (processing time).' },
+      interval: { duration: true, default: '10s', check: positiveDuration('interval: 10s'), description: 'Length of each summary window (processing time).' },
       top: { type: 'integer', minimum: 0, default: 3, description: 'How many top clients to list.' },
       capacity: { type: 'integer', minimum: 1, default: 1000, description: 'Distinct clients counted exactly per interval; beyond, Space-Saving (see top_clients_error_bound).' },
       client_field: { type: 'string', default: 'client_ip', description: 'Field naming the client.' },

@@ -3,7 +3,7 @@
 // Plain conditions use the core expression language; `when` over a sliding window (`over`) is an aggregate
 // comparison (core's compileAggregateComparison, the syntax of window metrics).
 import {
-  compileAggregateComparison, compileCondition, compileThreshold, isAggregateComparison,
+  compileAggregateComparison, compileCondition, compileThreshold, isAggregateComparison, positiveDuration,
   type Accumulator, type AggregateComparison, type CheckProblem, type Condition, type Event, type OptionSchema, type OptionsOf,
 } from '../../../core/index.js';
 
@@ -106,9 +106,6 @@ export function ruleNameProblems(value: unknown): CheckProblem[] {
   return problems;
 }
 
-/** A duration that must be greater than 0 (`over`, `absent`, `evaluate_every`), in ms after conversion. */
-export const positiveDuration = (example: string) => (ms: unknown): string | undefined =>
-  typeof ms === 'number' && !(ms > 0) ? `needs a duration greater than 0, e.g. ${example}` : undefined;
 
 /** The schema of one rule: the only validation rules get (create() compiles what it accepted). */
 export const RULE_SCHEMA = {

@@ -1,7 +1,7 @@
 // The alert aggregate's options: the schema the loader validates them with (rules: RULE_SCHEMA), and their type
 // derived from it.
-import type { OptionSchema, OptionsOf } from '../../../core/index.js';
-import { positiveDuration, RULE_SCHEMA, ruleNameProblems } from './rules.js';
+import { positiveDuration, type OptionSchema, type OptionsOf } from '../../../core/index.js';
+import { RULE_SCHEMA, ruleNameProblems } from './rules.js';
 
 export const ALERT_SCHEMA = {
   type: 'object',

@@ -1,7 +1,7 @@
 // Every interval, one report event on what happened in exactly that interval: access traffic (requests,
 // rate, 5xx, status classes, bytes, top clients/paths) and error-log lines (per level, top messages),
 // with a text (`message`) and an HTML (`html`) rendering for consoles and e-mail.
-import { definePlugin } from '../../../core/index.js';
+import { definePlugin, positiveDuration } from '../../../core/index.js';
 import { ReportAccumulator } from '../../../lib/stats/index.js';
 
 export default definePlugin({
@@ -11,7 +11,7 @@ export default definePlugin({
   schema: {
     type: 'object',
     properties: {
-      interval: { duration: true, default: '5m', description: 'Length of each report interval (processing time).' },
+      interval: { duration: true, default: '5m', check: positiveDuration('interval: 5m'), description: 'Length of each report interval (processing time).' },
       top: { type: 'integer', minimum: 1, default: 10, description: 'Entries in each top list.' },
       capacity: { type: 'integer', minimum: 1, default: 1000, description: 'Distinct values counted exactly per top list and interval; beyond, Space-Saving (see top_error_bounds).' },
       title: { type: 'string', default: 'visor', description: 'Name of the report (the report field; e.g. the host name).' },

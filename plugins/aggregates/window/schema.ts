@@ -1,6 +1,6 @@
 // The window aggregate's options: the schema the loader validates them with (and its check of the options that do
 // not go together), and their type derived from it.
-import type { CheckProblem, OptionSchema, OptionsOf } from '../../../core/index.js';
+import { positiveDuration, type CheckProblem, type OptionSchema, type OptionsOf } from '../../../core/index.js';
 import { shapeSchema, STATE_OPTION } from '../../../lib/stats/index.js';
 
 /** Options that do not go with `emit: partials`, each at its key: the check of the schema, so that `visor validate`
@@ -37,7 +37,7 @@ export const WINDOW_SCHEMA = {
     offset_field: { type: 'string', default: 'kafka.offset', description: 'Partials: field holding the source offset (partials carry their offset range, so that the merger discards duplicates).' },
     generation_field: { type: 'string', default: 'kafka.generation', description: 'Partials: field holding the consumer-group generation (after a rebalance kafkajs re-reads from the committed offsets: windows of an older generation are dropped and recomputed).' },
     partial_top: { type: 'integer', minimum: 1, default: 1000, description: 'Partials (and state): most top entries shipped per field and group (the merged error bound adds the count of the first entry left out, except for the partition key).' },
-    watermark_interval: { duration: true, default: '1s', description: 'Partials: how often (processing time) a watermark event is emitted for each partition.' },
+    watermark_interval: { duration: true, default: '1s', check: positiveDuration('watermark_interval: 1s'), description: 'Partials: how often (processing time) a watermark event is emitted for each partition.' },
     state: STATE_OPTION,
   },
 } as const satisfies OptionSchema;

@@ -2,7 +2,7 @@
 // per partition, core's AckedOffsets tracks which offsets every output has delivered, and only those are
 // committed (every commit_interval, before a rebalance and at shutdown). At-least-once: after a restart,
 // a crash or a rebalance, what was emitted but not yet committed is read again (duplicates, never loss).
-import { AckedOffsets, Backoff, checkByParsing, definePlugin, sleep, type Event } from '../../../core/index.js';
+import { AckedOffsets, Backoff, checkByParsing, definePlugin, positiveDuration, sleep, type Event } from '../../../core/index.js';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { connectionSchema, createKafka, partitionAssignments, withTimeout } from '../../../lib/kafka/index.js';
 
@@ -39,12 +39,12 @@ export default definePlugin({
       topics: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1, check: checkByParsing((t) => topicPattern(String(t))) }, description: 'Topics to consume; /regex/ matches the existing topics when the consumer starts.' },
       from: { enum: ['latest', 'beginning'], default: 'latest', description: 'Where a group with no committed offset starts: new messages only, or the oldest retained.' },
       session_timeout: { duration: true, default: '30s', description: 'The group drops this consumer when no heartbeat arrived for this long.' },
-      heartbeat_interval: { duration: true, default: '3s', description: 'Heartbeats to the group coordinator (also sent while waiting on backpressure).' },
+      heartbeat_interval: { duration: true, default: '3s', check: positiveDuration('heartbeat_interval: 3s'), description: 'Heartbeats to the group coordinator (also sent while waiting on backpressure).' },
       rebalance_timeout: { duration: true, default: '60s', description: 'How long the coordinator waits for members to rejoin during a rebalance.' },
       max_bytes: { size: true, default: '10MiB', description: 'Most bytes per fetch (all partitions).' },
       max_wait: { duration: true, default: '1s', description: 'Longest wait of a fetch for new messages (heartbeats are sent between fetches: keep it well under session_timeout).' },
       batch_size: { type: 'integer', minimum: 1, default: 1000, description: 'Most messages per emitted batch (one ack each).' },
-      commit_interval: { duration: true, default: '1s', description: 'How often delivered offsets are committed (also before a rebalance and at shutdown).' },
+      commit_interval: { duration: true, default: '1s', check: positiveDuration('commit_interval: 1s'), description: 'How often delivered offsets are committed (also before a rebalance and at shutdown).' },
       drain_timeout: { duration: true, default: '5s', description: 'At shutdown, how long to wait for the acknowledgements of emitted events before the final commit.' },
       field: { type: 'string', default: 'kafka', description: 'Field receiving { topic, partition, offset, key, timestamp, headers, generation }; empty: those keys at the top level.' },
     },

@@ -1,5 +1,5 @@
 // The tail input's options: the schema the loader validates them with, and their type derived from it.
-import type { OptionSchema, OptionsOf } from '../../../core/index.js';
+import { positiveDuration, type OptionSchema, type OptionsOf } from '../../../core/index.js';
 
 export const TAIL_SCHEMA = {
   type: 'object',
@@ -14,8 +14,8 @@ export const TAIL_SCHEMA = {
     max_line_bytes: { size: true, default: '64KiB', description: 'Longest line; longer lines are cut or skipped, and counted.' },
     long_lines: { enum: ['truncate', 'skip'], default: 'truncate', description: 'What to do with a line longer than max_line_bytes.' },
     rotate_wait: { duration: true, default: '5s', description: 'How long a file rotated away or deleted is still read after it stops growing.' },
-    poll_interval: { duration: true, default: '250ms', description: 'Safety-net check of every file for growth, truncation and rotation (file events make reading prompt).' },
-    glob_interval: { duration: true, default: '1s', description: 'How often the globs are expanded again for new files.' },
+    poll_interval: { duration: true, default: '250ms', check: positiveDuration('poll_interval: 250ms'), description: 'Safety-net check of every file for growth, truncation and rotation (file events make reading prompt).' },
+    glob_interval: { duration: true, default: '1s', check: positiveDuration('glob_interval: 1s'), description: 'How often the globs are expanded again for new files.' },
     exit_on_eof: { type: 'boolean', default: false, description: 'Read every matched file to its end (including a last line without newline), deliver, checkpoint, and end the pipeline.' },
     encoding: { enum: ['utf8', 'latin1'], default: 'utf8', description: 'Text encoding; invalid UTF-8 bytes become U+FFFD and are counted.' },
     path_field: { type: 'string', default: 'file', description: 'Field that receives the file path; empty for none.' },

@@ -1,3 +1,4 @@
+import type { ValueCheck } from './config/schema.js';
 // The one retry schedule of the codebase: exponential backoff with jitter. The core's output retries
 // (`retry: { backoff, max_backoff }`), the tcp output's reconnects, the email sender and the kafka input's
 // connect loop all wait by it, so they space their attempts the same way.
@@ -49,3 +50,12 @@ export class Backoff {
     this.base = this.options.initial;
   }
 }
+
+/** The schema `check` of an object holding `backoff` and `max_backoff` (durations, ms once converted): a first
+ * delay longer than the longest would be cut to it at once, which is never what the config meant. */
+export const backoffOrder: ValueCheck = (o) => {
+  const { backoff, max_backoff: max } = (o ?? {}) as { backoff?: unknown; max_backoff?: unknown };
+  return typeof backoff === 'number' && typeof max === 'number' && backoff > max
+    ? { at: 'backoff', message: `backoff (${backoff}ms) must not exceed max_backoff (${max}ms): lower backoff, or raise max_backoff` }
+    : undefined;
+};

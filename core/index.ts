@@ -17,7 +17,7 @@ export { compileTemplate, templateSchema, fieldText, type Template, type Templat
 export { createEncoder, encodeLines, encodingSchema, ENCODING_RULES, type EncodingOptions, type LineFormat } from './encoding.js';
 export { detachString } from './strings.js';
 export { sleep, Wakeup } from './sleep.js';
-export { Backoff, DEFAULT_BACKOFF_JITTER, type BackoffOptions } from './backoff.js';
+export { Backoff, backoffOrder, DEFAULT_BACKOFF_JITTER, type BackoffOptions } from './backoff.js';
 export { maskSecrets, MIN_SECRET_LENGTH } from './secrets.js';
 export { writeFileAtomic, writeFileAtomicSync, appendDurable, appendDurableSync } from './durable.js';
 export { parseListen, formatListen, listenOn, listenSchema, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';

@@ -123,6 +123,19 @@ outputs:
     ],
   },
   {
+    title: 'a first backoff longer than max_backoff (core retry, tcp reconnect, email)',
+    yaml: `outputs:
+  out: { type: stdout, inputs: [in], format: text, retry: { backoff: 1m, max_backoff: 10s } }
+  t: { type: tcp, inputs: [in], address: '127.0.0.1:9', reconnect: { backoff: 10s, max_backoff: 1s } }
+  mail: { type: email, inputs: [in], host: 127.0.0.1, from: a@example.com, to: [b@example.com], backoff: 10m, max_backoff: 1m }
+`,
+    errors: [
+      [5, 61, 'retry: backoff (60000ms) must not exceed max_backoff (10000ms): lower backoff, or raise max_backoff'],
+      [6, 70, 'reconnect: backoff (10000ms) must not exceed max_backoff (1000ms): lower backoff, or raise max_backoff'],
+      [7, 97, 'backoff (600000ms) must not exceed max_backoff (60000ms): lower backoff, or raise max_backoff'],
+    ],
+  },
+  {
     title: 'a dashboard updated faster than every 100ms',
     yaml: `outputs:
   out: { type: stdout, inputs: [in], format: text }

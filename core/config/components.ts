@@ -3,6 +3,7 @@
 import { isMap, isScalar, isSeq, type Document, type Node, type Pair } from 'yaml';
 import type { AnyPlugin, JsonSchema, PluginKind } from '../api.js';
 import type { PluginRegistry } from '../registry.js';
+import { backoffOrder } from '../backoff.js';
 import { sideOutputsOf, type SideOutput } from '../side-outputs.js';
 import { ajvDiagnostics } from './ajv-errors.js';
 import type { ComponentConfig, Diagnostic, RetryConfig } from './model.js';
@@ -22,6 +23,7 @@ const RETRY_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
+  check: backoffOrder,
   properties: {
     attempts: { type: 'integer', minimum: 0, default: 0 },
     backoff: { duration: true, default: '500ms' },

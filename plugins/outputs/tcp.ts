@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Backoff, createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, listenSchema, loadTlsFiles, parseListen, sleep, tlsClientSchema, type TlsFiles } from '../../core/index.js';
+import { Backoff, backoffOrder, createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, listenSchema, loadTlsFiles, parseListen, sleep, tlsClientSchema, type TlsFiles } from '../../core/index.js';
 
 interface Connection {
   socket: net.Socket;
@@ -43,6 +43,7 @@ export default definePlugin({
         type: 'object',
         additionalProperties: false,
         default: {},
+        check: backoffOrder,
         description: 'Delay between connection attempts: doubles from backoff up to max_backoff (less up to 20% at random), reset by a successful connection.',
         properties: {
           backoff: { duration: true, default: '250ms', description: 'First delay.' },

@@ -6,7 +6,7 @@
 // MailComposer), measured, cut if needed (fit.ts) and sent as those very bytes.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Backoff, definePlugin, sleep, type Event } from '../../../core/index.js';
+import { Backoff, backoffOrder, definePlugin, sleep, type Event } from '../../../core/index.js';
 import { fitDigest, fitEvent, fitText } from './fit.js';
 import { compileSubject, subjectSchema, type RenderedMail } from './render.js';
 import { Spool, type SpoolEntry } from './spool.js';
@@ -32,6 +32,7 @@ export default definePlugin({
   schema: {
     type: 'object',
     required: ['host', 'from', 'to'],
+    check: backoffOrder,
     properties: {
       host: { type: 'string', minLength: 1, description: 'SMTP server host name or address.' },
       port: { type: 'integer', minimum: 1, maximum: 65535, description: 'SMTP port; 465 when secure, else 587.' },

@@ -1,0 +1,131 @@
+// `visor query` over a SQLite store written by a real `visor run` (tail -> apache_access -> window -> store, events
+// on), through the real CLI: the events matching several expressions equal a brute-force recount of the input
+// (test/support/store.ts), hostile text is a harmless literal, an untranslatable or invalid expression is a located
+// error, --sql runs only statements that read, and --windows lists the window rows the recount expects.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { runCli, tempDir } from './support/helpers.js';
+import { accessLog, recount, storeConfig, writeLog, type ExpectedEvent } from './support/store.js';
+
+describe('visor query (SQLite store written by visor run)', function () {
+  this.timeout(120_000);
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let config: string;
+  const lines = accessLog(800, 11);
+  const expected = recount(lines);
+
+  before(async () => {
+    tmp = await tempDir('visor-query-');
+    await writeLog(path.join(tmp.dir, 'access.log'), lines);
+    config = await tmp.file('c.yaml', storeConfig('path: out.db'));
+    const r = await runCli(['run', '-c', config]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => { await tmp.remove(); });
+
+  const query = (...args: string[]) => runCli(['query', '-c', config, ...args]);
+  async function rows(...args: string[]): Promise<Record<string, unknown>[]> {
+    const r = await query('--format', 'json', '--limit', '100000', ...args);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as Record<string, unknown>[];
+  }
+  const offsets = (rs: Record<string, unknown>[]) => rs.map((r) => Number(String(r.origin).split(':').pop())).sort((a, b) => a - b);
+  const want = (p: (e: ExpectedEvent) => boolean) => expected.events.filter(p).map((e) => e.offset).sort((a, b) => a - b);
+
+  it('the events of several expressions equal a recount of the input', async () => {
+    const sample = expected.events[7];
+    const prefix = '/' + sample.path.split('/')[1];
+    const part = sample.path.slice(2, 5);
+    const cases: Array<[string, (e: ExpectedEvent) => boolean]> = [
+      ['status >= 500', (e) => e.status >= 500],
+      [`starts_with(path, "${prefix}")`, (e) => e.path.startsWith(prefix)],
+      [`contains(path, "${part}")`, (e) => e.path.includes(part)],
+      [`path =~ "^${prefix}/"`, (e) => new RegExp(`^${prefix}/`).test(e.path)],
+      [`client_ip == "${sample.client_ip}"`, (e) => e.client_ip === sample.client_ip],
+      ['status == 404 or (method == "POST" and not status < 400)', (e) => e.status === 404 || (e.method === 'POST' && !(e.status < 400))],
+      ['status in (200, 304) and bytes > 1000', (e) => [200, 304].includes(e.status) && e.bytes !== null && e.bytes > 1000],
+      ['not (status in (200, 301, 302))', (e) => ![200, 301, 302].includes(e.status)],
+      ['bytes == null', (e) => e.bytes === null],
+      ['status != 200 and method != "GET"', (e) => e.status !== 200 && e.method !== 'GET'],
+      ['status == "200"', () => false],
+    ];
+    for (const [expression, predicate] of cases) {
+      const expect = want(predicate);
+      assert.deepEqual(offsets(await rows(expression)), expect, expression);
+    }
+    assert.ok(want((e) => e.status >= 500).length > 0 && want((e) => e.client_ip === sample.client_ip).length > 0, 'the cases select something');
+    assert.equal((await rows()).length, lines.length, 'no expression: every event');
+  });
+
+  it('--since and --until select by event time', async () => {
+    const times = expected.events.map((e) => e.time).sort((a, b) => a - b);
+    const [from, to] = [times[200], times[600]];
+    const got = await rows('--since', new Date(from).toISOString(), '--until', new Date(to).toISOString(), 'status < 400');
+    assert.deepEqual(offsets(got), want((e) => e.time >= from && e.time < to && e.status < 400));
+    assert.equal((await rows('--since', '1h')).length, 0, 'the log is from the past');
+  });
+
+  it('hostile text is a harmless literal; an invalid or untranslatable expression is a located error (78)', async () => {
+    assert.deepEqual(await rows('status == "x\'; DROP TABLE events; --"'), []);
+    assert.deepEqual(await rows('path == "\'); DELETE FROM events; --" or client_ip == "\\" OR 1=1 --"'), []);
+    assert.deepEqual(await rows('`x\'; DROP TABLE events; --` == 1'), []);
+    const count = await rows('--sql', 'SELECT count(*) AS n FROM events');
+    assert.deepEqual(count, [{ n: lines.length }], 'the table is still there, whole');
+
+    const syntax = await query('status = 500');
+    assert.equal(syntax.code, 78);
+    assert.match(syntax.stderr, /expression: unexpected "=" at column 8/);
+    assert.match(syntax.stderr, /\n {2}status = 500\n {9}\^/);
+    const untranslatable = await query('lower(method) == "get"');
+    assert.equal(untranslatable.code, 78);
+    assert.match(untranslatable.stderr, /lower\(\) at column 1 cannot be translated to SQL/);
+    const unknown = await query('status >= 500 and nope(path)');
+    assert.equal(unknown.code, 78);
+    assert.match(unknown.stderr, /unknown function "nope" at column 19/);
+  });
+
+  it('--sql runs only statements that read', async () => {
+    for (const sql of ['DELETE FROM events', 'SELECT 1; DELETE FROM events', 'DROP TABLE events', 'DELETE FROM events RETURNING id']) {
+      const r = await query('--sql', sql);
+      assert.equal(r.code, 1, sql);
+      assert.match(r.stderr, /read-only|more than one statement|readonly/, sql);
+    }
+    assert.deepEqual(await rows('--sql', 'SELECT count(*) AS n FROM events'), [{ n: lines.length }]);
+    const byStatus = await rows('--sql', 'SELECT status, count(*) AS n FROM events GROUP BY status ORDER BY status');
+    const recounted = new Map<number, number>();
+    for (const e of expected.events) recounted.set(e.status, (recounted.get(e.status) ?? 0) + 1);
+    assert.deepEqual(byStatus, [...recounted].sort((a, b) => a[0] - b[0]).map(([status, n]) => ({ status, n })));
+  });
+
+  it('--windows lists the window rows of an aggregate, equal to a recount', async () => {
+    const got = await rows('--windows', 'traffic', '--resolution', '1m');
+    const windows = new Map(got.map((w) => [`${Date.parse(String(w.window_start))}|${(w.group_values as { status: number }).status}`, Number(w.count)]));
+    assert.deepEqual(new Map([...windows].sort()), new Map([...expected.windows].sort()));
+    assert.deepEqual(await rows('--windows', 'nothing'), []);
+  });
+
+  it('prints a table by default and CSV on request; finds the one store or the one named', async () => {
+    const table = await query('--limit', '3', 'status >= 500');
+    assert.equal(table.code, 0, table.stderr);
+    const out = table.stdout.split('\n');
+    assert.match(out[0], /^id\s+time\s+agent\s+origin\s+client_ip/);
+    assert.match(out[1], /^-+ {2}-+/);
+    assert.match(table.stdout, /\(3 rows\)\n$/);
+    const csv = await query('--format', 'csv', '--store', 'db', 'status >= 500');
+    assert.equal(csv.code, 0, csv.stderr);
+    const csvLines = csv.stdout.trimEnd().split('\r\n');
+    assert.equal(csvLines[0], 'id,time,agent,origin,vhost,client_ip,remote_user,method,path,query,protocol,status,bytes,referer,user_agent,duration_us,level,file,extra');
+    assert.equal(csvLines.length - 1, want((e) => e.status >= 500).length);
+
+    const wrong = await query('--store', 'access');
+    assert.equal(wrong.code, 78);
+    assert.match(wrong.stderr, /"access" is a apache_access filter, not a store output; its store outputs: db/);
+    const two = await tmp.file('two.yaml', storeConfig('path: out.db').replace('  unparsed:', '  db2: { type: store, inputs: [access], path: other.db }\n  unparsed:'));
+    const several = await runCli(['query', '-c', two]);
+    assert.equal(several.code, 78);
+    assert.match(several.stderr, /several store outputs \(db, db2\): choose one with --store/);
+    const none = await runCli(['query', '-c', two, '--store', 'db2']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /other\.db does not exist/);
+  });
+});

@@ -60,7 +60,19 @@ export class FilterCompiler {
   /** The WHERE clause (without the keyword) selecting the events for which the condition holds. */
   static compile(node: ExpressionNode, dialect: Dialect, paramOffset = 0): SqlFilter {
     const c = new FilterCompiler(dialect, paramOffset);
-    return { sql: c.truthy(c.value(node)), params: c.params };
+    const sql = c.truthy(c.value(node));
+    if (dialect === 'sqlite') return { sql, params: c.params };
+    // PostgreSQL refuses a parameter the statement does not use (it cannot tell its type), and the SQL of a value is
+    // built for every type it may have, then kept only where it matters: number the parameters used, in order.
+    const params: unknown[] = [];
+    const renumbered = new Map<number, number>();
+    const text = sql.replace(/\$(\d+)/g, (_, n: string) => {
+      const i = Number(n) - paramOffset - 1;
+      let j = renumbered.get(i);
+      if (j === undefined) renumbered.set(i, (j = params.push(c.params[i]) - 1));
+      return `$${paramOffset + j + 1}`;
+    });
+    return { sql: text, params };
   }
 
   /** A bound parameter ($N in PostgreSQL, typed since the driver sends text; @pN in SQLite, see sqliteParams). */
@@ -136,8 +148,8 @@ export class FilterCompiler {
     if (v === null || v === undefined) return { as: () => undefined, absent: this.T };
     const kind = typeof v === 'number' ? 'number' : typeof v === 'string' ? 'string' : typeof v === 'boolean' ? 'boolean' : undefined;
     if (!kind) throw new ExpressionError(`the value at column ${column} cannot be translated to SQL by visor query`, column);
-    const p = this.param(v, kind);
-    return { as: (k) => (k === kind ? p : undefined), absent: this.F };
+    let p: string | undefined;
+    return { as: (k) => (k === kind ? (p ??= this.param(v, kind)) : undefined), absent: this.F };
   }
 
   private numberValue(sql: string): Value {

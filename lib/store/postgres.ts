@@ -28,6 +28,9 @@ const PG_TYPE: Record<ColumnType, string> = { text: 'text', int: 'bigint', real:
 /** Advisory lock key taken while migrating, so that agents starting together apply each migration once. */
 const MIGRATION_LOCK = 7_305_700_001;
 
+const INT8_OID = 20;
+const int8 = (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : v);
+
 const sqlstate = (err: unknown) => String((err as { code?: unknown })?.code ?? '');
 /** A row's own fault: cardinality (one row twice in a statement), data exception (invalid input, out of range,
  * a NUL character in text), integrity (NOT NULL, CHECK), datatype mismatch, program limit (a value too large). */
@@ -77,6 +80,8 @@ export class PostgresEngine implements StoreEngine {
       statement_timeout: this.options.timeout,
       idleTimeoutMillis: 30_000,
       application_name: this.options.readOnly ? 'visor query' : 'visor',
+      // A reader prints what it reads: bigint (count(*), the integer columns) as a number when it is exact.
+      ...(this.options.readOnly ? { types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? int8 : pg.types.getTypeParser(oid, format as 'text')) } } : {}),
       // Even a COMMIT inside a query cannot leave a read-only transaction for a writing one.
       ...(this.options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
     });

@@ -159,7 +159,9 @@ export class FilterCompiler {
   private field(path: string[], column: number): Value {
     const col = path.length === 1 ? COLUMNS[path[0]] : undefined;
     if (col) {
-      const [name, kind] = col;
+      const [column, kind] = col;
+      // PostgreSQL's time column is a timestamptz; the field is epoch milliseconds.
+      const name = column === 'time' && this.dialect === 'postgres' ? '(extract(epoch FROM time) * 1000)::float8' : column;
       return { as: (k) => (k === kind ? name : undefined), absent: `${name} IS NULL` };
     }
     // A nested path under a column's field: the column holds the value flattened (as text), not its fields.
@@ -283,7 +285,7 @@ export class FilterCompiler {
       case 'starts_with':
         return this.pred(s && p ? this.yes(this.dialect === 'sqlite' ? `substr(${s}, 1, length(${p})) = ${p}` : `left(${s}, length(${p})) = ${p}`) : this.F);
       case 'ends_with':
-        return this.pred(s && p ? this.yes(this.dialect === 'sqlite' ? `(length(${p}) = 0 OR substr(${s}, -length(${p})) = ${p})` : `right(${s}, length(${p})) = ${p}`) : this.F);
+        return this.pred(s && p ? this.yes(this.dialect === 'sqlite' ? `${s} IS NOT NULL AND (length(${p}) = 0 OR substr(${s}, -length(${p})) = ${p})` : `right(${s}, length(${p})) = ${p}`) : this.F);
       default:
         throw new ExpressionError(`${node.name}() at column ${node.column} cannot be translated to SQL by visor query; it can: contains, starts_with, ends_with, exists (and any function of constants)`, node.column);
     }

@@ -4,7 +4,7 @@
 // error, --sql runs only statements that read, and --windows lists the window rows the recount expects.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { runCli, skipWhenMissing, tempDir } from './support/helpers.js';
+import { CliProcess, runCli, skipWhenMissing, tempDir } from './support/helpers.js';
 import { PostgresServer, postgresMissing } from './support/postgres.js';
 import { accessLog, recount, storeConfig, writeLog, type ExpectedEvent } from './support/store.js';
 
@@ -156,3 +156,39 @@ describe(`visor query (${engine} store written by visor run)`, function () {
   });
 });
 }
+
+describe('visor query beside a running agent (SQLite)', function () {
+  this.timeout(240_000);
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  beforeEach(async () => { tmp = await tempDir('visor-query-live-'); });
+  afterEach(async () => { await tmp.remove(); });
+
+  it('reads consistent, growing results while visor run writes, and the recount at the end', async () => {
+    const N = 80_000;
+    const lines = accessLog(N, 13);
+    await writeLog(path.join(tmp.dir, 'access.log'), lines);
+    const config = await tmp.file('c.yaml', storeConfig('batch_size: 1000'));
+    const agent = new CliProcess(['run', '-c', config], { cwd: tmp.dir });
+    const seen: number[] = [];
+    let running = true;
+    void agent.exited.then(() => { running = false; });
+    while (running) {
+      const r = await runCli(['query', '-c', config, '--format', 'json', '--sql', 'SELECT count(*) AS n FROM events']);
+      if (r.code !== 0) {
+        // Only before the agent created the database.
+        assert.match(r.stderr, /does not exist|no such table/, r.stderr);
+        assert.equal(seen.length, 0, r.stderr);
+        continue;
+      }
+      seen.push((JSON.parse(r.stdout) as Array<{ n: number }>)[0].n);
+    }
+    assert.equal((await agent.exited).code, 0, agent.stderr);
+    console.log(`      counts seen while writing: ${seen.join(', ')}`);
+    assert.ok(seen.some((n) => n > 0 && n < N), `a query ran while the agent wrote (counts seen: ${seen.join(', ')})`);
+    assert.deepEqual(seen, [...seen].sort((a, b) => a - b), 'never fewer rows than before');
+    const errors = await runCli(['query', '-c', config, '--format', 'json', '--limit', '100000', 'status >= 500']);
+    assert.equal(errors.code, 0, errors.stderr);
+    const want = recount(lines).events.filter((e) => e.status >= 500).length;
+    assert.equal((JSON.parse(errors.stdout) as unknown[]).length, want);
+  });
+});

@@ -35,9 +35,6 @@ const COLUMNS: Record<string, [column: string, kind: Kind]> = {
   duration_us: ['duration_us', 'number'], level: ['level', 'string'], file: ['file', 'string'],
 };
 
-/** The event fields `visor query` reads from columns (the others come from the JSON column `extra`). */
-export const COLUMN_FIELDS = Object.keys(COLUMNS);
-
 export interface SqlFilter {
   sql: string;
   params: unknown[];

@@ -5,6 +5,7 @@ export { formatDiagnostic, ConfigError } from './config/model.js';
 export { LineSplitter, cutToBytes, type LongLinePolicy, type LineSplitterOptions } from './lines.js';
 export {
   compileCondition, compileExpression, compileThreshold, validateExpression, ExpressionError, functionNames,
+  parseCondition, constantValue, childrenOf, fieldPaths, type Node as ExpressionNode, type Literal, type ComparisonOperator,
   getField, hasField, setField, removeField, splitFieldPath,
   compileAggregate, compileAggregateComparison, isAggregateComparison, accumulate, mergeAccState, newAccState,
   type Condition, type Expression, type Threshold,
@@ -22,4 +23,5 @@ export { maskSecrets, MIN_SECRET_LENGTH } from './secrets.js';
 export { writeFileAtomic, writeFileAtomicSync, appendDurable, appendDurableSync } from './durable.js';
 export { parseListen, formatListen, listenOn, listenSchema, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';
 export * from './tls.js';
+export { parseDuration, DURATION_HINT } from './config/units.js';
 export { checkByParsing, positiveDuration, type CheckPath, type CheckProblem, type ValueCheck } from './config/schema.js';

@@ -3,7 +3,7 @@
 // text is parsed once and compiled into closures. No eval or new Function: user text never becomes code,
 // and an expression can only read the event's own fields and call the functions in functions.ts.
 import type { Event } from '../api.js';
-import { fieldPaths } from './ast.js';
+import { fieldPaths, type Node } from './ast.js';
 import { compileNode } from './compile.js';
 import { ExpressionError } from './errors.js';
 import { hasField } from './fields.js';
@@ -17,6 +17,7 @@ export {
 } from './aggregate.js';
 export { functionNames } from './functions.js';
 export { getField, hasField, removeField, setField, splitFieldPath } from './fields.js';
+export { childrenOf, fieldPaths, type ComparisonOperator, type Literal, type Node } from './ast.js';
 
 /** A compiled condition: true or false for any event; never throws. */
 export type Condition = (event: Event) => boolean;
@@ -66,6 +67,19 @@ export function compileThreshold(text: string): Threshold {
     applies: (event) => fields.every((path) => hasField(event, path)),
     measure: (event) => measured(event) ?? null,
   };
+}
+
+/** The syntax tree of a condition, for translating it into another language (SQL in lib/store): parsed and
+ * compiled, so it has passed every check a condition passes (known functions, their arity, `exists` of a field). */
+export function parseCondition(text: string): Node {
+  const node = parseText(text);
+  compileNode(node);
+  return node;
+}
+
+/** The value of a node that reads no field (e.g. `60 * 60`, `-1`, `lower("A")`), as a condition computes it. */
+export function constantValue(node: Node): unknown {
+  return compileNode(node)({}) ?? null;
 }
 
 /** Why `text` does not compile (e.g. `unexpected ")" at column 12; expected a value`), or undefined when it does. */

@@ -10,3 +10,6 @@ export { SqliteEngine, type SqliteOptions } from './sqlite.js';
 export { PostgresEngine, type PostgresOptions } from './postgres.js';
 export { createEngine, type EngineOptions } from './open.js';
 export { StoreWriter, type StoreWriterOptions } from './writer.js';
+export { FilterCompiler, sqliteParams, type Dialect, type SqlFilter } from './filter-sql.js';
+export { runQuery, type QueryRequest, type QueryResult } from './query.js';
+export { formatRows, type RowFormat } from './format.js';

@@ -17,10 +17,12 @@ export interface EngineOptions {
   timeout: number;
 }
 
-export async function createEngine(options: EngineOptions, dirs: { baseDir: string; dataDir: () => Promise<string> }): Promise<StoreEngine> {
+/** readOnly: for `visor query` beside a running agent (a reader waits up to 5 s for a lock, e.g. a WAL recovery). */
+export async function createEngine(options: EngineOptions, dirs: { baseDir: string; dataDir: () => Promise<string> }, readOnly = false): Promise<StoreEngine> {
   if (options.engine === 'sqlite') {
     const file = options.path ? path.resolve(dirs.baseDir, options.path) : path.join(await dirs.dataDir(), 'visor.db');
-    return new SqliteEngine({ file, synchronous: options.synchronous, busyTimeout: options.busy_timeout });
+    const busyTimeout = readOnly ? Math.max(options.busy_timeout, 5000) : options.busy_timeout;
+    return new SqliteEngine({ file, synchronous: options.synchronous, busyTimeout, readOnly });
   }
   if (!options.url) throw new Error('engine: postgres needs url');
   let ssl;
@@ -31,5 +33,5 @@ export async function createEngine(options: EngineOptions, dirs: { baseDir: stri
       ...(options.tls.servername ? { servername: options.tls.servername } : {}),
     };
   }
-  return new PostgresEngine({ url: options.url, ssl, timeout: options.timeout });
+  return new PostgresEngine({ url: options.url, ssl, timeout: options.timeout, readOnly });
 }

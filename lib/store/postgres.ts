@@ -20,11 +20,16 @@ export interface PostgresOptions {
   ssl?: ConnectionOptions;
   /** Longest a connection attempt or a statement may take, ms: a server that hangs fails the write, which is retried. */
   timeout: number;
+  /** Read only (`visor query`): nothing is migrated, and every session's transactions are read-only. */
+  readOnly?: boolean;
 }
 
 const PG_TYPE: Record<ColumnType, string> = { text: 'text', int: 'bigint', real: 'float8', time: 'timestamptz', json: 'jsonb' };
 /** Advisory lock key taken while migrating, so that agents starting together apply each migration once. */
 const MIGRATION_LOCK = 7_305_700_001;
+
+const INT8_OID = 20;
+const int8 = (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : v);
 
 const sqlstate = (err: unknown) => String((err as { code?: unknown })?.code ?? '');
 /** A row's own fault: cardinality (one row twice in a statement), data exception (invalid input, out of range,
@@ -74,7 +79,11 @@ export class PostgresEngine implements StoreEngine {
       query_timeout: this.options.timeout,
       statement_timeout: this.options.timeout,
       idleTimeoutMillis: 30_000,
-      application_name: 'visor',
+      application_name: this.options.readOnly ? 'visor query' : 'visor',
+      // A reader prints what it reads: bigint (count(*), the integer columns) as a number when it is exact.
+      ...(this.options.readOnly ? { types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? int8 : pg.types.getTypeParser(oid, format as 'text')) } } : {}),
+      // Even a COMMIT inside a query cannot leave a read-only transaction for a writing one.
+      ...(this.options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
     });
     // An idle connection that breaks is dropped by the pool; without a listener it would crash the process.
     pool.on('error', (err) => { this.lastIdleError = describeError(err); });
@@ -103,6 +112,15 @@ export class PostgresEngine implements StoreEngine {
 
   async open(): Promise<number> {
     if (this.opened) return SCHEMA_VERSION;
+    if (this.options.readOnly) {
+      const rows = (await (await this.getPool()).query("SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0 ELSE 1 END AS t")).rows;
+      const current = rows[0].t ? Number((await this.pool!.query('SELECT coalesce(max(version), 0) AS v FROM schema_version')).rows[0].v) : 0;
+      if (current !== SCHEMA_VERSION) {
+        throw new PermanentError(`${this.location} has schema version ${current}, this Visor reads ${SCHEMA_VERSION}: ${current > SCHEMA_VERSION ? 'upgrade Visor' : 'start the agent of this store once to migrate it'}`);
+      }
+      this.opened = true;
+      return SCHEMA_VERSION;
+    }
     await this.withClient(async (c) => {
       await c.query('BEGIN');
       try {
@@ -230,7 +248,9 @@ export class PostgresEngine implements StoreEngine {
     return this.withClient(async (c) => {
       await c.query('BEGIN READ ONLY');
       try {
-        return (await c.query(sql, params)).rows as Record<string, unknown>[];
+        // The extended protocol: one statement only, so `SELECT 1; COMMIT; DELETE ...` is refused, not run.
+        const extended = { text: sql, values: params, queryMode: 'extended' };
+        return (await c.query(extended)).rows as Record<string, unknown>[];
       } finally {
         await c.query('ROLLBACK').catch(() => undefined);
       }

@@ -2,7 +2,7 @@
 // (sqlite3, Grafana, `visor query` later) never block the writer nor see half a batch. better-sqlite3 is
 // synchronous: a batch runs on the event loop, which is why busy_timeout is short (a lock held elsewhere makes the
 // write fail fast and the core retry with backoff, instead of freezing the agent while it waits).
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { PermanentError } from '../../core/index.js';
@@ -16,6 +16,21 @@ export interface SqliteOptions {
   synchronous: 'full' | 'normal';
   /** How long a write waits for a lock another process holds before it fails (and is retried), ms. */
   busyTimeout: number;
+  /** Read only (`visor query`): the file must exist, nothing is migrated, and query() refuses statements that write. */
+  readOnly?: boolean;
+}
+
+/** visor_match(source, flags, value): the expression language's `=~` (a JavaScript regex) for queries translated
+ * from it (filter-sql.ts); 1 or 0, NULL when the value is neither a string nor a number. */
+function registerMatch(db: Database.Database): void {
+  const cache = new Map<string, RegExp>();
+  db.function('visor_match', { deterministic: true }, (source: unknown, flags: unknown, value: unknown) => {
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint') return null;
+    const key = `${String(flags)}/${String(source)}`;
+    let re = cache.get(key);
+    if (!re) cache.set(key, (re = new RegExp(String(source), String(flags))));
+    return re.test(String(value)) ? 1 : 0;
+  });
 }
 
 /** Refusals of one row: constraint (NOT NULL, CHECK, a value of the wrong type in a STRICT table), too big,
@@ -40,12 +55,30 @@ export class SqliteEngine implements StoreEngine {
     if (this.db) return SCHEMA_VERSION;
     // Loaded on first use: the CLI imports every plugin at start, and most runs have no store.
     const { default: Sqlite } = await import('better-sqlite3');
+    if (this.options.readOnly) return this.openReadOnly(Sqlite);
     mkdirSync(path.dirname(this.options.file), { recursive: true });
     const db = new Sqlite(this.options.file, { timeout: this.options.busyTimeout });
     try {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.migrate(db);
+      registerMatch(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db = db;
+    return SCHEMA_VERSION;
+  }
+
+  private openReadOnly(Sqlite: typeof Database): number {
+    if (!existsSync(this.options.file)) throw new PermanentError(`${this.location} does not exist (has the agent with this store run?)`);
+    const db = new Sqlite(this.options.file, { readonly: true, fileMustExist: true, timeout: this.options.busyTimeout });
+    try {
+      const current = (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
+      if (current > SCHEMA_VERSION) throw new PermanentError(`${this.location} has schema version ${current}, newer than this Visor knows (${SCHEMA_VERSION}): upgrade Visor`);
+      if (current < SCHEMA_VERSION) throw new PermanentError(`${this.location} has schema version ${current}: start the agent of this store once to migrate it to ${SCHEMA_VERSION}`);
+      registerMatch(db);
     } catch (err) {
       db.close();
       throw err;
@@ -104,7 +137,10 @@ export class SqliteEngine implements StoreEngine {
 
   async query(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
     await this.open();
-    return this.db!.prepare(sql).all(...params) as Record<string, unknown>[];
+    const stmt = this.db!.prepare(sql);
+    if (!stmt.readonly) throw new PermanentError(`not a read-only statement: ${sql.trim().split(/\s+/)[0]} (only statements that read are run)`);
+    if (!stmt.reader) throw new PermanentError('the statement returns no rows');
+    return stmt.all(...params) as Record<string, unknown>[];
   }
 
   async close(): Promise<void> {

@@ -57,11 +57,25 @@ export class SqliteEngine implements StoreEngine {
     const { default: Sqlite } = await import('better-sqlite3');
     if (this.options.readOnly) return this.openReadOnly(Sqlite);
     mkdirSync(path.dirname(this.options.file), { recursive: true });
-    const db = new Sqlite(this.options.file, { timeout: this.options.busyTimeout });
-    try {
+    return this.adopt(new Sqlite(this.options.file, { timeout: this.options.busyTimeout }), (db) => {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.migrate(db);
+    });
+  }
+
+  private openReadOnly(Sqlite: typeof Database): number {
+    if (!existsSync(this.options.file)) throw new PermanentError(`${this.location} does not exist (has the agent with this store run?)`);
+    return this.adopt(new Sqlite(this.options.file, { readonly: true, fileMustExist: true, timeout: this.options.busyTimeout }), (db) => {
+      const current = this.schemaVersion(db);
+      if (current < SCHEMA_VERSION) throw new PermanentError(`${this.location} has schema version ${current}: start the agent of this store once to migrate it to ${SCHEMA_VERSION}`);
+    });
+  }
+
+  /** Prepares a freshly opened connection (`setup`, then the REGEXP function) and keeps it; closed if that fails. */
+  private adopt(db: Database.Database, setup: (db: Database.Database) => void): number {
+    try {
+      setup(db);
       registerMatch(db);
     } catch (err) {
       db.close();
@@ -71,30 +85,18 @@ export class SqliteEngine implements StoreEngine {
     return SCHEMA_VERSION;
   }
 
-  private openReadOnly(Sqlite: typeof Database): number {
-    if (!existsSync(this.options.file)) throw new PermanentError(`${this.location} does not exist (has the agent with this store run?)`);
-    const db = new Sqlite(this.options.file, { readonly: true, fileMustExist: true, timeout: this.options.busyTimeout });
-    try {
-      const current = (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
-      if (current > SCHEMA_VERSION) throw new PermanentError(`${this.location} has schema version ${current}, newer than this Visor knows (${SCHEMA_VERSION}): upgrade Visor`);
-      if (current < SCHEMA_VERSION) throw new PermanentError(`${this.location} has schema version ${current}: start the agent of this store once to migrate it to ${SCHEMA_VERSION}`);
-      registerMatch(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    this.db = db;
-    return SCHEMA_VERSION;
+  /** The database's schema version (0 for none); refuses one newer than this Visor knows. */
+  private schemaVersion(db: Database.Database): number {
+    const current = (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
+    if (current > SCHEMA_VERSION) throw new PermanentError(`${this.location} has schema version ${current}, newer than this Visor knows (${SCHEMA_VERSION}): upgrade Visor`);
+    return current;
   }
 
   private migrate(db: Database.Database): void {
     // IMMEDIATE: two agents starting on one file apply each migration once.
     db.transaction(() => {
       db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
-      const current = (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
-      if (current > SCHEMA_VERSION) {
-        throw new PermanentError(`${this.location} has schema version ${current}, newer than this Visor knows (${SCHEMA_VERSION}): upgrade Visor`);
-      }
+      const current = this.schemaVersion(db);
       for (const m of MIGRATIONS) {
         if (m.version <= current) continue;
         for (const sql of m.sqlite) db.exec(sql);

@@ -146,7 +146,7 @@ describe('store output: PostgreSQL (psql reads it back)', function () {
     const stats = await rows<{ n: number; parts: number }>(db, "SELECT count(*) AS n, count(DISTINCT tableoid) AS parts FROM events");
     assertStored(lines, {
       events: await rows(db, 'SELECT origin, (extract(epoch FROM time) * 1000)::bigint AS time, client_ip, method, path, status, bytes FROM events'),
-      windows: await rows(db, "SELECT (extract(epoch FROM window_start) * 1000)::bigint AS window_start, group_key, count FROM windows WHERE aggregate = 'traffic'"),
+      windows: await rows(db, "SELECT (extract(epoch FROM window_start) * 1000)::bigint AS window_start, group_key, count FROM windows WHERE aggregate = 'traffic' AND resolution = '1m'"),
     });
     console.log(`      killed at ${kills.join(', ')} stored events; server stopped at ${before}; ${stats[0].n} events in ${stats[0].parts} day partition(s) after the final run`);
   });

@@ -208,7 +208,7 @@ describe('store output: SQLite (sqlite3 reads it back)', function () {
     assert.ok(kills[kills.length - 1] < N, `killed before the end (${kills.join(', ')})`);
     assertStored(lines, {
       events: sq(db, 'SELECT origin, time, client_ip, method, path, status, bytes FROM events'),
-      windows: sq(db, "SELECT window_start, group_key, count FROM windows WHERE aggregate = 'traffic'"),
+      windows: sq(db, "SELECT window_start, group_key, count FROM windows WHERE aggregate = 'traffic' AND resolution = '1m'"),
     });
     assert.ok(!(await readdir(path.join(tmp.dir, 'state', 'db'))).includes('rejected.jsonl'));
     console.log(`      killed at ${kills.join(', ')} stored events; ${N} lines, ${count(db, 'SELECT count(*) FROM windows')} windows after the final run`);

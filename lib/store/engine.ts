@@ -35,8 +35,14 @@ export interface StoreEngine {
   write(batch: TableRows[]): Promise<RejectedRow[]>;
   /** A read-only query with bound parameters ($1, $2 ... in PostgreSQL, ? in SQLite). */
   query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Deletes at most `limit` rows older than `before` (epoch ms) in one short statement and resolves with how many:
+   * window rows of one resolution whose window ended before it, or events whose time is before it (PostgreSQL first
+   * drops the day partitions of events that are wholly before it). */
+  expire(target: ExpireTarget, before: number, limit: number): Promise<number>;
   close(): Promise<void>;
 }
+
+export type ExpireTarget = { table: 'events' } | { table: 'windows'; resolution: string };
 
 /** The text of an error, with the database's code when it has one. */
 export function describeError(err: unknown): string {

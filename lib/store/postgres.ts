@@ -11,7 +11,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Pool, PoolClient } from 'pg';
 import { PermanentError } from '../../core/index.js';
 import { copyText } from './copy.js';
-import { describeError, upsertClauses, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
+import { describeError, upsertClauses, type ExpireTarget, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
 import { eventPartition, MIGRATIONS, SCHEMA_VERSION, TABLES, type ColumnType, type Table } from './schema.js';
 
 export interface PostgresOptions {
@@ -255,6 +255,28 @@ export class PostgresEngine implements StoreEngine {
         await c.query('ROLLBACK').catch(() => undefined);
       }
     });
+  }
+
+  async expire(target: ExpireTarget, before: number, limit: number): Promise<number> {
+    await this.open();
+    const pool = await this.getPool();
+    const cutoff = new Date(before).toISOString();
+    if (target.table === 'windows') {
+      const r = await pool.query('DELETE FROM windows WHERE ctid IN (SELECT ctid FROM windows WHERE resolution = $1 AND window_end < $2 LIMIT $3)', [target.resolution, cutoff, limit]);
+      return r.rowCount ?? 0;
+    }
+    // Days wholly before the cutoff go at once (a DROP of the partition, no row-by-row delete nor vacuum).
+    let dropped = 0;
+    const parts = await pool.query<{ name: string }>("SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'events'");
+    for (const { name } of parts.rows) {
+      const m = /^events_p(\d{4})(\d{2})(\d{2})$/.exec(name);
+      if (!m || Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) + 86_400_000 > before) continue;
+      dropped += Number((await pool.query(`SELECT count(*) AS n FROM ${name}`)).rows[0].n);
+      await pool.query(`DROP TABLE IF EXISTS ${name}`);
+      this.partitions.delete(name);
+    }
+    const r = await pool.query('DELETE FROM events WHERE (tableoid, ctid) IN (SELECT tableoid, ctid FROM events WHERE time < $1 LIMIT $2)', [cutoff, limit]);
+    return dropped + (r.rowCount ?? 0);
   }
 
   async close(): Promise<void> {

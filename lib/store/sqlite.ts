@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { PermanentError } from '../../core/index.js';
-import { describeError, upsertClauses, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
+import { describeError, upsertClauses, type ExpireTarget, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
 import { MIGRATIONS, SCHEMA_VERSION, type Table } from './schema.js';
 
 export interface SqliteOptions {
@@ -143,6 +143,16 @@ export class SqliteEngine implements StoreEngine {
     if (!stmt.readonly) throw new PermanentError(`not a read-only statement: ${sql.trim().split(/\s+/)[0]} (only statements that read are run)`);
     if (!stmt.reader) throw new PermanentError('the statement returns no rows');
     return stmt.all(...params) as Record<string, unknown>[];
+  }
+
+  async expire(target: ExpireTarget, before: number, limit: number): Promise<number> {
+    await this.open();
+    // One autocommitted statement: a short write lock, so that the agent's batches interleave with the deletion.
+    const sql = target.table === 'events'
+      ? 'DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE time < ? LIMIT ?)'
+      : 'DELETE FROM windows WHERE rowid IN (SELECT rowid FROM windows WHERE resolution = ? AND window_end < ? LIMIT ?)';
+    const params = target.table === 'events' ? [before, limit] : [target.resolution, before, limit];
+    return this.db!.prepare(sql).run(...params).changes;
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@
 import { appendDurable, PermanentError, type ComponentHealth, type ComponentMetrics, type Counter, type Event, type Logger } from '../../core/index.js';
 import { classify, type EventKind } from './classify.js';
 import { describeError, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
+import { Rollup } from './rollup.js';
 import { RowMapper, type MappedRow, type RowOptions } from './rows.js';
 import { TABLES, type TableName } from './schema.js';
 
@@ -14,6 +15,8 @@ export interface StoreWriterOptions extends RowOptions {
   events: boolean;
   /** The dead-letter file (`<data_dir>/<id>/rejected.jsonl`). */
   deadLetter: string;
+  /** Resolutions (ms) window rows are rolled up to after each batch (see rollup.ts). */
+  rollups: number[];
 }
 
 /** Kinds that are never stored, with the reason they are counted under and what to do about it. */
@@ -28,6 +31,7 @@ const REJECT_LOG_INTERVAL = 60_000;
 
 export class StoreWriter {
   private readonly mapper: RowMapper;
+  private readonly rollup: Rollup;
   private readonly rowsWritten: Record<TableName, Counter>;
   private readonly rejectedRows: Counter;
   private readonly warned = new Set<string>();
@@ -42,6 +46,7 @@ export class StoreWriter {
     private readonly context: { logger: Logger; metrics: ComponentMetrics },
   ) {
     this.mapper = new RowMapper(options);
+    this.rollup = new Rollup(engine, this.mapper, options.agent, options.rollups);
     const m = context.metrics;
     this.rowsWritten = Object.fromEntries(ORDER.map((t) => [t, m.counter('store_rows_total', 'Rows committed to the store, per table (a row written again counts again).', { table: t })])) as Record<TableName, Counter>;
     this.rejectedRows = m.counter('store_rejected_rows_total', 'Rows the database refused (constraint or type error), appended to rejected.jsonl.');
@@ -59,9 +64,26 @@ export class StoreWriter {
     }
   }
 
+  /** Commits the batch, then the roll-ups of its window rows (in following transactions): resolves after both, so a
+   * batch whose roll-up failed is retried whole (upserts: the base rows are written again unchanged). */
   async write(events: Event[]): Promise<void> {
     const batch = this.rows(events);
     if (!batch.length) return;
+    await this.commit(batch);
+    const windows = batch.find((t) => t.table === TABLES.windows)?.rows as MappedRow[] | undefined;
+    if (windows?.length) {
+      try {
+        await this.rollup.run(windows, (rolled) => this.commit(rolled));
+      } catch (err) {
+        this.failed(err);
+        if (err instanceof PermanentError || (err as Error).message?.startsWith('store')) throw err;
+        throw new Error(`store ${this.engine.dialect} ${this.engine.location}: roll-up: ${describeError(err)}`, { cause: err });
+      }
+    }
+    this.lastError = undefined;
+  }
+
+  private async commit(batch: TableRows[]): Promise<void> {
     let rejected: RejectedRow[];
     try {
       this.schemaVersion ??= await this.engine.open();

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { definePlugin, tlsClientSchema, type CheckProblem } from '../../../core/index.js';
-import { createEngine, StoreWriter, type EngineOptions } from '../../../lib/store/index.js';
+import { createEngine, Retention, StoreWriter, type EngineOptions, type RetentionOptions } from '../../../lib/store/index.js';
 
 interface StoreOptions extends EngineOptions {
   agent?: string;
@@ -13,6 +13,9 @@ interface StoreOptions extends EngineOptions {
   kafka_field: string;
   batch_size: number;
   batch_timeout: number;
+  rollups: number[];
+  retention: RetentionOptions;
+  retention_interval: number;
 }
 
 /** Options that belong to the other engine, each at its key. */
@@ -50,6 +53,15 @@ export default definePlugin<StoreOptions, 'output'>({
       timeout: { duration: true, default: '10s', description: 'PostgreSQL: longest a connection attempt or statement may take before the write fails and is retried.' },
       batch_size: { type: 'integer', minimum: 1, default: 2000, description: 'Most events per transaction (queued batches are merged up to this).' },
       batch_timeout: { duration: true, default: '50ms', description: 'How long to wait for more queued events to fill a transaction.' },
+      rollups: { type: 'array', items: { duration: true }, default: ['1h', '1d'], description: 'Coarser resolutions window rows are rolled up to after each batch, each from the one below it (1m -> 1h -> 1d), by merging their stored mergeable states: exact counts and metrics, top-N with bounds, distinct counts, percentiles. [] for none. Tumbling windows only.' },
+      retention: {
+        type: 'object',
+        default: {},
+        propertyNames: { pattern: '^(events|[0-9]+(ms|s|m|h|d))$' },
+        additionalProperties: { anyOf: [{ const: 'forever' }, { duration: true }] },
+        description: 'How long rows are kept: events (raw events, by time) and each resolution as the windows table names it (by window end), a duration or forever, e.g. { events: 7d, 1m: 14d, 1h: 400d, 1d: forever }. Absent: forever. Deleted in batches of 1000 rows.',
+      },
+      retention_interval: { duration: true, default: '10m', description: 'How often expired rows are deleted (and once at start).' },
     },
   },
   async create(options, context) {
@@ -61,13 +73,16 @@ export default definePlugin<StoreOptions, 'output'>({
       positionField: options.position_field,
       kafkaField: options.kafka_field,
       deadLetter: path.join(await context.dataDir(), 'rejected.jsonl'),
+      rollups: options.rollups,
     }, context);
+    const retention = new Retention(engine, options.retention, context.logger);
     return {
       batch: { max_events: options.batch_size, timeout_ms: options.batch_timeout },
-      start: () => writer.open(),
+      start: async () => { await writer.open(); retention.start(options.retention_interval); },
       write: (events) => writer.write(events),
       health: () => writer.health(),
-      close: () => engine.close(),
+      close: async () => { await retention.stop(); await engine.close(); },
+      retention,
     };
   },
 });

@@ -3,6 +3,7 @@ export * from './api.js';
 export type { ComponentConfig, Diagnostic, PipelineConfig } from './config/model.js';
 export { formatDiagnostic, ConfigError } from './config/model.js';
 export { LineSplitter, cutToBytes, type LongLinePolicy, type LineSplitterOptions } from './lines.js';
+export { contentId, CONTENT_ID_BYTES } from './content-id.js';
 export {
   compileCondition, compileExpression, compileThreshold, validateExpression, ExpressionError, functionNames,
   parseCondition, constantValue, childrenOf, fieldPaths, type Node as ExpressionNode, type Literal, type ComparisonOperator,

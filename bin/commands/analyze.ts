@@ -5,14 +5,19 @@ export default class Analyze extends Command {
   static override description = `Analyse existing Apache logs once and print a summary report (the report aggregate's figures).
 Each FILE may be plain or gzip (told by its content, e.g. a rotated set: access.log access.log.1 access.log.2.gz);
 access vs error format is detected per file from its first non-empty lines unless --format or --log-format says.
-A progress bar is shown on a terminal. Exit 0 on success, 78 for an unknown --format or an invalid --log-format,
-1 when a file could not be read (after analysing the others).`;
+A progress bar is shown on a terminal. --store also writes the parsed lines, per-minute window rows (rolled up to
+1h and 1d) and the report into a store (a SQLite file, created if missing, or a postgres:// URL), keyed as the agent
+keys them: running it again, or tailing the same files later, adds nothing twice. Exit 0 on success, 78 for an
+unknown --format or an invalid --log-format, 1 when a file could not be read (after analysing the others) or the
+store could not be written or refused rows.`;
   static override examples = [
     '<%= config.bin %> analyze /var/log/apache2/access.log /var/log/apache2/access.log.1 /var/log/apache2/access.log.2.gz',
     '<%= config.bin %> analyze --format error /var/log/apache2/error.log',
     '<%= config.bin %> analyze --json access.log > summary.json',
     '<%= config.bin %> analyze --html report.html access.log*',
     '<%= config.bin %> analyze --log-format \'%h %l %u %t "%r" %>s %b %D\' access.log',
+    '<%= config.bin %> analyze --store data/history/visor.db /var/log/apache2/access.log.1 /var/log/apache2/access.log.2.gz',
+    'PGPASSWORD=... <%= config.bin %> analyze --store postgres://visor@db.example:5432/visor access.log*',
   ];
   static override strict = false;
   static override args = {
@@ -29,6 +34,9 @@ A progress bar is shown on a terminal. Exit 0 on success, 78 for an unknown --fo
     json: Flags.boolean({ description: 'print the summary as JSON' }),
     html: Flags.string({ description: 'also write a self-contained HTML report (the dashboard\'s charts and tables) to this file' }),
     progress: Flags.boolean({ description: 'progress bar on stderr when it is a terminal', default: true, allowNo: true }),
+    store: Flags.string({ description: 'also backfill this store: a SQLite file (created with the schema if missing) or a postgres:// URL (password from PGPASSWORD or ~/.pgpass keeps it out of ps)' }),
+    agent: Flags.string({ description: 'with --store: the agent name in the rows (default: the host name, as the store output\'s; give the agent\'s when it is set)', dependsOn: ['store'] }),
+    aggregate: Flags.string({ description: 'with --store: the name of the stored 1-minute window aggregate (default: analyze)', dependsOn: ['store'] }),
   };
 
   async run(): Promise<void> {
@@ -49,6 +57,9 @@ A progress bar is shown on a terminal. Exit 0 on success, 78 for an unknown --fo
         json: flags.json,
         html: flags.html,
         progress: flags.progress,
+        store: flags.store,
+        agent: flags.agent,
+        aggregate: flags.aggregate,
       });
     } catch (err) {
       if (!(err instanceof FormatUsageError)) throw err;

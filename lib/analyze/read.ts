@@ -34,6 +34,14 @@ export interface FileResult {
 /** Minimal view of the dashboard model --html feeds (lib/dashboard/model.ts). */
 export interface DashboardSink { add(event: Event, now?: number): void }
 
+/** Where `--store` sends the parsed events (store.ts): each as the tail input and apache_access / apache_error would
+ * have made it (message, file, position, then the parsed fields). `drain` is awaited after each chunk. */
+export interface EventSink { add(event: Event): void; drain(): Promise<void> }
+
+/** The origin of one file's lines, for the events `--store` keeps: the path for the `file` field, the content
+ * identity for the position's `file` (see core's contentId). */
+export interface LineSource { path: string; id: string; sink: EventSink }
+
 /** Where parsed events go, across all files. */
 export class Totals {
   readonly acc: ReportAccumulator;
@@ -41,6 +49,38 @@ export class Totals {
   lines = 0;
   constructor(capacity: number, readonly dashboard?: DashboardSink) {
     this.acc = new ReportAccumulator(0, capacity);
+  }
+}
+
+/** Byte offsets where the lines of a stream start, found from its newlines (decompressed bytes, for gzip), handed
+ * out in order as the LineSplitter returns the lines: it returns exactly one line per newline (a long line cut
+ * once, CR stripped) and the last line without one, so the n-th line starts after the (n-1)-th newline. These are
+ * the offsets the tail input's positions carry. */
+export class LineStarts {
+  private starts: number[];
+  private head = 0;
+  private base: number;
+
+  constructor(start: number) {
+    this.base = start;
+    this.starts = [start];
+  }
+
+  /** Records the newlines of the next chunk of the stream. */
+  scan(chunk: Buffer): void {
+    if (this.head > 4096) {
+      this.starts = this.starts.slice(this.head);
+      this.head = 0;
+    }
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) this.starts.push(this.base + i + 1);
+    this.base += chunk.length;
+  }
+
+  /** The starts of the next `n` lines. */
+  take(n: number): number[] {
+    const out = this.starts.slice(this.head, this.head + n);
+    this.head += n;
+    return out;
   }
 }
 
@@ -56,11 +96,16 @@ export function isBlank(line: string): boolean {
 export class FileAnalysis {
   private parse: LineParse | undefined;
   private readonly pending: string[] = [];
+  private pendingStarts: number[] = [];
   private sampled = 0;
   private readonly reasons = new Map<string, ReasonCount>();
 
-  /** `preset`: the format, when already known (a fixed --format, or detected before the file was split). */
-  constructor(readonly result: FileResult, private readonly choice: FormatChoice, private readonly totals: Totals, preset?: Detection) {
+  /** `preset`: the format, when already known (a fixed --format, or detected before the file was split).
+   * `source`: with --store, where the parsed events go, with their origin. */
+  constructor(
+    readonly result: FileResult, private readonly choice: FormatChoice, private readonly totals: Totals, preset?: Detection,
+    readonly source?: LineSource,
+  ) {
     const known = preset ?? choice.fixed;
     if (known) this.use(known);
   }
@@ -71,12 +116,15 @@ export class FileAnalysis {
     this.result.format = d.label;
   }
 
-  lines(lines: string[]): void {
-    if (this.parse) return this.consume(lines);
+  /** `starts`: with a source, where the lines start (readFile keeps them). */
+  lines(lines: string[], starts?: LineStarts): void {
+    const offsets = starts?.take(lines.length);
+    if (this.parse) return this.consume(lines, offsets);
     for (const line of lines) {
       this.pending.push(line);
       if (!isBlank(line)) this.sampled++;
     }
+    if (offsets) this.pendingStarts.push(...offsets);
     if (this.sampled >= DETECT_LINES) this.decide();
   }
 
@@ -88,7 +136,9 @@ export class FileAnalysis {
   private decide(): void {
     this.use(detectFormat(this.pending.filter((l) => !isBlank(l)).slice(0, DETECT_LINES), this.choice));
     const pending = this.pending.splice(0);
-    this.consume(pending);
+    const starts = this.pendingStarts;
+    this.pendingStarts = [];
+    this.consume(pending, this.source ? starts : undefined);
   }
 
   private unparsed(reason: string): void {
@@ -98,13 +148,15 @@ export class FileAnalysis {
     this.result.unparsed++;
   }
 
-  /** The hot loop: one event object per parsed line, nothing else allocated here. */
-  private consume(lines: string[]): void {
+  /** The hot loop: one event object per parsed line, nothing else allocated here (with --store, the event starts as
+   * the tail input's would: the line, the file and its position). */
+  private consume(lines: string[], offsets: number[] | undefined): void {
     const parse = this.parse!;
     const res = this.result;
     const totals = this.totals;
     const acc = totals.acc;
     const dashboard = totals.dashboard;
+    const source = this.source;
     let first = res.first_timestamp ?? Infinity;
     let last = res.last_timestamp ?? -Infinity;
     for (let i = 0; i < lines.length; i++) {
@@ -114,7 +166,7 @@ export class FileAnalysis {
         this.unparsed('empty_line');
         continue;
       }
-      const event: Event = {};
+      const event: Event = source ? { message: line, file: source.path, position: { file: source.id, offset: offsets![i] } } : {};
       let failure: string | undefined;
       try {
         failure = parse(line, event);
@@ -127,6 +179,7 @@ export class FileAnalysis {
       }
       res.parsed++;
       acc.add(event);
+      if (source) source.sink.add(event);
       const ts = event.timestamp;
       if (typeof ts === 'number' && ts === ts) {
         if (ts < first) first = ts;
@@ -222,17 +275,21 @@ export async function readFile(
     onLongLine: () => { analysis.result.long_lines++; },
   });
   const lines: string[] = [];
+  const starts = analysis.source ? new LineStarts(range?.start ?? 0) : undefined;
+  const sink = analysis.source?.sink;
   try {
     for await (const chunk of source) {
       lines.length = 0;
+      starts?.scan(chunk as Buffer);
       decoder.write(chunk as Buffer, (text) => splitter.push(text, lines));
-      analysis.lines(lines);
+      analysis.lines(lines, starts);
       onChunk(raw.bytesRead);
+      if (sink) await sink.drain();
     }
     lines.length = 0;
     splitter.push(decoder.end(), lines);
     splitter.end(lines);
-    analysis.lines(lines);
+    analysis.lines(lines, starts);
   } finally {
     raw.destroy();
   }

@@ -4,7 +4,7 @@
 // aggregate's ReportAccumulator, so the figures are exactly those of `report`. No pipeline: the async
 // batching of the runtime costs more than the parse itself here.
 import { stat, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { renderReportText } from '../stats/index.js';
 import { chooseFormat, type FormatChoice } from './format.js';
 import { ProgressBar } from './progress.js';
@@ -24,6 +24,12 @@ export interface AnalyzeOptions {
   html?: string;
   progress: boolean;
   title: string;
+  /** --store: a SQLite file or a PostgreSQL URL to backfill (store.ts). */
+  store?: string;
+  /** --agent: the agent name in the stored rows (default: the host name, as the store output's). */
+  agent?: string;
+  /** --aggregate: the name of the stored window aggregate. */
+  aggregate?: string;
 }
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
@@ -35,6 +41,13 @@ function fileLine(r: FileResult): string {
   const reasons = Object.entries(r.unparsed_reasons).map(([k, v]) => `${k} ${v.count} from line ${v.first_line}`);
   const long = r.long_lines ? `, ${r.long_lines} cut at ${MAX_LINE_BYTES} bytes` : '';
   return `  ${name}: ${r.format ?? '-'}, ${r.lines} lines, ${r.parsed} parsed, ${r.unparsed} unparsed${reasons.length ? ` (${reasons.join(', ')})` : ''}${long}, ${r.first_timestamp === null ? 'no timestamps' : `${iso(r.first_timestamp)} - ${iso(r.last_timestamp)}`}`;
+}
+
+function storeLine(s: import('./store.js').StoreFigures): string {
+  const r = s.rows;
+  const rate = s.rows_per_second === null ? '' : `: ${thousands(s.rows_per_second)} rows/s`;
+  return `stored in ${s.engine} ${s.location} (agent ${s.agent}, aggregate ${s.aggregate}): ${thousands(r.events)} events, ${thousands(r.windows)} window rows (1m and roll-ups), ${thousands(r.aggregates)} aggregate specs, ${thousands(r.reports)} report; writing took ${s.seconds.toFixed(2)} s${rate}` +
+    (s.rejected_rows ? `; ${s.rejected_rows} rows refused, in ${s.rejected_file}` : '');
 }
 
 /** Reads a file in parts: the first here, the others in worker threads; returns the workers' counts (to be
@@ -76,6 +89,27 @@ async function readInParts(
 export async function runAnalyze(o: AnalyzeOptions): Promise<number> {
   const choice = chooseFormat({ format: o.format, logFormat: o.logFormat, timezone: o.timezone, errorLogFormat: o.errorLogFormat });
   process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+  // Loaded only for --store (the store's engines and the window shape); opened before reading anything, so that a
+  // store that cannot be opened fails at once.
+  let store: import('./store.js').Backfill | undefined;
+  if (o.store !== undefined) {
+    const { Backfill, StoreFailure } = await import('./store.js');
+    try {
+      store = await Backfill.open({ store: o.store, agent: o.agent, aggregate: o.aggregate ?? 'analyze' });
+    } catch (err) {
+      if (!(err instanceof StoreFailure)) throw err;
+      process.stderr.write(`visor analyze: ${err.message}\n`);
+      return 1;
+    }
+  }
+  try {
+    return await analyze(o, choice, store);
+  } finally {
+    await store?.close();
+  }
+}
+
+async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('./store.js').Backfill | undefined): Promise<number> {
 
   const results = o.files.map(emptyResult);
   let failed = 0;
@@ -124,13 +158,15 @@ export async function runAnalyze(o: AnalyzeOptions): Promise<number> {
     const name = basename(r.file);
     try {
       // A large plain file is read in parts by several threads (not with --html: the dashboard model is fed
-      // every event in order of reading, in this thread).
-      const threads = r.gzip || html ? 1 : parallel.threadsFor(r.size);
+      // every event in order of reading, in this thread; nor with --store: one connection writes every row, and
+      // writing, not parsing, is then what takes the time).
+      const threads = r.gzip || html || store ? 1 : parallel.threadsFor(r.size);
       const plan = threads > 1 ? await parallel.planParts(r.file, r.size, threads, choice) : undefined;
       if (plan) {
         parts.push(...await readInParts(r, plan, choice, o, capacity, totals, (bytes, lines) => progress?.update(doneBytes + bytes, lines, name)));
       } else {
-        const analysis = new FileAnalysis(r, choice, totals);
+        const source = store ? { path: resolve(r.file), id: await store.identity(r.file, r.gzip), sink: store } : undefined;
+        const analysis = new FileAnalysis(r, choice, totals, undefined, source);
         try {
           await readFile(r.file, r.gzip, analysis, (raw) => progress?.update(doneBytes + raw, totals.lines, name));
         } finally {
@@ -138,12 +174,16 @@ export async function runAnalyze(o: AnalyzeOptions): Promise<number> {
         }
       }
     } catch (err) {
+      if (store?.isFailure(err)) {
+        progress?.clear();
+        process.stderr.write(`visor analyze: cannot write to the store ${store.engine.location} while reading ${r.file}: ${err.message} (nothing more is stored; running the same command again completes it)\n`);
+        return 1;
+      }
       fail(r, err);
     }
     doneBytes += r.size;
   }
   progress?.clear();
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 
   const acc = totals.acc;
   const first = results.reduce((m, r) => (r.first_timestamp !== null && r.first_timestamp < m ? r.first_timestamp : m), Infinity);
@@ -160,6 +200,22 @@ export async function runAnalyze(o: AnalyzeOptions): Promise<number> {
   report.message = renderReportText(report);
   const lines = results.reduce((n, r) => n + r.lines, 0);
   const unparsed = results.reduce((n, r) => n + r.unparsed, 0);
+
+  let stored: import('./store.js').StoreFigures | undefined;
+  if (store) {
+    try {
+      // The report only with a time range: its row is keyed by its start (and without one it is no report to the store).
+      stored = await store.finish(hasRange ? report : undefined);
+    } catch (err) {
+      process.stderr.write(`visor analyze: cannot write to the store ${store.engine.location}: ${(err as Error).message} (running the same command again completes it)\n`);
+      return 1;
+    }
+    if (stored.rejected_rows > 0) {
+      process.stderr.write(`visor analyze: the database refused ${stored.rejected_rows} rows; they are in ${stored.rejected_file}\n`);
+      failed++;
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 
   if (html && o.html) {
     try {
@@ -181,6 +237,7 @@ export async function runAnalyze(o: AnalyzeOptions): Promise<number> {
       elapsed_ms: Math.round(seconds * 1000),
       lines_per_second: seconds > 0 ? Math.round(lines / seconds) : null,
       ...(o.html && html ? { html: o.html } : {}),
+      ...(stored ? { store: stored } : {}),
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
@@ -191,6 +248,7 @@ export async function runAnalyze(o: AnalyzeOptions): Promise<number> {
       `unparsed lines: ${unparsed} of ${lines}`,
       `read ${thousands(lines)} lines (${(totalBytes / 1e6).toFixed(1)} MB) in ${seconds.toFixed(2)} s: ${thousands(seconds > 0 ? lines / seconds : 0)} lines/s`,
       ...(o.html && html ? [`html report: ${o.html}`] : []),
+      ...(stored ? [storeLine(stored)] : []),
     ];
     process.stdout.write(`${text.join('\n')}\n`);
   }

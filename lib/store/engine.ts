@@ -52,13 +52,19 @@ export function describeError(err: unknown): string {
 }
 
 /** The column list and conflict clause of an upsert into `table`, shared by both dialects (both speak
- * `ON CONFLICT (...) DO UPDATE SET c = excluded.c`). */
+ * `ON CONFLICT (...) DO UPDATE SET c = excluded.c ... WHERE`, and `IS DISTINCT FROM`: SQLite since 3.39). */
 export function upsertClauses(table: Table): { columns: string; conflict: string } {
   const columns = table.columns.map((c) => c.name).join(', ');
   const rest = table.columns.filter((c) => !table.key.includes(c.name));
+  const conditions: string[] = [];
+  if (table.unlessSmaller) conditions.push(`coalesce(excluded.${table.unlessSmaller}, 0) >= coalesce(${table.name}.${table.unlessSmaller}, 0)`);
+  if (table.touched) {
+    const data = rest.filter((c) => c.name !== table.touched).map((c) => `excluded.${c.name} IS DISTINCT FROM ${table.name}.${c.name}`);
+    conditions.push(`(${data.join(' OR ')})`);
+  }
   const conflict = table.onConflict === 'ignore' || rest.length === 0
     ? `ON CONFLICT (${table.key.join(', ')}) DO NOTHING`
     : `ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${rest.map((c) => `${c.name} = excluded.${c.name}`).join(', ')}` +
-      (table.unlessSmaller ? ` WHERE coalesce(excluded.${table.unlessSmaller}, 0) >= coalesce(${table.name}.${table.unlessSmaller}, 0)` : '');
+      (conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '');
   return { columns, conflict };
 }

@@ -23,6 +23,10 @@ export interface Table {
   onConflict: 'update' | 'ignore';
   /** With update: the stored row is replaced only when the new one's value of this column is not smaller. */
   unlessSmaller?: string;
+  /** With update: a column saying when the row was written, not part of its data. A row written again with the same
+   * data in every other column leaves the stored row as it is (this column included): a replay, or a second
+   * `visor analyze --store` of the same files, changes nothing. */
+  touched?: string;
 }
 
 export type TableName = 'windows' | 'aggregates' | 'alerts' | 'reports' | 'events';
@@ -44,6 +48,7 @@ export const TABLES: Record<TableName, Table> = {
     // only, and must not overwrite the complete row. A replay only ever holds a subset of a delivered window's
     // events, so the complete result is the one with the largest count.
     unlessSmaller: 'count',
+    touched: 'stored_at',
   },
   aggregates: {
     name: 'aggregates',

@@ -74,11 +74,6 @@ export async function markMatches(fd: FileHandle, offset: number, mark: Fingerpr
   return bytesRead === mark.len && hashOf(buf, mark.len) === mark.hash;
 }
 
-/** The identity of a file's content for the events' position (position_field): a hash of its first line (of at
- * most FINGERPRINT_BYTES), given the file's first bytes. Unlike the fingerprint it does not grow with the file, so
- * a line read again after a restart, a rotation or from logrotate's copy gets the same identity and offset as the
- * first time; new content after a truncation starts with another line, so its lines get new identities. */
-export function contentId(head: Buffer): string {
-  const nl = head.subarray(0, FINGERPRINT_BYTES).indexOf(10);
-  return hashOf(head, nl < 0 ? Math.min(head.length, FINGERPRINT_BYTES) : nl + 1).slice(0, 16);
-}
+/** The identity of a file's content for the events' position (position_field), given the file's first bytes: core's
+ * contentId, shared with `visor analyze --store` so that both give a line the same identity. */
+export { contentId } from '../../../core/index.js';

@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { corpus, readLines } from './support/corpora.js';
 import { onPath, runCli, skipWhenMissing, tempDir } from './support/helpers.js';
 import { PostgresServer, postgresMissing } from './support/postgres.js';
-import { accessLog, assertStored, storeConfig, writeLog } from './support/store.js';
+import { accessLog, assertStored, recount as storeRecount, storeConfig, writeLog } from './support/store.js';
 
 const SQLITE3 = onPath('sqlite3');
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -183,6 +183,28 @@ describe('visor analyze --store', function () {
     assert.equal(events(db), events(tailed));
     assert.equal(count(db, "SELECT sum(count) FROM windows WHERE aggregate = 'analyze' AND resolution = '1m'"), kept.length);
     assert.equal(count(db, "SELECT sum(count) FROM windows WHERE aggregate = 'traffic' AND resolution = '1m'"), kept.length);
+  });
+
+  it('a rotated set backfilled one file per run, newest first: the minute the rotation split is counted whole, once', async () => {
+    const lines = accessLog(4000, 21);
+    // Rotated in the middle of a minute: that minute's lines are in both files.
+    const minute = (l: string) => l.slice(l.indexOf('[') + 1, l.indexOf('[') + 18);
+    let cut = 2000;
+    while (minute(lines[cut]!) !== minute(lines[cut - 1]!)) cut++;
+    await writeLog(path.join(tmp.dir, 'access.log.1'), lines.slice(0, cut));
+    await writeLog(path.join(tmp.dir, 'access.log'), lines.slice(cut));
+    for (const file of ['access.log', 'access.log.1', 'access.log']) {
+      const r = await runCli(['analyze', '--store', 'out.db', file], { cwd: tmp.dir });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const db = path.join(tmp.dir, 'out.db');
+    const split = count(db, `SELECT count(DISTINCT substr(origin, 1, 21)) FROM events WHERE time / 60000 = (SELECT time / 60000 FROM events WHERE origin LIKE '%:0' ORDER BY time DESC LIMIT 1)`);
+    assert.equal(split, 2, 'the minute of access.log\'s first line has lines of both files');
+    assert.equal(count(db, 'SELECT count(DISTINCT origin) FROM events'), lines.length, 'each line once');
+    assert.equal(count(db, 'SELECT count(*) FROM events'), lines.length);
+    const windows = sq<{ window_start: number; s: number; n: number }>(db, "SELECT window_start, json_extract(group_values, '$.status') AS s, sum(count) AS n FROM windows WHERE aggregate = 'analyze' AND resolution = '1m' GROUP BY 1, 2");
+    assert.deepEqual(sorted(new Map(windows.map((w) => [`${w.window_start}|${w.s}`, w.n]))), sorted(storeRecount(lines).windows));
+    assert.equal(count(db, "SELECT sum(count) FROM windows WHERE aggregate = 'analyze' AND resolution = '1h'"), lines.length);
   });
 
   it('a missing file is named and exits 1 after the others are stored; a store that cannot be opened exits 1 before reading', async () => {

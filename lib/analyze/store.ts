@@ -6,11 +6,13 @@
 //   have made it: { message, file, position: { file: content identity, offset }, ...parsed fields }. Its row id is
 //   the store's tail identity (agent + file content identity + byte offset + line), so a second backfill, or a tail
 //   of the same file afterwards, lands on the same rows;
-// - windows: one tumbling 1-minute window aggregate (ANALYZE_WINDOW, named by --aggregate) computed here with
-//   lib/stats' shape, exactly as the window aggregate with state: true computes and carries it (`_window`), so its
-//   rows hold mergeable sketches, the store rolls them up to 1h and 1d, and its spec goes to `aggregates`. The
-//   windows are kept in memory until every file is read (a minute may span two files of a rotated set, read in any
-//   order), then written in time order: memory grows with the minutes and groups the logs cover;
+// - windows: one tumbling 1-minute window aggregate (ANALYZE_WINDOW, named by --aggregate), in the shape the window
+//   aggregate with state: true gives its results (`_window`: lib/stats' shape and stored state), so its rows hold
+//   mergeable sketches, the store rolls them up to 1h and 1d, and its spec goes to `aggregates`. Each minute a line of
+//   this run falls in is computed, once the events are committed, from the events the store holds for the agent in
+//   that minute (read back in chunks of CHUNK_MS, in time order): so a minute that spans two files backfilled by two
+//   runs (the rotation's minute), or lines the agent stored by tailing, are counted once each and completely, and
+//   memory does not grow with the time the logs cover;
 // - reports: the analysis report over the whole time range (kind report, named by --title), when any line has a time.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -34,6 +36,9 @@ export const ANALYZE_WINDOW: ShapeOptions = {
   percentiles: [{ field: 'duration_us', p: [50, 95, 99] }],
   distinct: ['client_ip'],
 };
+
+/** Minutes read back from the events table at once (bounded memory: the events of at most this much time). */
+const CHUNK_MS = 10 * 60_000;
 
 /** The store output's defaults. */
 const ROLLUPS = [3_600_000, 86_400_000];
@@ -131,14 +136,27 @@ function stderrLogger(): Logger {
 
 export class StoreFailure extends Error {}
 
+const NUMBER_COLUMNS = new Set(['status', 'bytes', 'duration_us']);
+
+/** An event of the fields the window shape reads, from a row of the events table (both drivers: PostgreSQL returns
+ * bigint as text); a NULL column is an absent field, as it was in the event. */
+function rowEvent(r: Record<string, unknown>, time: number): Event {
+  const e: Event = { timestamp: time };
+  for (const k of ['vhost', 'status', 'level', 'bytes', 'client_ip', 'path', 'duration_us']) {
+    const v = r[k];
+    if (v !== null && v !== undefined) e[k] = NUMBER_COLUMNS.has(k) ? Number(v) : v;
+  }
+  return e;
+}
+
 /** The backfill of one run: events as they are parsed, window results and the report at the end. */
 export class Backfill implements EventSink {
   readonly agent: string;
   private readonly shape: Shape;
   private readonly groupPaths: string[][];
   private readonly size: number;
-  /** Open windows: minute start -> group key -> state. */
-  private readonly windows = new Map<number, Map<string, GroupState>>();
+  /** Starts of the minutes the lines of this run fall in. */
+  private readonly minutes = new Set<number>();
   private pending: Event[] = [];
   private writeNs = 0n;
   private readonly metrics = new Metrics();
@@ -188,15 +206,8 @@ export class Backfill implements EventSink {
   add(e: Event): void {
     this.pending.push(e);
     const t = e.timestamp;
-    if (typeof t !== 'number' || !Number.isFinite(t)) return; // stored with time 0, in no window (as `window` does)
-    const start = Math.floor(t / this.size) * this.size;
-    let groups = this.windows.get(start);
-    if (!groups) this.windows.set(start, (groups = new Map()));
-    const values = this.groupPaths.map((p) => getField(e, p));
-    const key = JSON.stringify(values);
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = this.shape.newGroup(values)));
-    this.shape.addTo(g, e);
+    // Without a time: stored with time 0, in no window (as `window` counts it invalid_timestamp).
+    if (typeof t === 'number' && Number.isFinite(t)) this.minutes.add(Math.floor(t / this.size) * this.size);
   }
 
   async drain(): Promise<void> {
@@ -220,19 +231,18 @@ export class Backfill implements EventSink {
     if (batch.length) await this.write(batch);
   }
 
-  /** Writes the remaining events, the window results in time order (each batch followed by its roll-ups) and the
-   * report (when given: it needs a time range). */
+  /** Writes the remaining events, then the window results of the minutes of this run in time order (each batch
+   * followed by its roll-ups), then the report (when given: it needs a time range). */
   async finish(report: Event | undefined): Promise<StoreFigures> {
     await this.flushEvents();
-    const starts = [...this.windows.keys()].sort((a, b) => a - b);
+    const minutes = [...this.minutes].sort((a, b) => a - b);
     let results: Event[] = [];
-    for (const start of starts) {
-      for (const g of this.windows.get(start)!.values()) {
-        const r = this.shape.result(start, start + this.size, g);
-        r._window = storedState(this.target.aggregate, ANALYZE_WINDOW.group_by, this.size, this.shape, g, STATE_TOP);
-        results.push(r);
-      }
-      this.windows.delete(start);
+    for (let i = 0; i < minutes.length;) {
+      let j = i;
+      while (j < minutes.length && minutes[j]! < minutes[i]! + CHUNK_MS) j++;
+      const wanted = new Set(minutes.slice(i, j));
+      results.push(...await this.windowResults(minutes[i]!, minutes[j - 1]! + this.size, wanted));
+      i = j;
       if (results.length >= WINDOW_BATCH) {
         await this.write(results);
         results = [];
@@ -241,6 +251,46 @@ export class Backfill implements EventSink {
     if (results.length) await this.write(results);
     if (report) await this.write([report]);
     return this.figures();
+  }
+
+  /** The results of the `wanted` minutes in [from, to), from the stored events of the agent (the columns the shape
+   * reads: every field ANALYZE_WINDOW uses has one). */
+  private async windowResults(from: number, to: number, wanted: Set<number>): Promise<Event[]> {
+    const pg = this.engine.dialect === 'postgres';
+    const time = (ms: number) => (pg ? new Date(ms).toISOString() : ms);
+    const sql = `SELECT time, vhost, status, level, bytes, client_ip, path, duration_us FROM events WHERE agent = ${pg ? '$1' : '?'} AND time >= ${pg ? '$2' : '?'} AND time < ${pg ? '$3' : '?'} ORDER BY time, id`;
+    let rows: Record<string, unknown>[];
+    const started = process.hrtime.bigint();
+    try {
+      rows = await this.engine.query(sql, [this.agent, time(from), time(to)]);
+    } catch (err) {
+      throw new StoreFailure(`reading the stored events back for the windows: ${describeError(err)}`);
+    } finally {
+      this.writeNs += process.hrtime.bigint() - started;
+    }
+    const windows = new Map<number, Map<string, GroupState>>();
+    for (const r of rows) {
+      const t = r.time instanceof Date ? r.time.getTime() : Number(r.time);
+      const start = Math.floor(t / this.size) * this.size;
+      if (!wanted.has(start)) continue;
+      const e = rowEvent(r, t);
+      let groups = windows.get(start);
+      if (!groups) windows.set(start, (groups = new Map()));
+      const values = this.groupPaths.map((p) => getField(e, p));
+      const key = JSON.stringify(values);
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = this.shape.newGroup(values)));
+      this.shape.addTo(g, e);
+    }
+    const results: Event[] = [];
+    for (const [start, groups] of windows) {
+      for (const g of groups.values()) {
+        const r = this.shape.result(start, start + this.size, g);
+        r._window = storedState(this.target.aggregate, ANALYZE_WINDOW.group_by, this.size, this.shape, g, STATE_TOP);
+        results.push(r);
+      }
+    }
+    return results;
   }
 
   figures(): StoreFigures {

@@ -185,6 +185,49 @@ describe('visor analyze --store', function () {
     assert.equal(count(db, "SELECT sum(count) FROM windows WHERE aggregate = 'traffic' AND resolution = '1m'"), kept.length);
   });
 
+  it('the window rows are those of a `window` aggregate with the same options and state: true in `visor run`: counts, metrics, fingerprints, specs, roll-ups; the sketches hold the same states', async () => {
+    await writeLog(path.join(tmp.dir, 'access.log'), accessLog(3000, 13));
+    // ANALYZE_WINDOW (lib/analyze/store.ts) written as a user writes it.
+    const config = await tmp.file('w.yaml', `service: { data_dir: ./state, log_level: warn }
+inputs:
+  logs: { type: tail, path: access.log, read_from: beginning, exit_on_eof: true, position_field: position }
+filters:
+  access: { type: apache_access, inputs: [logs], timezone: UTC }
+aggregates:
+  analyze:
+    type: window
+    inputs: [access]
+    window: { size: 1m }
+    group_by: [vhost, status, level]
+    metrics: { bytes: sum(bytes), errors: count(status >= 500) }
+    top: [{ field: client_ip, n: 10 }, { field: path, n: 10 }]
+    percentiles: [{ field: duration_us, p: [50, 95, 99] }]
+    distinct: [client_ip]
+    state: true
+    ack: emit
+outputs:
+  db: { type: store, inputs: [access, analyze], events: true, agent: test-agent, path: agent.db }
+  unparsed: { type: blackhole, inputs: [access._unparsed] }
+  late: { type: blackhole, inputs: [analyze._late] }
+`);
+    const run = await runCli(['run', '-c', config], { cwd: tmp.dir });
+    assert.equal(run.code, 0, run.stderr);
+    const r = await runCli(['analyze', '--timezone', 'UTC', '--agent', 'test-agent', '--store', 'backfill.db', 'access.log'], { cwd: tmp.dir });
+    assert.equal(r.code, 0, r.stderr);
+    const rows = (db: string) => sq<Record<string, unknown>>(path.join(tmp.dir, db), 'SELECT agent, aggregate, resolution, window_start, window_end, group_key, group_values, count, metrics, fingerprint, sketches FROM windows ORDER BY resolution, window_start, group_key')
+      .map((w) => {
+        // The distinct set is kept in the order values arrived (file order in the agent, time order here).
+        const sketches = JSON.parse(String(w.sketches)) as { distincts: Array<{ s?: string[] }> };
+        for (const d of sketches.distincts) d.s?.sort();
+        return { ...w, sketches };
+      });
+    const agent = rows('agent.db');
+    assert.ok(agent.length > 50 && agent.some((w) => w.resolution === '1d'));
+    assert.deepEqual(rows('backfill.db'), agent);
+    const specs = (db: string) => sq(path.join(tmp.dir, db), 'SELECT agent, aggregate, fingerprint, spec FROM aggregates ORDER BY fingerprint');
+    assert.deepEqual(specs('backfill.db'), specs('agent.db'));
+  });
+
   it('a rotated set backfilled one file per run, newest first: the minute the rotation split is counted whole, once', async () => {
     const lines = accessLog(4000, 21);
     // Rotated in the middle of a minute: that minute's lines are in both files.
@@ -270,6 +313,17 @@ describe('visor analyze --store', function () {
       const again = await runCli(args);
       assert.equal(again.code, 0, again.stderr);
       assert.deepEqual(await checksums(), before);
+
+      // The server down: exit 1 before reading anything (a one-shot command does not wait for it).
+      await server!.stop();
+      try {
+        const down = await runCli(args);
+        assert.equal(down.code, 1);
+        assert.match(down.stderr, /cannot open the store postgres:\/\/.*\/backfill: .*ECONNREFUSED/);
+        assert.equal(down.stdout, '');
+      } finally {
+        await server!.resume();
+      }
     });
   });
 });

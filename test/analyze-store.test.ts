@@ -130,6 +130,17 @@ describe('visor analyze --store', function () {
     const [report] = sq<{ name: string; window_start: number; window_end: number; requests: number }>(db, "SELECT name, window_start, window_end, requests FROM reports WHERE kind = 'report'");
     assert.deepEqual(report, { name: 'visor', window_start: j.window_start, window_end: j.window_end, requests: j.requests });
 
+    // `visor query` reads it through a config whose store output names the same file and agent.
+    const q = await tmp.file('q.yaml', `inputs: { in: { type: stdin } }\noutputs: { history: { type: store, path: ${db}, agent: web01, events: true, inputs: [in] } }\n`);
+    const query = async (...a: string[]) => {
+      const out = await runCli(['query', '-c', q, '--format', 'json', '--limit', '100000', ...a]);
+      assert.equal(out.code, 0, out.stderr);
+      return JSON.parse(out.stdout) as Array<Record<string, unknown>>;
+    };
+    assert.equal((await query('status >= 500')).length, [...want.statuses].filter(([st]) => st >= 500).reduce((n, [, c]) => n + c, 0));
+    const days = await query('--windows', 'analyze', '--resolution', '1d');
+    assert.equal(days.reduce((n, w) => n + Number(w.count), 0), want.parsed);
+
     const before = dump(db);
     const again = await runCli(args);
     assert.equal(again.code, 0, again.stderr);

@@ -226,7 +226,7 @@ outputs:
     const r = await runCli(['analyze', '--timezone', 'UTC', '--agent', 'test-agent', '--store', 'backfill.db', 'access.log'], { cwd: tmp.dir });
     assert.equal(r.code, 0, r.stderr);
     const rows = (db: string) => sq<Record<string, unknown>>(path.join(tmp.dir, db), 'SELECT agent, aggregate, resolution, window_start, window_end, group_key, group_values, count, metrics, fingerprint, sketches FROM windows ORDER BY resolution, window_start, group_key')
-      .map((w) => {
+      .map((w): Record<string, unknown> => {
         // The distinct set is kept in the order values arrived (file order in the agent, time order here).
         const sketches = JSON.parse(String(w.sketches)) as { distincts: Array<{ s?: string[] }> };
         for (const d of sketches.distincts) d.s?.sort();

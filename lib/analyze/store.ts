@@ -26,8 +26,8 @@ import type { EventSink } from './read.js';
 
 /** The window aggregate the backfill computes: per minute, vhost, status (access lines) and level (error-log lines:
  * their status is null, access lines' level is null), the count, bytes and 5xx, the top clients and paths, the
- * percentiles of %D, the distinct clients. The same options in a `window` aggregate (with state: true, the default
- * partial_top) give rows of the same fingerprint. */
+ * percentiles of duration_us (read from the events' column: %D, %{ms}T or %T), the distinct clients. The same options
+ * in a `window` aggregate (with state: true, the default partial_top) give the same rows (test/analyze-store). */
 export const ANALYZE_WINDOW: ShapeOptions = {
   window: { type: 'tumbling', size: 60_000 },
   group_by: ['vhost', 'status', 'level'],

@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 
 import type { Browser, Page } from 'playwright-core';
-import type { DashboardState, HistoryState } from '../lib/dashboard/index.js';
+import path from 'node:path';
+import { historyState, type DashboardState, type HistoryState } from '../lib/dashboard/index.js';
+import { SqliteEngine } from '../lib/store/index.js';
 import { requireChromium, watchPage } from './support/browser.js';
 import { CliProcess, freePort, skipWhenMissing, tempDir } from './support/helpers.js';
 import { PostgresServer, postgresMissing } from './support/postgres.js';
@@ -301,6 +303,30 @@ describe('dashboard history from a store', function () {
         assert.deepEqual(problems.errors, [], 'no console or page errors');
       } finally {
         await page.close();
+      }
+    });
+
+    it('a filter no source can answer is refused with the reason, never answered unfiltered', async () => {
+      const engine = new SqliteEngine({ file: path.join(tmp.dir, 'state', 'db', 'visor.db'), synchronous: 'normal', busyTimeout: 5000, readOnly: true });
+      try {
+        const now = Date.now();
+        const req = { from: now - 3600_000, to: now, topN: 10, alerts: 10, title: 't' };
+        // Without stored events, a filter on a field the aggregate does not group by.
+        const noEvents = await historyState(engine, { ...req, filters: { client: CLIENTS[0] }, events: false });
+        assert.match(noEvents.history.unavailable ?? '', /cannot filter by client: aggregate "traffic" does not group by client_ip \(add it to its group_by\), and the store does not keep events/);
+        assert.equal(noEvents.totals.requests, 0);
+        assert.equal(sum(noEvents.series.requests), 0);
+        assert.deepEqual(noEvents.top.clients, []);
+        // With events, but more of them in the range than a view may read.
+        const tooMany = await historyState(engine, { ...req, filters: { path: '/' }, events: true, maxEvents: 10 });
+        assert.match(tooMany.history.unavailable ?? '', /cannot filter by path .*more than 10 stored events/);
+        assert.equal(tooMany.totals.requests, 0);
+        // The windows still answer what they group by.
+        const ok = await historyState(engine, { ...req, filters: { status: 500 }, events: false });
+        assert.equal(ok.history.unavailable, undefined);
+        assert.equal(ok.totals.requests, run!.data.lines.filter((l) => l.status === 500 && l.time >= now - 3600_000).length);
+      } finally {
+        await engine.close();
       }
     });
 

@@ -34,6 +34,8 @@ export interface HistoryRequest {
   title: string;
   /** Whether the store keeps raw events. */
   events: boolean;
+  /** Most stored events a view reads (beyond, `unavailable` says so); default 200,000. */
+  maxEvents?: number;
   /** Most chart buckets wanted (the resolution is the finest that stays within it). */
   maxBuckets?: number;
 }
@@ -57,6 +59,7 @@ export type HistoryState = DashboardState & { history: HistoryInfo };
 
 const FILTER_FIELDS: Record<keyof HistoryFilters, string> = { vhost: 'vhost', status: 'status', status_class: 'status', client: 'client_ip', path: 'path' };
 const MAX_BUCKETS = 1500;
+const MAX_EVENTS = 200_000;
 const EVENT_BUCKETS = [1000, 10_000, 60_000, 300_000, 3_600_000, 86_400_000];
 const ROLLUPS = [3_600_000, 86_400_000];
 
@@ -131,9 +134,11 @@ function topOf(m: Map<string, number>, n: number): TopItem[] {
 }
 
 /** The stored aggregates (window results with state: true): name, group_by fields, window size. */
-async function aggregates(engine: StoreEngine): Promise<Array<{ name: string; groupBy: string[]; size: number }>> {
-  const rows = await engine.query('SELECT aggregate, spec, first_seen FROM aggregates ORDER BY aggregate, first_seen DESC');
-  const out = new Map<string, { name: string; groupBy: string[]; size: number }>();
+interface StoredAggregate { name: string; groupBy: string[]; size: number; agents: string[] }
+
+async function aggregates(engine: StoreEngine): Promise<StoredAggregate[]> {
+  const rows = await engine.query('SELECT agent, aggregate, spec, first_seen FROM aggregates ORDER BY aggregate, first_seen DESC');
+  const out = new Map<string, StoredAggregate>();
   for (const r of rows) {
     const name = String(r.aggregate);
     const spec = parsed(r.spec) as { group_by?: unknown; window?: { size?: unknown } };
@@ -142,7 +147,9 @@ async function aggregates(engine: StoreEngine): Promise<Array<{ name: string; gr
     const groupBy = Array.isArray(spec.group_by) ? spec.group_by.map(String) : [];
     // The newest spec of the finest size: the base rows (roll-ups record a spec of their own, with a larger size).
     const had = out.get(name);
-    if (!had || size < had.size) out.set(name, { name, groupBy, size });
+    const agents = [...new Set([...(had?.agents ?? []), String(r.agent)])];
+    if (!had || size < had.size) out.set(name, { name, groupBy, size, agents });
+    else had.agents = agents;
   }
   return [...out.values()];
 }
@@ -174,7 +181,7 @@ export async function historyState(engine: StoreEngine, req: HistoryRequest): Pr
     let at = levels.findIndex((l) => span / l <= maxBuckets);
     if (at < 0) at = levels.length - 1;
     for (let i = at; i >= 0; i--) {
-      const state = await fromWindows(engine, req, agg, levels[i]!, base(levels[i]!));
+      const state = await fromWindows(engine, req, agg, levels[i]!, base(levels[i]!), levels[i + 1]);
       if (state) return state;
     }
     if (!req.events) {
@@ -183,77 +190,215 @@ export async function historyState(engine: StoreEngine, req: HistoryRequest): Pr
       return base(levels[at]!);
     }
   }
-  if (req.events) return fromEvents(engine, req, base(EVENT_BUCKETS.find((b) => span / b <= maxBuckets) ?? EVENT_BUCKETS[EVENT_BUCKETS.length - 1]!));
+  if (req.events) {
+    // Reading events costs a few microseconds each (and SQLite's reads run on the agent's event loop): a range
+    // holding more than maxEvents is refused, with the way out, instead of stalling the agent.
+    const max = req.maxEvents ?? MAX_EVENTS;
+    const q = new Sql(engine.dialect === 'postgres');
+    const [row] = await engine.query(`SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE time >= ${q.time(req.from)} AND time < ${q.time(req.to)} LIMIT ${q.int(max + 1)}) AS e`, q.params);
+    if (num(row?.n) <= max) return fromEvents(engine, req, base(EVENT_BUCKETS.find((b) => span / b <= maxBuckets) ?? EVENT_BUCKETS[EVENT_BUCKETS.length - 1]!));
+    const state = base(60_000);
+    const what = agg ? `filter by ${skipped.map((k) => k.replace('_', ' ')).join(', ')} (aggregate "${agg.name}" does not group by ${[...new Set(skipped.map((k) => FILTER_FIELDS[k]))].join(', ')})` : 'read this range (no window rows are stored)';
+    state.history.unavailable = `cannot ${what}: the range holds more than ${max.toLocaleString('en-US')} stored events, too many to read for one view (store_max_events): choose a shorter range${agg ? ', or add the field to the aggregate\'s group_by' : ''}`;
+    return state;
+  }
   const state = base(60_000);
   if (!agg) info.unavailable = 'the store holds no window rows (a window aggregate with state: true into the store) and no events (events: true)';
   else info.unavailable = `cannot filter by ${skipped.map((k) => k.replace('_', ' ')).join(', ')}: aggregate "${agg.name}" does not group by ${[...new Set(skipped.map((k) => FILTER_FIELDS[k]))].join(', ')} (add it to its group_by), and the store does not keep events (events: true)`;
   return state;
 }
 
-/** From the window rows of one resolution; undefined when the range holds none of that resolution. */
-async function fromWindows(engine: StoreEngine, req: HistoryRequest, agg: { name: string; groupBy: string[] }, size: number, state: HistoryState): Promise<HistoryState | undefined> {
-  const q = new Sql(engine.dialect === 'postgres');
-  const sql = `SELECT window_start, group_values, count, ${q.json('metrics', 'bytes')} AS bytes, ${q.json('metrics', 'errors')} AS errors,
-      ${q.json('metrics', 'top_client_ip')} AS clients, ${q.json('metrics', 'top_client_ip_error_bound')} AS clients_bound,
-      ${q.json('metrics', 'top_path')} AS paths, ${q.json('metrics', 'top_path_error_bound')} AS paths_bound
-    FROM windows WHERE aggregate = ${q.text(agg.name)} AND resolution = ${q.text(formatResolution(size))}
-      AND window_start >= ${q.time(Math.floor(req.from / size) * size)} AND window_start < ${q.time(req.to)}`;
-  const rows = await engine.query(sql, q.params);
-  if (!rows.length) return undefined;
+/** Most groups named in one statement (beyond, the rows are summed in JavaScript). */
+const MAX_KEYS_IN_SQL = 1000;
+
+/** A number of a window row's metrics (a `bytes: sum(bytes)` metric, say), NULL when the row has none. PostgreSQL
+ * reads it from jsonb. In SQLite, json_extract would parse the whole metrics text of every row (top lists
+ * included: most of the time of a day's view); the text is the store's JSON.stringify of a flat object whose keys
+ * are metric and field names, so `"bytes":` occurs once, as that key (a string value containing it is escaped), and
+ * CAST reads the number that follows it. */
+function metricNumber(q: Sql, key: string): string {
+  if (q.pg) return `(metrics->>${q.text(key)})::double precision`;
+  const needle = `"${key}":`;
+  // NULL when the key is absent (nullif), a JSON null reads as 0.
+  return `CAST(substr(metrics, nullif(instr(metrics, ${q.bind(needle)}), 0) + ${q.bind(needle.length)}) AS REAL)`;
+}
+
+/** A window group's values by field, parsed once per distinct group key (a day of 1m rows repeats each key 1440
+ * times); `keep` says whether the group passes the filters. */
+function groupReader(groupBy: string[], f: HistoryFilters) {
+  const cache = new Map<string, { status: number; keep: boolean }>();
+  return (key: unknown): { status: number; keep: boolean } => {
+    const k = String(key);
+    let g = cache.get(k);
+    if (!g) {
+      const values = parsed(k) as unknown[];
+      const v: Record<string, unknown> = {};
+      groupBy.forEach((field, i) => (v[field] = Array.isArray(values) ? values[i] : undefined));
+      const status = typeof v.status === 'number' ? v.status : typeof v.status === 'string' ? Number(v.status) : NaN;
+      const keep = (f.vhost === undefined || v.vhost === f.vhost) && (f.status === undefined || status === f.status)
+        && (f.status_class === undefined || classOf(status) === f.status_class)
+        && (f.client === undefined || v.client_ip === f.client) && (f.path === undefined || v.path === f.path);
+      cache.set(k, (g = { status, keep }));
+    }
+    return g;
+  };
+}
+
+/** From the window rows of one resolution; undefined when the range holds none of that resolution. The charts and
+ * totals read only counts and bytes of those rows; the top lists, the bulkier part, are read from the next coarser
+ * level (the roll-ups) for its windows wholly inside the range whose count agrees with the finer rows (rolled up
+ * already), and from the finer rows for the rest (the range's ends). */
+async function fromWindows(engine: StoreEngine, req: HistoryRequest, agg: StoredAggregate, size: number, state: HistoryState, coarser: number | undefined): Promise<HistoryState | undefined> {
+  const pg = engine.dialect === 'postgres';
+  const first = Math.floor(req.from / size) * size;
+  const where = (q: Sql) => `aggregate = ${q.text(agg.name)} AND resolution = ${q.text(formatResolution(size))}
+      AND window_start >= ${q.time(first)} AND window_start < ${q.time(req.to)}`;
+  const group = groupReader(agg.groupBy, req.filters);
+  const byStatus = agg.groupBy.includes('status');
+  // The groups of the range, each classified once: the sums per window are then made by the database over the
+  // groups that pass the filters (a day of 1m rows is 1440 rows per group: they are summed, not sent).
+  const kq = new Sql(pg);
+  // With the agents named, the primary key (agent, aggregate, resolution, window_start, group_key) covers the query.
+  const range = where(kq);
+  const agents = agg.agents.length ? ` AND agent IN (${agg.agents.map((a) => kq.text(a)).join(', ')})` : '';
+  const keys = (await engine.query(`SELECT DISTINCT group_key FROM windows WHERE ${range}${agents}`, kq.params)).map((r) => String(r.group_key));
+  if (!keys.length) return undefined;
   const info = state.history;
   info.source = 'windows';
   info.resolution = formatResolution(size);
+  const kept = keys.filter((k) => group(k).keep);
+  const byClass = (c: StatusClass) => kept.filter((k) => classOf(group(k).status) === c);
+  const buckets: Array<{ t: number; n: number; bytes: number | null; errors: number | null; s2: number; s3: number; s4: number; s5: number }> = [];
+  if (kept.length > 0 && kept.length <= MAX_KEYS_IN_SQL) {
+    const q = new Sql(pg);
+    const list = (ks: string[]) => ks.map((k) => q.text(k)).join(', ');
+    // One row per window; a sum per status class (of the groups a CASE names; one GROUP BY key: cheapest). 2xx,
+    // the largest class as a rule, is what the others leave.
+    const sumOf = (ks: string[]) => (ks.length ? `sum(CASE WHEN group_key IN (${list(ks)}) THEN count ELSE 0 END)` : q.int(0));
+    const others = byStatus ? kept.filter((k) => classOf(group(k).status) === 'other') : [];
+    const errors = byStatus ? 'NULL' : `sum(${metricNumber(q, 'errors')})`;
+    const c3 = sumOf(byStatus ? byClass('3xx') : []), c4 = sumOf(byStatus ? byClass('4xx') : []), c5 = sumOf(byStatus ? byClass('5xx') : []), co = sumOf(others);
+    const bytes = metricNumber(q, 'bytes');
+    const range = where(q);
+    // Every group passes (no filter): no need to name them.
+    const only = kept.length === keys.length ? '' : ` AND group_key IN (${list(kept)})`;
+    const sql = `SELECT window_start, sum(count) AS n, ${c3} AS s3, ${c4} AS s4, ${c5} AS s5, ${co} AS so, sum(${bytes}) AS bytes, ${errors} AS errors
+      FROM windows WHERE ${range}${only} GROUP BY window_start`;
+    for (const r of await engine.query(sql, q.params)) {
+      const n = num(r.n), s3 = num(r.s3), s4 = num(r.s4), s5 = num(r.s5);
+      buckets.push({ t: ms(r.window_start), n, bytes: r.bytes === null ? null : num(r.bytes), errors: r.errors === null ? null : num(r.errors), s2: byStatus ? n - s3 - s4 - s5 - num(r.so) : 0, s3, s4, s5 });
+    }
+  } else if (kept.length > 0) {
+    // Too many groups to name in the statement (e.g. grouped by client): the rows, summed here.
+    const q = new Sql(pg);
+    const rows = await engine.query(`SELECT window_start, group_key, count, ${metricNumber(q, 'bytes')} AS bytes, ${metricNumber(q, 'errors')} AS errors FROM windows WHERE ${where(q)}`, q.params);
+    const at = new Map<number, (typeof buckets)[number]>();
+    for (const r of rows) {
+      const g = group(r.group_key);
+      if (!g.keep) continue;
+      const t = ms(r.window_start);
+      let b = at.get(t);
+      if (!b) at.set(t, (b = { t, n: 0, bytes: null, errors: null, s2: 0, s3: 0, s4: 0, s5: 0 }));
+      const n = num(r.count);
+      b.n += n;
+      if (r.bytes !== null && r.bytes !== undefined) b.bytes = (b.bytes ?? 0) + Number(r.bytes);
+      if (r.errors !== null && r.errors !== undefined) b.errors = (b.errors ?? 0) + Number(r.errors);
+      const c = byStatus ? classOf(g.status) : 'other';
+      if (c !== 'other') b[`s${c[0]}` as 's2'] += n;
+    }
+    buckets.push(...at.values());
+  }
   const { index } = emptySeries(req.from, req.to, size);
   const s = state.series;
   const t = state.totals;
-  const f = req.filters;
-  const byStatus = agg.groupBy.includes('status');
+  let sawErrors = false, sawBytes = false;
+  /** Requests per coarse window, from the fine rows: what a roll-up row must agree with to stand in for them. */
+  const perCoarse = new Map<number, number>();
+  for (const b of buckets) {
+    const i = index(b.t);
+    if (b.bytes !== null) sawBytes = true;
+    if (b.errors !== null) sawErrors = true;
+    const errors = byStatus ? b.s5 : b.errors ?? 0;
+    const bytes = b.bytes ?? 0;
+    t.requests += b.n;
+    t.errors += errors;
+    t.bytes += bytes;
+    if (coarser) {
+      const c = Math.floor(b.t / coarser) * coarser;
+      perCoarse.set(c, (perCoarse.get(c) ?? 0) + b.n);
+    }
+    if (byStatus) {
+      t.status_classes['2xx'] += b.s2;
+      t.status_classes['3xx'] += b.s3;
+      t.status_classes['4xx'] += b.s4;
+      t.status_classes['5xx'] += b.s5;
+      t.status_classes.other += b.n - b.s2 - b.s3 - b.s4 - b.s5;
+    }
+    if (i < 0) continue;
+    s.requests[i] += b.n;
+    s.errors[i] += errors;
+    s.bytes[i] += bytes;
+    s.status_2xx[i] += b.s2;
+    s.status_3xx[i] += b.s3;
+    s.status_4xx[i] += b.s4;
+    s.status_5xx[i] += b.s5;
+  }
+
+  // Top lists: the per-window lists added up, their error bounds too.
   const lists = { clients: new Map<string, number>(), paths: new Map<string, number>(), error_clients: new Map<string, number>() };
   const bounds = state.top.error_bounds;
+  let sawClients = false, sawPaths = false;
   const add = (m: Map<string, number>, items: unknown): boolean => {
     const list = parsed(items);
     if (!Array.isArray(list)) return false;
     for (const it of list as TopItem[]) if (it && typeof it.value === 'string') m.set(it.value, (m.get(it.value) ?? 0) + Number(it.count));
     return true;
   };
-  let sawErrors = false, sawBytes = false, sawClients = false, sawPaths = false;
-  for (const r of rows) {
-    const g = (parsed(r.group_values) ?? {}) as Record<string, unknown>;
-    const status = typeof g.status === 'number' ? g.status : typeof g.status === 'string' ? Number(g.status) : NaN;
-    if (f.vhost !== undefined && g.vhost !== f.vhost) continue;
-    if (f.status !== undefined && status !== f.status) continue;
-    if (f.status_class !== undefined && classOf(status) !== f.status_class) continue;
-    if (f.client !== undefined && g.client_ip !== f.client) continue;
-    if (f.path !== undefined && g.path !== f.path) continue;
-    const i = index(ms(r.window_start));
-    const n = num(r.count);
-    const bytes = r.bytes === null || r.bytes === undefined ? 0 : Number(r.bytes);
-    if (r.bytes !== null && r.bytes !== undefined) sawBytes = true;
-    let errors = 0;
-    if (byStatus) errors = status >= 500 && status < 600 ? n : 0;
-    else if (r.errors !== null && r.errors !== undefined) { errors = Number(r.errors); sawErrors = true; }
-    t.requests += n;
-    t.errors += errors;
-    t.bytes += bytes;
-    if (i >= 0) {
-      s.requests[i] += n;
-      s.errors[i] += errors;
-      s.bytes[i] += bytes;
-    }
-    if (byStatus) {
-      const c = classOf(status);
-      t.status_classes[c] += n;
-      if (i >= 0 && c !== 'other') s[`status_${c}`][i] += n;
-    }
-    // Top lists: the per-window lists added up; their error bounds add (and a list that was cut at its n entries
-    // may have left out a value counted up to its smallest count: that adds to the bound too).
+  const topRows = async (resolution: number, from: number, to: number) => {
+    const q = new Sql(pg);
+    // The whole metrics, parsed here: V8 parses JSON faster than SQLite's json_extract does.
+    const rows = await engine.query(`SELECT window_start, group_key, count, metrics
+      FROM windows WHERE aggregate = ${q.text(agg.name)} AND resolution = ${q.text(formatResolution(resolution))}
+        AND window_start >= ${q.time(from)} AND window_start < ${q.time(to)}`, q.params);
+    return rows.map((r) => {
+      const m = (parsed(r.metrics) ?? {}) as Record<string, unknown>;
+      return { window_start: r.window_start, group_key: r.group_key, count: r.count, clients: m.top_client_ip, clients_bound: m.top_client_ip_error_bound, paths: m.top_path, paths_bound: m.top_path_error_bound };
+    });
+  };
+  const absorb = (r: Record<string, unknown>) => {
+    const g = group(r.group_key);
+    if (!g.keep) return;
     if (add(lists.clients, r.clients)) {
       sawClients = true;
       bounds.clients += num(r.clients_bound);
-      if (byStatus && status >= 500 && status < 600) { add(lists.error_clients, r.clients); bounds.error_clients += num(r.clients_bound); }
+      if (byStatus && g.status >= 500 && g.status < 600) { add(lists.error_clients, r.clients); bounds.error_clients += num(r.clients_bound); }
     }
     if (add(lists.paths, r.paths)) { sawPaths = true; bounds.paths += num(r.paths_bound); }
+  };
+  // The coarse windows wholly inside [first, to) whose rolled-up count equals the fine rows' count.
+  const fine: Array<[number, number]> = [];
+  let covered: Set<number> = new Set();
+  if (coarser) {
+    const cFrom = Math.ceil(first / coarser) * coarser;
+    const cTo = Math.floor(req.to / coarser) * coarser;
+    if (cTo > cFrom) {
+      const coarse = await topRows(coarser, cFrom, cTo);
+      const counts = new Map<number, number>();
+      for (const r of coarse) if (group(r.group_key).keep) counts.set(ms(r.window_start), (counts.get(ms(r.window_start)) ?? 0) + num(r.count));
+      covered = new Set([...counts].filter(([c, n]) => perCoarse.get(c) === n).map(([c]) => c));
+      for (const r of coarse) if (covered.has(ms(r.window_start))) absorb(r);
+    }
   }
+  // The rest from the fine rows, as few ranges as possible.
+  for (let at = first; at < req.to;) {
+    const c = coarser ? Math.floor(at / coarser) * coarser : NaN;
+    if (coarser && covered.has(c)) { at = c + coarser; continue; }
+    const startAt = at;
+    while (at < req.to && !(coarser && covered.has(Math.floor(at / coarser) * coarser))) at = coarser ? Math.min(Math.floor(at / coarser) * coarser + coarser, req.to) : req.to;
+    fine.push([startAt, at]);
+  }
+  for (const [a, b] of fine) for (const r of await topRows(size, a, b)) absorb(r);
+
   if (!byStatus) info.missing.push('status classes (the aggregate does not group by status)');
   if (!byStatus && !sawErrors) info.missing.push('5xx (no status in group_by, no errors metric)');
   if (!byStatus) info.missing.push('top 5xx clients');

@@ -9,6 +9,7 @@ import { storeReaders, type StoreReader } from '../../../lib/store/index.js';
 export interface HistoryOptions {
   store: string;
   aggregate?: string;
+  maxEvents: number;
   topN: number;
   alerts: number;
   title: string;
@@ -79,7 +80,7 @@ export class HistoryApi {
       return json(503, { error: `store "${this.options.store}" cannot be read yet: ${(err as Error).message}` });
     }
     const state = await historyState(engine, {
-      from, to, filters, aggregate: this.options.aggregate, topN: this.options.topN, alerts: this.options.alerts, title: this.options.title, events: reader.events,
+      from, to, filters, aggregate: this.options.aggregate, maxEvents: this.options.maxEvents, topN: this.options.topN, alerts: this.options.alerts, title: this.options.title, events: reader.events,
     });
     return json(200, state);
   }

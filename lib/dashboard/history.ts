@@ -85,10 +85,6 @@ class Sql {
   int(v: number): string {
     return this.bind(v, '::bigint');
   }
-  /** A JSON member of a JSON column, as JSON (text in SQLite, parsed by the driver in PostgreSQL). */
-  json(column: string, key: string): string {
-    return this.pg ? `${column}->${this.text(key)}` : `json_extract(${column}, ${this.bind(`$."${key}"`)})`;
-  }
   /** A JSON member as text. */
   jsonText(column: string, key: string): string {
     return this.pg ? `${column}->>${this.text(key)}` : `json_extract(${column}, ${this.bind(`$."${key}"`)})`;

@@ -461,10 +461,12 @@
       eps = t.errors / span;
       bps = t.bytes / span;
     }
-    setKpi('rps', rps, fmtRate(rps));
-    setKpi('errors-per-s', eps, fmtRate(eps));
+    // Live: the last 5 s; a history range or a static report: the average over it.
+    var rateHint = live && !state.history ? 'last 5 s' : 'average';
+    setKpi('rps', rps, fmtRate(rps), rateHint);
+    setKpi('errors-per-s', eps, fmtRate(eps), rateHint);
     setKpi('error-rate', t.error_rate, fmtPct(t.error_rate), fmtInt(t.errors) + ' of ' + fmtInt(t.requests) + ' · ' + windowText);
-    setKpi('bytes-per-s', bps, fmtBytes(bps) + '/s');
+    setKpi('bytes-per-s', bps, fmtBytes(bps) + '/s', rateHint);
     setKpi('requests', t.requests, fmtInt(t.requests), windowText);
     setKpi('error-log-lines', t.error_log_lines, fmtInt(t.error_log_lines), windowText);
     var rateTile = $('[data-kpi="error-rate"]');

@@ -267,7 +267,7 @@ export default definePlugin({
         url = `http://${formatListen({ host: address.host, port })}/`;
         logger.info('dashboard listening', { url, token: token ? 'required' : 'none' });
         sample();
-        if (history && fresh) history.refill(model, options.history, () => earliestLive, clock);
+        if (history && fresh) history.refill(model, Math.max(options.history, options.top_window), () => earliestLive, clock);
         timers.every(options.update_every, tick);
         timers.every(HEARTBEAT_MS, () => {
           for (const c of clients) send(c, ': keep-alive\n\n');

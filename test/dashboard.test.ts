@@ -174,7 +174,9 @@ outputs:
       // The dashboard has absorbed them all once its state says so (and the charts' last complete second holds them).
       await waitFor(async () => {
         const s = (await (await fetch(`${base}/api/state`, { headers: auth })).json()) as DashboardState;
-        return s.totals.requests === 3000 && s.totals.error_log_lines === 250 && s.series.requests.reduce((a, b) => a + b, 0) === 3000;
+        // (and its health sample, taken once per tick, has seen the parser's counters since)
+        return s.totals.requests === 3000 && s.totals.error_log_lines === 250 && s.series.requests.reduce((a, b) => a + b, 0) === 3000
+          && s.health?.find((r) => r.id === 'access')?.unparsed === garbage.length;
       }, 20_000, 'the dashboard to absorb every event');
     });
     after(async () => harness?.pipeline.stop(5000));

@@ -68,6 +68,9 @@ const figures = (s: DashboardState) => ({
 });
 const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
 
+const TOKEN = 'history-test-token-4b7e';
+const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
+
 const config = (port: number, store: string) => `service: { data_dir: ./state, log_level: info }
 inputs:
   logs: { type: tail, path: access.log, read_from: beginning, position_field: position, checkpoint_interval: 100ms, batch_size: 500 }
@@ -89,7 +92,7 @@ aggregates:
     rules: [{ name: server-error, when: 'status >= 500', cooldown: 10m, severity: warning }]
 outputs:
   db: { type: store, inputs: [access, traffic, alerts], events: true, agent: test-agent, batch_timeout: 10ms, ${store} }
-  dash: { type: dashboard, inputs: [access, alerts], listen: 127.0.0.1:${port}, store: db, update_every: 250ms, top_window: 15m }
+  dash: { type: dashboard, inputs: [access, alerts], listen: 127.0.0.1:${port}, token: ${TOKEN}, store: db, update_every: 250ms, top_window: 15m }
   late: { type: blackhole, inputs: [traffic._late] }
   unparsed: { type: blackhole, inputs: [access._unparsed] }
 `;
@@ -121,7 +124,7 @@ async function runAndRestart(dir: { dir: string; file(name: string, text: string
   const data = generate(Date.now());
   await dir.file('access.log', data.text);
   const file = await dir.file('visor.yaml', config(port, store));
-  const state = async () => (await (await fetch(`${base}/api/state`)).json()) as DashboardState;
+  const state = async () => (await (await fetch(`${base}/api/state`, auth)).json()) as DashboardState;
   const first = new CliProcess(['run', '-c', file], { cwd: dir.dir });
   let before: DashboardState;
   try {
@@ -145,7 +148,7 @@ async function runAndRestart(dir: { dir: string; file(name: string, text: string
 }
 
 const history = async (base: string, query: string): Promise<HistoryState> => {
-  const res = await fetch(`${base}/api/history?${query}`);
+  const res = await fetch(`${base}/api/history?${query}`, auth);
   const body = (await res.json()) as HistoryState;
   assert.equal(res.status, 200, JSON.stringify(body));
   return body;
@@ -157,7 +160,7 @@ async function checkApi(run: Run): Promise<void> {
   const now = Date.now();
   const { A, B, C } = data.groups;
   // After the restart: the live view as before it (refilled from the stored events and alerts).
-  const after = (await (await fetch(`${base}/api/state`)).json()) as DashboardState;
+  const after = (await (await fetch(`${base}/api/state`, auth)).json()) as DashboardState;
   assert.deepEqual(figures(after), figures(run.before), 'live view after the restart');
   assert.deepEqual(figures(after), recount(A));
   assert.equal(sum(after.series.requests), A.length);
@@ -204,10 +207,14 @@ async function checkApi(run: Run): Promise<void> {
   assert.equal(hostile.totals.requests, 0);
   assert.equal((await history(base, `from=${now - 3600_000}&to=${now}&client=${client}`)).totals.requests, [...B, ...A].filter((l) => l.client === client).length, 'events still there');
   // Bad requests are refused with the reason.
-  const bad = await fetch(`${base}/api/history?from=${now}&to=${now - 1}`);
+  // The token, as on every route.
+  const none = await fetch(`${base}/api/history?from=${now - 3600_000}&to=${now}`);
+  assert.equal(none.status, 401);
+  await none.body?.cancel();
+  const bad = await fetch(`${base}/api/history?from=${now}&to=${now - 1}`, auth);
   assert.equal(bad.status, 400);
   assert.match(((await bad.json()) as { error: string }).error, /from must be before to/);
-  assert.equal((await fetch(`${base}/api/history?status_class=6xx`)).status, 400);
+  assert.equal((await fetch(`${base}/api/history?status_class=6xx`, auth)).status, 400);
 }
 
 describe('dashboard history from a store', function () {
@@ -251,7 +258,8 @@ describe('dashboard history from a store', function () {
       const rows = (table: string): Promise<Array<{ value: string; count: number }>> =>
         page.evaluate(`[...document.querySelectorAll('[data-test="row-${table}"]')].map((r) => ({ value: r.dataset.value, count: Number(r.dataset.count) }))`);
       try {
-        await page.goto(`${base}/`);
+        // The token given in the page's URL reaches its history requests too.
+        await page.goto(`${base}/?token=${TOKEN}`);
         // The live 15 min view (from memory, refilled from the store after the restart).
         const liveKpi = (want: number) => page.waitForFunction((k) => { const d = (globalThis as any).document; return d.body.dataset.view !== 'history' && d.querySelector('[data-test="kpi-requests"]')?.dataset.value === String(k); }, want, { timeout: 10_000 });
         await liveKpi(A.length);

@@ -338,6 +338,23 @@ describe('dashboard history from a store', function () {
       }
     });
 
+    it('window groups summed in JavaScript (too many to name in SQL) give the same figures as summed by the database', async () => {
+      const engine = new SqliteEngine({ file: path.join(tmp.dir, 'state', 'db', 'visor.db'), synchronous: 'normal', busyTimeout: 5000, readOnly: true });
+      try {
+        const now = Date.now();
+        for (const filters of [{}, { status_class: '5xx' as const }]) {
+          const req = { from: now - 86_400_000, to: now, filters, topN: 10, alerts: 0, title: 't', events: true };
+          const inSql = await historyState(engine, req);
+          const inJs = await historyState(engine, { ...req, maxGroupsInSql: 1 });
+          assert.equal(inSql.history.source, 'windows');
+          assert.deepEqual({ ...inJs, generated_at: 0 }, { ...inSql, generated_at: 0 });
+          assert.equal(inSql.totals.requests, run!.data.lines.filter((l) => !filters.status_class || l.status >= 500).length);
+        }
+      } finally {
+        await engine.close();
+      }
+    });
+
     it('a dashboard whose store names no store output refuses to start, naming the fix', async () => {
       const port = await freePort();
       const file = await tmp.file('bad.yaml', config(port, 'batch_size: 500').replace('store: db,', 'store: nosuch,'));

@@ -36,6 +36,8 @@ export interface HistoryRequest {
   events: boolean;
   /** Most stored events a view reads (beyond, `unavailable` says so); default 200,000. */
   maxEvents?: number;
+  /** Most window groups named in one statement (default 1000); beyond, the rows are summed in JavaScript. */
+  maxGroupsInSql?: number;
   /** Most chart buckets wanted (the resolution is the finest that stays within it). */
   maxBuckets?: number;
 }
@@ -265,7 +267,7 @@ async function fromWindows(engine: StoreEngine, req: HistoryRequest, agg: Stored
   const kept = keys.filter((k) => group(k).keep);
   const byClass = (c: StatusClass) => kept.filter((k) => classOf(group(k).status) === c);
   const buckets: Array<{ t: number; n: number; bytes: number | null; errors: number | null; s2: number; s3: number; s4: number; s5: number }> = [];
-  if (kept.length > 0 && kept.length <= MAX_KEYS_IN_SQL) {
+  if (kept.length > 0 && kept.length <= (req.maxGroupsInSql ?? MAX_KEYS_IN_SQL)) {
     const q = new Sql(pg);
     const list = (ks: string[]) => ks.map((k) => q.text(k)).join(', ');
     // One row per window; a sum per status class (of the groups a CASE names; one GROUP BY key: cheapest). 2xx,

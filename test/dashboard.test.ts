@@ -34,7 +34,17 @@ const MESSAGES = [
 ];
 const LEVELS = ['error', 'error', 'warn', 'notice', 'crit'];
 
-function accessLines(seed: number, n: number): string[] {
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const p2 = (n: number) => String(n).padStart(2, '0');
+/** Apache access-log time (UTC) of epoch ms. */
+const accessTime = (ms: number) => { const d = new Date(ms); return `${p2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`; };
+/** Apache error-log time (the error log has no zone: the agent reads it as local time, UTC on the test machines unless TZ says otherwise). */
+const errorTime = (ms: number) => { const d = new Date(ms); return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.123456 ${d.getFullYear()}`; };
+
+/** `n` seeded access lines; their times: within the 4 minutes before `recent` (the live dashboard charts and
+ * counts by event time), or, without it, over an hour of 25 Nov 2026. */
+function accessLines(seed: number, n: number, recent?: number): string[] {
   const rnd = rng(seed);
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -43,17 +53,19 @@ function accessLines(seed: number, n: number): string[] {
     const r = rnd();
     const status = r < 0.62 ? 200 : r < 0.7 ? 304 : r < 0.8 ? 404 : r < 0.84 ? 301 : r < 0.92 ? 500 : r < 0.97 ? 503 : 502;
     const bytes = Math.floor(rnd() * 40000);
-    lines.push(`${client} - - [25/Nov/2026:10:${String(i % 60).padStart(2, '0')}:00 +0000] "GET ${p} HTTP/1.1" ${status} ${bytes} "-" "Mozilla/5.0 (X11; Linux x86_64) test"`);
+    const time = recent === undefined ? `25/Nov/2026:10:${String(i % 60).padStart(2, '0')}:00 +0000` : accessTime(recent - (i % 240) * 1000);
+    lines.push(`${client} - - [${time}] "GET ${p} HTTP/1.1" ${status} ${bytes} "-" "Mozilla/5.0 (X11; Linux x86_64) test"`);
   }
   return lines;
 }
-function errorLines(seed: number, n: number): string[] {
+function errorLines(seed: number, n: number, recent?: number): string[] {
   const rnd = rng(seed);
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const level = LEVELS[Math.floor(rnd() * LEVELS.length)]!;
     const msg = MESSAGES[Math.floor(rnd() ** 2 * MESSAGES.length)]!;
-    lines.push(`[Wed Nov 25 10:00:${String(i % 60).padStart(2, '0')}.123456 2026] [core:${level}] [pid 7:tid 8] [client 203.0.113.9:5555] ${msg}`);
+    const time = recent === undefined ? `Wed Nov 25 10:00:${String(i % 60).padStart(2, '0')}.123456 2026` : errorTime(recent - (i % 240) * 1000);
+    lines.push(`[${time}] [core:${level}] [pid 7:tid 8] [client 203.0.113.9:5555] ${msg}`);
   }
   return lines;
 }
@@ -155,14 +167,16 @@ outputs:
   seen_alerts: { type: test_record, inputs: [alerts] }
   seen_unparsed: { type: test_record, inputs: [access._unparsed] }
 `);
-      push(harness, 'access_src', toEvents([...accessLines(42, 3000), ...garbage]));
-      push(harness, 'error_src', toEvents(errorLines(43, 250)));
+      push(harness, 'access_src', toEvents([...accessLines(42, 3000, Date.now()), ...garbage]));
+      push(harness, 'error_src', toEvents(errorLines(43, 250, Date.now())));
       push(harness, 'alert_src', [{ name: 'disk-full', severity: 'critical', kind: 'threshold', state: 'firing', message: '[critical] disk-full: /var 97%', time: Date.now(), value: 0.97 }]);
       await waitFor(() => harness.probe('seen_access').written.length === 3000 && harness.probe('seen_errors').written.length === 250 && harness.probe('seen_alerts').written.length >= 2, 20_000, 'the seeded events to be parsed');
       // The dashboard has absorbed them all once its state says so (and the charts' last complete second holds them).
       await waitFor(async () => {
         const s = (await (await fetch(`${base}/api/state`, { headers: auth })).json()) as DashboardState;
-        return s.totals.requests === 3000 && s.totals.error_log_lines === 250 && s.series.requests.reduce((a, b) => a + b, 0) === 3000;
+        // (and its health sample, taken once per tick, has seen the parser's counters since)
+        return s.totals.requests === 3000 && s.totals.error_log_lines === 250 && s.series.requests.reduce((a, b) => a + b, 0) === 3000
+          && s.health?.find((r) => r.id === 'access')?.unparsed === garbage.length;
       }, 20_000, 'the dashboard to absorb every event');
     });
     after(async () => harness?.pipeline.stop(5000));
@@ -229,7 +243,7 @@ outputs:
 
         // More events: the page follows.
         const before = Number(await page.getAttribute('[data-test="updated"]', 'data-value'));
-        push(harness, 'access_src', toEvents(accessLines(7, 500)));
+        push(harness, 'access_src', toEvents(accessLines(7, 500, Date.now())));
         await waitKpi(page, 'requests', expected.requests + 500);
         assert.ok(Number(await page.getAttribute('[data-test="updated"]', 'data-value')) > before, 'a newer state');
         const more = bruteForce(harness.probe('seen_access').written, harness.probe('seen_errors').written);
@@ -238,7 +252,7 @@ outputs:
         // Pause holds the view (and says so); resume shows the latest state.
         await page.click('[data-test="pause"]');
         assert.equal(await page.getAttribute('[data-test="status"]', 'data-state'), 'paused');
-        push(harness, 'access_src', toEvents(accessLines(9, 50)));
+        push(harness, 'access_src', toEvents(accessLines(9, 50, Date.now())));
         await waitFor(() => harness.probe('seen_access').written.length === expected.requests + 550, 10_000, 'more events parsed');
         await new Promise((r) => setTimeout(r, 700));
         assert.equal(await kpi(page, 'requests'), expected.requests + 500, 'paused: the numbers stay');
@@ -306,7 +320,7 @@ outputs:
         await waitFor(async () => (await clients()) === 3, 5000, 'three streams').catch(async (err) => {
           throw new Error(`${(err as Error).message}: ${(await harness.metrics.exposition()).split('\n').filter((l) => l.includes('dashboard')).join('\n')}`);
         });
-        push(harness, 'access_src', toEvents(accessLines(8, 100)));
+        push(harness, 'access_src', toEvents(accessLines(8, 100, Date.now())));
         await Promise.all(pages.map((p) => waitKpi(p, 'requests', total + 100)));
         // The cap: 5 streams; 3 pages hold 3; two more fit, the sixth is refused.
         const ctl = new AbortController();

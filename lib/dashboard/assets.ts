@@ -74,9 +74,11 @@ function escapeAttr(s: string): string {
 const ICON = '<link rel="icon" href="data:,">';
 
 /** The live page. `query` (e.g. `?token=...`) is appended to every URL the page loads, so a token given in the
- * page URL reaches the assets and the event stream too. */
-export function liveHtml(title: string, query: string): string {
+ * page URL reaches the assets, the event stream and the history API too. */
+export function liveHtml(title: string, query: string, history = false): string {
   const q = escapeAttr(query);
+  // With a store, the page also reads GET api/history (time ranges and filters).
+  const config = { mode: 'live', events: `events${query}`, ...(history ? { history: `api/history${query}` } : {}) };
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -86,7 +88,7 @@ export function liveHtml(title: string, query: string): string {
 ${ICON}
 <link rel="stylesheet" href="assets/uPlot.min.css${q}">
 <link rel="stylesheet" href="assets/app.css${q}">
-<script type="application/json" id="visor-config">${scriptJson({ mode: 'live', events: `events${query}` })}</script>
+<script type="application/json" id="visor-config">${scriptJson(config)}</script>
 </head>
 <body>
 <div id="app"></div>

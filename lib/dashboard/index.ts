@@ -3,3 +3,4 @@
 // `visor analyze --html` writes).
 export { DashboardModel, trimSeries, type DashboardAlert, type DashboardModelOptions, type DashboardSeries, type DashboardState, type DashboardTop, type DashboardTotals, type HealthRow } from './model.js';
 export { asset, liveHtml, renderStaticHtml, type Asset } from './assets.js';
+export { historyState, storedForModel, type HistoryFilters, type HistoryInfo, type HistoryRequest, type HistoryState, type StatusClass } from './history.js';

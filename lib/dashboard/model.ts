@@ -175,8 +175,10 @@ export class DashboardModel {
     this.cols = { requests: col(), errors: col(), bytes: col(), s2: col(), s3: col(), s4: col(), s5: col(), log: col() };
   }
 
-  /** Absorb one event. `now` is the bucket clock (arrival time live, event time in analysis); default Date.now(). */
-  add(event: Event, now: number = Date.now()): void {
+  /** Absorb one event. `now` is the clock of the tables and totals (arrival time live, event time in analysis);
+   * default Date.now(). `at` is the chart bucket's time (default `now`): the live dashboard passes the event's own
+   * time, so that a backlog read after downtime is charted where it happened. */
+  add(event: Event, now: number = Date.now(), at: number = now): void {
     if (now > this.latest) this.latest = now;
     if (now < this.earliest) this.earliest = now;
     if (typeof event.severity === 'string' && typeof event.state === 'string') {
@@ -199,7 +201,7 @@ export class DashboardModel {
       return;
     }
     slice.cache = undefined;
-    const i = this.slot(now);
+    const i = this.slot(at);
     if (i < 0) return; // older than the chart history: counted in the tables only
     const c = this.cols;
     c.requests[i] += acc.requests - r;

@@ -15,3 +15,4 @@ export { runQuery, type QueryRequest, type QueryResult } from './query.js';
 export { formatRows, type RowFormat } from './format.js';
 export { Rollup } from './rollup.js';
 export { Retention, type RetentionOptions } from './retention.js';
+export { storeReaders, storeReader, type StoreReader } from './history.js';

@@ -17,6 +17,7 @@ import { benchAnalyze } from './analyze.js';
 import { benchCluster } from './cluster.js';
 import { benchFileOutput } from './file-output.js';
 import { benchStore } from './store.js';
+import { benchStoreHistory } from './store-history.js';
 import { benchKafka } from './kafka.js';
 import { benchTcp } from './tcp.js';
 import { LINE_TEXT, latencies } from './plugins.js';
@@ -139,7 +140,7 @@ const SECTIONS: Array<[string, () => Promise<void>]> = [
   ['alert', async () => print(await benchAlertLatency())],
   ['analyze', async () => print(await benchAnalyze())],
   ['file', async () => print(await benchFileOutput())],
-  ['store', async () => print(await benchStore())],
+  ['store', async () => { print(await benchStore()); console.log(''); print(await benchStoreHistory()); }],
   ['tcp', async () => print(await benchTcp())],
   ['kafka', async () => print(await benchKafka())],
   ['cluster', async () => print(await benchCluster())],

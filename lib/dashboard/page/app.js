@@ -8,6 +8,9 @@
 
   var config = readJson('visor-config') || { mode: 'static' };
   var live = config.mode === 'live';
+  // With a store (config.history): a time-range picker and drill-down filters, answered by GET api/history with a
+  // state of the same shape as the live one (plus `history`: its source and resolution).
+  var historyUrl = live ? config.history : undefined;
 
   // ---------- formatting ----------
   var intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -111,6 +114,8 @@
       h('div', { class: 'controls' }, controls),
     ]));
 
+    if (historyUrl) root.appendChild(buildPicker());
+
     var kpis = h('section', { class: 'kpis' }, KPIS.map(function (k) {
       return h('div', { class: 'kpi' + (k.tone ? ' tone-' + k.tone : ''), 'data-kpi': k.id }, [
         h('div', { class: 'kpi-label', text: k.label }),
@@ -157,6 +162,150 @@
 
     root.appendChild(h('main', { class: 'grid' }, [kpis, overview, tables, health]));
     root.appendChild(h('footer', { class: 'foot', 'data-test': 'footer' }));
+  }
+
+  // ---------- history: range picker and filters ----------
+  var RANGES = [
+    { id: '15m', label: 'Live 15 min', ms: 15 * 60000 },
+    { id: '1h', label: '1 h', ms: 3600000 },
+    { id: '24h', label: '24 h', ms: 86400000 },
+    { id: '7d', label: '7 d', ms: 7 * 86400000 },
+    { id: 'custom', label: 'Custom' },
+  ];
+  var FILTERS = [
+    { id: 'vhost', label: 'vhost', placeholder: 'any' },
+    { id: 'status_class', label: 'status class', options: ['', '2xx', '3xx', '4xx', '5xx'] },
+    { id: 'status', label: 'status', placeholder: 'e.g. 503' },
+    { id: 'client', label: 'client', placeholder: 'IP' },
+    { id: 'path', label: 'path', placeholder: '/…' },
+  ];
+  var view = { range: '15m', from: null, to: null, filters: {} };
+  var historySeq = 0;
+  var historyTimer;
+  function localInput(ms) {
+    var d = new Date(ms);
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' + pad(d.getHours()) + ':' + pad(d.getMinutes());
+  }
+  function buildPicker() {
+    var ranges = RANGES.map(function (r) {
+      var b = h('button', { type: 'button', class: 'btn range' + (r.id === view.range ? ' on' : ''), 'data-test': 'range-' + r.id, 'data-range': r.id, text: r.label });
+      b.addEventListener('click', function () { setRange(r.id); });
+      return b;
+    });
+    var from = h('input', { type: 'datetime-local', 'data-test': 'custom-from', 'aria-label': 'from' });
+    var to = h('input', { type: 'datetime-local', 'data-test': 'custom-to', 'aria-label': 'to' });
+    var apply = h('button', { type: 'button', class: 'btn', 'data-test': 'custom-apply', text: 'Show' });
+    apply.addEventListener('click', function () {
+      var f = Date.parse(from.value), t = Date.parse(to.value);
+      if (!isFinite(f) || !isFinite(t) || t <= f) { showHistoryNote('error', 'custom range: give a start before the end'); return; }
+      view.from = f; view.to = t; setRange('custom');
+    });
+    var custom = h('span', { class: 'custom', id: 'custom-range' }, [from, h('span', { text: '–' }), to, apply]);
+    custom.style.display = 'none';
+    var fields = FILTERS.map(function (f) {
+      var input = f.options
+        ? h('select', { 'data-test': 'filter-' + f.id, 'aria-label': f.label }, f.options.map(function (o) { return h('option', { value: o, text: o || 'any' }); }))
+        : h('input', { type: 'text', 'data-test': 'filter-' + f.id, 'aria-label': f.label, placeholder: f.placeholder, size: f.id === 'status' ? '5' : '12' });
+      input.addEventListener('change', applyFilters);
+      return h('label', { class: 'filter' }, [h('span', { text: f.label }), input]);
+    });
+    var clear = h('button', { type: 'button', class: 'btn', 'data-test': 'filters-clear', text: 'Clear filters' });
+    clear.addEventListener('click', function () {
+      FILTERS.forEach(function (f) { $('[data-test="filter-' + f.id + '"]').value = ''; });
+      applyFilters();
+    });
+    return h('section', { class: 'picker', 'data-test': 'picker' }, [
+      h('div', { class: 'ranges' }, ranges.concat([custom])),
+      h('div', { class: 'filters' }, fields.concat([clear])),
+      h('div', { class: 'history-note', 'data-test': 'history-source', text: 'live, from memory' }),
+      h('div', { class: 'history-unavailable', 'data-test': 'history-unavailable' }),
+    ]);
+  }
+  function setRange(id) {
+    view.range = id;
+    Array.prototype.forEach.call(document.querySelectorAll('.range'), function (b) { b.classList.toggle('on', b.getAttribute('data-range') === id); });
+    var custom = document.getElementById('custom-range');
+    custom.style.display = id === 'custom' ? '' : 'none';
+    if (id === 'custom' && view.from === null) {
+      var now = Date.now();
+      $('[data-test="custom-from"]').value = localInput(now - 3600000);
+      $('[data-test="custom-to"]').value = localInput(now);
+      return;
+    }
+    refreshView();
+  }
+  function applyFilters() {
+    var f = {};
+    FILTERS.forEach(function (d) {
+      var v = $('[data-test="filter-' + d.id + '"]').value.trim();
+      if (v) f[d.id] = v;
+    });
+    view.filters = f;
+    refreshView();
+  }
+  function hasFilters() { for (var k in view.filters) return true; return false; }
+  /** The live 15 min view comes from memory over the stream; every other view (or any filter) from api/history. */
+  function inHistory() { return !!historyUrl && (view.range !== '15m' || hasFilters()); }
+  function refreshView() {
+    if (historyTimer) { clearTimeout(historyTimer); historyTimer = undefined; }
+    if (!inHistory()) {
+      historySeq++;
+      showHistoryNote('', '');
+      $('[data-test="history-source"]').textContent = 'live, from memory (1 s buckets)';
+      document.body.setAttribute('data-view', 'live');
+      if (current && !current.history) render(current);
+      else if (lastLive) render(lastLive);
+      return;
+    }
+    loadHistory();
+  }
+  function showHistoryNote(kind, text) {
+    var el = $('[data-test="history-unavailable"]');
+    el.textContent = text;
+    el.setAttribute('data-kind', kind);
+    el.style.display = text ? '' : 'none';
+  }
+  function describeSource(info) {
+    if (info.source === 'none') return 'no data source';
+    var text = info.source === 'windows'
+      ? 'from window rows of "' + info.aggregate + '" at ' + info.resolution
+      : 'from stored events, ' + info.resolution + ' buckets';
+    text += ' · ' + fmtDateTime(info.from) + ' – ' + fmtDateTime(info.to);
+    if (info.missing && info.missing.length) text += ' · not in this source: ' + info.missing.join('; ');
+    return text;
+  }
+  function loadHistory() {
+    var seq = ++historySeq;
+    var now = Date.now();
+    var range = RANGES.filter(function (r) { return r.id === view.range; })[0];
+    var from = view.range === 'custom' ? view.from : now - range.ms;
+    var to = view.range === 'custom' ? view.to : now;
+    var params = ['from=' + Math.floor(from), 'to=' + Math.ceil(to)];
+    for (var k in view.filters) params.push(k + '=' + encodeURIComponent(view.filters[k]));
+    var url = historyUrl + (historyUrl.indexOf('?') >= 0 ? '&' : '?') + params.join('&');
+    document.body.setAttribute('data-view', 'loading');
+    fetch(url, { cache: 'no-store' }).then(function (r) {
+      return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+    }).then(function (res) {
+      if (seq !== historySeq) return;
+      if (!res.ok) {
+        showHistoryNote('error', res.body && res.body.error ? res.body.error : 'history unavailable');
+        document.body.setAttribute('data-view', 'error');
+      } else {
+        var info = res.body.history;
+        showHistoryNote(info.unavailable ? 'unavailable' : '', info.unavailable ? 'Not shown: ' + info.unavailable : '');
+        $('[data-test="history-source"]').textContent = describeSource(info);
+        render(res.body);
+        document.body.setAttribute('data-view', 'history');
+        document.body.setAttribute('data-history', String(seq));
+      }
+      // A range that ends now moves with time: read it again every 10 s.
+      if (view.range !== 'custom') historyTimer = setTimeout(function () { if (seq === historySeq) loadHistory(); }, 10000);
+    }, function (err) {
+      if (seq !== historySeq) return;
+      showHistoryNote('error', 'history request failed: ' + err.message);
+      document.body.setAttribute('data-view', 'error');
+    });
   }
 
   // ---------- charts ----------
@@ -298,9 +447,9 @@
   }
   function renderKpis(state) {
     var t = state.totals;
-    var windowText = state.top_window_ms === null ? 'all data' : 'last ' + fmtDuration(state.top_window_ms);
+    var windowText = rangeText(state);
     var rps, eps, bps;
-    if (live) {
+    if (live && !state.history) {
       var n = Math.min(5, state.series.t.length);
       var secs = n * state.bucket_ms / 1000;
       rps = secs > 0 ? recent(state.series.requests, n) / secs : 0;
@@ -312,18 +461,24 @@
       eps = t.errors / span;
       bps = t.bytes / span;
     }
-    setKpi('rps', rps, fmtRate(rps));
-    setKpi('errors-per-s', eps, fmtRate(eps));
+    // Live: the last 5 s; a history range or a static report: the average over it.
+    var rateHint = live && !state.history ? 'last 5 s' : 'average';
+    setKpi('rps', rps, fmtRate(rps), rateHint);
+    setKpi('errors-per-s', eps, fmtRate(eps), rateHint);
     setKpi('error-rate', t.error_rate, fmtPct(t.error_rate), fmtInt(t.errors) + ' of ' + fmtInt(t.requests) + ' · ' + windowText);
-    setKpi('bytes-per-s', bps, fmtBytes(bps) + '/s');
+    setKpi('bytes-per-s', bps, fmtBytes(bps) + '/s', rateHint);
     setKpi('requests', t.requests, fmtInt(t.requests), windowText);
     setKpi('error-log-lines', t.error_log_lines, fmtInt(t.error_log_lines), windowText);
     var rateTile = $('[data-kpi="error-rate"]');
     rateTile.classList.toggle('alarm', t.error_rate !== null && t.error_rate >= 0.05);
   }
+  function rangeText(state) {
+    if (state.history && view.range === 'custom') return fmtDateTime(state.history.from) + ' – ' + fmtDateTime(state.history.to);
+    return state.top_window_ms === null ? 'all data' : 'last ' + fmtDuration(state.top_window_ms);
+  }
   function renderTables(state) {
     var totals = state.totals;
-    var windowText = state.top_window_ms === null ? 'all data' : 'last ' + fmtDuration(state.top_window_ms);
+    var windowText = rangeText(state);
     TABLES.forEach(function (def) {
       var items = state.top[def.id] || [];
       var bound = (state.top.error_bounds || {})[def.id] || 0;
@@ -378,6 +533,7 @@
     });
   }
   function renderHealth(state) {
+    if (state.history) return; // the live stream keeps the health card current
     var card = document.getElementById('health-card');
     if (!state.health) { card.style.display = 'none'; return; }
     card.style.display = '';
@@ -416,13 +572,14 @@
     var s = state.series;
     $('[data-test="footer"]').textContent = 'Charts: ' + (s.t.length ? fmtDateTime(s.t[0]) + ' – ' + fmtDateTime(s.t[s.t.length - 1] + state.bucket_ms) : 'no data') +
       ' in ' + fmtDuration(state.bucket_ms) + ' buckets · tables and totals: ' +
-      (state.top_window_ms === null ? 'all data' : 'last ' + fmtDuration(state.top_window_ms)) +
+      rangeText(state) +
       (state.ignored ? ' · ' + fmtInt(state.ignored) + ' other events not shown' : '') + ' · Visor';
     document.body.setAttribute('data-rendered', String((Number(document.body.getAttribute('data-rendered')) || 0) + 1));
   }
 
   // ---------- live mode ----------
   var paused = false;
+  var lastLive;
   var pending;
   var connection = 'connecting';
   function setStatus(state, text) {
@@ -445,6 +602,8 @@
       var state;
       try { state = JSON.parse(ev.data); } catch (e) { return; }
       if (connection !== 'live') setStatus('live');
+      lastLive = state;
+      if (inHistory()) { renderHealth(state); return; }
       if (paused) { pending = state; return; }
       render(state);
     });

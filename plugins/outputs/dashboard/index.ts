@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP, type AddressInfo } from 'node:net';
 import { definePlugin, formatListen, listenOn, listenSchema, parseListen, type ComponentHealth, type PipelineView } from '../../../core/index.js';
 import { asset, DashboardModel, liveHtml, type DashboardState } from '../../../lib/dashboard/index.js';
+import { HistoryApi } from './history.js';
 import { healthRows, type HealthSample } from './health.js';
 
 export const DEFAULT_DASHBOARD_PORT = 8080;
@@ -76,6 +77,9 @@ export default definePlugin({
       alerts: { type: 'integer', minimum: 0, maximum: 1000, default: 50, description: 'Recent alert events kept and shown.' },
       update_every: { duration: true, default: '1s', check: atLeast100ms, description: 'How often the page is updated (at least 100ms).' },
       max_clients: { type: 'integer', minimum: 1, default: 32, description: 'Most pages connected at once; more are answered 503.' },
+      store: { type: 'string', minLength: 1, description: 'Id of a store output of this pipeline to read history from: the page gets a time-range picker (15 min, 1 h, 24 h, 7 d, custom) and drill-down filters (vhost, status class and code, client, path) answered from its window rows or, with events: true, its events (GET /api/history); after a restart the live view is refilled from its events and alerts.' },
+      store_aggregate: { type: 'string', minLength: 1, description: 'With store: the aggregate whose window rows the history reads (default: the only one stored, else the first by name).' },
+      store_max_events: { type: 'integer', minimum: 1, description: 'With store: most stored events one history view may read, for a filter the windows cannot answer or a range without window rows (default 200000); beyond, the page says the range is too long. Reading events costs a few microseconds each, and SQLite reads run on the agent\'s event loop.' },
     },
   },
   create(options, context) {
@@ -100,6 +104,13 @@ export default definePlugin({
     // Kept over a SIGHUP reload (the charts' history and recent alerts stay on screen) unless an option that shapes
     // the model changed: then it starts afresh.
     const model = context.kept(`dashboard.model ${JSON.stringify(modelOptions)}`, () => new DashboardModel(modelOptions));
+    // A model made now (a start, not a reload that kept one) is refilled from the store, if there is one.
+    const fresh = model.latest === -Infinity;
+    /** The earliest event time charted live since this start: a refill from the store stops there. */
+    let earliestLive = Infinity;
+    const history = options.store === undefined ? undefined : new HistoryApi(context, {
+      store: options.store, aggregate: options.store_aggregate, maxEvents: options.store_max_events ?? 200_000, topN: options.top, alerts: options.alerts, title: options.title,
+    });
     const { logger, metrics, timers } = context;
     const connected = metrics.gauge('dashboard_clients', 'Pages connected to the event stream.');
     const tooMany = metrics.discarded('too_many_clients');
@@ -157,7 +168,7 @@ export default definePlugin({
       const given = parsed.searchParams.get('token');
       const query = given !== null ? `?token=${encodeURIComponent(given)}` : '';
       if (path === '/' || path === '/index.html') {
-        return reply(req, res, 200, 'text/html; charset=utf-8', liveHtml(options.title, query), PAGE_HEADERS);
+        return reply(req, res, 200, 'text/html; charset=utf-8', liveHtml(options.title, query, history !== undefined), PAGE_HEADERS);
       }
       if (path.startsWith('/assets/')) {
         const a = asset(path.slice('/assets/'.length));
@@ -169,7 +180,18 @@ export default definePlugin({
         return reply(req, res, 200, 'application/json', latest.json);
       }
       if (path === '/events') return openStream(req, res);
-      return reply(req, res, 404, 'application/json', JSON.stringify({ error: `not found: ${path}`, endpoints: ['/', '/assets/*', '/events', '/api/state'] }));
+      if (path === '/api/history') {
+        if (!history) return reply(req, res, 404, 'application/json', JSON.stringify({ error: 'no history: this dashboard has no store (set store: ID, the id of a store output)' }));
+        void history.answer(parsed.searchParams).then(
+          (r) => reply(req, res, r.status, 'application/json', r.body),
+          (err) => {
+            logger.error('dashboard history query failed', { error: (err as Error).message });
+            reply(req, res, 500, 'application/json', JSON.stringify({ error: `history query failed: ${(err as Error).message}` }));
+          },
+        );
+        return;
+      }
+      return reply(req, res, 404, 'application/json', JSON.stringify({ error: `not found: ${path}`, endpoints: ['/', '/assets/*', '/events', '/api/state', '/api/history'] }));
     };
 
     const openStream = (req: IncomingMessage, res: ServerResponse): void => {
@@ -225,6 +247,7 @@ export default definePlugin({
 
     return {
       async start() {
+        history?.check();
         const srv = createServer((req, res) => {
           try {
             handle(req, res);
@@ -244,6 +267,7 @@ export default definePlugin({
         url = `http://${formatListen({ host: address.host, port })}/`;
         logger.info('dashboard listening', { url, token: token ? 'required' : 'none' });
         sample();
+        if (history && fresh) history.refill(model, Math.max(options.history, options.top_window), () => earliestLive, clock);
         timers.every(options.update_every, tick);
         timers.every(HEARTBEAT_MS, () => {
           for (const c of clients) send(c, ': keep-alive\n\n');
@@ -251,7 +275,12 @@ export default definePlugin({
       },
       write(events) {
         const now = Date.now();
-        for (let i = 0; i < events.length; i++) model.add(events[i]!, now);
+        for (let i = 0; i < events.length; i++) {
+          const e = events[i]!;
+          const at = clock(e, now);
+          if (at < earliestLive) earliestLive = at;
+          model.add(e, at);
+        }
         return Promise.resolve();
       },
       health(): ComponentHealth {
@@ -280,6 +309,14 @@ const PAGE_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
+
+/** The time an event is charted and counted at (charts, tables and totals alike): its own time (`timestamp`, epoch ms: a backlog read after downtime lands where it
+ * happened), arrival time for an event without one, and never later than now (a clock ahead of ours would chart it
+ * beyond the right edge, and push the older buckets out of the ring). */
+function clock(e: Record<string, unknown>, now: number): number {
+  const t = e.timestamp;
+  return typeof t === 'number' && Number.isFinite(t) && t <= now ? t : now;
+}
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { definePlugin, tlsClientSchema, type CheckProblem } from '../../../core/index.js';
-import { createEngine, Retention, StoreWriter, type EngineOptions, type RetentionOptions } from '../../../lib/store/index.js';
+import { createEngine, Retention, storeReader, storeReaders, StoreWriter, type EngineOptions, type RetentionOptions } from '../../../lib/store/index.js';
 
 interface StoreOptions extends EngineOptions {
   agent?: string;
@@ -76,12 +76,16 @@ export default definePlugin<StoreOptions, 'output'>({
       rollups: options.rollups,
     }, context);
     const retention = new Retention(engine, options.retention, context.logger);
+    // For readers in the same pipeline (the dashboard's `store: ID`): a read-only connection of their own.
+    const reader = storeReader(context.id, options.engine, options.events,
+      () => createEngine(options, { baseDir: context.configDir, dataDir: () => context.dataDir() }, true));
+    storeReaders(context).set(context.id, reader);
     return {
       batch: { max_events: options.batch_size, timeout_ms: options.batch_timeout },
       start: async () => { await writer.open(); retention.start(options.retention_interval); },
       write: (events) => writer.write(events),
       health: () => writer.health(),
-      close: async () => { await retention.stop(); await engine.close(); },
+      close: async () => { await retention.stop(); await reader.close(); await engine.close(); },
       retention,
     };
   },

@@ -1,5 +1,6 @@
 // Finds and loads plugins. Built-ins are found by scanning the plugins/ directory and loaded exactly as an
 // external plugin given by path is: import the module, take its default export (a plugin or an array).
+import { statSync } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -63,8 +64,9 @@ export class PluginRegistry {
     const url = resolveSpecifier(specifier, baseDir);
     let mod: Record<string, unknown>;
     try {
-      mod = await import(url);
+      mod = await importWithin(url, specifier, importTimeoutMs());
     } catch (err) {
+      if (err instanceof PluginLoadError) throw err;
       throw new PluginLoadError(`cannot load plugin module "${specifier}": ${(err as Error).message}`, specifier);
     }
     const exported = mod.default ?? mod.plugins ?? mod.plugin;
@@ -75,15 +77,58 @@ export class PluginRegistry {
   }
 }
 
+/** How long a plugin module may take to import (its top-level code and awaits). A module whose import never settles
+ * would otherwise hang the agent, or end it with Node's silent exit 13 ("unsettled top-level await"). */
+export const PLUGIN_IMPORT_TIMEOUT_MS = 10_000;
+
+/** VISOR_PLUGIN_IMPORT_TIMEOUT (milliseconds) overrides the default, for slow disks or for tests. */
+function importTimeoutMs(): number {
+  const value = Number(process.env.VISOR_PLUGIN_IMPORT_TIMEOUT);
+  return Number.isFinite(value) && value > 0 ? value : PLUGIN_IMPORT_TIMEOUT_MS;
+}
+
+async function importWithin(url: string, specifier: string, ms: number): Promise<Record<string, unknown>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    // Not unref'd: this timer is what keeps Node from exiting with 13 while the import hangs.
+    timer = setTimeout(() => reject(new PluginLoadError(
+      `plugin module "${specifier}" did not finish loading within ${ms / 1000} s (a top-level await that never settles?); `
+      + 'a plugin module must only define its plugins when imported and do its work in create()/start()', specifier)), ms);
+  });
+  try {
+    return await Promise.race([import(url) as Promise<Record<string, unknown>>, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function resolveSpecifier(specifier: string, baseDir: string): string {
   if (specifier.startsWith('.') || path.isAbsolute(specifier)) {
-    return pathToFileURL(path.resolve(baseDir, specifier)).href;
+    const file = path.resolve(baseDir, specifier);
+    // A plugin directory (a plugin project checked out beside the config): its package.json "main" or index.js,
+    // as require() finds it; import() alone refuses directories.
+    if (isDirectory(file)) {
+      try {
+        return pathToFileURL(createRequire(path.join(baseDir, 'noop.js')).resolve(file)).href;
+      } catch {
+        throw new PluginLoadError(`cannot load plugin module "${specifier}": ${file} is a directory without a package.json "main" or an index.js`, specifier);
+      }
+    }
+    return pathToFileURL(file).href;
   }
   try {
     return pathToFileURL(createRequire(path.join(baseDir, 'noop.js')).resolve(specifier)).href;
   } catch {
     // ESM-only packages without a "require" condition: let import() resolve it relative to Visor itself.
     return specifier;
+  }
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
   }
 }
 

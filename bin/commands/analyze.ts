@@ -15,7 +15,8 @@ store could not be written or refused rows.`;
     '<%= config.bin %> analyze --format error /var/log/apache2/error.log',
     '<%= config.bin %> analyze --json access.log > summary.json',
     '<%= config.bin %> analyze --html report.html access.log*',
-    '<%= config.bin %> analyze --log-format \'%h %l %u %t "%r" %>s %b %D\' access.log',
+    // oclif renders examples as EJS templates twice (example, then section): `%%%>` comes out as `%>` (test/cli-warts).
+    '<%= config.bin %> analyze --log-format \'%h %l %u %t "%r" %%%>s %b %D\' access.log',
     '<%= config.bin %> analyze --store data/history/visor.db /var/log/apache2/access.log.1 /var/log/apache2/access.log.2.gz',
     'PGPASSWORD=... <%= config.bin %> analyze --store postgres://visor@db.example:5432/visor access.log*',
   ];

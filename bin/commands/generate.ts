@@ -7,7 +7,7 @@ export default class Generate extends Command {
 Every option of the generator plugin is available in a pipeline config too (visor plugins generator).`;
   static override examples = [
     '<%= config.bin %> generate --format combined --rate 500 --duration 60s -o access.log',
-    '<%= config.bin %> generate --count 1000000 --seed 7 --rate max -o big.log',
+    '<%= config.bin %> generate --count 1000000 --seed 7 -o big.log   # as fast as it can',
     '<%= config.bin %> generate --format error_2.4 --rate 5 --heartbeat 5s',
     '<%= config.bin %> generate --rate 2000 --tcp 127.0.0.1:5170',
     '<%= config.bin %> generate --rate max --count 100000 --kafka 127.0.0.1:9092 --topic apache-lines',
@@ -16,7 +16,7 @@ Every option of the generator plugin is available in a pipeline config too (viso
   static override flags = {
     format: Flags.string({ char: 'f', description: 'common | combined | vhost_combined | combinedio | error_2.2 | error_2.4', default: 'combined' }),
     'log-format': Flags.string({ description: 'any Apache LogFormat string (overrides --format)' }),
-    rate: Flags.string({ char: 'r', description: 'lines per second, or max', default: '10' }),
+    rate: Flags.string({ char: 'r', description: 'lines per second, or max (default: max with --count, else 10)' }),
     count: Flags.integer({ char: 'n', description: 'stop after this many lines' }),
     duration: Flags.string({ char: 'd', description: 'stop after this much (clock) time, e.g. 60s, 24h' }),
     seed: Flags.integer({ description: 'same seed and options, same bytes' }),
@@ -37,9 +37,12 @@ Every option of the generator plugin is available in a pipeline config too (viso
   async run(): Promise<void> {
     const { flags } = await this.parse(Generate);
     const { runGenerate } = await import('../generate-run.js');
+    const rate = flags.rate ?? (flags.count !== undefined ? 'max' : '10');
     const options: Record<string, unknown> = {
       format: flags.format,
-      rate: flags.rate === 'max' ? 'max' : Number(flags.rate),
+      // A fixed number of lines is a batch job: as fast as it can, unless a rate is asked for. Without --count the
+      // output is a live stream, at a rate a terminal can follow.
+      rate: rate === 'max' ? 'max' : Number(rate),
       timezone: flags.timezone,
       speed: flags.speed === 'max' ? 'max' : Number(flags.speed),
     };

@@ -1,6 +1,5 @@
 // Entry point of the config loader: YAML text → validated PipelineConfig, or every problem found, each located at
 // file:line:col. Never throws for bad input: problems are diagnostics.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { PluginKind } from '../api.js';
@@ -11,6 +10,7 @@ import { substituteEnv, type Environment } from './env.js';
 import { checkGraph } from './graph.js';
 import type { ComponentConfig, Diagnostic, PipelineConfig } from './model.js';
 import { duplicateKeys, parseYaml } from './parse.js';
+import { readConfigText } from './read.js';
 import { resolveService } from './service.js';
 import { findPair, keyText, type SourceMap } from './source.js';
 import { suggestOrList } from './suggest.js';
@@ -41,13 +41,9 @@ const TOP_LEVEL_KEYS = ['service', ...SECTIONS.map(([section]) => section)];
 const NEEDS_INPUT_AND_OUTPUT = 'a pipeline needs at least one input and one output';
 
 export async function loadConfigFile(file: string, opts: LoadOptions = {}): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    return { diagnostics: [{ file, line: 1, col: 1, severity: 'error', message: `cannot read config file: ${(err as Error).message}` }] };
-  }
-  return loadConfigText(text, file, opts);
+  const read = await readConfigText(file);
+  if ('problem' in read) return { diagnostics: [{ file, line: 1, col: 1, severity: 'error', message: read.problem }] };
+  return loadConfigText(read.text, file, opts);
 }
 
 export async function loadConfigText(text: string, file: string, opts: LoadOptions = {}): Promise<LoadResult> {

@@ -252,5 +252,16 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
     ];
     process.stdout.write(`${text.join('\n')}\n`);
   }
-  return failed > 0 ? 1 : 0;
+  if (failed > 0) return 1;
+  // Lines but not one parsed: the format is wrong (a LogFormat copied with a character lost, the wrong nickname),
+  // and an empty report with exit 0 would pass for "no traffic" in a script.
+  if (lines > 0 && unparsed === lines) {
+    const formats = [...new Set(results.map((r) => r.format).filter(Boolean))].join(', ');
+    process.stderr.write(`visor analyze: none of the ${lines} lines parsed${formats ? ` as ${formats}` : ''}; check --format / --log-format against the server's LogFormat (exit status ${EXIT_NOTHING_PARSED})\n`);
+    return EXIT_NOTHING_PARSED;
+  }
+  return 0;
 }
+
+/** Exit status of a run that read lines but parsed none (sysexits' EX_DATAERR: the input data was incorrect). */
+export const EXIT_NOTHING_PARSED = 65;

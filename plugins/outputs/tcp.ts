@@ -98,7 +98,11 @@ export default definePlugin({
       if (options.replay_buffer > 0 && conn.recent.length) replay = replay.concat(conn.recent);
       conn.recent = [];
       const now = Date.now();
-      if (now - lastWarn > 5000) {
+      // While the pipeline drains, the server ending the connection is usually this agent's own tcp input
+      // stopping (configs/tcp-mode.yaml), not a problem to warn about; anything left unsent still counts as a loss.
+      if (context.pipeline().state !== 'running') {
+        logger.info('tcp connection closed by the server while the pipeline stops', { address: where, reason: why });
+      } else if (now - lastWarn > 5000) {
         lastWarn = now;
         logger.warn('tcp connection lost; reconnecting', { address: where, reason: why });
       }

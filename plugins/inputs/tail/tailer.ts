@@ -39,6 +39,8 @@ export class Tailer {
   private checkpointScheduled = false;
   private lastCheckpointAt = 0;
   private firstDiscovery = true;
+  /** Since when the globs match nothing (0: they match): the warning waits NOTHING_MATCHES_GRACE_MS from there. */
+  private nothingSince = 0;
   private readonly warned = new Set<string>();
   private readonly m;
 
@@ -195,7 +197,13 @@ export class Tailer {
     for (const dir of this.baseDirs) {
       if (!existsSync(dir)) this.warnOnce(`dir:${dir}`, 'directory does not exist (yet); its files will be picked up when it appears', { directory: dir });
     }
-    if (paths.length === 0) this.warnOnce('nothing', 'no file matches the path globs yet; watching for them', { path: this.patterns.join(', ') });
+    // Not at once: a file another component of the same pipeline is about to write (configs/file-mode.yaml) or a
+    // server still starting is no reason to warn; a path that still matches nothing after the grace is.
+    if (paths.length > 0) this.nothingSince = 0;
+    else if (this.nothingSince === 0) this.nothingSince = Date.now();
+    if (this.nothingSince > 0 && Date.now() - this.nothingSince >= NOTHING_MATCHES_GRACE_MS) {
+      this.warnOnce('nothing', 'no file matches the path globs yet; watching for them', { path: this.patterns.join(', ') });
+    }
     const present = new Map<string, Candidate>();
     for (const p of paths) {
       let st;
@@ -662,6 +670,9 @@ export class Tailer {
     this.context.logger.warn(msg, fields);
   }
 }
+
+/** How long the globs may match nothing at startup before a warning says so. */
+const NOTHING_MATCHES_GRACE_MS = 5000;
 
 async function findByIdentity(dir: string, key: string): Promise<string | undefined> {
   let names: string[];

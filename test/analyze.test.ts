@@ -154,7 +154,11 @@ describe('visor analyze', function () {
   it('--format and --log-format override detection; an unknown format exits 78', async function () {
     const dir = corpus(this, 'elastic-integrations-apache-tests');
     const access = path.join(dir, 'access', 'test-access-basic.log');
-    const forcedError = await analyzeJson(['--format', 'error', access]);
+    // Not one line parsed: the summary is still printed, with a warning and exit status 65 (README, exit statuses).
+    const forced = await runCli(['analyze', '--json', '--format', 'error', access]);
+    assert.equal(forced.code, 65, forced.stderr);
+    assert.match(forced.stderr, /none of the \d+ lines parsed as error/);
+    const forcedError = JSON.parse(forced.stdout);
     assert.equal(forcedError.files[0].kind, 'error');
     assert.equal(forcedError.files[0].parsed, 0);
     assert.equal(forcedError.unparsed, forcedError.lines);

@@ -65,6 +65,21 @@ outputs:
       assert.deepEqual(r.stderr.trim().split('\n'), [`${config}:1:1: unknown top-level key "x-defaults"; valid keys: service, inputs, filters, aggregates, outputs`, `${config}: 1 error`]);
     });
 
+    it('14 aliases of an anchor of aliases in one option (yaml\'s own per-call limit of 100 refused it): checked normally', async () => {
+      const config = await tmp.file('mid.yaml', `x-shared:
+  a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9]
+  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+inputs:
+  in: { type: stdin, nope: [${Array(14).fill('*b').join(', ')}] }
+outputs:
+  out: { type: stdout, inputs: [in] }
+`);
+      const r = await runCli(['validate', '-c', config]);
+      assert.equal(r.code, EXIT_CONFIG, r.stderr);
+      assert.match(r.stderr, /mid\.yaml:5:22: unknown option "nope" for stdin/);
+      assert.doesNotMatch(r.stderr, /ReferenceError|Excessive alias count/);
+    });
+
     it('nesting of thousands of levels: located error, exit 78, for flow and block style', async () => {
       const flow = await tmp.file('flow.yaml', `inputs:\n  in: { type: stdin, x: ${'['.repeat(5000)}${']'.repeat(5000)} }\n`);
       const r1 = await runCli(['validate', '-c', flow]);

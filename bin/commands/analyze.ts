@@ -9,7 +9,8 @@ A progress bar is shown on a terminal. --store also writes the parsed lines, per
 1h and 1d) and the report into a store (a SQLite file, created if missing, or a postgres:// URL), keyed as the agent
 keys them: running it again, or tailing the same files later, adds nothing twice. Exit 0 on success, 78 for an
 unknown --format or an invalid --log-format, 1 when a file could not be read (after analysing the others) or the
-store could not be written or refused rows.`;
+store could not be written or refused rows, 65 when there were lines but not one parsed (a wrong --format or
+--log-format: a warning on stderr says so; the summary is still printed).`;
   static override examples = [
     '<%= config.bin %> analyze /var/log/apache2/access.log /var/log/apache2/access.log.1 /var/log/apache2/access.log.2.gz',
     '<%= config.bin %> analyze --format error /var/log/apache2/error.log',

@@ -96,7 +96,9 @@ export function checkComponent(pair: Pair, kind: PluginKind, ctx: ComponentConte
     error(valueNode ?? keyNode, `${kind} "${id}" must be a map of settings with at least a type, e.g. ${id}: { type: ... }`);
     return component;
   }
-  const data = valueNode.toJS(ctx.doc) as Record<string, unknown>;
+  // No alias limit here: parseYaml already bounded the whole document's expansion (MAX_ALIAS_EXPANSION), and
+  // yaml's own per-call count (100) refuses ordinary sharing, e.g. a list of 12 aliases of one anchor of aliases.
+  const data = valueNode.toJS(ctx.doc, { maxAliasCount: -1 }) as Record<string, unknown>;
   const keyAt = (key: string) => source.keyNode(valueNode, [key]);
 
   const plugin = resolvePlugin(id, kind, data, valueNode, keyNode, ctx, error);

@@ -74,7 +74,7 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   const serviceResult = resolveService(
     servicePair?.key as Node | undefined,
     serviceValue,
-    serviceValue?.toJS(doc),
+    serviceValue?.toJS(doc, { maxAliasCount: -1 }), // expansion bounded by parseYaml, as in components.ts
     source,
     dir,
   );

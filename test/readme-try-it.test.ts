@@ -18,6 +18,9 @@ function shellBlock(marker: string): string[] {
   return block[1].split('\n').map((l) => l.replace(/\s+#\s.*$/, '').trim()).filter((l) => l !== '');
 }
 
+/** Scripts still running: killed after each test, also when mocha's timeout ended it first. */
+const running = new Set<ChildProcess>();
+
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 /** Runs `script` with bash -e in the repository; `until` (if given) is checked on each output chunk, and once it
@@ -25,6 +28,7 @@ interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: stri
 function bash(script: string, env: Record<string, string>, until?: (stdout: string) => boolean, ms = 40000): Promise<Run> {
   // npm_config_offline: `npx visor` must resolve to this repository's own bin, never ask the registry.
   const child = spawn('bash', ['-ec', script], { cwd: ROOT, detached: true, env: { ...process.env, npm_config_offline: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
   let stdout = '';
   let stderr = '';
   let interrupted = false;
@@ -33,14 +37,19 @@ function bash(script: string, env: Record<string, string>, until?: (stdout: stri
     if (!until || interrupted || !until(stdout)) return;
     interrupted = true;
     const visor = visorProcesses(child.pid!);
-    assert.equal(visor.length, 1, `one visor process below bash, found ${visor.length}`);
-    process.kill(visor[0], 'SIGINT');
+    // Not an assertion here (an event handler): a throw would skip the cleanup and leave the kcat mock running.
+    if (visor.length === 1) process.kill(visor[0], 'SIGINT');
+    else {
+      stderr += `\n[test: expected one visor process below bash, found ${visor.length}]`;
+      killGroup(child);
+    }
   };
   child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; check(); });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      running.delete(child);
       killGroup(child); // whatever a script left in the background (the kcat mock)
       resolve({ code, signal, stdout, stderr });
     });
@@ -109,7 +118,11 @@ describe('README "Try it"', function () {
   this.timeout(60000);
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   beforeEach(async () => { tmp = await tempDir(); });
-  afterEach(async () => { await tmp.remove(); });
+  afterEach(async () => {
+    for (const child of running) killGroup(child);
+    running.clear();
+    await tmp.remove();
+  });
 
   it('every line has a check here', () => {
     const known = [...Object.keys(finite), ...Object.keys(longRunning)];

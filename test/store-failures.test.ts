@@ -149,7 +149,7 @@ describe('store output: failures of the database (real processes, real HTTP)', f
     for (const code of ['22P02', '22021', '22003', '22001', '23502', '23505', '23514', '21000', '54000', '42804']) {
       assert.equal(refusesRow('postgres', err(code)), true, `${code} is the row's`);
     }
-    assert.equal(describeError(err('SQLITE_BUSY', 'database is locked')), 'database is locked (SQLITE_BUSY: busy: another connection or process holds a lock on the database file)');
+    assert.equal(describeError(err('SQLITE_BUSY', 'database is locked')), 'database is locked (SQLITE_BUSY: another connection or process holds a lock on the database file)');
     assert.match(describeError(err('SQLITE_FULL', 'database or disk is full')), /^database or disk is full \(SQLITE_FULL: disk full/);
     assert.match(describeError(err('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5')), /ECONNREFUSED: nothing listens/);
     assert.equal(describeError(err('23514', 'new row violates check constraint "c"')), 'new row violates check constraint "c" (23514)');
@@ -177,7 +177,7 @@ describe('store output: failures of the database (real processes, real HTTP)', f
         const lock = await holdLock(db, statement);
         await appendFile(log, all.slice(1000).join('\n') + '\n');
         const reason = await unhealthyStore(port, /database is locked/, p);
-        assert.match(reason, /^\d+ consecutive write failures: cannot write to sqlite .*out\.db: database is locked \(SQLITE_BUSY: busy: another connection or process holds a lock on the database file\)$/);
+        assert.match(reason, /^\d+ consecutive write failures: cannot write to sqlite .*out\.db: database is locked \(SQLITE_BUSY: another connection or process holds a lock on the database file\)$/);
         assert.ok(reason.includes(db), `the reason names the file: ${reason}`);
 
         // Over 4 s of lock: few attempts (backoff 200 ms doubling to 1 s) and little CPU.

@@ -47,7 +47,7 @@ export type ExpireTarget = { table: 'events' } | { table: 'windows'; resolution:
 /** What a database's error code means for whoever reads /health or the log, when its message alone does not say
  * it (SQLite's "database is locked" does not say by whom; "database or disk is full" not which). */
 const HINTS: Array<[RegExp, string]> = [
-  [/^SQLITE_BUSY/, 'busy: another connection or process holds a lock on the database file'],
+  [/^SQLITE_BUSY/, 'another connection or process holds a lock on the database file'],
   [/^SQLITE_LOCKED/, 'locked: a table is in use by another statement'],
   [/^SQLITE_FULL$/, 'disk full (or the database reached its max_page_count)'],
   [/^SQLITE_IOERR/, 'I/O error on the database file or its WAL'],

@@ -416,7 +416,7 @@ describe('store output: failures of the database (real processes, real HTTP)', f
     });
   });
 
-  it('tls files that do not exist: validate and run report each at its line, with the path', async () => {
+  it('tls files that do not exist: validate and run report each at its line, with the path; a url whose sslmode would replace tls is refused', async () => {
     await tmp.file('k.pem', 'not checked here: it exists');
     const config = await tmp.file('c.yaml', 'inputs: { i: { type: stdin } }\noutputs:\n  o:\n    type: store\n    inputs: [i]\n    engine: postgres\n    url: "postgres://u:Secret-Pass-1@127.0.0.1:1/db"\n    tls: { ca: missing-ca.pem, cert: c.pem, key: k.pem }\n');
     for (const command of ['validate', 'run']) {
@@ -427,5 +427,12 @@ describe('store output: failures of the database (real processes, real HTTP)', f
       assert.doesNotMatch(r.stderr, /tls\.key/, 'the key exists');
       assert.doesNotMatch(r.stderr, /Secret-Pass-1/);
     }
+    // node-postgres lets a url's sslmode replace the tls option whole (tls.ca ignored): refused, at tls.
+    await writeFile(path.join(tmp.dir, 'ca.pem'), 'exists');
+    const both = await tmp.file('b.yaml', 'inputs: { i: { type: stdin } }\noutputs:\n  o:\n    type: store\n    inputs: [i]\n    engine: postgres\n    url: "postgres://u:Secret-Pass-1@127.0.0.1:1/db?sslmode=require"\n    tls: { ca: ca.pem }\n');
+    const r = await runCli(['validate', '-c', both]);
+    assert.equal(r.code, 78, r.stdout + r.stderr);
+    assert.match(r.stderr, /b\.yaml:8:\d+: the url's sslmode would replace tls \(its ca and certificates ignored\): remove sslmode from the url, or remove tls/);
+    assert.doesNotMatch(r.stderr, /Secret-Pass-1/);
   });
 });

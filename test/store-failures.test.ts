@@ -187,7 +187,7 @@ describe('store output: failures of the database (real processes, real HTTP)', f
         const cpu = cpuMs(p.child.pid!) - cpu0;
         const attempts = (await writeErrors(port)) - errors0;
         assert.ok(attempts >= 2 && attempts <= 8, `attempts during 4 s of lock: ${attempts}`);
-        assert.ok(cpu < 600, `CPU used during 4 s of lock: ${cpu} ms`);
+        assert.ok(cpu < 1000, `CPU used during 4 s of lock: ${cpu} ms (a busy loop would use most of the 4 s)`);
         assert.equal(stored(), 1000, 'nothing written while locked');
         assert.equal(await checkpoint(), bytesOf(first), 'the committed checkpoint stays before the unwritten lines');
         assert.match(p.stderr, /write failed.*database is locked/, 'the failure is logged');
@@ -337,8 +337,7 @@ describe('store output: failures of the database (real processes, real HTTP)', f
       await waitUntil(async () => (await stored(db)) === lines.length
         && (await checkpointOf(path.join(tmp.dir, 'state'), log)) === bytesOf(lines), 'every line stored after the reload', 30_000, () => p.stderr);
       await healthy(port, p);
-      p.child.kill('SIGTERM');
-      await p.exited;
+      await stop(p);
       assertExactlyOnce(lines, await origins(db));
     });
 

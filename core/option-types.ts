@@ -10,6 +10,7 @@ type VisorKeywords = {
   secret: boolean;
   expression: boolean;
   check: ValueCheck;
+  file: boolean;
 };
 
 /** A JSON schema object with Visor's keywords, typed. Declare a schema `as const` (and, for a fragment, `satisfies

@@ -93,7 +93,7 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   const checked: CheckedComponent[] = [];
   for (const { kind, entries } of sections) {
     for (const pair of entries) {
-      const component = checkComponent(pair, kind, { doc, source, registry, pluginsIncomplete }, diagnostics);
+      const component = checkComponent(pair, kind, { doc, source, registry, pluginsIncomplete, dir }, diagnostics);
       if (component) checked.push(component);
     }
   }

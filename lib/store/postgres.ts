@@ -11,7 +11,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Pool, PoolClient } from 'pg';
 import { PermanentError } from '../../core/index.js';
 import { copyText } from './copy.js';
-import { describeError, upsertClauses, type ExpireTarget, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
+import { describeError, refusesRow, upsertClauses, type ExpireTarget, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
 import { eventPartition, MIGRATIONS, SCHEMA_VERSION, TABLES, type ColumnType, type Table } from './schema.js';
 
 export interface PostgresOptions {
@@ -32,9 +32,8 @@ const INT8_OID = 20;
 const int8 = (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : v);
 
 const sqlstate = (err: unknown) => String((err as { code?: unknown })?.code ?? '');
-/** A row's own fault: cardinality (one row twice in a statement), data exception (invalid input, out of range,
- * a NUL character in text), integrity (NOT NULL, CHECK), datatype mismatch, program limit (a value too large). */
-const rowFault = (err: unknown) => /^(21|22|23|54)/.test(sqlstate(err)) || sqlstate(err) === '42804';
+/** A row's own fault (engine.ts says which SQLSTATEs): the rest of its batch commits without it. */
+const rowFault = (err: unknown) => refusesRow('postgres', err);
 
 /** The URL without its password (for health and errors). */
 function describeUrl(url: string): string {

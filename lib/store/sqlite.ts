@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { PermanentError } from '../../core/index.js';
-import { describeError, upsertClauses, type ExpireTarget, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
+import { describeError, refusesRow, upsertClauses, type ExpireTarget, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
 import { MIGRATIONS, SCHEMA_VERSION, type Table } from './schema.js';
 
 export interface SqliteOptions {
@@ -33,13 +33,8 @@ function registerMatch(db: Database.Database): void {
   });
 }
 
-/** Refusals of one row: constraint (NOT NULL, CHECK, a value of the wrong type in a STRICT table), too big,
- * or a value the driver cannot bind. Everything else (busy, locked, full, I/O, read-only) is the database's. */
-function rowRefused(err: unknown): boolean {
-  if (err instanceof TypeError || err instanceof RangeError) return true;
-  const code = String((err as { code?: unknown })?.code ?? '');
-  return code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG';
-}
+/** Refusals of one row (engine.ts says which codes). Everything else (busy, locked, full, I/O, read-only) is the database's. */
+const rowRefused = (err: unknown) => refusesRow('sqlite', err);
 
 export class SqliteEngine implements StoreEngine {
   readonly dialect = 'sqlite' as const;

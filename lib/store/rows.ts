@@ -63,8 +63,7 @@ export class RowMapper {
 
   private row(name: TableName, values: unknown[], event: Event): MappedRow {
     const table = TABLES[name];
-    const key = JSON.stringify(table.key.map((k) => values[table.columns.findIndex((c) => c.name === k)]));
-    return { table, values, event, key };
+    return { table, values, event, key: JSON.stringify(KEY_AT[name].map((i) => values[i])) };
   }
 
   /** The row of a window result (`_window` set by the window aggregate's state option), and the row recording
@@ -143,10 +142,14 @@ export class RowMapper {
       extra[k] = e[k];
     }
     values.push(json(extra));
-    return this.row('events', values, e);
+    // The key (id, time) without row(): an id is hex, so id + ' ' + time is as unique as the pair (a generic key
+    // cost ~0.5 µs of the event's ~3 µs of mapping, measured).
+    return { table: TABLES.events, values, event: e, key: `${id} ${time}` };
   }
 }
 
+/** Per table, where its key columns are in its values. */
+const KEY_AT = Object.fromEntries(Object.values(TABLES).map((t) => [t.name, t.key.map((k) => t.columns.findIndex((c) => c.name === k))])) as Record<TableName, number[]>;
 /** Fields of events with a column of their own, whatever their value (null or absent: a NULL column). */
 const COLUMN_FIELDS = new Set(['client_ip', 'user', 'method', 'path', 'query', 'protocol', 'status', 'bytes', 'referer', 'user_agent', 'level', 'file']);
 /** %D (µs), %{ms}T and %T (s), as microseconds in duration_us: the first that is a number (the others stay in extra). */

@@ -1,6 +1,6 @@
 // The PostgreSQL engine (node-postgres). A batch is one transaction: per table, its rows are COPY'd (pg-copy-streams)
 // into a session-local staging table, then upserted from it with one INSERT ... SELECT ... ON CONFLICT; events, new
-// rows but during a replay, are COPY'd straight into their table first (see copyUpsert). Measured in the same run
+// rows but during a replay, are COPY'd straight into their table first (see write). Measured in the same run
 // (test/bench/store.ts) against one INSERT ... SELECT FROM unnest(column arrays) per table: COPY was about 1.5x
 // faster (array literals cost more to build and to parse than COPY's text). When the database refuses a
 // row (a type or constraint error aborts the whole statement), the transaction is rolled back and the batch written
@@ -152,15 +152,26 @@ export class PostgresEngine implements StoreEngine {
     await this.open();
     await this.ensurePartitions(batch);
     return this.withClient(async (c) => {
-      try {
-        await this.ensureStaging(c);
-        await c.query('BEGIN');
-        for (const tr of batch) if (tr.rows.length) await this.copyUpsert(c, tr);
-        await c.query('COMMIT');
-        return [];
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        if (!rowFault(err)) throw err;
+      // Events are new rows but during a replay: the first attempt COPYs them straight into events, and only a batch
+      // that meets a stored row (a unique violation undoes the transaction) is written again with every table
+      // upserted from staging. The result is the upsert's either way. Measured (test/bench/store.ts, 2000-row
+      // batches, inside the pipeline): the staging COPY and its INSERT ... SELECT ... ON CONFLICT cost ~11 µs per row
+      // each; the direct COPY costs what the plain COPY loop does (the engine alone on the same rows: 0.8-1.05x of
+      // it, noise). No savepoint around the direct COPY: each statement is a round trip, and in the pipeline a round
+      // trip's answer waits for the parse task running on the event loop (~1-3 ms per 1000 lines).
+      for (const direct of [true, false]) {
+        try {
+          await this.ensureStaging(c);
+          await c.query('BEGIN');
+          for (const tr of batch) if (tr.rows.length) await this.copyUpsert(c, tr, direct && tr.table === TABLES.events);
+          await c.query('COMMIT');
+          return [];
+        } catch (err) {
+          await c.query('ROLLBACK').catch(() => undefined);
+          if (direct && sqlstate(err) === UNIQUE_VIOLATION) continue;
+          if (!rowFault(err)) throw err;
+          break;
+        }
       }
       return this.writeRowByRow(c, batch);
     });
@@ -206,27 +217,13 @@ export class PostgresEngine implements StoreEngine {
     this.staged.add(c);
   }
 
-  private async copyUpsert(c: PoolClient, { table, rows }: TableRows): Promise<void> {
+  /** `direct`: COPY into the table itself (new rows only: a stored one is a unique violation). */
+  private async copyUpsert(c: PoolClient, { table, rows }: TableRows, direct: boolean): Promise<void> {
     const { columns, conflict } = upsertClauses(table);
     const text = copyText(table, rows);
-    const copy = (into: string) => pipeline(async function* () { yield text; }, c.query(this.copyFrom!(`COPY ${into} (${columns}) FROM STDIN`)));
-    if (table === TABLES.events) {
-      // Events are new rows but during a replay: COPY them straight into events, under a savepoint, and upsert from
-      // the staging table only when one of them is already stored (a unique violation undoes the whole COPY). The
-      // result is the upsert's either way. Measured (test/bench/store.ts, 2000-row batches): the staging COPY and
-      // its INSERT ... SELECT ... ON CONFLICT cost ~11 µs per row each, the direct COPY ~12 (about 1.6x faster).
-      await c.query('SAVEPOINT visor_copy');
-      try {
-        await copy(table.name);
-        await c.query('RELEASE SAVEPOINT visor_copy');
-        return;
-      } catch (err) {
-        if (sqlstate(err) !== UNIQUE_VIOLATION) throw err;
-        await c.query('ROLLBACK TO SAVEPOINT visor_copy');
-      }
-    }
-    await copy(`stage_${table.name}`);
-    await c.query(`INSERT INTO ${table.name} (${columns}) SELECT ${columns} FROM stage_${table.name} ${conflict}`);
+    const into = direct ? table.name : `stage_${table.name}`;
+    await pipeline(async function* () { yield text; }, c.query(this.copyFrom!(`COPY ${into} (${columns}) FROM STDIN`)));
+    if (!direct) await c.query(`INSERT INTO ${table.name} (${columns}) SELECT ${columns} FROM stage_${table.name} ${conflict}`);
   }
 
   private rowSql(table: Table): string {

@@ -26,6 +26,7 @@ const secondsSince = (start: bigint) => Number(process.hrtime.bigint() - start) 
 /** The store's default transaction size (its batch_size), which the plain loops use too. */
 const BATCH = (storePlugin.schema.properties as Record<string, { default?: unknown }>).batch_size.default as number;
 const COLUMNS = TABLES.events.columns.map((c) => c.name);
+const ROUNDS = Number(process.env.BENCH_STORE_ROUNDS ?? 3);
 
 async function writeLog(file: string, count: number): Promise<void> {
   await writeFile(file, combinedLines(count, 17).join('\n') + '\n');
@@ -113,7 +114,7 @@ async function postgresLoop(url: string, rows: unknown[][][], how: 'copy' | 'sta
   return secs;
 }
 
-export async function benchStore(total = Number(process.env.BENCH_STORE_EVENTS ?? 200_000)): Promise<string[]> {
+export async function benchStore(total = Number(process.env.BENCH_STORE_EVENTS ?? 100_000)): Promise<string[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'visor-bench-store-'));
   const out: string[] = [];
   let run = 0;
@@ -122,38 +123,54 @@ export async function benchStore(total = Number(process.env.BENCH_STORE_EVENTS ?
     const log = path.join(dir, 'access.log');
     await writeLog(log, total);
     const rate = (secs: number) => total / secs;
-    // Best of two runs each, alternating, since the machine is shared and noisy.
-    const best = async (f: () => Promise<number>) => Math.min(await f(), await f());
     const checked = (r: { secs: number; received: number }) => {
       if (r.received !== total) throw new Error(`pipeline delivered ${r.received} of ${total} events`);
       return r.secs;
     };
-    const blackhole = await best(async () => checked(await runPipeline(await fresh(), log, 'type: blackhole')));
+    /** ROUNDS rounds of (store, plain) back to back, since the machine is shared and its load drifts: the best of
+     * each, and the ratio within each round (store rows/s over the plain loop's rows/s of the same round). */
+    const paired = async (store: () => Promise<number>, plain: () => Promise<number>) => {
+      const s: number[] = [];
+      const p: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        s.push(await store());
+        p.push(await plain());
+      }
+      const ratios = s.map((secs, r) => p[r] / secs).sort((a, b) => a - b);
+      return { store: Math.min(...s), plain: Math.min(...p), ratios: ratios.map((x) => x.toFixed(2)).join(', ') };
+    };
+    const blackholeRuns: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) blackholeRuns.push(checked(await runPipeline(await fresh(), log, 'type: blackhole')));
+    const blackhole = Math.min(...blackholeRuns);
     out.push(
-      `store output: tail -> apache_access -> store (events: true), ${fmt(total)} combined lines, in-process, default batch_size ${BATCH} / batch_timeout;`,
-      '  each store figure beside a plain loop inserting the same rows through the same driver in transactions of the same size, same run:',
-      `  tail -> apache_access -> blackhole:                         ${fmt(rate(blackhole)).padStart(9)} events/s`,
+      `store output: tail -> apache_access -> store (events: true), ${fmt(total)} combined lines, in-process, default batch_size ${BATCH} and batch_timeout;`,
+      `  each store figure beside a plain loop inserting the same rows through the same driver in transactions of ${BATCH}, ${ROUNDS} rounds of (store, plain):`,
+      `  tail -> apache_access -> blackhole:                          ${fmt(rate(blackhole)).padStart(9)} events/s`,
     );
+    const line = (label: string, m: { store: number; plain: number; ratios: string }, baseline: string) => [
+      `    ${baseline.padEnd(56)} ${fmt(rate(m.plain)).padStart(9)} rows/s`,
+      `    ${label.padEnd(56)} ${fmt(rate(m.store)).padStart(9)} rows/s: ${(m.plain / m.store).toFixed(2)}x of the plain loop (per round ${m.ratios}), ${(blackhole / m.store).toFixed(2)}x of blackhole's events/s`,
+    ];
 
     let sqliteFile = '';
     for (const synchronous of ['full', 'normal'] as const) {
-      let file = '';
       let bytes = 0;
-      const store = await best(async () => {
+      let rows: unknown[][][] = [];
+      const m = await paired(async () => {
         const d = await fresh();
-        file = path.join(d, 'visor.db');
+        const file = path.join(d, 'visor.db');
         const secs = checked(await runPipeline(d, log, `type: store, events: true, path: ${JSON.stringify(file)}, synchronous: ${synchronous}, agent: bench`));
         bytes = await sqliteBytes(file);
+        if (!rows.length) {
+          rows = storedRows(file);
+          if (rows.reduce((n, b) => n + b.length, 0) !== total) throw new Error(`SQLite holds ${rows.flat().length} of ${total} events`);
+          sqliteFile ||= file;
+        }
         return secs;
-      });
-      const rows = storedRows(file);
-      if (rows.reduce((n, b) => n + b.length, 0) !== total) throw new Error(`SQLite holds ${rows.flat().length} of ${total} events`);
-      sqliteFile ||= file;
-      const plain = await best(async () => sqlitePlain(path.join(await fresh(), 'plain.db'), rows, synchronous));
+      }, async () => sqlitePlain(path.join(await fresh(), 'plain.db'), rows, synchronous));
       out.push(
-        `  SQLite (WAL, synchronous ${synchronous.toUpperCase()}${synchronous === 'full' ? ', the default' : ''}):`,
-        `    plain prepared INSERT loop (better-sqlite3):             ${fmt(rate(plain)).padStart(9)} rows/s`,
-        `    tail -> apache_access -> store:                          ${fmt(rate(store)).padStart(9)} rows/s, ${(plain / store).toFixed(2)}x of the plain loop, ${(blackhole / store).toFixed(2)}x of blackhole's events/s`,
+        `  SQLite (WAL, synchronous ${synchronous.toUpperCase()}${synchronous === 'full' ? ', the default' : ''}; the plain loop uses the same pragmas):`,
+        ...line('tail -> apache_access -> store:', m, 'plain prepared INSERT loop (better-sqlite3):'),
         `    on disk: ${fmt((bytes * 1e6) / total)} bytes per million events (file + WAL after close)`,
       );
     }
@@ -179,22 +196,20 @@ export async function benchStore(total = Number(process.env.BENCH_STORE_EVENTS ?
         return { url, name };
       };
       const relationBytes = (name: string) => server.psql("SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits WHERE inhparent = 'events'::regclass", name).then(Number);
-      const plain = await best(async () => postgresLoop((await database()).url, rows, 'copy'));
-      const staging = await best(async () => postgresLoop((await database()).url, rows, 'staging'));
       let bytes = 0;
-      const store = await best(async () => {
+      const m = await paired(async () => {
         const { url, name } = await database();
         const secs = checked(await runPipeline(await fresh(), log, `type: store, events: true, engine: postgres, url: ${JSON.stringify(url)}, agent: bench`));
         const count = Number(await server.psql('SELECT count(*) FROM events', name));
         if (count !== total) throw new Error(`PostgreSQL holds ${count} of ${total} events`);
         bytes = await relationBytes(name);
         return secs;
-      });
+      }, async () => postgresLoop((await database()).url, rows, 'copy'));
+      const staging = Math.min(await postgresLoop((await database()).url, rows, 'staging'), await postgresLoop((await database()).url, rows, 'staging'));
       out.push(
         '  PostgreSQL:',
-        `    plain COPY of each batch into events (pg-copy-streams):  ${fmt(rate(plain)).padStart(9)} rows/s`,
-        `    COPY to staging + INSERT ... ON CONFLICT (replay path):  ${fmt(rate(staging)).padStart(9)} rows/s, ${(plain / staging).toFixed(2)}x of the plain COPY`,
-        `    tail -> apache_access -> store:                          ${fmt(rate(store)).padStart(9)} rows/s, ${(plain / store).toFixed(2)}x of the plain COPY, ${(blackhole / store).toFixed(2)}x of blackhole's events/s`,
+        ...line('tail -> apache_access -> store:', m, 'plain COPY of each batch into events (pg-copy-streams):'),
+        `    ${'the same rows, COPY to staging + INSERT ON CONFLICT:'.padEnd(56)} ${fmt(rate(staging)).padStart(9)} rows/s (the engine's path for a batch meeting stored rows: a replay)`,
         `    on disk: ${fmt((bytes * 1e6) / total)} bytes per million events (pg_total_relation_size over the partitions of events)`,
       );
     } finally {

@@ -159,12 +159,16 @@ export class PostgresEngine implements StoreEngine {
       // each; the direct COPY costs what the plain COPY loop does (the engine alone on the same rows: 0.8-1.05x of
       // it, noise). No savepoint around the direct COPY: each statement is a round trip, and in the pipeline a round
       // trip's answer waits for the parse task running on the event loop (~1-3 ms per 1000 lines).
+      // A batch of events alone is one COPY: a statement outside BEGIN is its own transaction, and the COPY ends
+      // (pg-copy-streams' finish, on ReadyForQuery) after its commit.
+      const tables = batch.filter((tr) => tr.rows.length);
       for (const direct of [true, false]) {
+        const lone = direct && tables.length === 1 && tables[0].table === TABLES.events;
         try {
           await this.ensureStaging(c);
-          await c.query('BEGIN');
-          for (const tr of batch) if (tr.rows.length) await this.copyUpsert(c, tr, direct && tr.table === TABLES.events);
-          await c.query('COMMIT');
+          if (!lone) await c.query('BEGIN');
+          for (const tr of tables) await this.copyUpsert(c, tr, direct && tr.table === TABLES.events);
+          if (!lone) await c.query('COMMIT');
           return [];
         } catch (err) {
           await c.query('ROLLBACK').catch(() => undefined);

@@ -52,13 +52,14 @@ const num = (v: unknown): unknown => (v === undefined || v === null ? null : typ
 export class RowMapper {
   private readonly positionPath: string[];
   private readonly kafkaPath: string[];
-  private readonly dropped: Set<string>;
+  /** Fields never kept in `extra`: those with a column of their own, the excluded ones and the position. */
+  private readonly notExtra: Set<string>;
 
   constructor(private readonly options: RowOptions) {
     this.positionPath = splitFieldPath(options.positionField);
     this.kafkaPath = splitFieldPath(options.kafkaField);
-    this.dropped = new Set(options.exclude);
-    if (this.positionPath.length === 1) this.dropped.add(this.positionPath[0]);
+    this.notExtra = new Set([...COLUMN_FIELDS, ...options.exclude]);
+    if (this.positionPath.length === 1) this.notExtra.add(this.positionPath[0]);
   }
 
   private row(name: TableName, values: unknown[], event: Event): MappedRow {
@@ -137,7 +138,7 @@ export class RowMapper {
     // Everything that has no column of its own (and is not excluded) stays, as it is, in `extra`.
     const extra: Event = {};
     for (const k in e) {
-      if (!Object.hasOwn(e, k) || COLUMN_FIELDS.has(k) || this.dropped.has(k)) continue;
+      if (!Object.hasOwn(e, k) || this.notExtra.has(k)) continue;
       if ((k === 'timestamp' && time !== 0) || k === vhostField || (duration && k === duration[0])) continue;
       extra[k] = e[k];
     }

@@ -5,7 +5,7 @@
 // + TOAST) summed over the partitions of events.
 // The plain loops do the least a program must. SQLite: one prepared INSERT per row, one transaction per batch, the
 // same pragmas as the store (WAL; synchronous FULL, the default, and NORMAL, each measured on both sides).
-// PostgreSQL: COPY of each batch into events in its own transaction (what the engine does for new rows; a batch
+// PostgreSQL: one COPY per batch into events, its own transaction (what the engine does for new rows; a batch
 // that meets a stored row is upserted from a staging table, measured on its own as the replay path).
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -90,7 +90,7 @@ async function copyBatch(client: pg.PoolClient, batch: unknown[][], table: strin
   await pipeline(async function* () { yield text; }, stream as unknown as Writable);
 }
 
-/** Each batch in one transaction: COPY'd into events (`copy`, the plain loop), or COPY'd into a staging table and
+/** Each batch in one transaction: COPY'd into events (`copy`, the plain loop: one COPY, outside BEGIN), or COPY'd into a staging table and
  * upserted from it with INSERT ... SELECT ... ON CONFLICT (`staging`, the engine's path for a batch that meets rows
  * already stored: a replay). */
 async function postgresLoop(url: string, rows: unknown[][][], how: 'copy' | 'staging'): Promise<number> {
@@ -100,13 +100,13 @@ async function postgresLoop(url: string, rows: unknown[][][], how: 'copy' | 'sta
   if (how === 'staging') await client.query('CREATE TEMP TABLE stage_events (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS');
   const start = process.hrtime.bigint();
   for (const batch of rows) {
-    await client.query('BEGIN');
-    if (how === 'copy') await copyBatch(client, batch, 'events');
+    if (how === 'copy') await copyBatch(client, batch, 'events'); // a lone statement: its own transaction
     else {
+      await client.query('BEGIN');
       await copyBatch(client, batch, 'stage_events');
       await client.query(`INSERT INTO events (${columns}) SELECT ${columns} FROM stage_events ${conflict}`);
+      await client.query('COMMIT');
     }
-    await client.query('COMMIT');
   }
   const secs = secondsSince(start);
   client.release();

@@ -15,8 +15,11 @@ import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyText, PostgresEngine, SqliteEngine, TABLES, upsertClauses } from '../../lib/store/index.js';
+import type { Event, FilterInstance } from '../../core/index.js';
+import { copyText, PostgresEngine, RowMapper, SqliteEngine, TABLES, upsertClauses } from '../../lib/store/index.js';
+import accessPlugin from '../../plugins/filters/apache_access.js';
 import storePlugin from '../../plugins/outputs/store/index.js';
+import { pluginContext } from '../support/corpora.js';
 import { PostgresServer, postgresMissing } from '../support/postgres.js';
 import { combinedLines } from './apache-lines.js';
 import { buildPipeline } from './pipeline.js';
@@ -50,6 +53,27 @@ async function runPipeline(dir: string, log: string, output: string): Promise<{ 
   await p.done();
   const secs = secondsSince(start);
   return { secs, received: metrics.snapshot().sink.received_events as number };
+}
+
+/** µs per event of the store's own work beside the driver's: mapping (identity hash, typed columns, JSON extra) of
+ * events parsed from the same lines, with a tail position each, best of 3. */
+async function mappingMicros(total: number): Promise<number> {
+  const filter = (await accessPlugin.create({ field: 'message', format: 'combined', timezone: 'UTC' }, pluginContext('access', 'apache_access'))) as FilterInstance;
+  const ctx = { emit: () => undefined, hold: () => { throw new Error('no hold'); } };
+  let offset = 0;
+  const events = filter.process(combinedLines(total, 17).map((message) => {
+    const e: Event = { message, position: { file: '5f0c1e2d3a4b5c6d', offset } };
+    offset += message.length + 1;
+    return e;
+  }), ctx) as Event[];
+  const mapper = new RowMapper({ agent: 'bench', positionField: 'position', kafkaField: 'kafka', exclude: [] });
+  let best = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const start = process.hrtime.bigint();
+    for (const e of events) mapper.event(e);
+    best = Math.min(best, secondsSince(start));
+  }
+  return (best * 1e6) / total;
 }
 
 async function sqliteBytes(file: string): Promise<number> {
@@ -147,8 +171,13 @@ export async function benchStore(total = Number(process.env.BENCH_STORE_EVENTS ?
       `  each store figure beside a plain loop inserting the same rows through the same driver in transactions of ${BATCH}, ${ROUNDS} rounds of (store, plain):`,
       `  tail -> apache_access -> blackhole:                          ${fmt(rate(blackhole)).padStart(9)} events/s`,
     );
+    const mapUs = await mappingMicros(total);
+    out.push(
+      `  per event on the store's side, beside the driver's work: tail + parse ${(1e6 / rate(blackhole)).toFixed(1)} µs (the blackhole pipeline), ` +
+        `mapping ${mapUs.toFixed(1)} µs (identity hash, typed columns, JSON extra; alone, in memory)`,
+    );
     const line = (label: string, m: { store: number; plain: number; ratios: string }, baseline: string) => [
-      `    ${baseline.padEnd(56)} ${fmt(rate(m.plain)).padStart(9)} rows/s`,
+      `    ${baseline.padEnd(56)} ${fmt(rate(m.plain)).padStart(9)} rows/s (${((m.plain * 1e6) / total).toFixed(1)} µs per row; 0.8x leaves ${((m.plain * 1e6) / total / 4).toFixed(1)} µs per event for the rest)`,
       `    ${label.padEnd(56)} ${fmt(rate(m.store)).padStart(9)} rows/s: ${(m.plain / m.store).toFixed(2)}x of the plain loop (per round ${m.ratios}), ${(blackhole / m.store).toFixed(2)}x of blackhole's events/s`,
     ];
 
@@ -173,6 +202,14 @@ export async function benchStore(total = Number(process.env.BENCH_STORE_EVENTS ?
         ...line('tail -> apache_access -> store:', m, 'plain prepared INSERT loop (better-sqlite3):'),
         `    on disk: ${fmt((bytes * 1e6) / total)} bytes per million events (file + WAL after close)`,
       );
+    }
+
+    {
+      // What the raw line costs on disk: it is kept in extra unless excluded (its parsed fields have columns).
+      const d = await fresh();
+      const file = path.join(d, 'visor.db');
+      checked(await runPipeline(d, log, `type: store, events: true, path: ${JSON.stringify(file)}, agent: bench, event_exclude: [message]`));
+      out.push(`  SQLite with event_exclude: [message]: ${fmt(((await sqliteBytes(file)) * 1e6) / total)} bytes per million events`);
     }
 
     const missing = postgresMissing();

@@ -1,10 +1,11 @@
 // The PostgreSQL engine (node-postgres). A batch is one transaction: per table, its rows are COPY'd (pg-copy-streams)
 // into a session-local staging table, then upserted from it with one INSERT ... SELECT ... ON CONFLICT; events, new
-// rows but during a replay, are COPY'd straight into their table first (see write). Measured in the same run
-// (test/bench/store.ts) against one INSERT ... SELECT FROM unnest(column arrays) per table: COPY was about 1.5x
-// faster (array literals cost more to build and to parse than COPY's text). When the database refuses a
-// row (a type or constraint error aborts the whole statement), the transaction is rolled back and the batch written
-// again row by row, each under a savepoint: refused rows are left out and returned, the others commit together.
+// rows but during a replay, are COPY'd straight into their table first (see write). Measured in one run of
+// test/bench/store.ts (which then also timed this alternative) against one INSERT ... SELECT FROM unnest(column
+// arrays) per table: COPY was about 1.5x faster (array literals cost more to build and to parse than COPY's text).
+// When the database refuses a row (a type or constraint error aborts the whole statement), the transaction is rolled
+// back and the batch written again row by row, each under a savepoint: refused rows are left out and returned, the
+// others commit together.
 // `events` is partitioned by UTC day; a day's partition is created (in its own statement, before the batch's
 // transaction) the first time a row of that day is written.
 import { pipeline } from 'node:stream/promises';

@@ -86,6 +86,32 @@ const fileKeyword: KeywordDefinition = {
   },
 };
 
+// The pipeline's components (id -> plugin type), per validation run and keyed by the root object, as for secrets.
+const componentSets = new WeakMap<object, ReadonlyMap<string, string>>();
+
+/** `component: TYPE`: the string is the id of a component of this pipeline whose plugin type is TYPE (e.g. the
+ * dashboard's `store: db` names a `store` output), so that a dangling reference is reported at its line by
+ * `visor validate` rather than when the pipeline starts. Checked only when the loader passes the pipeline's
+ * components (validateCollectingSecrets's components). */
+const componentKeyword: KeywordDefinition = {
+  keyword: 'component',
+  schemaType: 'string',
+  errors: true,
+  validate: function validate(type: string, data: unknown, _parentSchema: unknown, cxt?: DataContext): boolean {
+    const components = cxt?.rootData && typeof cxt.rootData === 'object' ? componentSets.get(cxt.rootData) : undefined;
+    let problem: string | undefined;
+    if (components && typeof data === 'string' && data !== '') {
+      const candidates = [...components].filter(([, t]) => t === type).map(([id]) => id);
+      const fix = candidates.length ? `the ${type} components here: ${candidates.join(', ')}` : `add a component with type: ${type}`;
+      const actual = components.get(data);
+      if (actual === undefined) problem = `no component "${data}" in this pipeline: set it to the id of a ${type} component (${fix})`;
+      else if (actual !== type) problem = `component "${data}" is of type ${actual}, not ${type} (${fix})`;
+    }
+    (validate as { errors?: Partial<ErrorObject>[] }).errors = problem ? [{ keyword: 'component', message: problem, params: {} }] : [];
+    return problem === undefined;
+  },
+};
+
 /** `expression: true`: the string must compile as a condition/expression, so a bad one is reported at its place in
  * the file rather than when the component is created. Non-strings are left to the `type` keyword. */
 const expressionKeyword: KeywordDefinition = {
@@ -168,7 +194,7 @@ const checkKeyword: KeywordDefinition = {
 export const DURATION_KEYWORD = 'duration';
 export const SIZE_KEYWORD = 'size';
 
-/** Add Visor's `duration`, `size`, `secret`, `expression`, `check` and `file` keywords to an Ajv instance. A `duration`/`size`
+/** Add Visor's `duration`, `size`, `secret`, `expression`, `check`, `file` and `component` keywords to an Ajv instance. A `duration`/`size`
  * option should not declare `type: number`: the type check runs before the keyword, so `5s` would be rejected
  * before conversion. */
 export function addVisorKeywords(ajv: Ajv): Ajv {
@@ -178,6 +204,7 @@ export function addVisorKeywords(ajv: Ajv): Ajv {
   ajv.addKeyword(expressionKeyword);
   ajv.addKeyword(checkKeyword);
   ajv.addKeyword(fileKeyword);
+  ajv.addKeyword(componentKeyword);
   return ajv;
 }
 
@@ -219,16 +246,19 @@ export interface ValidationOutcome {
 }
 
 /** Validate `data` in place (defaults applied, units converted) and gather its secret values; with `baseDir` (the
- * config file's directory), `file: true` values must name existing files. */
-export function validateCollectingSecrets(validator: ValidateFunction, data: object, baseDir?: string): ValidationOutcome {
+ * config file's directory), `file: true` values must name existing files; with `components` (id -> type, the
+ * pipeline's), `component: TYPE` values must name one of them of that type. */
+export function validateCollectingSecrets(validator: ValidateFunction, data: object, baseDir?: string, components?: ReadonlyMap<string, string>): ValidationOutcome {
   const secrets = new Set<string>();
   secretSinks.set(data, secrets);
   if (baseDir !== undefined) fileBases.set(data, baseDir);
+  if (components !== undefined) componentSets.set(data, components);
   try {
     const valid = validator(data) as boolean;
     return { valid, errors: valid ? [] : [...(validator.errors ?? [])], secrets: [...secrets] };
   } finally {
     secretSinks.delete(data);
     fileBases.delete(data);
+    componentSets.delete(data);
   }
 }

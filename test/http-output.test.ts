@@ -14,13 +14,14 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { definePlugin, type Event } from '../core/index.js';
 import { parseRetryAfter } from '../plugins/outputs/http/outcome.js';
-import { onPath, runCli, skipWhenMissing, tempDir } from './support/helpers.js';
+import { CliProcess, onPath, runCli, skipWhenMissing, tempDir } from './support/helpers.js';
 import { pipelineWith, type Harness } from './support/pipeline-harness.js';
 
 const run = promisify(execFile);
 const OPENSSL = onPath('openssl');
 
 interface Received { method: string; url: string; headers: http.IncomingHttpHeaders; body: string; at: number }
+/** status 0: never answer (the connection stays open until the client gives up). */
 type Answer = (req: Received) => { status: number; headers?: Record<string, string>; body?: string };
 
 /** A loopback HTTP(S) server recording every request (body gunzipped when sent so) and answering by `answer`. */
@@ -30,6 +31,8 @@ class Receiver {
   private waiters: Array<{ cond: () => boolean; resolve: () => void }> = [];
   server: http.Server;
   port = 0;
+  /** TCP (or TLS) connections accepted. */
+  connections = 0;
 
   constructor(tls?: https.ServerOptions) {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -40,12 +43,14 @@ class Receiver {
         const body = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
         const got: Received = { method: req.method!, url: req.url!, headers: req.headers, body, at: Date.now() };
         const a = this.answer(got);
+        if (a.status === 0) return;
         if (a.status >= 200 && a.status < 300) this.requests.push(got);
         res.writeHead(a.status, a.headers).end(a.body ?? '');
         this.waiters = this.waiters.filter((w) => (w.cond() ? (w.resolve(), false) : true));
       });
     };
     this.server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+    this.server.on('connection', () => this.connections++);
   }
 
   async listen(port = 0): Promise<this> {
@@ -148,6 +153,7 @@ outputs:
     assert.equal(receiver.requests[0].headers['content-type'], 'application/x-ndjson');
     assert.equal(receiver.requests[0].method, 'POST');
     assert.equal(custom(harness, 'out').visor_http_retry_errors_total, 2);
+    assert.equal(receiver.connections, 1, 'one kept-alive connection carried every request');
     const acks = harness.probe('src').acks;
     assert.equal(acks.length, 1);
     assert.equal(acks[0].result.status, 'delivered');
@@ -236,6 +242,24 @@ outputs:
     assert.equal(harness.pipeline.health().components.out.healthy, true);
   });
 
+  it('a server that does not answer within timeout: the request is abandoned and retried, the events delivered once', async () => {
+    receiver = await new Receiver().listen();
+    let calls = 0;
+    receiver.answer = () => (++calls === 1 ? { status: 0 } : { status: 200 });
+    const started = Date.now();
+    harness = await startPipeline(`
+inputs:
+  src: { type: test_counter, total: 5, batch: 5 }
+outputs:
+  out: { type: http, inputs: [src], url: "http://127.0.0.1:${receiver.port}/", timeout: 300ms, retry: { backoff: 20ms, max_backoff: 20ms } }
+`);
+    await harness.pipeline.done();
+    assert.equal(calls, 2);
+    assert.ok(Date.now() - started >= 300);
+    assert.deepEqual(ns(receiver.events()), range(5));
+    assert.ok(harness.logs.some((l) => /ETIMEDOUT/.test(l)), harness.logs.join('\n'));
+  });
+
   it('gzip bodies, templated headers (a request per distinct value), secret headers that never reach the log, PUT', async () => {
     receiver = await new Receiver().listen();
     const token = 'tok-0123456789-secret';
@@ -303,6 +327,45 @@ outputs:
       const ok = await runCli(['validate', '-c', path.resolve('configs/alerts-webhook.yaml')]);
       assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     } finally {
+      await dir.remove();
+    }
+  });
+});
+
+describe('configs/alerts-webhook.yaml through the CLI', function () {
+  this.timeout(60000);
+  it('a 500 in the access log becomes one {"text"} POST to the webhook; the URL path and the secret header stay out of the log', async () => {
+    const dir = await tempDir('visor-http-recipe-');
+    const receiver = await new Receiver().listen();
+    const token = 'hook-token-5e3c1d2a';
+    // The receiver echoes the token on its first answer (a 500): the log must still not show it.
+    let calls = 0;
+    receiver.answer = (r) => (++calls === 1 ? { status: 500, body: `bad ${r.headers.authorization}` } : { status: 200, body: 'ok' });
+    const config = (await readFile(path.resolve('configs/alerts-webhook.yaml'), 'utf8'))
+      .replace("    timeout: 10s\n", `    timeout: 10s\n    secret_headers: { Authorization: '${token}' }\n`)
+      .replace('retry: { backoff: 1s, max_backoff: 1m }', 'retry: { backoff: 50ms, max_backoff: 100ms }');
+    const file = await dir.file('webhook.yaml', config);
+    const agent = new CliProcess(['run', '-c', file], {
+      env: { APACHE_LOG_DIR: dir.dir, VISOR_DATA_DIR: path.join(dir.dir, 'data'), WEBHOOK_URL: `http://127.0.0.1:${receiver.port}/services/T0/B0/secretpath`, VISOR_LOG_LEVEL: 'info' },
+    });
+    try {
+      // A log found at start-up is read from its end; one that appears later, from its beginning: write it after.
+      await agent.waitFor((p) => /no file matches the path globs yet/.test(p.stdout + p.stderr), 'the tail watching for access.log');
+      await writeFile(path.join(dir.dir, 'access.log'), '127.0.0.1 - - [03/Dec/2026:07:30:00 +0000] "GET /boom?q=\\"x\\" HTTP/1.1" 500 12 "-" "curl/8"\n');
+      await receiver.until(() => receiver.requests.length >= 1, 'the alert at the webhook', 30000).catch((err) => { throw new Error(`${(err as Error).message}\n${agent.stdout}${agent.stderr}`); });
+      const body = JSON.parse(receiver.requests[0].body) as { text: string };
+      assert.match(body.text, /^firing \[warning\] server-error: .*\(1 events\)$/);
+      assert.equal(receiver.requests[0].url, '/services/T0/B0/secretpath');
+      assert.equal(receiver.requests[0].headers.authorization, token);
+      agent.child.kill('SIGTERM');
+      const r = await agent.exited;
+      const log = r.stdout + r.stderr;
+      assert.ok(/http requests failing/.test(log), log);
+      assert.ok(!log.includes('secretpath'), 'the webhook URL path is not logged');
+      assert.ok(!log.includes(token), 'the secret header is masked even when the server echoes it');
+    } finally {
+      agent.child.kill('SIGKILL');
+      await receiver.close();
       await dir.remove();
     }
   });

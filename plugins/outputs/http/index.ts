@@ -104,7 +104,6 @@ export default definePlugin({
           maxSockets: options.max_sockets,
           tls: { files, passphrase: options.tls?.key_passphrase, rejectUnauthorized: options.tls?.reject_unauthorized ?? true, servername: options.tls?.servername },
         });
-        deadLetter = new DeadLetter(path.join(await context.dataDir(), 'rejected.jsonl'), rejected, logger);
       },
 
       async write(events) {
@@ -128,7 +127,11 @@ export default definePlugin({
             lastError = `${origin}: ${outcome.reason}`;
             throw new Error(`http output: request to ${origin} failed: ${outcome.reason}`);
           }
-          if (outcome.kind === 'rejected') await deadLetter!.add(r.events, outcome.reason, origin);
+          if (outcome.kind === 'rejected') {
+            // The data directory is made only when something is refused: most outputs never need it.
+            deadLetter ??= new DeadLetter(path.join(await context.dataDir(), 'rejected.jsonl'), rejected, logger);
+            await deadLetter.add(r.events, outcome.reason, origin);
+          }
           sent.add(i);
         }
         done.delete(events);

@@ -12,7 +12,7 @@ import { definePlugin, loadTlsFiles, sleep, type Counter, type Event } from '../
 import { HttpClient } from './client.js';
 import { DeadLetter } from './dead-letter.js';
 import { outcomeOf, type Outcome } from './outcome.js';
-import { RequestPlanner } from './requests.js';
+import { RequestPlanner, type PlannedRequest } from './requests.js';
 import { bodyTemplate, httpSchema } from './schema.js';
 
 const gzipAsync = promisify(gzip);
@@ -67,8 +67,9 @@ export default definePlugin({
 
     let client: HttpClient | undefined;
     let deadLetter: DeadLetter | undefined;
-    /** Requests already accepted (or dead-lettered) of a batch being retried, by the batch's array. */
-    const done = new WeakMap<Event[], Set<number>>();
+    /** A batch being retried (the core passes the same array again): its requests, and those already accepted
+     * or dead-lettered, which the retry skips. */
+    const pending = new WeakMap<Event[], { planned: PlannedRequest[]; sent: Set<number> }>();
     let notBefore = 0;
     let lastError: string | undefined;
     const closing = new AbortController();
@@ -107,9 +108,9 @@ export default definePlugin({
       },
 
       async write(events) {
-        const planned = planner.plan(events);
-        let sent = done.get(events);
-        if (!sent) done.set(events, (sent = new Set()));
+        let batch = pending.get(events);
+        if (!batch) pending.set(events, (batch = { planned: planner.plan(events), sent: new Set() }));
+        const { planned, sent } = batch;
         for (let i = 0; i < planned.length; i++) {
           if (sent.has(i)) continue;
           const r = planned[i];
@@ -134,7 +135,7 @@ export default definePlugin({
           }
           sent.add(i);
         }
-        done.delete(events);
+        pending.delete(events);
         if (lastError !== undefined) logger.info('http requests succeed again');
         lastError = undefined;
       },

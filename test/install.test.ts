@@ -195,11 +195,7 @@ outputs: { db: { type: store, inputs: [access], path: ${db}, events: true } }
       project = path.join(tmp.dir, 'visor-plugin-greet');
       await mkdir(path.join(project, 'src'), { recursive: true });
       // The files as PLUGINS.md shows them.
-      await writeFile(path.join(project, 'package.json'), JSON.stringify({
-        name: 'visor-plugin-greet', version: '1.0.0', type: 'module', main: './dist/index.js',
-        scripts: { build: 'tsc -p .' },
-        peerDependencies: { visor: '>=0.1.0' },
-      }, null, 2));
+      await writeFile(path.join(project, 'package.json'), pluginsMdBlock('package.json'));
       await writeFile(path.join(project, 'tsconfig.json'), pluginsMdBlock('tsconfig.json'));
       await writeFile(path.join(project, 'src', 'index.ts'), pluginsMdBlock('src/index.ts'));
       const install = await npmOffline(['install', '--save-dev', `../${path.basename(tarball)}`, 'typescript', '@types/node@20'], project);
@@ -216,6 +212,25 @@ outputs: { db: { type: store, inputs: [access], path: ${db}, events: true } }
       assert.notEqual(r.code, 0);
       assert.match(r.stdout, /wrong\.ts.*error TS2362/);
       await writeFile(path.join(project, 'src', 'wrong.ts'), 'export {};\n');
+    });
+
+    it('packed and installed globally beside visor, is found by its package name from a config without node_modules', async () => {
+      const pack = await run('npm', ['pack', '--json'], { cwd: project, env });
+      assert.equal(pack.code, 0, pack.stderr);
+      const [{ filename, files }] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+      assert.deepEqual(files.map((f) => f.path).filter((f) => !f.startsWith('dist/')), ['package.json']);
+      const install = await npmOffline(['install', '-g', '--prefix', prefix, `./${filename}`], project);
+      assert.equal(install.code, 0, `${install.stdout}\n${install.stderr}`);
+      const etc = path.join(tmp.dir, 'etc-visor');
+      await mkdir(etc);
+      await writeFile(path.join(etc, 'visor.yaml'), `service: { plugins: [visor-plugin-greet], data_dir: ${path.join(tmp.dir, 'etc-data')} }
+inputs: { in: { type: stdin } }
+filters: { greeted: { type: greet, inputs: [in] } }
+outputs: { out: { type: stdout, inputs: [greeted], format: json } }
+`);
+      const r = await run('visor', ['run', '-c', path.join(etc, 'visor.yaml')], { cwd: tmp.dir, env, input: 'world\n' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '{"message":"hello, world"}\n');
     });
 
     it('is loaded by the installed visor, its metric gets the visor_ prefix, and SIGHUP keeps the code it loaded', async () => {

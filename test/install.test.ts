@@ -187,6 +187,52 @@ outputs: { db: { type: store, inputs: [access], path: ${db}, events: true } }
     assert.equal(q.stdout.trim(), '3|306', q.stderr);
   });
 
+  it('reads Apache-style logs (root:adm 0640 in a root:adm 0750 directory) as an unprivileged user in group adm, as User=visor Group=adm', async function () {
+    const setpriv = onPath('setpriv');
+    if (process.getuid?.() !== 0 || !setpriv) {
+      skipWhenMissing(this, process.getuid?.() === 0 ? 'setpriv is not installed (util-linux)' : undefined);
+      console.log('    skipped: needs root to create root:adm files and drop to another user');
+      this.skip();
+    }
+    const UID = 65534; // nobody: a user with no rights of its own, as the unit's visor
+    const ADM = 4; // Debian's adm group, which owns /var/log/apache2 and its logs
+    const { chmod, chown } = await import('node:fs/promises');
+    await chmod(tmp.dir, 0o755); // the prefix is inside it; nothing secret here
+    const logs = path.join(tmp.dir, 'apache2');
+    await mkdir(logs);
+    await chown(logs, 0, ADM);
+    await chmod(logs, 0o750);
+    const access = path.join(logs, 'access.log');
+    await writeFile(access, '203.0.113.9 - - [02/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8"\n');
+    await chown(access, 0, ADM);
+    await chmod(access, 0o640);
+    const config = await tmp.file('adm.yaml', `service: { data_dir: "\${VISOR_DATA_DIR}" }
+inputs: { log: { type: tail, path: ${logs}/*access.log, read_from: beginning, exit_on_eof: true } }
+filters: { access: { type: apache_access, inputs: [log], format: combined } }
+outputs: { out: { type: stdout, inputs: [access], format: json } }
+`);
+    await chmod(config, 0o644);
+    const asUser = async (gid: number, name: string) => {
+      const data = path.join(tmp.dir, `data-${name}`);
+      await mkdir(data);
+      await chown(data, UID, gid);
+      const wrap = [setpriv!, `--reuid=${UID}`, `--regid=${gid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--'];
+      return new Running(spawn(wrap[0], [...wrap.slice(1), path.join(prefix, 'bin', 'visor'), 'run', '-c', config], {
+        cwd: tmp.dir, env: { ...env, VISOR_DATA_DIR: data }, stdio: ['ignore', 'pipe', 'pipe'],
+      }));
+    };
+    const adm = await asUser(ADM, 'adm');
+    const result = await adm.exited;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /"client_ip":"203\.0\.113\.9"/);
+    // The same user without group adm reads nothing: the directory is closed to it (so the run above proves the
+    // group is what gives access). Today's tail input says only that no file matches, not why.
+    const other = await asUser(65534, 'nogroup');
+    const denied = await other.exited;
+    assert.match(denied.stderr, /no file matches/);
+    assert.equal(other.stdout, '');
+  });
+
   describe('a TypeScript plugin project (PLUGINS.md, "A plugin project")', () => {
     let project: string;
 

@@ -226,10 +226,11 @@ outputs: { out: { type: stdout, inputs: [access], format: json } }
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /"client_ip":"203\.0\.113\.9"/);
     // The same user without group adm reads nothing: the directory is closed to it (so the run above proves the
-    // group is what gives access). Today's tail input says only that no file matches, not why.
+    // group is what gives access), and the tail says why.
     const other = await asUser(65534, 'nogroup');
     const denied = await other.exited;
-    assert.match(denied.stderr, /no file matches/);
+    assert.match(denied.stderr, /permission denied: this user cannot list the directory.*group adm/);
+    assert.ok(denied.stderr.includes(logs), denied.stderr);
     assert.equal(other.stdout, '');
   });
 

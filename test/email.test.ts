@@ -302,7 +302,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     assert.match(r!.text, /^report web01: /m);
     assert.match(r!.text, /^requests: 20000 /m, 'the short lines are whole');
     assert.match(r!.text, /^top clients: .* … \([\d,]+ more characters not shown\)$/m);
-    assert.ok(r!.html.includes('<pre>host: web01\n\nreport web01: '), 'the host first, then the report, in the text that replaces the HTML');
+    assert.match(r!.html, /<pre>host: web01\r?\n\r?\nreport web01: /, 'the host first, then the report, in the text that replaces the HTML');
     assert.ok(!small!.text.includes('shortened'), 'a small message is untouched');
   });
 

@@ -120,7 +120,8 @@ export default definePlugin({
       composer ??= (await import('nodemailer/lib/mail-composer')).default;
       const built = await new composer({
         from: options.from, to: options.to, cc: options.cc.length ? options.cc : undefined, subject: mail.subject, text: mail.text, html: mail.html,
-        messageId: id.messageId, date: id.date,
+        // The MIME boundary follows from the id too (nodemailer picks a random one): every attempt sends the same bytes.
+        messageId: id.messageId, date: id.date, baseBoundary: createHash('sha256').update(id.messageId).digest('hex').slice(0, 16),
       }).compile().build();
       // A 7bit part keeps bare line feeds, which SMTP sends as CRLF: normalise first, so what is measured is what
       // the server receives (latin1 maps bytes to characters one to one).

@@ -163,6 +163,19 @@ ${(o.email ?? '').trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     assert.equal(s.messages[0]!.raw.replace(/\r\n/g, '\n'), s.refused[0]!.raw.replace(/\r\n/g, '\n'), 'the very same message, Date included');
   });
 
+  it('a rate-limit digest has an id of its own that follows from what it merges: the same on its retry', async () => {
+    // The first message is accepted, the digest of the three others refused once after DATA, then accepted.
+    const s = await server({ refuseData: [0, 451] });
+    await pipeline(Array.from({ length: 4 }, (_, i) => ({ name: `d${i}`, severity: 'info' })), s.port, { service: ', name: web01', email: 'max_per_minute: 1' });
+    await waitFor(() => s.messages.length === 2, 10_000, 'the message and the digest');
+    const digest = s.messages[1]!;
+    assert.equal(digest.subject, '[visor web01] digest: 3 more messages (limit 1/min)');
+    assert.match(textOf(digest), /^host: web01$/m);
+    assert.equal(s.refused.length, 1);
+    assert.equal(messageId(s.refused[0]!), messageId(digest));
+    assert.notEqual(messageId(digest), messageId(s.messages[0]!));
+  });
+
   it('the Message-ID is spooled: a message sent after a restart carries the id it got when it was spooled', async () => {
     const port = await freePort();
     const h1 = await pipeline([{ name: 'later', severity: 'info' }], port);

@@ -111,11 +111,12 @@ export default definePlugin({
     };
     const addressBytes = Buffer.byteLength(options.from) + [...options.to, ...options.cc].reduce((n, a) => n + Buffer.byteLength(a) + 2, 0);
 
-    /** The message exactly as it is sent (headers, MIME structure, encoded parts). */
-    /** The headers that identify one message: its Message-ID and Date (when it was spooled), kept for every attempt. */
+    /** The headers that identify one message: its Message-ID and Date (when it was spooled), kept for every attempt.
+     * A message measured before it has them (fits) is built with placeholders of the same length. */
     interface Identity { messageId: string; date: Date }
     const PLACEHOLDER: Identity = { messageId: PLACEHOLDER_ID, date: new Date(0) };
 
+    /** The message exactly as it is sent (headers, MIME structure, encoded parts). */
     async function build(mail: RenderedMail, id: Identity = PLACEHOLDER): Promise<Buffer> {
       composer ??= (await import('nodemailer/lib/mail-composer')).default;
       const built = await new composer({

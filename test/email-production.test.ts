@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadConfigText } from '../core/config/load.js';
+import { formatDiagnostic } from '../core/config/model.js';
 import type { Event } from '../core/index.js';
 import { formatLocalTime } from '../core/index.js';
 import { startPipeline, type Harness } from './support/pipeline-harness.js';
@@ -68,6 +70,20 @@ ${(o.email ?? '').trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     if (events.length) void h.script('src').send(events.map((e) => ({ ...e })));
     return h;
   }
+
+  it('service.name and service.public_url are checked with the config, each error located', async () => {
+    const check = async (service: string) => (await loadConfigText(`service: { ${service} }
+inputs:
+  in: { type: stdin }
+outputs:
+  out: { type: stdout, inputs: [in] }
+`, '/tmp/visor.yaml', { env: {} })).diagnostics.map(formatDiagnostic);
+    assert.deepEqual(await check('name: web01, public_url: "https://visor.example.com/"'), []);
+    const [url] = await check('public_url: "visor.example.com"');
+    assert.match(url!, /^\/tmp\/visor\.yaml:1:24: invalid value "visor\.example\.com" for service\.public_url — must be an http:\/\/ or https:\/\/ address/);
+    const [name] = await check('name: ""');
+    assert.match(name!, /^\/tmp\/visor\.yaml:1:18: invalid value "" for service\.name — must be one non-empty line/);
+  });
 
   it('formats local times with zone', () => {
     assert.equal(formatLocalTime(T0), '2026-12-02 07:41:05 +01:00');

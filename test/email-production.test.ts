@@ -3,7 +3,7 @@
 // fields, one Message-ID per message across retries and restarts, no listener leak over 600 mails, and a warning
 // when configured credentials go unused because the server offers no AUTH.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfigText } from '../core/config/load.js';
@@ -206,6 +206,26 @@ outputs:
     await pipeline([], port);
     await waitFor(() => s.messages.length === 1, 10_000, 'the message after the restart');
     assert.equal(messageId(s.messages[0]!), spooled.message_id);
+  });
+
+  it('a spool written by an older version (entries without an id) gets ids on load, kept on disk, and is sent', async () => {
+    const spoolDir = path.join(dir, 'mail');
+    await mkdir(spoolDir, { recursive: true });
+    const old = { id: 1, at: T0, subject: '[visor] info old', text: 'name: old\n', html: '<p>old</p>' };
+    await writeFile(path.join(spoolDir, 'spool.jsonl'), JSON.stringify(old) + '\n');
+    const port = await freePort();
+    const h1 = await pipeline([], port);
+    await waitFor(() => h1.logs.some((l) => l.includes('email delivery failed')), 10_000, 'a failed attempt');
+    const named = JSON.parse((await readFile(path.join(spoolDir, 'spool.jsonl'), 'utf8')).trim()) as { message_id: string; subject: string };
+    assert.equal(named.subject, '[visor] info old');
+    assert.match(named.message_id, /^<[0-9a-f-]{36}@example\.com>$/, 'the id is written to the spool at once');
+    assert.equal(await h1.pipeline.stop(5000), true);
+    harnesses.splice(harnesses.indexOf(h1), 1);
+    const s = await server({ port });
+    await pipeline([], port);
+    await waitFor(() => s.messages.length === 1, 10_000, 'the old message');
+    assert.equal(messageId(s.messages[0]!), named.message_id);
+    assert.match(s.messages[0]!.raw, /^Date: Wed, 02 Dec 2026 06:41:05 \+0000$/m, 'dated when it was spooled');
   });
 
   it('600 mails to a real SMTP server: no listener piles up (no MaxListenersExceededWarning), every mail arrives once', async () => {

@@ -9,9 +9,11 @@ export type Event = Record<string, unknown>;
 
 export type PluginKind = 'input' | 'filter' | 'aggregate' | 'output';
 
-/** A JSON schema. Visor adds five keywords: `duration`, `size` (strings such as `5s` or `64KiB`
+/** A JSON schema. Visor adds seven keywords: `duration`, `size` (strings such as `5s` or `64KiB`
  * are converted to milliseconds / bytes), `secret` (the value is never logged or printed), `expression` (a condition
- * that must compile) and `check` (the plugin's own check of a value or of a combination of options; see ValueCheck). */
+ * that must compile), `check` (the plugin's own check of a value or of a combination of options; see ValueCheck) and
+ * `file` (a path relative to the config file that must exist when the config is validated) and `component: TYPE` (the
+ * id of a component of this pipeline whose plugin type is TYPE, e.g. a dashboard's store). */
 export type JsonSchema = { [key: string]: unknown };
 
 export type LogFields = Record<string, unknown>;
@@ -50,6 +52,12 @@ export interface Timers {
 }
 
 /** What `create` receives besides the options (aggregates get an AggregateContext, which adds `emit`). */
+/** `service.name` (the host name unless configured) and `service.public_url` (the dashboard as people reach it). */
+export interface ServiceIdentity {
+  readonly name: string;
+  readonly public_url?: string;
+}
+
 export interface PluginContext {
   /** The component id from the config (e.g. `access`). */
   readonly id: string;
@@ -60,6 +68,8 @@ export interface PluginContext {
   dataDir(): Promise<string>;
   /** The directory of the config file, for resolving relative paths in options. */
   readonly configDir: string;
+  /** Who this agent is to people reading its alerts and reports (`service.name`, `service.public_url`). */
+  readonly service: ServiceIdentity;
   /** The running pipeline as its metrics and health checks see it now (for dashboards and self-monitoring). */
   pipeline(): PipelineView;
   /** State shared by the components of one pipeline (e.g. the kafka input's partition assignments, read by

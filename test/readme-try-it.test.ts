@@ -91,7 +91,7 @@ function assertClean(line: string, r: Run): void {
   assert.doesNotMatch(r.stderr, /\b(WARN|ERROR)\b/, `${line} logged a warning:\n${r.stderr.slice(-3000)}`);
 }
 
-const lines = shellBlock('Try it:');
+const lines = shellBlock('Try it, from a fresh clone');
 const finite: Record<string, (stdout: string) => void> = {
   "printf 'hello\\nworld\\n' | npx visor run": (out) => {
     assert.deepEqual(out.trim().split('\n').map((l) => JSON.parse(l)), [{ message: 'hello' }, { message: 'world' }]);

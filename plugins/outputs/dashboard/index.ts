@@ -3,10 +3,12 @@
 // pipeline's health, and broadcast to every open page over Server-Sent Events. The page and its assets come from
 // lib/dashboard (its page/ and node_modules/uplot; no CDN). write() absorbs a batch and resolves at once: the
 // dashboard never slows the pipeline.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP, type AddressInfo } from 'node:net';
-import { definePlugin, formatListen, listenOn, listenSchema, parseListen, type ComponentHealth, type PipelineView } from '../../../core/index.js';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  allowedHostsSchema, createListener, definePlugin, exposedWithoutToken, formatListen, hostCheck, listenOn, listenSchema, loadListenerTls, parseListen,
+  tlsListenerSchema, tokenCheck, warnIfClearText, type ComponentHealth, type PipelineView,
+} from '../../../core/index.js';
 import { asset, DashboardModel, liveHtml, type DashboardState } from '../../../lib/dashboard/index.js';
 import { HistoryApi } from './history.js';
 import { healthRows, type HealthSample } from './health.js';
@@ -19,27 +21,10 @@ const STALLED_CLIENT_MS = 30_000;
 /** Longest the chart history may be, in buckets (a day of seconds). */
 const MAX_BUCKETS = 86_400;
 
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./i.test(host);
-  return false;
-}
-
-/** Why serving on `listen` with this token is refused (beyond loopback without a token), or undefined. */
+/** Why serving on `listen` with this token is refused (beyond loopback without a token), or undefined: the rule
+ * every listener of the agent follows (service.http too). */
 function unprotected(listen: string, token: string | undefined): string | undefined {
-  let address;
-  try {
-    address = parseListen(listen, DEFAULT_DASHBOARD_PORT);
-  } catch {
-    return undefined; // reported by the listen check
-  }
-  if (token || isLoopback(address.host)) return undefined;
-  return (
-    `refusing to serve the dashboard on ${formatListen(address)} without a token: anyone who can reach that address could read it. ` +
-    'Set token (e.g. token: "${DASHBOARD_TOKEN}") or listen on 127.0.0.1'
-  );
+  return exposedWithoutToken('the dashboard', listen, DEFAULT_DASHBOARD_PORT, token, 'token (e.g. token: "${DASHBOARD_TOKEN}")');
 }
 
 /** Why an `update_every` (milliseconds, after conversion) is refused, or undefined. */
@@ -69,6 +54,8 @@ export default definePlugin({
     properties: {
       listen: listenSchema(DEFAULT_DASHBOARD_PORT, 'Address to serve on: [host:]port (loopback unless a host is given; a non-loopback address needs a token).'),
       token: { type: 'string', secret: true, description: 'Access token, usually ${DASHBOARD_TOKEN}: required on every request as "Authorization: Bearer TOKEN" or ?token=TOKEN. Required to listen beyond loopback; empty means none.' },
+      tls: tlsListenerSchema(),
+      allowed_hosts: allowedHostsSchema(),
       title: { type: 'string', default: 'Visor', description: 'Title shown in the page header.' },
       history: { duration: true, default: '15m', description: 'Time span of the line charts (one-second buckets).' },
       top: { type: 'integer', minimum: 1, maximum: 100, default: 10, description: 'Rows per table.' },
@@ -115,7 +102,10 @@ export default definePlugin({
     const connected = metrics.gauge('dashboard_clients', 'Pages connected to the event stream.');
     const tooMany = metrics.discarded('too_many_clients');
     const unauthorized = metrics.errors('unauthorized');
-    const tokenDigest = token ? digest(token) : undefined;
+    const misdirected = metrics.errors('host_not_allowed');
+    const authorized = tokenCheck(token);
+    /** Set at start, once the port is known; no request is handled before. */
+    let checkHost: (req: IncomingMessage) => string | undefined = () => undefined;
     const clients = new Set<Client>();
     let server: Server | undefined;
     let url = '';
@@ -144,19 +134,17 @@ export default definePlugin({
       return { state, json: JSON.stringify(state) };
     };
 
-    const authorized = (req: IncomingMessage, query: URLSearchParams): boolean => {
-      if (!tokenDigest) return true;
-      const header = req.headers.authorization;
-      const bearer = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header.trim())?.[1] : undefined;
-      const given = bearer ?? query.get('token') ?? undefined;
-      return given !== undefined && timingSafeEqual(digest(given), tokenDigest);
-    };
-
     const handle = (req: IncomingMessage, res: ServerResponse): void => {
       const parsed = new URL(req.url ?? '/', 'http://localhost');
       const path = parsed.pathname;
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return reply(req, res, 405, 'application/json', JSON.stringify({ error: `method ${req.method} not allowed` }), { allow: 'GET, HEAD' });
+      }
+      // Before the token: a page of another site reaching us through DNS rebinding learns nothing, not even that.
+      const refused = checkHost(req);
+      if (refused) {
+        misdirected.inc();
+        return reply(req, res, 421, 'application/json', JSON.stringify({ error: refused }));
       }
       if (!authorized(req, parsed.searchParams)) {
         unauthorized.inc();
@@ -248,7 +236,9 @@ export default definePlugin({
     return {
       async start() {
         history?.check();
-        const srv = createServer((req, res) => {
+        // Read at every start, a reload's included: renewed certificate files are served from then on.
+        const tls = options.tls ? await loadListenerTls(options.tls, context.configDir) : undefined;
+        const srv = createListener(tls, (req, res) => {
           try {
             handle(req, res);
           } catch (err) {
@@ -264,8 +254,10 @@ export default definePlugin({
         });
         server = srv;
         const port = (srv.address() as AddressInfo).port;
-        url = `http://${formatListen({ host: address.host, port })}/`;
-        logger.info('dashboard listening', { url, token: token ? 'required' : 'none' });
+        checkHost = hostCheck(address, port, options.allowed_hosts);
+        url = `${tls ? 'https' : 'http'}://${formatListen({ host: address.host, port })}/`;
+        logger.info('dashboard listening', { url, token: token ? 'required' : 'none', ...(tls?.requestCert ? { client_certificates: 'required' } : {}) });
+        warnIfClearText(logger, 'the dashboard', address, tls !== undefined, token !== undefined);
         sample();
         if (history && fresh) history.refill(model, Math.max(options.history, options.top_window), () => earliestLive, clock);
         timers.every(options.update_every, tick);
@@ -316,10 +308,6 @@ const PAGE_HEADERS = {
 function clock(e: Record<string, unknown>, now: number): number {
   const t = e.timestamp;
   return typeof t === 'number' && Number.isFinite(t) && t <= now ? t : now;
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
 }
 
 function reply(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {

@@ -30,7 +30,7 @@ export interface ServiceConfig {
   /** Milliseconds. */
   grace: number;
   /** Paths in `tls` as written (relative to the config file's directory). */
-  http?: { listen: string; token?: string; tls?: { cert: string; key: string; ca?: string; client_ca?: string }; allowed_hosts: string[] };
+  http?: { listen: string; token?: string; tls?: { cert: string; key: string; ca?: string; client_ca?: string }; allowed_hosts?: string[] };
   /** Module specifiers exactly as written (paths relative to the config file's directory). */
   plugins: string[];
 }

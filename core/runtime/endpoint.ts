@@ -41,7 +41,6 @@ export function allowedHostsSchema() {
   return {
     type: 'array',
     items: { type: 'string', minLength: 1, pattern: '^[^\\s/]+$' },
-    default: [],
     description: 'Host names (optionally name:port) accepted in the Host header besides the listen address and loopback names (localhost, 127.0.0.1, [::1]), e.g. the name of a reverse proxy or DNS name users open. Other Host headers are answered 421 (a defence against DNS rebinding).',
   } as const satisfies OptionSchema;
 }

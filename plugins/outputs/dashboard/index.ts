@@ -254,7 +254,7 @@ export default definePlugin({
         });
         server = srv;
         const port = (srv.address() as AddressInfo).port;
-        checkHost = hostCheck(address, port, options.allowed_hosts);
+        checkHost = hostCheck(address, port, options.allowed_hosts ?? []);
         url = `${tls ? 'https' : 'http'}://${formatListen({ host: address.host, port })}/`;
         logger.info('dashboard listening', { url, token: token ? 'required' : 'none', ...(tls?.requestCert ? { client_certificates: 'required' } : {}) });
         warnIfClearText(logger, 'the dashboard', address, tls !== undefined, token !== undefined);

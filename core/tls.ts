@@ -2,6 +2,7 @@
 // the PEM files they name. Paths are relative to the config file's directory.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createSecureContext } from 'node:tls';
 import type { CheckProblem } from './config/schema.js';
 import type { OptionSchema, OptionsOf } from './option-types.js';
 
@@ -143,5 +144,12 @@ export async function loadListenerTls(options: TlsListenerOptions, baseDir: stri
   // Intermediates go after the server certificate: clients build the chain from what the server sends.
   if (options.ca) cert = Buffer.concat([cert, Buffer.from('\n'), await read('ca', options.ca)]);
   const clientCa = options.client_ca ? await read('client_ca', options.client_ca) : undefined;
+  // Parse them now, so that a bad file is an error naming the options here (and, on a reload, before anything is
+  // replaced) rather than a listener that fails later; OpenSSL also checks that the key matches the certificate.
+  try {
+    createSecureContext({ cert, key, ...(clientCa ? { ca: clientCa } : {}) });
+  } catch (err) {
+    throw new Error(`tls: cannot use ${path.resolve(baseDir, options.cert)} with ${path.resolve(baseDir, options.key)}${clientCa ? ` and client_ca` : ''}: ${(err as Error).message}`, { cause: err });
+  }
   return { cert, key, ...(clientCa ? { ca: clientCa } : {}), requestCert: clientCa !== undefined, rejectUnauthorized: clientCa !== undefined };
 }

@@ -3,7 +3,7 @@
 // DNS-rebinding page sends), curl as a client nobody here wrote, a SIGHUP with renewed certificate files.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -258,6 +258,46 @@ outputs:
     held.write('GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     assert.match(await answer, /^HTTP\/1\.1 200 /);
     held.destroy();
+  });
+
+  it('a SIGHUP with certificate files that do not go together or are missing keeps the certificate served before', async () => {
+    const [hp, dp] = [await freePort(), await freePort()];
+    await copyFile(path.join(certs.dir, 'server1.pem'), path.join(certs.dir, 'half.pem'));
+    await copyFile(path.join(certs.dir, 'server1.key'), path.join(certs.dir, 'half.key'));
+    const p = await start('half.yaml', `
+service:
+  http: { listen: 127.0.0.1:${hp}, tls: { cert: half.pem, key: half.key } }
+inputs: { in: { type: stdin } }
+outputs:
+  dash: { type: dashboard, inputs: [in], listen: '127.0.0.1:${dp}', tls: { cert: half.pem, key: half.key } }
+`);
+    const ca = read('ca.pem');
+    const reload = async () => {
+      const n = (p.stderr.match(/configuration reloaded/g) ?? []).length;
+      p.child.kill('SIGHUP');
+      await p.waitFor((q) => (q.stderr.match(/configuration reloaded/g) ?? []).length > n, 'the reload');
+    };
+    // A renewal half done: the new certificate is in place, its key not yet.
+    await copyFile(path.join(certs.dir, 'server2.pem'), path.join(certs.dir, 'half.pem'));
+    await reload();
+    assert.match(p.stderr, /http server: cannot read the TLS files; serving the previous certificate.*key values mismatch/);
+    assert.match(p.stderr, /dashboard: cannot read the TLS files; serving the previous certificate.*key values mismatch/);
+    for (const url of [`https://127.0.0.1:${hp}/metrics`, `https://127.0.0.1:${dp}/api/state`]) {
+      const a = await request(url, { ca });
+      assert.equal(a.status, 200, url);
+      assert.equal(a.fingerprint, certs.fingerprint.server1, `${url} still serves the previous certificate`);
+    }
+    // The key is gone altogether: the same.
+    await rm(path.join(certs.dir, 'half.key'));
+    await reload();
+    assert.match(p.stderr, /serving the previous certificate.*tls\.key: cannot read .*half\.key: ENOENT/);
+    assert.equal((await request(`https://127.0.0.1:${dp}/api/state`, { ca })).fingerprint, certs.fingerprint.server1);
+    // The renewal completed: the new certificate is served.
+    await copyFile(path.join(certs.dir, 'server2.key'), path.join(certs.dir, 'half.key'));
+    await reload();
+    for (const url of [`https://127.0.0.1:${hp}/metrics`, `https://127.0.0.1:${dp}/api/state`]) {
+      assert.equal((await request(url, { ca })).fingerprint, certs.fingerprint.server2, url);
+    }
   });
 
   it('client_ca requires a client certificate it signed (mutual TLS) on both listeners', async () => {

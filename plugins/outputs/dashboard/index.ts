@@ -7,7 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   allowedHostsSchema, createListener, definePlugin, exposedWithoutToken, formatListen, hostCheck, listenOn, listenSchema, loadListenerTls, parseListen,
-  tlsListenerSchema, tokenCheck, warnIfClearText, type ComponentHealth, type PipelineView,
+  tlsListenerSchema, tokenCheck, warnIfClearText, type ComponentHealth, type ListenerTls, type PipelineView,
 } from '../../../core/index.js';
 import { asset, DashboardModel, liveHtml, type DashboardState } from '../../../lib/dashboard/index.js';
 import { HistoryApi } from './history.js';
@@ -236,8 +236,19 @@ export default definePlugin({
     return {
       async start() {
         history?.check();
-        // Read at every start, a reload's included: renewed certificate files are served from then on.
-        const tls = options.tls ? await loadListenerTls(options.tls, context.configDir) : undefined;
+        // Read at every start, a reload's included: renewed certificate files are served from then on. Files that
+        // cannot be read on a reload (a renewal half done) leave the dashboard with the ones it served before.
+        let tls: ListenerTls | undefined;
+        if (options.tls) {
+          const lastTls = context.kept(`dashboard.tls ${JSON.stringify(options.tls)}`, () => ({ files: undefined as ListenerTls | undefined }));
+          try {
+            tls = lastTls.files = await loadListenerTls(options.tls, context.configDir);
+          } catch (err) {
+            if (!lastTls.files) throw err;
+            logger.error('dashboard: cannot read the TLS files; serving the previous certificate', { error: (err as Error).message });
+            tls = lastTls.files;
+          }
+        }
         const srv = createListener(tls, (req, res) => {
           try {
             handle(req, res);

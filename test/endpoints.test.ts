@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { CliProcess, freePort, onPath, runCli, skipWhenMissing, tempDir } from './support/helpers.js';
@@ -142,6 +143,38 @@ outputs:
         assert.equal(plain.status, p === '/api/history' ? '404' : '200', `curl ${url}: ${plain.stderr}`);
       }
     }
+  });
+
+  it('a SIGHUP applies a new token and allowed_hosts to service.http on the same listener; HTTP/1.0 without Host passes', async () => {
+    const hp = await freePort();
+    const yaml = (token: string, hosts: string) => `
+service:
+  http: { listen: 127.0.0.1:${hp}, token: ${token}, allowed_hosts: [${hosts}] }
+inputs: { in: { type: stdin } }
+outputs: { out: { type: blackhole, inputs: [in] } }
+`;
+    const p = await start('rotate.yaml', yaml(TOKEN, ''));
+    const url = `http://127.0.0.1:${hp}/health`;
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    assert.equal((await request(url, { headers: bearer(TOKEN) })).status, 200);
+    assert.equal((await request(url, { host: 'metrics.example.net', headers: bearer(TOKEN) })).status, 421);
+    const next = 'rotated-token-abcdef-0123';
+    await tmp.file('rotate.yaml', yaml(next, 'metrics.example.net'));
+    p.child.kill('SIGHUP');
+    await p.waitForStderr(/configuration reloaded/);
+    assert.equal((p.stderr.match(/http server listening/g) ?? []).length, 1, 'the listener was not re-opened');
+    assert.equal((await request(url, { headers: bearer(TOKEN) })).status, 401, 'the old token no longer works');
+    assert.equal((await request(url, { headers: bearer(next) })).status, 200);
+    assert.equal((await request(url, { host: 'metrics.example.net', headers: bearer(next) })).status, 200);
+    // An HTTP/1.0 client without a Host header is no browser: accepted (the token still applies).
+    const raw = (head: string) => new Promise<string>((resolve, reject) => {
+      const socket = net.connect(hp, '127.0.0.1', () => socket.end(head));
+      let got = '';
+      socket.setEncoding('utf8').on('data', (d: string) => (got += d)).on('end', () => resolve(got)).on('error', reject);
+    });
+    assert.match(await raw(`GET /health HTTP/1.0\r\nAuthorization: Bearer ${next}\r\n\r\n`), /^HTTP\/1\.1 200 /);
+    assert.match(await raw('GET /health HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 401 /);
+    assert.match(await raw(`GET /health HTTP/1.0\r\nHost: evil.example.com\r\nAuthorization: Bearer ${next}\r\n\r\n`), /^HTTP\/1\.1 421 /);
   });
 
   it('visor validate: service.http beyond loopback without a token is a located error (exit 78) naming the fix', async () => {

@@ -266,6 +266,8 @@ outputs:
     const held = tls.connect({ host: '127.0.0.1', port: hp, ca, servername: 'localhost' });
     await new Promise<void>((resolve, reject) => held.once('secureConnect', resolve).once('error', reject));
     assert.equal(held.getPeerCertificate().fingerprint256, certs.fingerprint.server1);
+    const heldDash = tls.connect({ host: '127.0.0.1', port: dp, ca, servername: 'localhost' });
+    await new Promise<void>((resolve, reject) => heldDash.once('secureConnect', resolve).once('error', reject));
 
     await copyFile(path.join(certs.dir, 'server2.pem'), path.join(certs.dir, 'live.pem'));
     await copyFile(path.join(certs.dir, 'server2.key'), path.join(certs.dir, 'live.key'));
@@ -273,6 +275,8 @@ outputs:
     p.child.kill('SIGHUP');
     await p.waitFor((q) => (q.stderr.match(/configuration reloaded/g) ?? []).length > reloads, 'the reload');
     assert.equal((p.stderr.match(/http server listening/g) ?? []).length, 1, 'service.http was not restarted');
+    // The dashboard is rebuilt with the pipeline, on the server it kept: a connection opened before is still open.
+    assert.equal(heldDash.destroyed, false, 'the dashboard connection opened before the reload is open');
 
     for (const url of [`https://127.0.0.1:${hp}/metrics`, `https://127.0.0.1:${dp}/api/state`]) {
       const a = await request(url, { ca });
@@ -291,6 +295,16 @@ outputs:
     held.write('GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     assert.match(await answer, /^HTTP\/1\.1 200 /);
     held.destroy();
+    const dashAnswer = new Promise<string>((resolve) => {
+      let got = '';
+      heldDash.setEncoding('utf8').on('data', (d: string) => {
+        got += d;
+        if (got.includes('\r\n\r\n')) resolve(got);
+      });
+    });
+    heldDash.write('GET /api/state HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    assert.match(await dashAnswer, /^HTTP\/1\.1 200 /);
+    heldDash.destroy();
   });
 
   it('a SIGHUP with certificate files that do not go together or are missing keeps the certificate served before', async () => {
@@ -331,6 +345,35 @@ outputs:
     for (const url of [`https://127.0.0.1:${hp}/metrics`, `https://127.0.0.1:${dp}/api/state`]) {
       assert.equal((await request(url, { ca })).fingerprint, certs.fingerprint.server2, url);
     }
+  });
+
+  it('the dashboard keeps its server over a reload; a renamed, moved or removed dashboard frees its port', async () => {
+    const [dp, dp2] = [await freePort(), await freePort()];
+    const yaml = (outputs: string) => `
+inputs: { in: { type: stdin } }
+outputs:
+${outputs}
+`;
+    const p = await start('moves.yaml', yaml(`  dash: { type: dashboard, inputs: [in], listen: '127.0.0.1:${dp}' }`));
+    const reload = async (outputs: string) => {
+      await tmp.file('moves.yaml', yaml(outputs));
+      const n = (p.stderr.match(/configuration reloaded/g) ?? []).length;
+      p.child.kill('SIGHUP');
+      await p.waitFor((q) => (q.stderr.match(/configuration reloaded|new pipeline failed/g) ?? []).length > n, 'the reload');
+      assert.doesNotMatch(p.stderr, /new pipeline failed/);
+    };
+    const status = (port: number) => request(`http://127.0.0.1:${port}/api/state`).then((a) => a.status, (err: NodeJS.ErrnoException) => err.code);
+    assert.equal(await status(dp), 200);
+    // Renamed (another component): the old one's server is closed before the new one opens the same port.
+    await reload(`  board: { type: dashboard, inputs: [in], listen: '127.0.0.1:${dp}' }`);
+    assert.equal(await status(dp), 200);
+    // Moved: the new port serves, the old one is closed.
+    await reload(`  board: { type: dashboard, inputs: [in], listen: '127.0.0.1:${dp2}' }`);
+    assert.equal(await status(dp2), 200);
+    assert.equal(await status(dp), 'ECONNREFUSED');
+    // Removed: nothing listens any more.
+    await reload(`  out: { type: blackhole, inputs: [in] }`);
+    assert.equal(await status(dp2), 'ECONNREFUSED');
   });
 
   it('client_ca requires a client certificate it signed (mutual TLS) on both listeners', async () => {

@@ -53,7 +53,13 @@ export class Agent {
   start(): Promise<void> {
     const started = (async () => {
       const { config, registry } = await this.load();
-      await this.launch(config, registry);
+      try {
+        await this.launch(config, registry);
+      } catch (err) {
+        // Nothing runs: release what components kept (a dashboard's listening server).
+        await this.kept.disposeAll();
+        throw err;
+      }
       this.logger.info('visor started', { config: this.configFile, components: config.components.length });
     })();
     // A SIGHUP that arrives while starting is handled once the start is over.
@@ -78,6 +84,7 @@ export class Agent {
     const inTime = this.pipeline ? await this.pipeline.stop(this.pipeline.config.service.grace) : true;
     await this.http?.server.close();
     this.http = undefined;
+    await this.kept.disposeAll();
     this.logger.info(inTime ? 'visor stopped' : 'visor stopped before everything was delivered');
     return inTime;
   }
@@ -104,6 +111,8 @@ export class Agent {
     }
     const old = this.pipeline!;
     if (!(await old.stop(old.config.service.grace))) this.logger.warn('old pipeline did not drain within the grace period');
+    // What components that leave the config kept (a listening port) is released before the new ones start.
+    await this.kept.dropComponentsNotIn(next.config.components);
     const before = old.losses();
     try {
       await this.launch(next.config, next.registry);
@@ -139,7 +148,7 @@ export class Agent {
     await this.configureHttp(config.service.http, config.dir);
     const pipeline = await Pipeline.build(config, { registry, metrics: this.metrics, logger: this.logger, clock: this.options.clock, kept: this.kept });
     await pipeline.start();
-    this.kept.dropUnused();
+    await this.kept.dropUnused();
     this.pipeline = pipeline;
     this.registry = registry;
     this.metrics.retain(pipeline.componentIds());

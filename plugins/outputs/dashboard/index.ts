@@ -3,14 +3,14 @@
 // pipeline's health, and broadcast to every open page over Server-Sent Events. The page and its assets come from
 // lib/dashboard (its page/ and node_modules/uplot; no CDN). write() absorbs a batch and resolves at once: the
 // dashboard never slows the pipeline.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  allowedHostsSchema, createListener, definePlugin, exposedWithoutToken, formatListen, hostCheck, listenOn, listenSchema, loadListenerTls, parseListen,
+  allowedHostsSchema, definePlugin, exposedWithoutToken, formatListen, hostCheck, listenSchema, loadListenerTls, parseListen,
   tlsListenerSchema, tokenCheck, warnIfClearText, type ComponentHealth, type ListenerTls, type PipelineView,
 } from '../../../core/index.js';
 import { asset, DashboardModel, liveHtml, type DashboardState } from '../../../lib/dashboard/index.js';
 import { HistoryApi } from './history.js';
+import { KeptListener } from './listener.js';
 import { healthRows, type HealthSample } from './health.js';
 
 export const DEFAULT_DASHBOARD_PORT = 8080;
@@ -107,7 +107,8 @@ export default definePlugin({
     /** Set at start, once the port is known; no request is handled before. */
     let checkHost: (req: IncomingMessage) => string | undefined = () => undefined;
     const clients = new Set<Client>();
-    let server: Server | undefined;
+    /** Takes the request handler back from the kept listener (set by start). */
+    let released: (() => void) | undefined;
     let url = '';
     let failed: string | undefined;
     let samples: { prev?: HealthSample; cur?: HealthSample } = {};
@@ -182,6 +183,16 @@ export default definePlugin({
       return reply(req, res, 404, 'application/json', JSON.stringify({ error: `not found: ${path}`, endpoints: ['/', '/assets/*', '/events', '/api/state', '/api/history'] }));
     };
 
+    const requests = (req: IncomingMessage, res: ServerResponse): void => {
+      try {
+        handle(req, res);
+      } catch (err) {
+        logger.error('dashboard request failed', { url: req.url?.replace(/token=[^&]*/g, 'token=***'), error: (err as Error).message });
+        if (!res.headersSent) reply(req, res, 500, 'application/json', JSON.stringify({ error: 'internal server error' }));
+        else res.destroy();
+      }
+    };
+
     const openStream = (req: IncomingMessage, res: ServerResponse): void => {
       if (clients.size >= options.max_clients) {
         tooMany.inc();
@@ -249,22 +260,12 @@ export default definePlugin({
             tls = lastTls.files;
           }
         }
-        const srv = createListener(tls, (req, res) => {
-          try {
-            handle(req, res);
-          } catch (err) {
-            logger.error('dashboard request failed', { url: req.url?.replace(/token=[^&]*/g, 'token=***'), error: (err as Error).message });
-            if (!res.headersSent) reply(req, res, 500, 'application/json', JSON.stringify({ error: 'internal server error' }));
-            else res.destroy();
-          }
-        });
-        await listenOn(srv, address, 'dashboard');
-        srv.on('error', (err) => {
+        const listener = context.kept('dashboard.listener', () => new KeptListener());
+        const port = await listener.serve(address, tls, requests, (err) => {
           failed = err.message;
           logger.error('dashboard server error', { error: err.message });
         });
-        server = srv;
-        const port = (srv.address() as AddressInfo).port;
+        released = () => listener.release(requests);
         checkHost = hostCheck(address, port, options.allowed_hosts ?? []);
         url = `${tls ? 'https' : 'http'}://${formatListen({ host: address.host, port })}/`;
         logger.info('dashboard listening', { url, token: token ? 'required' : 'none', ...(tls?.requestCert ? { client_certificates: 'required' } : {}) });
@@ -294,14 +295,9 @@ export default definePlugin({
         for (const c of clients) c.res.end();
         clients.clear();
         connected.set(0);
-        if (server) {
-          const srv = server;
-          server = undefined;
-          await new Promise<void>((resolve) => {
-            srv.close(() => resolve());
-            srv.closeAllConnections();
-          });
-        }
+        // The server itself is kept for the pipeline a reload builds (listener.ts).
+        released?.();
+        released = undefined;
       },
     };
   },

@@ -371,6 +371,9 @@ ${outputs}
     await reload(`  board: { type: dashboard, inputs: [in], listen: '127.0.0.1:${dp2}' }`);
     assert.equal(await status(dp2), 200);
     assert.equal(await status(dp), 'ECONNREFUSED');
+    // TLS switched on at the same address: a new server, serving HTTPS there.
+    await reload(`  board: { type: dashboard, inputs: [in], listen: '127.0.0.1:${dp2}', tls: { cert: server1.pem, key: server1.key } }`);
+    assert.equal((await request(`https://127.0.0.1:${dp2}/api/state`, { ca: read('ca.pem') })).fingerprint, certs.fingerprint.server1);
     // Removed: nothing listens any more.
     await reload(`  out: { type: blackhole, inputs: [in] }`);
     assert.equal(await status(dp2), 'ECONNREFUSED');

@@ -9,9 +9,11 @@ export type Event = Record<string, unknown>;
 
 export type PluginKind = 'input' | 'filter' | 'aggregate' | 'output';
 
-/** A JSON schema. Visor adds five keywords: `duration`, `size` (strings such as `5s` or `64KiB`
+/** A JSON schema. Visor adds seven keywords: `duration`, `size` (strings such as `5s` or `64KiB`
  * are converted to milliseconds / bytes), `secret` (the value is never logged or printed), `expression` (a condition
- * that must compile) and `check` (the plugin's own check of a value or of a combination of options; see ValueCheck). */
+ * that must compile), `check` (the plugin's own check of a value or of a combination of options; see ValueCheck) and
+ * `file` (a path relative to the config file that must exist when the config is validated) and `component: TYPE` (the
+ * id of a component of this pipeline whose plugin type is TYPE, e.g. a dashboard's store). */
 export type JsonSchema = { [key: string]: unknown };
 
 export type LogFields = Record<string, unknown>;

@@ -10,6 +10,8 @@ type VisorKeywords = {
   secret: boolean;
   expression: boolean;
   check: ValueCheck;
+  file: boolean;
+  component: string;
 };
 
 /** A JSON schema object with Visor's keywords, typed. Declare a schema `as const` (and, for a fragment, `satisfies

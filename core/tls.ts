@@ -12,7 +12,7 @@ export interface TlsFiles {
   key?: Buffer;
 }
 
-const file = (what: string) => ({ type: 'string', minLength: 1, description: `${what} (PEM file; relative to the config file).` }) as const satisfies OptionSchema;
+const file = (what: string) => ({ type: 'string', minLength: 1, file: true, description: `${what} (PEM file; relative to the config file).` }) as const satisfies OptionSchema;
 const passphrase = { type: 'string', secret: true, description: 'Passphrase of an encrypted private key.' } as const satisfies OptionSchema;
 
 /** A server's `tls` options that only go together (checked with the config, at the key concerned). */

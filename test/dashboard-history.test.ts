@@ -355,16 +355,24 @@ describe('dashboard history from a store', function () {
       }
     });
 
-    it('a dashboard whose store names no store output refuses to start, naming the fix', async () => {
+    it('a dashboard whose store names no store output is a located validate and run error (78), naming the fix', async () => {
       const port = await freePort();
-      const file = await tmp.file('bad.yaml', config(port, 'batch_size: 500').replace('store: db,', 'store: nosuch,'));
-      const p = new CliProcess(['run', '-c', file], { cwd: tmp.dir });
-      const r = await p.exited;
-      assert.notEqual(r.code, 0);
-      assert.match(r.stderr, /store: \\?"nosuch\\?" names no component of this pipeline: set store to the id of a store output/);
-      const other = await tmp.file('bad2.yaml', config(port, 'batch_size: 500').replace('store: db,', 'store: late,'));
-      const r2 = await new CliProcess(['run', '-c', other], { cwd: tmp.dir }).exited;
-      assert.match(r2.stderr, /store: \\?"late\\?" is a blackhole output, not a store output/);
+      const text = config(port, 'batch_size: 500');
+      const at = (yaml: string, needle: string) => {
+        const before = yaml.slice(0, yaml.indexOf(needle)).split('\n');
+        return `${before.length}:${before[before.length - 1]!.length + 1}`;
+      };
+      const file = await tmp.file('bad.yaml', text.replace('store: db,', 'store: nosuch,'));
+      const other = await tmp.file('bad2.yaml', text.replace('store: db,', 'store: late,'));
+      for (const command of ['validate', 'run']) {
+        const r = await new CliProcess([command, '-c', file], { cwd: tmp.dir }).exited;
+        assert.equal(r.code, 78, r.stderr);
+        assert.ok(r.stderr.includes(`bad.yaml:${at(text.replace('store: db,', 'store: nosuch,'), 'nosuch')}`), r.stderr);
+        assert.match(r.stderr, /no component "nosuch" in this pipeline: set it to the id of a store component \(the store components here: db\)/);
+        const r2 = await new CliProcess([command, '-c', other], { cwd: tmp.dir }).exited;
+        assert.equal(r2.code, 78, r2.stderr);
+        assert.match(r2.stderr, /component "late" is of type blackhole, not store \(the store components here: db\)/);
+      }
     });
   });
 

@@ -182,16 +182,17 @@ outputs:
     ],
   },
   {
-    title: 'a generator start_time that is no date, and TLS options that only go together',
+    title: 'a generator start_time that is no date, a TLS file that does not exist, and TLS options that only go together',
     yaml: `  gen: { type: generator, count: 1, start_time: yesterday }
-  t: { type: tcp, listen: '127.0.0.1:0', tls: { cert: a.pem, key: b.pem, require_client_cert: true } }
+  t: { type: tcp, listen: '127.0.0.1:0', tls: { cert: /nonexistent/a.pem, key: /dev/null, require_client_cert: true } }
 outputs:
   out: { type: stdout, inputs: [in, gen, t], format: text }
-  o: { type: tcp, inputs: [in], address: '127.0.0.1:9', tls: { cert: c.pem } }
+  o: { type: tcp, inputs: [in], address: '127.0.0.1:9', tls: { cert: /dev/null } }
 `,
     errors: [
       [4, 49, 'invalid value "yesterday" for start_time — not a date: use ISO 8601 (2026-11-25T00:00:00Z) or epoch ms'],
-      [5, 74, 'tls: require_client_cert needs ca (the CA that signs client certificates): add ca, or remove require_client_cert'],
+      [5, 55, 'invalid value "/nonexistent/a.pem" for tls.cert — /nonexistent/a.pem does not exist (a path relative to the config file)'],
+      [5, 91, 'tls: require_client_cert needs ca (the CA that signs client certificates): add ca, or remove require_client_cert'],
       [8, 64, 'tls: cert and key go together: add key, or remove cert'],
     ],
   },

@@ -68,6 +68,10 @@ export interface ComponentContext {
   registry: PluginRegistry;
   /** Some plugin modules failed to load: an unknown type may be one of theirs, so it is not reported. */
   pluginsIncomplete: boolean;
+  /** The config file's directory (what `file: true` paths are relative to). */
+  dir?: string;
+  /** Every component of the pipeline, id -> type as written (what `component: TYPE` options may name). */
+  components?: ReadonlyMap<string, string>;
 }
 
 const ARTICLE: Record<PluginKind, string> = { input: 'an input', filter: 'a filter', aggregate: 'an aggregate', output: 'an output' };
@@ -118,7 +122,7 @@ export function checkComponent(pair: Pair, kind: PluginKind, ctx: ComponentConte
   }
   if (!plugin) return component;
 
-  const where = { source, valueNode, keyNode, typeNode: source.valueNode(valueNode, ['type']) };
+  const where = { source, valueNode, keyNode, typeNode: source.valueNode(valueNode, ['type']), dir: ctx.dir, components: ctx.components };
   const outcome = validateOptions(plugin, options, coreKeys, where, diagnostics);
   component.secrets = outcome.secrets;
   // Without an outputs() function the side outputs do not depend on the options: still checkable.
@@ -146,7 +150,7 @@ function validateOptions(
   plugin: AnyPlugin,
   options: Record<string, unknown>,
   coreKeys: string[],
-  where: { source: SourceMap; valueNode: Node; keyNode: Node | undefined; typeNode: Node | undefined },
+  where: { source: SourceMap; valueNode: Node; keyNode: Node | undefined; typeNode: Node | undefined; dir?: string; components?: ReadonlyMap<string, string> },
   diagnostics: Diagnostic[],
 ): { valid: boolean; secrets: string[] } {
   let validator;
@@ -156,7 +160,7 @@ function validateOptions(
     diagnostics.push(where.source.diagnostic(where.typeNode, 'error', `plugin "${plugin.name}" has an invalid options schema: ${(err as Error).message}`));
     return { valid: false, secrets: [] };
   }
-  const outcome = validateCollectingSecrets(validator, options);
+  const outcome = validateCollectingSecrets(validator, options, where.dir, where.components);
   diagnostics.push(...ajvDiagnostics(outcome.errors, {
     source: where.source, node: where.valueNode, keyNode: where.keyNode, data: options, schema: closedOptionsSchema(plugin.schema),
     label: '', noun: 'option', extraKeys: coreKeys, secrets: outcome.secrets,

@@ -90,10 +90,11 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   diagnostics.push(...duplicateKeys(doc, source, new Set(sections.flatMap((s) => (s.map ? [s.map] : [])))));
   checkNotEmpty(sections, root, source, diagnostics);
 
+  const components = componentTypes(sections, source);
   const checked: CheckedComponent[] = [];
   for (const { kind, entries } of sections) {
     for (const pair of entries) {
-      const component = checkComponent(pair, kind, { doc, source, registry, pluginsIncomplete }, diagnostics);
+      const component = checkComponent(pair, kind, { doc, source, registry, pluginsIncomplete, dir, components }, diagnostics);
       if (component) checked.push(component);
     }
   }
@@ -112,6 +113,20 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
     warnings: final.filter((d) => d.severity === 'warning'),
   };
   return { config, registry, diagnostics: final };
+}
+
+/** Every component's id and `type` as written (before any is checked), for options that name another component. */
+function componentTypes(sections: Array<{ entries: Pair[] }>, source: SourceMap): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const { entries } of sections) {
+    for (const pair of entries) {
+      const id = keyText(pair);
+      const value = source.resolve(pair.value);
+      const type = isMap(value) ? value.get('type') : undefined;
+      if (id !== undefined && typeof type === 'string') types.set(id, type);
+    }
+  }
+  return types;
 }
 
 /** A value whose ${VAR} could not be substituted is reported once, not a second time for then being invalid. */

@@ -1,8 +1,10 @@
 // The one Ajv setup used for every schema in Visor (service section, core component keys, plugin options), with
 // Visor's keywords: `duration` and `size` convert human-friendly strings in place, `secret` marks values to hide (and
 // refuses ones too short to hide), `expression` checks that a condition compiles, `check` runs a plugin's own check
-// of a value (a language of its own).
+// of a value (a language of its own), `file` checks that a file the config names (relative to it) exists.
 // Exported so that other parts (e.g. `visor plugins` docs) validate and describe options exactly as the loader does.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Ajv, type ErrorObject, type KeywordDefinition, type ValidateFunction } from 'ajv';
 import type { JsonSchema, Plugin } from '../api.js';
 import { validateExpression } from '../expr/index.js';
@@ -61,6 +63,51 @@ const secretKeyword: KeywordDefinition = {
     if (sink) for (const s of strings) sink.add(s);
     const problem = [...strings].map(refuseShortSecret).find((p) => p !== undefined);
     (validate as { errors?: Partial<ErrorObject>[] }).errors = problem ? [{ keyword: 'secret', message: problem, params: {} }] : [];
+    return problem === undefined;
+  },
+};
+
+// The config file's directory, per validation run and keyed by the root object, as for secrets.
+const fileBases = new WeakMap<object, string>();
+
+/** `file: true`: the string names a file, relative to the config file's directory, that must exist, so that a
+ * missing certificate is reported at its line by `visor validate` (and refuses a reload) rather than when the
+ * component is created. Checked only when the loader says where the config is (validateCollectingSecrets's baseDir). */
+const fileKeyword: KeywordDefinition = {
+  keyword: 'file',
+  schemaType: 'boolean',
+  errors: true,
+  validate: function validate(enabled: boolean, data: unknown, _parentSchema: unknown, cxt?: DataContext): boolean {
+    const base = cxt?.rootData && typeof cxt.rootData === 'object' ? fileBases.get(cxt.rootData) : undefined;
+    const full = enabled && base !== undefined && typeof data === 'string' && data !== '' ? path.resolve(base, data) : undefined;
+    const problem = full !== undefined && !existsSync(full) ? `${full} does not exist (a path relative to the config file)` : undefined;
+    (validate as { errors?: Partial<ErrorObject>[] }).errors = problem ? [{ keyword: 'file', message: problem, params: {} }] : [];
+    return problem === undefined;
+  },
+};
+
+// The pipeline's components (id -> plugin type), per validation run and keyed by the root object, as for secrets.
+const componentSets = new WeakMap<object, ReadonlyMap<string, string>>();
+
+/** `component: TYPE`: the string is the id of a component of this pipeline whose plugin type is TYPE (e.g. the
+ * dashboard's `store: db` names a `store` output), so that a dangling reference is reported at its line by
+ * `visor validate` rather than when the pipeline starts. Checked only when the loader passes the pipeline's
+ * components (validateCollectingSecrets's components). */
+const componentKeyword: KeywordDefinition = {
+  keyword: 'component',
+  schemaType: 'string',
+  errors: true,
+  validate: function validate(type: string, data: unknown, _parentSchema: unknown, cxt?: DataContext): boolean {
+    const components = cxt?.rootData && typeof cxt.rootData === 'object' ? componentSets.get(cxt.rootData) : undefined;
+    let problem: string | undefined;
+    if (components && typeof data === 'string' && data !== '') {
+      const candidates = [...components].filter(([, t]) => t === type).map(([id]) => id);
+      const fix = candidates.length ? `the ${type} components here: ${candidates.join(', ')}` : `add a component with type: ${type}`;
+      const actual = components.get(data);
+      if (actual === undefined) problem = `no component "${data}" in this pipeline: set it to the id of a ${type} component (${fix})`;
+      else if (actual !== type) problem = `component "${data}" is of type ${actual}, not ${type} (${fix})`;
+    }
+    (validate as { errors?: Partial<ErrorObject>[] }).errors = problem ? [{ keyword: 'component', message: problem, params: {} }] : [];
     return problem === undefined;
   },
 };
@@ -147,7 +194,7 @@ const checkKeyword: KeywordDefinition = {
 export const DURATION_KEYWORD = 'duration';
 export const SIZE_KEYWORD = 'size';
 
-/** Add Visor's `duration`, `size`, `secret`, `expression` and `check` keywords to an Ajv instance. A `duration`/`size`
+/** Add Visor's `duration`, `size`, `secret`, `expression`, `check`, `file` and `component` keywords to an Ajv instance. A `duration`/`size`
  * option should not declare `type: number`: the type check runs before the keyword, so `5s` would be rejected
  * before conversion. */
 export function addVisorKeywords(ajv: Ajv): Ajv {
@@ -156,6 +203,8 @@ export function addVisorKeywords(ajv: Ajv): Ajv {
   ajv.addKeyword(secretKeyword);
   ajv.addKeyword(expressionKeyword);
   ajv.addKeyword(checkKeyword);
+  ajv.addKeyword(fileKeyword);
+  ajv.addKeyword(componentKeyword);
   return ajv;
 }
 
@@ -196,14 +245,20 @@ export interface ValidationOutcome {
   secrets: string[];
 }
 
-/** Validate `data` in place (defaults applied, units converted) and gather its secret values. */
-export function validateCollectingSecrets(validator: ValidateFunction, data: object): ValidationOutcome {
+/** Validate `data` in place (defaults applied, units converted) and gather its secret values; with `baseDir` (the
+ * config file's directory), `file: true` values must name existing files; with `components` (id -> type, the
+ * pipeline's), `component: TYPE` values must name one of them of that type. */
+export function validateCollectingSecrets(validator: ValidateFunction, data: object, baseDir?: string, components?: ReadonlyMap<string, string>): ValidationOutcome {
   const secrets = new Set<string>();
   secretSinks.set(data, secrets);
+  if (baseDir !== undefined) fileBases.set(data, baseDir);
+  if (components !== undefined) componentSets.set(data, components);
   try {
     const valid = validator(data) as boolean;
     return { valid, errors: valid ? [] : [...(validator.errors ?? [])], secrets: [...secrets] };
   } finally {
     secretSinks.delete(data);
+    fileBases.delete(data);
+    componentSets.delete(data);
   }
 }

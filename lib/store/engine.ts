@@ -44,11 +44,50 @@ export interface StoreEngine {
 
 export type ExpireTarget = { table: 'events' } | { table: 'windows'; resolution: string };
 
-/** The text of an error, with the database's code when it has one. */
+/** What a database's error code means for whoever reads /health or the log, when its message alone does not say
+ * it (SQLite's "database is locked" does not say by whom; "database or disk is full" not which). */
+const HINTS: Array<[RegExp, string]> = [
+  [/^SQLITE_BUSY/, 'another connection or process holds a lock on the database file'],
+  [/^SQLITE_LOCKED/, 'locked: a table is in use by another statement'],
+  [/^SQLITE_FULL$/, 'disk full (or the database reached its max_page_count)'],
+  [/^SQLITE_IOERR/, 'I/O error on the database file or its WAL'],
+  [/^SQLITE_READONLY/, 'the database file or its directory is read-only'],
+  [/^SQLITE_CANTOPEN$/, 'cannot open the database file (its directory or permissions)'],
+  [/^53100$/, 'disk full on the PostgreSQL server'],
+  [/^53/, 'the PostgreSQL server is out of resources'],
+  [/^57P0/, 'the PostgreSQL server is shutting down or restarting'],
+  [/^08/, 'the connection to PostgreSQL failed'],
+  [/^(40001|40P01)$/, 'serialization failure or deadlock with another transaction'],
+  [/^28/, 'PostgreSQL refused the credentials'],
+  [/^ECONNREFUSED$/, 'nothing listens at that address (is the server up?)'],
+  [/^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID)$/, 'the server\'s TLS certificate does not verify (check tls.ca and tls.servername)'],
+];
+
+/** The text of an error, with the database's code and what it means when the message does not say it. */
 export function describeError(err: unknown): string {
-  const e = err as { message?: string; code?: string };
-  const msg = e?.message ?? String(err);
-  return e?.code && !msg.includes(e.code) ? `${msg} (${e.code})` : msg;
+  const e = err as { message?: string; code?: unknown };
+  const msg = e?.message || String(err);
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (!code) return msg;
+  const hint = HINTS.find(([re]) => re.test(code))?.[1];
+  const tag = hint ? `${code}: ${hint}` : code;
+  return msg.includes(code) && !hint ? msg : `${msg} (${tag})`;
+}
+
+/** Whether the database refused this one row for good (retrying cannot fix it: it goes to the dead-letter file),
+ * rather than failing itself (unreachable, locked, disk full, I/O, shutting down, a deadlock: retried whole).
+ * SQLite: a constraint (NOT NULL, CHECK, a value of the wrong type in a STRICT table), too big, a value the driver
+ * cannot bind. PostgreSQL (SQLSTATE classes): 21 cardinality, 22 data exception (invalid input, out of range, a NUL
+ * character in text), 23 integrity constraint, 54 program limit (a value too large), 42804 datatype mismatch;
+ * every other class (08 connection, 40 serialization/deadlock, 53 insufficient resources, 57 operator intervention,
+ * 28 authorization, XX internal ...) is the database's. */
+export function refusesRow(dialect: StoreEngine['dialect'], err: unknown): boolean {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  if (dialect === 'sqlite') {
+    if (err instanceof TypeError || err instanceof RangeError) return true;
+    return code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG';
+  }
+  return /^(21|22|23|54)[0-9A-Z]{3}$/.test(code) || code === '42804';
 }
 
 /** The column list and conflict clause of an upsert into `table`, shared by both dialects (both speak

@@ -1,7 +1,7 @@
 // The store: window results, alerts, reports and (opt-in) raw events kept in SQLite or PostgreSQL, one schema and
 // one code path above a small engine interface, every row keyed by the identity of its data (exactly once).
 export type { StoreEngine, Row, TableRows, RejectedRow, ExpireTarget } from './engine.js';
-export { describeError, upsertClauses } from './engine.js';
+export { describeError, refusesRow, upsertClauses } from './engine.js';
 export { copyText, copyValue } from './copy.js';
 export { TABLES, MIGRATIONS, SCHEMA_VERSION, eventPartition, type Table, type TableName, type Column, type ColumnType, type Migration } from './schema.js';
 export { classify, ALERT_STATES, type EventKind } from './classify.js';

@@ -52,19 +52,19 @@ const num = (v: unknown): unknown => (v === undefined || v === null ? null : typ
 export class RowMapper {
   private readonly positionPath: string[];
   private readonly kafkaPath: string[];
-  private readonly dropped: Set<string>;
+  /** Fields never kept in `extra`: those with a column of their own, the excluded ones and the position. */
+  private readonly notExtra: Set<string>;
 
   constructor(private readonly options: RowOptions) {
     this.positionPath = splitFieldPath(options.positionField);
     this.kafkaPath = splitFieldPath(options.kafkaField);
-    this.dropped = new Set(options.exclude);
-    if (this.positionPath.length === 1) this.dropped.add(this.positionPath[0]);
+    this.notExtra = new Set([...COLUMN_FIELDS, ...options.exclude]);
+    if (this.positionPath.length === 1) this.notExtra.add(this.positionPath[0]);
   }
 
   private row(name: TableName, values: unknown[], event: Event): MappedRow {
     const table = TABLES[name];
-    const key = JSON.stringify(table.key.map((k) => values[table.columns.findIndex((c) => c.name === k)]));
-    return { table, values, event, key };
+    return { table, values, event, key: JSON.stringify(KEY_AT[name].map((i) => values[i])) };
   }
 
   /** The row of a window result (`_window` set by the window aggregate's state option), and the row recording
@@ -138,15 +138,19 @@ export class RowMapper {
     // Everything that has no column of its own (and is not excluded) stays, as it is, in `extra`.
     const extra: Event = {};
     for (const k in e) {
-      if (!Object.hasOwn(e, k) || COLUMN_FIELDS.has(k) || this.dropped.has(k)) continue;
+      if (!Object.hasOwn(e, k) || this.notExtra.has(k)) continue;
       if ((k === 'timestamp' && time !== 0) || k === vhostField || (duration && k === duration[0])) continue;
       extra[k] = e[k];
     }
     values.push(json(extra));
-    return this.row('events', values, e);
+    // The key (id, time) without row(): an id is hex, so id + ' ' + time is as unique as the pair (a generic key
+    // cost ~0.5 µs of the event's ~3 µs of mapping, measured).
+    return { table: TABLES.events, values, event: e, key: `${id} ${time}` };
   }
 }
 
+/** Per table, where its key columns are in its values. */
+const KEY_AT = Object.fromEntries(Object.values(TABLES).map((t) => [t.name, t.key.map((k) => t.columns.findIndex((c) => c.name === k))])) as Record<TableName, number[]>;
 /** Fields of events with a column of their own, whatever their value (null or absent: a NULL column). */
 const COLUMN_FIELDS = new Set(['client_ip', 'user', 'method', 'path', 'query', 'protocol', 'status', 'bytes', 'referer', 'user_agent', 'level', 'file']);
 /** %D (µs), %{ms}T and %T (s), as microseconds in duration_us: the first that is a number (the others stay in extra). */

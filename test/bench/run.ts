@@ -20,6 +20,7 @@ import { benchStore } from './store.js';
 import { benchStoreHistory } from './store-history.js';
 import { benchKafka } from './kafka.js';
 import { benchTcp } from './tcp.js';
+import { benchHttpOutput } from './http-output.js';
 import { LINE_TEXT, latencies } from './plugins.js';
 import { buildPipeline } from './pipeline.js';
 
@@ -142,6 +143,7 @@ const SECTIONS: Array<[string, () => Promise<void>]> = [
   ['file', async () => print(await benchFileOutput())],
   ['store', async () => { print(await benchStore()); console.log(''); print(await benchStoreHistory()); }],
   ['tcp', async () => print(await benchTcp())],
+  ['http', async () => print(await benchHttpOutput())],
   ['kafka', async () => print(await benchKafka())],
   ['cluster', async () => print(await benchCluster())],
 ];

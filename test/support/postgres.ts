@@ -4,7 +4,7 @@
 // nobody here wrote — is what the tests read the tables back with.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -27,12 +27,21 @@ export function postgresMissing(): string | undefined {
   return undefined;
 }
 
+export interface PostgresServerOptions {
+  /** Serve TLS (ssl=on) with this certificate and key (PEM files, copied into the server's directory). */
+  ssl?: { cert: string; key: string };
+  /** pg_hba.conf lines replacing initdb's (e.g. `hostssl all all 127.0.0.1/32 trust` to refuse plain TCP);
+   * the unix socket stays trusted. */
+  hba?: string[];
+}
+
 export class PostgresServer {
   readonly host = '127.0.0.1';
+  private sslArgs = '';
   private constructor(readonly dir: string, readonly port: number, private readonly bin: string, private readonly user: string | undefined) {}
 
   /** initdb + start. */
-  static async start(): Promise<PostgresServer> {
+  static async start(options: PostgresServerOptions = {}): Promise<PostgresServer> {
     const bin = postgresBin();
     if (!bin) throw new Error('PostgreSQL is not installed');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'visor-pg-'));
@@ -45,6 +54,21 @@ export class PostgresServer {
     }
     const server = new PostgresServer(dir, await freePort(), bin, user);
     await server.as('initdb', ['-D', server.data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
+    if (options.ssl) {
+      // The server reads its key as its own user, and refuses a key others can read.
+      for (const [name, from] of [['server.crt', options.ssl.cert], ['server.key', options.ssl.key]] as const) {
+        const to = path.join(dir, name);
+        await copyFile(from, to);
+        await chmod(to, 0o600);
+        if (user) await run('chown', [user, to]);
+      }
+      server.sslArgs = ` -c ssl=on -c ssl_cert_file=${path.join(dir, 'server.crt')} -c ssl_key_file=${path.join(dir, 'server.key')}`;
+    }
+    if (options.hba) {
+      const hba = path.join(server.data, 'pg_hba.conf');
+      await writeFile(hba, ['local all all trust', ...options.hba].join('\n') + '\n');
+      if (user) await run('chown', [user, hba]);
+    }
     await server.resume();
     return server;
   }
@@ -68,7 +92,7 @@ export class PostgresServer {
   /** Starts (again, after stop) the server on the same port and data. */
   async resume(): Promise<void> {
     await this.as('pg_ctl', ['-D', this.data, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '60',
-      '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=${this.host}`, 'start']);
+      '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=${this.host}${this.sslArgs}`, 'start']);
   }
 
   /** Stops the server (fast shutdown: connected clients are disconnected, as in an outage). */

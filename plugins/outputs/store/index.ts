@@ -18,6 +18,18 @@ interface StoreOptions extends EngineOptions {
   retention_interval: number;
 }
 
+/** The ssl parameters of a PostgreSQL url: node-postgres lets them replace the tls option whole (sslmode=require
+ * verifies against the system roots, ignoring tls.ca; sslmode=disable connects in plain text). */
+function urlSslParams(url: unknown): string[] {
+  if (typeof url !== 'string') return [];
+  try {
+    const params = new URL(url).searchParams;
+    return ['ssl', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey'].filter((k) => params.has(k));
+  } catch {
+    return [];
+  }
+}
+
 /** Options that belong to the other engine, each at its key. */
 function engineProblems(value: unknown): CheckProblem[] {
   const o = (value ?? {}) as Partial<Record<keyof StoreOptions, unknown>>;
@@ -25,6 +37,8 @@ function engineProblems(value: unknown): CheckProblem[] {
   if (o.engine === 'postgres') {
     if (o.url === undefined) problems.push({ at: 'engine', message: 'engine: postgres needs url (e.g. url: ${VISOR_PG_URL})' });
     if (o.path !== undefined) problems.push({ at: 'path', message: 'path is the SQLite file: remove it, or use engine: sqlite' });
+    const ssl = o.tls !== undefined ? urlSslParams(o.url) : [];
+    if (ssl.length) problems.push({ at: 'tls', message: `the url's ${ssl.join(', ')} would replace tls (its ca and certificates ignored): remove ${ssl.join(', ')} from the url, or remove tls` });
   } else {
     for (const k of ['url', 'tls'] as const) if (o[k] !== undefined) problems.push({ at: k, message: `${k} is for engine: postgres: add engine: postgres, or remove ${k}` });
   }

@@ -320,9 +320,9 @@ outputs:
 `);
     const ca = read('ca.pem');
     const reload = async () => {
-      const n = (p.stderr.match(/configuration reloaded/g) ?? []).length;
+      const n = (p.stderr.match(/configuration reloaded|configuration is invalid/g) ?? []).length;
       p.child.kill('SIGHUP');
-      await p.waitFor((q) => (q.stderr.match(/configuration reloaded/g) ?? []).length > n, 'the reload');
+      await p.waitFor((q) => (q.stderr.match(/configuration reloaded|configuration is invalid/g) ?? []).length > n, 'the reload');
     };
     // A renewal half done: the new certificate is in place, its key not yet.
     await copyFile(path.join(certs.dir, 'server2.pem'), path.join(certs.dir, 'half.pem'));
@@ -334,11 +334,14 @@ outputs:
       assert.equal(a.status, 200, url);
       assert.equal(a.fingerprint, certs.fingerprint.server1, `${url} still serves the previous certificate`);
     }
-    // The key is gone altogether: the same.
+    // The key is gone altogether: the config check refuses the reload (a file option names a missing file), and
+    // the running listeners keep serving what they had.
     await rm(path.join(certs.dir, 'half.key'));
     await reload();
-    assert.match(p.stderr, /serving the previous certificate.*tls\.key: cannot read .*half\.key: ENOENT/);
-    assert.equal((await request(`https://127.0.0.1:${dp}/api/state`, { ca })).fingerprint, certs.fingerprint.server1);
+    assert.match(p.stderr, /half\.key does not exist|tls\.key: cannot read .*half\.key: ENOENT/);
+    for (const url of [`https://127.0.0.1:${hp}/metrics`, `https://127.0.0.1:${dp}/api/state`]) {
+      assert.equal((await request(url, { ca })).fingerprint, certs.fingerprint.server1, url);
+    }
     // The renewal completed: the new certificate is served.
     await copyFile(path.join(certs.dir, 'server2.key'), path.join(certs.dir, 'half.key'));
     await reload();
@@ -406,7 +409,7 @@ outputs:
     }
   });
 
-  it('visor validate: tls needs cert and key, and names unreadable files at start', async () => {
+  it('visor validate: tls needs cert and key and files that exist, located (exit 78); an unusable file stops the start naming it', async () => {
     const file = await tmp.file('tls-bad.yaml', `inputs: { in: { type: stdin } }
 service:
   http: { listen: 127.0.0.1:0, tls: { cert: server1.pem, client_ca: nope.pem } }
@@ -415,15 +418,19 @@ outputs: { out: { type: stdout, inputs: [in] } }
     const r = await runCli(['validate', '-c', file]);
     assert.equal(r.code, 78, r.stderr);
     assert.match(r.stderr, /:3:\d+: .*key/);
-    const missing = await tmp.file('tls-missing.yaml', `inputs: { in: { type: stdin } }
+    assert.match(r.stderr, /:3:\d+: .*nope\.pem does not exist/);
+    // A file that exists but is no certificate: the start fails with the files named.
+    const garbage = await tmp.file('garbage.pem', 'not a certificate\n');
+    const unusable = await tmp.file('tls-unusable.yaml', `inputs: { in: { type: stdin } }
 service:
-  http: { listen: 127.0.0.1:0, tls: { cert: server1.pem, key: server1.key, client_ca: nope.pem } }
+  http: { listen: 127.0.0.1:0, tls: { cert: ${path.basename(garbage)}, key: server1.key } }
 outputs: { out: { type: stdout, inputs: [in] } }
 `);
-    const p = new CliProcess(['run', '-c', missing]);
+    const p = new CliProcess(['run', '-c', unusable]);
     p.child.stdin!.end();
     const done = await p.exited;
     assert.notEqual(done.code, 0);
-    assert.match(done.stderr, /tls\.client_ca: cannot read .*nope\.pem: ENOENT/);
+    assert.match(done.stderr, /tls: cannot use .*garbage\.pem with .*server1\.key/);
   });
+
 });

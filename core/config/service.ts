@@ -57,7 +57,7 @@ export function resolveService(keyNode: Node | undefined, valueNode: Node | unde
   // `http:` written with nothing after it means "enable with defaults", like `http: {}`.
   if ('http' in settings && settings.http === null) settings.http = {};
 
-  const outcome = validateCollectingSecrets(sharedAjv().compile(SERVICE_SCHEMA), settings);
+  const outcome = validateCollectingSecrets(sharedAjv().compile(SERVICE_SCHEMA), settings, dir);
   const diagnostics = ajvDiagnostics(outcome.errors, {
     source, node: valueNode, keyNode, data: settings, schema: SERVICE_SCHEMA, label: 'service', noun: 'key', secrets: [],
     unknownKey: (name) => `unknown key "${name}" in service`,

@@ -52,6 +52,12 @@ export interface Timers {
 }
 
 /** What `create` receives besides the options (aggregates get an AggregateContext, which adds `emit`). */
+/** `service.name` (the host name unless configured) and `service.public_url` (the dashboard as people reach it). */
+export interface ServiceIdentity {
+  readonly name: string;
+  readonly public_url?: string;
+}
+
 export interface PluginContext {
   /** The component id from the config (e.g. `access`). */
   readonly id: string;
@@ -62,6 +68,8 @@ export interface PluginContext {
   dataDir(): Promise<string>;
   /** The directory of the config file, for resolving relative paths in options. */
   readonly configDir: string;
+  /** Who this agent is to people reading its alerts and reports (`service.name`, `service.public_url`). */
+  readonly service: ServiceIdentity;
   /** The running pipeline as its metrics and health checks see it now (for dashboards and self-monitoring). */
   pipeline(): PipelineView;
   /** State shared by the components of one pipeline (e.g. the kafka input's partition assignments, read by

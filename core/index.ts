@@ -14,7 +14,7 @@ export {
 } from './expr/index.js';
 export { parseTimeZone, formatOffset, timezoneSchema, type TimeZone } from './timezone.js';
 export { AckedOffsets } from './acked-offsets.js';
-export { compileStrftimeRenderer, DAYS, MONTHS, pad2, pad6, wallClock } from './strftime.js';
+export { compileStrftimeRenderer, DAYS, formatLocalTime, MONTHS, pad2, pad6, wallClock } from './strftime.js';
 export { compileTemplate, templateSchema, fieldText, type Template, type TemplateOptions } from './template.js';
 export { createEncoder, encodeLines, encodingSchema, ENCODING_RULES, type EncodingOptions, type LineFormat } from './encoding.js';
 export { detachString } from './strings.js';

@@ -83,3 +83,15 @@ export function compileStrftimeRenderer(format: string): (ts: number, offsetMinu
     return out;
   };
 }
+
+/** `ts` (epoch ms) as this server's local wall clock with its offset, the way people read times in mails and
+ * reports: `2026-12-02 07:41:05 +01:00` (the offset of that instant, so summer time is right; the zone is the
+ * process's, i.e. TZ or the system's). */
+export function formatLocalTime(ts: number): string {
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) return String(ts);
+  const off = -d.getTimezoneOffset();
+  const a = Math.abs(off);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())} `
+    + `${off < 0 ? '-' : '+'}${pad2(Math.floor(a / 60))}:${pad2(a % 60)}`;
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Event } from '../core/index.js';
+import { formatLocalTime, type Event } from '../core/index.js';
 import { runCli, tempDir } from './support/helpers.js';
 import { startPipeline, type Harness, type Probes } from './support/pipeline-harness.js';
 import { startSmtp } from './support/smtp.js';
@@ -233,9 +233,9 @@ describe('alert aggregate', () => {
     assert.equal(s503.value, 3);
     assert.equal(s503.severity, 'critical');
     assert.ok((s503.duration_ms as number) >= 0 && (s503.duration_ms as number) >= (s503.time as number) - (firing503.time as number) - 1);
-    assert.equal(s503.message, `[critical] many-503: the agent stopped while the alert was firing since ${new Date(firing503.since as number).toISOString()} (count(status == 503) > 2), so its resolution will not be reported`);
+    assert.equal(s503.message, `[critical] many-503: the agent stopped while the alert was firing since ${formatLocalTime(firing503.since as number)} (count(status == 503) > 2), so its resolution will not be reported`);
     assert.equal(silent.since, of('firing', 'silent')[0].since);
-    assert.match(silent.message as string, /^\[warning\] silent: the agent stopped while the alert was firing since \d{4}-\d\d-\d\dT[\d:.]+Z \(no event matching nothing == true\), so its resolution will not be reported$/);
+    assert.match(silent.message as string, /^\[warning\] silent: the agent stopped while the alert was firing since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \(no event matching nothing == true\), so its resolution will not be reported$/);
     // Resolved (error-rate), pending (high-load: for not elapsed), never-firing (beat) and per-event rules: nothing.
     assert.equal(of('resolved', 'error-rate').length, 1);
     assert.equal(out.filter((a) => a.name === 'high-load' || a.name === 'beat').length, 0);
@@ -246,14 +246,14 @@ describe('alert aggregate', () => {
     const tmp = await tempDir();
     try {
       const h = await startPipeline(alertPipeline(`      - { name: many-503, when: 'count(status == 503) > 1', over: 1h }`, {
-        head: `service: { data_dir: ${JSON.stringify(tmp.dir)} }`,
+        head: `service: { data_dir: ${JSON.stringify(tmp.dir)}, name: web01 }`,
         outputs: `  mail: { type: email, inputs: [alerts], host: 127.0.0.1, port: ${smtp.port}, from: visor@example.com, to: [ops@example.com] }`,
       }));
       await feed(h, async (emit) => {
         await emit([{ status: 503 }, { status: 503 }]);
       });
       // No waiting: shutdown completed only once the mails were accepted by the server.
-      assert.deepEqual(smtp.messages.map((m) => m.subject), ['[visor] warning many-503', '[visor] warning many-503']);
+      assert.deepEqual(smtp.messages.map((m) => m.subject), ['[visor web01] warning many-503', '[visor web01] warning many-503 stopped: the agent stopped while it was firing']);
       assert.match(smtp.messages[1].text, /the agent stopped while the alert was firing since .*, so its resolution will not be reported/);
       assert.doesNotMatch(smtp.messages[0].text, /the agent stopped/);
     } finally {

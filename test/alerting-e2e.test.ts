@@ -1,6 +1,7 @@
 // configs/alerting.yaml as shipped, run by the real CLI against real log files and a real SMTP server.
 import assert from 'node:assert/strict';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { CliProcess, ROOT, tempDir } from './support/helpers.js';
 import { startSmtp, waitFor, type TestSmtp } from './support/smtp.js';
@@ -45,7 +46,7 @@ describe('configs/alerting.yaml end to end', function () {
       throw new Error(`${(err as Error).message}\nreceived: ${smtp.messages.map((m) => m.subject).join(', ')}\nstderr: ${agent!.stderr.slice(-3000)}`);
     });
     const subjects = smtp.messages.map((m) => m.subject).sort();
-    assert.deepEqual(subjects, ['[visor] warning error-log', '[visor] warning server-error']);
+    assert.deepEqual(subjects, [`[visor ${hostname()}] warning error-log`, `[visor ${hostname()}] warning server-error`], 'service.name defaults to the host name');
     const serverError = smtp.messages.find((m) => m.subject.endsWith('server-error'))!;
     assert.deepEqual(serverError.to, ['ops@example.test']);
     assert.match(serverError.text, /203\.0\.113\.9 GET \/api\/orders 503/);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { definePlugin } from '../core/api.js';
@@ -109,7 +110,7 @@ describe('config loader', () => {
       assert.equal(config.file, path.join(FIXTURES, 'visor.yaml'));
       assert.equal(config.dir, FIXTURES);
       assert.deepEqual(config.service, {
-        data_dir: path.join(FIXTURES, 'data'), log_level: 'info', log_format: 'text', grace: 5000,
+        data_dir: path.join(FIXTURES, 'data'), name: hostname(), log_level: 'info', log_format: 'text', grace: 5000,
         http: { listen: '127.0.0.1:2020' }, plugins: [],
       });
       // inputs, filters, aggregates, outputs, whatever order the sections are written in
@@ -147,7 +148,7 @@ describe('config loader', () => {
       ));
       assert.deepEqual(result.diagnostics, []);
       const { service, components } = result.config!;
-      assert.deepEqual(service, { data_dir: '/var/lib/visor', log_level: 'debug', log_format: 'json', grace: 90000, http: { listen: '0.0.0.0:9000', token: 'config-test-token-0123' }, plugins: [] });
+      assert.deepEqual(service, { data_dir: '/var/lib/visor', name: hostname(), log_level: 'debug', log_format: 'json', grace: 90000, http: { listen: '0.0.0.0:9000', token: 'config-test-token-0123' }, plugins: [] });
       assert.deepEqual(components[1].buffer, { max_events: 50 });
       assert.deepEqual(components[1].retry, { attempts: 3, backoff: 250, max_backoff: 60000 });
     });

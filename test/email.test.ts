@@ -38,9 +38,9 @@ describe('email output', function () {
   }
 
   /** `events` into an email output sending to the SMTP server on 127.0.0.1:`port`, with `emailYaml`'s options. */
-  async function pipeline(events: Event[], port: number, emailYaml = ''): Promise<Harness> {
+  async function pipeline(events: Event[], port: number, emailYaml = '', serviceYaml = ''): Promise<Harness> {
     const h = await startPipeline(`
-service: { data_dir: ${JSON.stringify(dir)}, log_level: debug }
+service: { data_dir: ${JSON.stringify(dir)}, log_level: debug, name: web01${serviceYaml} }
 inputs:
   src: { type: test_script }
 outputs:
@@ -183,7 +183,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     assert.equal(await spoolLines(), 5, 'all spooled while the server is down');
     const s = await server({ port });
     await waitFor(() => s.messages.length === 5, 10_000, 'messages');
-    assert.deepEqual(s.messages.map((m) => m.subject), events.map((e) => `[visor] warning ${e.name}`));
+    assert.deepEqual(s.messages.map((m) => m.subject), events.map((e) => `[visor web01] warning ${e.name}`));
     await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(s.messages.length, 5, 'no duplicates');
@@ -196,7 +196,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     assert.equal(await spoolLines(), 2, 'the spool never exceeds queue_size');
     const s = await server({ port });
     await waitFor(() => s.messages.length === 5, 10_000, 'messages');
-    assert.deepEqual(s.messages.map((m) => m.subject), events.map((e) => `[visor] info ${e.name}`));
+    assert.deepEqual(s.messages.map((m) => m.subject), events.map((e) => `[visor web01] info ${e.name}`));
   });
 
   it('retries when the server refuses (451, then 550) and delivers once it accepts', async () => {
@@ -222,7 +222,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     assert.equal(s.messages.length, 0, 'nothing sent while no pipeline runs');
     const h2 = await pipeline([], port);
     await waitFor(() => s.messages.length === 2, 10_000, 'messages after restart');
-    assert.deepEqual(s.messages.map((m) => m.subject), ['[visor] info one', '[visor] info two']);
+    assert.deepEqual(s.messages.map((m) => m.subject), ['[visor web01] info one', '[visor web01] info two']);
     await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
     assert.ok(h2.logs.some((l) => l.includes('resuming delivery')));
   });
@@ -235,11 +235,11 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     await waitFor(() => s.messages.length === 4, 10_000, 'messages');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(s.messages.length, 4);
-    assert.deepEqual(s.messages.slice(0, 3).map((m) => m.subject), ['[visor] warning alert_0', '[visor] warning alert_1', '[visor] warning alert_2']);
+    assert.deepEqual(s.messages.slice(0, 3).map((m) => m.subject), ['[visor web01] warning alert_0', '[visor web01] warning alert_1', '[visor web01] warning alert_2']);
     const digest = s.messages[3]!;
     assert.match(digest.subject, /digest: 7 more messages/);
     for (let i = 3; i < 10; i++) {
-      assert.ok(digest.text.includes(`[visor] warning alert_${i}`), `digest lists alert_${i}`);
+      assert.ok(digest.text.includes(`[visor web01] warning alert_${i}`), `digest lists alert_${i}`);
       assert.ok(digest.html.includes(`alert_${i}`));
     }
     assert.ok(!digest.text.includes('alert_2\n'));
@@ -264,10 +264,10 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     assert.match(text, /^1000 messages exceeded the limit of 1 per minute and were merged/);
     const note = /… ([\d,]+) more messages not shown/.exec(text);
     assert.ok(note, 'the text says how many were left out');
-    const listed = text.split('\n').filter((l) => /^\d+\. \[visor\] critical rule_\d$/.test(l)).length;
+    const listed = text.split('\n').filter((l) => /^\d+\. \[visor web01\] critical rule_\d$/.test(l)).length;
     assert.ok(listed > 0 && listed < 1000);
     assert.equal(listed + Number(note[1]!.replace(/,/g, '')), 1000, 'listed + not shown = merged');
-    const tally = [...text.matchAll(/^ {2}([\d,]+) × \[visor\] critical rule_(\d)$/gm)];
+    const tally = [...text.matchAll(/^ {2}([\d,]+) × \[visor web01\] critical rule_(\d)$/gm)];
     assert.equal(tally.length, 5);
     assert.equal(tally.reduce((n, m) => n + Number(m[1]!.replace(/,/g, '')), 0), 1000, 'the tally per subject accounts for every alert');
     assert.ok(digest.html.includes(`${note[1]} more messages not shown`), 'the HTML part says it too');
@@ -288,7 +288,7 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     await waitFor(() => s.messages.length === 3, 15_000, 'messages');
     const [a, r, small] = s.messages.map((m) => ({ ...m, text: m.text.replace(/\r\n/g, '\n') }));
     for (const m of s.messages) assert.ok(Buffer.byteLength(m.raw) <= cap, `${m.subject}: ${Buffer.byteLength(m.raw)} bytes`);
-    assert.equal(a!.subject, '[visor] critical server-error');
+    assert.equal(a!.subject, '[visor web01] critical server-error: 123,456 more', 'a digest says so, and how many');
     assert.match(a!.text, /^count: 123456$/m, 'small fields are kept whole');
     const left = /… ([\d,]+) more samples not shown/.exec(a!.text);
     assert.ok(left, 'says how many samples were left out');
@@ -297,12 +297,12 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     assert.ok(shown > 10);
     assert.ok(a!.text.includes('samples: 203.0.113.0 GET /path/0 500, 203.0.113.1 GET /path/1 500'), 'the first samples are kept, in order');
     assert.ok(a!.html.includes(`${left[1]} more samples not shown`));
-    assert.equal(r!.subject, '[visor] report web01');
+    assert.equal(r!.subject, '[visor web01] report web01');
     assert.match(r!.text, /^\[shortened to fit the message size limit of 16,384 bytes\] \(the HTML part, [\d,]+ bytes, is replaced by the text\)$/m);
     assert.match(r!.text, /^report web01: /m);
     assert.match(r!.text, /^requests: 20000 /m, 'the short lines are whole');
     assert.match(r!.text, /^top clients: .* … \([\d,]+ more characters not shown\)$/m);
-    assert.ok(r!.html.includes('<pre>report web01: '));
+    assert.match(r!.html, /<pre>host: web01\r?\n\r?\nreport web01: /, 'the host first, then the report, in the text that replaces the HTML');
     assert.ok(!small!.text.includes('shortened'), 'a small message is untouched');
   });
 

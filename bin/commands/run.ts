@@ -12,6 +12,7 @@ export default class Run extends Command {
     const { flags } = await this.parse(Run);
     const { Agent } = await import('../../core/runtime/agent.js');
     const { ConfigError, formatDiagnostic } = await import('../../core/config/model.js');
+    const { logProcessWarnings } = await import('../../core/runtime/warnings.js');
     const file = flags.config ?? DEFAULT_CONFIG;
     const agent = new Agent(file, { version: this.config.version });
     let signals = 0;
@@ -26,6 +27,8 @@ export default class Run extends Command {
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGHUP', () => void agent.reload());
+    // Node's warnings (e.g. MaxListenersExceededWarning from a plugin) as structured log lines, not bare stderr text.
+    logProcessWarnings(agent.logger);
     // A plugin's stray promise must not take the agent down; it is logged and counted as a bug to fix.
     process.on('unhandledRejection', (reason) => agent.logger.error('unhandled promise rejection (a plugin bug)', { error: reason as Error }));
     process.on('uncaughtException', (err) => {

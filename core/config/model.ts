@@ -25,6 +25,10 @@ export class ConfigError extends Error {
 export interface ServiceConfig {
   /** Absolute path; relative paths in the file are resolved against the config file's directory. */
   data_dir: string;
+  /** This agent's name in mails; the host name when not configured. */
+  name: string;
+  /** The dashboard's public address, when configured. */
+  public_url?: string;
   log_level: 'debug' | 'info' | 'warn' | 'error';
   log_format: 'text' | 'json';
   /** Milliseconds. */

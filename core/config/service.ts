@@ -1,4 +1,5 @@
 // The `service:` section: agent-wide settings, with defaults and paths resolved against the config file's directory.
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Node } from 'yaml';
 import type { JsonSchema } from '../api.js';
@@ -9,11 +10,25 @@ import type { Diagnostic, ServiceConfig } from './model.js';
 import { sharedAjv, validateCollectingSecrets } from './schema.js';
 import type { SourceMap } from './source.js';
 
+/** Why a `name` is refused (it goes into mail subjects), or undefined. */
+function oneLineName(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  return v.trim() && !/[\r\n]/.test(v) && v.length <= 100 ? undefined : 'must be one non-empty line of at most 100 characters, e.g. web01';
+}
+
+/** Why a `public_url` is refused, or undefined. */
+function httpUrl(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined; // the type keyword reports it
+  return /^https?:\/\/[^\s/?#]+[^\s]*$/.test(v) ? undefined : 'must be an http:// or https:// address, e.g. https://visor.example.com/';
+}
+
 export const SERVICE_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     data_dir: { type: 'string', default: './data', description: 'Where components keep state (checkpoints, buffers).' },
+    name: { type: 'string', check: oneLineName, description: 'This agent\'s name in alert and report mails (subject and body); default: the host name.' },
+    public_url: { type: 'string', check: httpUrl, description: 'The dashboard\'s address as people reach it (e.g. https://visor.example.com/): alert and report mails link to it.' },
     log_level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
     log_format: { type: 'string', enum: ['text', 'json'], default: 'text' },
     grace: { duration: true, default: '5s', description: 'How long to wait for the pipeline to drain on shutdown.' },
@@ -66,5 +81,5 @@ export function resolveService(keyNode: Node | undefined, valueNode: Node | unde
   const plugins = Array.isArray(settings.plugins) ? settings.plugins.filter((p): p is string => typeof p === 'string') : [];
   if (!outcome.valid) return { plugins, diagnostics };
   const valid = settings as unknown as ServiceConfig;
-  return { service: { ...valid, data_dir: path.resolve(dir, valid.data_dir) }, plugins, diagnostics };
+  return { service: { ...valid, name: valid.name ?? hostname(), data_dir: path.resolve(dir, valid.data_dir) }, plugins, diagnostics };
 }

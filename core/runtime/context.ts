@@ -1,7 +1,7 @@
 // Builds the PluginContext each component receives, and owns its timers so they die with it.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger, PipelineView, PluginContext, Timers } from '../api.js';
+import type { Logger, PipelineView, PluginContext, ServiceIdentity, Timers } from '../api.js';
 import type { ComponentMetricsImpl } from './metrics.js';
 
 export class ComponentTimers implements Timers {
@@ -42,6 +42,7 @@ export function createPluginContext(opts: {
   timers: ComponentTimers;
   dataRoot: string;
   configDir: string;
+  service: ServiceIdentity;
   pipeline: () => PipelineView;
   shared: PluginContext['shared'];
   kept: PluginContext['kept'];
@@ -53,6 +54,7 @@ export function createPluginContext(opts: {
     metrics: opts.metrics,
     timers: opts.timers,
     configDir: opts.configDir,
+    service: opts.service,
     pipeline: opts.pipeline,
     shared: opts.shared,
     kept: opts.kept,

@@ -62,7 +62,7 @@ export class Pipeline {
     const logger = this.logger.child({ component: c.id, type: c.type });
     const metrics = this.deps.metrics.component({ id: c.id, kind: c.kind, type: c.type });
     const timers = new ComponentTimers(logger);
-    const base = createPluginContext({ id: c.id, logger, metrics, timers, dataRoot: this.config.service.data_dir, configDir: this.config.dir, pipeline: () => this.view(), shared: (key, create) => this.shared(key, create), kept: (key, create) => this.keptValues.get(c.id, c.type, key, create) });
+    const base = createPluginContext({ id: c.id, logger, metrics, timers, dataRoot: this.config.service.data_dir, configDir: this.config.dir, service: { name: this.config.service.name, public_url: this.config.service.public_url }, pipeline: () => this.view(), shared: (key, create) => this.shared(key, create), kept: (key, create) => this.keptValues.get(c.id, c.type, key, create) });
     // Aggregates get their emitter with the context (AggregateContext); it works once the node has started.
     const emitter = c.kind === 'aggregate' ? new AggregateEmitter(c.id) : undefined;
     const context = emitter ? { ...base, emit: emitter.emit } : base;

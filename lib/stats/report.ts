@@ -1,6 +1,6 @@
 // The figures of one report interval, and their text and HTML renderings. Kept apart from the plugin so
 // they can be tested (and reused) without a pipeline.
-import type { Event } from '../../core/index.js';
+import { formatLocalTime, type Event } from '../../core/index.js';
 import { TopCounter } from './sketches.js';
 
 export interface TopItem {
@@ -139,7 +139,8 @@ export class ReportAccumulator {
   }
 }
 
-const iso = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : '');
+// Times as the server's local time with its offset (mails, the terminal): people read them, not parsers.
+const iso = (ms: unknown) => (typeof ms === 'number' ? formatLocalTime(ms) : '');
 const pct = (r: unknown) => (typeof r === 'number' ? `${(r * 100).toFixed(2)}%` : 'n/a');
 const topLine = (items: unknown) =>
   Array.isArray(items) && items.length ? (items as TopItem[]).map((t) => `${oneLine(t.value)} (${t.count})`).join(', ') : '-';

@@ -37,7 +37,7 @@ export function pluginContext(id: string, type: string, hub = new MetricsHub(), 
   const shared = new Map<string, unknown>();
   const kept = new KeptValues();
   return {
-    id, logger, configDir: ROOT, timers: new ComponentTimers(logger),
+    id, logger, configDir: ROOT, service: { name: 'test-host' }, timers: new ComponentTimers(logger),
     metrics: hub.component({ id, kind, type }),
     dataDir: async () => ROOT,
     pipeline: () => ({ state: 'running', healthy: true, components: {} }),

@@ -18,6 +18,8 @@ export interface TestSmtp {
   messages: Received[];
   auths: Array<{ user: string; pass: string }>;
   rcptAttempts: number;
+  /** Messages received in full but refused at the end of DATA (`refuseData`). */
+  refused: Received[];
   close(): Promise<void>;
 }
 
@@ -30,6 +32,9 @@ export interface TestSmtpOptions {
   auth?: { user: string; pass: string };
   /** Reply codes for the first RCPT TO commands (e.g. [451, 550]); later ones are accepted. */
   refuse?: number[];
+  /** Reply codes for the first messages received in full (end of DATA), e.g. [451]: the sender has sent the whole
+   * message and must send it again. */
+  refuseData?: number[];
 }
 
 export { freePort } from './helpers.js';
@@ -67,8 +72,9 @@ function part(raw: string, type: string): string {
 }
 
 export async function startSmtp(opts: TestSmtpOptions = {}): Promise<TestSmtp> {
-  const state: TestSmtp = { port: 0, messages: [], auths: [], rcptAttempts: 0, close: async () => {} };
+  const state: TestSmtp = { port: 0, messages: [], auths: [], rcptAttempts: 0, refused: [], close: async () => {} };
   const refuse = [...(opts.refuse ?? [])];
+  const refuseData = [...(opts.refuseData ?? [])];
   const options: SMTPServerOptions = {
     secure: opts.secure ?? false,
     key: opts.key,
@@ -96,7 +102,8 @@ export async function startSmtp(opts: TestSmtpOptions = {}): Promise<TestSmtp> {
         const raw = Buffer.concat(chunks).toString('utf8');
         const headers = raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
         const subject = decodeWords(/^Subject: (.*)$/im.exec(headers)?.[1] ?? '');
-        state.messages.push({
+        const code = refuseData.shift();
+        (code ? state.refused : state.messages).push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw, subject,
@@ -105,6 +112,7 @@ export async function startSmtp(opts: TestSmtpOptions = {}): Promise<TestSmtp> {
           user: typeof session.user === 'string' ? session.user : undefined,
           secure: session.secure,
         });
+        if (code) return cb(Object.assign(new Error(`refused for the test (${code})`), { responseCode: code }));
         cb();
       });
     },

@@ -1,6 +1,6 @@
 // Absence rules: firing when no event (matching `where`, when given; else no event but heartbeats) arrived for the
 // `absent` duration, resolved when one arrives again.
-import type { Event } from '../../../core/index.js';
+import { formatLocalTime, type Event } from '../../../core/index.js';
 import type { Alerts } from './alerts.js';
 import { formatDuration, type AbsenceRule, type Rule } from './rules.js';
 
@@ -22,7 +22,7 @@ export class AbsenceRules {
     if (!events.some((e) => (rule.where ? rule.where(e) : e.heartbeat !== true))) return;
     if (st.firingSince !== undefined) {
       const lasted = now - st.firingSince;
-      out.push(this.alerts.make(rule, 'resolved', `events are back after ${formatDuration(lasted)} (${rule.text} since ${new Date(st.firingSince).toISOString()})`,
+      out.push(this.alerts.make(rule, 'resolved', `events are back after ${formatDuration(lasted)} (${rule.text} since ${formatLocalTime(st.firingSince)})`,
         { since: st.firingSince, duration_ms: lasted, duration: formatDuration(lasted) }));
       st.firingSince = undefined;
     }

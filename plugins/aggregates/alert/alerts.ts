@@ -1,6 +1,6 @@
 // The alert events every rule engine emits (events.ts, thresholds.ts, absence.ts): their common fields, and the
 // `stopped` alert of a rule still firing when the agent stops.
-import type { Counter, Event, PluginContext } from '../../../core/index.js';
+import { formatLocalTime, type Counter, type Event, type PluginContext } from '../../../core/index.js';
 import { formatDuration, type Rule } from './rules.js';
 
 export type AlertState = 'firing' | 'resolved' | 'digest' | 'stopped';
@@ -31,7 +31,7 @@ export class Alerts {
   /** An alert firing since `since` will never be resolved by this run: say so rather than leave it open. */
   stopped(rule: Rule, since: number, now: number, extra: Partial<Event> = {}): Event {
     const lasted = now - since;
-    return this.make(rule, 'stopped', `the agent stopped while the alert was firing since ${new Date(since).toISOString()} (${rule.text}), so its resolution will not be reported`,
+    return this.make(rule, 'stopped', `the agent stopped while the alert was firing since ${formatLocalTime(since)} (${rule.text}), so its resolution will not be reported`,
       { since, duration_ms: lasted, duration: formatDuration(lasted), ...extra });
   }
 }

@@ -50,7 +50,7 @@ export class EventRules {
   private digestOf(rule: EventRule, st: EventState): Event | undefined {
     if (st.count === 0) return undefined;
     const e = this.alerts.make(rule, 'digest', `${st.count} more match${st.count === 1 ? '' : 'es'} of ${rule.text} in ${formatDuration(rule.cooldown)} after the alert` +
-      (st.samples.length ? ` — e.g. ${st.samples[0]}` : ''), { count: st.count, samples: st.samples, since: st.first });
+      (st.samples.length ? ` — e.g. ${st.samples[0]}` : ''), { count: st.count, samples: st.samples, since: st.first, cooldown: formatDuration(rule.cooldown) });
     st.count = 0;
     st.samples = [];
     return e;

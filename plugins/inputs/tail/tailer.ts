@@ -1,6 +1,6 @@
 // Follows every file the globs match: finds them, notices rotation and truncation, reads whole lines,
 // emits them with backpressure and advances checkpoints only on acknowledgement.
-import { existsSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
@@ -193,7 +193,10 @@ export class Tailer {
     }
     paths = paths.filter((p) => !this.excluded(toPosix(p)));
     for (const dir of this.baseDirs) {
-      if (!existsSync(dir)) this.warnOnce(`dir:${dir}`, 'directory does not exist (yet); its files will be picked up when it appears', { directory: dir });
+      const problem = directoryProblem(dir);
+      if (problem === 'missing') this.warnOnce(`dir:${dir}`, 'directory does not exist (yet); its files will be picked up when it appears', { directory: dir });
+      // Without this, an agent not in the group that owns the logs (adm for /var/log/apache2) only says that no file matches.
+      if (problem === 'denied') this.warnOnce(`denied:${dir}`, 'permission denied: this user cannot list the directory, so its files are invisible (for /var/log/apache2, run visor as a user in group adm); watching for access', { directory: dir, uid: process.getuid?.() });
     }
     if (paths.length === 0) this.warnOnce('nothing', 'no file matches the path globs yet; watching for them', { path: this.patterns.join(', ') });
     const present = new Map<string, Candidate>();
@@ -690,4 +693,17 @@ async function startOfLastLine(fd: FileHandle, size: number, maxLineBytes: numbe
 
 function toPosix(p: string): string {
   return p.split(path.sep).join('/');
+}
+
+/** Why the files of `dir` cannot be listed: it (or a directory above it) does not exist, or this user may not read
+ * and search it (EACCES on the path, or no r+x on the directory itself). */
+function directoryProblem(dir: string): 'missing' | 'denied' | undefined {
+  try {
+    statSync(dir);
+    accessSync(dir, constants.R_OK | constants.X_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM' ? 'denied' : 'missing';
+  }
 }

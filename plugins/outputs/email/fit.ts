@@ -9,7 +9,7 @@
 //   alone are too large): the HTML part is replaced by the text in <pre>, long lines are cut, then lines.
 // `fits` decides, so what is counted is up to the caller (the email output: the whole encoded message).
 import type { Event, Template } from '../../../core/index.js';
-import { escapeHtml, formatCount, isSelfRendered, renderDigest, renderEvent, renderHtml, renderSubject, renderText, type RenderedMail } from './render.js';
+import { escapeHtml, formatCount, isSelfRendered, renderDigest, renderEvent, renderHtml, renderSubject, renderText, type MailSite, type RenderedMail } from './render.js';
 
 export type Fits = (mail: RenderedMail) => Promise<boolean>;
 
@@ -113,16 +113,16 @@ function cutEvent(event: Event, t: number, sizes: Map<string, number>): { event:
 }
 
 /** The mail for one event, within the limit `fits` sets. */
-export async function fitEvent(event: Event, subjectTemplate: Template | undefined, limit: number, fits: Fits): Promise<Fitted> {
-  const mail = renderEvent(event, subjectTemplate);
+export async function fitEvent(event: Event, subjectTemplate: Template | undefined, limit: number, fits: Fits, site?: MailSite): Promise<Fitted> {
+  const mail = renderEvent(event, subjectTemplate, site);
   if (await fits(mail)) return { mail, cut: false };
   if (!isSelfRendered(event)) {
-    const subject = renderSubject(event, subjectTemplate);
+    const subject = renderSubject(event, subjectTemplate, site);
     const sizes = new Map(Object.entries(event).map(([k, v]) => [k, jsonLength(v)]));
     const note = preface(limit);
     const render = (t: number): RenderedMail => {
       const cut = cutEvent(event, t, sizes);
-      return { subject, text: `${note}\n${renderText(cut.event, cut.notes)}`, html: renderHtml(subject, cut.event, cut.notes, note) };
+      return { subject, text: `${note}\n${renderText(cut.event, cut.notes, site)}`, html: renderHtml(subject, cut.event, cut.notes, note, site) };
     };
     let max = 0;
     for (const size of sizes.values()) if (size > max) max = size;
@@ -133,16 +133,16 @@ export async function fitEvent(event: Event, subjectTemplate: Template | undefin
 }
 
 /** The digest of `mails`, within the limit: first fewer listed messages, then fewer tally lines. */
-export async function fitDigest(mails: RenderedMail[], perMinute: number, limit: number, fits: Fits): Promise<Fitted> {
-  const full = renderDigest(mails, perMinute);
+export async function fitDigest(mails: RenderedMail[], perMinute: number, limit: number, fits: Fits, site?: MailSite): Promise<Fitted> {
+  const full = renderDigest(mails, perMinute, undefined, site);
   if (await fits(full)) return { mail: full, cut: false };
   const all = Number.MAX_SAFE_INTEGER;
-  const entries = await largest(0, mails.length - 1, (e) => fits(renderDigest(mails, perMinute, { entries: e, subjects: all })));
-  if (entries >= 0) return { mail: renderDigest(mails, perMinute, { entries, subjects: all }), cut: true };
+  const entries = await largest(0, mails.length - 1, (e) => fits(renderDigest(mails, perMinute, { entries: e, subjects: all }, site)));
+  if (entries >= 0) return { mail: renderDigest(mails, perMinute, { entries, subjects: all }, site), cut: true };
   const subjects = new Set(mails.map((m) => m.subject)).size;
-  const tally = await largest(0, subjects - 1, (s) => fits(renderDigest(mails, perMinute, { entries: 0, subjects: s })));
-  if (tally >= 0) return { mail: renderDigest(mails, perMinute, { entries: 0, subjects: tally }), cut: true };
-  return { mail: await fitText(renderDigest(mails, perMinute, { entries: 0, subjects: 0 }), limit, fits), cut: true };
+  const tally = await largest(0, subjects - 1, (s) => fits(renderDigest(mails, perMinute, { entries: 0, subjects: s }, site)));
+  if (tally >= 0) return { mail: renderDigest(mails, perMinute, { entries: 0, subjects: tally }, site), cut: true };
+  return { mail: await fitText(renderDigest(mails, perMinute, { entries: 0, subjects: 0 }, site), limit, fits), cut: true };
 }
 
 /** Any mail within the limit: the HTML part becomes the text in <pre>; long lines are cut, then lines dropped.

@@ -4,12 +4,15 @@
 // bounded spool is full: then write() waits). Beyond max_per_minute, queued messages are merged into one digest.
 // Every message, digests included, is at most max_message_bytes as sent: it is built once (nodemailer's
 // MailComposer), measured, cut if needed (fit.ts) and sent as those very bytes.
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { Backoff, backoffOrder, definePlugin, sleep, type Event } from '../../../core/index.js';
 import { fitDigest, fitEvent, fitText } from './fit.js';
 import { compileSubject, subjectSchema, type RenderedMail } from './render.js';
-import { Spool, type SpoolEntry } from './spool.js';
+import { Spool, type SpooledMail, type SpoolEntry } from './spool.js';
+import { watchAuth } from './auth-watch.js';
 
 const WINDOW_MS = 60_000;
 /** Most messages merged into one digest (the rest go into the next one). */
@@ -28,7 +31,7 @@ function atLeastMinMessage(bytes: unknown): string | undefined {
 export default definePlugin({
   kind: 'output',
   name: 'email',
-  description: 'Sends each event as an e-mail (subject from a template, text and an HTML table of the fields) over SMTP, STARTTLS or TLS. Messages are spooled to disk first and delivered in the background with retry and backoff; beyond max_per_minute they are merged into one digest.',
+  description: 'Sends each event as an e-mail (subject naming service.name, a short message with local times and the dashboard link, then the fields as text and an HTML table) over SMTP, STARTTLS or TLS, one Message-ID per message. Messages are spooled to disk first and delivered in the background with retry and backoff; beyond max_per_minute they are merged into one digest.',
   schema: {
     type: 'object',
     required: ['host', 'from', 'to'],
@@ -61,7 +64,7 @@ export default definePlugin({
       from: { type: 'string', minLength: 1, description: 'Sender address.' },
       to: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Recipients.' },
       cc: { type: 'array', items: { type: 'string' }, default: [], description: 'Copy recipients.' },
-      subject: subjectSchema('Subject template: {{field}} or {{a.b}} is replaced by the field (empty when missing). Default: "[visor] {{severity}} {{name}}" for alerts, "[visor] report {{report}}" for reports, else the message.'),
+      subject: subjectSchema('Subject template: {{field}} or {{a.b}} is replaced by the field (empty when missing). Default: "[visor NAME] severity name" for alerts (NAME is service.name; digests add ": N more in COOLDOWN", resolved and stopped alerts say so), "[visor NAME] report title" for reports, else the message.'),
       max_per_minute: { type: 'integer', minimum: 0, default: 10, description: 'Messages sent per minute; those beyond are merged into one digest. 0: no limit.' },
       queue_size: { type: 'integer', minimum: 1, default: 1000, description: 'Messages kept in the on-disk spool; when full, the output applies backpressure.' },
       backoff: { duration: true, default: '1s', description: 'First retry delay after a failed delivery; doubles on each failure, less up to 20% at random.' },
@@ -79,6 +82,7 @@ export default definePlugin({
     const merged = metrics.counter('email_merged_total', 'Messages merged into digests by the rate limit.');
     const queued = metrics.gauge('email_queued', 'Messages waiting in the spool.');
     const sendErrors = metrics.errors('send');
+    const unauthenticated = metrics.counter('email_unauthenticated_total', 'Messages sent without SMTP AUTH although credentials are configured (the server offered no AUTH).');
 
     let spool: Spool | undefined;
     let transport: import('nodemailer').Transporter | undefined;
@@ -93,13 +97,33 @@ export default definePlugin({
     const pause = (ms: number): Promise<void> => sleep(ms, stop.signal);
 
     let composer: typeof import('nodemailer/lib/mail-composer').default | undefined;
+    const site = { name: context.service.name, url: context.service.public_url };
     const subject = options.subject === undefined ? undefined : compileSubject(options.subject);
+    // Message-IDs: `<uuid@domain>`, the domain of the sender address (what receivers expect), of fixed length so
+    // that a message measured before its id is known (fits) has the size it is sent with.
+    const idDomain = /@([^\s@<>"]+)>?\s*$/.exec(options.from)?.[1] ?? hostname();
+    const newMessageId = () => `<${randomUUID()}@${idDomain}>`;
+    const PLACEHOLDER_ID = `<${'0'.repeat(36)}@${idDomain}>`;
+    /** A digest's id follows from the messages it merges: the same batch sent again (a retry, a restart) has the same id. */
+    const digestMessageId = (batch: SpoolEntry[]): string => {
+      const hex = createHash('sha256').update(batch.map((e) => e.message_id).join('\n')).digest('hex');
+      return `<${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}@${idDomain}>`;
+    };
     const addressBytes = Buffer.byteLength(options.from) + [...options.to, ...options.cc].reduce((n, a) => n + Buffer.byteLength(a) + 2, 0);
 
+    /** The headers that identify one message: its Message-ID and Date (when it was spooled), kept for every attempt.
+     * A message measured before it has them (fits) is built with placeholders of the same length. */
+    interface Identity { messageId: string; date: Date }
+    const PLACEHOLDER: Identity = { messageId: PLACEHOLDER_ID, date: new Date(0) };
+
     /** The message exactly as it is sent (headers, MIME structure, encoded parts). */
-    async function build(mail: RenderedMail): Promise<Buffer> {
+    async function build(mail: RenderedMail, id: Identity = PLACEHOLDER): Promise<Buffer> {
       composer ??= (await import('nodemailer/lib/mail-composer')).default;
-      const built = await new composer({ from: options.from, to: options.to, cc: options.cc.length ? options.cc : undefined, subject: mail.subject, text: mail.text, html: mail.html }).compile().build();
+      const built = await new composer({
+        from: options.from, to: options.to, cc: options.cc.length ? options.cc : undefined, subject: mail.subject, text: mail.text, html: mail.html,
+        // The MIME boundary follows from the id too (nodemailer picks a random one): every attempt sends the same bytes.
+        messageId: id.messageId, date: id.date, baseBoundary: createHash('sha256').update(id.messageId).digest('hex').slice(0, 16),
+      }).compile().build();
       // A 7bit part keeps bare line feeds, which SMTP sends as CRLF: normalise first, so what is measured is what
       // the server receives (latin1 maps bytes to characters one to one).
       return Buffer.from(built.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
@@ -113,12 +137,12 @@ export default definePlugin({
       return (await build(mail)).length <= cap;
     };
 
-    async function send(mail: RenderedMail): Promise<void> {
-      let raw = await build(mail);
+    async function send(mail: RenderedMail, id: Identity): Promise<void> {
+      let raw = await build(mail, id);
       if (raw.length > cap) {
         // A message spooled before the limit existed (or with a lower one): cut as plain text.
         truncated.inc();
-        raw = await build(await fitText(mail, cap, fits));
+        raw = await build(await fitText(mail, cap, fits), id);
         if (raw.length > cap) logger.warn('message exceeds max_message_bytes even when cut (subject and addresses)', { bytes: raw.length, max_message_bytes: cap });
       }
       const info = await transport!.sendMail({ envelope: { from: options.from, to: [...options.to, ...options.cc] }, raw });
@@ -129,7 +153,7 @@ export default definePlugin({
     async function run(s: Spool): Promise<void> {
       const delays = new Backoff({ initial: options.backoff, max: options.max_backoff });
       while (!stop.signal.aborted) {
-        await Promise.race([s.waitForData(), new Promise<void>((r) => stop.signal.addEventListener('abort', () => r(), { once: true }))]);
+        await s.waitForData(stop.signal);
         if (stop.signal.aborted) break;
         const now = Date.now();
         if (now - windowStart >= WINDOW_MS) { windowStart = now; windowCount = 0; digestInWindow = false; }
@@ -142,7 +166,7 @@ export default definePlugin({
           batch = s.peek(MAX_DIGEST);
           if (batch.length === 1) mail = batch[0]!;
           else {
-            const fitted = await fitDigest(batch, options.max_per_minute, cap, fits);
+            const fitted = await fitDigest(batch, options.max_per_minute, cap, fits, site);
             mail = fitted.mail;
             if (fitted.cut) truncated.inc();
           }
@@ -150,8 +174,11 @@ export default definePlugin({
           await pause(windowStart + WINDOW_MS - now);
           continue;
         }
+        const id: Identity = batch.length === 1
+          ? { messageId: batch[0]!.message_id, date: new Date(batch[0]!.at) }
+          : { messageId: digestMessageId(batch), date: new Date(Math.max(...batch.map((e) => e.at))) };
         try {
-          await send(mail);
+          await send(mail, id);
         } catch (err) {
           failures++;
           lastError = (err as Error).message;
@@ -196,8 +223,13 @@ export default definePlugin({
           connectionTimeout: options.timeout,
           greetingTimeout: options.timeout,
           socketTimeout: options.timeout,
+          // Read only to learn whether a connection logged in before it sent (nothing of it is logged as is).
+          logger: options.auth ? watchAuth((first) => {
+            unauthenticated.inc();
+            if (first) logger.warn('the SMTP server offers no AUTH: the message went out unauthenticated although auth is configured (check host and port, or the server\'s AUTH settings)', { host: options.host, user: options.auth!.user });
+          }) : false,
         });
-        spool = new Spool(await context.dataDir(), options.queue_size);
+        spool = new Spool(await context.dataDir(), options.queue_size, newMessageId);
         const torn = await spool.load();
         if (torn) logger.warn('ignored unreadable spool lines', { count: torn });
         if (spool.size) logger.info('resuming delivery of spooled messages', { queued: spool.size });
@@ -206,11 +238,11 @@ export default definePlugin({
       },
 
       async write(events: Event[]) {
-        const mails: RenderedMail[] = [];
+        const mails: SpooledMail[] = [];
         for (const e of events) {
-          const fitted = await fitEvent(e, subject, cap, fits);
+          const fitted = await fitEvent(e, subject, cap, fits, site);
           if (fitted.cut) truncated.inc();
-          mails.push(fitted.mail);
+          mails.push({ ...fitted.mail, message_id: newMessageId() });
         }
         await spool!.add(mails, stop.signal);
         queued.set(spool!.size);

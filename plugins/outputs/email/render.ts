@@ -1,5 +1,13 @@
-// Rendering of one event as an e-mail: subject (from a template), plain text and an HTML table.
-import { compileTemplate, fieldText, templateSchema, type Event, type Template, type TemplateOptions } from '../../../core/index.js';
+// Rendering of one event as an e-mail: subject (from a template), plain text and an HTML table. The text part
+// reads as a short message first (what, where, since when, how many, samples, the dashboard link), the fields
+// follow; times are the server's local time with its offset, never epoch milliseconds.
+import { compileTemplate, fieldText, formatLocalTime, templateSchema, type Event, type Template, type TemplateOptions } from '../../../core/index.js';
+
+/** Who sends: `service.name` (in every subject and body) and `service.public_url` (the dashboard link). */
+export interface MailSite {
+  name: string;
+  url?: string;
+}
 
 export interface RenderedMail {
   subject: string;
@@ -34,14 +42,91 @@ export function renderTemplate(template: Template | string, event: Event): strin
   return oneLine(compiled.render(event), 300);
 }
 
-/** The subject when no template is configured: alerts, reports and any other event. */
-export function defaultSubject(event: Event): string {
+/** `[visor web01]`: the tag every default subject starts with (`[visor]` without a site). */
+export const subjectTag = (site?: MailSite) => (site ? `[visor ${oneLine(site.name, 100)}]` : '[visor]');
+
+const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
+
+/** The subject when no template is configured: alerts (saying when it is a digest, resolved or stopped),
+ * reports and any other event. */
+export function defaultSubject(event: Event, site?: MailSite): string {
   const s = (k: string) => fieldText(event[k]);
-  if (event.name !== undefined && event.severity !== undefined) return oneLine(`[visor] ${s('severity')} ${s('name')}`);
-  if (event.report !== undefined) return oneLine(`[visor] report ${s('report')}`);
-  if (event.name !== undefined) return oneLine(`[visor] ${s('name')}`);
-  if (typeof event.message === 'string' && event.message) return oneLine(`[visor] ${event.message}`, 120);
-  return oneLine(`[visor] event ${JSON.stringify(event)}`, 120);
+  const tag = subjectTag(site);
+  if (event.name !== undefined && event.severity !== undefined) {
+    const what = `${tag} ${s('severity')} ${s('name')}`;
+    const count = typeof event.count === 'number' ? event.count : undefined;
+    switch (event.state) {
+      case 'digest': return oneLine(`${what}: ${count === undefined ? 'more matches' : `${formatCount(count)} more`}${event.cooldown !== undefined ? ` in ${s('cooldown')}` : ''}`);
+      case 'resolved': return oneLine(`${what} resolved${event.duration !== undefined ? ` after ${s('duration')}` : ''}`);
+      case 'stopped': return oneLine(`${what} stopped: the agent stopped while it was firing`);
+      default: return oneLine(what);
+    }
+  }
+  if (event.report !== undefined) return oneLine(`${tag} report ${s('report')}`);
+  if (event.name !== undefined) return oneLine(`${tag} ${s('name')}`);
+  if (typeof event.message === 'string' && event.message) return oneLine(`${tag} ${event.message}`, 120);
+  return oneLine(`${tag} event ${JSON.stringify(event)}`, 120);
+}
+
+/** Fields that carry an instant (epoch milliseconds, as the alert and report aggregates emit them). */
+const TIME_FIELDS = new Set(['time', 'since', 'window_start', 'window_end', 'timestamp', '@timestamp', 'first_seen', 'last_seen']);
+/** 2000-01-01 to 2100-01-01 in epoch ms: a number outside is not taken for a time (a count, seconds). */
+const isEpochMs = (v: unknown): v is number => typeof v === 'number' && v >= 946_684_800_000 && v < 4_102_444_800_000;
+
+/** A top-level field's value as shown: instants as local time with zone, everything else as it is. */
+function shown(key: string, v: unknown): unknown {
+  return TIME_FIELDS.has(key) && isEpochMs(v) ? formatLocalTime(v) : v;
+}
+
+const timeOf = (v: unknown): string | undefined => (isEpochMs(v) ? formatLocalTime(v) : typeof v === 'string' && v ? v : undefined);
+
+/** Samples shown in the short message; the field table lists them all. */
+const SUMMARY_SAMPLES = 5;
+
+/** The short message before the fields: what happened, where, since when, how many, a few samples, the link. */
+export function summaryLines(event: Event, site?: MailSite): string[] {
+  const s = (k: string) => fieldText(event[k]);
+  const isAlert = event.name !== undefined && event.severity !== undefined;
+  const lines: string[] = [];
+  if (typeof event.message === 'string' && event.message) lines.push(oneLine(event.message, 1000));
+  else if (isAlert) lines.push(oneLine(`[${s('severity')}] ${s('name')}`, 1000));
+  if (site) lines.push(`host: ${oneLine(site.name, 100)}`);
+  if (isAlert) {
+    const since = timeOf(event.since);
+    const at = timeOf(event.time);
+    const count = typeof event.count === 'number' ? event.count : undefined;
+    switch (event.state) {
+      case 'firing':
+        if (since) lines.push(`firing since ${since}`);
+        break;
+      case 'digest':
+        lines.push(`${count === undefined ? 'more matches' : plural(count, 'more match', 'more matches')}${event.cooldown !== undefined ? ` in ${s('cooldown')}` : ''}`
+          + `${since ? ` from ${since}` : ''}${at ? ` to ${at}` : ''}`);
+        break;
+      case 'resolved':
+        lines.push(`resolved${at ? ` at ${at}` : ''}${event.duration !== undefined ? ` after ${s('duration')}` : ''}${since ? ` (firing since ${since})` : ''}`);
+        break;
+      case 'stopped':
+        lines.push(`the agent stopped${at ? ` at ${at}` : ''} while the alert was firing${since ? ` since ${since}` : ''}: its resolution will not be reported`);
+        break;
+      default:
+        if (since) lines.push(`since ${since}`);
+    }
+  } else if (timeOf(event.time)) lines.push(`at ${timeOf(event.time)}`);
+  const samples = Array.isArray(event.samples) ? event.samples : [];
+  if (samples.length) {
+    lines.push('samples:');
+    for (const x of samples.slice(0, SUMMARY_SAMPLES)) lines.push(`  ${oneLine(fieldText(x), 300)}`);
+    if (samples.length > SUMMARY_SAMPLES) lines.push(`  … ${formatCount(samples.length - SUMMARY_SAMPLES)} more in the fields below`);
+  }
+  if (site?.url) lines.push(`dashboard: ${site.url}`);
+  return lines;
+}
+
+/** The short message as HTML paragraphs (the dashboard as a link). */
+function summaryHtml(lines: string[], site?: MailSite): string {
+  const body = lines.map((l) => (site?.url && l === `dashboard: ${site.url}` ? `dashboard: <a href="${escapeHtml(site.url)}">${escapeHtml(site.url)}</a>` : escapeHtml(l))).join('<br>');
+  return body ? `<p style="font-family:sans-serif">${body}</p>` : '';
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -62,10 +147,12 @@ function textValue(v: unknown, indent: string): string {
 /** Notes shown after a field's value (what a size cut left out), by top-level field name. */
 export type FieldNotes = ReadonlyMap<string, string>;
 
-export function renderText(event: Event, notes?: FieldNotes): string {
-  return Object.entries(event).map(([k, v]) => {
+/** The text part: the short message, then every field (`key: value`, one per line). */
+export function renderText(event: Event, notes?: FieldNotes, site?: MailSite): string {
+  const summary = summaryLines(event, site);
+  return (summary.length ? `${summary.join('\n')}\n\nfields:\n` : '') + Object.entries(event).map(([k, v]) => {
     const note = notes?.get(k);
-    return `${k}: ${textValue(v, '')}${note ? `\n  ${note}` : ''}`;
+    return `${k}: ${textValue(shown(k, v), '')}${note ? `\n  ${note}` : ''}`;
   }).join('\n') + '\n';
 }
 
@@ -87,19 +174,20 @@ function htmlValue(v: unknown): string {
 function htmlTable(obj: Record<string, unknown>, notes?: FieldNotes): string {
   const rows = Object.entries(obj).map(([k, v]) => {
     const note = notes?.get(k);
-    return `<tr><th align="left">${escapeHtml(k)}</th><td>${htmlValue(v)}${note ? `<p><i>${escapeHtml(note)}</i></p>` : ''}</td></tr>`;
+    return `<tr><th align="left">${escapeHtml(k)}</th><td>${htmlValue(shown(k, v))}${note ? `<p><i>${escapeHtml(note)}</i></p>` : ''}</td></tr>`;
   }).join('');
   return `<table ${TABLE}>${rows}</table>`;
 }
 
-export function renderHtml(subject: string, event: Event, notes?: FieldNotes, preface?: string): string {
+export function renderHtml(subject: string, event: Event, notes?: FieldNotes, preface?: string, site?: MailSite): string {
   return `<!doctype html><html><body><h3 style="font-family:sans-serif">${escapeHtml(subject)}</h3>`
     + (preface ? `<p style="font-family:sans-serif"><i>${escapeHtml(preface)}</i></p>` : '')
+    + summaryHtml(summaryLines(event, site), site)
     + `${htmlTable(event, notes)}</body></html>`;
 }
 
-export function renderSubject(event: Event, subjectTemplate: Template | undefined): string {
-  return subjectTemplate ? renderTemplate(subjectTemplate, event) : defaultSubject(event);
+export function renderSubject(event: Event, subjectTemplate: Template | undefined, site?: MailSite): string {
+  return subjectTemplate ? renderTemplate(subjectTemplate, event) : defaultSubject(event, site);
 }
 
 /** Whether an aggregate rendered the event itself (report: `message` text and prerendered, escaped `html`). */
@@ -107,14 +195,20 @@ export function isSelfRendered(event: Event): boolean {
   return typeof event.html === 'string' && typeof event.message === 'string';
 }
 
-export function renderEvent(event: Event, subjectTemplate: Template | undefined): RenderedMail {
-  const subject = renderSubject(event, subjectTemplate);
-  // Aggregates that render themselves (report) carry `message` text and prerendered, escaped `html`.
+export function renderEvent(event: Event, subjectTemplate: Template | undefined, site?: MailSite): RenderedMail {
+  const subject = renderSubject(event, subjectTemplate, site);
+  // Aggregates that render themselves (report) carry `message` text and prerendered, escaped `html`: sent as they
+  // are, after the host and the dashboard link.
   if (isSelfRendered(event)) {
     const message = event.message as string;
-    return { subject, text: message.endsWith('\n') ? message : `${message}\n`, html: event.html as string };
+    const head = [site ? `host: ${oneLine(site.name, 100)}` : '', site?.url ? `dashboard: ${site.url}` : ''].filter(Boolean);
+    return {
+      subject,
+      text: (head.length ? `${head.join('\n')}\n\n` : '') + (message.endsWith('\n') ? message : `${message}\n`),
+      html: head.length ? summaryHtml(head, site) + (event.html as string) : (event.html as string),
+    };
   }
-  return { subject, text: renderText(event), html: renderHtml(subject, event) };
+  return { subject, text: renderText(event, undefined, site), html: renderHtml(subject, event, undefined, undefined, site) };
 }
 
 /** 4213 -> "4,213" (notes on what was left out). */
@@ -136,10 +230,11 @@ function subjectTally(mails: RenderedMail[]): Array<[string, number]> {
 /** One message for the messages beyond the rate limit: their count, a tally per subject, and each one's
  * subject and first line. With `cut`, only the first entries / tally lines are listed and a note says how
  * many were left out (the counts still cover every merged message). */
-export function renderDigest(mails: RenderedMail[], limit: number, cut?: DigestCut): RenderedMail {
-  const subject = `[visor] digest: ${mails.length} more message${mails.length === 1 ? '' : 's'} (limit ${limit}/min)`;
+export function renderDigest(mails: RenderedMail[], limit: number, cut?: DigestCut, site?: MailSite): RenderedMail {
+  const subject = `${subjectTag(site)} digest: ${mails.length} more message${mails.length === 1 ? '' : 's'} (limit ${limit}/min)`;
   const firstLine = (m: RenderedMail) => oneLine(m.text.split('\n', 1)[0] ?? '', 200);
   const intro = `${mails.length} messages exceeded the limit of ${limit} per minute and were merged`;
+  const head = [site ? `host: ${oneLine(site.name, 100)}` : '', site?.url ? `dashboard: ${site.url}` : ''].filter(Boolean);
   const tally = subjectTally(mails);
   // The tally says something only when subjects repeat (e.g. many matches of one alert rule).
   const showTally = tally.length < mails.length;
@@ -154,7 +249,8 @@ export function renderDigest(mails: RenderedMail[], limit: number, cut?: DigestC
   const text = `${intro}:\n\n`
     + (showTally ? 'by subject:\n' + shownTally.map(([s, n]) => `  ${formatCount(n)} × ${s}`).join('\n') + (tallyNote ? `${shownTally.length ? '\n' : ''}  ${tallyNote}` : '') + '\n\n' : '')
     + shown.map((m, i) => `${i + 1}. ${m.subject}\n   ${firstLine(m)}`).join('\n')
-    + (entriesNote ? `${shown.length ? '\n' : ''}${entriesNote}` : '') + '\n';
+    + (entriesNote ? `${shown.length ? '\n' : ''}${entriesNote}` : '') + '\n'
+    + (head.length ? `\n${head.join('\n')}\n` : '');
   const html = `<!doctype html><html><body><h3 style="font-family:sans-serif">${escapeHtml(subject)}</h3>`
     + `<p style="font-family:sans-serif">${intro}:</p>`
     + (showTally
@@ -165,6 +261,6 @@ export function renderDigest(mails: RenderedMail[], limit: number, cut?: DigestC
     + `<table ${TABLE}><tr><th>#</th><th>subject</th><th>first line</th></tr>`
     + shown.map((m, i) => `<tr><td>${i + 1}</td><td>${escapeHtml(m.subject)}</td><td>${escapeHtml(firstLine(m))}</td></tr>`).join('')
     + (entriesNote ? `<tr><td colspan="3"><i>${escapeHtml(entriesNote)}</i></td></tr>` : '')
-    + '</table></body></html>';
+    + '</table>' + summaryHtml(head, site) + '</body></html>';
   return { subject, text, html };
 }

@@ -6,7 +6,13 @@ import path from 'node:path';
 import { appendDurable, writeFileAtomic } from '../../../core/index.js';
 import type { RenderedMail } from './render.js';
 
-export interface SpoolEntry extends RenderedMail {
+/** A message to spool: the rendered mail and its Message-ID, chosen once so that every retry and every resend
+ * after a restart carries the same one (receivers de-duplicate on it). */
+export interface SpooledMail extends RenderedMail {
+  message_id: string;
+}
+
+export interface SpoolEntry extends SpooledMail {
   id: number;
   at: number;
 }
@@ -19,7 +25,8 @@ export class Spool {
   private dataWaiters: Array<() => void> = [];
   readonly file: string;
 
-  constructor(dir: string, readonly capacity: number) {
+  /** `newMessageId` gives entries spooled by an older version (without one) their Message-ID, once, on load. */
+  constructor(dir: string, readonly capacity: number, private readonly newMessageId: () => string) {
     this.file = path.join(dir, 'spool.jsonl');
   }
 
@@ -51,12 +58,14 @@ export class Spool {
       }
     }
     this.nextId = this.entries.reduce((m, e) => Math.max(m, e.id), 0) + 1;
-    if (torn) await this.serial(() => this.rewrite());
+    let named = 0;
+    for (const e of this.entries) if (typeof e.message_id !== 'string' || !e.message_id) { e.message_id = this.newMessageId(); named++; }
+    if (torn || named) await this.serial(() => this.rewrite());
     return torn;
   }
 
   /** Resolves once the mails are on disk; waits while the queue is full (backpressure). */
-  async add(mails: RenderedMail[], signal?: AbortSignal): Promise<void> {
+  async add(mails: SpooledMail[], signal?: AbortSignal): Promise<void> {
     let i = 0;
     while (i < mails.length) {
       while (this.entries.length + this.reserved >= this.capacity) {
@@ -64,7 +73,7 @@ export class Spool {
         await new Promise<void>((r) => this.spaceWaiters.push(r));
       }
       const room = this.capacity - this.entries.length - this.reserved;
-      const chunk = mails.slice(i, i + room).map((m) => ({ id: this.nextId++, at: Date.now(), subject: m.subject, text: m.text, html: m.html }));
+      const chunk = mails.slice(i, i + room).map((m) => ({ id: this.nextId++, at: Date.now(), message_id: m.message_id, subject: m.subject, text: m.text, html: m.html }));
       i += chunk.length;
       // Reserve the room now so concurrent writers cannot overfill; the entries become visible to the
       // sender only once they are durable.
@@ -92,10 +101,21 @@ export class Spool {
     this.wake(this.spaceWaiters);
   }
 
-  /** Resolves when there is something to send (or at once if there is). */
-  waitForData(): Promise<void> {
-    if (this.entries.length) return Promise.resolve();
-    return new Promise((r) => this.dataWaiters.push(r));
+  /** Resolves when there is something to send (at once if there is), or when `signal` aborts. The abort
+   * listener is removed again on wake-up: the sender waits once per message, and a listener left behind each
+   * time would pile up on the one signal (a leak, and Node's MaxListenersExceededWarning after 10). */
+  waitForData(signal?: AbortSignal): Promise<void> {
+    if (this.entries.length || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        signal?.removeEventListener('abort', done);
+        const i = this.dataWaiters.indexOf(done);
+        if (i >= 0) this.dataWaiters.splice(i, 1);
+        resolve();
+      };
+      this.dataWaiters.push(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Wake every waiter (used on close). */

@@ -82,7 +82,9 @@ export interface PluginContext {
    * on the first call; the component with the same id and type in the pipeline a reload builds gets the same value
    * back (e.g. the dashboard's chart history and recent alerts). Dropped when the component leaves the config or
    * changes type; never kept across a restart (use a store). Put what the value depends on in the key (an option
-   * that changes its shape), so that a reload with other options starts afresh. */
+   * that changes its shape), so that a reload with other options starts afresh. A value with a `dispose()` method
+   * (a resource: the dashboard keeps its listening server so) is disposed when it is dropped, when the component
+   * leaves the config on a reload (before the new pipeline starts), and when the agent stops. */
   kept<T>(key: string, create: () => T): T;
 }
 

@@ -24,5 +24,6 @@ export { maskSecrets, MIN_SECRET_LENGTH } from './secrets.js';
 export { writeFileAtomic, writeFileAtomicSync, appendDurable, appendDurableSync } from './durable.js';
 export { parseListen, formatListen, listenOn, listenSchema, DEFAULT_LISTEN_HOST, type ListenAddress } from './runtime/listen.js';
 export * from './tls.js';
+export { isLoopback, exposedWithoutToken, allowedHostsSchema, hostCheck, tokenCheck, createListener, renewTls, warnIfClearText } from './runtime/endpoint.js';
 export { parseDuration, DURATION_HINT } from './config/units.js';
 export { checkByParsing, positiveDuration, type CheckPath, type CheckProblem, type ValueCheck } from './config/schema.js';

@@ -2,6 +2,7 @@
 // the PEM files they name. Paths are relative to the config file's directory.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createSecureContext } from 'node:tls';
 import type { CheckProblem } from './config/schema.js';
 import type { OptionSchema, OptionsOf } from './option-types.js';
 
@@ -96,4 +97,59 @@ export function formatSubject(subject: Record<string, string | string[]> | undef
   const parts: string[] = [];
   for (const [k, v] of Object.entries(subject)) parts.push(`${k}=${Array.isArray(v) ? v.join('+') : v}`);
   return parts.length ? parts.join(',') : undefined;
+}
+
+/** Schema of an HTTP listener's `tls` option (`service.http` and the dashboard): a certificate and key, the
+ * intermediates to send with them, and the CA whose client certificates are required (mTLS). */
+export function tlsListenerSchema() {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['cert', 'key'],
+    description: 'Serve HTTPS. The files are read again on SIGHUP, so renewed certificates are served without a restart.',
+    properties: {
+      cert: file('Server certificate (or its whole chain)'),
+      key: file('Server private key'),
+      ca: file('Intermediate CA certificates sent after cert, when cert holds only the server certificate'),
+      client_ca: file('CA that signs client certificates; setting it makes a client certificate it signed required (mutual TLS)'),
+    },
+  } as const satisfies OptionSchema;
+}
+
+/** `tls` of an HTTP listener, as validated. */
+export type TlsListenerOptions = OptionsOf<ReturnType<typeof tlsListenerSchema>>;
+
+/** What `https.createServer` and `server.setSecureContext` take, read from a listener's `tls` files. */
+export interface ListenerTls {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+}
+
+/** Reads the PEM files of a listener's `tls` (paths relative to `baseDir`); an error names the option and the path.
+ * Called at start and on every reload, so that renewed files are picked up. */
+export async function loadListenerTls(options: TlsListenerOptions, baseDir: string): Promise<ListenerTls> {
+  const read = async (name: string, p: string): Promise<Buffer> => {
+    const full = path.resolve(baseDir, p);
+    try {
+      return await readFile(full);
+    } catch (err) {
+      throw new Error(`tls.${name}: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    }
+  };
+  let cert = await read('cert', options.cert);
+  const key = await read('key', options.key);
+  // Intermediates go after the server certificate: clients build the chain from what the server sends.
+  if (options.ca) cert = Buffer.concat([cert, Buffer.from('\n'), await read('ca', options.ca)]);
+  const clientCa = options.client_ca ? await read('client_ca', options.client_ca) : undefined;
+  // Parse them now, so that a bad file is an error naming the options here (and, on a reload, before anything is
+  // replaced) rather than a listener that fails later; OpenSSL also checks that the key matches the certificate.
+  try {
+    createSecureContext({ cert, key, ...(clientCa ? { ca: clientCa } : {}) });
+  } catch (err) {
+    throw new Error(`tls: cannot use ${path.resolve(baseDir, options.cert)} with ${path.resolve(baseDir, options.key)}${clientCa ? ` and client_ca` : ''}: ${(err as Error).message}`, { cause: err });
+  }
+  return { cert, key, ...(clientCa ? { ca: clientCa } : {}), requestCert: clientCa !== undefined, rejectUnauthorized: clientCa !== undefined };
 }

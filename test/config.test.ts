@@ -137,7 +137,7 @@ describe('config loader', () => {
         '  log_level: debug',
         '  log_format: json',
         '  grace: 1m30s',
-        '  http: { listen: 0.0.0.0:9000 }',
+        '  http: { listen: 0.0.0.0:9000, token: config-test-token-0123 }',
         ...PIPE_HEAD,
         'outputs:',
         '  console:',
@@ -148,7 +148,7 @@ describe('config loader', () => {
       ));
       assert.deepEqual(result.diagnostics, []);
       const { service, components } = result.config!;
-      assert.deepEqual(service, { data_dir: '/var/lib/visor', name: hostname(), log_level: 'debug', log_format: 'json', grace: 90000, http: { listen: '0.0.0.0:9000' }, plugins: [] });
+      assert.deepEqual(service, { data_dir: '/var/lib/visor', name: hostname(), log_level: 'debug', log_format: 'json', grace: 90000, http: { listen: '0.0.0.0:9000', token: 'config-test-token-0123' }, plugins: [] });
       assert.deepEqual(components[1].buffer, { max_events: 50 });
       assert.deepEqual(components[1].retry, { attempts: 3, backoff: 250, max_backoff: 60000 });
     });

@@ -45,7 +45,7 @@ describe('HTTP server', () => {
     assert.deepEqual(logger.entries.find((e) => e.msg === 'http server listening'), {
       level: 'info',
       msg: 'http server listening',
-      fields: { url: server.url },
+      fields: { url: server.url, token: 'none' },
     });
   });
 

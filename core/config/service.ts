@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Node } from 'yaml';
 import type { JsonSchema } from '../api.js';
+import { allowedHostsSchema, exposedWithoutToken } from '../runtime/endpoint.js';
+import { tlsListenerSchema } from '../tls.js';
 import { ajvDiagnostics } from './ajv-errors.js';
 import type { Diagnostic, ServiceConfig } from './model.js';
 import { sharedAjv, validateCollectingSecrets } from './schema.js';
@@ -33,7 +35,19 @@ export const SERVICE_SCHEMA: JsonSchema = {
     http: {
       type: 'object',
       additionalProperties: false,
-      properties: { listen: { type: 'string', default: '127.0.0.1:2020' } },
+      // The same rule as the dashboard's: /metrics and /health beyond loopback need a token (located at listen).
+      check: (value: unknown) => {
+        const o = (value ?? {}) as { listen?: unknown; token?: unknown };
+        if (typeof o.listen !== 'string') return undefined;
+        const message = exposedWithoutToken('/metrics and /health', o.listen, 2020, typeof o.token === 'string' ? o.token : undefined, 'service.http.token (e.g. token: "${VISOR_HTTP_TOKEN}")');
+        return message && { at: 'listen', message };
+      },
+      properties: {
+        listen: { type: 'string', default: '127.0.0.1:2020', description: 'Address of /metrics and /health: [host:]port (a non-loopback address needs a token).' },
+        token: { type: 'string', secret: true, description: 'Access token, usually ${VISOR_HTTP_TOKEN}: required on every request as "Authorization: Bearer TOKEN" or ?token=TOKEN (Prometheus: authorization.credentials). Required to listen beyond loopback; empty means none.' },
+        tls: tlsListenerSchema(),
+        allowed_hosts: allowedHostsSchema(),
+      },
     },
     plugins: { type: 'array', items: { type: 'string' }, default: [], description: 'External plugin modules to load.' },
   },
@@ -58,7 +72,7 @@ export function resolveService(keyNode: Node | undefined, valueNode: Node | unde
   // `http:` written with nothing after it means "enable with defaults", like `http: {}`.
   if ('http' in settings && settings.http === null) settings.http = {};
 
-  const outcome = validateCollectingSecrets(sharedAjv().compile(SERVICE_SCHEMA), settings);
+  const outcome = validateCollectingSecrets(sharedAjv().compile(SERVICE_SCHEMA), settings, dir);
   const diagnostics = ajvDiagnostics(outcome.errors, {
     source, node: valueNode, keyNode, data: settings, schema: SERVICE_SCHEMA, label: 'service', noun: 'key', secrets: [],
     unknownKey: (name) => `unknown key "${name}" in service`,

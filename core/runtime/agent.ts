@@ -5,6 +5,7 @@ import { loadConfigFile, type LoadOptions } from '../config/load.js';
 import { ConfigError, formatDiagnostic, type Diagnostic, type PipelineConfig } from '../config/model.js';
 import type { PluginRegistry } from '../registry.js';
 import type { Clock } from './clock.js';
+import { loadListenerTls, type ListenerTls } from '../tls.js';
 import { startHttpServer } from './http.js';
 import { createLogger, createLogSink, type LogSink } from './logger.js';
 import { addLosses, type Loss } from './losses.js';
@@ -29,7 +30,8 @@ export class Agent {
   private pipeline: Pipeline | undefined;
   /** The registry the running pipeline was built with, to rebuild it if a reload's pipeline fails to start. */
   private registry: PluginRegistry | undefined;
-  private http: { listen: string; server: HttpServer } | undefined;
+  /** `mode` is what a running listener cannot change: plain or HTTPS, with or without client certificates. */
+  private http: { listen: string; mode: string; server: HttpServer } | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopping = false;
   /** PluginContext.kept: components' in-memory state over reloads. */
@@ -51,7 +53,13 @@ export class Agent {
   start(): Promise<void> {
     const started = (async () => {
       const { config, registry } = await this.load();
-      await this.launch(config, registry);
+      try {
+        await this.launch(config, registry);
+      } catch (err) {
+        // Nothing runs: release what components kept (a dashboard's listening server).
+        await this.kept.disposeAll();
+        throw err;
+      }
       this.logger.info('visor started', { config: this.configFile, components: config.components.length });
     })();
     // A SIGHUP that arrives while starting is handled once the start is over.
@@ -76,6 +84,7 @@ export class Agent {
     const inTime = this.pipeline ? await this.pipeline.stop(this.pipeline.config.service.grace) : true;
     await this.http?.server.close();
     this.http = undefined;
+    await this.kept.disposeAll();
     this.logger.info(inTime ? 'visor stopped' : 'visor stopped before everything was delivered');
     return inTime;
   }
@@ -102,6 +111,8 @@ export class Agent {
     }
     const old = this.pipeline!;
     if (!(await old.stop(old.config.service.grace))) this.logger.warn('old pipeline did not drain within the grace period');
+    // What components that leave the config kept (a listening port) is released before the new ones start.
+    await this.kept.dropComponentsNotIn(next.config.components);
     const before = old.losses();
     try {
       await this.launch(next.config, next.registry);
@@ -132,23 +143,42 @@ export class Agent {
     this.logSink.format = config.service.log_format;
     this.logSink.secrets.clear();
     for (const s of config.secrets) this.logSink.secrets.add(s);
-    await this.configureHttp(config.service.http?.listen);
+    // The service section's secret (config.secrets holds the components' ones).
+    if (config.service.http?.token) this.logSink.secrets.add(config.service.http.token);
+    await this.configureHttp(config.service.http, config.dir);
     const pipeline = await Pipeline.build(config, { registry, metrics: this.metrics, logger: this.logger, clock: this.options.clock, kept: this.kept });
     await pipeline.start();
-    this.kept.dropUnused();
+    await this.kept.dropUnused();
     this.pipeline = pipeline;
     this.registry = registry;
     this.metrics.retain(pipeline.componentIds());
   }
 
-  /** The endpoint belongs to the agent, not the pipeline: it stays up across reloads unless its address changes. */
-  private async configureHttp(listen: string | undefined): Promise<void> {
-    if (this.http?.listen === listen) return;
+  /** The endpoint belongs to the agent, not the pipeline: it stays up across reloads unless its address changes (or
+   * TLS is switched on or off). Its certificate files are read again on every reload: renewed ones are served from
+   * then on, on the same listener; unreadable ones leave the running listener with the certificate it had. */
+  private async configureHttp(http: PipelineConfig['service']['http'], dir: string): Promise<void> {
+    let tls: ListenerTls | undefined;
+    if (http?.tls) {
+      try {
+        tls = await loadListenerTls(http.tls, dir);
+      } catch (err) {
+        if (!this.http || this.http.listen !== http.listen) throw err;
+        this.logger.error('http server: cannot read the TLS files; serving the previous certificate', { error: err as Error });
+        return;
+      }
+    }
+    const mode = !tls ? 'http' : tls.requestCert ? 'https+client' : 'https';
+    const settings = { token: http?.token || undefined, tls, allowedHosts: http?.allowed_hosts ?? [] };
+    if (http && this.http?.listen === http.listen && this.http.mode === mode) {
+      this.http.server.update(settings);
+      return;
+    }
     await this.http?.server.close();
     this.http = undefined;
-    if (!listen) return;
-    const server = await startHttpServer({ listen, metrics: this.metrics, health: () => this.health(), logger: this.logger });
-    this.http = { listen, server };
+    if (!http) return;
+    const server = await startHttpServer({ listen: http.listen, metrics: this.metrics, health: () => this.health(), logger: this.logger, ...settings });
+    this.http = { listen: http.listen, mode, server };
   }
 
   health(): { healthy: boolean; status: string; [k: string]: unknown } {

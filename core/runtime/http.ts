@@ -1,7 +1,9 @@
 // The agent's own HTTP endpoints: /health for load balancers and supervisors, /metrics for Prometheus.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../api.js';
+import type { ListenerTls } from '../tls.js';
+import { createListener, hostCheck, renewTls, tokenCheck, warnIfClearText } from './endpoint.js';
 import { formatListen, listenOn, parseListen } from './listen.js';
 import type { MetricsHub } from './metrics.js';
 
@@ -19,12 +21,28 @@ export interface HttpServerOptions {
   metrics: MetricsHub;
   health: () => HealthReport;
   logger: Logger;
+  /** Required on every request when set (`Authorization: Bearer TOKEN` or `?token=TOKEN`). */
+  token?: string;
+  /** Serve HTTPS with these (loadListenerTls). */
+  tls?: ListenerTls;
+  /** Host header names accepted besides the listen address and loopback names. */
+  allowedHosts?: readonly string[];
+}
+
+/** What a reload may change without closing the listener. */
+export interface HttpServerSettings {
+  token?: string;
+  tls?: ListenerTls;
+  allowedHosts?: readonly string[];
 }
 
 export interface RunningHttpServer {
   /** e.g. `http://127.0.0.1:2020`, with the port actually bound (useful with port 0). */
   url: string;
   port: number;
+  /** Applies a reload's token, allowed hosts and renewed certificate files to the running listener (HTTPS stays
+   * HTTPS: switching TLS on or off, or client certificates, takes a new listener). */
+  update(settings: HttpServerSettings): void;
   /** Stops listening and drops open connections, keep-alive ones included. */
   close(): Promise<void>;
 }
@@ -41,8 +59,11 @@ const JSON_TYPE = 'application/json';
 /** Listens on `opts.listen`; rejects if the address cannot be bound (e.g. already in use). */
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   const address = parseListen(opts.listen, DEFAULT_HTTP_PORT);
-  const server = createServer((req, res) => {
-    handle(req, opts)
+  // Set once the port is known (port 0); no request is handled before.
+  let checkHost: (req: IncomingMessage) => string | undefined = () => undefined;
+  let authorized = tokenCheck(opts.token);
+  const server = createListener(opts.tls, (req, res) => {
+    guarded(req, checkHost, authorized, opts)
       .catch((err: unknown): Reply => {
         opts.logger.error('http request failed', { method: req.method, url: req.url, error: errorMessage(err) });
         return json(500, { error: 'internal server error' });
@@ -60,13 +81,20 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   server.on('error', (err) => opts.logger.error('http server error', { error: err.message }));
 
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${formatListen({ host: address.host, port })}`;
-  opts.logger.info('http server listening', { url });
+  checkHost = hostCheck(address, port, opts.allowedHosts ?? []);
+  const url = `${opts.tls ? 'https' : 'http'}://${formatListen({ host: address.host, port })}`;
+  opts.logger.info('http server listening', { url, token: opts.token ? 'required' : 'none', ...(opts.tls?.requestCert ? { client_certificates: 'required' } : {}) });
+  warnIfClearText(opts.logger, 'the http server', address, opts.tls !== undefined, opts.token !== undefined);
 
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
+    update(settings) {
+      authorized = tokenCheck(settings.token);
+      checkHost = hostCheck(address, port, settings.allowedHosts ?? []);
+      if (settings.tls && opts.tls) renewTls(server, settings.tls);
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -76,6 +104,21 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       return closing;
     },
   };
+}
+
+/** The Host and token checks, then the route. */
+async function guarded(
+  req: IncomingMessage,
+  checkHost: (req: IncomingMessage) => string | undefined,
+  authorized: (req: IncomingMessage, query: URLSearchParams) => boolean,
+  opts: HttpServerOptions,
+): Promise<Reply> {
+  const refused = checkHost(req);
+  if (refused) return json(421, { error: refused });
+  if (!authorized(req, new URL(req.url ?? '/', 'http://localhost').searchParams)) {
+    return { ...json(401, { error: 'unauthorized: give the token as "Authorization: Bearer TOKEN" or ?token=TOKEN' }), headers: { 'www-authenticate': 'Bearer realm="visor"' } };
+  }
+  return handle(req, opts);
 }
 
 async function handle(req: IncomingMessage, opts: HttpServerOptions): Promise<Reply> {

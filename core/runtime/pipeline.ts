@@ -37,6 +37,14 @@ export class Pipeline {
   private constructor(readonly config: PipelineConfig, private readonly deps: PipelineDeps) {
     this.logger = deps.logger;
     this.keptValues = deps.kept ?? new KeptValues();
+    this.ownsKept = deps.kept === undefined;
+  }
+
+  /** Without an agent, this pipeline's kept values end with it. */
+  private readonly ownsKept: boolean;
+
+  private async disposeOwnKept(): Promise<void> {
+    if (this.ownsKept) await this.keptValues.disposeAll();
   }
 
   /** Instantiate every component (no I/O yet beyond what plugins do in `create`). */
@@ -111,6 +119,7 @@ export class Pipeline {
     } catch (err) {
       this.state = 'failed';
       for (const node of started.reverse()) await node.close();
+      await this.disposeOwnKept();
       throw err;
     }
     const consumers = this.nodes.filter((n) => n.config.kind !== 'input').map((n) => n.consume());
@@ -124,6 +133,7 @@ export class Pipeline {
       for (const kind of ['output', 'aggregate', 'filter', 'input'] as const) {
         for (const node of this.of(kind)) await node.close();
       }
+      await this.disposeOwnKept();
       this.state = 'stopped';
     })();
   }

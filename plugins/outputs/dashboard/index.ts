@@ -3,12 +3,14 @@
 // pipeline's health, and broadcast to every open page over Server-Sent Events. The page and its assets come from
 // lib/dashboard (its page/ and node_modules/uplot; no CDN). write() absorbs a batch and resolves at once: the
 // dashboard never slows the pipeline.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP, type AddressInfo } from 'node:net';
-import { definePlugin, formatListen, listenOn, listenSchema, parseListen, type ComponentHealth, type PipelineView } from '../../../core/index.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  allowedHostsSchema, definePlugin, exposedWithoutToken, formatListen, hostCheck, listenSchema, loadListenerTls, parseListen,
+  tlsListenerSchema, tokenCheck, warnIfClearText, type ComponentHealth, type ListenerTls, type PipelineView,
+} from '../../../core/index.js';
 import { asset, DashboardModel, liveHtml, type DashboardState } from '../../../lib/dashboard/index.js';
 import { HistoryApi } from './history.js';
+import { KeptListener } from './listener.js';
 import { healthRows, type HealthSample } from './health.js';
 
 export const DEFAULT_DASHBOARD_PORT = 8080;
@@ -19,27 +21,10 @@ const STALLED_CLIENT_MS = 30_000;
 /** Longest the chart history may be, in buckets (a day of seconds). */
 const MAX_BUCKETS = 86_400;
 
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./i.test(host);
-  return false;
-}
-
-/** Why serving on `listen` with this token is refused (beyond loopback without a token), or undefined. */
+/** Why serving on `listen` with this token is refused (beyond loopback without a token), or undefined: the rule
+ * every listener of the agent follows (service.http too). */
 function unprotected(listen: string, token: string | undefined): string | undefined {
-  let address;
-  try {
-    address = parseListen(listen, DEFAULT_DASHBOARD_PORT);
-  } catch {
-    return undefined; // reported by the listen check
-  }
-  if (token || isLoopback(address.host)) return undefined;
-  return (
-    `refusing to serve the dashboard on ${formatListen(address)} without a token: anyone who can reach that address could read it. ` +
-    'Set token (e.g. token: "${DASHBOARD_TOKEN}") or listen on 127.0.0.1'
-  );
+  return exposedWithoutToken('the dashboard', listen, DEFAULT_DASHBOARD_PORT, token, 'token (e.g. token: "${DASHBOARD_TOKEN}")');
 }
 
 /** Why an `update_every` (milliseconds, after conversion) is refused, or undefined. */
@@ -69,6 +54,8 @@ export default definePlugin({
     properties: {
       listen: listenSchema(DEFAULT_DASHBOARD_PORT, 'Address to serve on: [host:]port (loopback unless a host is given; a non-loopback address needs a token).'),
       token: { type: 'string', secret: true, description: 'Access token, usually ${DASHBOARD_TOKEN}: required on every request as "Authorization: Bearer TOKEN" or ?token=TOKEN. Required to listen beyond loopback; empty means none.' },
+      tls: tlsListenerSchema(),
+      allowed_hosts: allowedHostsSchema(),
       title: { type: 'string', default: 'Visor', description: 'Title shown in the page header.' },
       history: { duration: true, default: '15m', description: 'Time span of the line charts (one-second buckets).' },
       top: { type: 'integer', minimum: 1, maximum: 100, default: 10, description: 'Rows per table.' },
@@ -115,9 +102,13 @@ export default definePlugin({
     const connected = metrics.gauge('dashboard_clients', 'Pages connected to the event stream.');
     const tooMany = metrics.discarded('too_many_clients');
     const unauthorized = metrics.errors('unauthorized');
-    const tokenDigest = token ? digest(token) : undefined;
+    const misdirected = metrics.errors('host_not_allowed');
+    const authorized = tokenCheck(token);
+    /** Set at start, once the port is known; no request is handled before. */
+    let checkHost: (req: IncomingMessage) => string | undefined = () => undefined;
     const clients = new Set<Client>();
-    let server: Server | undefined;
+    /** Takes the request handler back from the kept listener (set by start). */
+    let released: (() => void) | undefined;
     let url = '';
     let failed: string | undefined;
     let samples: { prev?: HealthSample; cur?: HealthSample } = {};
@@ -144,19 +135,17 @@ export default definePlugin({
       return { state, json: JSON.stringify(state) };
     };
 
-    const authorized = (req: IncomingMessage, query: URLSearchParams): boolean => {
-      if (!tokenDigest) return true;
-      const header = req.headers.authorization;
-      const bearer = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header.trim())?.[1] : undefined;
-      const given = bearer ?? query.get('token') ?? undefined;
-      return given !== undefined && timingSafeEqual(digest(given), tokenDigest);
-    };
-
     const handle = (req: IncomingMessage, res: ServerResponse): void => {
       const parsed = new URL(req.url ?? '/', 'http://localhost');
       const path = parsed.pathname;
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return reply(req, res, 405, 'application/json', JSON.stringify({ error: `method ${req.method} not allowed` }), { allow: 'GET, HEAD' });
+      }
+      // Before the token: a page of another site reaching us through DNS rebinding learns nothing, not even that.
+      const refused = checkHost(req);
+      if (refused) {
+        misdirected.inc();
+        return reply(req, res, 421, 'application/json', JSON.stringify({ error: refused }));
       }
       if (!authorized(req, parsed.searchParams)) {
         unauthorized.inc();
@@ -192,6 +181,16 @@ export default definePlugin({
         return;
       }
       return reply(req, res, 404, 'application/json', JSON.stringify({ error: `not found: ${path}`, endpoints: ['/', '/assets/*', '/events', '/api/state', '/api/history'] }));
+    };
+
+    const requests = (req: IncomingMessage, res: ServerResponse): void => {
+      try {
+        handle(req, res);
+      } catch (err) {
+        logger.error('dashboard request failed', { url: req.url?.replace(/token=[^&]*/g, 'token=***'), error: (err as Error).message });
+        if (!res.headersSent) reply(req, res, 500, 'application/json', JSON.stringify({ error: 'internal server error' }));
+        else res.destroy();
+      }
     };
 
     const openStream = (req: IncomingMessage, res: ServerResponse): void => {
@@ -248,24 +247,29 @@ export default definePlugin({
     return {
       async start() {
         history?.check();
-        const srv = createServer((req, res) => {
+        // Read at every start, a reload's included: renewed certificate files are served from then on. Files that
+        // cannot be read on a reload (a renewal half done) leave the dashboard with the ones it served before.
+        let tls: ListenerTls | undefined;
+        if (options.tls) {
+          const lastTls = context.kept(`dashboard.tls ${JSON.stringify(options.tls)}`, () => ({ files: undefined as ListenerTls | undefined }));
           try {
-            handle(req, res);
+            tls = lastTls.files = await loadListenerTls(options.tls, context.configDir);
           } catch (err) {
-            logger.error('dashboard request failed', { url: req.url?.replace(/token=[^&]*/g, 'token=***'), error: (err as Error).message });
-            if (!res.headersSent) reply(req, res, 500, 'application/json', JSON.stringify({ error: 'internal server error' }));
-            else res.destroy();
+            if (!lastTls.files) throw err;
+            logger.error('dashboard: cannot read the TLS files; serving the previous certificate', { error: (err as Error).message });
+            tls = lastTls.files;
           }
-        });
-        await listenOn(srv, address, 'dashboard');
-        srv.on('error', (err) => {
+        }
+        const listener = context.kept('dashboard.listener', () => new KeptListener());
+        const port = await listener.serve(address, tls, requests, (err) => {
           failed = err.message;
           logger.error('dashboard server error', { error: err.message });
         });
-        server = srv;
-        const port = (srv.address() as AddressInfo).port;
-        url = `http://${formatListen({ host: address.host, port })}/`;
-        logger.info('dashboard listening', { url, token: token ? 'required' : 'none' });
+        released = () => listener.release(requests);
+        checkHost = hostCheck(address, port, options.allowed_hosts ?? []);
+        url = `${tls ? 'https' : 'http'}://${formatListen({ host: address.host, port })}/`;
+        logger.info('dashboard listening', { url, token: token ? 'required' : 'none', ...(tls?.requestCert ? { client_certificates: 'required' } : {}) });
+        warnIfClearText(logger, 'the dashboard', address, tls !== undefined, token !== undefined);
         sample();
         if (history && fresh) history.refill(model, Math.max(options.history, options.top_window), () => earliestLive, clock);
         timers.every(options.update_every, tick);
@@ -291,14 +295,9 @@ export default definePlugin({
         for (const c of clients) c.res.end();
         clients.clear();
         connected.set(0);
-        if (server) {
-          const srv = server;
-          server = undefined;
-          await new Promise<void>((resolve) => {
-            srv.close(() => resolve());
-            srv.closeAllConnections();
-          });
-        }
+        // The server itself is kept for the pipeline a reload builds (listener.ts).
+        released?.();
+        released = undefined;
       },
     };
   },
@@ -316,10 +315,6 @@ const PAGE_HEADERS = {
 function clock(e: Record<string, unknown>, now: number): number {
   const t = e.timestamp;
   return typeof t === 'number' && Number.isFinite(t) && t <= now ? t : now;
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
 }
 
 function reply(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {

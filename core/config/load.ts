@@ -96,7 +96,7 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   }
   diagnostics.push(...checkGraph(checked, source));
 
-  const secrets = [...new Set(checked.flatMap((c) => c.secrets))].filter((s) => s !== '');
+  const secrets = [...new Set([...serviceResult.secrets, ...checked.flatMap((c) => c.secrets)])].filter((s) => s !== '');
   const final = finalizeDiagnostics(withoutFollowUps(diagnostics, envErrors), secrets);
   if (final.some((d) => d.severity === 'error') || !serviceResult.service) return { registry, diagnostics: final };
 

@@ -59,6 +59,8 @@ export interface ServiceResult {
   /** The plugin specifiers that can be loaded, even when other settings are wrong (so components still get checked). */
   plugins: string[];
   diagnostics: Diagnostic[];
+  /** Values of `secret: true` keys (service.http.token), masked wherever the agent prints. */
+  secrets: string[];
 }
 
 /** Validate the `service:` value (`keyNode` is its key; both absent when the section is omitted). */
@@ -66,7 +68,8 @@ export function resolveService(keyNode: Node | undefined, valueNode: Node | unde
   // An omitted section, or `service:` with nothing after it, means all defaults.
   if (data === undefined || data === null) data = {};
   else if (typeof data !== 'object' || Array.isArray(data)) {
-    return { plugins: [], diagnostics: [source.diagnostic(valueNode ?? keyNode, 'error', 'service must be a map of settings (data_dir, log_level, log_format, grace, http, plugins)')] };
+    const keys = Object.keys((SERVICE_SCHEMA.properties as object | undefined) ?? {}).join(', ');
+    return { plugins: [], secrets: [], diagnostics: [source.diagnostic(valueNode ?? keyNode, 'error', `service must be a map of settings (${keys})`)] };
   }
   const settings = data as Record<string, unknown>;
   // `http:` written with nothing after it means "enable with defaults", like `http: {}`.
@@ -74,12 +77,13 @@ export function resolveService(keyNode: Node | undefined, valueNode: Node | unde
 
   const outcome = validateCollectingSecrets(sharedAjv().compile(SERVICE_SCHEMA), settings, dir);
   const diagnostics = ajvDiagnostics(outcome.errors, {
-    source, node: valueNode, keyNode, data: settings, schema: SERVICE_SCHEMA, label: 'service', noun: 'key', secrets: [],
+    source, node: valueNode, keyNode, data: settings, schema: SERVICE_SCHEMA, label: 'service', noun: 'key', secrets: outcome.secrets,
     unknownKey: (name) => `unknown key "${name}" in service`,
     missingKey: (name) => `missing required key "${name}" in service`,
   });
   const plugins = Array.isArray(settings.plugins) ? settings.plugins.filter((p): p is string => typeof p === 'string') : [];
-  if (!outcome.valid) return { plugins, diagnostics };
+  const secrets = outcome.secrets.filter((v) => v !== '');
+  if (!outcome.valid) return { plugins, diagnostics, secrets };
   const valid = settings as unknown as ServiceConfig;
-  return { service: { ...valid, name: valid.name ?? hostname(), data_dir: path.resolve(dir, valid.data_dir) }, plugins, diagnostics };
+  return { service: { ...valid, name: valid.name ?? hostname(), data_dir: path.resolve(dir, valid.data_dir) }, plugins, diagnostics, secrets };
 }

@@ -143,8 +143,6 @@ export class Agent {
     this.logSink.format = config.service.log_format;
     this.logSink.secrets.clear();
     for (const s of config.secrets) this.logSink.secrets.add(s);
-    // The service section's secret (config.secrets holds the components' ones).
-    if (config.service.http?.token) this.logSink.secrets.add(config.service.http.token);
     await this.configureHttp(config.service.http, config.dir);
     const pipeline = await Pipeline.build(config, { registry, metrics: this.metrics, logger: this.logger, clock: this.options.clock, kept: this.kept });
     await pipeline.start();

@@ -4,9 +4,10 @@
 // write fail fast and the core retry with backoff, instead of freezing the agent while it waits).
 // The writes stay on the main thread. Measured (test/bench/store.ts): a batch here runs at the speed of a plain
 // prepared-INSERT loop over the same rows (0.8-1.2x, noise); what the pipeline adds per event is tail + parse
-// (1.3-2.8 µs) and the mapping (2.9-6.7 µs) against 13.5-25 µs per inserted row. A worker thread would add a
-// structured clone of every row and overlap nothing of that: write() resolves only after the commit and the core
-// calls it one batch at a time, so the next batch's mapping cannot start before this one's insert ends.
+// (1.3-2.8 µs) and the mapping (2.9-6.7 µs) against 13.5-25 µs per inserted row. A writer thread, with the core
+// handing the output the next batch while this one commits, was built and measured (README, store benchmark): it
+// did overlap the mapping with the insert, but no faster end to end. The thread became the bottleneck, doing the
+// same inserts plus the structured clone of every row, on 2 cores shared with the main thread.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';

@@ -49,6 +49,18 @@ function collectStrings(value: unknown, into: Set<string>): void {
   else if (value && typeof value === 'object') Object.values(value).forEach((v) => collectStrings(v, into));
 }
 
+/** What the validation run of `cxt`'s root object registered in `registry` (validateCollectingSecrets), for keywords
+ * that need more than their own value: the secret sink, the config's directory, the pipeline's components. */
+function perRun<T>(registry: WeakMap<object, T>, cxt?: DataContext): T | undefined {
+  return cxt?.rootData && typeof cxt.rootData === 'object' ? registry.get(cxt.rootData) : undefined;
+}
+
+/** A keyword's result from its one problem (or none): sets the errors Ajv reads from the validate function. */
+function reportProblem(validate: unknown, keyword: string, problem: string | undefined): boolean {
+  (validate as { errors?: Partial<ErrorObject>[] }).errors = problem ? [{ keyword, message: problem, params: {} }] : [];
+  return problem === undefined;
+}
+
 /** `secret: true`: the value's strings are gathered (to be masked wherever Visor prints) and each must be long
  * enough to be masked safely (core/secrets.ts), or the value is refused here, located, without showing it. */
 const secretKeyword: KeywordDefinition = {
@@ -59,11 +71,10 @@ const secretKeyword: KeywordDefinition = {
     if (!enabled) return true;
     const strings = new Set<string>();
     collectStrings(data, strings);
-    const sink = cxt?.rootData && typeof cxt.rootData === 'object' ? secretSinks.get(cxt.rootData) : undefined;
+    const sink = perRun(secretSinks, cxt);
     if (sink) for (const s of strings) sink.add(s);
     const problem = [...strings].map(refuseShortSecret).find((p) => p !== undefined);
-    (validate as { errors?: Partial<ErrorObject>[] }).errors = problem ? [{ keyword: 'secret', message: problem, params: {} }] : [];
-    return problem === undefined;
+    return reportProblem(validate, 'secret', problem);
   },
 };
 
@@ -78,11 +89,10 @@ const fileKeyword: KeywordDefinition = {
   schemaType: 'boolean',
   errors: true,
   validate: function validate(enabled: boolean, data: unknown, _parentSchema: unknown, cxt?: DataContext): boolean {
-    const base = cxt?.rootData && typeof cxt.rootData === 'object' ? fileBases.get(cxt.rootData) : undefined;
+    const base = perRun(fileBases, cxt);
     const full = enabled && base !== undefined && typeof data === 'string' && data !== '' ? path.resolve(base, data) : undefined;
     const problem = full !== undefined && !existsSync(full) ? `${full} does not exist (a path relative to the config file)` : undefined;
-    (validate as { errors?: Partial<ErrorObject>[] }).errors = problem ? [{ keyword: 'file', message: problem, params: {} }] : [];
-    return problem === undefined;
+    return reportProblem(validate, 'file', problem);
   },
 };
 
@@ -98,7 +108,7 @@ const componentKeyword: KeywordDefinition = {
   schemaType: 'string',
   errors: true,
   validate: function validate(type: string, data: unknown, _parentSchema: unknown, cxt?: DataContext): boolean {
-    const components = cxt?.rootData && typeof cxt.rootData === 'object' ? componentSets.get(cxt.rootData) : undefined;
+    const components = perRun(componentSets, cxt);
     let problem: string | undefined;
     if (components && typeof data === 'string' && data !== '') {
       const candidates = [...components].filter(([, t]) => t === type).map(([id]) => id);
@@ -107,8 +117,7 @@ const componentKeyword: KeywordDefinition = {
       if (actual === undefined) problem = `no component "${data}" in this pipeline: set it to the id of a ${type} component (${fix})`;
       else if (actual !== type) problem = `component "${data}" is of type ${actual}, not ${type} (${fix})`;
     }
-    (validate as { errors?: Partial<ErrorObject>[] }).errors = problem ? [{ keyword: 'component', message: problem, params: {} }] : [];
-    return problem === undefined;
+    return reportProblem(validate, 'component', problem);
   },
 };
 
@@ -120,8 +129,7 @@ const expressionKeyword: KeywordDefinition = {
   errors: true,
   validate: function validate(enabled: boolean, data: unknown): boolean {
     const problem = enabled && typeof data === 'string' ? validateExpression(data) : undefined;
-    (validate as { errors?: Partial<ErrorObject>[] }).errors = problem ? [{ keyword: 'expression', message: problem, params: {} }] : [];
-    return problem === undefined;
+    return reportProblem(validate, 'expression', problem);
   },
 };
 

@@ -316,30 +316,11 @@ async function fromWindows(engine: StoreEngine, req: HistoryRequest, agg: Stored
     const i = index(b.t);
     if (b.bytes !== null) sawBytes = true;
     if (b.errors !== null) sawErrors = true;
-    const errors = byStatus ? b.s5 : b.errors ?? 0;
-    const bytes = b.bytes ?? 0;
-    t.requests += b.n;
-    t.errors += errors;
-    t.bytes += bytes;
     if (coarser) {
       const c = Math.floor(b.t / coarser) * coarser;
       perCoarse.set(c, (perCoarse.get(c) ?? 0) + b.n);
     }
-    if (byStatus) {
-      t.status_classes['2xx'] += b.s2;
-      t.status_classes['3xx'] += b.s3;
-      t.status_classes['4xx'] += b.s4;
-      t.status_classes['5xx'] += b.s5;
-      t.status_classes.other += b.n - b.s2 - b.s3 - b.s4 - b.s5;
-    }
-    if (i < 0) continue;
-    s.requests[i] += b.n;
-    s.errors[i] += errors;
-    s.bytes[i] += bytes;
-    s.status_2xx[i] += b.s2;
-    s.status_3xx[i] += b.s3;
-    s.status_4xx[i] += b.s4;
-    s.status_5xx[i] += b.s5;
+    addFigures(state, i, { requests: b.n, errors: byStatus ? b.s5 : b.errors ?? 0, bytes: b.bytes ?? 0, s2: b.s2, s3: b.s3, s4: b.s4, s5: b.s5, log: 0 }, byStatus);
   }
 
   // Top lists: the per-window lists added up, their error bounds too.
@@ -450,25 +431,7 @@ async function fromEvents(engine: StoreEngine, req: HistoryRequest, state: Histo
     const t = state.totals;
     for (const r of rows) {
       const i = index(ms(r.t));
-      const v = { requests: num(r.requests), errors: num(r.errors), bytes: num(r.bytes), s2: num(r.s2), s3: num(r.s3), s4: num(r.s4), s5: num(r.s5), log: num(r.log) };
-      t.requests += v.requests;
-      t.errors += v.errors;
-      t.bytes += v.bytes;
-      t.error_log_lines += v.log;
-      t.status_classes['2xx'] += v.s2;
-      t.status_classes['3xx'] += v.s3;
-      t.status_classes['4xx'] += v.s4;
-      t.status_classes['5xx'] += v.s5;
-      t.status_classes.other += v.requests - v.s2 - v.s3 - v.s4 - v.s5;
-      if (i < 0) continue;
-      s.requests[i] += v.requests;
-      s.errors[i] += v.errors;
-      s.bytes[i] += v.bytes;
-      s.status_2xx[i] += v.s2;
-      s.status_3xx[i] += v.s3;
-      s.status_4xx[i] += v.s4;
-      s.status_5xx[i] += v.s5;
-      s.error_log_lines[i] += v.log;
+      addFigures(state, i, { requests: num(r.requests), errors: num(r.errors), bytes: num(r.bytes), s2: num(r.s2), s3: num(r.s3), s4: num(r.s4), s5: num(r.s5), log: num(r.log) });
     }
     finish(s, t);
   }
@@ -518,4 +481,34 @@ export async function storedForModel(engine: StoreEngine, from: number, to: numb
   });
   const recent = await storedAlerts(engine, { from: 0, to, alerts } as HistoryRequest);
   return { events, alerts: recent.reverse() };
+}
+
+/** One bucket's figures, from window rows or from stored events. */
+interface Figures { requests: number; errors: number; bytes: number; s2: number; s3: number; s4: number; s5: number; log: number }
+
+/** Add one bucket's figures to the totals and, when it lies within the chart (i >= 0), to its chart bucket. Status
+ * classes count in the totals only when the source knows them (statusKnown); unknown, a request is in none. */
+function addFigures(state: DashboardState, i: number, v: Figures, statusKnown = true): void {
+  const t = state.totals;
+  t.requests += v.requests;
+  t.errors += v.errors;
+  t.bytes += v.bytes;
+  t.error_log_lines += v.log;
+  if (statusKnown) {
+    t.status_classes['2xx'] += v.s2;
+    t.status_classes['3xx'] += v.s3;
+    t.status_classes['4xx'] += v.s4;
+    t.status_classes['5xx'] += v.s5;
+    t.status_classes.other += v.requests - v.s2 - v.s3 - v.s4 - v.s5;
+  }
+  if (i < 0) return;
+  const s = state.series;
+  s.requests[i] += v.requests;
+  s.errors[i] += v.errors;
+  s.bytes[i] += v.bytes;
+  s.status_2xx[i] += v.s2;
+  s.status_3xx[i] += v.s3;
+  s.status_4xx[i] += v.s4;
+  s.status_5xx[i] += v.s5;
+  s.error_log_lines[i] += v.log;
 }

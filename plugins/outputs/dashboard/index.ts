@@ -66,7 +66,7 @@ export default definePlugin({
       max_clients: { type: 'integer', minimum: 1, default: 32, description: 'Most pages connected at once; more are answered 503.' },
       store: { type: 'string', minLength: 1, component: 'store', description: 'Id of a store output of this pipeline to read history from: the page gets a time-range picker (15 min, 1 h, 24 h, 7 d, custom) and drill-down filters (vhost, status class and code, client, path) answered from its window rows or, with events: true, its events (GET /api/history); after a restart the live view is refilled from its events and alerts.' },
       store_aggregate: { type: 'string', minLength: 1, description: 'With store: the aggregate whose window rows the history reads (default: the only one stored, else the first by name).' },
-      store_max_events: { type: 'integer', minimum: 1, description: 'With store: most stored events one history view may read, for a filter the windows cannot answer or a range without window rows (default 200000); beyond, the page says the range is too long. Reading events costs a few microseconds each, and SQLite reads run on the agent\'s event loop.' },
+      store_max_events: { type: 'integer', minimum: 1, default: 200000, description: 'With store: most stored events one history view may read, for a filter the windows cannot answer or a range without window rows; beyond, the page says the range is too long. Reading events costs a few microseconds each, and SQLite reads run on the agent\'s event loop.' },
     },
   },
   create(options, context) {
@@ -96,7 +96,7 @@ export default definePlugin({
     /** The earliest event time charted live since this start: a refill from the store stops there. */
     let earliestLive = Infinity;
     const history = options.store === undefined ? undefined : new HistoryApi(context, {
-      store: options.store, aggregate: options.store_aggregate, maxEvents: options.store_max_events ?? 200_000, topN: options.top, alerts: options.alerts, title: options.title,
+      store: options.store, aggregate: options.store_aggregate, maxEvents: options.store_max_events, topN: options.top, alerts: options.alerts, title: options.title,
     });
     const { logger, metrics, timers } = context;
     const connected = metrics.gauge('dashboard_clients', 'Pages connected to the event stream.');

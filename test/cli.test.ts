@@ -31,6 +31,19 @@ describe('cli', function () {
     assert.deepEqual(loaded.filter((l) => l.includes(`${ROOT}/dist/core/`) || l.includes(`${ROOT}/dist/plugins/`)), []);
   });
 
+  it('--version prints exactly what oclif prints, without loading oclif', () => {
+    const trace = path.join(ROOT, 'test/support/trace-imports.mjs');
+    const fast = spawnSync(process.execPath, ['--import', trace, CLI, '--version'], { encoding: 'utf8' });
+    assert.equal(fast.status, 0, fast.stderr);
+    assert.deepEqual(fast.stderr.split('\n').filter((l) => l.startsWith('import ') && l.includes('@oclif')), []);
+    // Any DEBUG sends the command through oclif (its debug log could print); a namespace nothing uses keeps it quiet.
+    const env = { ...process.env, DEBUG: 'no-such-namespace' };
+    const oclif = spawnSync(process.execPath, ['--import', trace, CLI, '--version'], { encoding: 'utf8', env });
+    assert.equal(oclif.status, 0, oclif.stderr);
+    assert.ok(oclif.stderr.split('\n').some((l) => l.startsWith('import ') && l.includes('@oclif/core')), 'the DEBUG run did not go through oclif');
+    assert.equal(fast.stdout, oclif.stdout);
+  });
+
   it('run: stdin to stdout as JSON with the built-in default config, exit 0 at end of input', async () => {
     const r = await runCli(['run'], { input: 'hello\nwörld\r\nlast line without newline', env: { VISOR_DATA_DIR: tmp.dir } });
     assert.equal(r.code, 0, r.stderr);

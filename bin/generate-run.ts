@@ -2,7 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import { loadConfigText } from '../core/config/load.js';
 import { definePlugin, PermanentError } from '../core/index.js';
-import { loadRegistry } from '../core/registry.js';
+import { indexRegistry } from '../core/registry.js';
 import { createLogger, createLogSink } from '../core/runtime/logger.js';
 import { MetricsHub } from '../core/runtime/metrics.js';
 import { Pipeline } from '../core/runtime/pipeline.js';
@@ -44,7 +44,7 @@ export async function runGenerate(options: Record<string, unknown>, target: Gene
   const stream = network ? undefined : outputFile ? createWriteStream(outputFile, { flags: 'a' }) : process.stdout;
   // A closed reader (visor generate | head) ends the run quietly, as with any Unix tool.
   stream?.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
-  const registry = await loadRegistry();
+  const registry = await indexRegistry();
   if (stream) registry.register(lineWriter(stream), 'visor generate');
   const config = {
     service: { log_level: 'warn' },

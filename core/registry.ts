@@ -1,5 +1,7 @@
 // Finds and loads plugins. Built-ins are found by scanning the plugins/ directory and loaded exactly as an
 // external plugin given by path is: import the module, take its default export (a plugin or an array).
+// A config loads only the built-ins it names (indexRegistry + load): importing all of them cost ~100-150 ms of a
+// `visor run` start-up (~350 of the ~500 modules it loaded), for plugins the pipeline does not use.
 import { statSync } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -27,36 +29,75 @@ export class PluginLoadError extends Error {
  * the config section a component sits in says which is meant. */
 export class PluginRegistry {
   private readonly byKey = new Map<string, LoadedPlugin>();
+  /** Built-ins known by their path (kind and name), not imported yet: key -> module file. */
+  private readonly unloaded = new Map<string, string>();
 
   register(plugin: unknown, source: string): void {
     const problem = describeInvalidPlugin(plugin);
     if (problem) throw new PluginLoadError(`${source}: not a Visor plugin: ${problem}`, source);
     const p = plugin as AnyPlugin;
     const key = `${p.kind}:${p.name}`;
-    const existing = this.byKey.get(key);
+    const existing = this.byKey.get(key) ?? (this.unloaded.has(key) ? { source: 'built-in', plugin: undefined } : undefined);
     if (existing && existing.plugin !== p) {
       throw new PluginLoadError(`${source}: ${p.kind} plugin name "${p.name}" is already taken by ${existing.source}; rename the plugin`, source);
     }
     this.byKey.set(key, { plugin: p, source });
   }
 
-  /** The plugin of that kind and name; without a kind, the first of any kind (inputs first). */
+  /** The plugin of that kind and name; without a kind, the first of any kind (inputs first). A built-in not
+   * imported yet (see load) is a caller's bug, not an unknown plugin. */
   get(name: string, kind?: PluginKind): LoadedPlugin | undefined {
-    if (kind) return this.byKey.get(`${kind}:${name}`);
-    for (const k of KINDS) {
-      const found = this.byKey.get(`${k}:${name}`);
+    for (const k of kind ? [kind] : KINDS) {
+      const key = `${k}:${name}`;
+      if (this.unloaded.has(key)) throw new Error(`built-in ${k} plugin "${name}" is not loaded: call PluginRegistry.load([${JSON.stringify(name)}]) first`);
+      const found = this.byKey.get(key);
       if (found) return found;
     }
     return undefined;
   }
 
   list(): LoadedPlugin[] {
+    if (this.unloaded.size) throw new Error(`${this.unloaded.size} built-in plugins are not loaded: call PluginRegistry.loadAll() first`);
     return [...this.byKey.values()].sort((a, b) => KINDS.indexOf(a.plugin.kind) - KINDS.indexOf(b.plugin.kind) || a.plugin.name.localeCompare(b.plugin.name));
   }
 
-  /** Plugin names (of one kind, or of all kinds without duplicates). */
+  /** Plugin names (of one kind, or of all kinds without duplicates), built-ins not imported yet included. */
   names(kind?: PluginKind): string[] {
-    return [...new Set(this.list().filter((l) => !kind || l.plugin.kind === kind).map((l) => l.plugin.name))];
+    const keys = [...this.byKey.values()].map(({ plugin }) => ({ kind: plugin.kind, name: plugin.name }));
+    for (const key of this.unloaded.keys()) {
+      const [k, name] = key.split(':') as [PluginKind, string];
+      keys.push({ kind: k, name });
+    }
+    keys.sort((a, b) => KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind) || a.name.localeCompare(b.name));
+    return [...new Set(keys.filter((k) => !kind || k.kind === kind).map((k) => k.name))];
+  }
+
+  /** Know a built-in by its module file without importing it; `load` imports it. */
+  addBuiltin(kind: PluginKind, name: string, file: string): void {
+    const key = `${kind}:${name}`;
+    if (!this.byKey.has(key)) this.unloaded.set(key, file);
+  }
+
+  /** Import the built-ins of these names (of every kind: `get(name)` without a kind looks at all of them). */
+  async load(names: Iterable<string>): Promise<void> {
+    const wanted = new Set(names);
+    for (const [key, file] of [...this.unloaded]) {
+      if (wanted.has(key.slice(key.indexOf(':') + 1)) && this.unloaded.has(key)) await this.loadBuiltin(key, file);
+    }
+  }
+
+  /** Import every built-in (for listings and docs). */
+  async loadAll(): Promise<void> {
+    for (const [key, file] of [...this.unloaded]) if (this.unloaded.has(key)) await this.loadBuiltin(key, file);
+  }
+
+  private async loadBuiltin(key: string, file: string): Promise<void> {
+    this.unloaded.delete(key);
+    await this.loadModule(file, BUILTIN_ROOT, 'built-in');
+    if (!this.byKey.has(key)) {
+      const [kind, name] = key.split(':');
+      throw new PluginLoadError(`built-in module ${file} does not define the ${kind} plugin "${name}" its path names`, file);
+    }
   }
 
   /** Import one module (a path relative to `baseDir`, or an npm package name resolved from there). */
@@ -73,7 +114,15 @@ export class PluginRegistry {
     if (exported === undefined) {
       throw new PluginLoadError(`plugin module "${specifier}" has no default export; export default definePlugin({...}) or an array of plugins`, specifier);
     }
-    for (const p of Array.isArray(exported) ? exported : [exported]) this.register(p, source);
+    const plugins: unknown[] = Array.isArray(exported) ? exported : [exported];
+    // A module exporting a built-in's key (its own copy, or the built-in itself re-exported): the built-in is
+    // imported first, so that register() tells the two apart as it did when every built-in was loaded up front.
+    for (const p of plugins) {
+      const key = p && typeof p === 'object' ? `${(p as AnyPlugin).kind}:${(p as AnyPlugin).name}` : undefined;
+      const file = key === undefined ? undefined : this.unloaded.get(key);
+      if (key !== undefined && file !== undefined) await this.loadBuiltin(key, file);
+    }
+    for (const p of plugins) this.register(p, source);
   }
 }
 
@@ -147,13 +196,14 @@ function describeInvalidPlugin(p: unknown): string | undefined {
 }
 
 const BUILTIN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../plugins');
-const BUILTIN_DIRS = ['inputs', 'filters', 'aggregates', 'outputs'];
+const BUILTIN_DIRS: ReadonlyArray<readonly [dir: string, kind: PluginKind]> = [['inputs', 'input'], ['filters', 'filter'], ['aggregates', 'aggregate'], ['outputs', 'output']];
 
-/** Each built-in is a file `plugins/<kind>s/<name>.(ts|js)` or a folder with an index file. */
-async function builtinModules(): Promise<string[]> {
+/** Each built-in is a file `plugins/<kind>s/<name>.(ts|js)` or a folder `<name>` with an index file, defining the
+ * plugin of that kind and name (loadBuiltin checks it). */
+async function builtinModules(): Promise<Array<{ kind: PluginKind; name: string; file: string }>> {
   const ext = path.extname(fileURLToPath(import.meta.url)); // .ts under tsx, .js when built
-  const found: string[] = [];
-  for (const dir of BUILTIN_DIRS) {
+  const found: Array<{ kind: PluginKind; name: string; file: string }> = [];
+  for (const [dir, kind] of BUILTIN_DIRS) {
     let entries;
     try {
       entries = await readdir(path.join(BUILTIN_ROOT, dir), { withFileTypes: true });
@@ -164,18 +214,27 @@ async function builtinModules(): Promise<string[]> {
       if (e.isDirectory()) {
         // A folder is a plugin when it has an index file; others hold code shared by several plugins.
         const index = path.join(BUILTIN_ROOT, dir, e.name, `index${ext}`);
-        if (await access(index).then(() => true, () => false)) found.push(index);
+        if (await access(index).then(() => true, () => false)) found.push({ kind, name: e.name, file: index });
       }
-      else if (e.name.endsWith(ext) && !e.name.endsWith(`.d${ext}`) && !e.name.includes('.test.')) found.push(path.join(BUILTIN_ROOT, dir, e.name));
+      else if (e.name.endsWith(ext) && !e.name.endsWith(`.d${ext}`) && !e.name.includes('.test.')) found.push({ kind, name: e.name.slice(0, -ext.length), file: path.join(BUILTIN_ROOT, dir, e.name) });
     }
   }
-  return found.sort();
+  return found.sort((a, b) => a.file.localeCompare(b.file));
 }
 
-/** A registry holding the built-ins and the given external plugin modules. */
-export async function loadRegistry(externals: string[] = [], baseDir = process.cwd()): Promise<PluginRegistry> {
+/** A registry that knows every built-in without importing any (PluginRegistry.load imports the ones a config
+ * names), and holds the given external plugin modules, imported. */
+export async function indexRegistry(externals: string[] = [], baseDir = process.cwd()): Promise<PluginRegistry> {
   const registry = new PluginRegistry();
-  for (const file of await builtinModules()) await registry.loadModule(file, BUILTIN_ROOT, 'built-in');
+  for (const { kind, name, file } of await builtinModules()) registry.addBuiltin(kind, name, file);
+  for (const spec of externals) await registry.loadModule(spec, baseDir);
+  return registry;
+}
+
+/** A registry holding the built-ins and the given external plugin modules, all imported. */
+export async function loadRegistry(externals: string[] = [], baseDir = process.cwd()): Promise<PluginRegistry> {
+  const registry = await indexRegistry([], baseDir);
+  await registry.loadAll();
   for (const spec of externals) await registry.loadModule(spec, baseDir);
   return registry;
 }

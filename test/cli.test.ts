@@ -44,6 +44,26 @@ describe('cli', function () {
     assert.equal(fast.stdout, oclif.stdout);
   });
 
+  it('run and validate import only the built-in plugins the config names, and no prom-client before a scrape', async () => {
+    const trace = path.join(ROOT, 'test/support/trace-imports.mjs');
+    const log = await tmp.file('one.log', 'a line\n');
+    const config = await tmp.file('p.yaml', `service: { data_dir: ${JSON.stringify(path.join(tmp.dir, 'data'))} }
+inputs:
+  in: { type: tail, path: [${JSON.stringify(log)}], read_from: beginning, exit_on_eof: true }
+outputs:
+  out: { type: stdout, inputs: [in], format: text }
+`);
+    for (const command of ['run', 'validate']) {
+      const r = spawnSync(process.execPath, ['--import', trace, CLI, command, '-c', config], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const loaded = r.stderr.split('\n').filter((l) => l.startsWith('import '));
+      const plugins = [...new Set(loaded.map((l) => /\/dist\/plugins\/(\w+\/\w+)/.exec(l)?.[1]).filter((p) => p !== undefined))].sort();
+      assert.deepEqual(plugins, ['inputs/tail', 'outputs/stdout'], command);
+      assert.deepEqual(loaded.filter((l) => l.includes('/prom-client/')), [], command);
+      if (command === 'run') assert.equal(r.stdout, 'a line\n');
+    }
+  });
+
   it('run: stdin to stdout as JSON with the built-in default config, exit 0 at end of input', async () => {
     const r = await runCli(['run'], { input: 'hello\nwörld\r\nlast line without newline', env: { VISOR_DATA_DIR: tmp.dir } });
     assert.equal(r.code, 0, r.stderr);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
 import { MetricsHub } from '../core/runtime/metrics.js';
 
 /** The exposition lines of one metric name, e.g. `visor_component_errors_total{...} 2`. */
@@ -160,6 +161,22 @@ describe('MetricsHub', () => {
     c.counter('things', 'Things.');
     assert.throws(() => c.gauge('things_total', 'Things.'), /already registered as a counter/);
     assert.throws(() => c.counter('component_errors', 'Clash.'), /reserved by Visor/);
+  });
+
+  it("states prom-client's content type before prom-client is loaded", () => {
+    assert.equal(new MetricsHub().contentType, new Registry().contentType);
+  });
+
+  it('custom metrics declared after the first scrape are exposed too, and then process metric names are taken', async () => {
+    const hub = new MetricsHub();
+    const c = hub.component({ id: 'a', kind: 'input', type: 'file' });
+    c.counter('before', 'Declared before the first scrape.').inc(1);
+    assert.match(await hub.exposition(), /^visor_before_total\{[^}]*\} 1$/m);
+    c.gauge('after', 'Declared after it.').set(3);
+    const text = await hub.exposition();
+    assert.match(text, /^visor_after\{[^}]*\} 3$/m);
+    assert.match(text, /^visor_before_total\{[^}]*\} 1$/m);
+    assert.throws(() => c.gauge('process_cpu_user_seconds_total', 'Clash.'), /reserved by Visor/);
   });
 
   it('refuses to decrease a counter', () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { definePlugin } from '../core/index.js';
-import { PluginRegistry, loadRegistry } from '../core/registry.js';
+import { PluginRegistry, indexRegistry, loadRegistry } from '../core/registry.js';
+import { tempDir } from './support/helpers.js';
 
 const plugin = (kind: 'input' | 'output', name: string) => definePlugin({
   kind, name, description: `${kind} ${name}`, schema: { type: 'object' },
@@ -26,6 +28,44 @@ describe('plugin registry', () => {
     for (const name of ['tcp']) {
       assert.equal(r.get(name, 'input')?.plugin.kind, 'input', `${name} input`);
       assert.equal(r.get(name, 'output')?.plugin.kind, 'output', `${name} output`);
+    }
+  });
+
+  it('an indexed registry knows every built-in by name before importing any, and imports the ones asked for', async () => {
+    const all = await loadRegistry();
+    const indexed = await indexRegistry();
+    for (const kind of ['input', 'filter', 'aggregate', 'output'] as const) assert.deepEqual(indexed.names(kind), all.names(kind), kind);
+    assert.deepEqual(indexed.names(), all.names());
+    assert.throws(() => indexed.get('tail', 'input'), /built-in input plugin "tail" is not loaded/);
+    assert.throws(() => indexed.list(), /not loaded/);
+    await indexed.load(['tcp']);
+    // Every kind of that name: `get(name)` without a kind (a type in the wrong section) needs them all.
+    assert.equal(indexed.get('tcp', 'input')?.plugin, all.get('tcp', 'input')?.plugin);
+    assert.equal(indexed.get('tcp', 'output')?.plugin, all.get('tcp', 'output')?.plugin);
+    assert.equal(indexed.get('tcp')?.plugin.kind, 'input');
+    assert.throws(() => indexed.get('tail', 'input'), /not loaded/);
+    await indexed.loadAll();
+    assert.deepEqual(indexed.list().map((l) => `${l.plugin.kind}:${l.plugin.name}:${l.source}`), all.list().map((l) => `${l.plugin.kind}:${l.plugin.name}:${l.source}`));
+  });
+
+  it('every built-in module defines the plugin its path names (plugins/<kind>s/<name>)', async () => {
+    const indexed = await indexRegistry();
+    await indexed.loadAll(); // throws for a module defining another name or kind than its path says
+    assert.ok(indexed.list().length > 20);
+  });
+
+  it('an external plugin taking a built-in name is refused whether or not the built-in was imported; re-exporting it is not', async () => {
+    const tmp = await tempDir();
+    try {
+      const own = await tmp.file('own-tail.mjs', `export default { kind: 'input', name: 'tail', description: 'x', schema: { type: 'object' }, create() { return { run: async () => {} }; } };\n`);
+      const builtin = path.resolve('plugins/inputs/tail/index.ts');
+      const reexport = await tmp.file('reexport.mjs', `export { default } from ${JSON.stringify(builtin)};\n`);
+      await assert.rejects(indexRegistry([own], tmp.dir), /input plugin name "tail" is already taken by built-in/);
+      await assert.rejects(loadRegistry([own], tmp.dir), /input plugin name "tail" is already taken by built-in/);
+      const r = await indexRegistry([reexport], tmp.dir);
+      assert.equal(r.get('tail', 'input')?.source, reexport);
+    } finally {
+      await tmp.remove();
     }
   });
 });

@@ -1,9 +1,9 @@
 // Entry point of the config loader: YAML text → validated PipelineConfig, or every problem found, each located at
 // file:line:col. Never throws for bad input: problems are diagnostics.
 import path from 'node:path';
-import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { PluginKind } from '../api.js';
-import { loadRegistry, PluginRegistry } from '../registry.js';
+import { indexRegistry, PluginRegistry } from '../registry.js';
 import { checkComponent, type CheckedComponent } from './components.js';
 import { finalizeDiagnostics } from './diagnostics.js';
 import { substituteEnv, type Environment } from './env.js';
@@ -18,7 +18,8 @@ import { suggestOrList } from './suggest.js';
 export interface LoadOptions {
   /** Variables for ${VAR} substitution; default process.env. */
   env?: Environment;
-  /** Builds the plugin registry (built-ins plus `service.plugins`, relative to `baseDir`); default loadRegistry. */
+  /** Builds the plugin registry (built-ins plus `service.plugins`, relative to `baseDir`); default indexRegistry
+   * (the built-ins the config names are imported once the config is parsed). */
   registryFor?: (plugins: string[], baseDir: string) => Promise<PluginRegistry>;
 }
 
@@ -87,6 +88,7 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   checkNotEmpty(sections, root, source, diagnostics);
 
   const components = componentTypes(sections, source);
+  await loadNamedPlugins(registry, doc, sections, source, diagnostics);
   const checked: CheckedComponent[] = [];
   for (const { kind, entries } of sections) {
     for (const pair of entries) {
@@ -125,6 +127,28 @@ function componentTypes(sections: Array<{ entries: Pair[] }>, source: SourceMap)
   return types;
 }
 
+/** Imports the built-ins named by the components' `type`s (of every kind, so that a type in the wrong section is
+ * told where it belongs); a module that fails to import is reported at each `type` naming it. */
+async function loadNamedPlugins(registry: PluginRegistry, doc: Document, sections: Array<{ entries: Pair[] }>, source: SourceMap, diagnostics: Diagnostic[]): Promise<void> {
+  const typeNodes = new Map<string, Array<Node | undefined>>();
+  for (const { entries } of sections) {
+    for (const pair of entries) {
+      const value = source.resolve(pair.value);
+      if (!isMap(value)) continue;
+      // The type as checkComponent reads it (aliases and merge keys resolved), not only a literal `type:`.
+      const type = (value.toJS(doc, { maxAliasCount: -1 }) as Record<string, unknown>).type;
+      if (typeof type === 'string') typeNodes.set(type, [...(typeNodes.get(type) ?? []), source.valueNode(value, ['type'])]);
+    }
+  }
+  for (const [type, nodes] of typeNodes) {
+    try {
+      await registry.load([type]);
+    } catch (err) {
+      for (const node of nodes) diagnostics.push(source.diagnostic(node, 'error', `cannot load plugins: ${(err as Error)?.message ?? String(err)}`));
+    }
+  }
+}
+
 /** A value whose ${VAR} could not be substituted is reported once, not a second time for then being invalid. */
 function withoutFollowUps(diagnostics: Diagnostic[], envErrors: Diagnostic[]): Diagnostic[] {
   const place = (d: Diagnostic) => `${d.line}:${d.col}`;
@@ -142,7 +166,7 @@ async function buildRegistry(
   source: SourceMap,
   diagnostics: Diagnostic[],
 ): Promise<{ registry: PluginRegistry; pluginsIncomplete: boolean }> {
-  const registryFor = opts.registryFor ?? loadRegistry;
+  const registryFor = opts.registryFor ?? indexRegistry;
   try {
     return { registry: await registryFor(plugins, dir), pluginsIncomplete: false };
   } catch (err) {

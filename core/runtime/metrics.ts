@@ -1,6 +1,8 @@
 // Metrics of the running pipeline. The hot path only bumps plain number fields: prom-client sees the
 // numbers only when /metrics is scraped, through `collect()` callbacks that copy them into its metrics.
-import { Counter as PromCounter, Gauge as PromGauge, Registry, collectDefaultMetrics } from 'prom-client';
+// prom-client itself is imported at the first scrape: importing it (with @opentelemetry/api) cost 25-60 ms of every
+// start-up, and most runs are never scraped. Until then the hub keeps the metric families as plain descriptions.
+import type { Counter as PromCounter, Gauge as PromGauge, Registry } from 'prom-client';
 import type { ComponentMetrics, ComponentStats, Counter, Gauge, PluginKind } from '../api.js';
 
 export interface ComponentLabels {
@@ -156,17 +158,34 @@ interface Sample {
 
 const COMPONENT_LABELS = ['component_id', 'component_kind', 'component_type'] as const;
 
+/** prom-client's exposition content type (Registry.PROMETHEUS_CONTENT_TYPE, the default of Registry#contentType),
+ * known before prom-client is imported; a test compares the two. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** A metric family as the hub registers it in prom-client: its series rebuilt from `samples` at every scrape. */
+interface Family {
+  kind: CustomKind;
+  help: string;
+  labelNames: string[];
+  samples: () => Sample[];
+}
+
 export class MetricsHub {
-  // An own registry rather than prom-client's global one, so hubs (e.g. in tests) never collide.
-  private readonly registry = new Registry();
+  /** prom-client's registry, from the first scrape on. An own registry rather than prom-client's global one, so
+   * hubs (e.g. in tests) never collide. */
+  private registry: Registry | undefined;
+  private prom: typeof import('prom-client') | undefined;
+  private registryLoading: Promise<Registry> | undefined;
+  /** The families, by full name, in registration order (the exposition's order). */
+  private readonly families = new Map<string, Family>();
   private readonly components = new Map<string, ComponentMetricsImpl>();
   /** Kind of each custom metric declared so far, by full name. */
   private readonly customKinds = new Map<string, { kind: CustomKind; labelNames: string[] }>();
-  readonly contentType: string = this.registry.contentType;
+  readonly contentType: string = PROMETHEUS_CONTENT_TYPE;
 
   /** `version` is reported as `visor_build_info{version}`. */
-  constructor(version = 'unknown') {
-    this.registerProcessMetrics(version);
+  constructor(private readonly version = 'unknown') {
+    this.registerProcessMetrics();
     this.registerComponentMetrics();
   }
 
@@ -216,34 +235,38 @@ export class MetricsHub {
     return result;
   }
 
-  private defaultMetrics = false;
-
   /** Everything in the Prometheus text format. prom-client's process metrics (CPU, memory, GC, event-loop
    * lag) start with the first scrape: its GC observer, running from start-up, made V8 double the young
    * generation under load (tail -> parse -> window: peak RSS 101-103 MB with it, 90-91 MB without). */
-  exposition(): Promise<string> {
-    if (!this.defaultMetrics) {
-      this.defaultMetrics = true;
-      collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
-    }
-    return this.registry.metrics();
+  async exposition(): Promise<string> {
+    return (await this.promRegistry()).metrics();
   }
 
-  private registerProcessMetrics(version: string): void {
-    const buildInfo = new PromGauge({
-      name: `${PREFIX}build_info`,
+  /** prom-client's registry holding every family registered so far, then its default process metrics. */
+  private promRegistry(): Promise<Registry> {
+    this.registryLoading ??= import('prom-client').then((prom) => {
+      const registry = new prom.Registry();
+      this.prom = prom;
+      this.registry = registry;
+      for (const [fullName, family] of this.families) this.registerFamily(prom, registry, fullName, family);
+      prom.collectDefaultMetrics({ register: registry, prefix: PREFIX });
+      return registry;
+    });
+    return this.registryLoading;
+  }
+
+  private registerProcessMetrics(): void {
+    this.addFamily(`${PREFIX}build_info`, {
+      kind: 'gauge',
       help: 'Always 1; the labels tell which Visor is running.',
       labelNames: ['version'],
-      registers: [this.registry],
+      samples: () => [{ labels: { version: this.version }, value: 1 }],
     });
-    buildInfo.set({ version }, 1);
-    new PromGauge({
-      name: `${PREFIX}uptime_seconds`,
+    this.addFamily(`${PREFIX}uptime_seconds`, {
+      kind: 'gauge',
       help: 'Seconds since the Visor process started.',
-      registers: [this.registry],
-      collect() {
-        this.set(process.uptime());
-      },
+      labelNames: [],
+      samples: () => [{ labels: {}, value: process.uptime() }],
     });
   }
 
@@ -273,19 +296,28 @@ export class MetricsHub {
       each((c) => c.bufferMaxEvents));
   }
 
-  /** A prom-client counter or gauge whose series are rebuilt from `samples` at every scrape. It needs no
-   * variable: `registers` makes the registry hold it. */
+  /** A family whose series are rebuilt from `samples` at every scrape, with the component labels first. */
   private collected(kind: CustomKind, name: string, help: string, extraLabels: string[], samples: () => Sample[]): void {
-    const Metric = kind === 'counter' ? PromCounter : PromGauge;
+    this.addFamily(PREFIX + name, { kind, help, labelNames: [...COMPONENT_LABELS, ...extraLabels], samples });
+  }
+
+  private addFamily(fullName: string, family: Family): void {
+    this.families.set(fullName, family);
+    if (this.registry && this.prom) this.registerFamily(this.prom, this.registry, fullName, family);
+  }
+
+  /** The family as a prom-client counter or gauge. It needs no variable: `registers` makes the registry hold it. */
+  private registerFamily(prom: typeof import('prom-client'), registry: Registry, fullName: string, family: Family): void {
+    const Metric = family.kind === 'counter' ? prom.Counter : prom.Gauge;
     new Metric({
-      name: PREFIX + name,
-      help,
-      labelNames: [...COMPONENT_LABELS, ...extraLabels],
-      registers: [this.registry],
+      name: fullName,
+      help: family.help,
+      labelNames: family.labelNames,
+      registers: [registry],
       collect(this: PromCounter | PromGauge) {
         // reset() first so that series of forgotten components disappear; a counter's inc from zero sets it.
         this.reset();
-        for (const s of samples()) this.inc(s.labels, s.value);
+        for (const s of family.samples()) this.inc(s.labels, s.value);
       },
     });
   }
@@ -302,7 +334,8 @@ export class MetricsHub {
       }
       return;
     }
-    if (this.registry.getSingleMetric(fullName)) {
+    // Once scraped, prom-client's registry also holds its process metrics (visor_process_...).
+    if (this.families.has(fullName) || this.registry?.getSingleMetric(fullName)) {
       throw new Error(`metric name "${fullName}" is reserved by Visor; choose another name`);
     }
     const samples = (): Sample[] => {
@@ -324,7 +357,8 @@ export class MetricsHub {
       const used = [...this.components.values()].some((c) =>
         (kind === 'counter' ? c.customCounters : c.customGauges).has(fullName));
       if (!used) {
-        this.registry.removeSingleMetric(fullName);
+        this.families.delete(fullName);
+        this.registry?.removeSingleMetric(fullName);
         this.customKinds.delete(fullName);
       }
     }

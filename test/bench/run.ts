@@ -21,6 +21,7 @@ import { benchStoreHistory } from './store-history.js';
 import { benchKafka } from './kafka.js';
 import { benchTcp } from './tcp.js';
 import { benchHttpOutput } from './http-output.js';
+import { benchStartup } from './startup.js';
 import { LINE_TEXT, latencies } from './plugins.js';
 import { buildPipeline } from './pipeline.js';
 
@@ -134,6 +135,7 @@ const print = (lines: string[]) => console.log(lines.join('\n'));
 /** Sections in run order; `npm run bench -- tcp kafka` runs only those named. */
 const SECTIONS: Array<[string, () => Promise<void>]> = [
   ['core', benchCore],
+  ['startup', async () => print(await benchStartup())],
   ['parsers', async () => { print(await benchAccessParser()); console.log(''); print(await benchErrorParser()); }],
   ['generator', async () => print(await benchGenerator())],
   ['stdin', stdinPipeline],

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { definePlugin } from '../core/index.js';
+import { CORE_SETTINGS_SCHEMA } from '../core/config/components.js';
+import { closedOptionsSchema, createAjv } from '../core/config/schema.js';
+import { SERVICE_SCHEMA } from '../core/config/service.js';
 import { PluginRegistry, indexRegistry, loadRegistry } from '../core/registry.js';
 import { tempDir } from './support/helpers.js';
 
@@ -67,5 +70,15 @@ describe('plugin registry', () => {
     } finally {
       await tmp.remove();
     }
+  });
+
+  it("Visor's own schemas, compiled without Ajv's meta-schema check, pass that check", async () => {
+    const ajv = createAjv();
+    const own = [
+      ['service', SERVICE_SCHEMA], ['buffer and retry', CORE_SETTINGS_SCHEMA],
+      ...(await loadRegistry()).list().map((l) => [`${l.plugin.kind} ${l.plugin.name}`, closedOptionsSchema(l.plugin.schema)] as const),
+    ] as const;
+    for (const [name, schema] of own) assert.equal(ajv.validateSchema(schema), true, `${name}: ${ajv.errorsText(ajv.errors)}`);
+    assert.equal(ajv.validateSchema({ type: 'strnig' }), false, 'the check refuses an invalid schema');
   });
 });

@@ -2,12 +2,12 @@
 // handles itself (type, inputs, buffer, retry) and the plugin's own options, validated against the plugin's schema.
 import { isMap, isScalar, isSeq, type Document, type Node, type Pair } from 'yaml';
 import type { AnyPlugin, JsonSchema, PluginKind } from '../api.js';
-import type { PluginRegistry } from '../registry.js';
+import type { LoadedPlugin, PluginRegistry } from '../registry.js';
 import { backoffOrder } from '../backoff.js';
 import { sideOutputsOf, type SideOutput } from '../side-outputs.js';
 import { ajvDiagnostics } from './ajv-errors.js';
 import type { ComponentConfig, Diagnostic, RetryConfig } from './model.js';
-import { closedOptionsSchema, optionsValidator, sharedAjv, validateCollectingSecrets } from './schema.js';
+import { closedOptionsSchema, compileOwnSchema, optionsValidator, validateCollectingSecrets } from './schema.js';
 import { keyText, type SourceMap } from './source.js';
 import { suggestOrList } from './suggest.js';
 
@@ -31,7 +31,7 @@ const RETRY_SCHEMA: JsonSchema = {
   },
 };
 /** The core's keys of a component besides `type` and `inputs`, validated here rather than by the plugin. */
-const CORE_SETTINGS_SCHEMA: JsonSchema = { type: 'object', properties: { buffer: BUFFER_SCHEMA, retry: RETRY_SCHEMA } };
+export const CORE_SETTINGS_SCHEMA: JsonSchema = { type: 'object', properties: { buffer: BUFFER_SCHEMA, retry: RETRY_SCHEMA } };
 
 /** Keys the core reads from a component of each kind; everything else is the plugin's options. */
 const CORE_KEYS: Record<PluginKind, string[]> = {
@@ -105,7 +105,8 @@ export function checkComponent(pair: Pair, kind: PluginKind, ctx: ComponentConte
   const data = valueNode.toJS(ctx.doc, { maxAliasCount: -1 }) as Record<string, unknown>;
   const keyAt = (key: string) => source.keyNode(valueNode, [key]);
 
-  const plugin = resolvePlugin(id, kind, data, valueNode, keyNode, ctx, error);
+  const loaded = resolvePlugin(id, kind, data, valueNode, keyNode, ctx, error);
+  const plugin = loaded?.plugin;
 
   // Keys of the core, and the misplaced ones (unless the plugin takes an option of that name).
   const coreKeys = CORE_KEYS[kind];
@@ -125,7 +126,7 @@ export function checkComponent(pair: Pair, kind: PluginKind, ctx: ComponentConte
   if (!plugin) return component;
 
   const where = { source, valueNode, keyNode, typeNode: source.valueNode(valueNode, ['type']), dir: ctx.dir, components: ctx.components };
-  const outcome = validateOptions(plugin, options, coreKeys, where, diagnostics);
+  const outcome = validateOptions(plugin, loaded.source === 'built-in', options, coreKeys, where, diagnostics);
   component.secrets = outcome.secrets;
   // Without an outputs() function the side outputs do not depend on the options: still checkable.
   if (!outcome.valid) {
@@ -150,6 +151,7 @@ export function checkComponent(pair: Pair, kind: PluginKind, ctx: ComponentConte
 /** Validate (defaults applied, units converted) the plugin's options in place. */
 function validateOptions(
   plugin: AnyPlugin,
+  builtIn: boolean,
   options: Record<string, unknown>,
   coreKeys: string[],
   where: { source: SourceMap; valueNode: Node; keyNode: Node | undefined; typeNode: Node | undefined; dir?: string; components?: ReadonlyMap<string, string> },
@@ -157,7 +159,7 @@ function validateOptions(
 ): { valid: boolean; secrets: string[] } {
   let validator;
   try {
-    validator = optionsValidator(plugin);
+    validator = optionsValidator(plugin, builtIn);
   } catch (err) {
     diagnostics.push(where.source.diagnostic(where.typeNode, 'error', `plugin "${plugin.name}" has an invalid options schema: ${(err as Error).message}`));
     return { valid: false, secrets: [] };
@@ -179,7 +181,7 @@ function availableTypes(kind: PluginKind, names: string[]): string {
 type ReportError = (node: Node | undefined, message: string) => void;
 
 /** The plugin named by `type`, reporting a missing, misspelt or misplaced type. */
-function resolvePlugin(id: string, kind: PluginKind, data: Record<string, unknown>, valueNode: Node, keyNode: Node | undefined, ctx: ComponentContext, error: ReportError): AnyPlugin | undefined {
+function resolvePlugin(id: string, kind: PluginKind, data: Record<string, unknown>, valueNode: Node, keyNode: Node | undefined, ctx: ComponentContext, error: ReportError): LoadedPlugin | undefined {
   const available = ctx.registry.names(kind);
   const typeNode = ctx.source.valueNode(valueNode, ['type']);
   if (!('type' in data) || data.type === null) {
@@ -191,7 +193,7 @@ function resolvePlugin(id: string, kind: PluginKind, data: Record<string, unknow
     return undefined;
   }
   const exact = ctx.registry.get(data.type, kind);
-  if (exact) return exact.plugin;
+  if (exact) return exact;
   const found = ctx.registry.get(data.type);
   if (found) {
     error(typeNode, `"${data.type}" is ${ARTICLE[found.plugin.kind]} plugin; move it to ${found.plugin.kind}s:`);
@@ -235,7 +237,7 @@ function coreSettings(kind: PluginKind, data: Record<string, unknown>, where: { 
   if (kind !== 'input') settings.buffer = data.buffer ?? {}; // `buffer:` with nothing after it means defaults
   if (kind === 'output') settings.retry = data.retry ?? {};
   if (Object.keys(settings).length === 0) return {};
-  const outcome = validateCollectingSecrets(sharedAjv().compile(CORE_SETTINGS_SCHEMA), settings);
+  const outcome = validateCollectingSecrets(compileOwnSchema(CORE_SETTINGS_SCHEMA), settings);
   diagnostics.push(...ajvDiagnostics(outcome.errors, {
     source: where.source, node: where.valueNode, keyNode: where.keyNode, data: settings, schema: CORE_SETTINGS_SCHEMA,
     label: '', noun: 'key', secrets: [],

@@ -234,13 +234,24 @@ export function closedOptionsSchema(schema: JsonSchema): JsonSchema {
   return { type: 'object', ...schema, additionalProperties: schema.additionalProperties ?? false };
 }
 
+/** Compile one of Visor's own schemas (the service section, the core's component keys, a built-in plugin's options)
+ * without Ajv's check of the schema itself against the JSON Schema meta-schema: that check compiled the meta-schema
+ * and ran it cold, 50-90 ms of every `visor run` start-up. These schemas are fixed; a test checks each of them
+ * against the meta-schema instead (test/registry.test.ts). Cached by schema object, as compile() caches. */
+export function compileOwnSchema(schema: JsonSchema): ValidateFunction {
+  const ajv = sharedAjv();
+  ajv._addSchema(schema, undefined, undefined, false);
+  return ajv.compile(schema); // finds the entry just added: compiles it, without the meta-schema check
+}
+
 const optionValidators = new WeakMap<Plugin, ValidateFunction>();
 
-/** The compiled options validator of a plugin (cached). Throws when the plugin's schema itself is invalid. */
-export function optionsValidator(plugin: Plugin): ValidateFunction {
+/** The compiled options validator of a plugin (cached). Throws when the plugin's schema itself is invalid, which
+ * is checked for all but Visor's own plugins (`builtIn`: see compileOwnSchema). */
+export function optionsValidator(plugin: Plugin, builtIn = false): ValidateFunction {
   let validator = optionValidators.get(plugin);
   if (!validator) {
-    validator = sharedAjv().compile(closedOptionsSchema(plugin.schema));
+    validator = builtIn ? compileOwnSchema(closedOptionsSchema(plugin.schema)) : sharedAjv().compile(closedOptionsSchema(plugin.schema));
     optionValidators.set(plugin, validator);
   }
   return validator;

@@ -218,9 +218,12 @@ export function addVisorKeywords(ajv: Ajv): Ajv {
 
 /** A new Ajv configured as the loader's: all errors at once, defaults applied, strings coerced (env values are
  * strings), lenient about unknown keywords in plugin schemas, errors carrying the data and schema (`verbose`).
- * No logger: Ajv would print "unknown format ignored" for plugin schemas straight to the agent's stderr. */
+ * No logger: Ajv would print "unknown format ignored" for plugin schemas straight to the agent's stderr.
+ * No optimisation pass over the generated code (`code.optimize`): it only folds and drops code, the validators
+ * behave the same, and it was a third of the compile time (the service and tail schemas: 29-40 ms with it, 16-25
+ * without), paid at every start-up for validators that run once per config load. */
 export function createAjv(): Ajv {
-  return addVisorKeywords(new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: false, verbose: true, logger: false }));
+  return addVisorKeywords(new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: false, verbose: true, logger: false, code: { optimize: false } }));
 }
 
 let shared: Ajv | undefined;

@@ -219,7 +219,8 @@ async function builtinModules(): Promise<Array<{ kind: PluginKind; name: string;
       else if (e.name.endsWith(ext) && !e.name.endsWith(`.d${ext}`) && !e.name.includes('.test.')) found.push({ kind, name: e.name.slice(0, -ext.length), file: path.join(BUILTIN_ROOT, dir, e.name) });
     }
   }
-  return found.sort((a, b) => a.file.localeCompare(b.file));
+  // Code-unit order, as sort() orders strings: the first localeCompare initialises ICU's collator (6-17 ms).
+  return found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
 /** A registry that knows every built-in without importing any (PluginRegistry.load imports the ones a config

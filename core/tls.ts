@@ -2,7 +2,6 @@
 // the PEM files they name. Paths are relative to the config file's directory.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createSecureContext } from 'node:tls';
 import type { CheckProblem } from './config/schema.js';
 import type { OptionSchema, OptionsOf } from './option-types.js';
 
@@ -146,6 +145,8 @@ export async function loadListenerTls(options: TlsListenerOptions, baseDir: stri
   const clientCa = options.client_ca ? await read('client_ca', options.client_ca) : undefined;
   // Parse them now, so that a bad file is an error naming the options here (and, on a reload, before anything is
   // replaced) rather than a listener that fails later; OpenSSL also checks that the key matches the certificate.
+  // node:tls is imported here, not with the core: see createListener.
+  const { createSecureContext } = await import('node:tls');
   try {
     createSecureContext({ cert, key, ...(clientCa ? { ca: clientCa } : {}) });
   } catch (err) {

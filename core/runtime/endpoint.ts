@@ -2,8 +2,9 @@
 // files, the Host header check against DNS rebinding, the token check, and the rule that a listener reachable
 // from other machines needs a token.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { IncomingMessage, RequestListener, Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from '../api.js';
@@ -100,9 +101,15 @@ export function tokenCheck(token: string | undefined): (req: IncomingMessage, qu
   };
 }
 
+// node:http and node:https (with node:tls) are loaded when a listener is made, not by every import of the core:
+// they are ~30 internal modules, 4-7 ms of each start-up of a pipeline that listens on nothing. require() gives
+// them synchronously, as createListener returns its server.
+const requireBuiltin = createRequire(import.meta.url);
+
 /** An HTTP server, or an HTTPS one with `tls` (loadListenerTls). */
 export function createListener(tls: ListenerTls | undefined, handler: RequestListener): Server | HttpsServer {
-  return tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+  if (tls) return (requireBuiltin('node:https') as typeof import('node:https')).createServer(tls, handler);
+  return (requireBuiltin('node:http') as typeof import('node:http')).createServer(handler);
 }
 
 /** Serves renewed certificate files on a running HTTPS listener: connections made from now on get them, open ones

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { definePlugin } from '../core/index.js';
 import { CORE_SETTINGS_SCHEMA } from '../core/config/components.js';
-import { closedOptionsSchema, createAjv } from '../core/config/schema.js';
+import { closedOptionsSchema, compileOwnSchema, createAjv, validateCollectingSecrets } from '../core/config/schema.js';
 import { SERVICE_SCHEMA } from '../core/config/service.js';
 import { PluginRegistry, indexRegistry, loadRegistry } from '../core/registry.js';
 import { tempDir } from './support/helpers.js';
@@ -80,5 +80,29 @@ describe('plugin registry', () => {
     ] as const;
     for (const [name, schema] of own) assert.equal(ajv.validateSchema(schema), true, `${name}: ${ajv.errorsText(ajv.errors)}`);
     assert.equal(ajv.validateSchema({ type: 'strnig' }), false, 'the check refuses an invalid schema');
+  });
+
+  it("a built-in's options compiled for the keys a config uses validate as the whole schema does: errors, defaults, units", async () => {
+    const whole = createAjv();
+    const strip = (errors: Array<{ instancePath: string; schemaPath: string; keyword: string; params: unknown; message?: string }>) =>
+      errors.map((e) => ({ instancePath: e.instancePath, schemaPath: e.schemaPath, keyword: e.keyword, params: e.params, message: e.message }));
+    let compared = 0;
+    for (const { plugin } of (await loadRegistry()).list()) {
+      const schema = closedOptionsSchema(plugin.schema);
+      const properties = Object.keys((schema.properties as object | undefined) ?? {});
+      // Nothing, each option alone with a value of the wrong type, and an unknown key beside the first option.
+      const samples: Array<Record<string, unknown>> = [{}, ...properties.map((p) => ({ [p]: { wrong: true } })), { [properties[0] ?? 'x']: 1, not_an_option: 2 }];
+      for (const sample of samples) {
+        const a = structuredClone(sample);
+        const b = structuredClone(sample);
+        const full = validateCollectingSecrets(whole.compile(schema), a);
+        const used = validateCollectingSecrets(compileOwnSchema(closedOptionsSchema(plugin.schema, true), b), b);
+        assert.equal(used.valid, full.valid, `${plugin.name} ${JSON.stringify(sample)}`);
+        assert.deepEqual(strip(used.errors), strip(full.errors), `${plugin.name} ${JSON.stringify(sample)}`);
+        assert.deepEqual(b, a, `${plugin.name} ${JSON.stringify(sample)}: the data after validation`);
+        compared++;
+      }
+    }
+    assert.ok(compared > 100, `${compared} comparisons`);
   });
 });

@@ -159,7 +159,7 @@ function validateOptions(
 ): { valid: boolean; secrets: string[] } {
   let validator;
   try {
-    validator = optionsValidator(plugin, builtIn);
+    validator = optionsValidator(plugin, builtIn, options);
   } catch (err) {
     diagnostics.push(where.source.diagnostic(where.typeNode, 'error', `plugin "${plugin.name}" has an invalid options schema: ${(err as Error).message}`));
     return { valid: false, secrets: [] };
@@ -238,7 +238,7 @@ function coreSettings(kind: PluginKind, data: Record<string, unknown>, where: { 
   if (kind !== 'input') settings.buffer = data.buffer ?? {}; // `buffer:` with nothing after it means defaults
   if (kind === 'output') settings.retry = data.retry ?? {};
   if (Object.keys(settings).length === 0) return {};
-  const outcome = validateCollectingSecrets(compileOwnSchema(CORE_SETTINGS_SCHEMA), settings);
+  const outcome = validateCollectingSecrets(compileOwnSchema(CORE_SETTINGS_SCHEMA, settings), settings);
   diagnostics.push(...ajvDiagnostics(outcome.errors, {
     source: where.source, node: where.valueNode, keyNode: where.keyNode, data: settings, schema: CORE_SETTINGS_SCHEMA,
     label: '', noun: 'key', secrets: [],

@@ -232,29 +232,65 @@ export function sharedAjv(): Ajv {
   return (shared ??= createAjv());
 }
 
-/** A plugin's options schema as the loader applies it: an object that rejects unknown options unless it says otherwise. */
-export function closedOptionsSchema(schema: JsonSchema): JsonSchema {
-  return { type: 'object', ...schema, additionalProperties: schema.additionalProperties ?? false };
+const closedSchemas = new WeakMap<JsonSchema, JsonSchema>();
+
+/** A plugin's options schema as the loader applies it: an object that rejects unknown options unless it says otherwise.
+ * `same`: the same object for the same schema (what compiled validators are cached by). */
+export function closedOptionsSchema(schema: JsonSchema, same = false): JsonSchema {
+  const closed = same ? closedSchemas.get(schema) : undefined;
+  if (closed) return closed;
+  const made = { type: 'object', ...schema, additionalProperties: schema.additionalProperties ?? false };
+  if (same) closedSchemas.set(schema, made);
+  return made;
 }
 
 /** Compile one of Visor's own schemas (the service section, the core's component keys, a built-in plugin's options)
  * without Ajv's check of the schema itself against the JSON Schema meta-schema: that check compiled the meta-schema
  * and ran it cold, 50-90 ms of every `visor run` start-up. These schemas are fixed; a test checks each of them
- * against the meta-schema instead (test/registry.test.ts). Cached by schema object, as compile() caches. */
-export function compileOwnSchema(schema: JsonSchema): ValidateFunction {
+ * against the meta-schema instead (test/registry.test.ts). Cached by schema object, as compile() caches.
+ *
+ * With `data` (the object about to be validated), only the properties it has, or that have a default, keep their
+ * schema; the others' become `true`. Ajv evaluates a property's schema only when the property is there or gets its
+ * default (useDefaults), so errors, defaults and converted units are the same as with the whole schema; the keys
+ * stay, for the "valid options" lists. Compiling only what a config uses halved the compile of the service section
+ * (its http and tls parts) and the tail options; one validator per set of keys used. */
+export function compileOwnSchema(schema: JsonSchema, data?: unknown): ValidateFunction {
+  const used = data && typeof data === 'object' && !Array.isArray(data) ? usedPropertiesSchema(schema, data as Record<string, unknown>) : schema;
   const ajv = sharedAjv();
-  ajv._addSchema(schema, undefined, undefined, false);
-  return ajv.compile(schema); // finds the entry just added: compiles it, without the meta-schema check
+  ajv._addSchema(used, undefined, undefined, false);
+  return ajv.compile(used); // finds the entry just added: compiles it, without the meta-schema check
+}
+
+const usedSchemas = new WeakMap<JsonSchema, Map<string, JsonSchema>>();
+
+/** `schema` with the properties `data` does not use replaced by `true` (see compileOwnSchema); the same object for
+ * the same keys, so that the validator compiled for it is reused. */
+function usedPropertiesSchema(schema: JsonSchema, data: Record<string, unknown>): JsonSchema {
+  const properties = schema.properties as Record<string, JsonSchema | boolean> | undefined;
+  if (!properties || typeof properties !== 'object') return schema;
+  const keep = (name: string) => Object.hasOwn(data, name) || (typeof properties[name] === 'object' && (properties[name] as JsonSchema).default !== undefined);
+  const names = Object.keys(properties).filter(keep);
+  const key = names.join('\0');
+  let bySet = usedSchemas.get(schema);
+  if (!bySet) usedSchemas.set(schema, (bySet = new Map()));
+  let used = bySet.get(key);
+  if (!used) {
+    used = { ...schema, properties: Object.fromEntries(Object.entries(properties).map(([name, sub]) => [name, keep(name) ? sub : true])) };
+    bySet.set(key, used);
+  }
+  return used;
 }
 
 const optionValidators = new WeakMap<Plugin, ValidateFunction>();
 
 /** The compiled options validator of a plugin (cached). Throws when the plugin's schema itself is invalid, which
- * is checked for all but Visor's own plugins (`builtIn`: see compileOwnSchema). */
-export function optionsValidator(plugin: Plugin, builtIn = false): ValidateFunction {
+ * is checked for all but Visor's own plugins (`builtIn`: see compileOwnSchema, which also compiles only the options
+ * `options` has, when given). */
+export function optionsValidator(plugin: Plugin, builtIn = false, options?: Record<string, unknown>): ValidateFunction {
+  if (builtIn) return compileOwnSchema(closedOptionsSchema(plugin.schema, true), options);
   let validator = optionValidators.get(plugin);
   if (!validator) {
-    validator = builtIn ? compileOwnSchema(closedOptionsSchema(plugin.schema)) : sharedAjv().compile(closedOptionsSchema(plugin.schema));
+    validator = sharedAjv().compile(closedOptionsSchema(plugin.schema));
     optionValidators.set(plugin, validator);
   }
   return validator;

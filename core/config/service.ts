@@ -75,7 +75,7 @@ export function resolveService(keyNode: Node | undefined, valueNode: Node | unde
   // `http:` written with nothing after it means "enable with defaults", like `http: {}`.
   if ('http' in settings && settings.http === null) settings.http = {};
 
-  const outcome = validateCollectingSecrets(compileOwnSchema(SERVICE_SCHEMA), settings, dir);
+  const outcome = validateCollectingSecrets(compileOwnSchema(SERVICE_SCHEMA, settings), settings, dir);
   const diagnostics = ajvDiagnostics(outcome.errors, {
     source, node: valueNode, keyNode, data: settings, schema: SERVICE_SCHEMA, label: 'service', noun: 'key', secrets: outcome.secrets,
     unknownKey: (name) => `unknown key "${name}" in service`,

@@ -88,11 +88,12 @@ export async function loadConfigText(text: string, file: string, opts: LoadOptio
   checkNotEmpty(sections, root, source, diagnostics);
 
   const components = componentTypes(sections, source);
-  await loadNamedPlugins(registry, doc, sections, source, diagnostics);
+  // A built-in that failed to import is reported where it is named, not a second time as an unknown type.
+  const namedFailed = await loadNamedPlugins(registry, doc, sections, source, diagnostics);
   const checked: CheckedComponent[] = [];
   for (const { kind, entries } of sections) {
     for (const pair of entries) {
-      const component = checkComponent(pair, kind, { doc, source, registry, pluginsIncomplete, dir, components }, diagnostics);
+      const component = checkComponent(pair, kind, { doc, source, registry, pluginsIncomplete: pluginsIncomplete || namedFailed, dir, components }, diagnostics);
       if (component) checked.push(component);
     }
   }
@@ -128,8 +129,8 @@ function componentTypes(sections: Array<{ entries: Pair[] }>, source: SourceMap)
 }
 
 /** Imports the built-ins named by the components' `type`s (of every kind, so that a type in the wrong section is
- * told where it belongs); a module that fails to import is reported at each `type` naming it. */
-async function loadNamedPlugins(registry: PluginRegistry, doc: Document, sections: Array<{ entries: Pair[] }>, source: SourceMap, diagnostics: Diagnostic[]): Promise<void> {
+ * told where it belongs); a module that fails to import is reported at each `type` naming it (true: one did). */
+async function loadNamedPlugins(registry: PluginRegistry, doc: Document, sections: Array<{ entries: Pair[] }>, source: SourceMap, diagnostics: Diagnostic[]): Promise<boolean> {
   const typeNodes = new Map<string, Array<Node | undefined>>();
   for (const { entries } of sections) {
     for (const pair of entries) {
@@ -146,6 +147,7 @@ async function loadNamedPlugins(registry: PluginRegistry, doc: Document, section
     const err = failures[i];
     if (err !== undefined) for (const node of nodes) diagnostics.push(source.diagnostic(node, 'error', `cannot load plugins: ${(err as Error)?.message ?? String(err)}`));
   });
+  return failures.some((err) => err !== undefined);
 }
 
 /** A value whose ${VAR} could not be substituted is reported once, not a second time for then being invalid. */

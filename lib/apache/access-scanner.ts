@@ -2,7 +2,7 @@
 // bounded backtracking where real logs are ambiguous (unescaped quotes, IPv6 vhost:port).
 import type { Event } from '../../core/index.js';
 import type { CompiledFormat, FieldKind, FieldSpec } from './logformat.js';
-import { cachedTimeParser, CONTROL, escapeControls, parseClfTime, unescapeApache } from './shared.js';
+import { cachedTimeParser, ClfTimeReader, CONTROL, escapeControls, unescapeApache } from './shared.js';
 import { compileStrftime, utcWallClock, type WallClockToEpoch } from './strftime.js';
 
 /** Candidate ends tried per field before the line is declared not to match. */
@@ -17,6 +17,9 @@ const KIND_CODE: Record<FieldKind, number> = {
 
 export type ParseFailure = 'format_mismatch' | 'bad_timestamp';
 
+/** The fields a request line (%r) gives. */
+const REQUEST_FIELDS = ['method', 'url', 'path', 'query', 'protocol'];
+
 export class AccessFormatParser {
   private readonly fields: FieldSpec[];
   private readonly kinds: Uint8Array;
@@ -27,7 +30,7 @@ export class AccessFormatParser {
   /** Times parsed while matching (strftime fields are validated by parsing them). */
   private readonly times: Float64Array;
   private readonly strftime: Array<((s: string) => number) | undefined>;
-  private readonly clfTime = cachedTimeParser(parseClfTime);
+  private readonly clfTime = new ClfTimeReader();
   private readonly lead: string;
   private line = '';
   private lineEnd = 0;
@@ -44,12 +47,25 @@ export class AccessFormatParser {
   /** Strftime fields whose wall-clock time takes the offset of a separate `%{%z}t` field. */
   private readonly zoned: boolean[];
 
-  constructor(readonly format: CompiledFormat, wallClock?: WallClockToEpoch) {
+  /** Per field: nobody downstream reads it, so `assign` leaves it out (see PluginContext.downstreamFields). */
+  private readonly unread: boolean[];
+
+  /** `wanted`: the fields to assign (all when undefined); matching checks the whole line either way. */
+  constructor(readonly format: CompiledFormat, wallClock?: WallClockToEpoch, wanted?: ReadonlySet<string>) {
     this.fields = format.fields;
     this.lead = format.lead;
     const n = this.fields.length;
     this.kinds = Uint8Array.from(this.fields.map((f) => KIND_CODE[f.kind]));
     this.names = this.fields.map((f) => f.name);
+    // A request line gives five fields, a %U%q path and query: skipped only when none of them is read. Times are
+    // numbers that also complete one another (a fraction, a zone): always assigned.
+    const read = (names: string[]) => wanted === undefined || names.some((n) => wanted.has(n));
+    this.unread = this.fields.map((f) => {
+      const k = KIND_CODE[f.kind];
+      if (k === 11) return !read(REQUEST_FIELDS);
+      if (k === 13) return !read(['path', 'query']);
+      return (k <= 2 || k === 10 || k >= 14) && !read([f.name]);
+    });
     this.noSpace = this.fields.map((f) => f.noSpace);
     this.starts = new Int32Array(n);
     this.ends = new Int32Array(n);
@@ -129,7 +145,7 @@ export class AccessFormatParser {
       if (line.charCodeAt(pos) !== 91) return false;
       const close = line.indexOf(']', pos);
       if (close < 0 || close >= end) return false;
-      const t = this.clfTime(line.slice(pos + 1, close));
+      const t = this.clfTime.read(line, pos + 1, close);
       if (t !== t) {
         this.badTime = true;
         return false;
@@ -246,6 +262,7 @@ export class AccessFormatParser {
     // A fraction or a separate zone completes the first time field (`%{...}t.%{msec_frac}t %{%z}t`).
     let timestampField = '';
     for (let i = 0; i < n; i++) {
+      if (this.unread[i]) continue;
       const name = this.names[i];
       const kind = this.kinds[i];
       if (i >= this.present) {

@@ -241,7 +241,8 @@ export class DistinctCounter {
 
   add(value: string): void {
     if (this.exact) {
-      this.exact.add(value);
+      if (this.exact.has(value)) return;
+      this.exact.add(detachString(value)); // kept for the window's life: not a view of the text it was cut from
       if (this.exact.size <= DISTINCT_EXACT_LIMIT) return;
       this.registers = new Uint8Array(1 << HLL_BITS);
       for (const v of this.exact) this.addHll(v);

@@ -183,7 +183,8 @@ export class AccessFormatParser {
       // The closing quote of the last field is the one followed by the end of the line or a space.
       const next = at + after.length;
       const closesLine = i + 1 < this.fields.length || !f.quoted || next === end || line.charCodeAt(next) === SPACE;
-      if (closesLine && this.valid(i, pos, at)) {
+      // The first space after pos ends a value followed by ' ': no space inside it (what valid() would look for).
+      if (closesLine && this.valid(i, pos, at, from === pos && after === ' ')) {
         this.ends[i] = at;
         if (this.match(i + 1, at + after.length)) return true;
       } else if (!f.quoted && this.kinds[i] !== 4 && at > pos) {
@@ -224,7 +225,8 @@ export class AccessFormatParser {
     return true;
   }
 
-  private valid(i: number, start: number, end: number): boolean {
+  /** `spaceFree`: line[start, end) is known to hold no space. */
+  private valid(i: number, start: number, end: number, spaceFree = false): boolean {
     const line = this.line;
     switch (this.kinds[i]) {
       case 2: case 5: case 6: case 7: case 8: case 9: { // numbers: digits, or '-'
@@ -247,7 +249,7 @@ export class AccessFormatParser {
         if (this.fields[i].quoted) return true;
         if (end === start) return false;
         // Unquoted text between space separators cannot itself contain a space; nor can a host name.
-        if (!this.noSpace[i] && this.fields[i].after.charCodeAt(0) !== SPACE) return true;
+        if (spaceFree || (!this.noSpace[i] && this.fields[i].after.charCodeAt(0) !== SPACE)) return true;
         const space = line.indexOf(' ', start);
         return space < 0 || space >= end;
     }

@@ -153,6 +153,8 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
     const fluentBit = fluentBitBinary();
 
     out.push(`tail through the CLI, whole process (spawn to exit, start-up included), read_from: beginning, exit_on_eof`);
+    const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+    out.push(`  load average at the start ${load()} (other work on the machine moves every absolute figure)`);
     out.push(`  corpus: ${fmt(count)} combined lines, ${mb.toFixed(0)} MB, ${file} (${corpus.note})`);
     out.push(`  ${RUNS} runs of each (BENCH_RUNS), alternating with the baseline; figures min / median / max; ratio = baseline time / visor time (higher: visor faster), median of each and best of each`);
     out.push('  CPU = user + sys of the whole process, all threads (cutime + cstime of this process around the child), per line; RSS = VmHWM sampled every 50 ms, largest of the runs');
@@ -204,7 +206,13 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
     const vsScanner = (base: ScannerRun[], rs: Measured[], goal?: number, who = 'visor') => {
       if (!base.length) return 'no scanner ratio: ../shared/bench missing';
       const r = ratio(base, rs);
-      return `scanner/${who} ${r.median.toFixed(2)}x median, ${r.best.toFixed(2)}x best${goal === undefined ? '' : `; goal >= ${goal}x (${verdict(r.median >= goal)})`}`;
+      // Each round's own ratio: a scanner run and the run right after it share the machine's load of the moment.
+      const rounds = spread(rs.map((x, i) => base[i].secs / x.secs));
+      const cpuBase = cpuPerLine(base);
+      const cpu = cpuPerLine(rs);
+      const byCpu = cpuBase === undefined || cpu === undefined ? '' : `; by CPU ${(cpuBase / cpu).toFixed(2)}x`;
+      return `scanner/${who} ${r.median.toFixed(2)}x median, ${r.best.toFixed(2)}x best, rounds ${rounds.min.toFixed(2)}-${rounds.max.toFixed(2)}x${byCpu}` +
+        `${goal === undefined ? '' : `; goal >= ${goal}x (${verdict(r.median >= goal)})`}`;
     };
 
     /** Alternates the scanner (when there is one) with each of `runs`, RUNS rounds. */
@@ -281,6 +289,7 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
       out.push(scannerRow('reference-scanner.js scanner FILE --emit=OUT', base));
       out.push(row('visor tail -> apache_access -> file', files, vsScanner(base, files, GOALS.fileVsScannerEmit)));
     } else out.push('', 'tail -> apache_access -> file: not run, its baseline is reference-scanner.js --emit (../shared/bench missing)');
+    out.push('', `  load average at the end ${load()}`);
     return out;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -111,6 +111,12 @@ function fluentBitBinary(): string | undefined {
 }
 const FLUENT_BIT_DIR = path.join(ROOT, 'test/bench/fluent-bit');
 
+/** How far Fluent Bit's tail got: the offset its DB (SQLite, read with the sqlite3 CLI) keeps for the file. */
+function fluentBitOffset(db: string, file: string): number | undefined {
+  const r = spawnSync('sqlite3', [db, `SELECT offset FROM in_tail_files WHERE name = '${file.replaceAll("'", "''")}'`], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() !== '' ? Number(r.stdout.trim()) : undefined;
+}
+
 interface ScannerRun extends Measured { ownSecs: number; parsed: number }
 
 export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1_000_000)): Promise<string[]> {
@@ -151,6 +157,7 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
     await writeFile(threadsConfig, visorConfig(empty, path.join(dir, 'data-threads'), 'window', { threads: 1 }));
     const threadsSupported = spawnSync(process.execPath, [CLI, 'validate', '-c', threadsConfig], { stdio: 'ignore' }).status === 0;
     const fluentBit = fluentBitBinary();
+    const fluentBitOffsets: Array<number | undefined> = [];
 
     out.push(`tail through the CLI, whole process (spawn to exit, start-up included), read_from: beginning, exit_on_eof`);
     const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -236,7 +243,14 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
     const p1Runs: Record<string, () => Promise<Measured>> = { p1: () => visor(file, 'window') };
     if (threadsSupported) p1Runs.p1OneThread = () => visor(file, 'window', { threads: 1 });
     if (fluentBit) {
-      p1Runs.fluentBit = () => measure(fluentBit, ['-c', path.join(FLUENT_BIT_DIR, 'tail-apache2-null.conf')], { env: { ...process.env, BENCH_FILE: file, BENCH_FLUENT_BIT_DIR: FLUENT_BIT_DIR } });
+      p1Runs.fluentBit = async () => {
+        const db = path.join(dir, `fluent-bit-${++run}.db`); // fresh: read from the head
+        const env = { ...process.env, BENCH_FILE: file, BENCH_FLUENT_BIT_DIR: FLUENT_BIT_DIR, BENCH_FLUENT_BIT_DB: db };
+        const r = await measure(fluentBit, ['-c', path.join(FLUENT_BIT_DIR, 'tail-apache2-null.conf')], { env });
+        fluentBitOffsets.push(fluentBitOffset(db, file));
+        await rm(db, { force: true });
+        return r;
+      };
     }
     const p1 = await alternate(p1Runs);
     out.push('', 'P1: tail -> apache_access -> window (1m tumbling, event time; requests, errors, error_rate; top status 50, client_ip 10, path 10; p95 bytes) -> blackhole');
@@ -259,7 +273,9 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
     if (p1.got.fluentBit) {
       const version = spawnSync(fluentBit as string, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim();
       const fb = p1.got.fluentBit;
-      out.push(row(`Fluent Bit tail -> apache2 -> null`, fb, `${version}; ${vsScanner(p1.base, fb, undefined, 'Fluent Bit')}`));
+      const whole = fluentBitOffsets.filter((o) => o === bytes).length;
+      out.push(row(`Fluent Bit tail -> apache2 -> null`, fb, `${version}; ${vsScanner(p1.base, fb, undefined, 'Fluent Bit')}` +
+        `; read to the file's end (its tail DB's offset) in ${whole} of ${fb.length} runs${whole < fb.length ? ` (offsets ${fluentBitOffsets.join(', ')} of ${bytes})` : ''}`));
       const parseVsFb = secs(fb).median / secs(plain.got.tailParse).median;
       out.push(`    Fluent Bit/visor, median times: P1 ${ratio(fb, p1.got.p1).median.toFixed(2)}x (goal >= 3x), tail -> apache_access -> blackhole ${parseVsFb.toFixed(2)}x (earlier rounds of this run)` +
         `; CPU per line Fluent Bit/visor P1 ${((cpuPerLine(fb) ?? NaN) / (cpuPerLine(p1.got.p1) ?? NaN)).toFixed(2)}x`);

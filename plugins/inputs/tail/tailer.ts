@@ -1,6 +1,6 @@
 // Follows every file the globs match: finds them, notices rotation and truncation, reads whole lines,
 // emits them with backpressure and advances checkpoints only on acknowledgement.
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, fstatSync, statSync } from 'node:fs';
 import { readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
@@ -501,10 +501,11 @@ export class Tailer {
     try {
       if (!f.fd) await this.reopen(f);
       // Shrunk since it was last looked at: truncated (copytruncate). Seen before reading on, or the read at
-      // the old offset would take the new content's bytes there for lines (one fstat per batch: measured
-      // negligible beside the read). Checked by size, not content: a server under load can write the same
-      // lines again, so the new content can look like the old.
-      if (!f.copyOf && (await f.fd!.stat()).size < Math.max(f.readPos, f.size)) {
+      // the old offset would take the new content's bytes there for lines. Checked by size, not content: a
+      // server under load can write the same lines again, so the new content can look like the old. One fstat
+      // per batch, synchronous: the kernel answers from the inode at once, and the promise version's round trip
+      // through the thread pool cost ~0.15 µs a line in the 1M-line benchmark (a 1000-line batch per fstat).
+      if (!f.copyOf && fstatSync(f.fd!.fd).size < Math.max(f.readPos, f.size)) {
         await this.inspect(f, true);
         if (f.atEof) return false;
       }

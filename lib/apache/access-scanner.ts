@@ -172,13 +172,13 @@ export class AccessFormatParser {
 
     let from = pos;
     for (let skip = f.innerTerminators; skip > 0; skip--) {
-      const at = line.indexOf(after, from);
+      const at = indexOfText(line, after, from);
       if (at < 0) return false;
       from = at + after.length;
     }
     for (let attempt = 0; attempt < MAX_CANDIDATES; attempt++) {
-      let at = line.indexOf(after, from);
-      if (f.quoted) while (at >= 0 && isEscaped(line, at)) at = line.indexOf(after, at + 1);
+      let at = indexOfText(line, after, from);
+      if (f.quoted) while (at >= 0 && isEscaped(line, at)) at = indexOfText(line, after, at + 1);
       if (at < 0 || at + after.length > end) break;
       // The closing quote of the last field is the one followed by the end of the line or a space.
       const next = at + after.length;
@@ -319,6 +319,18 @@ export class AccessFormatParser {
   }
 }
 
+/** line.indexOf(text, from), for the short literals between fields (`" `, ` "`, `" "`). V8 searches for one
+ * character in a builtin but leaves a longer pattern to the runtime, a call that cost more than the search: the
+ * first character found, then startsWith, took a profiled match of a combined line from ~480 to ~400 ns. */
+function indexOfText(line: string, text: string, from: number): number {
+  if (text.length === 1) return line.indexOf(text, from);
+  const first = text[0];
+  for (let at = line.indexOf(first, from); at >= 0; at = line.indexOf(first, at + 1)) {
+    if (line.startsWith(text, at)) return at;
+  }
+  return -1;
+}
+
 /** An unescaped `"` in line[start, end). */
 function hasUnescapedQuote(line: string, start: number, end: number): boolean {
   for (let at = line.indexOf('"', start); at >= 0 && at < end; at = line.indexOf('"', at + 1)) {
@@ -441,7 +453,9 @@ function methodToken(s: string, start: number, end: number): string | null {
 /** `HTTP/` and a version filling s[start, end): `1.1`, `2.0`, also what 1990s clients sent (`HTTP/V1.0`,
  * served as HTTP/1.0): up to 16 characters, none a space, a backslash (an escape) or a control character. */
 function protocolAt(s: string, start: number, end: number): boolean {
-  if (end - start < 6 || end - start > 21 || !s.startsWith('HTTP/', start)) return false;
+  if (end - start < 6 || end - start > 21) return false;
+  // H T T P /, by code: a startsWith per line showed in the profile.
+  if (s.charCodeAt(start) !== 72 || s.charCodeAt(start + 1) !== 84 || s.charCodeAt(start + 2) !== 84 || s.charCodeAt(start + 3) !== 80 || s.charCodeAt(start + 4) !== 47) return false;
   for (let i = start + 5; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c <= SPACE || c === BACKSLASH || c >= 127) return false;

@@ -1,6 +1,6 @@
 // What the Apache parsers share: reading the raw line, accounting (parsed + unparsed = lines in),
 // routing unparsed lines with a reason, and Apache's timestamp and escape conventions.
-import { detachString, type Counter, type Emit, type Event, type FilterInstance, type OptionSchema, type PluginContext } from '../../core/index.js';
+import type { Counter, Emit, Event, FilterInstance, OptionSchema, PluginContext } from '../../core/index.js';
 
 /** Options both parsers take. */
 export const SOURCE_FIELD_SCHEMA = {
@@ -131,9 +131,8 @@ export function parseClfTime(s: string): number {
  * differ in the time of day, read as three numbers, so neither a substring nor a Date.UTC is made per line. A
  * whole-text cache missed on most lines of the 1M-line corpus (3 days: a new second every ~4 lines). */
 export class ClfTimeReader {
-  /** The cached day: its `dd/Mon/yyyy`, its ` zone`, and its first millisecond. */
-  private dayText = '';
-  private zoneText = '';
+  /** The cached day's text by character code: `dd/Mon/yyyy` (0-10) and ` zone` (20-25) of its %t; -1: none yet. */
+  private readonly day = new Int32Array(26).fill(-1);
   private dayStart = NaN;
 
   read(line: string, start: number, end: number): number {
@@ -142,14 +141,22 @@ export class ClfTimeReader {
     const m = digits2(line, start + 15);
     const sec = digits2(line, start + 18);
     if (h !== h || m !== m || sec !== sec || h > 23 || m > 59 || sec > 60) return NaN;
-    if (!line.startsWith(this.dayText, start) || !line.startsWith(this.zoneText, start + 20) || this.dayText === '') {
+    if (!this.sameDay(line, start)) {
       const midnight = parseClfTime(`${line.slice(start, start + 12)}00:00:00${line.slice(start + 20, end)}`);
       if (midnight !== midnight) return NaN;
-      this.dayText = detachString(line.slice(start, start + 11));
-      this.zoneText = detachString(line.slice(start + 20, end));
+      for (let k = 0; k < 26; k++) this.day[k] = k < 11 || k >= 20 ? line.charCodeAt(start + k) : -1;
       this.dayStart = midnight;
     }
     return this.dayStart + ((h * 60 + m) * 60 + sec) * 1000;
+  }
+
+  /** Character codes compared with the cached day's: startsWith with a position, or a second string's charCodeAt,
+   * cost ~100 ns a line in the profile; this loop a fraction. */
+  private sameDay(line: string, start: number): boolean {
+    const day = this.day;
+    for (let k = 0; k < 11; k++) if (line.charCodeAt(start + k) !== day[k]) return false;
+    for (let k = 20; k < 26; k++) if (line.charCodeAt(start + k) !== day[k]) return false;
+    return true;
   }
 }
 

@@ -75,6 +75,16 @@ describe('tail', function () {
       assert.deepEqual(got, Array.from({ length: sent - first }, (_, i) => `new ${first + i}`));
     });
 
+    it('read_from: end: a line appended as soon as the pipeline has started is delivered (positions are taken before the start completes)', async () => {
+      const f = path.join(logDir, 'app.log');
+      await writeFile(f, 'old 1\nold 2\n');
+      const r = await startTail({ dataDir, tail: { path: [f] } });
+      appendFileSync(f, 'new 1\n');
+      await waitUntil(() => r.messages().includes('new 1'), 'the line appended right after the start', 5000, () => r.logs.join(''));
+      await sleep(200);
+      assert.deepEqual(r.messages(), ['new 1']);
+    });
+
     it('read_from: end when the file ends in a partial line: no fragment of that line is emitted as a line', async () => {
       const f = path.join(logDir, 'app.log');
       await writeFile(f, 'old 1\nhalf');
@@ -599,6 +609,29 @@ describe('tail', function () {
         });
       }
     }
+
+    it('copytruncate while stopped, every line the same, the live file written past the copy\'s size as soon as the pipeline has started: the copy\'s unread lines are read from it', async () => {
+      // As in CI under ab: only sizes can tell these generations apart, so they must be taken before the start
+      // completes, not after writers have gone on.
+      const f = path.join(logDir, 'app.log');
+      const SAME = 'GET /index.html 200 same second';
+      const same = (n: number) => `${SAME}\n`.repeat(n);
+      await writeFile(f, same(20));
+      const tail = { path: [f], read_from: 'beginning' };
+      const r1 = await startTail({ dataDir, tail });
+      await waitLines(r1, 20);
+      await r1.stop();
+      await append(f, same(1000));
+      await copyFile(f, `${f}.1`);
+      await truncate(f, 0);
+      await append(f, same(500));
+      const r2 = await startTail({ dataDir, tail });
+      appendFileSync(f, same(1000));
+      await waitLines(r2, 2500);
+      await sleep(300); // a line read twice would arrive now
+      assert.equal(r2.messages().length, 2500);
+      assert.equal(r2.metric('visor_tail_lost_bytes_total'), 0);
+    });
 
     it('copytruncate with the rotated names in the glob, the copy seen while still being written: not read again, nothing lost', async () => {
       const f = path.join(logDir, 'app.log');

@@ -30,6 +30,7 @@ export class Tailer {
   private readonly lineOptions: LineOptions;
   private readonly buf: Buffer;
   private checkpoints!: CheckpointStore;
+  private startFailure: Error | undefined;
   private watcher: DirectoryWatcher | undefined;
   private wakeUp: (() => void) | undefined;
   /** A wake-up that came while the loop was busy: the next sleep returns at once. */
@@ -84,10 +85,28 @@ export class Tailer {
     return out;
   }
 
+  /** Before data flows, so before the agent says it started: checkpoints loaded and every file resumed or
+   * positioned from the files as they are then. Deciding later raced with writers and rotations that follow
+   * "visor started": under ab in CI the live file, truncated while the agent was stopped, grew past its copy
+   * before the first look (the copy's 1,000 unread lines were skipped); under CPU load a rotation 200 ms after
+   * "visor started" came before it, and the copy made while stopped was not found for its checkpoint (read
+   * whole: 2,171 duplicates). A failure here fails the input in run(), as before, not the agent's start. */
+  async start(): Promise<void> {
+    try {
+      this.checkpoints = new CheckpointStore(await this.context.dataDir());
+      await this.checkpoints.load();
+      this.checkpointedPaths = this.checkpoints.paths();
+      await this.discover();
+    } catch (err) {
+      this.startFailure = err as Error;
+    }
+  }
+
   async run({ emit, signal }: InputRuntime): Promise<void> {
-    this.checkpoints = new CheckpointStore(await this.context.dataDir());
-    await this.checkpoints.load();
-    this.checkpointedPaths = this.checkpoints.paths();
+    if (!this.checkpoints && !this.startFailure) await this.start();
+    if (this.startFailure) throw this.startFailure;
+    // Files that appeared between start() and the watcher below.
+    this.discoverRequested = true;
     const timers = this.context.timers;
     // Reading waits for the outputs under backpressure; the lag gauge must grow then, so it has its own timer.
     timers.every(this.options.poll_interval, () => this.sampleLag());

@@ -86,6 +86,10 @@ export interface PluginContext {
    * (a resource: the dashboard keeps its listening server so) is disposed when it is dropped, when the component
    * leaves the config on a reload (before the new pipeline starts), and when the agent stops. */
   kept<T>(key: string, create: () => T): T;
+  /** The top-level fields that the components downstream read of the events this one emits, when all of them say
+   * which they read (Plugin.reads): a parser may leave the other fields out. Undefined when one may read any field
+   * (an output writing whole events). Computed from the config graph at start. */
+  readonly downstreamFields?: ReadonlySet<string>;
 }
 
 /** One component's counters (totals since start) and health, as `/metrics` and `/health` report them. */
@@ -237,8 +241,11 @@ export interface ContextByKind {
   output: PluginContext;
 }
 
-/** What a side output carries (see `Plugin.sideOutputs`): a description, or a description and `unread: 'drop'`. */
-export type SideOutputSpec = string | { description: string; unread?: 'warn' | 'drop' };
+/** What a side output carries (see `Plugin.sideOutputs`): a description, or a description and `unread: 'drop'`;
+ * `carries: 'input'` when it carries the component's input events as they came (a field added at most, such as
+ * parse_error), not what the component made of them: what its readers read is then left out of the fields the
+ * component is told are read downstream of it (PluginContext.downstreamFields). */
+export type SideOutputSpec = string | { description: string; unread?: 'warn' | 'drop'; carries?: 'input' };
 
 export interface Plugin<K extends PluginKind = PluginKind, O = any> {
   kind: K;
@@ -256,6 +263,10 @@ export interface Plugin<K extends PluginKind = PluginKind, O = any> {
   /** Only when they depend on the options: the names of the side outputs that exist for these options (default:
    * every key of `sideOutputs`). A name not in `sideOutputs` is described as "events". */
   outputs?: (options: O) => string[];
+  /** Only when the component reads some fields of its input events and no others: their names (`a.b` for a nested
+   * one), for these options. A filter lists what it reads itself (the fields downstream of it are added). Leave it
+   * out when it may read any field (an output writing whole events): then every field is kept for it. */
+  reads?: (options: O) => string[];
   create(options: O, context: ContextByKind[K]): InstanceByKind[K] | Promise<InstanceByKind[K]>;
 }
 

@@ -7,8 +7,8 @@ export { contentId, CONTENT_ID_BYTES } from './content-id.js';
 export {
   compileCondition, compileExpression, compileThreshold, validateExpression, ExpressionError, functionNames,
   parseCondition, constantValue, childrenOf, fieldPaths, type Node as ExpressionNode, type Literal, type ComparisonOperator,
-  getField, hasField, setField, removeField, splitFieldPath,
-  compileAggregate, compileAggregateComparison, isAggregateComparison, accumulate, mergeAccState, newAccState,
+  fieldReader, getField, hasField, setField, removeField, splitFieldPath,
+  aggregateFields, compileAggregate, compileAggregateComparison, isAggregateComparison, accumulate, mergeAccState, newAccState,
   type Condition, type Expression, type Threshold,
   type Accumulator, type AccState, type AggregateComparison, type AggregateExpression,
 } from './expr/index.js';

@@ -75,6 +75,16 @@ describe('tail', function () {
       assert.deepEqual(got, Array.from({ length: sent - first }, (_, i) => `new ${first + i}`));
     });
 
+    it('read_from: end: a line appended as soon as the pipeline has started is delivered (positions are taken before the start completes)', async () => {
+      const f = path.join(logDir, 'app.log');
+      await writeFile(f, 'old 1\nold 2\n');
+      const r = await startTail({ dataDir, tail: { path: [f] } });
+      appendFileSync(f, 'new 1\n');
+      await waitUntil(() => r.messages().includes('new 1'), 'the line appended right after the start', 5000, () => r.logs.join(''));
+      await sleep(200);
+      assert.deepEqual(r.messages(), ['new 1']);
+    });
+
     it('read_from: end when the file ends in a partial line: no fragment of that line is emitted as a line', async () => {
       const f = path.join(logDir, 'app.log');
       await writeFile(f, 'old 1\nhalf');
@@ -562,6 +572,66 @@ describe('tail', function () {
         });
       }
     }
+
+    // A server under load writes identical lines (ab's are the same within a second): the live file, truncated and
+    // regrown, starts with the same bytes as its copy and holds them at the checkpoint too; regrown past the copy's
+    // size (the server kept writing until the agent looked), size cannot tell the truncated original either. Only
+    // the bytes after the checkpoint can: a copy of a file not truncated (logrotate's `copy`) holds them too.
+    for (const truncated of [true, false]) {
+      for (const before of [40, 0]) {
+        const mode = truncated ? 'copytruncate' : 'copy without truncate';
+        it(`${mode} while stopped, the live file then larger than the copy and starting with the same lines (${before} read before the stop): ${truncated ? 'the copy\'s unread lines are read from it, the live file from 0' : 'the copy is not read, the live file resumes at its checkpoint'}`, async () => {
+          const f = path.join(logDir, 'app.log');
+          const SAME = 'GET /index.html 200 same second';
+          const same = (n: number) => `${SAME}\n`.repeat(n);
+          await writeFile(f, same(before));
+          const tail = { path: [f], read_from: 'beginning' };
+          const r1 = await startTail({ dataDir, tail });
+          await waitUntil(() => r1.metric('visor_tail_files_watched') === 1, 'the file to be watched');
+          await waitLines(r1, before);
+          await r1.stop();
+          // While stopped: written on (1,280 bytes of identical lines in all, then other lines), copied, truncated
+          // (copytruncate), written again: more than the copy holds.
+          await append(f, same(40 - before) + numbered(0, 400, 'unread '));
+          await copyFile(f, `${f}.1`);
+          if (truncated) await truncate(f, 0);
+          await append(f, (truncated ? same(60) : '') + numbered(0, 600, 'after '));
+          assert.ok(statSync(f).size > statSync(`${f}.1`).size);
+          const r2 = await startTail({ dataDir, tail });
+          const want = [...Array.from({ length: 40 - before + (truncated ? 60 : 0) }, () => SAME), ...numberedLines(0, 400, 'unread '), ...numberedLines(0, 600, 'after ')].sort();
+          /** How many lines of each kind (`GET`, `unread`, `after`): a short diff when lines are missing. */
+          const kinds = (messages: string[]) => Object.fromEntries(countsOf(messages.map((m) => m.split(' ')[0])));
+          await waitLines(r2, want.length, `${want.length} lines`, 10000).catch((e) => { assert.deepEqual(kinds(r2.messages()), kinds(want)); throw e; });
+          await sleep(300); // a line read twice would arrive now
+          assert.deepEqual(kinds(r2.messages()), kinds(want));
+          assert.deepEqual(r2.messages().sort(), want);
+          assert.equal(r2.metric('visor_tail_lost_bytes_total'), 0);
+        });
+      }
+    }
+
+    it('copytruncate while stopped, every line the same, the live file written past the copy\'s size as soon as the pipeline has started: the copy\'s unread lines are read from it', async () => {
+      // As in CI under ab: only sizes can tell these generations apart, so they must be taken before the start
+      // completes, not after writers have gone on.
+      const f = path.join(logDir, 'app.log');
+      const SAME = 'GET /index.html 200 same second';
+      const same = (n: number) => `${SAME}\n`.repeat(n);
+      await writeFile(f, same(20));
+      const tail = { path: [f], read_from: 'beginning' };
+      const r1 = await startTail({ dataDir, tail });
+      await waitLines(r1, 20);
+      await r1.stop();
+      await append(f, same(1000));
+      await copyFile(f, `${f}.1`);
+      await truncate(f, 0);
+      await append(f, same(500));
+      const r2 = await startTail({ dataDir, tail });
+      appendFileSync(f, same(1000));
+      await waitLines(r2, 2500);
+      await sleep(300); // a line read twice would arrive now
+      assert.equal(r2.messages().length, 2500);
+      assert.equal(r2.metric('visor_tail_lost_bytes_total'), 0);
+    });
 
     it('copytruncate with the rotated names in the glob, the copy seen while still being written: not read again, nothing lost', async () => {
       const f = path.join(logDir, 'app.log');

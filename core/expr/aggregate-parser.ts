@@ -5,7 +5,7 @@
 // the base parser from its own run of tokens.
 // Errors name the aggregate expression they are in: `<problem> at column N of "<aggregate expression>"`, N
 // counted in that text (for a comparison, in its side), and an argument's own error counted in the argument.
-import type { AggregateFunction, ComparisonOperator, Node } from './ast.js';
+import { fieldPaths, type AggregateFunction, type ComparisonOperator, type Node } from './ast.js';
 import { compileNode, type Evaluate } from './compile.js';
 import { ExpressionError } from './errors.js';
 import { tokenize, type Token } from './lexer.js';
@@ -120,14 +120,19 @@ class AggregateParser extends Parser {
     if (fn === 'rate' && arg.text) throw this.error('rate() takes no argument', after);
     if (!counts(fn) && !arg.text) throw this.error(`${fn}() needs a field or expression, e.g. ${fn}(bytes)`, after);
     let read: Evaluate = () => true; // count(): every event
+    let fields: string[][] = [];
     try {
-      if (arg.text) read = compileNode(parseTokens(arg.tokens));
+      if (arg.text) {
+        const parsed = parseTokens(arg.tokens);
+        read = compileNode(parsed);
+        fields = fieldPaths(parsed);
+      }
     } catch (err) {
       if (err instanceof ExpressionError) throw this.error(`in ${fn}(${arg.text}): ${err.message}`, after);
       throw err;
     }
     // The key is the argument's text: partials name their accumulators by it (window_merge checks they agree).
-    return { kind: 'aggregate', fn, key: `${counts(fn) ? 'count' : 'value'}(${arg.text})`, read, column: name.column };
+    return { kind: 'aggregate', fn, key: `${counts(fn) ? 'count' : 'value'}(${arg.text})`, read, fields, column: name.column };
   }
 
   /** The index of the ")" closing the "(" before `from`, if any. */

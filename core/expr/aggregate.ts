@@ -4,7 +4,7 @@
 // buckets or partitions and combined. The syntax is aggregate-parser.ts's.
 import type { Event } from '../api.js';
 import { parseAggregate, parseAggregateComparison, counts } from './aggregate-parser.js';
-import type { AggregateFunction, ComparisonOperator, Node } from './ast.js';
+import { fieldPaths, type AggregateFunction, type ComparisonOperator, type Node } from './ast.js';
 import { ARITHMETIC, finite, ORDERINGS } from './values.js';
 
 /** One accumulator, shared by every call of the same kind on the same argument (e.g. `count()` in two ratios). */
@@ -58,6 +58,12 @@ export interface AggregateComparison {
  * in `accumulators`. Throws ExpressionError when it is invalid. */
 export function compileAggregate(text: string, accumulators: Map<string, Accumulator>): AggregateExpression {
   return compileTree(parseAggregate(text), accumulators);
+}
+
+/** The fields (as `a.b` paths) the calls of an aggregate expression read from each event. Throws ExpressionError
+ * when it is invalid. */
+export function aggregateFields(text: string): string[] {
+  return fieldPaths(parseAggregate(text)).map((p) => p.join('.'));
 }
 
 /** Compile an aggregate comparison such as `count(status >= 500) / count() > 0.05`, registering the accumulators

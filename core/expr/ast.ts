@@ -25,7 +25,7 @@ export type Node =
   /** An aggregate call, only in aggregate expressions (`count(status >= 500)`, `sum(bytes)`, `rate()`). Its argument
    * is read from each event, not from the tree: the parser compiles it into `read` (like a regex, once), and `key`
    * names the accumulator it feeds, shared by every call of the same kind on the same argument text. */
-  | { kind: 'aggregate'; fn: AggregateFunction; key: string; read: (event: Event) => unknown; column: number };
+  | { kind: 'aggregate'; fn: AggregateFunction; key: string; read: (event: Event) => unknown; fields: string[][]; column: number };
 
 /** The direct sub-expressions of a node. */
 export function childrenOf(node: Node): Node[] {
@@ -54,6 +54,7 @@ export function childrenOf(node: Node): Node[] {
 /** The fields an expression reads, each as its path. */
 export function fieldPaths(node: Node, out: string[][] = []): string[][] {
   if (node.kind === 'field') out.push(node.path);
+  else if (node.kind === 'aggregate') out.push(...node.fields); // what its argument reads from each event
   for (const child of childrenOf(node)) fieldPaths(child, out);
   return out;
 }

@@ -12,11 +12,11 @@ import { parse } from './parser.js';
 export { ExpressionError } from './errors.js';
 export { isAggregateComparison } from './aggregate-parser.js';
 export {
-  accumulate, compileAggregate, compileAggregateComparison, mergeAccState, newAccState,
+  accumulate, aggregateFields, compileAggregate, compileAggregateComparison, mergeAccState, newAccState,
   type Accumulator, type AccState, type AggregateComparison, type AggregateExpression,
 } from './aggregate.js';
 export { functionNames } from './functions.js';
-export { getField, hasField, removeField, setField, splitFieldPath } from './fields.js';
+export { fieldReader, getField, hasField, removeField, setField, splitFieldPath } from './fields.js';
 export { childrenOf, fieldPaths, type ComparisonOperator, type Literal, type Node } from './ast.js';
 
 /** A compiled condition: true or false for any event; never throws. */

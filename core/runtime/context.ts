@@ -46,6 +46,7 @@ export function createPluginContext(opts: {
   pipeline: () => PipelineView;
   shared: PluginContext['shared'];
   kept: PluginContext['kept'];
+  downstreamFields?: ReadonlySet<string>;
 }): PluginContext {
   let dir: Promise<string> | undefined;
   return {
@@ -58,6 +59,7 @@ export function createPluginContext(opts: {
     pipeline: opts.pipeline,
     shared: opts.shared,
     kept: opts.kept,
+    downstreamFields: opts.downstreamFields,
     dataDir: () => (dir ??= (async () => {
       const d = path.join(opts.dataRoot, opts.id);
       await mkdir(d, { recursive: true });

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock.js';
 import { ComponentTimers, createPluginContext } from './context.js';
 import type { Loss } from './losses.js';
 import type { MetricsHub } from './metrics.js';
+import { downstreamFields } from './projection.js';
 import { AggregateEmitter, AggregateNode, FilterNode, InputNode, type Node, type NodeDeps, OutputNode } from './nodes.js';
 
 export type PipelineState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -50,19 +51,24 @@ export class Pipeline {
   /** Instantiate every component (no I/O yet beyond what plugins do in `create`). */
   static async build(config: PipelineConfig, deps: PipelineDeps): Promise<Pipeline> {
     const p = new Pipeline(config, deps);
-    for (const c of config.components) p.nodes.push(await p.createNode(c));
+    const fields = downstreamFields(config.components, (c) => p.pluginOf(c));
+    for (const c of config.components) p.nodes.push(await p.createNode(c, fields.get(c.id)));
     p.wire();
     return p;
   }
 
-  private async createNode(c: ComponentConfig): Promise<Node> {
+  private pluginOf(c: ComponentConfig): AnyPlugin {
     const loaded = this.deps.registry.get(c.type, c.kind);
     if (!loaded) throw new Error(`component "${c.id}": no plugin "${c.type}"`);
-    const plugin = loaded.plugin as AnyPlugin;
+    return loaded.plugin as AnyPlugin;
+  }
+
+  private async createNode(c: ComponentConfig, fields: ReadonlySet<string> | undefined): Promise<Node> {
+    const plugin = this.pluginOf(c);
     const logger = this.logger.child({ component: c.id, type: c.type });
     const metrics = this.deps.metrics.component({ id: c.id, kind: c.kind, type: c.type });
     const timers = new ComponentTimers(logger);
-    const base = createPluginContext({ id: c.id, logger, metrics, timers, dataRoot: this.config.service.data_dir, configDir: this.config.dir, service: { name: this.config.service.name, public_url: this.config.service.public_url }, pipeline: () => this.view(), shared: (key, create) => this.shared(key, create), kept: (key, create) => this.keptValues.get(c.id, c.type, key, create) });
+    const base = createPluginContext({ id: c.id, logger, metrics, timers, dataRoot: this.config.service.data_dir, configDir: this.config.dir, service: { name: this.config.service.name, public_url: this.config.service.public_url }, pipeline: () => this.view(), shared: (key, create) => this.shared(key, create), kept: (key, create) => this.keptValues.get(c.id, c.type, key, create), downstreamFields: fields });
     // Aggregates get their emitter with the context (AggregateContext); it works once the node has started.
     const emitter = c.kind === 'aggregate' ? new AggregateEmitter(c.id) : undefined;
     const context = emitter ? { ...base, emit: emitter.emit } : base;

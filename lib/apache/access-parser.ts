@@ -32,11 +32,13 @@ export const ACCESS_FORMAT_SCHEMA = {
  * as validated, and the name of the time zone (the plugin's `timezone` option). */
 export type AccessParserOptions = OptionsOf<{ type: 'object'; properties: typeof ACCESS_FORMAT_SCHEMA }> & { timezone: string };
 
+/** `fields`: the only fields the parsed events need (PluginContext.downstreamFields); all when undefined. */
+
 /** Throws LogFormatError for a log_format it cannot read. */
-export function buildAccessParser(options: AccessParserOptions): MultiFormatParser {
+export function buildAccessParser(options: AccessParserOptions, fields?: ReadonlySet<string>): MultiFormatParser {
   const formats = options.log_format !== undefined
     ? (Array.isArray(options.log_format) ? options.log_format : [options.log_format])
     : options.format === 'auto' ? AUTO_FORMATS : [options.format];
   const wallClock = wallClockFor(options.timezone);
-  return new MultiFormatParser(formats.map((f) => new AccessFormatParser(compileLogFormat(f), wallClock)));
+  return new MultiFormatParser(formats.map((f) => new AccessFormatParser(compileLogFormat(f), wallClock, fields)));
 }

@@ -126,6 +126,40 @@ export function parseClfTime(s: string): number {
   return Date.UTC(year, month, day, h, m, sec) - sign * (tzh * 60 + tzm) * 60000;
 }
 
+/** Apache's %t read in place: the text between its brackets, `10/Oct/2000:13:55:36 -0700`, at line[start, end) ->
+ * epoch ms, or NaN; the same value parseClfTime gives. The start of the day (in its zone) is kept: lines of one day
+ * differ in the time of day, read as three numbers, so neither a substring nor a Date.UTC is made per line. A
+ * whole-text cache missed on most lines of the 1M-line corpus (3 days: a new second every ~4 lines). */
+export class ClfTimeReader {
+  /** The cached day's text by character code: `dd/Mon/yyyy` (0-10) and ` zone` (20-25) of its %t; -1: none yet. */
+  private readonly day = new Int32Array(26).fill(-1);
+  private dayStart = NaN;
+
+  read(line: string, start: number, end: number): number {
+    if (end - start !== 26 || line.charCodeAt(start + 11) !== 58 || line.charCodeAt(start + 14) !== 58 || line.charCodeAt(start + 17) !== 58) return NaN;
+    const h = digits2(line, start + 12);
+    const m = digits2(line, start + 15);
+    const sec = digits2(line, start + 18);
+    if (h !== h || m !== m || sec !== sec || h > 23 || m > 59 || sec > 60) return NaN;
+    if (!this.sameDay(line, start)) {
+      const midnight = parseClfTime(`${line.slice(start, start + 12)}00:00:00${line.slice(start + 20, end)}`);
+      if (midnight !== midnight) return NaN;
+      for (let k = 0; k < 26; k++) this.day[k] = k < 11 || k >= 20 ? line.charCodeAt(start + k) : -1;
+      this.dayStart = midnight;
+    }
+    return this.dayStart + ((h * 60 + m) * 60 + sec) * 1000;
+  }
+
+  /** Character codes compared with the cached day's: startsWith with a position, or a second string's charCodeAt,
+   * cost ~100 ns a line in the profile; this loop a fraction. */
+  private sameDay(line: string, start: number): boolean {
+    const day = this.day;
+    for (let k = 0; k < 11; k++) if (line.charCodeAt(start + k) !== day[k]) return false;
+    for (let k = 20; k < 26; k++) if (line.charCodeAt(start + k) !== day[k]) return false;
+    return true;
+  }
+}
+
 /** A one-entry cache: consecutive lines mostly share their timestamp text. */
 export function cachedTimeParser(parse: (s: string) => number): (s: string) => number {
   let lastText = '';

@@ -3,7 +3,7 @@
 // event is built from a state, and how a state is serialized into a partial and merged back.
 import { createHash } from 'node:crypto';
 import {
-  accumulate, getField, mergeAccState, newAccState, splitFieldPath,
+  accumulate, fieldReader, mergeAccState, newAccState, splitFieldPath,
   type Accumulator, type AccState, type AggregateExpression, type CheckProblem, type Event, type OptionSchema, type OptionsOf,
 } from '../../core/index.js';
 import { checkMetric, compileMetric } from './metrics.js';
@@ -88,12 +88,6 @@ const pName = (p: number, field: string) => `p${String(p).replace('.', '_')}_${f
 /** The counting key of a value. Finite numbers (status, bytes...) go through String(), which V8 serves from its
  * number-to-string cache, rather than JSON.stringify, which makes a new string per call; same text either way. */
 export const key = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? 'null');
-/** A reader specialised for its field path (one level, the common case, without a loop). */
-export const reader = (path: string[]): ((e: Event) => unknown) => {
-  if (path.length !== 1) return (e) => getField(e, path);
-  const [k] = path;
-  return (e) => (Object.hasOwn(e, k) ? e[k] : undefined);
-};
 
 export interface Shape {
   accList: Accumulator[];
@@ -141,9 +135,9 @@ export function compileShape(options: ShapeOptions): Shape {
   const accumulators = new Map<string, Accumulator>();
   const metrics: Array<[string, AggregateExpression]> = Object.entries(options.metrics).map(([name, text]) => [name, compileMetric(name, text, accumulators)]);
   const accList = [...accumulators.values()];
-  const topReaders = options.top.map((t) => reader(splitFieldPath(t.field)));
-  const pctReaders = options.percentiles.map((p) => reader(splitFieldPath(p.field)));
-  const distinctReaders = options.distinct.map((f) => reader(splitFieldPath(f)));
+  const topReaders = options.top.map((t) => fieldReader(splitFieldPath(t.field)));
+  const pctReaders = options.percentiles.map((p) => fieldReader(splitFieldPath(p.field)));
+  const distinctReaders = options.distinct.map((f) => fieldReader(splitFieldPath(f)));
 
   // Result field names, computed once.
   const groupNames = options.group_by.map(fieldName);

@@ -241,7 +241,8 @@ export class DistinctCounter {
 
   add(value: string): void {
     if (this.exact) {
-      this.exact.add(value);
+      if (this.exact.has(value)) return;
+      this.exact.add(detachString(value)); // kept for the window's life: not a view of the text it was cut from
       if (this.exact.size <= DISTINCT_EXACT_LIMIT) return;
       this.registers = new Uint8Array(1 << HLL_BITS);
       for (const v of this.exact) this.addHll(v);
@@ -366,16 +367,22 @@ export class QuantileSketch {
     const rank = Math.max(1, Math.ceil((p / 100) * this.n));
     const value = (k: number) => (2 * GAMMA ** k) / (GAMMA + 1);
     let seen = 0;
-    for (const k of [...this.negative.keys()].sort((a, b) => b - a)) {
+    for (const k of sortedKeys(this.negative).reverse()) {
       seen += this.negative.get(k)!;
       if (seen >= rank) return -value(k);
     }
     seen += this.zeros;
     if (seen >= rank) return 0;
-    for (const k of [...this.positive.keys()].sort((a, b) => a - b)) {
+    for (const k of sortedKeys(this.positive)) {
       seen += this.positive.get(k)!;
       if (seen >= rank) return value(k);
     }
     return null;
   }
+}
+
+/** A sketch's bucket indexes, ascending: a typed array sorts numbers without a comparator call per comparison (a
+ * window result's percentile sorted its few hundred buckets at ~25 µs with one). */
+function sortedKeys(m: Map<number, number>): Float64Array {
+  return Float64Array.from(m.keys()).sort();
 }

@@ -11,7 +11,7 @@ export default definePlugin({
   kind: 'filter',
   name: 'apache_error',
   description: 'Parses Apache error log lines (2.2 and 2.4 layouts, told apart per line, or a custom ErrorLogFormat) into fields: timestamp (epoch ms), level, module, pid, tid, client_ip, client_port, errno, errno_text, error_code (AHnnnnn), message_text, referer. Lines that are no error-log lines go to ID._unparsed with parse_error.',
-  sideOutputs: { [UNPARSED_OUTPUT]: 'lines that are no error-log lines' },
+  sideOutputs: { [UNPARSED_OUTPUT]: { description: 'lines that are no error-log lines', carries: 'input' } },
   schema: {
     type: 'object',
     properties: {

@@ -1,5 +1,5 @@
 // Keeps the events for which a condition holds; the others go to the side output `_rejected`.
-import { compileCondition, definePlugin, type Event } from '../../core/index.js';
+import { compileCondition, definePlugin, fieldPaths, parseCondition, type Event } from '../../core/index.js';
 
 export const REJECTED_OUTPUT = '_rejected';
 
@@ -15,7 +15,8 @@ export default definePlugin({
     },
   },
   // Dropping them is what a where filter is for: nobody reading _rejected is no loss (they are still counted).
-  sideOutputs: { [REJECTED_OUTPUT]: { description: 'events for which the condition is false', unread: 'drop' } },
+  sideOutputs: { [REJECTED_OUTPUT]: { description: 'events for which the condition is false', unread: 'drop', carries: 'input' } },
+  reads: (options) => fieldPaths(parseCondition(options.condition)).map((p) => p.join('.')),
   create(options, context) {
     const condition = compileCondition(options.condition);
     const kept = context.metrics.counter('where_kept_events_total', 'Events for which the condition was true (main output).');

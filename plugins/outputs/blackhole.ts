@@ -11,6 +11,7 @@ export default definePlugin({
       print_interval: { duration: true, default: 0, description: 'Log the number of events received this often; 0 never logs.' },
     },
   },
+  reads: () => [], // it looks at no field
   create(options, context) {
     let total = 0;
     return {

@@ -24,6 +24,7 @@ import { benchHttpOutput } from './http-output.js';
 import { benchStartup } from './startup.js';
 import { LINE_TEXT, latencies } from './plugins.js';
 import { buildPipeline } from './pipeline.js';
+import { machine } from './measure.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !SECTIONS.some(([name]) => name === w));
   if (unknown.length) throw new Error(`unknown bench section(s) ${unknown.join(', ')}; choose from ${SECTIONS.map(([n]) => n).join(', ')}`);
-  console.log(`Visor benchmarks — node ${process.version}, ${os.cpus().length} cores, ${fmt(TOTAL)} events per core run`);
+  console.log(`Visor benchmarks — ${machine()}; ${fmt(TOTAL)} events per core run`);
   for (const [name, run] of SECTIONS) {
     if (wanted.length && !wanted.includes(name)) continue;
     console.log('');

@@ -76,8 +76,8 @@ export async function removeTailDirs(tmp: TailDirs['tmp']): Promise<void> {
 }
 
 /** How many times each value occurs. */
-export function countsOf(values: number[]): Map<number, number> {
-  const m = new Map<number, number>();
+export function countsOf<T>(values: T[]): Map<T, number> {
+  const m = new Map<T, number>();
   for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
   return m;
 }

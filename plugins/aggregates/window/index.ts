@@ -7,16 +7,17 @@ import { definePlugin } from '../../../core/index.js';
 import { windowCounters } from './emission.js';
 import { PartialWindows } from './partials.js';
 import { ResultWindows } from './results.js';
-import { WINDOW_SCHEMA } from './schema.js';
+import { WINDOW_SCHEMA, windowReads } from './schema.js';
 
 export default definePlugin({
   kind: 'aggregate',
   name: 'window',
   description: 'Tumbling or hopping windows over event or processing time, per group: metrics from aggregate expressions (count(status >= 500) / count()), top-N values, percentiles, distinct counts. One result event per window and group; in event time, late events go to the _late side output.',
   schema: WINDOW_SCHEMA,
-  sideOutputs: { _late: 'events that arrive after their window was emitted' },
+  sideOutputs: { _late: { description: 'events that arrive after their window was emitted', carries: 'input' } },
   // In processing time no event is ever late.
   outputs: (options) => (options.time === 'event' ? ['_late'] : []),
+  reads: windowReads,
   create(options, context) {
     const counters = windowCounters(context);
     const windows = options.emit === 'partials' ? new PartialWindows(options, context, counters) : new ResultWindows(options, context, counters);

@@ -2,9 +2,9 @@
 // watermark, emitted as mergeable partial states for `window_merge`, plus a watermark event per partition every
 // watermark_interval. A partition this process no longer owns (in this consumer-group generation) is dropped: its
 // owner recomputes its windows from the committed offset.
-import { splitFieldPath, type AggregateContext, type AggregateProcessContext, type Event } from '../../../core/index.js';
+import { fieldReader, splitFieldPath, type AggregateContext, type AggregateProcessContext, type Event } from '../../../core/index.js';
 import { partitionAssignments, type PartitionAssignments } from '../../../lib/kafka/index.js';
-import { partialHeader, reader, type PartialEvent } from '../../../lib/stats/index.js';
+import { partialHeader, type PartialEvent } from '../../../lib/stats/index.js';
 import { settleBatch, WindowEmitter, type WindowCounters } from './emission.js';
 import type { WindowOptions } from './schema.js';
 import { newBatch, Windowing, Windows, type WindowState } from './windows.js';
@@ -30,9 +30,9 @@ export class PartialWindows {
     this.windowing = new Windowing(options, counters.invalidTime);
     this.emitter = new WindowEmitter(context);
     this.assignments = partitionAssignments(context);
-    this.readTopic = reader(splitFieldPath(options.topic_field));
-    this.readPartition = reader(splitFieldPath(options.partition_field));
-    this.readGeneration = reader(splitFieldPath(options.generation_field));
+    this.readTopic = fieldReader(splitFieldPath(options.topic_field));
+    this.readPartition = fieldReader(splitFieldPath(options.partition_field));
+    this.readGeneration = fieldReader(splitFieldPath(options.generation_field));
   }
 
   start(): void {

@@ -1,6 +1,6 @@
 // The window aggregate's options: the schema the loader validates them with (and its check of the options that do
 // not go together), and their type derived from it.
-import { positiveDuration, type CheckProblem, type OptionSchema, type OptionsOf } from '../../../core/index.js';
+import { aggregateFields, positiveDuration, type CheckProblem, type OptionSchema, type OptionsOf } from '../../../core/index.js';
 import { shapeSchema, STATE_OPTION } from '../../../lib/stats/index.js';
 
 /** Options that do not go with `emit: partials`, each at its key: the check of the schema, so that `visor validate`
@@ -43,3 +43,17 @@ export const WINDOW_SCHEMA = {
 } as const satisfies OptionSchema;
 
 export type WindowOptions = OptionsOf<typeof WINDOW_SCHEMA>;
+
+/** The fields a window reads of its input events (Plugin.reads): upstream parsers may leave the others out. */
+export function windowReads(o: WindowOptions): string[] {
+  return [
+    ...(o.time === 'event' ? [o.timestamp_field] : []),
+    ...o.group_by,
+    ...Object.values(o.metrics).flatMap((text) => aggregateFields(text)),
+    ...o.top.map((t) => t.field),
+    ...o.percentiles.map((p) => p.field),
+    ...o.distinct,
+    ...(o.exclude_heartbeats ? ['heartbeat'] : []),
+    ...(o.emit === 'partials' ? [o.partition_field, o.topic_field, o.offset_field, o.generation_field] : []),
+  ];
+}

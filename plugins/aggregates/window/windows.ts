@@ -1,7 +1,7 @@
 // The window bookkeeping both modes of `window` share (results.ts, partials.ts): the windows of one source (the
 // whole input, or one partition), how a batch's events fill them, and which are due to close.
-import { detachString, getField, splitFieldPath, type Counter, type Event } from '../../../core/index.js';
-import { compileShape, reader, windowTiming, type GroupState, type Shape, type SharedHold } from '../../../lib/stats/index.js';
+import { detachString, fieldReader, getField, splitFieldPath, type Counter, type Event } from '../../../core/index.js';
+import { compileShape, windowTiming, type GroupState, type Shape, type SharedHold } from '../../../lib/stats/index.js';
 import type { WindowOptions } from './schema.js';
 
 export interface WindowState {
@@ -72,8 +72,8 @@ export class Windowing {
     this.tickInterval = Math.max(10, Math.min(this.advance, 1000));
     this.shape = compileShape(options);
     this.groupPaths = options.group_by.map(splitFieldPath);
-    this.readTime = reader(splitFieldPath(options.timestamp_field));
-    this.readOffset = options.emit === 'partials' ? reader(splitFieldPath(options.offset_field)) : undefined;
+    this.readTime = fieldReader(splitFieldPath(options.timestamp_field));
+    this.readOffset = options.emit === 'partials' ? fieldReader(splitFieldPath(options.offset_field)) : undefined;
   }
 
   /** Adds events[from..to) (of one source) to its windows; late events and touched windows go into `batch`. */

@@ -12,6 +12,7 @@ export default definePlugin({
   create(options, context) {
     const tailer = new Tailer(options, context);
     return {
+      start: () => tailer.start(),
       run: (runtime) => tailer.run(runtime),
       close: () => tailer.close(),
       health: () => ({ healthy: true, details: { lag_bytes: tailer.lagByFile() } }),

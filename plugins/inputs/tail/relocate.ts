@@ -47,6 +47,34 @@ export async function locateByInode(key: string, cp: Checkpoint, present: Candid
   return undefined;
 }
 
+const COMPARE_CHUNK = 64 * 1024;
+
+/** Whether `original` still holds, at the same offsets, the bytes `copy` holds from `from` to its end: what a
+ * copy is of a file that was not truncated since (logrotate's `copy`, or copytruncate killed before its
+ * truncate). Compared chunk by chunk, up to the first difference: a truncated file regrown with other lines
+ * differs at once; only a true copy is read whole. */
+export async function holdsCopiedBytes(original: { path: string; size: number }, copy: { path: string; size: number }, from: number): Promise<boolean> {
+  if (original.size < copy.size) return false;
+  let a, b;
+  try {
+    a = await open(original.path, 'r');
+    b = await open(copy.path, 'r');
+    const bufA = Buffer.alloc(COMPARE_CHUNK);
+    const bufB = Buffer.alloc(COMPARE_CHUNK);
+    for (let pos = from; pos < copy.size; pos += COMPARE_CHUNK) {
+      const len = Math.min(COMPARE_CHUNK, copy.size - pos);
+      const [ra, rb] = await Promise.all([a.read(bufA, 0, len, pos), b.read(bufB, 0, len, pos)]);
+      if (ra.bytesRead !== len || rb.bytesRead !== len || !bufA.subarray(0, len).equals(bufB.subarray(0, len))) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await a?.close().catch(() => undefined);
+    await b?.close().catch(() => undefined);
+  }
+}
+
 /** A copy of the content a checkpoint points into, under a rotated name of its path (copytruncate), at
  * least as big as the content was last seen (a copy copies everything). `taken`: keys not to consider. */
 export async function locateCopy(cp: Checkpoint, taken: (key: string) => boolean): Promise<Located | undefined> {

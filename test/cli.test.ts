@@ -64,37 +64,6 @@ outputs:
     }
   });
 
-  it('run without oclif (simple arguments) behaves as run through oclif: output, diagnostics, exit status, $VISOR_CONFIG', async () => {
-    const trace = path.join(ROOT, 'test/support/trace-imports.mjs');
-    const good = await tmp.file('good.yaml', PLAIN);
-    const bad = await tmp.file('bad.yaml', 'inputs:\n  in: { type: stdn }\noutputs:\n  out: { type: stdout, inputs: [in], fromat: json }\n');
-    // Any DEBUG sends the command through oclif; a namespace nothing uses keeps its debug log quiet.
-    const run = (args: string[], env: Record<string, string>, viaOclif: boolean) => {
-      const r = spawnSync(process.execPath, ['--import', trace, CLI, ...args], {
-        encoding: 'utf8', input: 'one\ntwo\n', env: { ...process.env, VISOR_DATA_DIR: tmp.dir, ...env, ...(viaOclif ? { DEBUG: 'no-such-namespace' } : {}) },
-      });
-      const oclifLoaded = r.stderr.split('\n').some((l) => l.startsWith('import ') && l.includes('/@oclif/core/lib/index.js'));
-      assert.equal(oclifLoaded, viaOclif, `${args.join(' ')}: oclif loaded`);
-      // The agent's log lines carry their time; the rest must match byte for byte.
-      const stderr = r.stderr.split('\n').filter((l) => !l.startsWith('import ')).map((l) => l.replace(/^\S+Z /, 'TIME ')).join('\n');
-      return { status: r.status, stdout: r.stdout, stderr };
-    };
-    const cases: Array<[string[], Record<string, string>]> = [
-      [['run', '-c', good], {}],
-      [['run', '--config', good], {}],
-      [[`run`, `--config=${good}`], {}],
-      [['run'], { VISOR_CONFIG: good }],
-      [['run', '-c', bad], {}],
-      [['run', '-c', path.join(tmp.dir, 'missing.yaml')], {}],
-    ];
-    for (const [args, env] of cases) {
-      const fast = run(args, env, false);
-      assert.deepEqual(fast, run(args, env, true), args.join(' '));
-      assert.equal(fast.status, args.includes(bad) || args.some((a) => a.includes('missing')) ? 78 : 0, args.join(' '));
-    }
-    assert.equal(run(['run', '-c', good], {}, false).stdout, 'one\ntwo\n');
-  });
-
   it('run: stdin to stdout as JSON with the built-in default config, exit 0 at end of input', async () => {
     const r = await runCli(['run'], { input: 'hello\nwörld\r\nlast line without newline', env: { VISOR_DATA_DIR: tmp.dir } });
     assert.equal(r.code, 0, r.stderr);

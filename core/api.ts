@@ -267,6 +267,12 @@ export interface Plugin<K extends PluginKind = PluginKind, O = any> {
    * one), for these options. A filter lists what it reads itself (the fields downstream of it are added). Leave it
    * out when it may read any field (an output writing whole events): then every field is kept for it. */
   reads?: (options: O) => string[];
+  /** Filters only: `process()` depends on nothing but its batch and the options (and `downstreamFields`): it uses no
+   * timers, `dataDir`, `shared`, `kept` or `pipeline()`, keeps no state from one batch to the next and has no `flush`.
+   * With `service.threads` > 1 the runtime may then run copies of the component (made by `create` with the same
+   * options) in worker threads, deliver their results in batch order, and add their counters to the component's
+   * metrics. The plugin must come from a module file (a built-in, or a plugin module loaded by path or name). */
+  parallel?: boolean;
   create(options: O, context: ContextByKind[K]): InstanceByKind[K] | Promise<InstanceByKind[K]>;
 }
 

@@ -17,6 +17,9 @@ export interface LoadedPlugin {
   plugin: AnyPlugin;
   /** Where it came from: `built-in` or the module specifier given in config. */
   source: string;
+  /** The module it was imported from (what `import()` takes), when it came from one: a worker thread imports it again
+   * to run the plugin there (Plugin.parallel). Undefined for plugin objects registered directly (in-process tests). */
+  module?: string;
 }
 
 export class PluginLoadError extends Error {
@@ -34,7 +37,7 @@ export class PluginRegistry {
   /** Imports of built-ins under way (they stay in `unloaded` until done), so that concurrent loads share one. */
   private readonly loading = new Map<string, Promise<void>>();
 
-  register(plugin: unknown, source: string): void {
+  register(plugin: unknown, source: string, module?: string): void {
     const problem = describeInvalidPlugin(plugin);
     if (problem) throw new PluginLoadError(`${source}: not a Visor plugin: ${problem}`, source);
     const p = plugin as AnyPlugin;
@@ -44,7 +47,7 @@ export class PluginRegistry {
     if (existing && existing.plugin !== p) {
       throw new PluginLoadError(`${source}: ${p.kind} plugin name "${p.name}" is already taken by ${existing.source}; rename the plugin`, source);
     }
-    this.byKey.set(key, { plugin: p, source });
+    this.byKey.set(key, { plugin: p, source, ...(module ? { module } : {}) });
   }
 
   /** The plugin of that kind and name; without a kind, the first of any kind (inputs first). A built-in not
@@ -134,7 +137,7 @@ export class PluginRegistry {
         if (p && typeof p === 'object') await this.loadBuiltin(`${(p as AnyPlugin).kind}:${(p as AnyPlugin).name}`);
       }
     }
-    for (const p of plugins) this.register(p, source);
+    for (const p of plugins) this.register(p, source, url);
   }
 }
 

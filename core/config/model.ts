@@ -33,6 +33,8 @@ export interface ServiceConfig {
   log_format: 'text' | 'json';
   /** Milliseconds. */
   grace: number;
+  /** Threads the pipeline may use (the main one included); 1: everything on the main thread. */
+  threads: number;
   /** Paths in `tls` as written (relative to the config file's directory). */
   http?: { listen: string; token?: string; tls?: { cert: string; key: string; ca?: string; client_ca?: string }; allowed_hosts?: string[] };
   /** Module specifiers exactly as written (paths relative to the config file's directory). */

@@ -1,5 +1,5 @@
 // The `service:` section: agent-wide settings, with defaults and paths resolved against the config file's directory.
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import type { Node } from 'yaml';
 import type { JsonSchema } from '../api.js';
@@ -32,6 +32,7 @@ export const SERVICE_SCHEMA: JsonSchema = {
     log_level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
     log_format: { type: 'string', enum: ['text', 'json'], default: 'text' },
     grace: { duration: true, default: '5s', description: 'How long to wait for the pipeline to drain on shutdown.' },
+    threads: { type: 'integer', minimum: 1, description: 'Threads the pipeline may use, the main one included: filters whose plugin allows it (the parsers) run in threads - 1 worker threads, their results delivered in order. 1 runs everything on the main thread. Default: the cores available.' },
     http: {
       type: 'object',
       additionalProperties: false,
@@ -85,5 +86,5 @@ export function resolveService(keyNode: Node | undefined, valueNode: Node | unde
   const secrets = outcome.secrets.filter((v) => v !== '');
   if (!outcome.valid) return { plugins, diagnostics, secrets };
   const valid = settings as unknown as ServiceConfig;
-  return { service: { ...valid, name: valid.name ?? hostname(), data_dir: path.resolve(dir, valid.data_dir) }, plugins, diagnostics, secrets };
+  return { service: { ...valid, name: valid.name ?? hostname(), threads: valid.threads ?? availableParallelism(), data_dir: path.resolve(dir, valid.data_dir) }, plugins, diagnostics, secrets };
 }

@@ -252,7 +252,7 @@ class EmitCollector {
 }
 
 export class FilterNode extends Node {
-  private readonly collector = new EmitCollector();
+  protected readonly collector = new EmitCollector();
   private readonly ctx: ProcessContext = { emit: this.collector.emit };
 
   protected override handle(batch: Batch): Promise<void> | void {
@@ -261,35 +261,37 @@ export class FilterNode extends Node {
     try {
       result = filter.process(batch.events, this.ctx);
     } catch (err) {
-      return this.processFailed(batch, err);
+      return this.processFailed(batch.acks, batch.events.length, err);
     }
     if (result instanceof Promise) {
-      return result.then((r) => this.forward(batch, r), (err) => this.processFailed(batch, err));
+      return result.then((r) => this.forward(batch.acks, r), (err) => this.processFailed(batch.acks, batch.events.length, err));
     }
-    return this.forward(batch, result);
+    return this.forward(batch.acks, result);
   }
 
-  private forward(batch: Batch, result: Event[] | void): Promise<void> | void {
+  /** Route a batch's results (and what the plugin emitted meanwhile), then drop the batch's own hold on its acks. */
+  protected forward(acks: AckGroup[], result: Event[] | void): Promise<void> | void {
     let waits: Array<Promise<void>> | undefined;
     if (result && result.length) {
-      const w = this.route('', result, batch.acks);
+      const w = this.route('', result, acks);
       if (w) (waits ??= []).push(w);
     }
     if (this.collector.pending.length) {
       for (const [output, events] of this.collector.take()) {
-        const w = this.route(output, events, batch.acks);
+        const w = this.route(output, events, acks);
         if (w) (waits ??= []).push(w);
       }
     }
-    releaseAll(batch.acks);
+    releaseAll(acks);
     if (waits) return Promise.all(waits).then(() => undefined);
   }
 
-  private processFailed(batch: Batch, err: unknown): void {
+  /** A batch of `count` events that process() failed on: counted, logged, and its acks fail with the error. */
+  protected processFailed(acks: AckGroup[], count: number, err: unknown): void {
     this.collector.take();
-    this.reportError('process', err, { events: batch.events.length });
-    this.metrics.discarded('process_error').inc(batch.events.length);
-    releaseAll(batch.acks, err instanceof Error ? err : new Error(String(err)));
+    this.reportError('process', err, { events: count });
+    this.metrics.discarded('process_error').inc(count);
+    releaseAll(acks, err instanceof Error ? err : new Error(String(err)));
   }
 
   protected override async finish(): Promise<void> {

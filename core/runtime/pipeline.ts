@@ -3,13 +3,15 @@
 import { KeptValues } from './kept.js';
 import type { AnyPlugin, ComponentHealth, ComponentStats, Logger, PipelineView } from '../api.js';
 import type { ComponentConfig, PipelineConfig } from '../config/model.js';
-import type { PluginRegistry } from '../registry.js';
+import type { LoadedPlugin, PluginRegistry } from '../registry.js';
 import { systemClock, type Clock } from './clock.js';
 import { ComponentTimers, createPluginContext } from './context.js';
 import type { Loss } from './losses.js';
 import type { MetricsHub } from './metrics.js';
 import { downstreamFields } from './projection.js';
 import { AggregateEmitter, AggregateNode, FilterNode, InputNode, type Node, type NodeDeps, OutputNode } from './nodes.js';
+import { ParallelFilterNode } from './workers/parallel-filter.js';
+import { WorkerPool } from './workers/pool.js';
 
 export type PipelineState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
@@ -34,6 +36,8 @@ export class Pipeline {
   /** PluginContext.shared: this pipeline's values, by key (gone with the pipeline). */
   private readonly sharedValues = new Map<string, unknown>();
   private readonly keptValues: KeptValues;
+  /** The worker threads of parallel filters (service.threads > 1); started with the first batch sent to them. */
+  private workers: WorkerPool | undefined;
 
   private constructor(readonly config: PipelineConfig, private readonly deps: PipelineDeps) {
     this.logger = deps.logger;
@@ -48,6 +52,10 @@ export class Pipeline {
     if (this.ownsKept) await this.keptValues.disposeAll();
   }
 
+  private async endWorkers(): Promise<void> {
+    await this.workers?.close();
+  }
+
   /** Instantiate every component (no I/O yet beyond what plugins do in `create`). */
   static async build(config: PipelineConfig, deps: PipelineDeps): Promise<Pipeline> {
     const p = new Pipeline(config, deps);
@@ -58,9 +66,36 @@ export class Pipeline {
   }
 
   private pluginOf(c: ComponentConfig): AnyPlugin {
+    return this.loadedOf(c).plugin as AnyPlugin;
+  }
+
+  private loadedOf(c: ComponentConfig): LoadedPlugin {
     const loaded = this.deps.registry.get(c.type, c.kind);
     if (!loaded) throw new Error(`component "${c.id}": no plugin "${c.type}"`);
-    return loaded.plugin as AnyPlugin;
+    return loaded;
+  }
+
+  /** The worker pool, when this filter's batches may go to worker threads (Plugin.parallel); else undefined. */
+  private workersFor(c: ComponentConfig, instance: NodeDeps['instance'], fields: ReadonlySet<string> | undefined, logger: Logger): WorkerPool | undefined {
+    const threads = this.config.service.threads;
+    const loaded = this.loadedOf(c);
+    if (c.kind !== 'filter' || !(threads > 1) || !loaded.plugin.parallel || !loaded.module) return undefined;
+    // A filter with a flush keeps something between batches: it stays on the main thread.
+    if ((instance as { flush?: unknown }).flush) return undefined;
+    try {
+      structuredClone(c.options);
+    } catch {
+      logger.debug('options cannot be copied to a worker thread; the filter runs on the main thread');
+      return undefined;
+    }
+    this.workers ??= new WorkerPool(threads - 1, this.logger);
+    logger.debug('batches go to worker threads (Plugin.parallel)', { workers: threads - 1 });
+    this.workers.add({
+      type: 'create', id: c.id, module: loaded.module, name: c.type, options: c.options, configDir: this.config.dir,
+      service: { name: this.config.service.name, public_url: this.config.service.public_url },
+      ...(fields ? { downstreamFields: [...fields] } : {}),
+    }, logger);
+    return this.workers;
   }
 
   private async createNode(c: ComponentConfig, fields: ReadonlySet<string> | undefined): Promise<Node> {
@@ -78,7 +113,14 @@ export class Pipeline {
     } catch (err) {
       throw new Error(`component "${c.id}" (${c.type}): ${(err as Error).message}`);
     }
-    return new NODE_CLASS[c.kind]({ config: c, plugin, instance, logger, metrics, timers, clock: this.deps.clock ?? systemClock, emitter });
+    const deps: NodeDeps = { config: c, plugin, instance, logger, metrics, timers, clock: this.deps.clock ?? systemClock, emitter };
+    const workers = this.workersFor(c, instance, fields, logger);
+    if (workers) {
+      const node = new ParallelFilterNode(deps);
+      node.useWorkers(workers);
+      return node;
+    }
+    return new NODE_CLASS[c.kind](deps);
   }
 
   /** PluginContext.shared of this pipeline's components: the value stored under `key`, made by `create` on the
@@ -125,6 +167,7 @@ export class Pipeline {
     } catch (err) {
       this.state = 'failed';
       for (const node of started.reverse()) await node.close();
+      await this.endWorkers();
       await this.disposeOwnKept();
       throw err;
     }
@@ -139,6 +182,7 @@ export class Pipeline {
       for (const kind of ['output', 'aggregate', 'filter', 'input'] as const) {
         for (const node of this.of(kind)) await node.close();
       }
+      await this.endWorkers();
       await this.disposeOwnKept();
       this.state = 'stopped';
     })();

@@ -9,7 +9,7 @@ import type { ComponentConfig } from '../config/model.js';
 export type DownstreamFields = Map<string, ReadonlySet<string> | undefined>;
 
 /** Whether a side output carries the component's input events as they came (SideOutputSpec.carries). */
-function carriesInput(plugin: AnyPlugin, output: string): boolean {
+export function carriesInput(plugin: AnyPlugin, output: string): boolean {
   const spec = output === '' ? undefined : plugin.sideOutputs?.[output];
   return typeof spec === 'object' && spec.carries === 'input';
 }

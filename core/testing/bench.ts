@@ -41,7 +41,7 @@ export class Bench implements KitState {
   /** A registry for one pipeline (LoadOptions.registryFor): `specifiers` are the config's `service.plugins`. */
   async registry(specifiers: string[] = [], baseDir = process.cwd()): Promise<PluginRegistry> {
     const registry = new PluginRegistry();
-    for (const { plugin, source } of (await (builtins ??= loadRegistry())).list()) registry.register(plugin, source);
+    for (const { plugin, source, module } of (await (builtins ??= loadRegistry())).list()) registry.register(plugin, source, module);
     for (const plugin of this.kit) registry.register(plugin, 'visor/testing');
     for (const plugin of this.plugins) registry.register(plugin, 'test');
     for (const specifier of specifiers) await registry.loadModule(specifier, baseDir);

@@ -7,6 +7,8 @@ import {
 export default definePlugin({
   kind: 'filter',
   name: 'apache_access',
+  // Each line is parsed on its own: worker threads may parse batches (service.threads).
+  parallel: true,
   description: 'Parses Apache access log lines (common, combined, vhost_combined, combinedio or any LogFormat) into fields: client_ip, ident, user, timestamp (epoch ms), method, url, path, query, protocol, status, bytes, referer, user_agent, ... Lines that do not fit go to ID._unparsed with parse_error.',
   sideOutputs: { [UNPARSED_OUTPUT]: { description: 'lines it cannot parse', carries: 'input' } },
   schema: {

@@ -10,6 +10,8 @@ import {
 export default definePlugin({
   kind: 'filter',
   name: 'apache_error',
+  // Each line is parsed on its own: worker threads may parse batches (service.threads).
+  parallel: true,
   description: 'Parses Apache error log lines (2.2 and 2.4 layouts, told apart per line, or a custom ErrorLogFormat) into fields: timestamp (epoch ms), level, module, pid, tid, client_ip, client_port, errno, errno_text, error_code (AHnnnnn), message_text, referer. Lines that are no error-log lines go to ID._unparsed with parse_error.',
   sideOutputs: { [UNPARSED_OUTPUT]: { description: 'lines that are no error-log lines', carries: 'input' } },
   schema: {

@@ -1,0 +1,118 @@
+// The worker threads of one pipeline (service.threads - 1), shared by its parallel filters. A worker that dies
+// fails the batches it held (the filter node fails them like a throwing filter) and is started afresh, with
+// every component's instance, for the next batch sent to it.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Event, Logger } from '../../api.js';
+import type { ColumnBatch } from './columns.js';
+import type { MetricDelta } from './protocol.js';
+import type { CreateMessage, FromWorker, ToWorker } from './protocol.js';
+
+export type WorkerOutcome =
+  | { ok: true; outputs: Array<[string, ColumnBatch]>; metrics: MetricDelta[] }
+  | { ok: false; error: Error; metrics: MetricDelta[] };
+
+/** A worker thread running worker-entry.js beside this module (dist/), or worker-entry.ts when this runs from source
+ * with tsx: Node 20 does not apply the parent's --import loader to worker threads, so that worker registers tsx itself. */
+function startThread(): Worker {
+  const ext = path.extname(new URL(import.meta.url).pathname);
+  const entry = new URL(`./worker-entry${ext}`, import.meta.url);
+  if (ext !== '.ts') return new Worker(entry);
+  const tsx = tsxEsmApi();
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true });
+}
+
+/** tsx's ESM api module. Found through its package.json: import.meta.resolve is missing where tsx runs this module as
+ * CommonJS (under mocha), and require.resolve gives the CommonJS build, which import() cannot use there. */
+function tsxEsmApi(): string {
+  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  return pathToFileURL(path.join(path.dirname(manifest), pkg.exports['./esm/api'].import.default)).href;
+}
+
+class PoolWorker {
+  readonly thread: Worker;
+  private readonly pending = new Map<number, (outcome: WorkerOutcome) => void>();
+  alive = true;
+
+  constructor(private readonly pool: WorkerPool) {
+    this.thread = startThread();
+    this.thread.on('message', (m: FromWorker) => this.received(m));
+    this.thread.on('error', (err) => this.died(err));
+    this.thread.on('exit', (code) => this.died(new Error(`worker thread exited with code ${code}`)));
+  }
+
+  private received(m: FromWorker): void {
+    if (m.type === 'log') return this.pool.log(m.id, m.level, m.msg, m.fields);
+    const resolve = this.pending.get(m.seq);
+    if (!resolve) return;
+    this.pending.delete(m.seq);
+    if (m.type === 'result') resolve({ ok: true, outputs: m.outputs, metrics: m.metrics });
+    else resolve({ ok: false, error: Object.assign(new Error(m.error.message), { stack: m.error.stack }), metrics: m.metrics });
+  }
+
+  private died(err: Error): void {
+    if (!this.alive) return;
+    this.alive = false;
+    if (this.pending.size && !this.pool.closing) this.pool.log(undefined, 'error', 'worker thread died; the batches it held failed', { error: err, batches: this.pending.size });
+    const error = new Error(`worker thread died while processing the batch: ${err.message}`);
+    for (const resolve of this.pending.values()) resolve({ ok: false, error, metrics: [] });
+    this.pending.clear();
+  }
+
+  /** Throws when the message cannot be copied (structured clone); nothing is then pending. */
+  send(message: ToWorker, onOutcome?: (outcome: WorkerOutcome) => void): void {
+    this.thread.postMessage(message);
+    if (message.type === 'batch' && onOutcome) this.pending.set(message.seq, onOutcome);
+  }
+}
+
+export class WorkerPool {
+  private readonly workers: Array<PoolWorker | undefined>;
+  private readonly creates: CreateMessage[] = [];
+  private readonly loggers = new Map<string, Logger>();
+  private seq = 0;
+  closing = false;
+
+  constructor(readonly size: number, private readonly logger: Logger) {
+    this.workers = new Array(size).fill(undefined);
+  }
+
+  /** A component whose batches workers may process; its instance is made in each worker before its first batch. */
+  add(create: CreateMessage, logger: Logger): void {
+    this.creates.push(create);
+    this.loggers.set(create.id, logger);
+    for (const w of this.workers) if (w?.alive) w.send(create);
+  }
+
+  /** Process a batch in worker `index` (mod size). Throws when the events cannot be copied (structured clone). */
+  process(index: number, id: string, events: Event[]): Promise<WorkerOutcome> {
+    const worker = this.worker(index % this.size);
+    let resolve!: (outcome: WorkerOutcome) => void;
+    const outcome = new Promise<WorkerOutcome>((r) => { resolve = r; });
+    worker.send({ type: 'batch', id, seq: ++this.seq, events }, resolve);
+    return outcome;
+  }
+
+  private worker(i: number): PoolWorker {
+    let w = this.workers[i];
+    if (!w?.alive) {
+      w = this.workers[i] = new PoolWorker(this);
+      for (const c of this.creates) w.send(c);
+    }
+    return w;
+  }
+
+  log(id: string | undefined, level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void {
+    const logger = (id !== undefined && this.loggers.get(id)) || this.logger;
+    logger[level](msg, fields);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w?.thread.terminate()));
+  }
+}

@@ -1,0 +1,58 @@
+// Messages between the main thread and the worker threads that run parallel filters (Plugin.parallel).
+import type { Event, LogFields } from '../../api.js';
+import type { ColumnBatch } from './columns.js';
+
+/** Makes one component's instance in a worker: the plugin imported from its module, the same validated options. */
+export interface CreateMessage {
+  type: 'create';
+  id: string;
+  module: string;
+  name: string;
+  options: unknown;
+  /** PluginContext.downstreamFields as an array; also what the results are cut down to. */
+  downstreamFields?: string[];
+  configDir: string;
+  service: { name: string; public_url?: string };
+}
+
+export interface BatchMessage {
+  type: 'batch';
+  id: string;
+  seq: number;
+  /** The input events as they are (structured clone: cheaper for them than columns, see pool.ts). */
+  events: Event[];
+}
+
+export type ToWorker = CreateMessage | BatchMessage;
+
+/** A change of one of the component's metrics since the worker last reported. */
+export type MetricDelta =
+  | { metric: 'receivedBytes' | 'sentBytes'; delta: number }
+  | { metric: 'discarded' | 'errors'; name: string; delta: number }
+  | { metric: 'counter'; name: string; help: string; labels: Record<string, string>; delta: number }
+  | { metric: 'gauge'; name: string; help: string; labels: Record<string, string>; value: number };
+
+export interface ResultMessage {
+  type: 'result';
+  seq: number;
+  /** The main output ('') first, then the side outputs in the order the plugin emitted to them. */
+  outputs: Array<[string, ColumnBatch]>;
+  metrics: MetricDelta[];
+}
+
+export interface FailedMessage {
+  type: 'failed';
+  seq: number;
+  error: { message: string; stack?: string };
+  metrics: MetricDelta[];
+}
+
+export interface LogMessage {
+  type: 'log';
+  id: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  fields?: LogFields;
+}
+
+export type FromWorker = ResultMessage | FailedMessage | LogMessage;

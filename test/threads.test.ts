@@ -1,0 +1,157 @@
+// service.threads: the same corpus through the real tail, apache_access, window and file outputs with the parser on
+// the main thread (threads: 1) and in a worker thread (threads: 2) gives the same files byte for byte, the same
+// counters and the same checkpoints; a filter failing in a worker (it throws, or its thread dies) fails its batch as
+// one failing on the main thread does.
+import assert from 'node:assert/strict';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { runPipeline, validateConfig } from '../core/testing/index.js';
+import { combinedLines } from './bench/apache-lines.js';
+import { ROOT, tempDir } from './support/helpers.js';
+
+const FILTERS = path.join(ROOT, 'test/fixtures/parallel-filters.js');
+/** Enough lines for many tail batches (256 KiB reads, ~800 lines each), with lines no parser takes among them. */
+const LINES = 20_000;
+
+function corpus(): string[] {
+  const lines = combinedLines(LINES, 7);
+  for (let i = 0; i < lines.length; i += 997) lines[i] = i % 2 ? 'not an access log line' : '   ';
+  return lines;
+}
+
+interface Outcome { files: Record<string, string>; stats: Record<string, unknown>; checkpoint: number; logs: string[] }
+
+let runs = 0;
+
+async function run(dir: string, threads: number, body: (out: (name: string) => string) => string[], plugins: string[] = []): Promise<Outcome> {
+  const n = ++runs; // every run reads the file from its start: no checkpoints, no output files of an earlier one
+  const out = (name: string) => path.join(dir, `r${n}-t${threads}-${name}`);
+  const data = path.join(dir, `data-${n}`);
+  const yaml = [
+    `service: { data_dir: ${JSON.stringify(data)}, threads: ${threads}, plugins: ${JSON.stringify(plugins)} }`,
+    'inputs:',
+    `  logs: { type: tail, path: [${JSON.stringify(path.join(dir, 'access.log'))}], read_from: beginning, exit_on_eof: true }`,
+    ...body(out),
+  ].join('\n');
+  const pipeline = await runPipeline({ yaml, file: path.join(dir, `r${n}.yaml`) });
+  await pipeline.done();
+  const outputs = yaml.match(/path: "[^"]*r\d+-t\d-[^"]*"/g) ?? [];
+  const files: Record<string, string> = {};
+  for (const o of outputs) {
+    const file = JSON.parse(o.slice('path: '.length)) as string;
+    files[path.basename(file).replace(/^r\d+-t\d-/, '')] = await readFile(file, 'utf8').catch(() => '');
+  }
+  const stats = Object.fromEntries(['logs', 'access', 'events', 'fail'].flatMap((id) => {
+    try {
+      const s = pipeline.stats(id);
+      return [[id, { received: s.received_events, sent: s.sent_events_by_output, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: s.custom }]];
+    } catch {
+      return [];
+    }
+  }));
+  const cps = JSON.parse(await readFile(path.join(data, 'logs', 'checkpoints.json'), 'utf8')) as { files: Record<string, { offset: number }> };
+  return { files, stats, checkpoint: Object.values(cps.files)[0].offset, logs: pipeline.logs };
+}
+
+const WINDOW_AND_FILES = (out: (name: string) => string) => [
+  'filters:',
+  // access feeds only the window (and _unparsed, carrying its input whole): the worker sends back 5 fields a line.
+  '  access: { type: apache_access, inputs: [logs], format: combined }',
+  // events feeds a file output writing whole events: every field comes back.
+  '  events: { type: apache_access, inputs: [logs], format: combined }',
+  'aggregates:',
+  '  per_minute:',
+  '    type: window',
+  '    inputs: [access]',
+  '    window: { type: tumbling, size: 1m }',
+  '    time: event',
+  '    metrics: { requests: count(), errors: count(status >= 500) }',
+  '    top: [{ field: status, n: 50 }, { field: client_ip, n: 10 }, { field: path, n: 10 }]',
+  '    percentiles: [{ field: bytes, p: [95] }]',
+  'outputs:',
+  `  windows: { type: file, inputs: [per_minute, per_minute._late], path: ${JSON.stringify(out('windows.jsonl'))}, format: json }`,
+  `  unparsed: { type: file, inputs: [access._unparsed], path: ${JSON.stringify(out('unparsed.jsonl'))}, format: json }`,
+  `  parsed: { type: file, inputs: [events], path: ${JSON.stringify(out('events.jsonl'))}, format: json }`,
+  `  events_unparsed: { type: file, inputs: [events._unparsed], path: ${JSON.stringify(out('events-unparsed.jsonl'))}, format: json }`,
+];
+
+describe('service.threads', function () {
+  this.timeout(60_000);
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let size: number;
+  const lines = corpus();
+
+  before(async () => {
+    dir = await tempDir('visor-threads-');
+    await writeFile(path.join(dir.dir, 'access.log'), lines.join('\n') + '\n');
+    size = (await stat(path.join(dir.dir, 'access.log'))).size;
+  });
+  after(() => dir.remove());
+
+  it('gives the same window results, files, counters and checkpoints with the parser in a worker thread', async () => {
+    const one = await run(dir.dir, 1, WINDOW_AND_FILES);
+    const two = await run(dir.dir, 2, WINDOW_AND_FILES);
+    const unparsed = lines.filter((l) => l.trim() === '' || l.startsWith('not')).length;
+    assert.equal(one.files['events.jsonl'].split('\n').length - 1, LINES - unparsed, 'threads: 1 parsed every access line');
+    assert.equal(one.files['unparsed.jsonl'].split('\n').length - 1, unparsed);
+    assert.ok(one.files['windows.jsonl'].length > 1000, 'windows were written');
+    for (const name of Object.keys(one.files)) assert.ok(one.files[name] === two.files[name], `${name} differs between threads 1 and 2`);
+    assert.deepEqual(two.stats, one.stats);
+    assert.ok(two.logs.some((l) => l.includes('batches go to worker threads') && l.includes('component=access')), two.logs.join(''));
+    assert.ok(!one.logs.some((l) => l.includes('batches go to worker threads')), 'threads: 1 did not');
+    assert.ok(!two.logs.some((l) => l.includes('ERROR')), two.logs.join(''));
+    assert.equal((one.stats.access as { custom: Record<string, number> }).custom.visor_parser_parsed_lines_total, LINES - unparsed);
+    // Acknowledged only once delivered: the tail's checkpoint is at the end of the file in both.
+    assert.equal(one.checkpoint, size);
+    assert.equal(two.checkpoint, size);
+  });
+
+  it('fails a batch whose filter throws in a worker as it fails one throwing on the main thread', async () => {
+    const bad = lines[5_000];
+    const body = (out: (name: string) => string) => [
+      'filters:',
+      `  fail: { type: parallel_throw_on, inputs: [logs], messages: [${JSON.stringify(bad)}] }`,
+      'outputs:',
+      `  out: { type: file, inputs: [fail], path: ${JSON.stringify(out('passed.jsonl'))}, format: json }`,
+    ];
+    const one = await run(dir.dir, 1, body, [FILTERS]);
+    const two = await run(dir.dir, 2, body, [FILTERS]);
+    const passed = one.files['passed.jsonl'].split('\n').length - 1;
+    const failed = (one.stats.fail as { discarded: Record<string, number> }).discarded.process_error;
+    assert.ok(failed > 0 && passed + failed === LINES, `${passed} passed + ${failed} failed of ${LINES}`);
+    assert.ok(!one.files['passed.jsonl'].includes(JSON.stringify(bad)));
+    assert.ok(one.files['passed.jsonl'] === two.files['passed.jsonl'], 'the same events passed');
+    assert.deepEqual(two.stats, one.stats);
+    // Not acknowledged as delivered: the checkpoint stays before the failed batch (the tail keeps it where it was
+    // when the failure came back, which depends on when the batches before it were written).
+    const failedAt = Buffer.byteLength(lines.slice(0, 5_000).join('\n') + '\n');
+    for (const r of [one, two]) assert.ok(r.checkpoint <= failedAt, `checkpoint ${r.checkpoint} before the failed line at ${failedAt}`);
+    for (const logs of [one.logs, two.logs]) assert.ok(logs.some((l) => l.includes('process failed') && l.includes('cannot handle')), 'the failure is logged');
+  });
+
+  it('fails the batches of a worker thread that dies and goes on with a new one', async () => {
+    const fatal = lines[100];
+    const run2 = await run(dir.dir, 2, (out) => [
+      'filters:',
+      `  fail: { type: exit_thread_on, inputs: [logs], message: ${JSON.stringify(fatal)} }`,
+      'outputs:',
+      `  out: { type: file, inputs: [fail], path: ${JSON.stringify(out('survived.jsonl'))}, format: json }`,
+    ], [FILTERS]);
+    const written = run2.files['survived.jsonl'].split('\n').length - 1;
+    const stats = run2.stats.fail as { discarded: Record<string, number>; errors: Record<string, number> };
+    assert.ok(stats.discarded.process_error > 0, 'the batch the thread died on failed');
+    assert.equal(written + stats.discarded.process_error, LINES, 'every other event was delivered: none lost silently');
+    assert.ok(!run2.files['survived.jsonl'].includes(JSON.stringify(fatal)));
+    assert.ok(JSON.parse(run2.files['survived.jsonl'].trim().split('\n').at(-1)!).message === lines.at(-1), 'batches after it were processed');
+    assert.ok(run2.logs.some((l) => l.includes('worker thread died')), 'the death is logged');
+    assert.ok(run2.checkpoint < size, 'the failed batch is not acknowledged as delivered');
+  });
+
+  it('is validated: a whole number of at least 1', async () => {
+    const diagnostics = await validateConfig({ yaml: 'service:\n  threads: 0\ninputs:\n  i: { type: test_script }\noutputs:\n  o: { type: test_record, inputs: [i] }\n' });
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(diagnostics));
+    assert.match(errors[0].message, /threads/);
+    assert.equal(errors[0].line, 2);
+  });
+});

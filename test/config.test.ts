@@ -111,7 +111,7 @@ describe('config loader', () => {
       assert.equal(config.dir, FIXTURES);
       assert.deepEqual(config.service, {
         data_dir: path.join(FIXTURES, 'data'), name: hostname(), log_level: 'info', log_format: 'text', grace: 5000,
-        http: { listen: '127.0.0.1:2020' }, plugins: [],
+        threads: 1, http: { listen: '127.0.0.1:2020' }, plugins: [],
       });
       // inputs, filters, aggregates, outputs, whatever order the sections are written in
       assert.deepEqual(config.components.map((c) => [c.id, c.kind, c.type]), [
@@ -137,6 +137,7 @@ describe('config loader', () => {
         '  log_level: debug',
         '  log_format: json',
         '  grace: 1m30s',
+        '  threads: 3',
         '  http: { listen: 0.0.0.0:9000, token: config-test-token-0123 }',
         ...PIPE_HEAD,
         'outputs:',
@@ -148,7 +149,7 @@ describe('config loader', () => {
       ));
       assert.deepEqual(result.diagnostics, []);
       const { service, components } = result.config!;
-      assert.deepEqual(service, { data_dir: '/var/lib/visor', name: hostname(), log_level: 'debug', log_format: 'json', grace: 90000, http: { listen: '0.0.0.0:9000', token: 'config-test-token-0123' }, plugins: [] });
+      assert.deepEqual(service, { data_dir: '/var/lib/visor', name: hostname(), log_level: 'debug', log_format: 'json', grace: 90000, threads: 3, http: { listen: '0.0.0.0:9000', token: 'config-test-token-0123' }, plugins: [] });
       assert.deepEqual(components[1].buffer, { max_events: 50 });
       assert.deepEqual(components[1].retry, { attempts: 3, backoff: 250, max_backoff: 60000 });
     });

@@ -7,6 +7,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runPipeline, validateConfig } from '../core/testing/index.js';
 import { combinedLines } from './bench/apache-lines.js';
+import { WINDOW } from './bench/tail.js';
 import { ROOT, tempDir } from './support/helpers.js';
 
 const FILTERS = path.join(ROOT, 'test/fixtures/parallel-filters.js');
@@ -59,15 +60,7 @@ const WINDOW_AND_FILES = (out: (name: string) => string) => [
   '  access: { type: apache_access, inputs: [logs], format: combined }',
   // events feeds a file output writing whole events: every field comes back.
   '  events: { type: apache_access, inputs: [logs], format: combined }',
-  'aggregates:',
-  '  per_minute:',
-  '    type: window',
-  '    inputs: [access]',
-  '    window: { type: tumbling, size: 1m }',
-  '    time: event',
-  '    metrics: { requests: count(), errors: count(status >= 500) }',
-  '    top: [{ field: status, n: 50 }, { field: client_ip, n: 10 }, { field: path, n: 10 }]',
-  '    percentiles: [{ field: bytes, p: [95] }]',
+  ...WINDOW,
   'outputs:',
   `  windows: { type: file, inputs: [per_minute, per_minute._late], path: ${JSON.stringify(out('windows.jsonl'))}, format: json }`,
   `  unparsed: { type: file, inputs: [access._unparsed], path: ${JSON.stringify(out('unparsed.jsonl'))}, format: json }`,

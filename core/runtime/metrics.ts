@@ -18,7 +18,7 @@ const PREFIX = 'visor_';
 // Prometheus' metric name grammar without `:`, which is reserved for recording rules.
 const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-class PlainCounter implements Counter {
+export class PlainCounter implements Counter {
   value = 0;
   inc(n = 1): void {
     // `!(n >= 0)` also rejects NaN, which would otherwise poison the counter for good.

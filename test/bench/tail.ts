@@ -66,7 +66,7 @@ async function checkpointed(dataDir: string, input: string, file: string, size: 
 
 /** The window of issue 6's throughput benchmark and issue 17's P1: 1 min tumbling on event time, counts,
  * errors and error rate, an exact top list of statuses, top-10 client_ip and path, p95 bytes. */
-const WINDOW = [
+export const WINDOW = [
   'aggregates:',
   '  per_minute:',
   '    type: window',

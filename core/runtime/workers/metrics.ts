@@ -1,16 +1,12 @@
 // A parallel filter's metrics in a worker thread are recorded there and sent as deltas with each batch's result,
 // then added to the component's own metrics on the main thread: /metrics counts the same as with threads: 1.
 import type { ComponentMetrics, Counter, Gauge } from '../../api.js';
-import type { ComponentMetricsImpl } from '../metrics.js';
+import { PlainCounter, type ComponentMetricsImpl } from '../metrics.js';
 import type { MetricDelta } from './protocol.js';
 
-class RecordedCounter implements Counter {
-  value = 0;
+/** A counter that also remembers how much of it was reported already. */
+class RecordedCounter extends PlainCounter {
   reported = 0;
-  inc(n = 1): void {
-    if (!(n >= 0)) throw new RangeError(`a counter can only increase; inc(${n}) is not allowed`);
-    this.value += n;
-  }
 }
 
 class RecordedGauge implements Gauge {

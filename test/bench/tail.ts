@@ -242,6 +242,9 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
     // P1, as is and (when the config has the setting) on one thread, beside the scanner and Fluent Bit.
     const p1Runs: Record<string, () => Promise<Measured>> = { p1: () => visor(file, 'window') };
     if (threadsSupported) p1Runs.p1OneThread = () => visor(file, 'window', { threads: 1 });
+    // Every core: the parser in worker threads (Plugin.parallel).
+    const cores = os.availableParallelism();
+    if (threadsSupported && cores > 1) p1Runs.p1AllCores = () => visor(file, 'window', { threads: cores });
     if (fluentBit) {
       p1Runs.fluentBit = async () => {
         const db = path.join(dir, `fluent-bit-${++run}.db`); // fresh: read from the head
@@ -270,6 +273,7 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
     } else {
       out.push(`    one core: this build's config has no service.threads (visor validate rejects it): not measured; P1's CPU above is over all its threads; goal <= ${GOALS.cpuMicrosPerLine} µs/line (${cpuGoal(p1.got.p1)} for P1 as is)`);
     }
+    if (p1.got.p1AllCores) out.push(row(`visor P1, service.threads: ${cores}`, p1.got.p1AllCores, vsScanner(p1.base, p1.got.p1AllCores)));
     if (p1.got.fluentBit) {
       const version = spawnSync(fluentBit as string, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim();
       const fb = p1.got.fluentBit;

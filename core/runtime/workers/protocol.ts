@@ -19,7 +19,7 @@ export interface BatchMessage {
   type: 'batch';
   id: string;
   seq: number;
-  /** The input events as they are (structured clone: cheaper for them than columns, see pool.ts). */
+  /** The input events as they are: structured clone was cheaper for them than columns (see columns.ts). */
   events: Event[];
 }
 

@@ -522,7 +522,7 @@ outputs: { dash: { type: dashboard, inputs: [src], listen: '${listen}' } }
       );
       // Embedders that build options without validation meet the same refusal in create().
       assert.throws(
-        () => dashboardPlugin.create({ listen, title: 'x', history: 60_000, top: 10, top_window: 60_000, capacity: 100, alerts: 10, update_every: 1000, max_clients: 4, store_max_events: 200_000 }, {} as PluginContext),
+        () => dashboardPlugin.create({ listen, title: 'x', history: 60_000, top: 10, top_window: 60_000, capacity: 100, alerts: 10, update_every: 1000, max_clients: 4, store_max_events: 200_000, message_level: 'warn' }, {} as PluginContext),
         /refusing to serve the dashboard on .* without a token/,
       );
     }

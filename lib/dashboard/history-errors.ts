@@ -34,7 +34,7 @@ export function storedMessages(rows: StoredMessageRow[], topN: number): MessageI
 }
 
 /** Lines per level (most severe first) and per level and module. */
-export function storedErrorLog(rows: Array<{ level: unknown; module: unknown; n: number }>, messageLevel: string): DashboardErrorLog {
+export function storedErrorLog(rows: Array<{ level: unknown; module: unknown; n: number }>, messageLevel: string, topN: number): DashboardErrorLog {
   const levels = new Map<string, number>();
   const modules: Array<[string, string, number]> = [];
   for (const r of rows) {
@@ -47,5 +47,6 @@ export function storedErrorLog(rows: Array<{ level: unknown; module: unknown; n:
     modules,
     message_level: messageLevel,
     message_bounds: {},
+    top_n: topN,
   };
 }

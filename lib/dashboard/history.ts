@@ -460,7 +460,7 @@ async function fromEvents(engine: StoreEngine, req: HistoryRequest, state: Histo
     const mod = q.jsonText('extra', 'module');
     const w = where(q, () => 'status IS NULL AND level IS NOT NULL');
     state.error_log = storedErrorLog(await engine.query(`SELECT level, ${mod} AS module, count(*) AS n FROM events${w} GROUP BY 1, 2`, q.params)
-      .then((rows) => rows.map((r) => ({ level: r.level, module: r.module, n: num(r.n) }))), req.messageLevel ?? MESSAGE_LEVEL_DEFAULT);
+      .then((rows) => rows.map((r) => ({ level: r.level, module: r.module, n: num(r.n) }))), req.messageLevel ?? MESSAGE_LEVEL_DEFAULT, req.topN);
   }
   {
     const q = new Sql(pg);

@@ -104,6 +104,8 @@ export interface DashboardErrorLog {
   message_level: string;
   /** Per level: how much a count of its templates may exceed the true one (0: exact). */
   message_bounds: Record<string, number>;
+  /** Rows per table. */
+  top_n: number;
 }
 
 /** An alert event as the dashboard keeps it (the alert aggregate's fields, long texts cut). */
@@ -354,7 +356,7 @@ export class DashboardModel {
     return {
       totals,
       top: { ...top, error_messages: errorLog.topMessagesPerLevel(this.opts.topN), error_bounds },
-      error_log: { levels: errorLog.levelCounts(), modules: errorLog.moduleEntries(), message_level: this.messageLevel, message_bounds: errorLog.messageBounds() },
+      error_log: { levels: errorLog.levelCounts(), modules: errorLog.moduleEntries(), message_level: this.messageLevel, message_bounds: errorLog.messageBounds(), top_n: this.opts.topN },
     };
   }
 

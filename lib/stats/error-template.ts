@@ -4,7 +4,7 @@
 //
 // Masked: URLs, paths (a token starting with `/`, with its `:line`), IPv4 and IPv6 addresses and host:port,
 // hex numbers and ids (0x..., UUIDs, 8+ hex digits), numbers (with a unit: 60s, 10ms, 5MB; versions 2.4.58), and
-// quoted strings of one token ("/index.html", 'id'). A quoted text with spaces is left as text and masked inside:
+// quoted strings of one token ("/index.html" -> "<*>", 'id' -> '<*>'). A quoted text with spaces is left as text and masked inside:
 // Apache quotes whole nested messages (AH01071: Got error 'PHP message: PHP Fatal error: ...'), and masking those
 // would merge every PHP error into one entry. Words are never masked (user names, host names, function names):
 // telling a variable word from a constant one needs a trained parser (Drain), not a pattern.
@@ -16,9 +16,10 @@ export const TEMPLATE_MAX = 1000;
 const MASK = '<*>';
 
 // Order matters: quoted tokens and URLs before paths, addresses before numbers.
-const RULES: RegExp[] = [
-  // One quoted token (no whitespace inside): "…" or '…'.
-  /"[^"\s]+"|'[^'\s]+'/g,
+const RULES: Array<RegExp | [RegExp, string]> = [
+  // One quoted token (no whitespace inside): "…" or '…', the quotes kept.
+  [/"[^"\s]+"/g, `"${MASK}"`],
+  [/'[^'\s]+'/g, `'${MASK}'`],
   // URLs.
   /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]*/gi,
   // Paths: / after a start, a space or an opening delimiter; to the next space, quote, comma, ), ] or ;.
@@ -41,7 +42,7 @@ const RULES: RegExp[] = [
 /** The template of `message`: variables masked with <*>; at most TEMPLATE_MAX characters. */
 export function messageTemplate(message: string): string {
   let t = message;
-  for (const rule of RULES) t = t.replace(rule, MASK);
+  for (const rule of RULES) t = Array.isArray(rule) ? t.replace(rule[0], rule[1]) : t.replace(rule, MASK);
   if (t.length <= TEMPLATE_MAX) return t;
   // Two long messages that agree on their first TEMPLATE_MAX characters stay apart.
   const hash = createHash('sha1').update(t).digest('hex').slice(0, 12);

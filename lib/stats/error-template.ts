@@ -15,34 +15,38 @@ import { createHash } from 'node:crypto';
 export const TEMPLATE_MAX = 1000;
 const MASK = '<*>';
 
-// Order matters: quoted tokens and URLs before paths, addresses before numbers.
-const RULES: Array<RegExp | [RegExp, string]> = [
+// One pass of one regular expression: at each position the first alternative that matches wins, so the order
+// matters (quoted tokens and URLs before paths, addresses before numbers). On the messages of 200k generated
+// error-log lines it gives the same templates as one pass per rule, in 3.5-8.0 µs a message against 4.8-10.3 µs
+// (same process, five rounds, load average 10 on 2 cores: a median ratio of 0.96); either costs about what
+// parsing the line does, which is why only the levels at or above message_level are templated.
+const ALTERNATIVES = [
   // One quoted token (no whitespace inside): "…" or '…', the quotes kept.
-  [/"[^"\s]+"/g, `"${MASK}"`],
-  [/'[^'\s]+'/g, `'${MASK}'`],
+  /"[^"\s]+"|'[^'\s]+'/,
   // URLs.
-  /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]*/gi,
+  /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]*/,
   // Paths: / after a start, a space or an opening delimiter; to the next space, quote, comma, ), ] or ;.
-  /(?<=^|[\s'"(=[:,])\/[^\s'"(),;\]]*/g,
+  /(?<=^|[\s'"(=[:,])\/[^\s'"(),;\]]*/,
   // UUIDs.
-  /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi,
+  /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/,
   // IPv4, with a port.
-  /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.])/g,
+  /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.])/,
   // IPv6 (and other runs of hex groups with two colons or more, e.g. clock times), with a port.
-  /(?<![\w:.])(?=[0-9a-f:]*:[0-9a-f]*:)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?::\d+)?(?![\w:])/gi,
+  /(?<![\w:.])(?=[0-9a-f:]*:[0-9a-f]*:)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?::\d+)?(?![\w:])/,
   // host:port.
-  /(?<![\w.-])[a-z0-9][\w.-]*:\d+(?![\w])/gi,
+  /(?<![\w.-])[a-z0-9][\w.-]*:\d+(?![\w])/,
   // Hex: 0x…, or 8+ hex digits with both a digit and a letter.
-  /\b0x[0-9a-f]+\b/gi,
-  /\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi,
+  /\b0x[0-9a-f]+\b/,
+  /\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/,
   // Numbers: signed, dotted (versions), with a short unit.
-  /(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:[kmgt]?b|ms|us|µs|s|h|m|%)?(?![\w])/gi,
+  /(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:[kmgt]?b|ms|us|µs|s|h|m|%)?(?![\w])/,
 ];
+const VARIABLE = new RegExp(ALTERNATIVES.map((r) => r.source).join('|'), 'gi');
+const mask = (m: string) => (m.charCodeAt(0) === 34 /* " */ ? `"${MASK}"` : m.charCodeAt(0) === 39 /* ' */ ? `'${MASK}'` : MASK);
 
 /** The template of `message`: variables masked with <*>; at most TEMPLATE_MAX characters. */
 export function messageTemplate(message: string): string {
-  let t = message;
-  for (const rule of RULES) t = Array.isArray(rule) ? t.replace(rule[0], rule[1]) : t.replace(rule, MASK);
+  const t = message.replace(VARIABLE, mask);
   if (t.length <= TEMPLATE_MAX) return t;
   // Two long messages that agree on their first TEMPLATE_MAX characters stay apart.
   const hash = createHash('sha1').update(t).digest('hex').slice(0, 12);

@@ -43,7 +43,7 @@ interface Client {
 export default definePlugin({
   kind: 'output',
   name: 'dashboard',
-  description: 'A live web dashboard served by the agent: requests/s, 5xx/s, error rate, status classes and bytes/s charts, top clients, URLs, 5xx clients and error messages, recent alerts and pipeline health, updated every second over Server-Sent Events. Reads access, error-log and alert events.',
+  description: 'A live web dashboard served by the agent: requests/s, 5xx/s, error rate, status classes and bytes/s charts, top clients, URLs and 5xx clients, error-log lines per level and module and the top error messages by template (with a level filter and a sample each), recent alerts and pipeline health, updated every second over Server-Sent Events. Reads access, error-log and alert events.',
   schema: {
     type: 'object',
     // Reported by `visor validate` too, at the component: exposing the dashboard needs a token.

@@ -185,3 +185,53 @@ outputs:
     assert.equal(merged.messagesBound(), 0);
   });
 });
+
+describe('dashboard history from stored events: the error-log panels equal the live model fed the same events', function () {
+  this.timeout(60_000);
+
+  it('levels, modules and per-level templates from SQLite equal the DashboardModel\'s', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const { MetricsHub } = await import('../core/runtime/metrics.js');
+    const { SqliteEngine, StoreWriter } = await import('../lib/store/index.js');
+    const { DashboardModel, historyState } = await import('../lib/dashboard/index.js');
+    const { pluginContext } = await import('./support/corpora.js');
+    const { runCli } = await import('./support/helpers.js');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'visor-error-history-'));
+    try {
+      const log = path.join(dir, 'error.log');
+      const start = Date.now() - 3_600_000;
+      const gen = await runCli(['generate', '-f', 'error_2.4', '-n', '3000', '--seed', '4', '--start-time', new Date(start).toISOString(), '--speed', '60', '--timezone', 'UTC', '-o', log]);
+      assert.equal(gen.code, 0, gen.stderr);
+      const parser = buildErrorParser({ timezone: 'UTC', unescape: true });
+      // Each with its position, as the tail input gives it: identical lines are told apart by it in the store.
+      const events: Event[] = readLines(log).map((l, i) => {
+        const e: Event = { message: l, position: { file: 'error-log-id', offset: i } };
+        assert.equal(parser.parse(l, e), undefined, l);
+        return e;
+      });
+      const model = new DashboardModel({ bucketMs: 60_000, buckets: 120, topN: 10, topWindowMs: Infinity, capacity: 1000, alerts: 0 });
+      for (const e of events) model.add(e, e.timestamp as number);
+      const last = Math.max(...events.map((e) => e.timestamp as number));
+      const live = model.snapshot(last + 1);
+
+      const file = path.join(dir, 'visor.db');
+      const engine = new SqliteEngine({ file, synchronous: 'full', busyTimeout: 5000 });
+      const writer = new StoreWriter(engine, { agent: 'test', events: true, exclude: [], positionField: 'position', kafkaField: 'kafka', deadLetter: path.join(dir, 'rejected.jsonl'), rollups: [] },
+        pluginContext('db', 'store', new MetricsHub(), 'output'));
+      await engine.open();
+      for (let i = 0; i < events.length; i += 500) await writer.write(events.slice(i, i + 500).map((e) => ({ ...e })));
+      const stored = await historyState(engine, { from: start - 60_000, to: last + 1, filters: {}, topN: 10, alerts: 0, title: 't', events: true });
+      await engine.close();
+      assert.equal(stored.history.source, 'events');
+      assert.deepEqual(stored.error_log!.levels, live.error_log!.levels);
+      const modules = (s: typeof live) => [...s.error_log!.modules].sort((a, b) => (a.join() < b.join() ? -1 : 1));
+      assert.deepEqual(modules(stored), modules(live));
+      const strip = (s: typeof live) => s.top.error_messages.map(({ value, count, level }) => ({ value, count, level }));
+      assert.deepEqual(strip(stored), strip(live));
+      for (const m of stored.top.error_messages) assert.equal(messageTemplate(m.sample!), m.value, 'a sample of its template, as logged');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -75,7 +75,12 @@ outputs:
       if (capacity < 100) assert.ok((summary.top_clients_error_bound as number) > 0, 'Space-Saving beyond capacity, as in the report');
       else assert.equal(summary.top_clients_error_bound, 0);
       assert.ok(Math.abs((summary.rate as number) - (report.requests_per_second as number)) / (report.requests_per_second as number) < 0.5, 'rates of the same interval');
-      assert.match(String(summary.message), new RegExp(`^\\d\\d:\\d\\d:\\d\\d  ${requests} requests \\(\\d+\\.\\d/s\\)  4xx \\d+\\.\\d%  5xx \\d+\\.\\d%  top clients: \\S+ \\(\\d+\\)(, \\S+ \\(\\d+\\)){4}$`));
+      // Error-log lines per level: the report's counts, at the end of the line.
+      assert.equal(summary.error_log_lines, report.error_log_lines);
+      assert.deepEqual(summary.error_log_levels, report.error_log_levels);
+      assert.ok((summary.error_log_lines as number) > 0);
+      const levels = Object.entries(report.error_log_levels as Record<string, number>).map(([l, n]) => `${l} ${n}`).join(', ');
+      assert.match(String(summary.message), new RegExp(`^\\d\\d:\\d\\d:\\d\\d  ${requests} requests \\(\\d+\\.\\d/s\\)  4xx \\d+\\.\\d%  5xx \\d+\\.\\d%  top clients: \\S+ \\(\\d+\\)(, \\S+ \\(\\d+\\)){4}  error log: ${levels}$`));
     });
   }
 

@@ -529,6 +529,32 @@ outputs:
     }
   });
 
+  it('a static report of access logs only has no error-log panels; with error-log lines it has them', async () => {
+    const tmp = await tempDir();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems = watchPage(page);
+    try {
+      for (const withErrors of [false, true]) {
+        const model = new DashboardModel({ bucketMs: 60_000, buckets: 60, topN: 10, topWindowMs: Infinity, capacity: 100, alerts: 0 });
+        const t = Date.UTC(2026, 10, 25, 8);
+        model.add({ client_ip: '203.0.113.1', path: '/', status: 200, bytes: 5, timestamp: t }, t);
+        if (withErrors) model.add({ level: 'notice', module: 'mpm_event', message_text: 'AH00489: resuming normal operations', timestamp: t }, t);
+        const file = await tmp.file(`r${withErrors}.html`, renderStaticHtml(model.snapshot(t + 1)));
+        await page.goto(pathToFileURL(file).href);
+        await page.waitForSelector('body[data-rendered]');
+        assert.equal(await page.isVisible('[data-test="error-log"]'), withErrors);
+        if (withErrors) {
+          assert.deepEqual(await tableRows(page, 'error_levels'), [{ value: 'notice', count: 1 }]);
+          assert.deepEqual(await messageRows(page), [], 'a notice is no error message');
+        }
+      }
+      assert.deepEqual(problems.errors, []);
+    } finally {
+      await page.close();
+      await tmp.remove();
+    }
+  });
+
   it('hostile log values (HTML, </script>, quotes) are shown as text in the live page and the static file, never run', async () => {
     const evil = {
       path: '/</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">',

@@ -160,7 +160,7 @@
       ]),
     ]);
 
-    errorLog = window.visorErrorLog.create({ h: h, fmtInt: fmtInt, rangeText: rangeText });
+    errorLog = window.visorErrorLog.create({ h: h, fmtInt: fmtInt, rangeText: rangeText, live: live });
     root.appendChild(h('main', { class: 'grid' }, [kpis, overview, tables, errorLog.element, health]));
     root.appendChild(h('footer', { class: 'foot', 'data-test': 'footer' }));
   }

@@ -53,8 +53,11 @@
     function render(state) {
       last = state;
       var log = state.error_log;
-      element.style.display = log ? '' : 'none';
-      if (!log) return;
+      // Absent from a history view of window rows; a static report of access logs only has no error-log panels
+      // (the live page keeps them: lines may arrive).
+      var shown = log && (ui.live || Object.keys(log.levels || {}).length > 0);
+      element.style.display = shown ? '' : 'none';
+      if (!shown) return;
       var threshold = chosen || log.message_level || 'warn';
       if (select.value !== threshold) select.value = threshold;
       var windowText = ui.rangeText(state);
@@ -63,8 +66,8 @@
       // Levels: every level, the filtered ones marked.
       var levels = Object.keys(log.levels || {});
       var all = 0;
-      var shown = 0;
-      levels.forEach(function (l) { all += log.levels[l]; if (atOrAbove(l, threshold)) shown += log.levels[l]; });
+      var atLeast = 0;
+      levels.forEach(function (l) { all += log.levels[l]; if (atOrAbove(l, threshold)) atLeast += log.levels[l]; });
       // Rebuilt only when something shown changed (the live page renders every second).
       var key = JSON.stringify([threshold, log, state.top.error_messages]);
       if (key === lastKey) return;
@@ -89,7 +92,7 @@
       if (!mods.length) empty(body, 3);
       mods.slice(0, log.top_n || 10).forEach(function (m) {
         body.appendChild(h('tr', { 'data-test': 'row-error_modules', 'data-value': m.value, 'data-count': String(m.count) }, [
-          h('td', { class: 'value', text: m.value }), h('td', { class: 'num', text: ui.fmtInt(m.count) }), h('td', { class: 'share', text: share(m.count, shown) }),
+          h('td', { class: 'value', text: m.value }), h('td', { class: 'num', text: ui.fmtInt(m.count) }), h('td', { class: 'share', text: share(m.count, atLeast) }),
         ]));
       });
 
@@ -126,7 +129,7 @@
           h('td', { class: 'lvl lvl-' + String(m.level).replace(/[^a-z0-9]/g, ''), text: m.level }),
           h('td', { class: 'value' }, valueCell),
           h('td', { class: 'num', 'data-test': 'count', text: ui.fmtInt(m.count) }),
-          h('td', { class: 'share', text: share(m.count, shown) }),
+          h('td', { class: 'share', text: share(m.count, atLeast) }),
         ]));
       });
       document.getElementById('bound-error_messages').textContent = bound > 0 ? 'approximate: counts may exceed the true ones by at most ' + ui.fmtInt(bound) : '';

@@ -121,12 +121,25 @@ describe('visor analyze', function () {
     assert.deepEqual(json.error_log_levels, b.levels);
     assert.equal(json.unparsed, b.unparsed);
     assert.equal(json.unparsed, 1);
-    const lines = text.stdout.split('\n');
+    const all = text.stdout.split('\n');
+    const f = all.indexOf('files:');
     // The summary is exactly the report aggregate's text rendering of the same figures.
     const { message: _m, ...event } = json;
-    assert.equal(lines.slice(0, 8).join('\n'), renderReportText(event));
-    assert.match(lines[1]!, new RegExp(`^requests: ${b.requests} \\(`));
-    assert.match(lines[2]!, new RegExp(`^status: 2xx ${b.status['2xx']}  3xx ${b.status['3xx']}  4xx ${b.status['4xx']}  5xx ${b.status['5xx']}  other 0$`));
+    assert.equal(all.slice(0, f).join('\n'), renderReportText(event));
+    assert.match(all[1]!, new RegExp(`^requests: ${b.requests} \\(`));
+    assert.match(all[2]!, new RegExp(`^status: 2xx ${b.status['2xx']}  3xx ${b.status['3xx']}  4xx ${b.status['4xx']}  5xx ${b.status['5xx']}  other 0$`));
+    // Loghub's 2,000 lines: 1,405 notices and 595 errors; the top error messages are the 4 error templates of its
+    // structured CSV (E3 539, E4 32, E5 12, E6 12), one per line; no notice ("workerEnv.init() ok", "Found child").
+    assert.equal(all[6], 'error log lines: 2000 (error 595, notice 1405)');
+    assert.equal(all[7], 'error log modules (warn and worse): -');
+    assert.deepEqual(all.slice(8, f), [
+      'top error messages (warn and worse):',
+      '     539  error  mod_jk child workerEnv in error state <*>',
+      '      32  error  Directory index forbidden by rule: <*>',
+      '      12  error  jk2_init() Can\'t find child <*> in scoreboard',
+      '      12  error  mod_jk child init <*> <*>',
+    ]);
+    const lines = all.slice(f - 8);
     assert.equal(lines[8], 'files:');
     assert.match(lines[9]!, /nasa\.log: access \(common\), 20000 lines, 20000 parsed, 0 unparsed, 1995-08-01T/);
     assert.match(lines[10]!, /Apache_2k\.log: error, 2000 lines, 2000 parsed, 0 unparsed, 2005-12-04T04:47:44\.000Z - 2005-12-05T19:15:57\.000Z/);
@@ -224,6 +237,34 @@ describe('visor analyze', function () {
     assert.equal(one.files[0].unparsed_reasons.format_mismatch.first_line, 1001);
   });
 
+  it('error logs: levels, modules and message templates (with samples) are the same read in parts; --message-level', async () => {
+    const file = path.join(tmp.dir, 'gen-error.log');
+    const gen = await runCli(['generate', '-f', 'error_2.4', '-n', '30000', '--seed', '11', '--start-time', '2026-01-01T00:00:00Z', '-o', file]);
+    assert.equal(gen.code, 0, gen.stderr);
+    const run = async (threads: string, extra: string[] = []) => {
+      const r = await runCli(['analyze', '--json', '--timezone', 'UTC', ...extra, file], { env: { VISOR_ANALYZE_THREADS: threads } });
+      assert.equal(r.code, 0, r.stderr);
+      const { elapsed_ms: _e, lines_per_second: _l, ...rest } = JSON.parse(r.stdout);
+      return rest;
+    };
+    const one = await run('1');
+    const three = await run('3');
+    assert.deepEqual(three, one);
+    // A brute-force count of the levels, straight from the lines.
+    const levels: Record<string, number> = {};
+    for (const l of readLines(file)) { const m = /^\[[^\]]+\] \[[^:\]]+:(\w+)\]/.exec(l)!; levels[m[1]!] = (levels[m[1]!] ?? 0) + 1; }
+    assert.deepEqual({ ...one.error_log_levels }, levels);
+    assert.equal(one.error_message_level, 'warn');
+    const rank = ['emerg', 'alert', 'crit', 'error', 'warn'];
+    assert.ok(one.top_error_messages.length === 10 && one.top_error_messages.every((m: Json) => rank.includes(m.level) && typeof m.sample === 'string'));
+    const errorsOnly = await run('1', ['--message-level', 'error']);
+    assert.ok(errorsOnly.top_error_messages.every((m: Json) => rank.slice(0, 4).includes(m.level)), 'error and worse');
+    assert.deepEqual(errorsOnly.error_log_levels, one.error_log_levels);
+    const refused = await runCli(['analyze', '--message-level', 'loud', file]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /message-level/);
+  });
+
   it('no progress bar when stderr is not a terminal', async function () {
     const nasa = path.join(corpus(this, 'nasa-http-aug95-subset'), 'nasa.log');
     const r = await runCli(['analyze', nasa]);
@@ -291,6 +332,12 @@ describe('visor analyze', function () {
         assert.deepEqual(rows.slice(0, 3), topOf(b.clients, 3).map((t) => [t.value, t.count]));
         const ink = await chartInk(page);
         for (const chart of ['chart-traffic', 'chart-status', 'chart-bytes']) assert.ok((ink[chart] ?? 0) > 0, `${chart} is drawn: ${JSON.stringify(ink)}`);
+        // Error-log panels: lines per level equal the brute-force count; the templates are those of --json; no alerts panel.
+        const levels = await page.$$eval('[data-test="row-error_levels"]', (trs) => trs.map((tr) => [tr.getAttribute('data-value'), Number(tr.getAttribute('data-count'))]));
+        assert.deepEqual(Object.fromEntries(levels), b.levels);
+        const messages = await page.$$eval('[data-test="row-error_messages"]', (trs) => trs.map((tr) => ({ value: tr.getAttribute('data-value'), count: Number(tr.getAttribute('data-count')), level: tr.getAttribute('data-level') })));
+        assert.deepEqual(messages, j.top_error_messages.map(({ value, count, level }: Json) => ({ value, count, level })));
+        assert.equal(await page.locator('[data-test="alerts"]').count(), 0, 'a static report has no recent-alerts panel');
         assert.deepEqual(problems.errors, []);
         assert.deepEqual(problems.requests.filter((u) => !u.startsWith('file://') && !u.startsWith('data:')), [], 'nothing loaded from the network');
       } finally {

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { Event, PluginContext } from '../core/index.js';
 import { DashboardModel, renderStaticHtml, trimSeries, type DashboardState } from '../lib/dashboard/index.js';
+import { atOrAbove, bySeverity, messageTemplate } from '../lib/stats/index.js';
 import dashboardPlugin from '../plugins/outputs/dashboard/index.js';
 import { chartInk, requireChromium, watchPage } from './support/browser.js';
 import { rng } from './bench/apache-lines.js';
@@ -77,7 +78,9 @@ interface Expected {
   errors: number;
   bytes: number;
   errorLogLines: number;
-  top: Record<'clients' | 'paths' | 'error_clients' | 'error_messages', Array<{ value: string; count: number }>>;
+  top: Record<'clients' | 'paths' | 'error_clients', Array<{ value: string; count: number }>>;
+  /** The error-log lines. */
+  logLines: Event[];
 }
 function topOf(values: string[], n: number) {
   const m = new Map<string, number>();
@@ -97,10 +100,32 @@ function bruteForce(access: Event[], errors: Event[], n = 10): Expected {
       clients: topOf(requests.map((e) => e.client_ip as string), n),
       paths: topOf(requests.map((e) => e.path as string).filter(Boolean), n),
       error_clients: topOf(fivexx.map((e) => e.client_ip as string), n),
-      error_messages: topOf(logLines.map((e) => String(e.message_text).slice(0, 200)).filter(Boolean), n),
     },
+    logLines,
   };
 }
+
+/** The message templates of the lines at or above `threshold`, recounted: [{value, count, level}], top n. */
+function messagesAtOrAbove(lines: Event[], threshold: string, n = 10) {
+  const m = new Map<string, { value: string; count: number; level: string }>();
+  for (const e of lines) {
+    if (!atOrAbove(String(e.level), threshold) || typeof e.message_text !== 'string' || !e.message_text) continue;
+    const value = (typeof e.error_code === 'string' ? `${e.error_code}: ` : '') + messageTemplate(e.message_text);
+    const k = `${e.level}\u0000${value}`;
+    const had = m.get(k);
+    if (had) had.count++;
+    else m.set(k, { value, count: 1, level: String(e.level) });
+  }
+  return [...m.values()].sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : bySeverity(a.level, b.level))).slice(0, n);
+}
+/** Lines per level, most severe first. */
+function levelCounts(lines: Event[]): Record<string, number> {
+  const m = new Map<string, number>();
+  for (const e of lines) m.set(String(e.level), (m.get(String(e.level)) ?? 0) + 1);
+  return Object.fromEntries([...m].sort((a, b) => bySeverity(a[0], b[0])));
+}
+const messageRows = (page: Page): Promise<Array<{ value: string; count: number; level: string }>> =>
+  page.evaluate(`[...document.querySelectorAll('[data-test="row-error_messages"]')].map((r) => ({ value: r.dataset.value, count: Number(r.dataset.count), level: r.dataset.level }))`);
 
 // ---------- page helpers (page code as text: no DOM types here, no tsx helpers there) ----------
 const kpi = async (page: Page, id: string) => Number(await page.getAttribute(`[data-test="kpi-${id}"]`, 'data-value'));
@@ -193,14 +218,28 @@ outputs:
       assert.equal(s.totals.error_rate, expected.errors / expected.requests);
       assert.equal(s.totals.bytes, expected.bytes);
       assert.equal(s.totals.error_log_lines, expected.errorLogLines);
-      assert.deepEqual({ clients: s.top.clients, paths: s.top.paths, error_clients: s.top.error_clients, error_messages: s.top.error_messages }, expected.top);
+      assert.deepEqual({ clients: s.top.clients, paths: s.top.paths, error_clients: s.top.error_clients }, expected.top);
+      // Error log: every level counted; templates per level (the page filters them), each with a sample of its own.
+      assert.deepEqual(s.error_log!.levels, levelCounts(expected.logLines));
+      assert.equal(s.error_log!.message_level, 'warn');
+      for (const level of Object.keys(s.error_log!.levels)) {
+        const shown = s.top.error_messages.filter((m) => m.level === level).map(({ value, count, level: l }) => ({ value, count, level: l }));
+        assert.deepEqual(shown, messagesAtOrAbove(expected.logLines.filter((e) => e.level === level), level), `templates of ${level}`);
+      }
+      for (const m of s.top.error_messages) {
+        assert.ok(expected.logLines.some((e) => e.level === m.level && `${e.error_code ? `${e.error_code}: ` : ''}${e.message_text}` === m.sample), `a sample of ${m.value} as logged`);
+        assert.equal(messageTemplate(m.sample!), m.value, 'the sample is a message of its template');
+      }
       assert.deepEqual(s.top.error_bounds, { clients: 0, paths: 0, error_clients: 0, error_messages: 0 });
       const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
       assert.equal(sum(s.series.requests), expected.requests);
       assert.equal(sum(s.series.errors), expected.errors);
       assert.equal(sum(s.series.bytes), expected.bytes);
       assert.equal(sum(s.series.status_2xx) + sum(s.series.status_3xx) + sum(s.series.status_4xx) + sum(s.series.status_5xx), expected.requests);
-      assert.equal(s.series.t.length, 900, '15 minutes of one-second buckets');
+      // The charts start at the first event seen (not at the left end of an empty 15-minute axis).
+      const earliest = Math.min(...[...harness.probe('seen_access').written, ...harness.probe('seen_errors').written].map((e) => e.timestamp as number));
+      assert.equal(s.series.t[0], Math.floor(earliest / 1000) * 1000, 'charts span what was seen');
+      assert.ok(s.series.t.length < 900, `${s.series.t.length} buckets, not 15 minutes of them`);
       assert.equal(s.series.t[1]! - s.series.t[0]!, 1000);
       // Alerts: the alert aggregate's (server-error, error-log) and the one fed directly, newest first.
       const names = s.alerts.map((a) => a.name).sort();
@@ -230,9 +269,30 @@ outputs:
         assert.equal(await kpiText(page, 'error-rate'), `${((expected.errors / expected.requests) * 100).toFixed(2)}%`);
         assert.equal(await kpi(page, 'error-log-lines'), expected.errorLogLines);
         for (const id of ['rps', 'errors-per-s', 'bytes-per-s']) assert.ok(Number.isFinite(await kpi(page, id)), `${id} shows a number`);
-        for (const table of ['clients', 'paths', 'error_clients', 'error_messages'] as const) {
+        for (const table of ['clients', 'paths', 'error_clients'] as const) {
           assert.deepEqual(await tableRows(page, table), expected.top[table], `table ${table}`);
         }
+        // Error log: levels, then the templates at warn and worse (the default), then at notice and worse (the filter).
+        assert.deepEqual(Object.fromEntries((await tableRows(page, 'error_levels')).map((r) => [r.value, r.count])), levelCounts(expected.logLines));
+        assert.equal(await page.inputValue('[data-test="level-filter"]'), 'warn');
+        assert.deepEqual(await messageRows(page), messagesAtOrAbove(expected.logLines, 'warn'));
+        assert.ok((await messageRows(page)).every((m) => m.level !== 'notice'), 'no notice lines among the error messages');
+        await page.selectOption('[data-test="level-filter"]', 'notice');
+        assert.deepEqual(await messageRows(page), messagesAtOrAbove(expected.logLines, 'notice'));
+        await page.selectOption('[data-test="level-filter"]', 'error');
+        const errorRows = await messageRows(page);
+        assert.deepEqual(errorRows, messagesAtOrAbove(expected.logLines, 'error'));
+        // A sample on demand, whole, and it stays open across the live updates.
+        assert.equal(await page.isVisible('[data-test="row-error_messages"] [data-test="sample"]'), false);
+        await page.click('[data-test="row-error_messages"] [data-test="sample-toggle"]');
+        const sampleText = (await page.textContent('[data-test="row-error_messages"] [data-test="sample"]'))!;
+        assert.ok(expected.logLines.some((e) => `${e.error_code ? `${e.error_code}: ` : ''}${e.message_text}` === sampleText), 'the sample is a logged message, whole');
+        assert.equal(messageTemplate(sampleText), errorRows[0]!.value);
+        const rendered = Number(await page.getAttribute('body', 'data-rendered'));
+        await waitFor(async () => Number(await page.getAttribute('body', 'data-rendered')) > rendered + 2, 5000, 'more live updates');
+        assert.equal(await page.isVisible('[data-test="row-error_messages"] [data-test="sample"]'), true, 'still open');
+        const moduleRows = await tableRows(page, 'error_modules');
+        assert.deepEqual(moduleRows, [{ value: 'core', count: expected.logLines.filter((e) => atOrAbove(String(e.level), 'error')).length }]);
         assert.equal(await page.locator('[data-test="alert"]').count(), 3);
         assert.equal(await page.getAttribute('[data-test="alert"][data-name="disk-full"]', 'data-severity'), 'critical');
         assert.equal(await page.locator('[data-test="health-row"]').count(), 11);
@@ -449,15 +509,45 @@ outputs:
       assert.equal(await kpi(page, 'requests'), expected.requests);
       assert.equal(await kpi(page, 'error-rate'), expected.errors / expected.requests);
       assert.equal(await kpi(page, 'error-log-lines'), expected.errorLogLines);
-      for (const table of ['clients', 'paths', 'error_clients', 'error_messages'] as const) {
+      for (const table of ['clients', 'paths', 'error_clients'] as const) {
         assert.deepEqual(await tableRows(page, table), expected.top[table], `table ${table}`);
       }
-      assert.equal(await page.locator('[data-test="alert"]').count(), 1);
+      assert.deepEqual(await messageRows(page), messagesAtOrAbove(expected.logLines, 'warn'));
+      assert.deepEqual(Object.fromEntries((await tableRows(page, 'error_levels')).map((r) => [r.value, r.count])), levelCounts(expected.logLines));
+      // A report of files runs no alert rules: no "recent alerts" panel (not an empty one).
+      assert.equal(await page.locator('[data-test="alerts"]').count(), 0, 'no alerts panel');
+      assert.equal(await page.locator('[data-test="alert"]').count(), 0);
       assert.equal(await page.isVisible('[data-test="health"]'), false, 'no health panel without health');
       const ink = await chartInk(page);
       assert.equal(Object.keys(ink).length, 4);
       for (const [chart, pixels] of Object.entries(ink)) assert.ok(pixels > 10, `${chart} has a drawn series (${pixels} coloured pixels)`);
       assert.deepEqual(problems.requests.filter((u) => u !== fileUrl), [], 'nothing loaded besides the file');
+      assert.deepEqual(problems.errors, []);
+    } finally {
+      await page.close();
+      await tmp.remove();
+    }
+  });
+
+  it('a static report of access logs only has no error-log panels; with error-log lines it has them', async () => {
+    const tmp = await tempDir();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems = watchPage(page);
+    try {
+      for (const withErrors of [false, true]) {
+        const model = new DashboardModel({ bucketMs: 60_000, buckets: 60, topN: 10, topWindowMs: Infinity, capacity: 100, alerts: 0 });
+        const t = Date.UTC(2026, 10, 25, 8);
+        model.add({ client_ip: '203.0.113.1', path: '/', status: 200, bytes: 5, timestamp: t }, t);
+        if (withErrors) model.add({ level: 'notice', module: 'mpm_event', message_text: 'AH00489: resuming normal operations', timestamp: t }, t);
+        const file = await tmp.file(`r${withErrors}.html`, renderStaticHtml(model.snapshot(t + 1)));
+        await page.goto(pathToFileURL(file).href);
+        await page.waitForSelector('body[data-rendered]');
+        assert.equal(await page.isVisible('[data-test="error-log"]'), withErrors);
+        if (withErrors) {
+          assert.deepEqual(await tableRows(page, 'error_levels'), [{ value: 'notice', count: 1 }]);
+          assert.deepEqual(await messageRows(page), [], 'a notice is no error message');
+        }
+      }
       assert.deepEqual(problems.errors, []);
     } finally {
       await page.close();
@@ -496,7 +586,9 @@ outputs: { dash: { type: dashboard, inputs: [feed], listen: 127.0.0.1:${port}, u
         assert.equal(await page.getAttribute('[data-test="row-paths"]', 'data-value'), evil.path);
         assert.match((await page.textContent('[data-test="table-paths"]'))!, /<\/script><script>/, 'shown as text');
         assert.equal(await page.getAttribute('[data-test="row-clients"]', 'data-value'), evil.client_ip);
-        assert.equal(await page.getAttribute('[data-test="row-error_messages"]', 'data-value'), evil.message_text);
+        assert.equal(await page.getAttribute('[data-test="row-error_messages"]', 'data-value'), messageTemplate(evil.message_text));
+        await page.click('[data-test="sample-toggle"]');
+        assert.equal(await page.textContent('[data-test="row-error_messages"] [data-test="sample"]'), evil.message_text);
         assert.equal(await page.textContent('[data-test="title"]'), '<i>title</i>');
       }
       assert.deepEqual(problems.errors, []);
@@ -522,7 +614,7 @@ outputs: { dash: { type: dashboard, inputs: [src], listen: '${listen}' } }
       );
       // Embedders that build options without validation meet the same refusal in create().
       assert.throws(
-        () => dashboardPlugin.create({ listen, title: 'x', history: 60_000, top: 10, top_window: 60_000, capacity: 100, alerts: 10, update_every: 1000, max_clients: 4, store_max_events: 200_000 }, {} as PluginContext),
+        () => dashboardPlugin.create({ listen, title: 'x', history: 60_000, top: 10, top_window: 60_000, capacity: 100, alerts: 10, update_every: 1000, max_clients: 4, store_max_events: 200_000, message_level: 'warn' }, {} as PluginContext),
         /refusing to serve the dashboard on .* without a token/,
       );
     }

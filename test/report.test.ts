@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Event } from '../core/index.js';
+import { atOrAbove, bySeverity, messageTemplate } from '../lib/stats/index.js';
 import { mixedEvents } from './support/mixed-events.js';
 import { startPipeline, type Harness, type Probes } from './support/pipeline-harness.js';
 
@@ -45,6 +46,21 @@ function exactTop(values: string[], n: number) {
   return [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n).map(([value, count]) => ({ value, count }));
 }
 
+/** The top n message templates of the lines at or above `threshold`, each template counted per level, with the
+ * first message of each as its sample. */
+function exactMessages(log: Event[], threshold: string, n: number) {
+  const m = new Map<string, { value: string; count: number; level: string; sample: string }>();
+  for (const e of log) {
+    if (!atOrAbove(e.level as string, threshold) || typeof e.message_text !== 'string' || !e.message_text) continue;
+    const value = messageTemplate(e.message_text);
+    const k = `${e.level}\u0000${value}`;
+    const had = m.get(k);
+    if (had) had.count++;
+    else m.set(k, { value, count: 1, level: e.level as string, sample: e.message_text });
+  }
+  return [...m.values()].sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : bySeverity(a.level, b.level))).slice(0, n);
+}
+
 describe('report aggregate', () => {
   for (const seed of [1, 2]) {
     it(`figures equal a brute-force computation over one interval (seed ${seed})`, async () => {
@@ -82,7 +98,9 @@ describe('report aggregate', () => {
       const levels: Record<string, number> = {};
       for (const e of log) levels[e.level as string] = (levels[e.level as string] ?? 0) + 1;
       assert.deepEqual(got.error_log_levels, levels);
-      assert.deepEqual(got.top_error_messages, exactTop(log.map((e) => e.message_text as string), 3));
+      // Templates of warn and worse only (the default message_level), per level, with a sample each.
+      assert.deepEqual(got.top_error_messages, exactMessages(log, 'warn', 3));
+      assert.ok((got.top_error_messages as unknown[]).length > 0);
       // the text rendering carries the key figures
       const text = got.message as string;
       assert.match(text, new RegExp(`requests: ${access.length} `));
@@ -142,7 +160,7 @@ describe('report aggregate', () => {
     assert.deepEqual(first.top_clients, [{ value: '10.1.1.1', count: 1 }]);
     assert.equal(first.error_rate, 1);
     assert.deepEqual(first.error_log_levels, { crit: 1 });
-    assert.deepEqual(first.top_error_messages, [{ value: 'old failure', count: 1 }]);
+    assert.deepEqual(first.top_error_messages, [{ value: 'old failure', count: 1, level: 'crit', sample: 'old failure' }]);
     assert.deepEqual(second.top_clients, [{ value: '10.2.2.2', count: 1 }]);
     assert.deepEqual(second.top_error_clients, []);
     assert.deepEqual(second.top_paths, [{ value: '/new', count: 1 }]);
@@ -154,7 +172,7 @@ describe('report aggregate', () => {
     assert.ok(!(second.message as string).includes('10.1.1.1'));
   });
 
-  it('top lists beyond capacity use Space-Saving and report its bound; long messages are truncated', async () => {
+  it('top lists beyond capacity use Space-Saving and report its bound; a long message is one template, kept whole', async () => {
     const long = 'x'.repeat(500);
     const events: Event[] = [];
     for (let i = 0; i < 50; i++) events.push({ status: 200, client_ip: 'heavy', path: '/' });
@@ -169,7 +187,7 @@ describe('report aggregate', () => {
     assert.ok(bound > 0 && bound <= 80 / 5);
     assert.equal(top[0].value, 'heavy');
     assert.ok(top[0].count >= 50 && top[0].count <= 50 + bound);
-    assert.deepEqual(r.top_error_messages, [{ value: 'x'.repeat(200), count: 1 }]);
+    assert.deepEqual(r.top_error_messages, [{ value: long, count: 1, level: 'error', sample: long }]);
   });
 
   it('html escapes everything (title, clients, paths, messages)', async () => {

@@ -16,15 +16,17 @@ aggregates:
 outputs:
   out: { type: test_record, inputs: [sum] }
   parsed: { type: test_record, inputs: [access] }
-  beats: { type: test_record, inputs: [access._unparsed] }
+  unparsed: { type: test_record, inputs: [access._unparsed] }
 `);
     await pipeline.done();
-    const events = probe('parsed').written;
+    const beats = probe('parsed').written.filter((e) => e.heartbeat === true);
+    const events = probe('parsed').written.filter((e) => e.heartbeat !== true);
     assert.equal(events.length, 5000);
+    assert.deepEqual(probe('unparsed').written, [], 'heartbeats are not unparsed lines');
     const [summary] = probe('out').written;
     assert.equal(probe('out').written.length, 1, 'one summary at the end');
-    assert.ok(probe('beats').written.length > 0 && probe('beats').written.every((e) => e.heartbeat === true), 'heartbeats reached the summary too');
-    assert.equal(summary.count, 5000, 'heartbeats (routed to _unparsed, marked) are not counted');
+    assert.ok(beats.length > 0 && beats.every((e) => e.status === undefined), 'heartbeats reached the summary too, unparsed');
+    assert.equal(summary.count, 5000, 'heartbeats (passed on by the parser, marked) are not counted');
     const share = (pred: (s: number) => boolean) => events.filter((e) => pred(e.status as number)).length / 5000;
     assert.equal(summary.server_error_rate, share((s) => s >= 500));
     assert.equal(summary.client_error_rate, share((s) => s >= 400 && s < 500));
@@ -73,7 +75,12 @@ outputs:
       if (capacity < 100) assert.ok((summary.top_clients_error_bound as number) > 0, 'Space-Saving beyond capacity, as in the report');
       else assert.equal(summary.top_clients_error_bound, 0);
       assert.ok(Math.abs((summary.rate as number) - (report.requests_per_second as number)) / (report.requests_per_second as number) < 0.5, 'rates of the same interval');
-      assert.match(String(summary.message), new RegExp(`^\\d\\d:\\d\\d:\\d\\d  ${requests} requests \\(\\d+\\.\\d/s\\)  4xx \\d+\\.\\d%  5xx \\d+\\.\\d%  top clients: \\S+ \\(\\d+\\)(, \\S+ \\(\\d+\\)){4}$`));
+      // Error-log lines per level: the report's counts, at the end of the line.
+      assert.equal(summary.error_log_lines, report.error_log_lines);
+      assert.deepEqual(summary.error_log_levels, report.error_log_levels);
+      assert.ok((summary.error_log_lines as number) > 0);
+      const levels = Object.entries(report.error_log_levels as Record<string, number>).map(([l, n]) => `${l} ${n}`).join(', ');
+      assert.match(String(summary.message), new RegExp(`^\\d\\d:\\d\\d:\\d\\d  ${requests} requests \\(\\d+\\.\\d/s\\)  4xx \\d+\\.\\d%  5xx \\d+\\.\\d%  top clients: \\S+ \\(\\d+\\)(, \\S+ \\(\\d+\\)){4}  error log: ${levels}$`));
     });
   }
 

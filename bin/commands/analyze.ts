@@ -1,4 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core';
+import { ERROR_LOG_LEVELS, MESSAGE_LEVEL_DEFAULT } from '../../lib/stats/index.js';
 import { EXIT_CONFIG } from '../paths.js';
 
 export default class Analyze extends Command {
@@ -32,6 +33,7 @@ store could not be written or refused rows, 65 when there were lines but not one
     timezone: Flags.string({ description: 'time zone of times written without an offset (error logs): local, UTC, +0100, Europe/Paris', default: 'local' }),
     top: Flags.integer({ char: 'n', description: 'entries in each top list', default: 10, min: 1 }),
     capacity: Flags.integer({ description: 'distinct values counted exactly per top list (beyond: Space-Saving, with an error bound)', default: 10000, min: 1 }),
+    'message-level': Flags.string({ description: 'error logs: the least severe level whose messages are listed in the top error messages (notice lines such as "resuming normal operations" are no errors)', options: [...ERROR_LOG_LEVELS], default: MESSAGE_LEVEL_DEFAULT }),
     title: Flags.string({ description: 'name of the report', default: 'visor' }),
     json: Flags.boolean({ description: 'print the summary as JSON' }),
     html: Flags.string({ description: 'also write a self-contained HTML report (the dashboard\'s charts and tables) to this file' }),
@@ -55,6 +57,7 @@ store could not be written or refused rows, 65 when there were lines but not one
         timezone: flags.timezone,
         top: flags.top,
         capacity: flags.capacity,
+        messageLevel: flags['message-level'],
         title: flags.title,
         json: flags.json,
         html: flags.html,

@@ -103,7 +103,7 @@ export interface HtmlReport {
 }
 
 export async function htmlReport(
-  files: Array<{ file: string; gzip: boolean; size: number }>, choice: FormatChoice, opts: { top: number; capacity: number; title: string },
+  files: Array<{ file: string; gzip: boolean; size: number }>, choice: FormatChoice, opts: { top: number; capacity: number; title: string; messageLevel?: string },
 ): Promise<HtmlReport> {
   let min = Infinity;
   let max = -Infinity;
@@ -114,7 +114,7 @@ export async function htmlReport(
     if (r[1] > max) max = r[1];
   }
   const { bucketMs, buckets } = bucketsFor(min <= max ? max - min : 0);
-  const model = new DashboardModel({ bucketMs, buckets, topN: opts.top, topWindowMs: Infinity, capacity: opts.capacity, alerts: 0, title: opts.title });
+  const model = new DashboardModel({ bucketMs, buckets, topN: opts.top, topWindowMs: Infinity, capacity: opts.capacity, alerts: 0, title: opts.title, messageLevel: opts.messageLevel });
   return {
     sink: model,
     bucketMs,

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Event } from '../../core/index.js';
-import type { ReportAccumulator, TopItem } from '../stats/index.js';
+import type { ErrorLogJSON, ReportAccumulator, TopItem } from '../stats/index.js';
 import { detectFormat, DETECT_LINES, type Detection, type FormatChoice } from './format.js';
 import { isBlank, type FileResult } from './read.js';
 
@@ -18,7 +18,7 @@ const PART_MIN_BYTES = 16 << 20;
 const MAX_THREADS = 4;
 const PROBE_BYTES = 64 << 10;
 
-const LISTS = ['top_clients', 'top_error_clients', 'top_paths', 'top_error_messages'] as const;
+const LISTS = ['top_clients', 'top_error_clients', 'top_paths'] as const;
 type ListName = (typeof LISTS)[number];
 
 /** A ReportAccumulator's counts, as a worker sends them. */
@@ -29,7 +29,8 @@ export interface AccState {
   errorLogLines: number;
   seen: number;
   statusClasses: Record<string, number>;
-  levels: Array<[string, number]>;
+  /** Levels, modules and message templates (with samples). */
+  errorLog: ErrorLogJSON;
   tops: Record<ListName, { items: TopItem[]; bound: number }>;
 }
 
@@ -43,6 +44,7 @@ export interface PartJob {
   timezone: string;
   errorLogFormat?: string;
   capacity: number;
+  messageLevel?: string;
 }
 
 export type PartMessage =
@@ -58,7 +60,7 @@ export function accState(acc: ReportAccumulator, capacity: number): AccState {
     errorLogLines: acc.errorLogLines,
     seen: acc.seen,
     statusClasses: { ...acc.statusClasses },
-    levels: [...acc.levels.entries()],
+    errorLog: acc.errorLog.toJSON(capacity),
     tops: Object.fromEntries(LISTS.map((l) => [l, { items: acc.tops[l].top(capacity), bound: acc.tops[l].errorBound }])) as AccState['tops'],
   };
 }
@@ -71,10 +73,11 @@ export function addCounters(acc: ReportAccumulator, s: AccState): void {
   acc.errorLogLines += s.errorLogLines;
   acc.seen += s.seen;
   for (const k of Object.keys(acc.statusClasses) as Array<keyof ReportAccumulator['statusClasses']>) acc.statusClasses[k] += s.statusClasses[k] ?? 0;
-  for (const [level, n] of s.levels) acc.levels.set(level, (acc.levels.get(level) ?? 0) + n);
+  acc.errorLog.merge(s.errorLog);
 }
 
-/** Replaces the top lists of a report event (made by `acc`) with those of `acc` and the parts together. */
+/** Replaces the top lists of a report event (made by `acc`) with those of `acc` and the parts together (the error
+ * log's are merged by addCounters already). */
 export function mergeTops(event: Event, acc: ReportAccumulator, parts: AccState[], topN: number, capacity: number): void {
   const bounds: Record<string, number> = {};
   for (const list of LISTS) {
@@ -91,7 +94,7 @@ export function mergeTops(event: Event, acc: ReportAccumulator, parts: AccState[
     event[list] = items.slice(0, topN);
     bounds[list] = bound;
   }
-  event.top_error_bounds = bounds;
+  event.top_error_bounds = { ...(event.top_error_bounds as Record<string, number>), ...bounds };
 }
 
 /** Adds a later part's file figures to the file's result (line numbers shifted by the lines before it). */

@@ -47,8 +47,8 @@ export class Totals {
   readonly acc: ReportAccumulator;
   /** Lines read (all files and parts this thread read). */
   lines = 0;
-  constructor(capacity: number, readonly dashboard?: DashboardSink) {
-    this.acc = new ReportAccumulator(0, capacity);
+  constructor(capacity: number, readonly dashboard?: DashboardSink, messageLevel?: string) {
+    this.acc = new ReportAccumulator(0, capacity, {}, { messageLevel });
   }
 }
 

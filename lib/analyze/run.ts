@@ -20,6 +20,8 @@ export interface AnalyzeOptions {
   timezone: string;
   top: number;
   capacity: number;
+  /** Error logs: the least severe level whose message templates are listed (default warn). */
+  messageLevel?: string;
   json: boolean;
   html?: string;
   progress: boolean;
@@ -64,7 +66,7 @@ async function readInParts(
   const parser = choice.fixed ? { format: o.format, logFormat: o.logFormat } : { format: detection.kind };
   const jobs = bounds.slice(1, -1).map((start, k) => parallel.runPart({
     file: r.file, start, end: bounds[k + 2]!, parser, label: detection.label,
-    timezone: o.timezone, errorLogFormat: o.errorLogFormat, capacity,
+    timezone: o.timezone, errorLogFormat: o.errorLogFormat, capacity, messageLevel: o.messageLevel,
   }, (bytes, lines) => { workerBytes[k] = bytes; workerLines[k] = lines; report(); }));
   // A rejected part is awaited below; until then keep Node from calling it unhandled.
   for (const j of jobs) j.catch(() => undefined);
@@ -145,10 +147,10 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
   if (o.html) {
     // Loaded only for --html: the dashboard model and its page are not needed otherwise.
     const { htmlReport } = await import('./html.js');
-    html = await htmlReport(results.filter((_, i) => readable[i]), choice, { top: o.top, capacity: Math.max(o.capacity, o.top), title: o.title });
+    html = await htmlReport(results.filter((_, i) => readable[i]), choice, { top: o.top, capacity: Math.max(o.capacity, o.top), title: o.title, messageLevel: o.messageLevel });
   }
   const capacity = Math.max(o.capacity, o.top);
-  const totals = new Totals(capacity, html?.sink);
+  const totals = new Totals(capacity, html?.sink, o.messageLevel);
   const parts: AccState[] = [];
   const started = process.hrtime.bigint();
   let doneBytes = 0;

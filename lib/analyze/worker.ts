@@ -11,7 +11,7 @@ const post = (m: PartMessage) => parentPort!.postMessage(m);
 async function main(): Promise<void> {
   const choice = chooseFormat({ ...job.parser, timezone: job.timezone, errorLogFormat: job.errorLogFormat });
   const preset = { ...choice.fixed!, label: job.label };
-  const totals = new Totals(job.capacity);
+  const totals = new Totals(job.capacity, undefined, job.messageLevel);
   const result = emptyResult(job.file);
   const analysis = new FileAnalysis(result, choice, totals, preset);
   await readFile(job.file, false, analysis, (raw) => post({ type: 'progress', bytes: raw, lines: totals.lines }), { start: job.start, end: job.end });

@@ -10,6 +10,7 @@ export {
 export { AccessFormatParser, MultiFormatParser, type ParseFailure } from './access-scanner.js';
 export { compileErrorFormat, ErrorFormatError, SUPPORTED_ERROR_DIRECTIVES, type CompiledErrorFormat } from './error-format.js';
 export { DefaultErrorScanner, type ErrorParseFailure } from './error-scanner.js';
+export { LEVELS, type Level } from './error-fields.js';
 export { FormatErrorScanner } from './error-format-scanner.js';
 export { lineParserProcess, SOURCE_FIELD_SCHEMA, UNPARSED_OUTPUT, type LineParse } from './shared.js';
 export { compileStrftime, utcWallClock, type WallClockToEpoch } from './strftime.js';

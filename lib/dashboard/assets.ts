@@ -35,6 +35,7 @@ function uplotDir(): string {
 const FILES: Record<string, { dir: () => string; file: string; contentType: string }> = {
   'app.js': { dir: pageDir, file: 'app.js', contentType: 'text/javascript; charset=utf-8' },
   'app.css': { dir: pageDir, file: 'app.css', contentType: 'text/css; charset=utf-8' },
+  'error-log.js': { dir: pageDir, file: 'error-log.js', contentType: 'text/javascript; charset=utf-8' },
   'uPlot.iife.min.js': { dir: uplotDir, file: 'uPlot.iife.min.js', contentType: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { dir: uplotDir, file: 'uPlot.min.css', contentType: 'text/css; charset=utf-8' },
 };
@@ -93,6 +94,7 @@ ${ICON}
 <body>
 <div id="app"></div>
 <script src="assets/uPlot.iife.min.js${q}"></script>
+<script src="assets/error-log.js${q}"></script>
 <script src="assets/app.js${q}"></script>
 </body>
 </html>
@@ -122,6 +124,9 @@ ${text('app.css').replace(/<\/(style)/gi, '<\\/$1')}
 <div id="app"></div>
 <script>
 ${inlineScript(text('uPlot.iife.min.js'))}
+</script>
+<script>
+${inlineScript(text('error-log.js'))}
 </script>
 <script>
 ${inlineScript(text('app.js'))}

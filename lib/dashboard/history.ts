@@ -7,11 +7,16 @@
 // Every value of a request reaches the database as a bound parameter. SQL is written once for both engines: the
 // few differences (time values, JSON access, bucketing) are the small helpers of `Dialect` below.
 import type { Event } from '../../core/index.js';
-import type { TopItem } from '../stats/index.js';
+import { MESSAGE_LEVEL_DEFAULT, type TopItem } from '../stats/index.js';
 import { formatResolution, type StoreEngine } from '../store/index.js';
+import { storedErrorLog, storedMessages } from './history-errors.js';
 import type { DashboardAlert, DashboardSeries, DashboardState, DashboardTotals } from './model.js';
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx';
+
+/** Most distinct stored error-log texts one view groups into templates (they are few: templates exist because texts
+ * repeat); beyond, the view says so. */
+const STORED_TEXTS_MAX = 20_000;
 
 /** Drill-down filters: every figure of the state is computed over the matching requests only. */
 export interface HistoryFilters {
@@ -32,6 +37,8 @@ export interface HistoryRequest {
   topN: number;
   alerts: number;
   title: string;
+  /** The level the page's error-message filter starts at (default warn). */
+  messageLevel?: string;
   /** Whether the store keeps raw events. */
   events: boolean;
   /** Most stored events a view reads (beyond, `unavailable` says so); default 200,000. */
@@ -447,7 +454,22 @@ async function fromEvents(engine: StoreEngine, req: HistoryRequest, state: Histo
   state.top.clients = await top(client, () => 'status IS NOT NULL');
   state.top.paths = await top(() => 'path', () => 'status IS NOT NULL');
   state.top.error_clients = await top(client, (q) => `status >= ${q.int(500)} AND status < ${q.int(600)}`);
-  state.top.error_messages = await top((q) => q.jsonText('extra', 'message_text'), () => 'status IS NULL AND level IS NOT NULL');
+  // Error-log lines by level and module (exact), and their texts grouped by template in JavaScript.
+  {
+    const q = new Sql(pg);
+    const mod = q.jsonText('extra', 'module');
+    const w = where(q, () => 'status IS NULL AND level IS NOT NULL');
+    state.error_log = storedErrorLog(await engine.query(`SELECT level, ${mod} AS module, count(*) AS n FROM events${w} GROUP BY 1, 2`, q.params)
+      .then((rows) => rows.map((r) => ({ level: r.level, module: r.module, n: num(r.n) }))), req.messageLevel ?? MESSAGE_LEVEL_DEFAULT, req.topN);
+  }
+  {
+    const q = new Sql(pg);
+    const cols = ['message_text', 'error_code', 'errno', 'errno_text'].map((k) => `${q.jsonText('extra', k)} AS ${k}`).join(', ');
+    const w = where(q, () => 'status IS NULL AND level IS NOT NULL');
+    const rows = await engine.query(`SELECT level, ${cols}, count(*) AS n FROM events${w} GROUP BY 1, 2, 3, 4, 5 ORDER BY 6 DESC LIMIT ${q.int(STORED_TEXTS_MAX)}`, q.params);
+    if (rows.length === STORED_TEXTS_MAX) state.history.missing.push(`error-log texts beyond the ${STORED_TEXTS_MAX} most frequent`);
+    state.top.error_messages = storedMessages(rows.map((r) => ({ level: r.level, message_text: r.message_text, error_code: r.error_code, errno: r.errno, errno_text: r.errno_text, n: num(r.n) })), req.topN);
+  }
   return state;
 }
 

@@ -7,7 +7,7 @@
 // bytes, 5xx) is never re-implemented here. Memory is bounded: a fixed ring of buckets, a fixed number of slices
 // (each with top lists of `capacity` values), a capped list of alerts.
 import type { Event } from '../../core/index.js';
-import { ReportAccumulator, type TopItem } from '../stats/index.js';
+import { ERROR_LOG_LEVELS, ErrorLogCounter, MESSAGE_LEVEL_DEFAULT, ReportAccumulator, SampleStore, type ErrorLogJSON, type MessageItem, type TopItem } from '../stats/index.js';
 
 export interface DashboardModelOptions {
   /** Width of one chart bucket (1000 live; 60000 for an analysis of files). */
@@ -25,6 +25,8 @@ export interface DashboardModelOptions {
   alerts: number;
   /** Shown in the page header. */
   title?: string;
+  /** The level the page's error-message filter starts at (default warn: error-log.ts). */
+  messageLevel?: string;
 }
 
 export interface HealthRow {
@@ -86,10 +88,24 @@ export interface DashboardTop {
   paths: TopItem[];
   /** Clients of 5xx responses. */
   error_clients: TopItem[];
-  /** Error-log message texts. */
-  error_messages: TopItem[];
+  /** Error-log message templates: the top of each level, most severe level first (the page filters by level). */
+  error_messages: MessageItem[];
   /** Per list: how much any count shown may exceed the true one (0: exact). */
   error_bounds: { clients: number; paths: number; error_clients: number; error_messages: number };
+}
+
+/** The error-log lines of the tables' window by level and module (error-log.ts). */
+export interface DashboardErrorLog {
+  /** Lines per level, most severe first. */
+  levels: Record<string, number>;
+  /** [level, module, lines]. */
+  modules: Array<[string, string, number]>;
+  /** The level the page's filter starts at. */
+  message_level: string;
+  /** Per level: how much a count of its templates may exceed the true one (0: exact). */
+  message_bounds: Record<string, number>;
+  /** Rows per table. */
+  top_n: number;
 }
 
 /** An alert event as the dashboard keeps it (the alert aggregate's fields, long texts cut). */
@@ -113,6 +129,8 @@ export interface DashboardState {
   series: DashboardSeries;
   totals: DashboardTotals;
   top: DashboardTop;
+  /** Absent from a history view read from window rows (they count requests only). */
+  error_log?: DashboardErrorLog;
   /** Newest first. */
   alerts: DashboardAlert[];
   /** Events that were neither traffic, error-log lines nor alerts (e.g. reports), and alerts out of order. */
@@ -129,19 +147,21 @@ const LISTS = [
   ['clients', 'top_clients'],
   ['paths', 'top_paths'],
   ['error_clients', 'top_error_clients'],
-  ['error_messages', 'top_error_messages'],
 ] as const;
-type ListName = (typeof LISTS)[number][0];
+type ListName = (typeof LISTS)[number][0] | 'error_messages';
 
 /** Slices per top window: the window is covered to within one slice (a tenth of it). */
 const SLICES = 10;
+/** The least severe level: templates of every level are counted. */
+const ALL_LEVELS = ERROR_LOG_LEVELS[ERROR_LOG_LEVELS.length - 1]!;
 const ALERT_TEXT_MAX = 500;
 
 interface Slice {
   key: number;
   acc: ReportAccumulator;
   /** Full lists (value -> count) computed once the slice has stopped changing. */
-  cache?: Record<ListName, TopItem[]>;
+  cache?: Record<Exclude<ListName, 'error_messages'>, TopItem[]>;
+  errorLog?: ErrorLogJSON;
 }
 
 export class DashboardModel {
@@ -156,6 +176,9 @@ export class DashboardModel {
   private readonly slices: Slice[] = [];
   private readonly alertRing: DashboardAlert[] = [];
   private ignored = 0;
+  /** The sample messages of every slice's templates, in one bounded store. */
+  private readonly samples: SampleStore;
+  private readonly messageLevel: string;
   /** The latest clock value add() has seen (event time in analysis). */
   latest = -Infinity;
   /** The earliest clock value add() has seen. */
@@ -166,6 +189,8 @@ export class DashboardModel {
     this.bucketMs = opts.bucketMs;
     this.n = Math.max(1, Math.floor(opts.buckets));
     this.title = opts.title ?? 'Visor';
+    this.messageLevel = opts.messageLevel ?? MESSAGE_LEVEL_DEFAULT;
+    this.samples = new SampleStore(opts.capacity);
     const finite = Number.isFinite(opts.topWindowMs) && opts.topWindowMs > 0;
     // An infinite window is one slice that never ends.
     this.sliceMs = finite ? Math.max(1, Math.ceil(opts.topWindowMs / SLICES)) : Infinity;
@@ -201,6 +226,7 @@ export class DashboardModel {
       return;
     }
     slice.cache = undefined;
+    slice.errorLog = undefined;
     const i = this.slot(at);
     if (i < 0) return; // older than the chart history: counted in the tables only
     const c = this.cols;
@@ -281,7 +307,9 @@ export class DashboardModel {
     }
     const newest = this.slices.length ? this.slices[this.slices.length - 1]!.key : -Infinity;
     if (key <= newest - this.sliceCount) return undefined;
-    const slice: Slice = { key, acc: new ReportAccumulator(Number.isFinite(this.sliceMs) ? key * this.sliceMs : 0, this.opts.capacity) };
+    // Templates of every level are counted: the page's filter may go down to debug.
+    const acc = new ReportAccumulator(Number.isFinite(this.sliceMs) ? key * this.sliceMs : 0, this.opts.capacity, {}, { messageLevel: ALL_LEVELS, samples: this.samples });
+    const slice: Slice = { key, acc };
     // Keep the slices sorted by key (an out-of-order event time may open an older one).
     let at = this.slices.length;
     while (at > 0 && this.slices[at - 1]!.key > key) at--;
@@ -291,7 +319,7 @@ export class DashboardModel {
     return slice;
   }
 
-  private tables(now: number): Pick<DashboardState, 'totals' | 'top'> {
+  private tables(now: number): Pick<DashboardState, 'totals' | 'top' | 'error_log'> {
     const finite = Number.isFinite(this.sliceMs);
     const lastKey = finite ? Math.floor(now / this.sliceMs) : 0;
     const inWindow = this.slices.filter((s) => s.key <= lastKey && s.key > lastKey - this.sliceCount);
@@ -301,8 +329,9 @@ export class DashboardModel {
       requests: 0, errors: 0, error_rate: null, bytes: 0, error_log_lines: 0,
       status_classes: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0 },
     };
-    const merged: Record<ListName, Map<string, number>> = { clients: new Map(), paths: new Map(), error_clients: new Map(), error_messages: new Map() };
+    const merged: Record<Exclude<ListName, 'error_messages'>, Map<string, number>> = { clients: new Map(), paths: new Map(), error_clients: new Map() };
     const error_bounds = { clients: 0, paths: 0, error_clients: 0, error_messages: 0 };
+    const errorLog = new ErrorLogCounter(Infinity, ALL_LEVELS, this.samples);
     for (const s of inWindow) {
       const a = s.acc;
       totals.requests += a.requests;
@@ -312,7 +341,9 @@ export class DashboardModel {
       for (const k of Object.keys(totals.status_classes) as Array<keyof DashboardTotals['status_classes']>) totals.status_classes[k] += a.statusClasses[k];
       // Exact counts add; a value missing from one slice's list was counted there at most its error bound,
       // and counts shown there exceed the truth by at most that bound: the bounds add too.
-      s.cache ??= Object.fromEntries(LISTS.map(([name, list]) => [name, a.tops[list].top(this.opts.capacity)])) as Record<ListName, TopItem[]>;
+      s.cache ??= Object.fromEntries(LISTS.map(([name, list]) => [name, a.tops[list].top(this.opts.capacity)])) as Slice['cache'] & object;
+      s.errorLog ??= a.errorLog.toJSON(this.opts.capacity);
+      errorLog.merge(s.errorLog);
       for (const [name, list] of LISTS) {
         const m = merged[name];
         for (const item of s.cache[name]) m.set(item.value, (m.get(item.value) ?? 0) + item.count);
@@ -320,8 +351,13 @@ export class DashboardModel {
       }
     }
     totals.error_rate = totals.requests > 0 ? totals.errors / totals.requests : null;
-    const top = Object.fromEntries(LISTS.map(([name]) => [name, topOf(merged[name], this.opts.topN)])) as Record<ListName, TopItem[]>;
-    return { totals, top: { ...top, error_bounds } };
+    const top = Object.fromEntries(LISTS.map(([name]) => [name, topOf(merged[name], this.opts.topN)])) as Record<Exclude<ListName, 'error_messages'>, TopItem[]>;
+    error_bounds.error_messages = errorLog.messagesBound(ALL_LEVELS);
+    return {
+      totals,
+      top: { ...top, error_messages: errorLog.topMessagesPerLevel(this.opts.topN), error_bounds },
+      error_log: { levels: errorLog.levelCounts(), modules: errorLog.moduleEntries(), message_level: this.messageLevel, message_bounds: errorLog.messageBounds(), top_n: this.opts.topN },
+    };
   }
 
   private addAlert(e: Event, now: number): void {

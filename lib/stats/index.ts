@@ -3,7 +3,9 @@
 // window shape (with its named metrics, core's aggregate expressions) and its partial codec shared by `window`
 // and `window_merge`.
 export { DISTINCT_EXACT_LIMIT, DistinctCounter, PERCENTILE_RELATIVE_ERROR, QuantileSketch, TopCounter, type DistinctJSON, type QuantileJSON, type TopJSON } from './sketches.js';
-export { renderReportText, ReportAccumulator, type AccumulatorFields, type StatusClass, type TopItem, type TrafficFigures } from './report.js';
+export { renderReportText, ReportAccumulator, type AccumulatorFields, type ErrorLogOptions, type StatusClass, type TopItem, type TrafficFigures } from './report.js';
+export { atOrAbove, bySeverity, ERROR_LOG_LEVELS, ErrorLogCounter, levelRank, MESSAGE_LEVEL_DEFAULT, SampleStore, templateOf, type ErrorLogJSON, type MessageItem } from './error-log.js';
+export { messageTemplate, TEMPLATE_MAX } from './error-template.js';
 export { checkMetric, compileMetric } from './metrics.js';
 export { STATE_OPTION, STATE_TOP, storedState } from './stored.js';
 export { compileShape, shapeSchema, windowTiming, type GroupState, type PartialGroup, type Shape, type ShapeOptions } from './shape.js';

@@ -1,6 +1,8 @@
 // The figures of one report interval, and their text and HTML renderings. Kept apart from the plugin so
 // they can be tested (and reused) without a pipeline.
 import { formatLocalTime, type Event } from '../../core/index.js';
+import { renderErrorLogHtml, renderErrorLogText } from './error-log-render.js';
+import { ErrorLogCounter, MESSAGE_LEVEL_DEFAULT, type SampleStore } from './error-log.js';
 import { TopCounter } from './sketches.js';
 
 export interface TopItem {
@@ -10,10 +12,7 @@ export interface TopItem {
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'other';
 
-/** Longest `message_text` kept as a key of top_error_messages. */
-export const MESSAGE_KEY_MAX = 200;
-
-const TOP_LISTS = ['top_clients', 'top_error_clients', 'top_paths', 'top_error_messages'] as const;
+const TOP_LISTS = ['top_clients', 'top_error_clients', 'top_paths'] as const;
 type TopList = (typeof TOP_LISTS)[number];
 
 /** Which event fields an accumulator reads (the report uses the defaults; summary makes two configurable). */
@@ -22,6 +21,14 @@ export interface AccumulatorFields {
   status?: string;
   /** The client of a request (top_clients, top_error_clients). Default `client_ip`. */
   client?: string;
+}
+
+/** How error-log lines are counted (error-log.ts). */
+export interface ErrorLogOptions {
+  /** The least severe level whose message templates are counted (top_error_messages); default warn. */
+  messageLevel?: string;
+  /** Where the sample messages are kept (the dashboard shares one among its slices). */
+  samples?: SampleStore;
 }
 
 /** The interval traffic figures of access events, shared by the report and summary aggregates. */
@@ -51,21 +58,25 @@ export class ReportAccumulator {
   /** Access or error-log events absorbed (heartbeats and other events are not). */
   seen = 0;
   readonly statusClasses: Record<StatusClass, number> = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0 };
-  readonly levels = new Map<string, number>();
+  /** Lines per level and module, message templates: error-log.ts. */
+  readonly errorLog: ErrorLogCounter;
   readonly tops: Record<TopList, TopCounter>;
 
   private readonly statusField: string;
   private readonly clientField: string;
 
-  constructor(readonly start: number, capacity: number, fields: AccumulatorFields = {}) {
+  readonly messageLevel: string;
+
+  constructor(readonly start: number, capacity: number, fields: AccumulatorFields = {}, errorLog: ErrorLogOptions = {}) {
     this.statusField = fields.status ?? 'status';
     this.clientField = fields.client ?? 'client_ip';
     this.tops = {
       top_clients: new TopCounter(capacity),
       top_error_clients: new TopCounter(capacity),
       top_paths: new TopCounter(capacity),
-      top_error_messages: new TopCounter(capacity),
     };
+    this.messageLevel = errorLog.messageLevel ?? MESSAGE_LEVEL_DEFAULT;
+    this.errorLog = new ErrorLogCounter(capacity, this.messageLevel, errorLog.samples);
   }
 
   add(e: Event): void {
@@ -90,8 +101,7 @@ export class ReportAccumulator {
     if (typeof e.level === 'string' && e.level) {
       this.seen++;
       this.errorLogLines++;
-      this.levels.set(e.level, (this.levels.get(e.level) ?? 0) + 1);
-      if (typeof e.message_text === 'string' && e.message_text) this.tops.top_error_messages.add(e.message_text.slice(0, MESSAGE_KEY_MAX));
+      this.errorLog.add(e.level, e);
     }
   }
 
@@ -114,7 +124,6 @@ export class ReportAccumulator {
   /** The report event for [start, end). */
   toEvent(end: number, title: string, topN: number, withHtml: boolean): Event {
     const t = this.traffic(end);
-    const levelEntries = [...this.levels.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const event: Event = {
       report: title,
       window_start: this.start,
@@ -129,9 +138,11 @@ export class ReportAccumulator {
       top_error_clients: this.tops.top_error_clients.top(topN),
       top_paths: this.tops.top_paths.top(topN),
       error_log_lines: this.errorLogLines,
-      error_log_levels: Object.fromEntries(levelEntries),
-      top_error_messages: this.tops.top_error_messages.top(topN),
-      top_error_bounds: Object.fromEntries(TOP_LISTS.map((k) => [k, this.tops[k].errorBound])),
+      error_log_levels: this.errorLog.levelCounts(),
+      error_message_level: this.messageLevel,
+      error_log_modules: this.errorLog.moduleCounts(this.messageLevel, topN),
+      top_error_messages: this.errorLog.topMessages(topN),
+      top_error_bounds: { ...Object.fromEntries(TOP_LISTS.map((k) => [k, this.tops[k].errorBound])), top_error_messages: this.errorLog.messagesBound() },
     };
     event.message = renderReportText(event);
     if (withHtml) event.html = renderReportHtml(event);
@@ -149,7 +160,6 @@ const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, ' ');
 /** A multi-line plain-text rendering of a report event. */
 export function renderReportText(r: Event): string {
   const sc = r.status_classes as Record<StatusClass, number>;
-  const levels = Object.entries((r.error_log_levels ?? {}) as Record<string, number>);
   const rps = typeof r.requests_per_second === 'number' ? r.requests_per_second.toFixed(2) : '0';
   return [
     `report ${r.report}: ${iso(r.window_start)} - ${iso(r.window_end)}`,
@@ -158,8 +168,7 @@ export function renderReportText(r: Event): string {
     `top clients: ${topLine(r.top_clients)}`,
     `top 5xx clients: ${topLine(r.top_error_clients)}`,
     `top paths: ${topLine(r.top_paths)}`,
-    `error log lines: ${r.error_log_lines}${levels.length ? ` (${levels.map(([l, n]) => `${l} ${n}`).join(', ')})` : ''}`,
-    `top error messages: ${topLine(r.top_error_messages)}`,
+    ...renderErrorLogText(r),
   ].join('\n');
 }
 
@@ -192,15 +201,11 @@ export function renderReportHtml(r: Event): string {
     ['2xx / 3xx / 4xx / 5xx / other', `${sc['2xx']} / ${sc['3xx']} / ${sc['4xx']} / ${sc['5xx']} / ${sc.other}`],
     ['error log lines', r.error_log_lines],
   ];
-  const levels = Object.entries((r.error_log_levels ?? {}) as Record<string, number>);
   return `<div><h3 style="font-family:sans-serif">report ${h(r.report)}</h3>`
     + `<table ${TABLE}>${summary.map(([k, v]) => `<tr><th align="left">${h(k)}</th><td>${h(v)}</td></tr>`).join('')}</table>`
     + htmlTop('top clients', r.top_clients, 'client')
     + htmlTop('top 5xx clients', r.top_error_clients, 'client')
     + htmlTop('top paths', r.top_paths, 'path')
-    + `<h4 style="font-family:sans-serif">error log levels</h4><table ${TABLE}><tr><th>level</th><th>lines</th></tr>`
-    + (levels.length ? levels.map(([l, n]) => `<tr><td>${h(l)}</td><td align="right">${h(n)}</td></tr>`).join('') : '<tr><td colspan="2">none</td></tr>')
-    + '</table>'
-    + htmlTop('top error messages', r.top_error_messages, 'message')
+    + renderErrorLogHtml(r, TABLE, h)
     + '</div>';
 }

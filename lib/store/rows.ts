@@ -124,8 +124,9 @@ export class RowMapper {
 
   event(e: Event): MappedRow {
     // Events without a usable time get 0 (1970-01-01): the time is part of the key, so it must not depend on when
-    // the event was stored.
-    const time = isNumber(e.timestamp) ? e.timestamp : 0;
+    // the event was stored. Whole milliseconds: Apache 2.4 error-log times carry microseconds (a fractional ms),
+    // which SQLite's STRICT INTEGER column refused, so every such line went to rejected.jsonl.
+    const time = isNumber(e.timestamp) ? Math.floor(e.timestamp) : 0;
     const { id, origin } = this.identity(e, time);
     const vhostField = e.vhost !== undefined ? 'vhost' : 'server_name';
     const duration = DURATIONS.find(([f]) => isNumber(e[f]));

@@ -9,7 +9,7 @@ import { ReportAccumulator } from '../../lib/stats/index.js';
 export default definePlugin({
   kind: 'aggregate',
   name: 'summary',
-  description: 'Every interval, one event summarising the access events it received: count, requests/s, 4xx and 5xx shares, top clients (the report aggregate\'s figures). Its message is a readable line for a console.',
+  description: 'Every interval, one event summarising the access events it received: count, requests/s, 4xx and 5xx shares, top clients (the report aggregate\'s figures), and error-log lines per level when it receives any. Its message is a readable line for a console.',
   schema: {
     type: 'object',
     properties: {
@@ -33,9 +33,13 @@ export default definePlugin({
       const t = closed.traffic(end);
       const top = closed.tops.top_clients.top(options.top);
       const pct = (r: number | null) => `${((r ?? 0) * 100).toFixed(1)}%`;
+      // Error-log lines, when the summary receives any: per level, most severe first (the report's counts).
+      const levels = closed.errorLog.levelCounts();
+      const levelText = Object.entries(levels).map(([l, n]) => `${l} ${n}`).join(', ');
       const event: Event = {
         message: `${new Date(end).toISOString().slice(11, 19)}  ${t.requests} requests (${t.requests_per_second.toFixed(1)}/s)  4xx ${pct(t.client_error_rate)}  5xx ${pct(t.error_rate)}` +
-          (top.length ? `  top clients: ${top.map((c) => `${c.value} (${c.count})`).join(', ')}` : ''),
+          (top.length ? `  top clients: ${top.map((c) => `${c.value} (${c.count})`).join(', ')}` : '') +
+          (closed.errorLogLines ? `  error log: ${levelText}` : ''),
         window_start: closed.start,
         window_end: end,
         count: t.requests,
@@ -44,6 +48,8 @@ export default definePlugin({
         server_error_rate: t.error_rate ?? 0,
         top_clients: top.map((c) => ({ client: c.value, count: c.count })),
         top_clients_error_bound: closed.tops.top_clients.errorBound,
+        error_log_lines: closed.errorLogLines,
+        error_log_levels: levels,
       };
       await context.emit([event]);
     };

@@ -84,7 +84,6 @@
     { id: 'clients', title: 'Top client IPs', column: 'client', of: 'requests' },
     { id: 'paths', title: 'Top URLs', column: 'path', of: 'requests' },
     { id: 'error_clients', title: 'Top 5xx client IPs', column: 'client', of: 'errors' },
-    { id: 'error_messages', title: 'Top error messages', column: 'message', of: 'error_log_lines' },
   ];
   var CHARTS = [
     { id: 'traffic', title: 'Requests and 5xx errors per second' },
@@ -135,7 +134,8 @@
       h('div', { class: 'card-title' }, [h('span', { text: 'Recent alerts' }), h('span', { class: 'card-note', 'data-test': 'alerts-count', text: '' })]),
       h('ul', { class: 'alerts', id: 'alerts', 'data-test': 'alerts' }),
     ]);
-    var overview = h('section', { class: 'overview' }, [charts, alertsCard]);
+    // A static report (`visor analyze --html`) runs no alert rules: no alerts panel.
+    var overview = h('section', { class: 'overview' + (live ? '' : ' no-alerts') }, live ? [charts, alertsCard] : [charts]);
 
     var tables = h('section', { class: 'tables' }, TABLES.map(function (t) {
       return h('div', { class: 'card table-card' }, [
@@ -160,7 +160,8 @@
       ]),
     ]);
 
-    root.appendChild(h('main', { class: 'grid' }, [kpis, overview, tables, health]));
+    errorLog = window.visorErrorLog.create({ h: h, fmtInt: fmtInt, rangeText: rangeText, live: live });
+    root.appendChild(h('main', { class: 'grid' }, [kpis, overview, tables, errorLog.element, health]));
     root.appendChild(h('footer', { class: 'foot', 'data-test': 'footer' }));
   }
 
@@ -506,8 +507,10 @@
       document.getElementById('bound-' + def.id).textContent = bound > 0 ? 'approximate: counts may exceed the true ones by at most ' + fmtInt(bound) : '';
     });
   }
+  var errorLog;
   var lastAlerts = '';
   function renderAlerts(state) {
+    if (!live) return;
     var alerts = state.alerts || [];
     var key = JSON.stringify(alerts);
     if (key === lastAlerts) return;
@@ -567,6 +570,7 @@
     renderKpis(state);
     updateCharts(state);
     renderTables(state);
+    errorLog.render(state);
     renderAlerts(state);
     renderHealth(state);
     var s = state.series;

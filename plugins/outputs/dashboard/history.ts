@@ -13,6 +13,7 @@ export interface HistoryOptions {
   topN: number;
   alerts: number;
   title: string;
+  messageLevel: string;
 }
 
 /** Longest range one request may ask for. */
@@ -80,7 +81,7 @@ export class HistoryApi {
       return json(503, { error: `store "${this.options.store}" cannot be read yet: ${(err as Error).message}` });
     }
     const state = await historyState(engine, {
-      from, to, filters, aggregate: this.options.aggregate, maxEvents: this.options.maxEvents, topN: this.options.topN, alerts: this.options.alerts, title: this.options.title, events: reader.events,
+      from, to, filters, aggregate: this.options.aggregate, maxEvents: this.options.maxEvents, topN: this.options.topN, alerts: this.options.alerts, title: this.options.title, messageLevel: this.options.messageLevel, events: reader.events,
     });
     return json(200, state);
   }

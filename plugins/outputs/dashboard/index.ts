@@ -8,7 +8,8 @@ import {
   allowedHostsSchema, definePlugin, exposedWithoutToken, formatListen, hostCheck, listenSchema, loadListenerTls, parseListen,
   tlsListenerSchema, tokenCheck, warnIfClearText, type ComponentHealth, type ListenerTls, type PipelineView,
 } from '../../../core/index.js';
-import { asset, DashboardModel, liveHtml, type DashboardState } from '../../../lib/dashboard/index.js';
+import { asset, DashboardModel, liveHtml, trimSeries, type DashboardState } from '../../../lib/dashboard/index.js';
+import { ERROR_LOG_LEVELS, MESSAGE_LEVEL_DEFAULT } from '../../../lib/stats/index.js';
 import { HistoryApi } from './history.js';
 import { KeptListener } from './listener.js';
 import { healthRows, type HealthSample } from './health.js';
@@ -42,7 +43,7 @@ interface Client {
 export default definePlugin({
   kind: 'output',
   name: 'dashboard',
-  description: 'A live web dashboard served by the agent: requests/s, 5xx/s, error rate, status classes and bytes/s charts, top clients, URLs, 5xx clients and error messages, recent alerts and pipeline health, updated every second over Server-Sent Events. Reads access, error-log and alert events.',
+  description: 'A live web dashboard served by the agent: requests/s, 5xx/s, error rate, status classes and bytes/s charts, top clients, URLs and 5xx clients, error-log lines per level and module and the top error messages by template (with a level filter and a sample each), recent alerts and pipeline health, updated every second over Server-Sent Events. Reads access, error-log and alert events.',
   schema: {
     type: 'object',
     // Reported by `visor validate` too, at the component: exposing the dashboard needs a token.
@@ -61,6 +62,7 @@ export default definePlugin({
       top: { type: 'integer', minimum: 1, maximum: 100, default: 10, description: 'Rows per table.' },
       top_window: { duration: true, default: '5m', description: 'Time span the tables and totals cover (to within a tenth of it).' },
       capacity: { type: 'integer', minimum: 1, default: 1000, description: 'Distinct values counted exactly per top list and tenth of top_window; beyond, Space-Saving (the page shows the error bound).' },
+      message_level: { enum: [...ERROR_LOG_LEVELS], default: MESSAGE_LEVEL_DEFAULT, description: 'The level the page\'s error-log filter starts at: the top error messages (grouped by template) are those at or above it; the page lets the viewer choose another. Default warn, Apache\'s default LogLevel: notices ("resuming normal operations", "caught SIGTERM") are no errors.' },
       alerts: { type: 'integer', minimum: 0, maximum: 1000, default: 50, description: 'Recent alert events kept and shown.' },
       update_every: { duration: true, default: '1s', check: atLeast100ms, description: 'How often the page is updated (at least 100ms).' },
       max_clients: { type: 'integer', minimum: 1, default: 32, description: 'Most pages connected at once; more are answered 503.' },
@@ -87,6 +89,7 @@ export default definePlugin({
       capacity: Math.max(options.capacity, options.top),
       alerts: options.alerts,
       title: options.title,
+      messageLevel: options.message_level,
     };
     // Kept over a SIGHUP reload (the charts' history and recent alerts stay on screen) unless an option that shapes
     // the model changed: then it starts afresh.
@@ -96,7 +99,7 @@ export default definePlugin({
     /** The earliest event time charted live since this start: a refill from the store stops there. */
     let earliestLive = Infinity;
     const history = options.store === undefined ? undefined : new HistoryApi(context, {
-      store: options.store, aggregate: options.store_aggregate, maxEvents: options.store_max_events, topN: options.top, alerts: options.alerts, title: options.title,
+      store: options.store, aggregate: options.store_aggregate, maxEvents: options.store_max_events, topN: options.top, alerts: options.alerts, title: options.title, messageLevel: options.message_level,
     });
     const { logger, metrics, timers } = context;
     const connected = metrics.gauge('dashboard_clients', 'Pages connected to the event stream.');
@@ -125,8 +128,9 @@ export default definePlugin({
     };
     const computeState = (): { state: DashboardState; json: string } => {
       const now = Date.now();
-      // Charts end with the last complete second; tables cover the window up to now.
-      const state = model.snapshot(now, now - bucketMs);
+      // Charts end with the last complete second and start with the first event seen (a fresh start shows its first
+      // seconds across the whole chart, not at the right edge of an empty 15-minute axis); tables cover the window.
+      const state = trimSeries(model.snapshot(now, now - bucketMs), model.earliest);
       if (samples.cur) {
         state.health = healthRows(samples.cur, samples.prev);
         state.pipeline_state = samples.cur.view.state;

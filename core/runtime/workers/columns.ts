@@ -136,3 +136,40 @@ export function decodeColumns(batch: ColumnBatch): Event[] {
   }
   return events;
 }
+
+/** A batch's events packed to be kept for a while: each string column joined into one string, its lengths in a
+ * typed array. A worker thread keeps a batch's input so (PartialBuilder.select replays the filter on it): keeping the
+ * events themselves until the main thread had absorbed the batch's partial made the worker's young-generation
+ * collections copy every kept string and object (1M-line P1, threads: 2: worker GC 2.4 s against 0.24 s keeping
+ * nothing). */
+export interface PackedEvents { batch: ColumnBatch; texts: Record<string, { text: string; lengths: Uint32Array }> }
+
+export function packEvents(events: readonly Event[]): PackedEvents {
+  const batch = encodeColumns(events);
+  const texts: PackedEvents['texts'] = {};
+  for (const k in batch.columns) {
+    const c = batch.columns[k];
+    if (c.kind !== 'string') continue;
+    const lengths = new Uint32Array(c.strings.length);
+    for (let i = 0; i < lengths.length; i++) lengths[i] = c.strings[i].length;
+    texts[k] = { text: c.strings.join(''), lengths };
+    c.strings = [];
+  }
+  return { batch, texts };
+}
+
+export function unpackEvents(packed: PackedEvents): Event[] {
+  const columns: Record<string, Column> = {};
+  for (const k in packed.batch.columns) {
+    const c = packed.batch.columns[k];
+    const t = packed.texts[k];
+    if (c.kind !== 'string' || !t) {
+      columns[k] = c;
+      continue;
+    }
+    const strings = new Array<string>(t.lengths.length);
+    for (let i = 0, at = 0; i < strings.length; i++) strings[i] = t.text.slice(at, (at += t.lengths[i]));
+    columns[k] = { ...c, strings };
+  }
+  return decodeColumns({ ...packed.batch, columns });
+}

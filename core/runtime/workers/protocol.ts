@@ -6,6 +6,8 @@ import type { ColumnBatch } from './columns.js';
 export interface CreateMessage {
   type: 'create';
   id: string;
+  /** A filter (default), or the PartialBuilder of an aggregate split in two (Plugin.partials). */
+  kind?: 'filter' | 'aggregate';
   module: string;
   name: string;
   options: unknown;
@@ -13,6 +15,8 @@ export interface CreateMessage {
   downstreamFields?: string[];
   configDir: string;
   service: { name: string; public_url?: string };
+  /** A filter whose main output goes to this aggregate's PartialBuilder in the worker (its id). */
+  partialsTo?: string;
 }
 
 export interface BatchMessage {
@@ -21,9 +25,18 @@ export interface BatchMessage {
   seq: number;
   /** The input events as they are: structured clone was cheaper for them than columns (see columns.ts). */
   events: Event[];
+  /** Batches up to this seq were absorbed: the events kept for PartialBuilder.select may go. */
+  release?: number;
 }
 
-export type ToWorker = CreateMessage | BatchMessage;
+/** Asks for the events PartialBuilder.select picks for `request` of batch `seq` (AggregatePartialContext.events). */
+export interface SelectMessage {
+  type: 'select';
+  seq: number;
+  request: unknown;
+}
+
+export type ToWorker = CreateMessage | BatchMessage | SelectMessage;
 
 /** A change of one of the component's metrics since the worker last reported. */
 export type MetricDelta =
@@ -38,6 +51,16 @@ export interface ResultMessage {
   /** The main output ('') first, then the side outputs in the order the plugin emitted to them. */
   outputs: Array<[string, ColumnBatch]>;
   metrics: MetricDelta[];
+  /** With partialsTo: the partial the aggregate's builder made of the main output (then not in `outputs`), the
+   * number of events it stands for, and the builder's metric deltas. */
+  partial?: { value: unknown; count: number; metrics: MetricDelta[] };
+}
+
+export interface SelectedMessage {
+  type: 'selected';
+  seq: number;
+  events?: ColumnBatch;
+  error?: { message: string; stack?: string };
 }
 
 export interface FailedMessage {
@@ -55,4 +78,4 @@ export interface LogMessage {
   fields?: LogFields;
 }
 
-export type FromWorker = ResultMessage | FailedMessage | LogMessage;
+export type FromWorker = ResultMessage | FailedMessage | SelectedMessage | LogMessage;

@@ -103,17 +103,18 @@ export class BatchTop {
 }
 
 /** A BatchGroupState as it travels (structured clone), group key included. Top and distinct values are numbers
- * of a dictionary the sender and the receiver keep (StringIds, StringTable): the same values come in every batch,
- * and typed arrays are moved, not copied (sending the strings made the worker's postMessage ~0.7 µs a line). */
+ * of a dictionary the sender and the receiver keep (StringIds, StringTable): the same values come in every batch.
+ * Plain arrays, not transferred typed arrays: moving ~30 small ArrayBuffers a batch cost the worker more than
+ * copying the numbers. */
 export interface BatchGroup {
   key: string;
   values: unknown[];
   count: number;
   accs: AccState[];
   /** Per top field: its distinct values (dictionary numbers), their counts, each event's value (an index into ids). */
-  tops: Array<{ ids: Uint32Array; counts: Uint32Array; order: Uint32Array }>;
+  tops: Array<{ ids: number[]; counts: number[]; order: number[] }>;
   sketches: QuantileJSON[];
-  distincts: Uint32Array[];
+  distincts: number[][];
 }
 
 /** The sender's half of the dictionary: a number for each string, the strings new since the last take(). Starts
@@ -192,7 +193,7 @@ export interface Shape {
   addTo(g: Adders, e: Event): void;
   newBatchGroup(values: unknown[]): BatchGroupState;
   /** What travels of a batch's group, and the buffers to transfer. */
-  batchGroup(key: string, g: BatchGroupState, ids: StringIds, transfer: ArrayBuffer[]): BatchGroup;
+  batchGroup(key: string, g: BatchGroupState, ids: StringIds): BatchGroup;
   /** Adds a batch's group into `g`: the state adding its events one by one would give (sums of fractions up to
    * floating-point rounding: they add per batch). */
   mergeBatch(g: GroupState, p: BatchGroup, table: StringTable): void;
@@ -286,20 +287,15 @@ export function compileShape(options: ShapeOptions): Shape {
       sketches: options.percentiles.map(() => new QuantileSketch()),
       distincts: options.distinct.map(() => new Set<string>()),
     }),
-    batchGroup(key, g, ids, transfer) {
+    batchGroup(key, g, ids) {
       const tops = g.tops.map((t) => {
-        const numbers = new Uint32Array(t.values.length);
+        const numbers = new Array<number>(t.values.length);
         for (let i = 0; i < numbers.length; i++) numbers[i] = ids.id(t.values[i]);
-        const counts = Uint32Array.from(t.counts);
-        const order = Uint32Array.from(t.order);
-        transfer.push(numbers.buffer, counts.buffer, order.buffer);
-        return { ids: numbers, counts, order };
+        return { ids: numbers, counts: t.counts, order: t.order };
       });
       const distincts = g.distincts.map((d) => {
-        const numbers = new Uint32Array(d.size);
-        let i = 0;
-        for (const v of d) numbers[i++] = ids.id(v);
-        transfer.push(numbers.buffer);
+        const numbers: number[] = [];
+        for (const v of d) numbers.push(ids.id(v));
         return numbers;
       });
       return { key, values: g.values, count: g.count, accs: g.accList, tops, sketches: g.sketches.map((q) => q.toJSON()), distincts };

@@ -46,11 +46,10 @@ export function windowPartialBuilder(options: WindowOptions, context: PluginCont
         if (advance === size) add(Math.floor(t / size) * size, e, values, key);
         else for (const start of windowing.startsOf(t)) add(start, e, values, key);
       }
-      const transfer: ArrayBuffer[] = [];
       const out: WindowBatch['windows'] = [];
-      for (const [start, groups] of windows) out.push({ start, groups: [...groups].map(([key, g]) => shape.batchGroup(key, g, ids, transfer)) });
+      for (const [start, groups] of windows) out.push({ start, groups: [...groups].map(([key, g]) => shape.batchGroup(key, g, ids)) });
       const partial: WindowBatch = { builder, strings: ids.take(), maxTime, windows: out };
-      return { partial, transfer };
+      return { partial };
     },
     select(events, request) {
       const { closedUpTo } = request as LateRequest;

@@ -3,7 +3,7 @@
 // event is built from a state, and how a state is serialized into a partial and merged back.
 import { createHash } from 'node:crypto';
 import {
-  accumulate, fieldReader, mergeAccState, newAccState, splitFieldPath,
+  accumulate, detachString, fieldReader, mergeAccState, newAccState, splitFieldPath,
   type Accumulator, type AccState, type AggregateExpression, type CheckProblem, type Event, type OptionSchema, type OptionsOf,
 } from '../../core/index.js';
 import { checkMetric, compileMetric } from './metrics.js';
@@ -118,13 +118,14 @@ export interface BatchGroup {
 }
 
 /** The sender's half of the dictionary: a number for each string, the strings new since the last take(). Starts
- * afresh past `limit` strings (a flood of distinct values), which the receiver learns from `reset`. */
+ * afresh past `limit` strings (a flood of distinct values: in the bench corpus most paths are new to each window),
+ * which the receiver learns from `reset`; both halves hold at most that many. */
 export class StringIds {
   private readonly ids = new Map<string, number>();
   private fresh: string[] = [];
   private base = 0;
   private reset = false;
-  constructor(private readonly limit = 1 << 20) {}
+  constructor(private readonly limit = 1 << 16) {}
 
   /** Call before a batch's first id(): a dictionary past its limit starts afresh here, between batches. */
   startBatch(): void {
@@ -139,8 +140,11 @@ export class StringIds {
     let i = this.ids.get(s);
     if (i === undefined) {
       i = this.ids.size;
-      this.ids.set(s, i);
-      this.fresh.push(s);
+      // Detached: a value cut out of a line keeps the line's whole batch text alive (P1, 1M lines: the worker's
+      // heap grew to 250 MB).
+      const own = detachString(s);
+      this.ids.set(own, i);
+      this.fresh.push(own);
     }
     return i;
   }

@@ -10,7 +10,7 @@ import type { Event, Logger } from '../../api.js';
 import type { ColumnBatch } from './columns.js';
 import type { MetricDelta } from './protocol.js';
 import type { CreateMessage, FromWorker, ResultMessage, ToWorker } from './protocol.js';
-import { decodeColumns } from './columns.js';
+import { decodeColumns, packUniform } from './columns.js';
 
 export type WorkerOutcome =
   | { ok: true; outputs: Array<[string, ColumnBatch]>; metrics: MetricDelta[]; partial?: ResultMessage['partial'] }
@@ -120,7 +120,7 @@ export class WorkerPool {
     const outcome = new Promise<WorkerOutcome>((r) => { resolve = r; });
     const seq = ++this.seq;
     const release = worker.released;
-    worker.send({ type: 'batch', id, seq, events, ...(release !== undefined ? { release } : {}) }, resolve);
+    worker.send({ type: 'batch', id, seq, events: packUniform(events) ?? events, ...(release !== undefined ? { release } : {}) }, resolve);
     worker.released = undefined;
     return Object.assign(outcome, { batch: { worker, seq } });
   }

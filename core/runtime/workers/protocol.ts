@@ -1,6 +1,6 @@
 // Messages between the main thread and the worker threads that run parallel filters (Plugin.parallel).
 import type { Event, LogFields } from '../../api.js';
-import type { ColumnBatch } from './columns.js';
+import type { ColumnBatch, UniformEvents } from './columns.js';
 
 /** Makes one component's instance in a worker: the plugin imported from its module, the same validated options. */
 export interface CreateMessage {
@@ -23,8 +23,9 @@ export interface BatchMessage {
   type: 'batch';
   id: string;
   seq: number;
-  /** The input events as they are: structured clone was cheaper for them than columns (see columns.ts). */
-  events: Event[];
+  /** The input events as they are (structured clone was cheaper for them than encodeColumns), or packed when they
+   * all have the same string fields (packUniform, cheaper still). */
+  events: Event[] | UniformEvents;
   /** Batches up to this seq were absorbed: the events kept for PartialBuilder.select may go. */
   release?: number;
 }

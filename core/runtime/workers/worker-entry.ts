@@ -108,9 +108,10 @@ async function processBatch(m: BatchMessage): Promise<void> {
     metrics = c.metrics;
     const emitted: Array<[string, Event[]]> = [];
     const emit: Emit = (events, output) => { if (events.length) emitted.push([output ?? '', events]); };
-    // The filter may change its input in place: what select replays is packed first.
-    const input = c.partialsTo !== undefined ? packEvents(m.events) : undefined;
-    const main = await c.filter.process(m.events, { emit });
+    const events = Array.isArray(m.events) ? m.events : unpackEvents(m.events);
+    // The filter may change its input in place: what select replays is packed first (or came packed).
+    const input = c.partialsTo === undefined ? undefined : Array.isArray(m.events) ? packEvents(m.events) : m.events;
+    const main = await c.filter.process(events, { emit });
     const outputs: Array<[string, ColumnBatch]> = [];
     const transfer: ArrayBuffer[] = [];
     const add = (output: string, events: Event[]) => {

@@ -182,6 +182,28 @@ describe('service.threads', function () {
     assert.ok(run2.checkpoint < size, 'the failed batch is not acknowledged as delivered');
   });
 
+  it('fails the batches of a dying worker thread that builds window partials, and counts the others', async () => {
+    const fatal = lines[100];
+    const r = await run(dir.dir, 2, (out) => [
+      'filters:',
+      `  fail: { type: exit_thread_on, inputs: [logs], message: ${JSON.stringify(fatal)} }`,
+      'aggregates:',
+      // The filter passes lines unparsed: no timestamp, so every event the window gets is counted as invalid_timestamp.
+      '  per_minute: { type: window, inputs: [fail], window: { type: tumbling, size: 1m } }',
+      'outputs:',
+      `  windows: { type: file, inputs: [per_minute], path: ${JSON.stringify(out('windows.jsonl'))}, format: json }`,
+    ], [FILTERS]);
+    assert.ok(r.logs.some((l) => l.includes('partials_to=per_minute')), r.logs.join(''));
+    assert.ok(r.logs.some((l) => l.includes('worker thread died')), 'the death is logged');
+    const fail = r.stats.fail as { discarded: Record<string, number>; sent: Record<string, number> };
+    const window = r.stats.per_minute as { received: number; discarded: Record<string, number> };
+    assert.ok(fail.discarded.process_error > 0, 'the batch the thread died on failed');
+    assert.equal(fail.discarded.process_error + window.received, LINES, 'every other event reached the window');
+    assert.equal(window.discarded.invalid_timestamp, window.received, "the worker's builder counts went to the window");
+    assert.equal(r.files['windows.jsonl'], '');
+    assert.ok(r.checkpoint < size, 'the failed batch is not acknowledged as delivered');
+  });
+
   it('is validated: a whole number of at least 1', async () => {
     const diagnostics = await validateConfig({ yaml: 'service:\n  threads: 0\ninputs:\n  i: { type: test_script }\noutputs:\n  o: { type: test_record, inputs: [i] }\n' });
     const errors = diagnostics.filter((d) => d.severity === 'error');

@@ -209,9 +209,21 @@ export interface FilterInstance extends Lifecycle {
   flush?(emit: Emit): void | Promise<void>;
 }
 
+/** What an aggregate's `absorbPartial` receives: what `process` does, and the batch's own events when it needs some
+ * of them as they are (e.g. late ones for a side output). */
+export interface AggregatePartialContext extends AggregateProcessContext {
+  /** The events of this batch that the worker's PartialBuilder.select picks for `request` (structured clone copies
+   * the request there and the events back). Rejects when they are gone (the worker thread died): the batch then fails
+   * like one whose process() threw. */
+  events(request: unknown): Promise<Event[]>;
+}
+
 export interface AggregateInstance extends Lifecycle {
   /** Absorb a batch. Without `ctx.hold()`, the batch counts as delivered when this returns. */
   process(events: Event[], ctx: AggregateProcessContext): void | Promise<void>;
+  /** With `Plugin.partials`: absorb the partial a worker's PartialBuilder.build made of one batch, as process() would
+   * have absorbed the batch itself (holds, side outputs and counters alike). Partials and batches arrive in order. */
+  absorbPartial?(partial: unknown, ctx: AggregatePartialContext): void | Promise<void>;
   /** Emit (with `context.emit`, awaited) everything held (open windows) before the pipeline ends. */
   flush?(): void | Promise<void>;
 }
@@ -273,7 +285,33 @@ export interface Plugin<K extends PluginKind = PluginKind, O = any> {
    * options) in worker threads, deliver their results in batch order, and add their counters to the component's
    * metrics. The plugin must come from a module file (a built-in, or a plugin module loaded by path or name). */
   parallel?: boolean;
+  /** Aggregates only: the aggregate splits into a builder of partials, run in the worker threads beside a parallel
+   * filter that feeds it, and a merger on the main thread (the instance's `absorbPartial`, required with this). With
+   * `service.threads` > 1, when a parallel filter's main output goes to this aggregate and nowhere else and
+   * `accepts(options)`, each worker thread runs the filter and then `builder(...).build()` on its results: only the
+   * partial comes back (and the filter's side outputs), not the events. Acknowledgements stay on the main thread:
+   * the batch's are held or released by `absorbPartial` as process() would. The merged result must be the one
+   * process() gives for the same events in the same order. The plugin must come from a module file. */
+  partials?: PartialSplit<O>;
   create(options: O, context: ContextByKind[K]): InstanceByKind[K] | Promise<InstanceByKind[K]>;
+}
+
+/** A worker thread's half of an aggregate split in two (Plugin.partials). */
+export interface PartialBuilder {
+  /** The partial of one batch (the events a parallel filter sent to its main output, in order): a value structured
+   * clone can copy, and the buffers in it to move rather than copy. Counters go to the context's metrics, which are
+   * added to the aggregate's. */
+  build(events: Event[]): { partial: unknown; transfer?: ArrayBuffer[] };
+  /** The events of the batch `build` was given that the aggregate asks for (AggregatePartialContext.events). */
+  select(events: Event[], request: unknown): Event[];
+}
+
+/** Aggregates only (see Plugin.partials). */
+export interface PartialSplit<O = any> {
+  /** Whether these options can be split (else the aggregate always runs process() on the main thread). */
+  accepts(options: O): boolean;
+  /** Made in each worker thread with the same options; the context has what a parallel filter's has. */
+  builder(options: O, context: PluginContext): PartialBuilder | Promise<PartialBuilder>;
 }
 
 export type AnyPlugin = { [K in PluginKind]: Plugin<K> }[PluginKind];

@@ -24,14 +24,14 @@ interface Outcome { files: Record<string, string>; stats: Record<string, unknown
 
 let runs = 0;
 
-async function run(dir: string, threads: number, body: (out: (name: string) => string) => string[], plugins: string[] = []): Promise<Outcome> {
+async function run(dir: string, threads: number, body: (out: (name: string) => string) => string[], plugins: string[] = [], log = path.join(dir, 'access.log')): Promise<Outcome> {
   const n = ++runs; // every run reads the file from its start: no checkpoints, no output files of an earlier one
   const out = (name: string) => path.join(dir, `r${n}-t${threads}-${name}`);
   const data = path.join(dir, `data-${n}`);
   const yaml = [
     `service: { data_dir: ${JSON.stringify(data)}, threads: ${threads}, plugins: ${JSON.stringify(plugins)} }`,
     'inputs:',
-    `  logs: { type: tail, path: [${JSON.stringify(path.join(dir, 'access.log'))}], read_from: beginning, exit_on_eof: true }`,
+    `  logs: { type: tail, path: [${JSON.stringify(log)}], read_from: beginning, exit_on_eof: true }`,
     ...body(out),
   ].join('\n');
   const pipeline = await runPipeline({ yaml, file: path.join(dir, `r${n}.yaml`) });
@@ -42,7 +42,7 @@ async function run(dir: string, threads: number, body: (out: (name: string) => s
     const file = JSON.parse(o.slice('path: '.length)) as string;
     files[path.basename(file).replace(/^r\d+-t\d-/, '')] = await readFile(file, 'utf8').catch(() => '');
   }
-  const stats = Object.fromEntries(['logs', 'access', 'events', 'fail'].flatMap((id) => {
+  const stats = Object.fromEntries(['logs', 'access', 'events', 'fail', 'per_minute'].flatMap((id) => {
     try {
       const s = pipeline.stats(id);
       return [[id, { received: s.received_events, sent: s.sent_events_by_output, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: s.custom }]];
@@ -99,6 +99,48 @@ describe('service.threads', function () {
     assert.equal(two.checkpoint, size);
   });
 
+  it('gives the same window results with its partials built in 1 and 2 worker threads, late events included', async () => {
+    // Lines of 3 minutes before, every 1500 lines: their windows are closed by then, so they go to _late.
+    const late = path.join(dir.dir, 'late.log');
+    const withLate = lines.flatMap((l, i) => (i > 1000 && i % 1500 === 0 ? [l, lines[i - 600]] : [l]));
+    await writeFile(late, withLate.join('\n') + '\n');
+    const body = (out: (name: string) => string) => [
+      'filters:',
+      '  access: { type: apache_access, inputs: [logs], format: combined }',
+      'aggregates:',
+      '  per_minute:',
+      '    type: window',
+      '    inputs: [access]',
+      '    window: { type: tumbling, size: 1m }',
+      '    group_by: [status]',
+      '    ack: emit',
+      '    metrics: { requests: count(), errors: count(status >= 500), bytes: sum(bytes), biggest: max(bytes) }',
+      '    top: [{ field: client_ip, n: 10 }, { field: path, n: 3, capacity: 5 }]',
+      '    percentiles: [{ field: bytes, p: [50, 95] }]',
+      '    distinct: [client_ip]',
+      '    state: true',
+      'outputs:',
+      `  windows: { type: file, inputs: [per_minute], path: ${JSON.stringify(out('windows.jsonl'))}, format: json }`,
+      `  late: { type: file, inputs: [per_minute._late], path: ${JSON.stringify(out('late.jsonl'))}, format: json }`,
+      `  unparsed: { type: file, inputs: [access._unparsed], path: ${JSON.stringify(out('unparsed.jsonl'))}, format: json }`,
+    ];
+    const runs = [];
+    for (const threads of [1, 2, 3]) runs.push(await run(dir.dir, threads, body, [], late));
+    const [one, ...more] = runs;
+    const lateCount = one.files['late.jsonl'].split('\n').length - 1;
+    assert.ok(lateCount > 5, `late events were written: ${lateCount}`);
+    assert.ok(one.files['windows.jsonl'].split('\n').length > 100, 'windows were written');
+    for (const [i, r] of more.entries()) {
+      assert.ok(r.logs.some((l) => l.includes('batches go to worker threads') && l.includes('partials_to=per_minute')), r.logs.join(''));
+      assert.ok(!r.logs.some((l) => l.includes('ERROR')), r.logs.join(''));
+      for (const name of Object.keys(one.files)) assert.ok(one.files[name] === r.files[name], `${name} differs between threads 1 and ${i + 2}`);
+      assert.deepEqual(r.stats, one.stats);
+      assert.equal(r.checkpoint, one.checkpoint);
+    }
+    assert.equal((one.stats.per_minute as { custom: Record<string, number> }).custom.visor_window_late_events_total, lateCount);
+    assert.equal(one.checkpoint, (await stat(late)).size, 'everything acknowledged (ack: emit: once the windows were written)');
+  });
+
   it('fails a batch whose filter throws in a worker as it fails one throwing on the main thread', async () => {
     const bad = lines[5_000];
     const body = (out: (name: string) => string) => [
@@ -138,6 +180,28 @@ describe('service.threads', function () {
     assert.ok(JSON.parse(run2.files['survived.jsonl'].trim().split('\n').at(-1)!).message === lines.at(-1), 'batches after it were processed');
     assert.ok(run2.logs.some((l) => l.includes('worker thread died')), 'the death is logged');
     assert.ok(run2.checkpoint < size, 'the failed batch is not acknowledged as delivered');
+  });
+
+  it('fails the batches of a dying worker thread that builds window partials, and counts the others', async () => {
+    const fatal = lines[100];
+    const r = await run(dir.dir, 2, (out) => [
+      'filters:',
+      `  fail: { type: exit_thread_on, inputs: [logs], message: ${JSON.stringify(fatal)} }`,
+      'aggregates:',
+      // The filter passes lines unparsed: no timestamp, so every event the window gets is counted as invalid_timestamp.
+      '  per_minute: { type: window, inputs: [fail], window: { type: tumbling, size: 1m } }',
+      'outputs:',
+      `  windows: { type: file, inputs: [per_minute], path: ${JSON.stringify(out('windows.jsonl'))}, format: json }`,
+    ], [FILTERS]);
+    assert.ok(r.logs.some((l) => l.includes('partials_to=per_minute')), r.logs.join(''));
+    assert.ok(r.logs.some((l) => l.includes('worker thread died')), 'the death is logged');
+    const fail = r.stats.fail as { discarded: Record<string, number>; sent: Record<string, number> };
+    const window = r.stats.per_minute as { received: number; discarded: Record<string, number> };
+    assert.ok(fail.discarded.process_error > 0, 'the batch the thread died on failed');
+    assert.equal(fail.discarded.process_error + window.received, LINES, 'every other event reached the window');
+    assert.equal(window.discarded.invalid_timestamp, window.received, "the worker's builder counts went to the window");
+    assert.equal(r.files['windows.jsonl'], '');
+    assert.ok(r.checkpoint < size, 'the failed batch is not acknowledged as delivered');
   });
 
   it('is validated: a whole number of at least 1', async () => {

@@ -22,9 +22,11 @@ function httpUrl(v: unknown): string | undefined {
   return /^https?:\/\/[^\s/?#]+[^\s]*$/.test(v) ? undefined : 'must be an http:// or https:// address, e.g. https://visor.example.com/';
 }
 
-// `threads` defaults to 1, not to the cores available: copying events to a worker and back costs the main thread
-// about what parsing them there does, so on 2 cores P1 (tail -> apache_access -> window, 1M lines) ran 0.19x the
-// reference scanner with threads: 2 against 0.32x with 1, at 5.95 against 3.00 CPU-µs a line and 213 against 108-155 MB.
+// `threads` defaults to 1, not to the cores available: on 2 cores more threads made P1 (tail -> apache_access ->
+// window, 1M lines) slower, first with only the parser in a worker (0.19x the reference scanner against 0.32x with
+// 1), then with the window's partials built there too (callgrind, 100k lines: 47k instructions a line over all
+// threads against 31k on one: copying the lines there and the partials back, a second heap's GC; see README).
+// Measured in the same runs; see the README's performance section.
 export const SERVICE_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -35,7 +37,7 @@ export const SERVICE_SCHEMA: JsonSchema = {
     log_level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
     log_format: { type: 'string', enum: ['text', 'json'], default: 'text' },
     grace: { duration: true, default: '5s', description: 'How long to wait for the pipeline to drain on shutdown.' },
-    threads: { type: 'integer', minimum: 1, default: 1, description: 'Threads the pipeline may use, the main one included: filters whose plugin allows it (the parsers) run in threads - 1 worker threads, their results delivered in order. 1 (the default) runs everything on the main thread.' },
+    threads: { type: 'integer', minimum: 1, default: 1, description: 'Threads the pipeline may use, the main one included: filters whose plugin allows it (the parsers) run in threads - 1 worker threads, their results delivered in order; a window fed only by such a filter has its partials built there too. 1 (the default) runs everything on the main thread.' },
     http: {
       type: 'object',
       additionalProperties: false,

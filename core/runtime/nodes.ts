@@ -1,7 +1,7 @@
 // One running component each. A node owns its input buffer, its plugin instance and its routes to
 // downstream nodes; it moves batches, counts them and passes acknowledgements along.
 import type {
-  AckResult, AggregateEmitOptions, AggregateInstance, AggregateProcessContext, ComponentHealth, AnyPlugin, Emit, Event, FilterInstance,
+  AckResult, AggregateEmitOptions, AggregateInstance, AggregatePartialContext, AggregateProcessContext, ComponentHealth, AnyPlugin, Emit, Event, FilterInstance,
   InputInstance, InputRuntime, Logger, OutputInstance, ProcessContext, EmitOptions,
 } from '../api.js';
 import type { ComponentConfig } from '../config/model.js';
@@ -9,7 +9,7 @@ import { AckGroup, Hold, releaseAll, retainAll } from './ack.js';
 import type { Clock } from './clock.js';
 import type { ComponentTimers } from './context.js';
 import type { ComponentMetricsImpl } from './metrics.js';
-import { BatchQueue, type Batch } from './queue.js';
+import { BatchQueue, batchSize, type Batch, type PartialBatch } from './queue.js';
 import { Backoff } from '../backoff.js';
 import { sleep } from '../sleep.js';
 import { unreadReason, UnreadOutputWarnings } from './unread.js';
@@ -180,7 +180,7 @@ export abstract class Node {
   }
 
   private process(batch: Batch): true | Promise<boolean> {
-    this.metrics.receivedEvents.inc(batch.events.length);
+    this.metrics.receivedEvents.inc(batchSize(batch));
     const r = this.handle(batch);
     return r instanceof Promise ? r.then(returnTrue) : true;
   }
@@ -324,11 +324,16 @@ export class AggregateNode extends Node {
   private readonly collector = new EmitCollector();
   private currentBatch: Batch | undefined;
   private readonly emitter: AggregateEmitter | undefined;
-  private readonly ctx: AggregateProcessContext = {
+  private readonly ctx: AggregatePartialContext = {
     emit: this.collector.emit,
     hold: () => {
       if (!this.currentBatch) throw new Error('hold() is only valid while process() runs');
       return new Hold(this.currentBatch.acks);
+    },
+    events: (request) => {
+      const partial = this.currentBatch?.partial;
+      if (!partial) return Promise.reject(new Error('events() is only valid while absorbPartial() runs'));
+      return partial.events(request);
     },
   };
 
@@ -361,18 +366,21 @@ export class AggregateNode extends Node {
   protected override async handle(batch: Batch): Promise<void> {
     const aggregate = this.instance as AggregateInstance;
     this.currentBatch = batch;
+    const partial = batch.partial;
     try {
-      const r = aggregate.process(batch.events, this.ctx);
+      const r = partial ? absorb(aggregate, partial, this.ctx) : aggregate.process(batch.events, this.ctx);
       if (r instanceof Promise) await r;
     } catch (err) {
       this.currentBatch = undefined;
+      partial?.done();
       this.collector.take();
-      this.reportError('process', err, { events: batch.events.length });
-      this.metrics.discarded('process_error').inc(batch.events.length);
+      this.reportError('process', err, { events: batchSize(batch) });
+      this.metrics.discarded('process_error').inc(batchSize(batch));
       releaseAll(batch.acks, err instanceof Error ? err : new Error(String(err)));
       return;
     }
     this.currentBatch = undefined;
+    partial?.done();
     releaseAll(batch.acks); // holds taken during process keep their own references
     for (const [output, events] of this.collector.take()) await this.emitResults(events, { output });
   }
@@ -388,6 +396,12 @@ export class AggregateNode extends Node {
     }
     this.closeDownstream();
   }
+}
+
+/** A partial reaches only an aggregate whose plugin declared `partials` (and so absorbPartial): see pipeline.ts. */
+function absorb(aggregate: AggregateInstance, partial: PartialBatch, ctx: AggregatePartialContext): void | Promise<void> {
+  if (!aggregate.absorbPartial) throw new Error('a partial reached an aggregate without absorbPartial');
+  return aggregate.absorbPartial(partial.value, ctx);
 }
 
 export class OutputNode extends Node {

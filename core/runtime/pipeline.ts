@@ -1,7 +1,7 @@
 // Builds the component graph from a validated config and runs it: outputs start first and inputs last;
 // stopping ends the inputs, and every buffer drains downstream before outputs flush and close.
 import { KeptValues } from './kept.js';
-import type { AnyPlugin, ComponentHealth, ComponentStats, Logger, PipelineView } from '../api.js';
+import type { AggregateInstance, AnyPlugin, ComponentHealth, ComponentStats, Logger, PipelineView } from '../api.js';
 import type { ComponentConfig, PipelineConfig } from '../config/model.js';
 import type { LoadedPlugin, PluginRegistry } from '../registry.js';
 import { systemClock, type Clock } from './clock.js';
@@ -12,6 +12,7 @@ import { downstreamFields } from './projection.js';
 import { AggregateEmitter, AggregateNode, FilterNode, InputNode, type Node, type NodeDeps, OutputNode } from './nodes.js';
 import { ParallelFilterNode } from './workers/parallel-filter.js';
 import { WorkerPool } from './workers/pool.js';
+import { partialsTargets } from './workers/partials.js';
 
 export type PipelineState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
@@ -60,10 +61,18 @@ export class Pipeline {
   static async build(config: PipelineConfig, deps: PipelineDeps): Promise<Pipeline> {
     const p = new Pipeline(config, deps);
     const fields = downstreamFields(config.components, (c) => p.pluginOf(c));
+    p.partialsTargets = config.service.threads > 1 ? partialsTargets(config.components, (c) => p.loadedOf(c)) : new Map();
     for (const c of config.components) p.nodes.push(await p.createNode(c, fields.get(c.id)));
     p.wire();
+    for (const node of p.nodes) {
+      const target = p.partialsTargets.get(node.id);
+      if (target && node instanceof ParallelFilterNode) node.sendPartialsTo(p.nodes.find((n) => n.id === target.id)!);
+    }
     return p;
   }
+
+  /** Parallel filters whose main output goes only to an aggregate split in two (Plugin.partials), by filter id. */
+  private partialsTargets = new Map<string, ComponentConfig>();
 
   private pluginOf(c: ComponentConfig): AnyPlugin {
     return this.loadedOf(c).plugin as AnyPlugin;
@@ -89,11 +98,17 @@ export class Pipeline {
       return undefined;
     }
     this.workers ??= new WorkerPool(threads - 1, this.logger);
-    logger.debug('batches go to worker threads (Plugin.parallel)', { workers: threads - 1 });
+    const service = { name: this.config.service.name, public_url: this.config.service.public_url };
+    const target = this.partialsTargets.get(c.id);
+    if (target) {
+      // The aggregate's builder is made before the filter, so that the filter's first batch finds it.
+      this.workers.add({ type: 'create', kind: 'aggregate', id: target.id, module: this.loadedOf(target).module!, name: target.type, options: target.options, configDir: this.config.dir, service }, logger);
+    }
+    logger.debug('batches go to worker threads (Plugin.parallel)', { workers: threads - 1, ...(target ? { partials_to: target.id } : {}) });
     this.workers.add({
-      type: 'create', id: c.id, module: loaded.module, name: c.type, options: c.options, configDir: this.config.dir,
-      service: { name: this.config.service.name, public_url: this.config.service.public_url },
+      type: 'create', id: c.id, module: loaded.module, name: c.type, options: c.options, configDir: this.config.dir, service,
       ...(fields ? { downstreamFields: [...fields] } : {}),
+      ...(target ? { partialsTo: target.id } : {}),
     }, logger);
     return this.workers;
   }
@@ -112,6 +127,9 @@ export class Pipeline {
       instance = await plugin.create(c.options as never, context as never);
     } catch (err) {
       throw new Error(`component "${c.id}" (${c.type}): ${(err as Error).message}`);
+    }
+    if (c.kind === 'aggregate' && [...this.partialsTargets.values()].includes(c) && !(instance as AggregateInstance).absorbPartial) {
+      throw new Error(`component "${c.id}" (${c.type}): its plugin declares partials, but its instance has no absorbPartial`);
     }
     const deps: NodeDeps = { config: c, plugin, instance, logger, metrics, timers, clock: this.deps.clock ?? systemClock, emitter };
     const workers = this.workersFor(c, instance, fields, logger);

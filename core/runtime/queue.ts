@@ -6,7 +6,22 @@ import type { AckGroup } from './ack.js';
 export interface Batch {
   events: Event[];
   acks: AckGroup[];
+  /** Instead of events (which then is empty): what a worker thread built of `count` events for the aggregate
+   * consuming this batch (Plugin.partials). */
+  partial?: PartialBatch;
 }
+
+export interface PartialBatch {
+  value: unknown;
+  count: number;
+  /** The batch's events a worker's PartialBuilder.select picks for `request`. */
+  events(request: unknown): Promise<Event[]>;
+  /** Called once the aggregate has absorbed it: its events will not be asked for any more. */
+  done(): void;
+}
+
+/** The events a batch stands for. */
+export const batchSize = (b: Batch): number => (b.partial ? b.partial.count : b.events.length);
 
 export class BatchQueue {
   private readonly items: Batch[] = [];
@@ -33,7 +48,7 @@ export class BatchQueue {
       return undefined;
     }
     this.items.push(batch);
-    this.queuedEvents += batch.events.length;
+    this.queuedEvents += batchSize(batch);
     this.onFill?.(this.queuedEvents);
     if (this.queuedEvents <= this.capacity || this.items.length - this.head === 1) return undefined;
     return new Promise<void>((resolve) => this.roomWaiters.push(resolve));
@@ -48,7 +63,7 @@ export class BatchQueue {
         this.items.splice(0, this.head);
         this.head = 0;
       }
-      this.queuedEvents -= batch.events.length;
+      this.queuedEvents -= batchSize(batch);
       this.onFill?.(this.queuedEvents);
       this.wakeWriters();
       return batch;

@@ -8,6 +8,6 @@ export { atOrAbove, bySeverity, ERROR_LOG_LEVELS, ErrorLogCounter, levelRank, ME
 export { messageTemplate, TEMPLATE_MAX } from './error-template.js';
 export { checkMetric, compileMetric } from './metrics.js';
 export { STATE_OPTION, STATE_TOP, storedState } from './stored.js';
-export { compileShape, shapeSchema, windowTiming, type GroupState, type PartialGroup, type Shape, type ShapeOptions } from './shape.js';
+export { compileShape, shapeSchema, StringIds, StringTable, windowTiming, type StringDelta, type BatchGroup, type BatchGroupState, type GroupState, type PartialGroup, type Shape, type ShapeOptions } from './shape.js';
 export { PARTIAL_VERSION, partialHeader, partialMismatch, parsePartial, type PartialEvent, type PartialHeader } from './partial.js';
 export { SharedHold } from './shared-hold.js';

@@ -3,7 +3,7 @@
 // event is built from a state, and how a state is serialized into a partial and merged back.
 import { createHash } from 'node:crypto';
 import {
-  accumulate, fieldReader, mergeAccState, newAccState, splitFieldPath,
+  accumulate, detachString, fieldReader, mergeAccState, newAccState, splitFieldPath,
   type Accumulator, type AccState, type AggregateExpression, type CheckProblem, type Event, type OptionSchema, type OptionsOf,
 } from '../../core/index.js';
 import { checkMetric, compileMetric } from './metrics.js';
@@ -72,6 +72,108 @@ export interface GroupState {
   distincts: DistinctCounter[];
 }
 
+/** A group's events of one batch as a worker thread gathers them (window's PartialBuilder): what it takes to leave
+ * a GroupState exactly as adding the same events to it one by one would (Shape.mergeBatch). */
+export interface BatchGroupState {
+  values: unknown[];
+  count: number;
+  accList: AccState[];
+  tops: BatchTop[];
+  sketches: QuantileSketch[];
+  /** The distinct values in order of first appearance (a Set keeps that order). */
+  distincts: Set<string>[];
+}
+
+/** A top field's values over one batch: distinct values first seen first, their counts, each event's value in order. */
+export class BatchTop {
+  private readonly index = new Map<string, number>();
+  readonly values: string[] = [];
+  readonly counts: number[] = [];
+  readonly order: number[] = [];
+  add(value: string): void {
+    let i = this.index.get(value);
+    if (i === undefined) {
+      i = this.values.length;
+      this.index.set(value, i);
+      this.values.push(value);
+      this.counts.push(1);
+    } else this.counts[i]++;
+    this.order.push(i);
+  }
+}
+
+/** A BatchGroupState as it travels (structured clone), group key included. Top and distinct values are numbers
+ * of a dictionary the sender and the receiver keep (StringIds, StringTable): the same values come in every batch.
+ * Plain arrays, not transferred typed arrays: moving ~30 small ArrayBuffers a batch cost the worker more than
+ * copying the numbers. */
+export interface BatchGroup {
+  key: string;
+  values: unknown[];
+  count: number;
+  accs: AccState[];
+  /** Per top field: its distinct values (dictionary numbers), their counts, each event's value (an index into ids). */
+  tops: Array<{ ids: number[]; counts: number[]; order: number[] }>;
+  sketches: QuantileJSON[];
+  distincts: number[][];
+}
+
+/** The sender's half of the dictionary: a number for each string, the strings new since the last take(). Starts
+ * afresh past `limit` strings (a flood of distinct values: in the bench corpus most paths are new to each window),
+ * which the receiver learns from `reset`; both halves hold at most that many. */
+export class StringIds {
+  private readonly ids = new Map<string, number>();
+  private fresh: string[] = [];
+  private base = 0;
+  private reset = false;
+  constructor(private readonly limit = 1 << 16) {}
+
+  /** Call before a batch's first id(): a dictionary past its limit starts afresh here, between batches. */
+  startBatch(): void {
+    if (this.ids.size < this.limit) return;
+    this.ids.clear();
+    this.fresh = [];
+    this.base = 0;
+    this.reset = true;
+  }
+
+  id(s: string): number {
+    let i = this.ids.get(s);
+    if (i === undefined) {
+      i = this.ids.size;
+      // Detached: a value cut out of a line keeps the line's whole batch text alive (P1, 1M lines: the worker's
+      // heap grew to 250 MB).
+      const own = detachString(s);
+      this.ids.set(own, i);
+      this.fresh.push(own);
+    }
+    return i;
+  }
+
+  /** What the receiver adds to its table: the strings from number `base` on. */
+  take(): StringDelta {
+    const d: StringDelta = { base: this.base, strings: this.fresh, ...(this.reset ? { reset: true } : {}) };
+    this.base = this.ids.size;
+    this.fresh = [];
+    this.reset = false;
+    return d;
+  }
+}
+
+export interface StringDelta { base: number; strings: string[]; reset?: boolean }
+
+/** The receiver's half: the strings by number, from the deltas in the order they were taken. */
+export class StringTable {
+  strings: string[] = [];
+  add(d: StringDelta): void {
+    if (d.reset) this.strings = [];
+    if (d.base !== this.strings.length) throw new Error(`string dictionary out of step: ${this.strings.length} strings, the delta starts at ${d.base}`);
+    for (const s of d.strings) this.strings.push(s);
+  }
+}
+
+/** What addTo adds an event to: a window's group, or a batch's. */
+type Adders = Pick<GroupState, 'count' | 'accList'> & { tops: Array<{ add(v: string): void }>; sketches: QuantileSketch[]; distincts: Array<{ add(v: string): unknown }> };
+
 /** One group of a partial: counts, accumulator states (in accumulator order: [count, sum, n, min, max]), the top
  * entries (at most `partial_top` each), the percentile sketches and the distinct counters. */
 export interface PartialGroup {
@@ -92,7 +194,13 @@ export const key = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'nu
 export interface Shape {
   accList: Accumulator[];
   newGroup(values: unknown[]): GroupState;
-  addTo(g: GroupState, e: Event): void;
+  addTo(g: Adders, e: Event): void;
+  newBatchGroup(values: unknown[]): BatchGroupState;
+  /** What travels of a batch's group, and the buffers to transfer. */
+  batchGroup(key: string, g: BatchGroupState, ids: StringIds): BatchGroup;
+  /** Adds a batch's group into `g`: the state adding its events one by one would give (sums of fractions up to
+   * floating-point rounding: they add per batch). */
+  mergeBatch(g: GroupState, p: BatchGroup, table: StringTable): void;
   /** The result event of one window and group. */
   result(start: number, end: number, g: GroupState): Event;
   toPartial(g: GroupState, topLimit: number): PartialGroup;
@@ -175,6 +283,40 @@ export function compileShape(options: ShapeOptions): Shape {
     spec,
     fingerprint,
     newGroup,
+    newBatchGroup: (values) => ({
+      values,
+      count: 0,
+      accList: accList.map(() => newAccState()),
+      tops: options.top.map(() => new BatchTop()),
+      sketches: options.percentiles.map(() => new QuantileSketch()),
+      distincts: options.distinct.map(() => new Set<string>()),
+    }),
+    batchGroup(key, g, ids) {
+      const tops = g.tops.map((t) => {
+        const numbers = new Array<number>(t.values.length);
+        for (let i = 0; i < numbers.length; i++) numbers[i] = ids.id(t.values[i]);
+        return { ids: numbers, counts: t.counts, order: t.order };
+      });
+      const distincts = g.distincts.map((d) => {
+        const numbers: number[] = [];
+        for (const v of d) numbers.push(ids.id(v));
+        return numbers;
+      });
+      return { key, values: g.values, count: g.count, accs: g.accList, tops, sketches: g.sketches.map((q) => q.toJSON()), distincts };
+    },
+    mergeBatch(g, p, table) {
+      const strings = table.strings;
+      g.count += p.count;
+      for (let i = 0; i < g.accList.length; i++) mergeAccState(g.accList[i], p.accs[i]);
+      for (let i = 0; i < g.tops.length; i++) {
+        const t = p.tops[i];
+        const values = new Array<string>(t.ids.length);
+        for (let j = 0; j < values.length; j++) values[j] = strings[t.ids[j]];
+        g.tops[i].addBatch(values, t.counts, t.order);
+      }
+      for (let i = 0; i < g.sketches.length; i++) g.sketches[i].merge(p.sketches[i]);
+      for (let i = 0; i < g.distincts.length; i++) for (const id of p.distincts[i]) g.distincts[i].add(strings[id]);
+    },
     addTo(g, e) {
       g.count++;
       for (let i = 0; i < accList.length; i++) accumulate(accList[i], g.accList[i], e);

@@ -32,6 +32,22 @@ export class TopCounter {
     }
   }
 
+  /** Adds a batch of values given as its distinct values (first seen first), their counts, and `order`: each
+   * value's index into `values`, in the order they came. The counter ends as adding them one by one would leave it:
+   * counts add while the distinct values fit in its capacity (no eviction can happen), else they are replayed. */
+  addBatch(values: readonly string[], counts: ArrayLike<number>, order: ArrayLike<number>): void {
+    const map = this.counts;
+    if (map !== undefined && map.size + values.length <= this.capacity) {
+      for (let i = 0; i < values.length; i++) {
+        const count = map.get(values[i]);
+        if (count !== undefined) map.set(values[i], count + counts[i]);
+        else map.set(detachString(values[i]), counts[i]);
+      }
+      return;
+    }
+    for (let i = 0; i < order.length; i++) this.add(values[order[i]]);
+  }
+
   /** Compact JSON: the `k` most counted entries (all when omitted) as [value, count] pairs, the error bound
    * `b`, and `o`: the count of the first entry left out (0 when none was), which bounds any omitted count. */
   toJSON(k = Infinity): TopJSON {

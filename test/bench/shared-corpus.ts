@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../support/helpers.js';
 
-export const SHARED_BENCH = path.resolve(ROOT, '../shared/bench');
+/** $SHARED_BENCH when set: a worktree elsewhere than beside ../shared (e.g. /work/wt/NAME) still finds it. */
+export const SHARED_BENCH = process.env.SHARED_BENCH ?? path.resolve(ROOT, '../shared/bench');
 export const SCANNER = path.join(SHARED_BENCH, 'reference-scanner.js');
 const GENERATOR = path.join(SHARED_BENCH, 'gen-corpus.js');
 

@@ -242,9 +242,11 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
     // P1, as is and (when the config has the setting) on one thread, beside the scanner and Fluent Bit.
     const p1Runs: Record<string, () => Promise<Measured>> = { p1: () => visor(file, 'window') };
     if (threadsSupported) p1Runs.p1OneThread = () => visor(file, 'window', { threads: 1 });
-    // Every core: the parser in worker threads (Plugin.parallel).
+    // Every core: the parser and the window's partials in worker threads (Plugin.parallel, Plugin.partials), with
+    // threads - 1 workers beside the main thread, and with one worker per core (the main thread mostly reads).
     const cores = os.availableParallelism();
     if (threadsSupported && cores > 1) p1Runs.p1AllCores = () => visor(file, 'window', { threads: cores });
+    if (threadsSupported && cores > 1) p1Runs.p1WorkerPerCore = () => visor(file, 'window', { threads: cores + 1 });
     if (fluentBit) {
       p1Runs.fluentBit = async () => {
         const db = path.join(dir, `fluent-bit-${++run}.db`); // fresh: read from the head
@@ -273,7 +275,9 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
     } else {
       out.push(`    one core: this build's config has no service.threads (visor validate rejects it): not measured; P1's CPU above is over all its threads; goal <= ${GOALS.cpuMicrosPerLine} µs/line (${cpuGoal(p1.got.p1)} for P1 as is)`);
     }
-    if (p1.got.p1AllCores) out.push(row(`visor P1, service.threads: ${cores}`, p1.got.p1AllCores, vsScanner(p1.base, p1.got.p1AllCores)));
+    const vsOneThread = (rs: Measured[]) => (p1.got.p1OneThread ? `; threads: 1/this ${ratio(p1.got.p1OneThread, rs).median.toFixed(2)}x median` : '');
+    if (p1.got.p1AllCores) out.push(row(`visor P1, service.threads: ${cores}`, p1.got.p1AllCores, `${vsScanner(p1.base, p1.got.p1AllCores)}${vsOneThread(p1.got.p1AllCores)}; parser + window partials in ${cores - 1} worker(s)`));
+    if (p1.got.p1WorkerPerCore) out.push(row(`visor P1, service.threads: ${cores + 1}`, p1.got.p1WorkerPerCore, `${vsScanner(p1.base, p1.got.p1WorkerPerCore)}${vsOneThread(p1.got.p1WorkerPerCore)}; parser + window partials in ${cores} workers`));
     if (p1.got.fluentBit) {
       const version = spawnSync(fluentBit as string, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim();
       const fb = p1.got.fluentBit;

@@ -2,13 +2,16 @@
 // worker in turn, and the results come back downstream strictly in batch order, with the batch's acks exactly as on
 // the main thread (the acks never leave it): released once downstream accepted the results, failed with the error
 // when process() threw or the worker died, as FilterNode does for a throwing filter.
+// With partials (Plugin.partials; see pipeline.ts) the main output's one consumer is an aggregate whose builder runs
+// in the worker too: the result is then that builder's partial, queued for the aggregate as a batch of its own
+// carrying this batch's acks, counted as the events it stands for.
 import type { Event, FilterInstance } from '../../api.js';
-import { FilterNode } from '../nodes.js';
-import type { AckGroup } from '../ack.js';
+import { FilterNode, type Node } from '../nodes.js';
+import { retainAll, type AckGroup } from '../ack.js';
 import type { Batch } from '../queue.js';
 import { decodeColumns } from './columns.js';
 import { applyDeltas } from './metrics.js';
-import type { WorkerOutcome, WorkerPool } from './pool.js';
+import type { BatchRef, WorkerOutcome, WorkerPool } from './pool.js';
 
 /** Batches in flight per worker: 2, so that a worker has the next batch while its result travels back, and no more:
  * each one more kept more young objects alive on the main thread across scavenges (1M-line P1, threads: 2, main-thread
@@ -20,7 +23,8 @@ const IN_FLIGHT_PER_WORKER = 2;
 type Outcome = { ok: true; outputs: Array<[string, Event[]]> } | { ok: false; error: Error };
 /** A batch in flight keeps its acks, not its events: the worker has its own copy, and input events kept alive
  * until their results came back outlived young-generation GCs (main-thread GC 150 -> 700 ms over the 1M lines). */
-type InFlight = { acks: AckGroup[]; count: number; outcome: Promise<WorkerOutcome | Outcome> };
+type InFlight = { acks: AckGroup[]; count: number; outcome: Promise<WorkerOutcome | Outcome>; batch?: BatchRef };
+const NO_EVENTS: Event[] = [];
 
 export class ParallelFilterNode extends FilterNode {
   private pool!: WorkerPool;
@@ -34,14 +38,24 @@ export class ParallelFilterNode extends FilterNode {
     this.pool = pool;
   }
 
+  /** The aggregate the main output's partials go to (the only consumer of that output), set once before data flows. */
+  private partialsTo: Node | undefined;
+
+  sendPartialsTo(aggregate: Node): void {
+    this.partialsTo = aggregate;
+  }
+
   private get limit(): number {
     return this.pool.size * IN_FLIGHT_PER_WORKER;
   }
 
   protected override handle(batch: Batch): Promise<void> | void {
     let outcome: InFlight['outcome'];
+    let ref: BatchRef | undefined;
     try {
-      outcome = this.pool.process(this.next++, this.id, batch.events);
+      const sent = this.pool.process(this.next++, this.id, batch.events);
+      outcome = sent;
+      ref = sent.batch;
     } catch (err) {
       // Events structured clone cannot copy (a function in a field): this batch is processed here, still delivered
       // in order (the plugin keeps no state between batches: Plugin.parallel). Anything else (a worker thread that
@@ -49,7 +63,7 @@ export class ParallelFilterNode extends FilterNode {
       const error = err instanceof Error ? err : new Error(String(err));
       outcome = error.name === 'DataCloneError' ? this.processHere(batch.events) : Promise.resolve({ ok: false, error });
     }
-    this.inFlight.push({ acks: batch.acks, count: batch.events.length, outcome });
+    this.inFlight.push({ acks: batch.acks, count: batch.events.length, outcome, batch: ref });
     this.delivering ??= this.deliverInOrder();
     if (this.inFlight.length >= this.limit) return new Promise<void>((resolve) => { this.roomWaiter = resolve; });
   }
@@ -68,7 +82,7 @@ export class ParallelFilterNode extends FilterNode {
 
   private async deliverInOrder(): Promise<void> {
     while (this.inFlight.length > 0) {
-      const { acks, count, outcome } = this.inFlight[0];
+      const { acks, count, outcome, batch } = this.inFlight[0];
       const done = await outcome;
       if ('metrics' in done) applyDeltas(this.metrics, done.metrics);
       if (done.ok) try {
@@ -78,7 +92,8 @@ export class ParallelFilterNode extends FilterNode {
           if (output === '' && main === undefined) main = decoded;
           else this.collector.emit(decoded, output);
         }
-        const wait = this.forward(acks, main);
+        const partial = 'partial' in done ? done.partial : undefined;
+        const wait = partial && batch ? this.forwardPartial(acks, batch, partial) : this.forward(acks, main);
         if (wait) await wait;
       } catch (err) {
         this.processFailed(acks, count, err);
@@ -93,6 +108,23 @@ export class ParallelFilterNode extends FilterNode {
       }
     }
     this.delivering = undefined;
+  }
+
+  /** forward(), with the partial in place of the main output's events. */
+  private forwardPartial(acks: AckGroup[], batch: BatchRef, partial: NonNullable<Extract<WorkerOutcome, { ok: true }>['partial']>): Promise<void> | void {
+    const aggregate = this.partialsTo!;
+    applyDeltas(aggregate.metrics, partial.metrics);
+    this.metrics.sentEvents('').inc(partial.count);
+    retainAll(acks, 1);
+    const pool = this.pool;
+    const wait = aggregate.queue!.push({
+      events: NO_EVENTS,
+      acks,
+      partial: { value: partial.value, count: partial.count, events: (request) => pool.select(batch, request), done: () => pool.release(batch) },
+    });
+    const side = this.forward(acks, undefined); // the side outputs, and this node's own hold on the acks
+    if (!wait) return side;
+    return side ? Promise.all([wait, side]).then(() => undefined) : wait;
   }
 
   protected override async finish(): Promise<void> {

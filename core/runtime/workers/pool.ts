@@ -9,10 +9,11 @@ import { Worker } from 'node:worker_threads';
 import type { Event, Logger } from '../../api.js';
 import type { ColumnBatch } from './columns.js';
 import type { MetricDelta } from './protocol.js';
-import type { CreateMessage, FromWorker, ToWorker } from './protocol.js';
+import type { CreateMessage, FromWorker, ResultMessage, ToWorker } from './protocol.js';
+import { decodeColumns, packUniform } from './columns.js';
 
 export type WorkerOutcome =
-  | { ok: true; outputs: Array<[string, ColumnBatch]>; metrics: MetricDelta[] }
+  | { ok: true; outputs: Array<[string, ColumnBatch]>; metrics: MetricDelta[]; partial?: ResultMessage['partial'] }
   | { ok: false; error: Error; metrics: MetricDelta[] };
 
 /** A worker thread running worker-entry.js beside this module (dist/), or worker-entry.ts when this runs from source
@@ -33,9 +34,16 @@ function tsxEsmApi(): string {
   return pathToFileURL(path.join(path.dirname(manifest), pkg.exports['./esm/api'].import.default)).href;
 }
 
+/** A batch sent to a worker thread. */
+export interface BatchRef { readonly worker: PoolWorker; readonly seq: number }
+
 class PoolWorker {
   readonly thread: Worker;
   private readonly pending = new Map<number, (outcome: WorkerOutcome) => void>();
+  /** PartialBuilder.select requests by batch seq. */
+  private readonly selecting = new Map<number, { resolve: (events: Event[]) => void; reject: (err: Error) => void }>();
+  /** The highest seq absorbed and not yet told to the thread (sent with the next batch). */
+  released: number | undefined;
   alive = true;
 
   constructor(private readonly pool: WorkerPool) {
@@ -47,10 +55,17 @@ class PoolWorker {
 
   private received(m: FromWorker): void {
     if (m.type === 'log') return this.pool.log(m.id, m.level, m.msg, m.fields);
+    if (m.type === 'selected') {
+      const s = this.selecting.get(m.seq);
+      this.selecting.delete(m.seq);
+      if (m.events) s?.resolve(decodeColumns(m.events));
+      else s?.reject(Object.assign(new Error(m.error?.message ?? 'select failed'), { stack: m.error?.stack }));
+      return;
+    }
     const resolve = this.pending.get(m.seq);
     if (!resolve) return;
     this.pending.delete(m.seq);
-    if (m.type === 'result') resolve({ ok: true, outputs: m.outputs, metrics: m.metrics });
+    if (m.type === 'result') resolve({ ok: true, outputs: m.outputs, metrics: m.metrics, partial: m.partial });
     else resolve({ ok: false, error: Object.assign(new Error(m.error.message), { stack: m.error.stack }), metrics: m.metrics });
   }
 
@@ -61,6 +76,16 @@ class PoolWorker {
     const error = new Error(`worker thread died while processing the batch: ${err.message}`);
     for (const resolve of this.pending.values()) resolve({ ok: false, error, metrics: [] });
     this.pending.clear();
+    for (const s of this.selecting.values()) s.reject(new Error(`worker thread died before sending the events asked for: ${err.message}`));
+    this.selecting.clear();
+  }
+
+  select(seq: number, request: unknown): Promise<Event[]> {
+    if (!this.alive) return Promise.reject(new Error('worker thread died: the events of the batch are gone'));
+    return new Promise((resolve, reject) => {
+      this.selecting.set(seq, { resolve, reject });
+      this.thread.postMessage({ type: 'select', seq, request } satisfies ToWorker);
+    });
   }
 
   /** Throws when the message cannot be copied (structured clone); nothing is then pending. */
@@ -89,12 +114,25 @@ export class WorkerPool {
   }
 
   /** Process a batch in worker `index` (mod size). Throws when the events cannot be copied (structured clone). */
-  process(index: number, id: string, events: Event[]): Promise<WorkerOutcome> {
+  process(index: number, id: string, events: Event[]): Promise<WorkerOutcome> & { batch: BatchRef } {
     const worker = this.worker(index % this.size);
     let resolve!: (outcome: WorkerOutcome) => void;
     const outcome = new Promise<WorkerOutcome>((r) => { resolve = r; });
-    worker.send({ type: 'batch', id, seq: ++this.seq, events }, resolve);
-    return outcome;
+    const seq = ++this.seq;
+    const release = worker.released;
+    worker.send({ type: 'batch', id, seq, events: packUniform(events) ?? events, ...(release !== undefined ? { release } : {}) }, resolve);
+    worker.released = undefined;
+    return Object.assign(outcome, { batch: { worker, seq } });
+  }
+
+  /** The events of a batch its partial's builder selects (AggregatePartialContext.events). */
+  select(batch: BatchRef, request: unknown): Promise<Event[]> {
+    return batch.worker.select(batch.seq, request);
+  }
+
+  /** The batch's partial was absorbed: its thread may drop the events it kept (told with its next batch). */
+  release(batch: BatchRef): void {
+    if (batch.worker.released === undefined || batch.seq > batch.worker.released) batch.worker.released = batch.seq;
   }
 
   private worker(i: number): PoolWorker {

@@ -1,11 +1,13 @@
 // Messages between the main thread and the worker threads that run parallel filters (Plugin.parallel).
 import type { Event, LogFields } from '../../api.js';
-import type { ColumnBatch } from './columns.js';
+import type { ColumnBatch, UniformEvents } from './columns.js';
 
 /** Makes one component's instance in a worker: the plugin imported from its module, the same validated options. */
 export interface CreateMessage {
   type: 'create';
   id: string;
+  /** A filter (default), or the PartialBuilder of an aggregate split in two (Plugin.partials). */
+  kind?: 'filter' | 'aggregate';
   module: string;
   name: string;
   options: unknown;
@@ -13,17 +15,29 @@ export interface CreateMessage {
   downstreamFields?: string[];
   configDir: string;
   service: { name: string; public_url?: string };
+  /** A filter whose main output goes to this aggregate's PartialBuilder in the worker (its id). */
+  partialsTo?: string;
 }
 
 export interface BatchMessage {
   type: 'batch';
   id: string;
   seq: number;
-  /** The input events as they are: structured clone was cheaper for them than columns (see columns.ts). */
-  events: Event[];
+  /** The input events as they are (structured clone was cheaper for them than encodeColumns), or packed when they
+   * all have the same string fields (packUniform, cheaper still). */
+  events: Event[] | UniformEvents;
+  /** Batches up to this seq were absorbed: the events kept for PartialBuilder.select may go. */
+  release?: number;
 }
 
-export type ToWorker = CreateMessage | BatchMessage;
+/** Asks for the events PartialBuilder.select picks for `request` of batch `seq` (AggregatePartialContext.events). */
+export interface SelectMessage {
+  type: 'select';
+  seq: number;
+  request: unknown;
+}
+
+export type ToWorker = CreateMessage | BatchMessage | SelectMessage;
 
 /** A change of one of the component's metrics since the worker last reported. */
 export type MetricDelta =
@@ -38,6 +52,16 @@ export interface ResultMessage {
   /** The main output ('') first, then the side outputs in the order the plugin emitted to them. */
   outputs: Array<[string, ColumnBatch]>;
   metrics: MetricDelta[];
+  /** With partialsTo: the partial the aggregate's builder made of the main output (then not in `outputs`), the
+   * number of events it stands for, and the builder's metric deltas. */
+  partial?: { value: unknown; count: number; metrics: MetricDelta[] };
+}
+
+export interface SelectedMessage {
+  type: 'selected';
+  seq: number;
+  events?: ColumnBatch;
+  error?: { message: string; stack?: string };
 }
 
 export interface FailedMessage {
@@ -55,4 +79,4 @@ export interface LogMessage {
   fields?: LogFields;
 }
 
-export type FromWorker = ResultMessage | FailedMessage | LogMessage;
+export type FromWorker = ResultMessage | FailedMessage | SelectedMessage | LogMessage;

@@ -13,7 +13,7 @@ export interface WindowCounters {
 }
 
 /** Every counter of the aggregate, whichever the mode (its metrics show the same series either way). */
-export function windowCounters(context: AggregateContext): WindowCounters {
+export function windowCounters(context: Pick<AggregateContext, 'metrics'>): WindowCounters {
   const { metrics } = context;
   return {
     late: metrics.counter('window_late_events_total', 'Events that arrived after their window was emitted.'),

@@ -8,6 +8,7 @@ import { windowCounters } from './emission.js';
 import { PartialWindows } from './partials.js';
 import { ResultWindows } from './results.js';
 import { WINDOW_SCHEMA, windowReads } from './schema.js';
+import { acceptsPartials, windowPartialBuilder } from './split.js';
 
 export default definePlugin({
   kind: 'aggregate',
@@ -18,12 +19,19 @@ export default definePlugin({
   // In processing time no event is ever late.
   outputs: (options) => (options.time === 'event' ? ['_late'] : []),
   reads: windowReads,
+  // With service.threads > 1 and a parallel parser feeding it, worker threads sort events into windows (split.ts).
+  partials: { accepts: acceptsPartials, builder: windowPartialBuilder },
   create(options, context) {
     const counters = windowCounters(context);
-    const windows = options.emit === 'partials' ? new PartialWindows(options, context, counters) : new ResultWindows(options, context, counters);
+    if (options.emit === 'partials') {
+      const windows = new PartialWindows(options, context, counters);
+      return { start: () => windows.start(), process: (events, ctx) => windows.process(events, ctx), flush: () => windows.flush() };
+    }
+    const windows = new ResultWindows(options, context, counters);
     return {
       start: () => windows.start(),
       process: (events, ctx) => windows.process(events, ctx),
+      absorbPartial: (partial, ctx) => windows.absorbPartial(partial, ctx),
       flush: () => windows.flush(),
     };
   },

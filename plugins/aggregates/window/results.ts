@@ -1,16 +1,19 @@
 // `emit: results`: the windows of the whole input, one result event per window and group. In event time a window
 // closes when the watermark (newest event time - allowed_lateness) passes its end, or when the input is idle; in
 // processing time, when the clock does.
-import type { AggregateContext, AggregateProcessContext, Event } from '../../../core/index.js';
-import { storedState } from '../../../lib/stats/index.js';
+import type { AggregateContext, AggregatePartialContext, AggregateProcessContext, Event } from '../../../core/index.js';
+import { storedState, StringTable } from '../../../lib/stats/index.js';
 import { settleBatch, WindowEmitter, type WindowCounters } from './emission.js';
 import type { WindowOptions } from './schema.js';
-import { newBatch, Windowing, Windows } from './windows.js';
+import type { LateRequest } from './split.js';
+import { newBatch, Windowing, Windows, type WindowBatch } from './windows.js';
 
 export class ResultWindows {
   private readonly windowing: Windowing;
   private readonly windows: Windows;
   private readonly emitter: WindowEmitter;
+  /** absorbPartial: the string dictionary of each worker thread's builder. */
+  private readonly tables = new Map<string, StringTable>();
 
   constructor(private readonly options: WindowOptions, private readonly context: AggregateContext, private readonly counters: WindowCounters) {
     this.windowing = new Windowing(options, counters.invalidTime);
@@ -28,6 +31,28 @@ export class ResultWindows {
     this.windowing.absorb(this.windows, events, 0, events.length, Date.now(), batch);
     settleBatch(batch, ctx, this.counters.late);
     if (this.windowing.eventTime) await this.close(this.windows.maxEventTime - this.windowing.lateness);
+  }
+
+  /** A batch's partial from a worker thread (split.ts): what process() does with the batch itself. Its late events
+   * (rare: windows already closed) are fetched from the worker first, so that nothing is merged when that fails; a
+   * window closed by the timer meanwhile makes more of them late, so they are asked for again. */
+  async absorbPartial(partial: unknown, ctx: AggregatePartialContext): Promise<void> {
+    const p = partial as WindowBatch;
+    // First and at once: the next partial of the same builder counts on this one's strings being known.
+    let table = this.tables.get(p.builder);
+    if (!table) this.tables.set(p.builder, (table = new StringTable()));
+    table.add(p.strings);
+    const { size } = this.windowing;
+    const batch = newBatch(this.options.ack === 'emit');
+    for (let closedUpTo = this.windows.closedUpTo; p.windows.some((w) => w.start + size <= closedUpTo); closedUpTo = this.windows.closedUpTo) {
+      const late = await ctx.events({ closedUpTo } satisfies LateRequest);
+      if (this.windows.closedUpTo !== closedUpTo) continue;
+      if (late.length) batch.late = late;
+      break;
+    }
+    this.windowing.merge(this.windows, p, table, Date.now(), batch);
+    settleBatch(batch, ctx, this.counters.late);
+    await this.close(this.windows.maxEventTime - this.windowing.lateness);
   }
 
   async flush(): Promise<void> {

@@ -1,7 +1,7 @@
 // The window bookkeeping both modes of `window` share (results.ts, partials.ts): the windows of one source (the
 // whole input, or one partition), how a batch's events fill them, and which are due to close.
 import { detachString, fieldReader, getField, splitFieldPath, type Counter, type Event } from '../../../core/index.js';
-import { compileShape, windowTiming, type GroupState, type Shape, type SharedHold } from '../../../lib/stats/index.js';
+import { compileShape, windowTiming, type BatchGroup, type GroupState, type Shape, type SharedHold, type StringDelta, type StringTable } from '../../../lib/stats/index.js';
 import type { WindowOptions } from './schema.js';
 
 export interface WindowState {
@@ -19,6 +19,18 @@ export interface Batch {
   late: Event[] | undefined;
   touched: Set<WindowState> | undefined;
 }
+
+/** What a worker thread's PartialBuilder makes of one batch (split.ts): the newest event time, and per window the
+ * batch touched (first touched first) its groups (first seen first). */
+export interface WindowBatch {
+  /** The builder that made it (one per worker thread), whose string dictionary its groups use. */
+  builder: string;
+  strings: StringDelta;
+  maxTime: number;
+  windows: Array<{ start: number; groups: BatchGroup[] }>;
+}
+
+const newWindow = (start: number): WindowState => ({ start, groups: new Map(), holds: new Set(), offsetFrom: Infinity, offsetTo: -Infinity });
 
 /** A new batch; `holdAcks`: its acknowledgement waits for the results of the windows it touches. */
 export const newBatch = (holdAcks: boolean): Batch => ({ late: undefined, touched: holdAcks ? new Set() : undefined });
@@ -62,7 +74,7 @@ export class Windowing {
   /** Partials: the source offset of an event (windows carry their offset range). */
   private readonly readOffset: ((e: Event) => unknown) | undefined;
   /** Set by groupValues: the key of the values it returned. */
-  private groupKey = '';
+  groupKey = '';
 
   constructor(private readonly options: WindowOptions, private readonly invalidTime: Counter) {
     [this.size, this.advance] = windowTiming(options.window);
@@ -90,7 +102,7 @@ export class Windowing {
     let offset = NaN;
     const add = (start: number, e: Event, values: unknown[], gk: string) => {
       let w = last !== undefined && last.start === start ? last : open.get(start);
-      if (!w) open.set(start, (w = { start, groups: new Map(), holds: new Set(), offsetFrom: Infinity, offsetTo: -Infinity }));
+      if (!w) open.set(start, (w = newWindow(start)));
       last = w;
       let g = w.groups.get(gk);
       if (!g) w.groups.set(detachString(gk), (g = shape.newGroup(values.map((v) => (typeof v === 'string' ? detachString(v) : v)))));
@@ -103,17 +115,8 @@ export class Windowing {
     };
     for (let i = from; i < to; i++) {
       const e = events[i];
-      if (this.options.exclude_heartbeats && e.heartbeat === true) continue;
-      let t: number;
-      if (!this.eventTime) t = now;
-      else {
-        const v = this.readTime(e);
-        if (typeof v !== 'number' || !Number.isFinite(v)) {
-          this.invalidTime.inc();
-          continue;
-        }
-        t = v;
-      }
+      const t = this.timeOf(e, now, true);
+      if (t !== t) continue; // NaN: left out
       if (readOffset) {
         const o = readOffset(e);
         offset = typeof o === 'number' ? o : NaN;
@@ -129,7 +132,7 @@ export class Windowing {
       let isLate = false;
       let values: unknown[] | undefined;
       let gk = '';
-      for (const start of this.windowStarts(t)) {
+      for (const start of this.startsOf(t)) {
         if (start + size <= closedUpTo) {
           isLate = true;
           continue;
@@ -146,14 +149,57 @@ export class Windowing {
     batch.late = late;
   }
 
+  /** The time of `e` in its windows (`now` in processing time), or NaN for an event left out: a heartbeat, or an
+   * invalid event time (counted when `count`). */
+  timeOf(e: Event, now: number, count: boolean): number {
+    if (this.options.exclude_heartbeats && e.heartbeat === true) return NaN;
+    if (!this.eventTime) return now;
+    const v = this.readTime(e);
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      if (count) this.invalidTime.inc();
+      return NaN;
+    }
+    return v;
+  }
+
+  /** Whether an event at `t` is late for a window closed up to `closedUpTo` (absorb's rule, for a batch's partial). */
+  isLate(t: number, closedUpTo: number): boolean {
+    const { size, advance } = this;
+    if (advance === size) return Math.floor(t / size) * size + size <= closedUpTo;
+    return this.startsOf(t).some((start) => start + size <= closedUpTo);
+  }
+
+  /** Adds a batch's partial (a worker's PartialBuilder made it of the events absorb() would have been given) to
+   * `windows`: the state absorb() leaves, except for the late events, which the caller fetches (their windows are
+   * skipped here; `batch.late` is the caller's). */
+  merge(windows: Windows, p: WindowBatch, table: StringTable, now: number, batch: Batch): void {
+    const { size, shape } = this;
+    const touched = batch.touched;
+    windows.lastArrival = now;
+    const closedUpTo = windows.closedUpTo;
+    for (const pw of p.windows) {
+      if (pw.start + size <= closedUpTo) continue; // its events are late
+      let w = windows.open.get(pw.start);
+      if (!w) windows.open.set(pw.start, (w = newWindow(pw.start)));
+      for (const pg of pw.groups) {
+        let g = w.groups.get(pg.key);
+        if (!g) w.groups.set(pg.key, (g = shape.newGroup(pg.values)));
+        shape.mergeBatch(g, pg, table);
+      }
+      touched?.add(w);
+    }
+    if (p.maxTime > windows.maxEventTime) windows.maxEventTime = p.maxTime;
+  }
+
   /** Hopping windows: starts of the windows holding `t`, oldest first (tumbling ones are handled inline). */
-  private windowStarts(t: number): number[] {
+  startsOf(t: number): number[] {
     const starts: number[] = [];
     for (let s = Math.floor(t / this.advance) * this.advance; s + this.size > t; s -= this.advance) starts.push(s);
     return starts.reverse();
   }
 
-  private groupValues(e: Event): unknown[] {
+  /** The group values of `e`; sets groupKey to their key. */
+  groupValues(e: Event): unknown[] {
     if (!this.groupPaths.length) {
       this.groupKey = '';
       return NO_GROUP;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Event } from '../../core/index.js';
 import type { ReportAccumulator, TopItem } from '../stats/index.js';
+import type { PanelJSON } from '../stats/panels/index.js';
 import { detectFormat, DETECT_LINES, type Detection, type FormatChoice } from './format.js';
 import { isBlank, type FileResult } from './read.js';
 
@@ -31,6 +32,7 @@ export interface AccState {
   statusClasses: Record<string, number>;
   levels: Array<[string, number]>;
   tops: Record<ListName, { items: TopItem[]; bound: number }>;
+  panels?: PanelJSON;
 }
 
 export interface PartJob {
@@ -60,6 +62,7 @@ export function accState(acc: ReportAccumulator, capacity: number): AccState {
     statusClasses: { ...acc.statusClasses },
     levels: [...acc.levels.entries()],
     tops: Object.fromEntries(LISTS.map((l) => [l, { items: acc.tops[l].top(capacity), bound: acc.tops[l].errorBound }])) as AccState['tops'],
+    panels: acc.panels?.toJSON(),
   };
 }
 
@@ -72,6 +75,7 @@ export function addCounters(acc: ReportAccumulator, s: AccState): void {
   acc.seen += s.seen;
   for (const k of Object.keys(acc.statusClasses) as Array<keyof ReportAccumulator['statusClasses']>) acc.statusClasses[k] += s.statusClasses[k] ?? 0;
   for (const [level, n] of s.levels) acc.levels.set(level, (acc.levels.get(level) ?? 0) + n);
+  if (s.panels) acc.panels?.merge(s.panels);
 }
 
 /** Replaces the top lists of a report event (made by `acc`) with those of `acc` and the parts together. */

@@ -48,7 +48,8 @@ export class Totals {
   /** Lines read (all files and parts this thread read). */
   lines = 0;
   constructor(capacity: number, readonly dashboard?: DashboardSink) {
-    this.acc = new ReportAccumulator(0, capacity);
+    // Every traffic panel on: analyze computes what GoAccess computes (lib/stats/panels).
+    this.acc = new ReportAccumulator(0, capacity, { panels: true });
   }
 }
 

@@ -8,6 +8,7 @@
 // (each with top lists of `capacity` values), a capped list of alerts.
 import type { Event } from '../../core/index.js';
 import { ReportAccumulator, type TopItem } from '../stats/index.js';
+import { PanelAccumulator, type PanelJSON, type Panels } from '../stats/panels/index.js';
 
 export interface DashboardModelOptions {
   /** Width of one chart bucket (1000 live; 60000 for an analysis of files). */
@@ -25,6 +26,8 @@ export interface DashboardModelOptions {
   alerts: number;
   /** Shown in the page header. */
   title?: string;
+  /** Rows per traffic panel (lib/stats/panels) in the state; 0: no panels. Default 100 (the page pages them). */
+  panelRows?: number;
 }
 
 export interface HealthRow {
@@ -123,6 +126,8 @@ export interface DashboardState {
   pipeline_state?: string;
   /** Refresh interval of the live dashboard, ms. */
   update_ms?: number;
+  /** The traffic panels over the same span as the tables (absent with panelRows 0). */
+  panels?: Panels;
 }
 
 const LISTS = [
@@ -135,6 +140,7 @@ type ListName = (typeof LISTS)[number][0];
 
 /** Slices per top window: the window is covered to within one slice (a tenth of it). */
 const SLICES = 10;
+const DEFAULT_PANEL_ROWS = 100;
 const ALERT_TEXT_MAX = 500;
 
 interface Slice {
@@ -142,6 +148,8 @@ interface Slice {
   acc: ReportAccumulator;
   /** Full lists (value -> count) computed once the slice has stopped changing. */
   cache?: Record<ListName, TopItem[]>;
+  /** Its panels' state, likewise. */
+  panelCache?: PanelJSON;
 }
 
 export class DashboardModel {
@@ -201,6 +209,7 @@ export class DashboardModel {
       return;
     }
     slice.cache = undefined;
+    slice.panelCache = undefined;
     const i = this.slot(at);
     if (i < 0) return; // older than the chart history: counted in the tables only
     const c = this.cols;
@@ -281,7 +290,8 @@ export class DashboardModel {
     }
     const newest = this.slices.length ? this.slices[this.slices.length - 1]!.key : -Infinity;
     if (key <= newest - this.sliceCount) return undefined;
-    const slice: Slice = { key, acc: new ReportAccumulator(Number.isFinite(this.sliceMs) ? key * this.sliceMs : 0, this.opts.capacity) };
+    const panels = (this.opts.panelRows ?? DEFAULT_PANEL_ROWS) > 0;
+    const slice: Slice = { key, acc: new ReportAccumulator(Number.isFinite(this.sliceMs) ? key * this.sliceMs : 0, this.opts.capacity, { panels }) };
     // Keep the slices sorted by key (an out-of-order event time may open an older one).
     let at = this.slices.length;
     while (at > 0 && this.slices[at - 1]!.key > key) at--;
@@ -291,7 +301,7 @@ export class DashboardModel {
     return slice;
   }
 
-  private tables(now: number): Pick<DashboardState, 'totals' | 'top'> {
+  private tables(now: number): Pick<DashboardState, 'totals' | 'top' | 'panels'> {
     const finite = Number.isFinite(this.sliceMs);
     const lastKey = finite ? Math.floor(now / this.sliceMs) : 0;
     const inWindow = this.slices.filter((s) => s.key <= lastKey && s.key > lastKey - this.sliceCount);
@@ -321,7 +331,18 @@ export class DashboardModel {
     }
     totals.error_rate = totals.requests > 0 ? totals.errors / totals.requests : null;
     const top = Object.fromEntries(LISTS.map(([name]) => [name, topOf(merged[name], this.opts.topN)])) as Record<ListName, TopItem[]>;
-    return { totals, top: { ...top, error_bounds } };
+    const rows = this.opts.panelRows ?? DEFAULT_PANEL_ROWS;
+    if (rows <= 0) return { totals, top: { ...top, error_bounds } };
+    return { totals, top: { ...top, error_bounds }, panels: this.panels(inWindow, rows) };
+  }
+
+  /** The slices' panels together: one slice's directly, several merged (each slice's state cached once it stops
+   * changing, as its lists are). */
+  private panels(slices: Slice[], rows: number): Panels {
+    if (slices.length === 1) return slices[0]!.acc.panels!.result(rows);
+    const all = new PanelAccumulator(this.opts.capacity);
+    for (const s of slices) all.merge(s.panelCache ??= s.acc.panels!.toJSON());
+    return all.result(rows);
   }
 
   private addAlert(e: Event, now: number): void {

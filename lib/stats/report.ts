@@ -1,6 +1,7 @@
 // The figures of one report interval, and their text and HTML renderings. Kept apart from the plugin so
 // they can be tested (and reused) without a pipeline.
 import { formatLocalTime, type Event } from '../../core/index.js';
+import { PanelAccumulator, renderPanelsHtml, renderPanelsText, type Panels } from './panels/index.js';
 import { TopCounter } from './sketches.js';
 
 export interface TopItem {
@@ -22,6 +23,8 @@ export interface AccumulatorFields {
   status?: string;
   /** The client of a request (top_clients, top_error_clients). Default `client_ip`. */
   client?: string;
+  /** Also count the traffic panels (lib/stats/panels): the report event gets a `panels` field. */
+  panels?: boolean;
 }
 
 /** The interval traffic figures of access events, shared by the report and summary aggregates. */
@@ -53,6 +56,8 @@ export class ReportAccumulator {
   readonly statusClasses: Record<StatusClass, number> = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0 };
   readonly levels = new Map<string, number>();
   readonly tops: Record<TopList, TopCounter>;
+  /** The traffic panels, when asked for (AccumulatorFields.panels). */
+  readonly panels: PanelAccumulator | undefined;
 
   private readonly statusField: string;
   private readonly clientField: string;
@@ -66,6 +71,7 @@ export class ReportAccumulator {
       top_paths: new TopCounter(capacity),
       top_error_messages: new TopCounter(capacity),
     };
+    this.panels = fields.panels ? new PanelAccumulator(capacity) : undefined;
   }
 
   add(e: Event): void {
@@ -77,6 +83,7 @@ export class ReportAccumulator {
       const cls: StatusClass = status >= 200 && status < 600 ? (`${Math.floor(status / 100)}xx` as StatusClass) : 'other';
       this.statusClasses[cls]++;
       if (typeof e.bytes === 'number' && Number.isFinite(e.bytes)) this.bytes += e.bytes;
+      this.panels?.add(e, status);
       const clientValue = e[this.clientField];
       const client = typeof clientValue === 'string' && clientValue ? clientValue : undefined;
       if (client) this.tops.top_clients.add(client);
@@ -133,6 +140,7 @@ export class ReportAccumulator {
       top_error_messages: this.tops.top_error_messages.top(topN),
       top_error_bounds: Object.fromEntries(TOP_LISTS.map((k) => [k, this.tops[k].errorBound])),
     };
+    if (this.panels) event.panels = this.panels.result(topN) as unknown as Event[string];
     event.message = renderReportText(event);
     if (withHtml) event.html = renderReportHtml(event);
     return event;
@@ -160,6 +168,7 @@ export function renderReportText(r: Event): string {
     `top paths: ${topLine(r.top_paths)}`,
     `error log lines: ${r.error_log_lines}${levels.length ? ` (${levels.map(([l, n]) => `${l} ${n}`).join(', ')})` : ''}`,
     `top error messages: ${topLine(r.top_error_messages)}`,
+    ...(r.panels ? renderPanelsText(r.panels as unknown as Panels, Infinity) : []),
   ].join('\n');
 }
 
@@ -202,5 +211,6 @@ export function renderReportHtml(r: Event): string {
     + (levels.length ? levels.map(([l, n]) => `<tr><td>${h(l)}</td><td align="right">${h(n)}</td></tr>`).join('') : '<tr><td colspan="2">none</td></tr>')
     + '</table>'
     + htmlTop('top error messages', r.top_error_messages, 'message')
+    + (r.panels ? renderPanelsHtml(r.panels as unknown as Panels, Infinity, TABLE) : '')
     + '</div>';
 }

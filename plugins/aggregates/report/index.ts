@@ -16,17 +16,19 @@ export default definePlugin({
       capacity: { type: 'integer', minimum: 1, default: 1000, description: 'Distinct values counted exactly per top list and interval; beyond, Space-Saving (see top_error_bounds).' },
       title: { type: 'string', default: 'visor', description: 'Name of the report (the report field; e.g. the host name).' },
       html: { type: 'boolean', default: true, description: 'Add the html field (an HTML rendering of the report).' },
+      panels: { type: 'boolean', default: true, description: 'Add the panels field: unique visitors (address + date + user agent), requested, static and not-found files, hosts, operating systems, browsers, bots by category, referrers and referring sites, status codes, virtual hosts, countries, the hourly and daily distribution and response-time percentiles, each split into humans and bots when the bot filter ran (lists the fields are missing for say which filter sets them); also in message and html.' },
       emit_empty: { type: 'boolean', default: true, description: 'Emit a report (zeros, error_rate null) for an interval without events.' },
     },
   },
   create(options, context) {
-    let current = new ReportAccumulator(Date.now(), Math.max(options.capacity, options.top));
+    const fields = { panels: options.panels };
+    let current = new ReportAccumulator(Date.now(), Math.max(options.capacity, options.top), fields);
 
     /** Close the current interval (synchronously, so no event lands in both) and emit its report. */
     const report = async (force: boolean) => {
       const closed = current;
       const end = Date.now();
-      current = new ReportAccumulator(end, Math.max(options.capacity, options.top));
+      current = new ReportAccumulator(end, Math.max(options.capacity, options.top), fields);
       if (!force && closed.seen === 0) return;
       const event = closed.toEvent(end, options.title, options.top, options.html);
       await context.emit([event]);
@@ -34,7 +36,7 @@ export default definePlugin({
 
     return {
       start() {
-        current = new ReportAccumulator(Date.now(), Math.max(options.capacity, options.top));
+        current = new ReportAccumulator(Date.now(), Math.max(options.capacity, options.top), fields);
         context.timers.every(options.interval, () => report(options.emit_empty));
       },
       process(events) {

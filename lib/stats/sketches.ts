@@ -208,7 +208,7 @@ class StreamSummary {
   }
 }
 
-function murmur32(s: string, seed: number): number {
+export function murmur32(s: string, seed: number): number {
   let h = seed >>> 0;
   for (let i = 0; i < s.length; i++) {
     let k = s.charCodeAt(i);

@@ -105,7 +105,8 @@
   function listCard(list, split) {
     var u = listUi(list.id);
     var card = h('div', { class: 'card panel-card', 'data-test': 'panel-' + list.id, 'data-panel': list.id });
-    var note = list.distinct === null ? 'top ' + list.items.length : fmtInt(list.distinct) + ' distinct';
+    var note = list.distinct === null ? 'top ' + list.items.length + ' (more than the capacity: approximate)'
+      : list.items.length < list.distinct ? 'top ' + list.items.length + ' of ' + fmtInt(list.distinct) + ' distinct' : fmtInt(list.distinct) + ' distinct';
     card.appendChild(h('div', { class: 'card-title' }, [h('span', { text: list.title }), h('span', { class: 'card-note', text: list.needs ? '' : fmtInt(list.total) + ' requests · ' + note })]));
     if (list.needs) {
       card.appendChild(h('div', { class: 'needs', 'data-test': 'needs', text: 'needs ' + list.needs }));

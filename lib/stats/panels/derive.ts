@@ -23,17 +23,20 @@ export function staticByExtension(path: string, query: unknown): boolean {
  * empty value or one without a scheme (GoAccess leaves those out of referring sites too). */
 export function referringSite(referer: string): string | undefined {
   const scheme = referer.indexOf('://');
-  if (scheme <= 0 || scheme > 10) return undefined;
+  if (scheme <= 0 || scheme > 32) return undefined;
+  const from = scheme + 3;
   let end = referer.length;
-  for (let i = scheme + 3; i < referer.length; i++) {
+  for (let i = from; i < referer.length; i++) {
     const c = referer.charCodeAt(i);
-    if (c === 47 || c === 63 || c === 35 || c === 58) { // / ? # :
+    if (c === 47 || c === 63 || c === 35) { // / ? #
       end = i;
       break;
     }
   }
-  const at = referer.lastIndexOf('@', end);
-  const host = referer.slice(at > scheme ? at + 1 : scheme + 3, end).toLowerCase();
+  const at = referer.lastIndexOf('@', end - 1);
+  const start = at >= from ? at + 1 : from;
+  const colon = referer.indexOf(':', start);
+  const host = referer.slice(start, colon >= 0 && colon < end ? colon : end).toLowerCase();
   return host || undefined;
 }
 

@@ -46,11 +46,29 @@ export class UserAgentParser {
     return {
       browser: b.name ?? null,
       browser_version: b.major ?? null,
-      os: o.name ?? null,
-      os_version: o.version ?? null,
+      os: osName(o.name),
+      os_version: osVersion(o.version),
       device_type: this.bots.classify(ua).is_bot ? 'bot' : deviceType(d.type, b.name, o.name),
     };
   }
+}
+
+// ua-parser-js gives some systems as the user agent spells them ("linux", "ubuntu"): one name per system, so that
+// a panel of systems has one row for Linux (26 of 593 distinct user agents of the corpora were lower-case).
+const OS_SPELLING: Record<string, string> = { freebsd: 'FreeBSD', openbsd: 'OpenBSD', netbsd: 'NetBSD', sunos: 'SunOS', gnu: 'GNU' };
+
+function osName(name: string | undefined): string | null {
+  if (name === undefined || name === '') return null;
+  if (name !== name.toLowerCase()) return name;
+  return OS_SPELLING[name] ?? name[0].toUpperCase() + name.slice(1);
+}
+
+// For Linux and BSDs, ua-parser-js gives the machine as the version ("Linux i686" -> "i686"; 27 of the 593): no
+// version. Windows keeps its names (XP, Vista, NT, CE).
+const MACHINE = /^(i[3-6]86|x86_64|x64|amd64|aarch64|arm\w*|ppc\w*|sun4\w*|sparc\w*|mips\w*)$/i;
+
+function osVersion(version: string | undefined): string | null {
+  return version === undefined || version === '' || MACHINE.test(version) ? null : version;
 }
 
 function deviceType(type: string | undefined, browser: string | undefined, os: string | undefined): DeviceType {

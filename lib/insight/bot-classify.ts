@@ -1,0 +1,96 @@
+// Bot or human from the User-Agent alone: the user's patterns first, then the named list (bot-list.ts), then
+// isbot's generic patterns (a bot of no known name is `other`, named after the product token that matched).
+import { isbotMatch } from 'isbot';
+import type { OptionSchema } from '../../core/index.js';
+import { BOT_CATEGORIES, BOT_LIST, type BotCategory, type BotEntry } from './bot-list.js';
+import { userAgentText, UserAgentMemo } from './ua-memo.js';
+
+/** The fields the bot filter sets, as it sets them. */
+export interface BotInfo {
+  is_bot: boolean;
+  /** null for humans. */
+  bot_category: BotCategory | null;
+  bot_name: string | null;
+}
+
+export const BOT_FIELDS = ['is_bot', 'bot_category', 'bot_name'] as const;
+
+export const HUMAN: Readonly<BotInfo> = Object.freeze({ is_bot: false, bot_category: null, bot_name: null });
+
+/** A user's own pattern (the bot filter's `patterns`). */
+export interface BotPattern {
+  pattern: string;
+  category: BotCategory;
+  name?: string;
+}
+
+/** Compiles a pattern as the classifier matches it; throws the reason a pattern is invalid. */
+export function compileBotPattern(source: string): RegExp {
+  try {
+    return new RegExp(source, 'i');
+  } catch (err) {
+    throw new Error(`invalid regex ${JSON.stringify(source)}: ${(err as Error).message.replace(/^.*: /, '')}`);
+  }
+}
+
+export const BOT_PATTERNS_SCHEMA = {
+  type: 'array',
+  default: [],
+  description: 'Your own bots, checked before the built-in list: [{ pattern, category, name }], pattern a JavaScript regex matched case-insensitively against the User-Agent.',
+  items: {
+    type: 'object',
+    required: ['pattern', 'category'],
+    properties: {
+      pattern: {
+        type: 'string', minLength: 1, description: 'A JavaScript regex, matched case-insensitively anywhere in the User-Agent (e.g. "\\\\bAcmeMonitor/").',
+        check: (v: unknown) => { if (typeof v === 'string') compileBotPattern(v); return undefined; },
+      },
+      category: { enum: BOT_CATEGORIES, description: 'The category of the bots it matches.' },
+      name: { type: 'string', minLength: 1, description: 'bot_name of the bots it matches (default: the text the pattern matched).' },
+    },
+  },
+} as const satisfies OptionSchema;
+
+interface Compiled { re: RegExp; category: BotCategory; name: string | undefined }
+
+const compile = (p: BotPattern | BotEntry): Compiled => ({ re: compileBotPattern(p.pattern), category: p.category, name: p.name });
+
+// The product token around isbot's match ("FooCrawler/1.2" for "crawler"), without its version.
+const TOKEN_SEPARATORS = /[\s;()+,]/;
+
+function tokenAround(ua: string, match: string): string {
+  const at = ua.toLowerCase().indexOf(match.toLowerCase());
+  if (at < 0) return match;
+  let start = at;
+  while (start > 0 && !TOKEN_SEPARATORS.test(ua[start - 1])) start--;
+  let end = at + match.length;
+  while (end < ua.length && !TOKEN_SEPARATORS.test(ua[end])) end++;
+  const token = ua.slice(start, end).replace(/\/.*$/, '').replace(/^https?:.*$/, '');
+  return token || match;
+}
+
+/** Classifies user agents; `patterns` (the user's) come before the built-in list. */
+export class BotClassifier {
+  private readonly rules: Compiled[];
+
+  constructor(patterns: readonly BotPattern[] = []) {
+    this.rules = [...patterns.map(compile), ...BOT_LIST.map(compile)];
+  }
+
+  classify(value: unknown): BotInfo {
+    const ua = userAgentText(value);
+    if (ua === undefined) return HUMAN;
+    for (const rule of this.rules) {
+      const m = rule.re.exec(ua);
+      if (m) return { is_bot: true, bot_category: rule.category, bot_name: rule.name ?? m[0] };
+    }
+    const generic = isbotMatch(ua);
+    return generic === null ? HUMAN : { is_bot: true, bot_category: 'other', bot_name: tokenAround(ua, generic) };
+  }
+}
+
+/** A BotClassifier behind a UserAgentMemo. */
+export function cachedBotClassifier(patterns: readonly BotPattern[], capacity: number): UserAgentMemo<BotInfo> {
+  const classifier = new BotClassifier(patterns);
+  return new UserAgentMemo(capacity, (ua) => classifier.classify(ua), HUMAN);
+}

@@ -1,5 +1,6 @@
-// Traffic insight as a library: who sends the requests (browser, OS, device; bot or human, which bot). Used by
-// the user_agent and bot filters and by `visor analyze`.
+// Traffic insight (issue 18): enrichment of access-log events — who sends the requests (browser, OS, device; bot or
+// human, which bot: user_agent, bot), where a client is (geoip), what a request asked for (request), unique visitors
+// as GoAccess counts them. Used by the filters, the panels (lib/stats/panels) and `visor analyze`. (Merged from h18-ua-bot and h18-geo-request.)
 export {
   cachedUserAgentParser, DEVICE_TYPES, USER_AGENT_FIELDS, UserAgentParser,
   type DeviceType, type UserAgentInfo,
@@ -12,4 +13,10 @@ export { BOT_CATEGORIES, BOT_LIST, type BotCategory, type BotEntry } from './bot
 export { BEHAVIOUR_SIGNALS, ClientBehaviour, type BehaviourOptions, type BehaviourSignal } from './bot-behaviour.js';
 export { isStaticPath, pathExtension } from './static-path.js';
 export { userAgentText, UserAgentMemo } from './ua-memo.js';
-export { LruCache } from './lru.js';
+export { GeoLookup, NOT_AN_ADDRESS, PACKAGED_COUNTRY_DATABASE, PACKAGED_DATABASE_ATTRIBUTION, PRIVATE_COUNTRY, type GeoDatabasePaths, type GeoResult } from './geoip.js';
+export { continentOf, CONTINENT_CODES } from './continents.js';
+export { parseAddress, mappedIPv4, formatIPv4, type ParsedAddress } from './ip-address.js';
+export { specialPurpose } from './special-addresses.js';
+export { decodePath, DEFAULT_STATIC_EXTENSIONS, fileType, GOACCESS_STATIC_EXTENSIONS, isStaticContentType, responseTimeMs, splitQuery } from './request.js';
+export { UniqueVisitors, visitorDate, visitorKey } from './visitors.js';
+export { LruCache, RecentCache } from './lru.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Event } from '../../core/index.js';
 import type { ReportAccumulator, TopItem } from '../stats/index.js';
-import type { PanelJSON } from '../stats/panels/index.js';
+import type { PanelJSON } from '../stats/index.js';
 import { detectFormat, DETECT_LINES, type Detection, type FormatChoice } from './format.js';
 import { isBlank, type FileResult } from './read.js';
 

@@ -8,7 +8,7 @@
 // (each with top lists of `capacity` values), a capped list of alerts.
 import type { Event } from '../../core/index.js';
 import { ReportAccumulator, type TopItem } from '../stats/index.js';
-import { PanelAccumulator, type PanelJSON, type Panels } from '../stats/panels/index.js';
+import { PanelAccumulator, type PanelJSON, type Panels } from '../stats/index.js';
 
 export interface DashboardModelOptions {
   /** Width of one chart bucket (1000 live; 60000 for an analysis of files). */

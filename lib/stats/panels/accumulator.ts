@@ -8,7 +8,7 @@
 // standard error); the hours are fixed arrays; response times a log-bucketed sketch (1% relative error).
 import type { Event } from '../../../core/index.js';
 import { DistinctCounter, type DistinctJSON, QuantileSketch, type QuantileJSON, TopCounter, type TopJSON } from '../sketches.js';
-import { DAY_MS, LocalClock, referringSite, responseTimeMs, staticByExtension } from './derive.js';
+import { DAY_MS, LocalClock, referringSite, responseTime, staticByExtension } from './derive.js';
 import { VisitorKeys } from './visitors.js';
 
 /** The lists, in the order shown; `needs`: what sets the field when no event carried it. */
@@ -38,7 +38,6 @@ export const MAX_DAYS = 100;
  * held exactly costs ~50 bytes beside its strings' share: 16384 of them ~0.8 MB. */
 export const VISITORS_EXACT_LIMIT = 16384;
 const SITE_CACHE = 4096;
-export const PERCENTILES = [50, 90, 95, 99] as const;
 
 /** Status code texts, made once: a String() per event was measurable in the hot loop. */
 const STATUS_TEXT: string[] = Array.from({ length: 1000 }, (_, i) => String(i));
@@ -166,8 +165,8 @@ export class PanelAccumulator {
     const vhost = typeof e.vhost === 'string' && e.vhost ? e.vhost : typeof e.server_name === 'string' && e.server_name ? e.server_name : undefined;
     if (vhost) this.count(L.virtual_hosts, vhost, side);
     if (typeof e.country === 'string' && e.country) this.count(L.countries, e.country, side);
-    const rt = responseTimeMs(e);
-    if (rt !== undefined) this.rt[side]!.add(rt);
+    const rt = responseTime(e);
+    if (rt !== null) this.rt[side]!.add(rt);
 
     const ts = e.timestamp;
     if (typeof ts !== 'number' || ts !== ts) return;

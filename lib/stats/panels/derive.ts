@@ -1,22 +1,18 @@
 // What the traffic panels derive from the raw fields apache_access parses, for events that did not go through the
 // enrichment filters (`request`, `geoip`, `user_agent`, `bot`): static or not from the path's extension, the
 // referring site from the Referer, the local hour and date from the timestamp, the response time from %D / %T.
+import { fileType, GOACCESS_STATIC_EXTENSIONS, responseTimeMs } from '../../insight/index.js';
 
-/** The static extensions of Debian GoAccess 1.7's /etc/goaccess/goaccess.conf (its static-file lines), so the
- * static panel counts what GoAccess's does when no `request` filter set is_static. Lower-case, without the dot. */
-const STATIC_EXTENSIONS = new Set([
-  'css', 'js', 'jpg', 'png', 'gif', 'ico', 'jpeg', 'pdf', 'csv', 'mpeg', 'mpg', 'swf', 'woff', 'woff2', 'xls', 'xlsx', 'doc', 'docx',
-  'ppt', 'pptx', 'txt', 'zip', 'ogg', 'mp3', 'mp4', 'exe', 'iso', 'gz', 'rar', 'svg', 'bmp', 'tar', 'tgz', 'tiff', 'tif', 'ttf', 'flv',
-  'dmg', 'xz', 'zst',
-]);
+// GoAccess's static extensions (lib/insight's list, from Debian GoAccess 1.7's goaccess.conf), so the static
+// panel counts what GoAccess's does when no `request` filter set is_static.
+const STATIC_EXTENSIONS: ReadonlySet<string> = new Set(GOACCESS_STATIC_EXTENSIONS);
 
 /** A request for a static file, from the path alone: a known extension and no query string (GoAccess's default:
  * a static file with a query counts as a request unless --all-static-files). */
 export function staticByExtension(path: string, query: unknown): boolean {
   if (typeof query === 'string' && query !== '') return false;
-  const dot = path.lastIndexOf('.');
-  if (dot < 0 || dot < path.lastIndexOf('/') || path.length - dot > 6) return false;
-  return STATIC_EXTENSIONS.has(path.slice(dot + 1).toLowerCase());
+  const ext = fileType(path);
+  return ext !== null && STATIC_EXTENSIONS.has(ext);
 }
 
 /** The host of a Referer URL ("https://www.google.com/search?q=x" -> "www.google.com"); undefined for "-", an
@@ -77,15 +73,8 @@ export function dayText(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** The response time in ms: the `request` filter's response_time_ms, else the raw %D (µs), %{ms}T or %T (s) field. */
-export function responseTimeMs(e: Record<string, unknown>): number | undefined {
+/** The response time in ms: the `request` filter's response_time_ms, else what the raw %D / %{ms}T / %T field gives. */
+export function responseTime(e: Record<string, unknown>): number | null {
   const ms = e.response_time_ms;
-  if (typeof ms === 'number' && ms >= 0) return ms;
-  const us = e.duration_us;
-  if (typeof us === 'number' && us >= 0) return us / 1000;
-  const m = e.duration_ms;
-  if (typeof m === 'number' && m >= 0) return m;
-  const s = e.duration_s;
-  if (typeof s === 'number' && s >= 0) return s * 1000;
-  return undefined;
+  return typeof ms === 'number' && ms >= 0 ? ms : responseTimeMs(e);
 }

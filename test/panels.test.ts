@@ -275,6 +275,10 @@ function compare(file: string, tz: string, dir: string, threads = '1'): void {
   const g = goaccess(file, dir);
   const v = analyze(file, tz, threads).panels;
   const list = (id: string) => v.lists.find((l) => l.id === id)!;
+  // analyze runs the enrichment: the panels of the user_agent, bot and geoip filters are filled, the split is known.
+  for (const id of ['operating_systems', 'browsers', 'countries']) assert.equal(list(id).needs, undefined, id);
+  assert.equal(v.bot_requests! + v.human_requests!, v.requests);
+  assert.equal(list('bot_categories').total, v.bot_requests);
   assert.equal(v.visitors.total, g.general.unique_visitors, 'unique visitors');
   assert.deepEqual(v.daily.map((d) => d.visitors), [...g.visitors!.data].sort((a, b) => (a.data < b.data ? -1 : 1)).map((d) => (d as unknown as { visitors: { count: number } }).visitors.count), 'visitors per day');
   // The 404 list: GoAccess keys it by method + request + protocol; summed per request, decoded as GoAccess does.

@@ -20,6 +20,7 @@ import { rng } from './bench/apache-lines.js';
 import { CORPORA } from './support/corpora.js';
 import { requireChromium, watchPage } from './support/browser.js';
 import { CLI, onPath, ROOT, skipWhenMissing, tempDir } from './support/helpers.js';
+import { startPipeline } from './support/pipeline-harness.js';
 
 // ---------- generated, enriched traffic ----------
 const AGENTS = [
@@ -227,6 +228,42 @@ describe('traffic panels: a recount of generated, enriched events', () => {
     assert.equal(referringSite('android-app://com.google.android.gm/'), 'com.google.android.gm');
     assert.equal(referringSite('-'), undefined);
     assert.equal(referringSite('www.example.com/x'), undefined);
+  });
+});
+
+describe('traffic panels: report and summary in a pipeline with the enrichment filters', () => {
+  it('report.panels and summary.panels equal an accumulator fed the enriched events; every panel is filled', async () => {
+    const { pipeline, probe } = await startPipeline(`
+inputs:
+  gen: { type: generator, rate: max, count: 4000, seed: 5 }
+filters:
+  access: { type: apache_access, inputs: [gen] }
+  ua: { type: user_agent, inputs: [access] }
+  bots: { type: bot, inputs: [ua] }
+  geo: { type: geoip, inputs: [bots] }
+aggregates:
+  rep: { type: report, inputs: [geo], interval: 1h, top: 1000, capacity: 10000, emit_empty: false }
+  sum: { type: summary, inputs: [geo], interval: 1h, top: 3, capacity: 10000, panels: 5 }
+outputs:
+  r: { type: test_record, inputs: [rep] }
+  s: { type: test_record, inputs: [sum] }
+  e: { type: test_record, inputs: [geo] }
+`);
+    await pipeline.done();
+    const events = probe('e').written;
+    assert.equal(events.length, 4000);
+    const acc = new PanelAccumulator(10_000);
+    for (const e of events) acc.add(e, e.status as number);
+    const [report] = probe('r').written;
+    const [summary] = probe('s').written;
+    assert.deepEqual(report!.panels, acc.result(1000));
+    assert.deepEqual(summary!.panels, acc.result(5));
+    const p = report!.panels as unknown as Panels;
+    const needs = p.lists.filter((l) => l.needs).map((l) => l.id);
+    assert.deepEqual(needs.filter((id) => id !== 'virtual_hosts' && id !== 'referrers' && id !== 'referring_sites'), [], 'the filters fill their panels');
+    assert.ok(p.bot_requests! > 0 && p.human_requests! > 0, 'the generator sends bots and people');
+    assert.match(String(summary!.message), new RegExp(`visitors ${p.visitors.total}  bots \\d+\\.\\d%`));
+    assert.match(String(report!.message), /countries \[\d+ distinct\]: /);
   });
 });
 

@@ -6,7 +6,7 @@
 // Memory is bounded: every list is a pair of TopCounters (humans, bots) of `capacity` values each; the days are at
 // most MAX_DAYS, each with two distinct counters (exact up to VISITORS_EXACT_LIMIT keys, then HyperLogLog, 1.6%
 // standard error); the hours are fixed arrays; response times a log-bucketed sketch (1% relative error).
-import type { Event } from '../../../core/index.js';
+import { detachString, type Event } from '../../../core/index.js';
 import { DistinctCounter, type DistinctJSON, QuantileSketch, type QuantileJSON, TopCounter, type TopJSON } from '../sketches.js';
 import { DAY_MS, LocalClock, referringSite, responseTime, staticByExtension } from './derive.js';
 import { VisitorKeys } from './visitors.js';
@@ -157,8 +157,10 @@ export class PanelAccumulator {
       let site = this.sites.get(referer);
       if (site === undefined && !this.sites.has(referer)) {
         site = referringSite(referer);
+        if (site !== undefined) site = detachString(site);
         if (this.sites.size >= SITE_CACHE) this.sites = new Map();
-        this.sites.set(referer, site);
+        // Copies: a referer is a slice of a chunk of text, which a kept slice would keep alive.
+        this.sites.set(detachString(referer), site);
       }
       if (site) this.count(L.referring_sites, site, side);
     }

@@ -625,5 +625,5 @@
     var embedded = readJson('visor-state');
     if (embedded) render(embedded);
   }
-  window.visorDashboard = { render: render, current: function () { return current; } };
+  window.visorDashboard = { render: render, current: function () { return current; }, h: h }; // h: for panels.js
 })();

@@ -21,17 +21,7 @@
     var u = code.toUpperCase();
     return String.fromCodePoint(0x1f1e6 + u.charCodeAt(0) - 65, 0x1f1e6 + u.charCodeAt(1) - 65);
   }
-  function h(tag, attrs, children) {
-    var el = document.createElement(tag);
-    if (attrs) for (var k in attrs) {
-      if (attrs[k] === undefined || attrs[k] === null) continue;
-      if (k === 'text') el.textContent = attrs[k];
-      else if (k === 'class') el.className = attrs[k];
-      else el.setAttribute(k, attrs[k]);
-    }
-    if (children) for (var i = 0; i < children.length; i++) if (children[i]) el.appendChild(children[i]);
-    return el;
-  }
+  var h = window.visorDashboard.h; // app.js's element builder (app.js is loaded first)
 
   // Per list: sort column and direction, page, view (all | humans | bots); kept across states.
   var ui = {};
@@ -218,5 +208,5 @@
   }
 
   window.visorPanels = { render: render };
-  if (window.visorDashboard) render(window.visorDashboard.current());
+  render(window.visorDashboard.current());
 })();

@@ -13,13 +13,13 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import type { Event } from '../core/index.js';
 import { buildAccessParser } from '../lib/apache/index.js';
-import { DashboardModel, renderStaticHtml } from '../lib/dashboard/index.js';
+import { DashboardModel, renderStaticHtml, type DashboardState } from '../lib/dashboard/index.js';
 import { ReportAccumulator } from '../lib/stats/index.js';
 import { PanelAccumulator, type Panels, staticByExtension, referringSite } from '../lib/stats/panels/index.js';
 import { rng } from './bench/apache-lines.js';
 import { CORPORA } from './support/corpora.js';
 import { requireChromium, watchPage } from './support/browser.js';
-import { CLI, onPath, ROOT, skipWhenMissing, tempDir } from './support/helpers.js';
+import { CLI, freePort, onPath, ROOT, skipWhenMissing, tempDir } from './support/helpers.js';
 import { startPipeline } from './support/pipeline-harness.js';
 
 // ---------- generated, enriched traffic ----------
@@ -449,13 +449,68 @@ describe('traffic panels: the static report in Chromium', function () {
       if (width === 375) assert.equal(before[0], true, 'cut at phone width');
       assert.equal(afterClick[0], false, 'whole after a click');
       assert.ok((afterClick[1] as number) >= (before[1] as number));
-      // Usable at phone width: nothing wider than the screen.
+      // Usable at phone width: nothing wider than the screen, no panel element past its right edge.
       const overflow = await page.evaluate('document.documentElement.scrollWidth');
       assert.ok((overflow as number) <= width, `page is ${overflow} px wide at ${width} px`);
+      const wide = await page.evaluate(`[...document.querySelectorAll('[data-test="panels"] *')].filter((e) => e.getBoundingClientRect().right > ${width + 1}).map((e) => e.tagName)`);
+      assert.deepEqual(wide, []);
       if (width === 375) await page.screenshot({ path: path.join(dir.dir, 'phone.png'), fullPage: false });
       assert.deepEqual(problems.errors, []);
       assert.deepEqual(problems.requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')), [], 'no network request');
       await page.close();
     });
   }
+});
+
+describe('traffic panels: the live dashboard in Chromium', function () {
+  this.timeout(120_000);
+  let browser: Browser;
+  before(async function () {
+    browser = await requireChromium(this);
+  });
+  after(async () => browser?.close());
+
+  it('the state over /api/state and the page carry the panels of the events received, equal to a recount', async () => {
+    const port = await freePort();
+    const h = await startPipeline(`
+inputs: { feed: { type: test_script } }
+outputs: { dash: { type: dashboard, inputs: [feed], listen: 127.0.0.1:${port}, update_every: 200ms, title: live panels } }
+`);
+    try {
+      // The live dashboard counts by event time, over its top window (15 min): times within the last 4 minutes.
+      const now = Date.now();
+      const events = enrichedEvents(31, 2000).map((e, i) => ({ ...e, timestamp: now - (i % 240) * 1000 }));
+      const expected = recount(events);
+      for (let i = 0; i < events.length; i += 200) void h.script('feed').send(events.slice(i, i + 200).map((e) => ({ ...e })));
+      const base = `http://127.0.0.1:${port}`;
+      let state: DashboardState | undefined;
+      // Polled: the state is what the page gets on its next update (the existing dashboard test waits the same way).
+      const deadline = Date.now() + 20_000;
+      while (!(state?.panels?.requests === events.length)) {
+        if (Date.now() > deadline) throw new Error(`the dashboard's panels hold ${state?.panels?.requests} requests of ${events.length}`);
+        await new Promise((r) => setTimeout(r, 100));
+        state = (await (await fetch(`${base}/api/state`)).json()) as DashboardState;
+      }
+      const p = state.panels!;
+      for (const list of p.lists) {
+        const want = [...(expected.lists[list.id] ?? new Map())].sort((a, b) => b[1][0] - a[1][0] || (a[0] < b[0] ? -1 : 1)).slice(0, 100);
+        assert.deepEqual(list.items.map((i) => [i.value, i.count, i.bots]), want.map(([k, [c, b]]) => [k, c, b]), list.id);
+      }
+      const page = await browser.newPage({ viewport: { width: 375, height: 800 } });
+      const problems = watchPage(page);
+      await page.goto(`${base}/`);
+      await page.waitForSelector('[data-panel="countries"] tr[data-test="row"]');
+      const rows = await page.$$eval('[data-panel="status_codes"] tr[data-test="row"]', (els) => els.map((e) => [e.getAttribute('data-value'), Number(e.getAttribute('data-count'))]));
+      assert.deepEqual(rows, p.lists.find((l) => l.id === 'status_codes')!.items.slice(0, 10).map((i) => [i.value, i.count]));
+      assert.equal(await page.textContent('[data-test="tile-bots"]'), expected.bots.toLocaleString('en-US'));
+      // The traffic section fits the phone's width (the page's other parts are the dashboard's own).
+      const wide = await page.evaluate(`[...document.querySelectorAll('[data-test="panels"], [data-test="panels"] *')].filter((e) => e.getBoundingClientRect().right > 376).map((e) => (e.closest('[data-test^="panel-"]')?.getAttribute('data-test') ?? '') + ' ' + e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`);
+      assert.deepEqual(wide, []);
+      assert.deepEqual(problems.errors, []);
+      assert.deepEqual(problems.requests.filter((u) => !u.startsWith(base)), [], 'nothing from elsewhere');
+      await page.close();
+    } finally {
+      await h.pipeline.stop(5000);
+    }
+  });
 });

@@ -366,6 +366,41 @@ describe('traffic panels: visor analyze beside GoAccess', function () {
   });
 });
 
+describe('traffic panels: visor analyze with %v and %D in the LogFormat', () => {
+  it('virtual hosts and response-time percentiles equal a recount of the lines', async () => {
+    const dir = await tempDir();
+    try {
+      const r = rng(77);
+      const base = combinedLines(9, 3000, 1);
+      const hosts = new Map<string, number>();
+      const times: number[] = [];
+      const lines = base.map((l) => {
+        const vhost = VHOSTS[Math.floor(r() * VHOSTS.length)]!;
+        const us = Math.floor(r() * r() * 3_000_000);
+        hosts.set(vhost, (hosts.get(vhost) ?? 0) + 1);
+        times.push(us / 1000);
+        return `${vhost} ${l} ${us}`;
+      });
+      const file = await dir.file('vhost.log', `${lines.join('\n')}\n`);
+      const out = spawnSync(process.execPath, [CLI, 'analyze', '--json', '--log-format', '%v %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D', file], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+      assert.equal(out.status, 0, out.stderr);
+      const p = (JSON.parse(out.stdout) as { panels: Panels }).panels;
+      const v = p.lists.find((l) => l.id === 'virtual_hosts')!;
+      assert.deepEqual(new Map(v.items.map((i) => [i.value, i.count])), hosts);
+      times.sort((a, b) => a - b);
+      for (const q of [50, 90, 95, 99] as const) {
+        const truth = times[Math.ceil((q / 100) * times.length) - 1]!;
+        const got = p.response_time_ms[`p${q}`]!;
+        assert.ok(Math.abs(got - truth) <= truth * 0.01 + 1e-9, `p${q}: ${got} vs ${truth}`);
+      }
+      assert.equal(p.response_time_ms.count, 3000);
+      assert.equal(p.response_time_ms.needs, undefined);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
 // ---------- the page in Chromium ----------
 describe('traffic panels: the static report in Chromium', function () {
   this.timeout(120_000);

@@ -28,14 +28,14 @@ interface Timed { ns: number; hitRatio?: number }
  * LogFormat into code per instance: a new instance per 10,000 lines would time code the JIT has not optimised yet).
  * Events are made as a pipeline makes them, never copied with a spread ({ ...e }): measured, the parse of such
  * copies took 45-80 instead of 2-4 µs a line. */
-async function timeFilter(plugin: Plugin<'filter'>, options: Record<string, unknown>, input: () => Event[][], cachePrefix?: string, fresh = true): Promise<Timed> {
+async function timeFilter(plugin: Plugin<'filter'>, options: Record<string, unknown>, input: () => Event[][], cachePrefix?: string, fresh = true, passes = PASSES): Promise<Timed> {
   let secs = 0;
   let hits = 0;
   let misses = 0;
   let filter: FilterInstance | undefined;
   let hub = new MetricsHub();
   let count = 0;
-  for (let pass = -1; pass < PASSES; pass++) { // pass -1: warm-up (JIT), not counted
+  for (let pass = -1; pass < passes; pass++) { // pass -1: warm-up (JIT), not counted
     if (fresh || !filter) {
       hub = new MetricsHub();
       filter = (await plugin.create(options as never, pluginContext('f', plugin.name, hub))) as FilterInstance;
@@ -53,7 +53,7 @@ async function timeFilter(plugin: Plugin<'filter'>, options: Record<string, unkn
       misses += custom[`visor_${cachePrefix}_cache_misses_total`];
     }
   }
-  return { ns: (secs * 1e9) / (count * PASSES), hitRatio: cachePrefix ? hits / (hits + misses) : undefined };
+  return { ns: (secs * 1e9) / (count * passes), hitRatio: cachePrefix ? hits / (hits + misses) : undefined };
 }
 
 export async function benchEnrichment(): Promise<string[]> {
@@ -64,25 +64,40 @@ export async function benchEnrichment(): Promise<string[]> {
     for (let i = 0; i < lines.length; i += 1000) batches.push(lines.slice(i, i + 1000).map((message) => ({ message })));
     return batches;
   };
-  const parse = await timeFilter(accessPlugin, access, rawBatches, undefined, false);
   // The enrichment filters' input: what apache_access makes of the lines, anew for each pass.
   const parser = (await accessPlugin.create(access as never, pluginContext('a', 'apache_access'))) as FilterInstance;
   const parsed = () => rawBatches().map((batch) => parser.process(batch, ctx) as Event[]);
   const distinct = new Set(parsed().flat().map((e) => e.user_agent)).size;
 
-  const rows: Array<[string, Timed]> = [
-    ['user_agent (cache_size 10000)', await timeFilter(userAgentPlugin, { field: 'user_agent', cache_size: 10000 }, parsed, 'user_agent')],
-    ['user_agent (cache_size 0: every event parsed)', await timeFilter(userAgentPlugin, { field: 'user_agent', cache_size: 0 }, parsed, 'user_agent')],
-    ['bot, User-Agent only (behaviour off)', await timeFilter(botPlugin, botOptions(false, 10000), parsed, 'bot')],
-    ['bot, with behaviour (default)', await timeFilter(botPlugin, botOptions(true, 10000), parsed, 'bot')],
-    ['bot, User-Agent only, cache_size 0', await timeFilter(botPlugin, botOptions(false, 0), parsed, 'bot')],
+  // [name, plugin, options, metric prefix, a new instance per pass (cold cache), passes]
+  const specs: Array<[string, Plugin<'filter'>, Record<string, unknown>, string, boolean, number]> = [
+    ['user_agent, cold cache (new instance a pass)', userAgentPlugin, { field: 'user_agent', cache_size: 10000 }, 'user_agent', true, PASSES],
+    ['user_agent, warm cache (one instance)', userAgentPlugin, { field: 'user_agent', cache_size: 10000 }, 'user_agent', false, PASSES],
+    ['user_agent, cache_size 0 (every event parsed)', userAgentPlugin, { field: 'user_agent', cache_size: 0 }, 'user_agent', true, Math.ceil(PASSES / 4)],
+    ['bot, User-Agent only, cold cache', botPlugin, botOptions(false, 10000), 'bot', true, PASSES],
+    ['bot, User-Agent only, warm cache', botPlugin, botOptions(false, 10000), 'bot', false, PASSES],
+    ['bot, with behaviour (default), cold cache', botPlugin, botOptions(true, 10000), 'bot', true, PASSES],
+    ['bot, User-Agent only, cache_size 0', botPlugin, botOptions(false, 0), 'bot', true, Math.ceil(PASSES / 4)],
   ];
+  // Rounds interleave the rows and the baseline, so that a change of load hits them alike; each keeps its fastest.
+  const ROUNDS = 3;
+  let parse = Infinity;
+  const best: Timed[] = specs.map(() => ({ ns: Infinity }));
+  for (let round = 0; round < ROUNDS; round++) {
+    parse = Math.min(parse, (await timeFilter(accessPlugin, access, rawBatches, undefined, false)).ns);
+    for (let k = 0; k < specs.length; k++) {
+      const [, plugin, options, prefix, fresh, passes] = specs[k];
+      const t = await timeFilter(plugin, options, parsed, prefix, fresh, passes);
+      if (t.ns < best[k].ns) best[k] = t;
+    }
+  }
   const out = [
-    `enrichment filters on ${note}, ${distinct} distinct User-Agents, ${PASSES} passes each through a new instance (cold cache), in memory:`,
-    `  apache_access parse (combined)                    ${parse.ns.toFixed(0).padStart(6)} ns/event (baseline)`,
+    `enrichment filters on ${note}, ${distinct} distinct User-Agents, ${PASSES} passes of it a row, fastest of ${ROUNDS} interleaved rounds, in memory:`,
+    `  apache_access parse (combined, one warm instance)     ${parse.toFixed(0).padStart(6)} ns/event (baseline)`,
   ];
-  for (const [name, t] of rows) {
-    out.push(`  ${name.padEnd(48)}  ${t.ns.toFixed(0).padStart(6)} ns/event  ${(t.ns / parse.ns).toFixed(2).padStart(5)}x the parse  cache hit ratio ${((t.hitRatio ?? 0) * 100).toFixed(1)}%`);
+  for (let k = 0; k < specs.length; k++) {
+    const t = best[k];
+    out.push(`  ${specs[k][0].padEnd(52)} ${t.ns.toFixed(0).padStart(6)} ns/event  ${(t.ns / parse).toFixed(2).padStart(5)}x the parse  cache hit ratio ${((t.hitRatio ?? 0) * 100).toFixed(1)}%`);
   }
   return out;
 }

@@ -242,6 +242,12 @@ outputs: { out: { type: test_record, inputs: [bots] } }
       assert.equal(b.clients.size, 2);
     });
 
+    it('a timestamp that is no finite number counts at arrival time', async () => {
+      const events = [NaN, 'soon', Infinity, undefined, NaN].map((timestamp, i) => ({ client_ip: '192.0.2.8', path: `/p${i}`, timestamp, user_agent: browser }));
+      const { out } = await classify(events as Event[], { behaviour: { max_pages: 3, no_assets_after: 0 } });
+      assert.deepEqual(out.map((e) => e.is_bot), [false, false, false, true, true], 'the 4th page within a minute of arrival decides');
+    });
+
     it('events without a path are classified by their User-Agent alone and not tracked', async () => {
       const { t, out } = await classify([{ client_ip: '192.0.2.7', user_agent: browser }, { client_ip: '192.0.2.7', user_agent: browser, path: 42 }], {});
       assert.deepEqual(out.map((e) => e.is_bot), [false, false]);

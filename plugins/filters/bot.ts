@@ -2,7 +2,7 @@
 // sources, isbot), and from behaviour for clients whose User-Agent does not say (lib/insight/bot-behaviour.ts).
 import { definePlugin, fieldReader, positiveDuration, splitFieldPath, type Counter, type OptionSchema } from '../../core/index.js';
 import {
-  BEHAVIOUR_SIGNALS, BOT_CATEGORIES, BOT_PATTERNS_SCHEMA, cachedBotClassifier, ClientBehaviour, type BehaviourSignal, type BotInfo,
+  BEHAVIOUR_SIGNALS, BOT_CATEGORIES, BOT_PATTERNS_SCHEMA, cachedBotClassifier, ClientBehaviour, clientKey, type BehaviourSignal, type BotInfo,
 } from '../../lib/insight/index.js';
 
 const BEHAVIOUR_SCHEMA = {
@@ -57,15 +57,10 @@ export default definePlugin({
     const onFlag = (signal: BehaviourSignal) => flagged.get(signal)!.inc();
     const counts = new Map<string, number>();
 
-    const clientKey = (event: Record<string, unknown>): string | undefined => {
-      let key = '';
-      let any = false;
-      for (let k = 0; k < readKeys.length; k++) {
-        const v = readKeys[k](event);
-        if (v !== undefined && v !== null && v !== '') any = true;
-        key += (k ? '\n' : '') + (v ?? '');
-      }
-      return any ? key : undefined;
+    const values: unknown[] = new Array(readKeys.length);
+    const keyOf = (event: Record<string, unknown>): string | undefined => {
+      for (let k = 0; k < readKeys.length; k++) values[k] = readKeys[k](event);
+      return clientKey(values);
     };
 
     return {
@@ -80,10 +75,10 @@ export default definePlugin({
           let info = classifier.get(readUa(event));
           if (!info.is_bot && behaviour) {
             const path = readPath(event);
-            const key = typeof path === 'string' ? clientKey(event) : undefined;
+            const key = typeof path === 'string' ? keyOf(event) : undefined;
             if (key !== undefined) {
               const t = readTime(event);
-              if (behaviour.observe(key, path as string, typeof t === 'number' ? t : now, onFlag) !== null) info = BY_BEHAVIOUR;
+              if (behaviour.observe(key, path as string, typeof t === 'number' && Number.isFinite(t) ? t : now, onFlag) !== null) info = BY_BEHAVIOUR;
             }
           }
           event.is_bot = info.is_bot;

@@ -42,7 +42,7 @@ export const BOT_PATTERNS_SCHEMA = {
     required: ['pattern', 'category'],
     properties: {
       pattern: {
-        type: 'string', minLength: 1, description: 'A JavaScript regex, matched case-insensitively anywhere in the User-Agent (e.g. "\\\\bAcmeMonitor/").',
+        type: 'string', minLength: 1, description: "A JavaScript regex, matched case-insensitively anywhere in the User-Agent (in YAML single quotes, e.g. '\\bAcmeMonitor/').",
         check: (v: unknown) => { if (typeof v === 'string') compileBotPattern(v); return undefined; },
       },
       category: { enum: BOT_CATEGORIES, description: 'The category of the bots it matches.' },

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { formatDiagnostic, type Event } from '../core/index.js';
 import { testPlugin, validateConfig } from '../core/testing/index.js';
 import { BOT_CATEGORIES, BOT_LIST, BotClassifier, ClientBehaviour, compileBotPattern } from '../lib/insight/index.js';
+import path from 'node:path';
+import type { FilterInstance } from '../core/index.js';
+import accessPlugin from '../plugins/filters/apache_access.js';
+import { corpus, pluginContext, readLines, runFilterLines } from './support/corpora.js';
 
 // Real User-Agents, as their operators document them (the sources in lib/insight/bot-list.ts) or as they were
 // logged (masscan's: ../shared/corpora/crowdsec-hub-tests), by the category and name the filter must give.
@@ -199,6 +203,32 @@ outputs: { out: { type: test_record, inputs: [bots] } }
       assert.ok(pages('192.0.2.2').every((b) => b === false));
     });
 
+    it('on the Elastic sample: the hidden crawlers it finds are Baidu\'s addresses posing as Firefox 6, and old-browser scrapers', async function () {
+      const parser = (await accessPlugin.create({ field: 'message', format: 'combined', timezone: 'UTC' }, pluginContext('access', 'apache_access'))) as FilterInstance;
+      const run = runFilterLines(parser, readLines(path.join(corpus(this, 'elastic-examples-apache_logs'), 'apache_logs')));
+      const events = [...run.parsed.values()].map(({ client_ip, path: p, timestamp, user_agent }) => ({ client_ip, path: p, timestamp, user_agent }));
+      const { t, out } = await classify(events as Event[], {});
+      const flagged = new Map<string, string>();
+      const byUa = new Set<string>();
+      const asHuman = new Set<string>();
+      for (const e of out) {
+        if (e.bot_category === 'other' && e.bot_name === null) flagged.set(`${e.client_ip} ${e.user_agent}`, String(e.path));
+        else if (e.is_bot) byUa.add(String(e.client_ip));
+        else asHuman.add(`${e.client_ip} ${e.user_agent}`);
+      }
+      const crawlers = [...flagged.keys()].filter((k) => k.startsWith('180.76.') && k.endsWith('Gecko/20100101 Firefox/6.0.2'));
+      // 180.76.0.0/16 is registered to Baidu (Beijing Baidu Netcom), where Baiduspider crawls from; all 43 fetched
+      // robots.txt first, with one outdated Firefox User-Agent.
+      assert.equal(crawlers.length, 43);
+      assert.equal(flagged.size, 48, [...flagged.keys()].join('\n'));
+      // The other 5: 20 pages and no asset, each with a 2006-2009 browser's User-Agent (or none).
+      assert.ok([...flagged.keys()].filter((k) => !crawlers.includes(k)).every((k) => /MSIE 6\.0|Firefox\/[23]\.|null$/.test(k)));
+      const custom = t.stats('bot').custom;
+      assert.equal(custom.visor_bot_behaviour_flagged_clients_total, 48);
+      assert.ok(asHuman.size > 1000, `${asHuman.size} clients stay people`);
+      assert.ok(byUa.size > 100);
+    });
+
     it('keeps at most max_clients: the least recently seen client is forgotten and starts afresh', () => {
       const b = new ClientBehaviour({ max_clients: 2, robots_txt: true, no_assets_after: 3, max_pages: 0, per_ms: 60_000 });
       b.observe('a', '/1', 0); b.observe('a', '/2', 1);
@@ -210,6 +240,12 @@ outputs: { out: { type: test_record, inputs: [bots] } }
       assert.equal(b.observe('c', '/3', 6), 'no_static_assets');
       for (let i = 0; i < 10_000; i++) b.observe(`client-${i}`, '/', i);
       assert.equal(b.clients.size, 2);
+    });
+
+    it('a timestamp that is no finite number counts at arrival time', async () => {
+      const events = [NaN, 'soon', Infinity, undefined, NaN].map((timestamp, i) => ({ client_ip: '192.0.2.8', path: `/p${i}`, timestamp, user_agent: browser }));
+      const { out } = await classify(events as Event[], { behaviour: { max_pages: 3, no_assets_after: 0 } });
+      assert.deepEqual(out.map((e) => e.is_bot), [false, false, false, true, true], 'the 4th page within a minute of arrival decides');
     });
 
     it('events without a path are classified by their User-Agent alone and not tracked', async () => {

@@ -66,6 +66,33 @@ outputs:
     assert.deepEqual(alerts.map((a) => [a.name, a.state]).sort(), [['mobile', 'firing'], ['scanner', 'firing'], ['scanner', 'firing']].sort());
   });
 
+  it('user_agent runs in worker threads (service.threads: 2) with the same fields, and its cache counters add up', async function () {
+    this.timeout(30000);
+    const agents = Array.from({ length: 3000 }, (_, i) => AGENTS[i % AGENTS.length]);
+    const fields = async (threads: number) => {
+      const t = await runPipeline({ yaml: `
+service: { threads: ${threads} }
+inputs: { src: { type: test_script } }
+filters:
+  access: { type: apache_access, inputs: [src], timezone: UTC }
+  agents: { type: user_agent, inputs: [access] }
+outputs:
+  out: { type: test_record, inputs: [agents] }
+  rest: { type: blackhole, inputs: [access._unparsed] }
+` });
+      const lines = accessLines(agents);
+      for (let i = 0; i < lines.length; i += 500) await t.send(lines.slice(i, i + 500).map((message) => ({ message })));
+      await t.end();
+      const c = t.stats('agents').custom;
+      assert.equal(c.visor_user_agent_cache_hits_total + c.visor_user_agent_cache_misses_total, agents.filter((a) => a !== '-').length);
+      return { logs: t.logs, out: t.events.out.map((e) => [e.browser, e.browser_version, e.os, e.os_version, e.device_type]) };
+    };
+    const one = await fields(1);
+    const two = await fields(2);
+    assert.ok(two.logs.some((l) => l.includes('batches go to worker threads') && l.includes('agents')), two.logs.join('\n'));
+    assert.deepEqual(two.out, one.out);
+  });
+
   it('a config runs through the real CLI on a small file; a bad pattern is reported by visor validate at its place', async function () {
     this.timeout(30000);
     const tmp = await tempDir();

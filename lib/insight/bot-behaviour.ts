@@ -67,6 +67,18 @@ export class ClientBehaviour {
   }
 }
 
+/** A client's key from the values of its key fields (client_ip, user_agent, ...); undefined when none has one. */
+export function clientKey(values: readonly unknown[]): string | undefined {
+  let key = '';
+  let any = false;
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k];
+    if (v !== undefined && v !== null && v !== '') any = true;
+    key += (k ? '\n' : '') + String(v ?? '');
+  }
+  return any ? key : undefined;
+}
+
 function flag(state: ClientState, signal: BehaviourSignal, onFlag?: (signal: BehaviourSignal) => void): BehaviourSignal {
   state.flagged = signal;
   onFlag?.(signal);

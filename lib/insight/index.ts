@@ -10,7 +10,7 @@ export {
   type BotInfo, type BotPattern,
 } from './bot-classify.js';
 export { BOT_CATEGORIES, BOT_LIST, type BotCategory, type BotEntry } from './bot-list.js';
-export { BEHAVIOUR_SIGNALS, ClientBehaviour, type BehaviourOptions, type BehaviourSignal } from './bot-behaviour.js';
+export { BEHAVIOUR_SIGNALS, ClientBehaviour, clientKey, type BehaviourOptions, type BehaviourSignal } from './bot-behaviour.js';
 export { isStaticPath, pathExtension } from './static-path.js';
 export { userAgentText, UserAgentMemo } from './ua-memo.js';
 export { GeoLookup, NOT_AN_ADDRESS, PACKAGED_COUNTRY_DATABASE, PACKAGED_DATABASE_ATTRIBUTION, PRIVATE_COUNTRY, type GeoDatabasePaths, type GeoResult } from './geoip.js';

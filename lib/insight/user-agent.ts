@@ -54,7 +54,7 @@ export class UserAgentParser {
 }
 
 // ua-parser-js gives some systems as the user agent spells them ("linux", "ubuntu"): one name per system, so that
-// a panel of systems has one row for Linux (26 of 593 distinct user agents of the corpora were lower-case).
+// a panel of systems has one row for Linux (8 of the 593 distinct user agents of the corpora came lower-case).
 const OS_SPELLING: Record<string, string> = { freebsd: 'FreeBSD', openbsd: 'OpenBSD', netbsd: 'NetBSD', sunos: 'SunOS', gnu: 'GNU' };
 
 function osName(name: string | undefined): string | null {
@@ -63,7 +63,7 @@ function osName(name: string | undefined): string | null {
   return OS_SPELLING[name] ?? name[0].toUpperCase() + name.slice(1);
 }
 
-// For Linux and BSDs, ua-parser-js gives the machine as the version ("Linux i686" -> "i686"; 27 of the 593): no
+// For Linux and BSDs, ua-parser-js gives the machine as the version ("Linux i686" -> "i686"; 25 of the 593): no
 // version. Windows keeps its names (XP, Vista, NT, CE).
 const MACHINE = /^(i[3-6]86|x86_64|x64|amd64|aarch64|arm\w*|ppc\w*|sun4\w*|sparc\w*|mips\w*)$/i;
 

@@ -7,7 +7,7 @@ export default definePlugin({
   name: 'user_agent',
   // Each event on its own (the cache only saves work): worker threads may run copies (service.threads).
   parallel: true,
-  description: `Sets browser (e.g. "Chrome"), browser_version (major), os (e.g. "Windows", "iOS"), os_version and device_type (${DEVICE_TYPES.join(' | ')}) from the User-Agent, with ua-parser-js 1.x behind an LRU cache. A missing or "-" User-Agent gives nulls and device_type unknown.`,
+  description: `Sets browser (e.g. "Chrome"), browser_version (major), os (e.g. "Windows", "iOS"), os_version and device_type (${DEVICE_TYPES.join(' | ')}) from the User-Agent, with ua-parser-js 1.x behind an LRU cache. A missing or "-" User-Agent gives nulls and device_type unknown. See "user_agent and bot" in the README.`,
   schema: {
     type: 'object',
     properties: {

@@ -180,7 +180,7 @@ describe('geoip', function () {
           assert.match(err.message, pattern);
         };
         await refused({ city_database: 'GeoLite2-City.mmdb' }, /pipeline\.yaml:\d+:\d+: .*GeoLite2-City\.mmdb does not exist/);
-        await refused({ asn_database: 'adir' }, /pipeline\.yaml:\d+:\d+: .*adir is not a file/);
+        await refused({ asn_database: 'adir' }, /pipeline\.yaml:\d+:\d+: .*adir is a directory, not a file/);
         await refused({ cache_size: -1 }, /pipeline\.yaml:\d+:\d+: .*cache_size/);
         // Readable but no MaxMind DB: only opening it tells, when the component is created.
         await assert.rejects(testPlugin('geoip', { options: { country_database: 'not.mmdb' }, file }), /component "geoip" \(geoip\): .*not\.mmdb is not a MaxMind DB \(\.mmdb\) file/);

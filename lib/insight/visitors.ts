@@ -4,6 +4,12 @@
 // time, so use the zone the server logs in to get its numbers.
 import type { TimeZone } from '../../core/index.js';
 
+/** Whether GoAccess counts a request of this status among unique visitors: by default (4xx-to-unique-count
+ * false) it leaves 4xx responses out; a status that is no number counts. */
+export function countsAsVisit(status: unknown): boolean {
+  return !(typeof status === 'number' && status >= 400 && status < 500);
+}
+
 /** `YYYY-MM-DD` of an epoch-ms timestamp in a time zone (parseTimeZone). */
 export function visitorDate(timestampMs: number, zone: TimeZone): string {
   const d = new Date(timestampMs + zone.offsetMinutes(timestampMs) * 60000);
@@ -27,9 +33,10 @@ export class UniqueVisitors {
 
   constructor(private readonly zone: TimeZone) {}
 
-  /** Counts one request; false when its timestamp is no number (it then belongs to no date). */
-  add(timestampMs: unknown, clientIp: unknown, userAgent: unknown): boolean {
-    if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) return false;
+  /** Counts one request; false when its timestamp is no number (it then belongs to no date) or, as GoAccess
+   * does by default, when its status is a 4xx (countsAsVisit). */
+  add(timestampMs: unknown, clientIp: unknown, userAgent: unknown, status?: unknown): boolean {
+    if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs) || !countsAsVisit(status)) return false;
     const date = visitorDate(timestampMs, this.zone);
     let keys = this.byDate.get(date);
     if (!keys) this.byDate.set(date, (keys = new Set()));

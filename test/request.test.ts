@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseTimeZone, type Event } from '../core/index.js';
 import { ConfigError, runPipeline, testPlugin } from '../core/testing/index.js';
 import {
-  decodePath, fileType, GOACCESS_STATIC_EXTENSIONS, isStaticContentType, responseTimeMs, splitQuery, UniqueVisitors, visitorDate, visitorKey,
+  decodePath, fileType, GOACCESS_STATIC_EXTENSIONS, isStaticContentType, responseTimeMs, splitQuery, UniqueVisitors, visitorDate, VisitorDates, visitorKey,
 } from '../lib/insight/index.js';
 import { onPath, skipWhenMissing, tempDir } from './support/helpers.js';
 
@@ -108,6 +108,15 @@ outputs:
     assert.equal(visitorDate(Date.UTC(2026, 6, 1, 21, 59, 59), berlin), '2026-07-01');
     assert.equal(visitorDate(Date.UTC(2026, 6, 1, 22, 0, 0), berlin), '2026-07-02', 'CEST is +0200');
     assert.equal(visitorKey('2026-07-02', undefined, undefined), '2026-07-02||');
+    // The quarter-hour memo gives the date visitorDate gives, across midnights and DST changes, in zones with
+    // whole-hour, quarter-hour (Kathmandu, +0545) and half-hour DST (Lord Howe) offsets.
+    for (const name of ['Europe/Berlin', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'America/St_Johns', 'UTC']) {
+      const zone = parseTimeZone(name);
+      const memo = new VisitorDates(zone);
+      for (const start of [Date.UTC(2026, 2, 28, 12), Date.UTC(2026, 3, 4, 6), Date.UTC(2026, 9, 3, 6), Date.UTC(2026, 9, 24, 12)]) {
+        for (let ts = start; ts < start + 2 * 86_400_000; ts += 7 * 60_000 + 13_000) assert.equal(memo.of(ts), visitorDate(ts, zone), `${name} ${new Date(ts).toISOString()}`);
+      }
+    }
   });
 
   it('bad options are config errors, located', async () => {

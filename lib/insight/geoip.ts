@@ -94,6 +94,9 @@ export class GeoLookup {
   };
 }
 
+/** Decoded records kept per database (each a small object). */
+const DECODED_RECORDS = 4096;
+
 async function openDatabase(file: string): Promise<Reader<Response>> {
   const { Reader } = await import('maxmind');
   let data: Buffer;
@@ -102,8 +105,11 @@ async function openDatabase(file: string): Promise<Reader<Response>> {
   } catch (err) {
     throw new Error(`cannot read the database ${file}: ${(err as Error).message}`);
   }
+  // The reader decodes the record an address points to on every lookup unless given a cache of decoded records by
+  // offset; the packaged country database has a few hundred records in all, a city one millions, hence bounded.
+  const decoded = new RecentCache<number, unknown>(DECODED_RECORDS);
   try {
-    return new Reader<Response>(data);
+    return new Reader<Response>(data, { cache: { get: (k: number) => decoded.lookup(k), set: (k: number, v: unknown) => decoded.set(k, v) } });
   } catch (err) {
     throw new Error(`${file} is not a MaxMind DB (.mmdb) file: ${(err as Error).message}`);
   }

@@ -29,12 +29,25 @@ export class RecentCache<K, V> {
       this.misses++;
       value = make(key);
     }
+    this.set(key, value);
+    return value;
+  }
+
+  /** The cached value of `key` or undefined (counted as a hit or a miss), for callers that fill the cache
+   * themselves with set (the maxmind reader's decoder cache has this get/set interface). */
+  lookup(key: K): V | undefined {
+    const value = this.current.get(key) ?? this.previous.get(key);
+    if (value === undefined) this.misses++;
+    else this.hits++;
+    return value;
+  }
+
+  set(key: K, value: V): void {
     if (this.current.size >= this.half) {
       this.previous = this.current;
       this.current = new Map();
     }
     this.current.set(key, value);
-    return value;
   }
 
   get size(): number {

@@ -13,17 +13,7 @@ import geoipPlugin from '../plugins/filters/geoip.js';
 import { pluginContext } from './support/corpora.js';
 import { onPath, skipWhenMissing, tempDir } from './support/helpers.js';
 import { writeMmdb } from './support/mmdb-writer.js';
-
-/** A deterministic pseudo-random sequence (mulberry32), so that a failure names addresses that can be re-run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './bench/apache-lines.js';
 
 /** What mmdblookup says the country_code of an address is: the code, or null for "Could not find an entry". */
 function mmdbCountry(file: string, address: string): string | null {
@@ -44,7 +34,7 @@ describe('geoip', function () {
 
     it('gives the country mmdblookup gives for 300 IPv4 and 200 IPv6 addresses, and IPv4-mapped forms', async () => {
       const geo = await GeoLookup.open({}, 0);
-      const rand = random(18);
+      const rand = rng(18); // seeded: a failure names addresses that can be re-run
       const addresses: string[] = [];
       for (let i = 0; i < 300; i++) addresses.push([0, 0, 0, 0].map(() => Math.floor(rand() * 256)).join('.'));
       // IPv6: in the blocks the RIRs allocate from (2001::/16, 2400::/12 APNIC, 2600::/12 ARIN, 2800::/12 LACNIC,

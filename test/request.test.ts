@@ -10,6 +10,7 @@ import {
   decodePath, fileType, GOACCESS_STATIC_EXTENSIONS, isStaticContentType, responseTimeMs, splitQuery, UniqueVisitors, visitorDate, VisitorDates, visitorKey,
 } from '../lib/insight/index.js';
 import { onPath, skipWhenMissing, tempDir } from './support/helpers.js';
+import { rng } from './bench/apache-lines.js';
 
 async function classify(events: Event[], options: Record<string, unknown> = {}): Promise<Event[]> {
   const t = await testPlugin('request', { options });
@@ -134,8 +135,7 @@ outputs:
 
     it('unique visitors per day, static requests and not-found hits equal GoAccess\'s on a generated log', async () => {
       // 3 days of combined lines logged at +0200, from 80 addresses with 5 user agents, some 404s and other 4xx.
-      let seed = 7;
-      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const rand = rng(7);
       const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
       const uas = ['Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/119.0 Safari/537.36', 'curl/8.4.0', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1', '-'];
       const paths = ['/', '/index.php', '/a/b.css', '/img/x.PNG', '/app.js', '/doc.pdf', '/about', '/x.tar.gz', '/fonts/f.woff2', '/feed.xml'];

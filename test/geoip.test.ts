@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, runPipeline, testPlugin } from '../core/testing/index.js';
 import {
-  continentOf, CONTINENT_CODES, GeoLookup, NOT_AN_ADDRESS, PACKAGED_COUNTRY_DATABASE, parseAddress, specialPurpose,
+  continentOf, CONTINENT_CODES, GeoLookup, NOT_AN_ADDRESS, packagedCountryDatabase, parseAddress, specialPurpose,
 } from '../lib/insight/index.js';
 import type { FilterInstance } from '../core/index.js';
 import geoipPlugin from '../plugins/filters/geoip.js';
@@ -55,7 +55,7 @@ describe('geoip', function () {
           privates++;
           continue;
         }
-        const theirs = mmdbCountry(PACKAGED_COUNTRY_DATABASE, address);
+        const theirs = mmdbCountry(packagedCountryDatabase(), address);
         assert.equal(ours, theirs, `${address}: ours ${ours}, mmdblookup ${theirs}`);
         compared++;
         if (theirs !== null) found++;

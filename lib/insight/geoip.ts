@@ -9,8 +9,11 @@ import { formatIPv4, mappedIPv4, parseAddress } from './ip-address.js';
 import { RecentCache } from './lru.js';
 import { specialPurpose } from './special-addresses.js';
 
-/** The packaged country database (IPv4 and IPv6 in one file). */
-export const PACKAGED_COUNTRY_DATABASE = createRequire(import.meta.url).resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
+/** The packaged country database (IPv4 and IPv6 in one file). Resolved when asked for, so that importing this
+ * library (for its visitor or request functions) never depends on the package being installed. */
+export function packagedCountryDatabase(): string {
+  return createRequire(import.meta.url).resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
+}
 
 /** What the packaged database's data licence asks to be shown wherever its data is (its NRO_LICENSE file). */
 export const PACKAGED_DATABASE_ATTRIBUTION = 'Country data: ip-location-db geo-whois-asn-country (sapics), from the RIRs\' WHOIS data by the NRO (nro.net), CC BY 4.0';
@@ -62,7 +65,7 @@ export class GeoLookup {
    * naming the file when one cannot be read or is no MaxMind DB file. */
   static async open(paths: GeoDatabasePaths = {}, cacheSize = 0): Promise<GeoLookup> {
     const [country, city, asn] = await Promise.all([
-      openDatabase(paths.country ?? PACKAGED_COUNTRY_DATABASE),
+      openDatabase(paths.country ?? packagedCountryDatabase()),
       paths.city ? openDatabase(paths.city) : null,
       paths.asn ? openDatabase(paths.asn) : null,
     ]);

@@ -1,7 +1,7 @@
 // Traffic insight (issue 18): enrichment of access-log events — where a client is (geoip), what a request asked
 // for (request), unique visitors as GoAccess counts them. Used by the geoip and request filters and by the
 // panels of report, the dashboard and `visor analyze`.
-export { GeoLookup, NOT_AN_ADDRESS, PACKAGED_COUNTRY_DATABASE, PACKAGED_DATABASE_ATTRIBUTION, PRIVATE_COUNTRY, type GeoDatabasePaths, type GeoResult } from './geoip.js';
+export { GeoLookup, NOT_AN_ADDRESS, packagedCountryDatabase, PACKAGED_DATABASE_ATTRIBUTION, PRIVATE_COUNTRY, type GeoDatabasePaths, type GeoResult } from './geoip.js';
 export { continentOf, CONTINENT_CODES } from './continents.js';
 export { parseAddress, mappedIPv4, formatIPv4, type ParsedAddress } from './ip-address.js';
 export { specialPurpose } from './special-addresses.js';

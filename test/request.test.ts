@@ -28,6 +28,7 @@ describe('request', function () {
       ['/app.min.js', 'js', true], ['/x.tar.gz', 'gz', true], ['/.env', null, false], ['/a.b/c', null, false],
       ['/index.php/x.y/z', null, false], ['/file.', null, false], ['/fonts/a.woff2', 'woff2', true], ['/pic.webp', 'webp', true],
       ['/about', null, false], ['/.well-known/security.txt', 'txt', true], ['/wp-login.php', 'php', false],
+      ['/a.jsp;jsessionid=F00', 'jsp', false], ['/s/x.css;v=2', 'css', true], ['/a;b.c', null, false], ['/a.;x', null, false], ['a.gif', 'gif', true],
     ];
     const out = await classify(cases.map(([path]) => ({ path, query: null })));
     assert.deepEqual(out.map((e) => [e.path, e.file_type, e.is_static]), cases);

@@ -50,6 +50,7 @@ export class RecentCache<K, V> {
     this.current.set(key, value);
   }
 
+  /** Entries held (one promoted from the previous generation counts twice until the next turnover). */
   get size(): number {
     return this.current.size + this.previous.size;
   }

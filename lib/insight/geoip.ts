@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Reader, Response } from 'maxmind';
+import { detachString } from '../../core/index.js';
 import { continentOf } from './continents.js';
 import { formatIPv4, mappedIPv4, parseAddress } from './ip-address.js';
 import { RecentCache } from './lru.js';
@@ -74,7 +75,15 @@ export class GeoLookup {
 
   /** Where the address is; a value that is no address gives NOT_AN_ADDRESS (all nulls). The result is shared: do not change it. */
   lookup(address: string): GeoResult {
-    return this.cache ? this.cache.get(address, this.resolve) : this.resolve(address);
+    const cache = this.cache;
+    if (cache === null) return this.resolve(address);
+    let result = cache.lookup(address);
+    if (result === undefined) {
+      result = this.resolve(address);
+      // A copy of the key: an IPv6 address cut out of a line is a view that keeps the line's whole read chunk alive.
+      cache.set(detachString(address), result);
+    }
+    return result;
   }
 
   private readonly resolve = (text: string): GeoResult => {

@@ -18,27 +18,28 @@ export class RecentCache<K, V> {
 
   /** The cached value of `key`, or what `make(key)` returns for it (then cached). */
   get(key: K, make: (key: K) => V): V {
-    let value = this.current.get(key);
-    if (value !== undefined) {
-      this.hits++;
-      return value;
-    }
-    value = this.previous.get(key);
-    if (value !== undefined) this.hits++;
-    else {
-      this.misses++;
+    let value = this.lookup(key);
+    if (value === undefined) {
       value = make(key);
+      this.set(key, value);
     }
-    this.set(key, value);
     return value;
   }
 
   /** The cached value of `key` or undefined (counted as a hit or a miss), for callers that fill the cache
    * themselves with set (the maxmind reader's decoder cache has this get/set interface). */
   lookup(key: K): V | undefined {
-    const value = this.current.get(key) ?? this.previous.get(key);
+    let value = this.current.get(key);
+    if (value !== undefined) {
+      this.hits++;
+      return value;
+    }
+    value = this.previous.get(key);
     if (value === undefined) this.misses++;
-    else this.hits++;
+    else {
+      this.hits++;
+      this.set(key, value); // used again: into the current generation, to survive the next turnover
+    }
     return value;
   }
 

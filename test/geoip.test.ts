@@ -204,6 +204,23 @@ outputs:
       assert.deepEqual(t.events.eu.map((e) => e.client_ip), ['2a00:1450:4001::1', '10.0.0.1']);
     });
 
+    it('alert rules use country', async () => {
+      const t = await runPipeline({ yaml: `
+inputs:  { src: { type: test_script } }
+filters:
+  geo: { type: geoip, inputs: [src] }
+aggregates:
+  alerts: { type: alert, inputs: [geo], rules: [{ name: us-not-found, when: 'country == "US" and status == 404', cooldown: 0 }] }
+outputs:
+  out: { type: test_record, inputs: [alerts] }
+` });
+      await t.send([{ client_ip: '8.8.8.8', status: 404, path: '/a' }, { client_ip: '1.1.1.1', status: 404, path: '/b' }, { client_ip: '8.8.4.4', status: 200, path: '/c' }]);
+      await t.end();
+      const firing = t.events.out.filter((a) => a.name === 'us-not-found' && a.state === 'firing');
+      assert.equal(firing.length, 1, JSON.stringify(t.events.out));
+      assert.match(JSON.stringify(firing[0]), /8\.8\.8\.8|\/a/);
+    });
+
     it('assigns only the fields read downstream (downstreamFields), and looks nothing up when none is read', async () => {
       const make = async (fields: string[]) => (await geoipPlugin.create(
         { field: 'client_ip', cache_size: 10 }, { ...pluginContext('geo', 'geoip'), downstreamFields: new Set(fields) },

@@ -96,15 +96,16 @@ const fileKeyword: KeywordDefinition = {
   },
 };
 
-/** Why a `file: true` path cannot be read as a file (missing, a directory, no read permission), or undefined. */
+/** Why a `file: true` path cannot be read as a file (missing, a directory, no read permission), or undefined.
+ * Devices and pipes pass (`/dev/null` stands for an empty file). */
 function fileProblem(full: string): string | undefined {
-  let isFile: boolean;
+  let isDirectory: boolean;
   try {
-    isFile = statSync(full).isFile();
+    isDirectory = statSync(full).isDirectory();
   } catch {
     return `${full} does not exist (a path relative to the config file)`;
   }
-  if (!isFile) return `${full} is not a file (a path relative to the config file)`;
+  if (isDirectory) return `${full} is a directory, not a file (a path relative to the config file)`;
   try {
     accessSync(full, fsConstants.R_OK);
   } catch {

@@ -13,10 +13,10 @@ export { BOT_CATEGORIES, BOT_LIST, type BotCategory, type BotEntry } from './bot
 export { BEHAVIOUR_SIGNALS, ClientBehaviour, clientKey, type BehaviourOptions, type BehaviourSignal } from './bot-behaviour.js';
 export { isStaticPath, pathExtension } from './static-path.js';
 export { userAgentText, UserAgentMemo } from './ua-memo.js';
-export { GeoLookup, NOT_AN_ADDRESS, PACKAGED_COUNTRY_DATABASE, PACKAGED_DATABASE_ATTRIBUTION, PRIVATE_COUNTRY, type GeoDatabasePaths, type GeoResult } from './geoip.js';
+export { GeoLookup, NOT_AN_ADDRESS, packagedCountryDatabase, PACKAGED_DATABASE_ATTRIBUTION, PRIVATE_COUNTRY, type GeoDatabasePaths, type GeoResult } from './geoip.js';
 export { continentOf, CONTINENT_CODES } from './continents.js';
 export { parseAddress, mappedIPv4, formatIPv4, type ParsedAddress } from './ip-address.js';
 export { specialPurpose } from './special-addresses.js';
 export { decodePath, DEFAULT_STATIC_EXTENSIONS, fileType, GOACCESS_STATIC_EXTENSIONS, isStaticContentType, responseTimeMs, splitQuery } from './request.js';
-export { UniqueVisitors, visitorDate, visitorKey } from './visitors.js';
+export { countsAsVisit, UniqueVisitors, visitorDate, VisitorDates, visitorKey } from './visitors.js';
 export { LruCache, RecentCache } from './lru.js';

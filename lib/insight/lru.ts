@@ -57,25 +57,40 @@ export class RecentCache<K, V> {
 
   /** The cached value of `key`, or what `make(key)` returns for it (then cached). */
   get(key: K, make: (key: K) => V): V {
+    let value = this.lookup(key);
+    if (value === undefined) {
+      value = make(key);
+      this.set(key, value);
+    }
+    return value;
+  }
+
+  /** The cached value of `key` or undefined (counted as a hit or a miss), for callers that fill the cache
+   * themselves with set (the maxmind reader's decoder cache has this get/set interface). */
+  lookup(key: K): V | undefined {
     let value = this.current.get(key);
     if (value !== undefined) {
       this.hits++;
       return value;
     }
     value = this.previous.get(key);
-    if (value !== undefined) this.hits++;
+    if (value === undefined) this.misses++;
     else {
-      this.misses++;
-      value = make(key);
+      this.hits++;
+      this.set(key, value); // used again: into the current generation, to survive the next turnover
     }
+    return value;
+  }
+
+  set(key: K, value: V): void {
     if (this.current.size >= this.half) {
       this.previous = this.current;
       this.current = new Map();
     }
     this.current.set(key, value);
-    return value;
   }
 
+  /** Entries held (one promoted from the previous generation counts twice until the next turnover). */
   get size(): number {
     return this.current.size + this.previous.size;
   }

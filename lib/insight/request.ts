@@ -19,12 +19,15 @@ export const DEFAULT_STATIC_EXTENSIONS: readonly string[] = [
 const STATIC_TYPE_PREFIXES = ['image/', 'font/', 'audio/', 'video/', 'text/css', 'text/javascript', 'application/javascript', 'application/x-javascript', 'application/wasm', 'application/font-', 'application/pdf', 'application/zip', 'application/gzip'];
 
 /** The lowercased extension of the path's last segment (`/a/B.PNG` -> `png`), or null: none, a dot file
- * (`/.env`), a trailing dot (`/a.`), or path info after a script (`/index.php/x` -> null). */
+ * (`/.env`), a trailing dot (`/a.`), or path info after a script (`/index.php/x` -> null). Segment parameters
+ * end it (`/a.jsp;jsessionid=1` -> `jsp`). */
 export function fileType(path: string): string | null {
   const slash = path.lastIndexOf('/');
-  const dot = path.lastIndexOf('.');
-  if (dot <= slash + 1 || dot === path.length - 1) return null;
-  return path.slice(dot + 1).toLowerCase();
+  const semi = path.indexOf(';', slash + 1);
+  const end = semi < 0 ? path.length : semi;
+  const dot = path.lastIndexOf('.', end - 1);
+  if (dot <= slash + 1 || dot >= end - 1) return null;
+  return path.slice(dot + 1, end).toLowerCase();
 }
 
 /** Whether a content type (`text/css; charset=utf-8`) is one of a static file. */

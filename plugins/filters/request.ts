@@ -2,7 +2,7 @@
 // the response time in ms, and (optionally) the visitor it belongs to. The logic is lib/insight's.
 import { definePlugin, parseTimeZone, timezoneSchema } from '../../core/index.js';
 import {
-  decodePath, DEFAULT_STATIC_EXTENSIONS, fileType, isStaticContentType, responseTimeMs, splitQuery, visitorDate, visitorKey,
+  decodePath, DEFAULT_STATIC_EXTENSIONS, fileType, isStaticContentType, responseTimeMs, splitQuery, VisitorDates, visitorKey,
 } from '../../lib/insight/index.js';
 
 const DURATIONS = ['duration_us', 'duration_ms', 'duration_s'];
@@ -40,7 +40,7 @@ export default definePlugin({
     const wantDecoded = options.decode && wanted('path_decoded');
     const wantTime = wanted('response_time_ms');
     const wantVisitor = options.visitor && wanted('visitor');
-    const zone = parseTimeZone(options.timezone);
+    const dates = new VisitorDates(parseTimeZone(options.timezone));
     const staticCount = context.metrics.counter('request_static_total', 'Requests classified as static files.');
     return {
       process(events) {
@@ -68,7 +68,7 @@ export default definePlugin({
           if (wantTime) event.response_time_ms = responseTimeMs(event);
           if (wantVisitor) {
             const ts = event.timestamp;
-            event.visitor = typeof ts === 'number' && Number.isFinite(ts) ? visitorKey(visitorDate(ts, zone), event.client_ip, event.user_agent) : null;
+            event.visitor = typeof ts === 'number' && Number.isFinite(ts) ? visitorKey(dates.of(ts), event.client_ip, event.user_agent) : null;
           }
         }
         staticCount.inc(statics);

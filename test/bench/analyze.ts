@@ -18,7 +18,7 @@ import { contentId, type Event } from '../../core/index.js';
 import { MetricsHub } from '../../core/runtime/metrics.js';
 import { openEnrichment } from '../../lib/analyze/enrich.js';
 import { buildAccessParser } from '../../lib/apache/index.js';
-import { PACKAGED_COUNTRY_DATABASE } from '../../lib/insight/index.js';
+import { packagedCountryDatabase } from '../../lib/insight/index.js';
 import { PanelAccumulator } from '../../lib/stats/index.js';
 import { SqliteEngine, StoreWriter } from '../../lib/store/index.js';
 import { pluginContext } from '../support/corpora.js';
@@ -174,7 +174,7 @@ async function benchAnalyzeRead(count = Number(process.env.BENCH_LINES ?? 1_000_
     }
     out.push(row(`goaccess -o report.json (${v})`, ga.secs, mib(ga.rssKb)));
     const all = timed(goaccess, [file, '--log-format=COMBINED', '--enable-panel=REFERRERS', '--enable-panel=KEYPHRASES', '--enable-panel=GEO_LOCATION',
-      `--geoip-database=${PACKAGED_COUNTRY_DATABASE}`, '-o', path.join(dir, 'report-all.json')], dir);
+      `--geoip-database=${packagedCountryDatabase()}`, '-o', path.join(dir, 'report-all.json')], dir);
     if (all.status === 0) out.push(row('goaccess, every panel on', all.secs, mib(all.rssKb)));
     else out.push(`  goaccess with every panel failed (exit ${all.status}): ${all.stderr.trim().split('\n').pop()}`);
     const ratio = ga.secs / visor.secs;

@@ -132,13 +132,15 @@ describe('visor analyze', function () {
     // structured CSV (E3 539, E4 32, E5 12, E6 12), one per line; no notice ("workerEnv.init() ok", "Found child").
     assert.equal(all[6], 'error log lines: 2000 (error 595, notice 1405)');
     assert.equal(all[7], 'error log modules (warn and worse): -');
-    assert.deepEqual(all.slice(8, f), [
+    assert.deepEqual(all.slice(8, 13), [
       'top error messages (warn and worse):',
       '     539  error  mod_jk child workerEnv in error state <*>',
       '      32  error  Directory index forbidden by rule: <*>',
       '      12  error  jk2_init() Can\'t find child <*> in scoreboard',
       '      12  error  mod_jk child init <*> <*>',
     ]);
+    // Then the traffic panels' lines, up to the file list.
+    assert.ok(f > 13 && all[13]!.startsWith('requests 20002: '), all[13]);
     const lines = all.slice(f - 8);
     assert.equal(lines[8], 'files:');
     assert.match(lines[9]!, /nasa\.log: access \(common\), 20000 lines, 20000 parsed, 0 unparsed, 1995-08-01T/);

@@ -77,6 +77,21 @@ outputs:
     ],
   },
   {
+    title: 'a bot filter with a pattern that is no regex, an unknown category, per: 0s; a user_agent cache_size below 0',
+    yaml: `filters:
+  b: { type: bot, inputs: [in], patterns: [{ pattern: 'Acme(', category: monitoring }, { pattern: 'x', category: robot }], behaviour: { per: 0s } }
+  u: { type: user_agent, inputs: [in], cache_size: -1 }
+outputs:
+  out: { type: stdout, inputs: [b, u], format: text }
+`,
+    errors: [
+      [5, 55, 'invalid value "Acme(" for patterns[0].pattern — invalid regex "Acme(": Unterminated group'],
+      [5, 114, 'invalid value "robot" for patterns[1].category — expected one of: search_engine, ai_crawler, seo, monitoring, feed_reader, library, scanner, other'],
+      [5, 142, 'invalid value 0 for behaviour.per — needs a duration greater than 0, e.g. per: 1m'],
+      [6, 52, 'invalid value -1 for cache_size — must be >= 0'],
+    ],
+  },
+  {
     title: 'an email output with max_message_bytes below 4KiB',
     yaml: `outputs:
   out: { type: stdout, inputs: [in], format: text }
@@ -288,6 +303,9 @@ describe('the schema is the whole contract: validate reports what run refuses (i
     level_streams: { error: { interval: [2ms, 3ms] } }
     content: { levels: { error: 1 }, error_messages: ['{path} gone'] }
   KAFKA
+filters:
+  b: { type: bot, inputs: [in], patterns: [{ pattern: 'Acme\\(', category: monitoring }, { pattern: 'x', category: other }], behaviour: { per: 1s } }
+  u: { type: user_agent, inputs: [in], cache_size: 0 }
 aggregates:
   alerts:
     type: alert
@@ -299,7 +317,7 @@ aggregates:
   h: { type: window, inputs: [in], window: { type: hopping, size: 10s, advance: 5s }, time: processing, metrics: { b: "avg(bytes)" } }
   WINDOW
 outputs:
-  out: { type: stdout, inputs: [in, gen, acc, err, alerts, h], format: text }
+  out: { type: stdout, inputs: [in, gen, acc, err, alerts, h, b, u], format: text }
   f: { type: file, inputs: [in], path: out-%Y.log, timezone: Europe/Paris }
   dash: { type: dashboard, inputs: [in], listen: '127.0.0.1:0', update_every: 100ms, token: dashboard-token-1 }
   mail: { type: email, inputs: [alerts], host: 127.0.0.1, port: 1, from: a@example.com, to: [b@example.com], max_message_bytes: 4KiB, subject: '[visor] {{ name }} above 5%', auth: { user: visor, pass: 'on-and-on-and-on' } }

@@ -3,7 +3,7 @@
 // refuses ones too short to hide), `expression` checks that a condition compiles, `check` runs a plugin's own check
 // of a value (a language of its own), `file` checks that a file the config names (relative to it) exists.
 // Exported so that other parts (e.g. `visor plugins` docs) validate and describe options exactly as the loader does.
-import { existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type KeywordDefinition, type ValidateFunction } from 'ajv';
 import type { JsonSchema, Plugin } from '../api.js';
@@ -81,7 +81,7 @@ const secretKeyword: KeywordDefinition = {
 // The config file's directory, per validation run and keyed by the root object, as for secrets.
 const fileBases = new WeakMap<object, string>();
 
-/** `file: true`: the string names a file, relative to the config file's directory, that must exist, so that a
+/** `file: true`: the string names a file, relative to the config file's directory, that must exist and be readable, so that a
  * missing certificate is reported at its line by `visor validate` (and refuses a reload) rather than when the
  * component is created. Checked only when the loader says where the config is (validateCollectingSecrets's baseDir). */
 const fileKeyword: KeywordDefinition = {
@@ -91,10 +91,28 @@ const fileKeyword: KeywordDefinition = {
   validate: function validate(enabled: boolean, data: unknown, _parentSchema: unknown, cxt?: DataContext): boolean {
     const base = perRun(fileBases, cxt);
     const full = enabled && base !== undefined && typeof data === 'string' && data !== '' ? path.resolve(base, data) : undefined;
-    const problem = full !== undefined && !existsSync(full) ? `${full} does not exist (a path relative to the config file)` : undefined;
+    const problem = full !== undefined ? fileProblem(full) : undefined;
     return reportProblem(validate, 'file', problem);
   },
 };
+
+/** Why a `file: true` path cannot be read as a file (missing, a directory, no read permission), or undefined.
+ * Devices and pipes pass (`/dev/null` stands for an empty file). */
+function fileProblem(full: string): string | undefined {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(full).isDirectory();
+  } catch {
+    return `${full} does not exist (a path relative to the config file)`;
+  }
+  if (isDirectory) return `${full} is a directory, not a file (a path relative to the config file)`;
+  try {
+    accessSync(full, fsConstants.R_OK);
+  } catch {
+    return `${full} cannot be read by this user (check its permissions)`;
+  }
+  return undefined;
+}
 
 // The pipeline's components (id -> plugin type), per validation run and keyed by the root object, as for secrets.
 const componentSets = new WeakMap<object, ReadonlyMap<string, string>>();

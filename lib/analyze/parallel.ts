@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Event } from '../../core/index.js';
-import type { ErrorLogJSON, ReportAccumulator, TopItem } from '../stats/index.js';
+import type { ErrorLogJSON, PanelJSON, ReportAccumulator, TopItem } from '../stats/index.js';
 import { detectFormat, DETECT_LINES, type Detection, type FormatChoice } from './format.js';
 import { isBlank, type FileResult } from './read.js';
 
@@ -32,6 +32,7 @@ export interface AccState {
   /** Levels, modules and message templates (with samples). */
   errorLog: ErrorLogJSON;
   tops: Record<ListName, { items: TopItem[]; bound: number }>;
+  panels?: PanelJSON;
 }
 
 export interface PartJob {
@@ -62,6 +63,7 @@ export function accState(acc: ReportAccumulator, capacity: number): AccState {
     statusClasses: { ...acc.statusClasses },
     errorLog: acc.errorLog.toJSON(capacity),
     tops: Object.fromEntries(LISTS.map((l) => [l, { items: acc.tops[l].top(capacity), bound: acc.tops[l].errorBound }])) as AccState['tops'],
+    panels: acc.panels?.toJSON(),
   };
 }
 
@@ -74,6 +76,7 @@ export function addCounters(acc: ReportAccumulator, s: AccState): void {
   acc.seen += s.seen;
   for (const k of Object.keys(acc.statusClasses) as Array<keyof ReportAccumulator['statusClasses']>) acc.statusClasses[k] += s.statusClasses[k] ?? 0;
   acc.errorLog.merge(s.errorLog);
+  if (s.panels) acc.panels?.merge(s.panels);
 }
 
 /** Replaces the top lists of a report event (made by `acc`) with those of `acc` and the parts together (the error

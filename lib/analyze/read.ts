@@ -47,8 +47,10 @@ export class Totals {
   readonly acc: ReportAccumulator;
   /** Lines read (all files and parts this thread read). */
   lines = 0;
-  constructor(capacity: number, readonly dashboard?: DashboardSink, messageLevel?: string) {
-    this.acc = new ReportAccumulator(0, capacity, {}, { messageLevel });
+  /** `enrich`: the enrichment filters' work on each parsed access event (enrich.ts), before it is counted. */
+  constructor(capacity: number, readonly dashboard?: DashboardSink, messageLevel?: string, readonly enrich?: (event: Event) => void) {
+    // Every traffic panel on: analyze computes what GoAccess computes (lib/stats/panels).
+    this.acc = new ReportAccumulator(0, capacity, { panels: true }, { messageLevel });
   }
 }
 
@@ -156,6 +158,7 @@ export class FileAnalysis {
     const totals = this.totals;
     const acc = totals.acc;
     const dashboard = totals.dashboard;
+    const enrich = totals.enrich;
     const source = this.source;
     let first = res.first_timestamp ?? Infinity;
     let last = res.last_timestamp ?? -Infinity;
@@ -178,6 +181,7 @@ export class FileAnalysis {
         continue;
       }
       res.parsed++;
+      if (enrich && typeof event.status === 'number') enrich(event);
       acc.add(event);
       if (source) source.sink.add(event);
       const ts = event.timestamp;

@@ -150,7 +150,8 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
     html = await htmlReport(results.filter((_, i) => readable[i]), choice, { top: o.top, capacity: Math.max(o.capacity, o.top), title: o.title, messageLevel: o.messageLevel });
   }
   const capacity = Math.max(o.capacity, o.top);
-  const totals = new Totals(capacity, html?.sink, o.messageLevel);
+  const { openEnrichment } = await import('./enrich.js');
+  const totals = new Totals(capacity, html?.sink, o.messageLevel, await openEnrichment());
   const parts: AccState[] = [];
   const started = process.hrtime.bigint();
   let doneBytes = 0;

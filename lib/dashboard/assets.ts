@@ -36,6 +36,8 @@ const FILES: Record<string, { dir: () => string; file: string; contentType: stri
   'app.js': { dir: pageDir, file: 'app.js', contentType: 'text/javascript; charset=utf-8' },
   'app.css': { dir: pageDir, file: 'app.css', contentType: 'text/css; charset=utf-8' },
   'error-log.js': { dir: pageDir, file: 'error-log.js', contentType: 'text/javascript; charset=utf-8' },
+  'panels.js': { dir: pageDir, file: 'panels.js', contentType: 'text/javascript; charset=utf-8' },
+  'panels.css': { dir: pageDir, file: 'panels.css', contentType: 'text/css; charset=utf-8' },
   'uPlot.iife.min.js': { dir: uplotDir, file: 'uPlot.iife.min.js', contentType: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { dir: uplotDir, file: 'uPlot.min.css', contentType: 'text/css; charset=utf-8' },
 };
@@ -89,6 +91,7 @@ export function liveHtml(title: string, query: string, history = false): string 
 ${ICON}
 <link rel="stylesheet" href="assets/uPlot.min.css${q}">
 <link rel="stylesheet" href="assets/app.css${q}">
+<link rel="stylesheet" href="assets/panels.css${q}">
 <script type="application/json" id="visor-config">${scriptJson(config)}</script>
 </head>
 <body>
@@ -96,6 +99,7 @@ ${ICON}
 <script src="assets/uPlot.iife.min.js${q}"></script>
 <script src="assets/error-log.js${q}"></script>
 <script src="assets/app.js${q}"></script>
+<script src="assets/panels.js${q}"></script>
 </body>
 </html>
 `;
@@ -116,6 +120,7 @@ ${ICON}
 <style>
 ${text('uPlot.min.css').replace(/<\/(style)/gi, '<\\/$1')}
 ${text('app.css').replace(/<\/(style)/gi, '<\\/$1')}
+${text('panels.css').replace(/<\/(style)/gi, '<\\/$1')}
 </style>
 <script type="application/json" id="visor-config">${scriptJson({ mode: 'static' })}</script>
 <script type="application/json" id="visor-state">${scriptJson(state)}</script>
@@ -130,6 +135,9 @@ ${inlineScript(text('error-log.js'))}
 </script>
 <script>
 ${inlineScript(text('app.js'))}
+</script>
+<script>
+${inlineScript(text('panels.js'))}
 </script>
 </body>
 </html>

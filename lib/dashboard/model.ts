@@ -8,6 +8,7 @@
 // (each with top lists of `capacity` values), a capped list of alerts.
 import type { Event } from '../../core/index.js';
 import { ERROR_LOG_LEVELS, ErrorLogCounter, MESSAGE_LEVEL_DEFAULT, ReportAccumulator, SampleStore, type ErrorLogJSON, type MessageItem, type TopItem } from '../stats/index.js';
+import { PanelAccumulator, type PanelJSON, type Panels } from '../stats/index.js';
 
 export interface DashboardModelOptions {
   /** Width of one chart bucket (1000 live; 60000 for an analysis of files). */
@@ -27,6 +28,8 @@ export interface DashboardModelOptions {
   title?: string;
   /** The level the page's error-message filter starts at (default warn: error-log.ts). */
   messageLevel?: string;
+  /** Rows per traffic panel (lib/stats/panels) in the state; 0: no panels. Default 100 (the page pages them). */
+  panelRows?: number;
 }
 
 export interface HealthRow {
@@ -141,6 +144,8 @@ export interface DashboardState {
   pipeline_state?: string;
   /** Refresh interval of the live dashboard, ms. */
   update_ms?: number;
+  /** The traffic panels over the same span as the tables (absent with panelRows 0). */
+  panels?: Panels;
 }
 
 const LISTS = [
@@ -154,6 +159,7 @@ type ListName = (typeof LISTS)[number][0] | 'error_messages';
 const SLICES = 10;
 /** The least severe level: templates of every level are counted. */
 const ALL_LEVELS = ERROR_LOG_LEVELS[ERROR_LOG_LEVELS.length - 1]!;
+const DEFAULT_PANEL_ROWS = 100;
 const ALERT_TEXT_MAX = 500;
 
 interface Slice {
@@ -162,6 +168,8 @@ interface Slice {
   /** Full lists (value -> count) computed once the slice has stopped changing. */
   cache?: Record<Exclude<ListName, 'error_messages'>, TopItem[]>;
   errorLog?: ErrorLogJSON;
+  /** Its panels' state, likewise. */
+  panelCache?: PanelJSON;
 }
 
 export class DashboardModel {
@@ -227,6 +235,7 @@ export class DashboardModel {
     }
     slice.cache = undefined;
     slice.errorLog = undefined;
+    slice.panelCache = undefined;
     const i = this.slot(at);
     if (i < 0) return; // older than the chart history: counted in the tables only
     const c = this.cols;
@@ -308,7 +317,8 @@ export class DashboardModel {
     const newest = this.slices.length ? this.slices[this.slices.length - 1]!.key : -Infinity;
     if (key <= newest - this.sliceCount) return undefined;
     // Templates of every level are counted: the page's filter may go down to debug.
-    const acc = new ReportAccumulator(Number.isFinite(this.sliceMs) ? key * this.sliceMs : 0, this.opts.capacity, {}, { messageLevel: ALL_LEVELS, samples: this.samples });
+    const panels = (this.opts.panelRows ?? DEFAULT_PANEL_ROWS) > 0;
+    const acc = new ReportAccumulator(Number.isFinite(this.sliceMs) ? key * this.sliceMs : 0, this.opts.capacity, { panels }, { messageLevel: ALL_LEVELS, samples: this.samples });
     const slice: Slice = { key, acc };
     // Keep the slices sorted by key (an out-of-order event time may open an older one).
     let at = this.slices.length;
@@ -319,7 +329,7 @@ export class DashboardModel {
     return slice;
   }
 
-  private tables(now: number): Pick<DashboardState, 'totals' | 'top' | 'error_log'> {
+  private tables(now: number): Pick<DashboardState, 'totals' | 'top' | 'error_log' | 'panels'> {
     const finite = Number.isFinite(this.sliceMs);
     const lastKey = finite ? Math.floor(now / this.sliceMs) : 0;
     const inWindow = this.slices.filter((s) => s.key <= lastKey && s.key > lastKey - this.sliceCount);
@@ -353,11 +363,23 @@ export class DashboardModel {
     totals.error_rate = totals.requests > 0 ? totals.errors / totals.requests : null;
     const top = Object.fromEntries(LISTS.map(([name]) => [name, topOf(merged[name], this.opts.topN)])) as Record<Exclude<ListName, 'error_messages'>, TopItem[]>;
     error_bounds.error_messages = errorLog.messagesBound(ALL_LEVELS);
-    return {
+    const tables = {
       totals,
       top: { ...top, error_messages: errorLog.topMessagesPerLevel(this.opts.topN), error_bounds },
       error_log: { levels: errorLog.levelCounts(), modules: errorLog.moduleEntries(), message_level: this.messageLevel, message_bounds: errorLog.messageBounds(), top_n: this.opts.topN },
     };
+    const rows = this.opts.panelRows ?? DEFAULT_PANEL_ROWS;
+    if (rows <= 0) return tables;
+    return { ...tables, panels: this.panels(inWindow, rows) };
+  }
+
+  /** The slices' panels together: one slice's directly, several merged (each slice's state cached once it stops
+   * changing, as its lists are). */
+  private panels(slices: Slice[], rows: number): Panels {
+    if (slices.length === 1) return slices[0]!.acc.panels!.result(rows);
+    const all = new PanelAccumulator(this.opts.capacity);
+    for (const s of slices) all.merge(s.panelCache ??= s.acc.panels!.toJSON());
+    return all.result(rows);
   }
 
   private addAlert(e: Event, now: number): void {

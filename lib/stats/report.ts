@@ -3,6 +3,7 @@
 import { formatLocalTime, type Event } from '../../core/index.js';
 import { renderErrorLogHtml, renderErrorLogText } from './error-log-render.js';
 import { ErrorLogCounter, MESSAGE_LEVEL_DEFAULT, type SampleStore } from './error-log.js';
+import { PanelAccumulator, renderPanelsHtml, renderPanelsText, type Panels } from './panels/index.js';
 import { TopCounter } from './sketches.js';
 
 export interface TopItem {
@@ -21,6 +22,8 @@ export interface AccumulatorFields {
   status?: string;
   /** The client of a request (top_clients, top_error_clients). Default `client_ip`. */
   client?: string;
+  /** Also count the traffic panels (lib/stats/panels): the report event gets a `panels` field. */
+  panels?: boolean;
 }
 
 /** How error-log lines are counted (error-log.ts). */
@@ -61,6 +64,8 @@ export class ReportAccumulator {
   /** Lines per level and module, message templates: error-log.ts. */
   readonly errorLog: ErrorLogCounter;
   readonly tops: Record<TopList, TopCounter>;
+  /** The traffic panels, when asked for (AccumulatorFields.panels). */
+  readonly panels: PanelAccumulator | undefined;
 
   private readonly statusField: string;
   private readonly clientField: string;
@@ -77,6 +82,7 @@ export class ReportAccumulator {
     };
     this.messageLevel = errorLog.messageLevel ?? MESSAGE_LEVEL_DEFAULT;
     this.errorLog = new ErrorLogCounter(capacity, this.messageLevel, errorLog.samples);
+    this.panels = fields.panels ? new PanelAccumulator(capacity) : undefined;
   }
 
   add(e: Event): void {
@@ -88,6 +94,7 @@ export class ReportAccumulator {
       const cls: StatusClass = status >= 200 && status < 600 ? (`${Math.floor(status / 100)}xx` as StatusClass) : 'other';
       this.statusClasses[cls]++;
       if (typeof e.bytes === 'number' && Number.isFinite(e.bytes)) this.bytes += e.bytes;
+      this.panels?.add(e, status);
       const clientValue = e[this.clientField];
       const client = typeof clientValue === 'string' && clientValue ? clientValue : undefined;
       if (client) this.tops.top_clients.add(client);
@@ -144,6 +151,7 @@ export class ReportAccumulator {
       top_error_messages: this.errorLog.topMessages(topN),
       top_error_bounds: { ...Object.fromEntries(TOP_LISTS.map((k) => [k, this.tops[k].errorBound])), top_error_messages: this.errorLog.messagesBound() },
     };
+    if (this.panels) event.panels = this.panels.result(topN) as unknown as Event[string];
     event.message = renderReportText(event);
     if (withHtml) event.html = renderReportHtml(event);
     return event;
@@ -169,6 +177,7 @@ export function renderReportText(r: Event): string {
     `top 5xx clients: ${topLine(r.top_error_clients)}`,
     `top paths: ${topLine(r.top_paths)}`,
     ...renderErrorLogText(r),
+    ...(r.panels ? renderPanelsText(r.panels as unknown as Panels, Infinity) : []),
   ].join('\n');
 }
 
@@ -207,5 +216,6 @@ export function renderReportHtml(r: Event): string {
     + htmlTop('top 5xx clients', r.top_error_clients, 'client')
     + htmlTop('top paths', r.top_paths, 'path')
     + renderErrorLogHtml(r, TABLE, h)
+    + (r.panels ? renderPanelsHtml(r.panels as unknown as Panels, Infinity, TABLE) : '')
     + '</div>';
 }

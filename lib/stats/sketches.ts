@@ -224,7 +224,7 @@ class StreamSummary {
   }
 }
 
-function murmur32(s: string, seed: number): number {
+export function murmur32(s: string, seed: number): number {
   let h = seed >>> 0;
   for (let i = 0; i < s.length; i++) {
     let k = s.charCodeAt(i);
@@ -254,12 +254,14 @@ export interface DistinctJSON { s?: string[]; h?: string }
 export class DistinctCounter {
   private exact: Set<string> | undefined = new Set();
   private registers: Uint8Array | undefined;
+  /** `exactLimit`: distinct values kept exactly before switching to HyperLogLog (default DISTINCT_EXACT_LIMIT). */
+  constructor(private readonly exactLimit = DISTINCT_EXACT_LIMIT) {}
 
   add(value: string): void {
     if (this.exact) {
       if (this.exact.has(value)) return;
       this.exact.add(detachString(value)); // kept for the window's life: not a view of the text it was cut from
-      if (this.exact.size <= DISTINCT_EXACT_LIMIT) return;
+      if (this.exact.size <= this.exactLimit) return;
       this.registers = new Uint8Array(1 << HLL_BITS);
       for (const v of this.exact) this.addHll(v);
       this.exact = undefined;
@@ -297,8 +299,8 @@ export class DistinctCounter {
     for (let i = 0; i < r.length; i++) if (other[i] > r[i]) r[i] = other[i];
   }
 
-  static fromJSON(json: DistinctJSON): DistinctCounter {
-    const d = new DistinctCounter();
+  static fromJSON(json: DistinctJSON, exactLimit = DISTINCT_EXACT_LIMIT): DistinctCounter {
+    const d = new DistinctCounter(exactLimit);
     d.merge(json);
     return d;
   }

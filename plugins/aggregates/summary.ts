@@ -18,10 +18,11 @@ export default definePlugin({
       capacity: { type: 'integer', minimum: 1, default: 1000, description: 'Distinct clients counted exactly per interval; beyond, Space-Saving (see top_clients_error_bound).' },
       client_field: { type: 'string', default: 'client_ip', description: 'Field naming the client.' },
       status_field: { type: 'string', default: 'status', description: 'Field holding the HTTP status (events without a numeric one are not requests).' },
+      panels: { type: 'integer', minimum: 0, default: 0, description: 'Add the traffic panels (visitors, files, 404s, hosts, browsers, bots, referrers, status codes, countries, hours, response times: the report aggregate\'s panels field) with this many entries per list; 0: none. The message then also gives unique visitors and the bot share.' },
     },
   },
   create(options, context) {
-    const fields = { status: options.status_field, client: options.client_field };
+    const fields = { status: options.status_field, client: options.client_field, panels: options.panels > 0 };
     const accumulator = (start: number) => new ReportAccumulator(start, Math.max(options.capacity, options.top, 1), fields);
     let current = accumulator(Date.now());
 
@@ -36,9 +37,13 @@ export default definePlugin({
       // Error-log lines, when the summary receives any: per level, most severe first (the report's counts).
       const levels = closed.errorLog.levelCounts();
       const levelText = Object.entries(levels).map(([l, n]) => `${l} ${n}`).join(', ');
+      const panels = closed.panels?.result(options.panels);
+      const panelText = panels
+        ? `  visitors ${panels.visitors.total}${panels.bot_requests === null ? '' : `  bots ${pct(panels.requests ? panels.bot_requests / panels.requests : 0)}`}`
+        : '';
       const event: Event = {
         message: `${new Date(end).toISOString().slice(11, 19)}  ${t.requests} requests (${t.requests_per_second.toFixed(1)}/s)  4xx ${pct(t.client_error_rate)}  5xx ${pct(t.error_rate)}` +
-          (top.length ? `  top clients: ${top.map((c) => `${c.value} (${c.count})`).join(', ')}` : '') +
+          (top.length ? `  top clients: ${top.map((c) => `${c.value} (${c.count})`).join(', ')}` : '') + panelText +
           (closed.errorLogLines ? `  error log: ${levelText}` : ''),
         window_start: closed.start,
         window_end: end,
@@ -51,6 +56,7 @@ export default definePlugin({
         error_log_lines: closed.errorLogLines,
         error_log_levels: levels,
       };
+      if (panels) event.panels = panels as unknown as Event[string];
       await context.emit([event]);
     };
 

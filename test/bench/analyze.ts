@@ -1,18 +1,25 @@
 // `visor analyze` on a 1,000,000-line generated combined file, beside GoAccess (Debian `goaccess`, the static
 // report: `goaccess FILE --log-format=COMBINED -o report.json`) on the same file in the same run, and `wc -l`
-// as the floor. Each is a whole process, timed from spawn to exit (start-up included).
+// as the floor. Each is a whole process, timed from spawn to exit (start-up included), with its peak RSS (GNU
+// time's %M). visor analyze computes every traffic panel and runs the enrichment (issue 18); GoAccess runs twice:
+// with its default panels, and with every panel on (REFERRERS and KEYPHRASES, which Debian's goaccess.conf turns
+// off, and GEO_LOCATION on the country database visor uses). Then the cost per event of parsing, the enrichment
+// and the panels, in this process, on the same lines.
 // Then `visor analyze --store` (SQLite) on a smaller file (BENCH_STORE_LINES, 200,000), beside plain `analyze` on
 // the same file, a second `--store` run on the same database (nothing changes), and the floor it is measured
 // against: the store's writer (lib/store's StoreWriter, what the store output runs) writing the same events,
 // parsed beforehand in memory, in the same batches, in this process.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { contentId, type Event } from '../../core/index.js';
 import { MetricsHub } from '../../core/runtime/metrics.js';
+import { openEnrichment } from '../../lib/analyze/enrich.js';
 import { buildAccessParser } from '../../lib/apache/index.js';
+import { packagedCountryDatabase } from '../../lib/insight/index.js';
+import { PanelAccumulator } from '../../lib/stats/index.js';
 import { SqliteEngine, StoreWriter } from '../../lib/store/index.js';
 import { pluginContext } from '../support/corpora.js';
 import { CLI, onPath } from '../support/helpers.js';
@@ -20,14 +27,31 @@ import { combinedLines } from './apache-lines.js';
 
 /** GoAccess lines/s times this is the target. */
 const TARGET_RATIO = 5;
+/** Issue 18: visor analyze with every panel beside GoAccess with every panel, lines/s. */
+const TARGET_PANELS_RATIO = 3;
+const GNU_TIME = '/usr/bin/time';
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-function timed(command: string, args: string[], cwd: string): { secs: number; stdout: string; status: number | null; stderr: string } {
+/** A whole process, timed; `rssKb`: its peak RSS when GNU time is installed (its last stderr line, then cut off). */
+function timed(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): { secs: number; stdout: string; status: number | null; stderr: string; rssKb: number | null } {
+  const gnuTime = existsSync(GNU_TIME);
+  const [cmd, argv] = gnuTime ? [GNU_TIME, ['-f', '%M', command, ...args]] : [command, args];
   const start = process.hrtime.bigint();
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(cmd, argv, { cwd, env, encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  return { secs, stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status };
+  let stderr = r.stderr ?? '';
+  let rssKb: number | null = null;
+  if (gnuTime) {
+    const lines = stderr.trimEnd().split('\n');
+    const last = Number(lines.pop());
+    if (Number.isFinite(last)) {
+      rssKb = last;
+      stderr = lines.join('\n');
+    }
+  }
+  return { secs, stdout: r.stdout ?? '', stderr, status: r.status, rssKb };
 }
+const mib = (kb: number | null) => (kb === null ? 'RSS n/a' : `peak RSS ${(kb / 1024).toFixed(0)} MiB`);
 
 /** One generated sequence (timestamps only move forward), written in slices. */
 async function writeLines(file: string, count: number): Promise<void> {
@@ -122,19 +146,19 @@ async function benchAnalyzeRead(count = Number(process.env.BENCH_LINES ?? 1_000_
 
     const analyze = (threads?: string) => {
       const env = threads ? { ...process.env, VISOR_ANALYZE_THREADS: threads } : process.env;
-      const start = process.hrtime.bigint();
-      const r = spawnSync(process.execPath, [CLI, 'analyze', '--json', file], { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 << 20 });
-      const secs = Number(process.hrtime.bigint() - start) / 1e9;
+      const r = timed(process.execPath, [CLI, 'analyze', '--json', file], dir, env);
       if (r.status !== 0) throw new Error(`visor analyze failed: ${r.stderr}`);
-      const summary = JSON.parse(r.stdout) as { requests: number; lines_per_second: number };
+      const summary = JSON.parse(r.stdout) as { requests: number; lines_per_second: number; panels?: { lists: Array<{ id: string; needs?: string }> } };
       if (summary.requests !== count) throw new Error(`visor analyze counted ${summary.requests} requests of ${count}`);
-      return { secs, inner: summary.lines_per_second };
+      const empty = (summary.panels?.lists ?? []).filter((l) => l.needs).map((l) => l.id);
+      return { secs: r.secs, inner: summary.lines_per_second, rssKb: r.rssKb, empty };
     };
     analyze('1'); // warm the page cache
     const single = analyze('1');
-    out.push(row('visor analyze --json (1 thread)', single.secs, `(${fmt(single.inner)} lines/s after start-up)`));
+    out.push(row('visor analyze --json (1 thread)', single.secs, `(${fmt(single.inner)} lines/s after start-up; ${mib(single.rssKb)})`));
     const visor = analyze();
-    out.push(row(`visor analyze --json (${os.availableParallelism()} cores)`, visor.secs, `(${fmt(visor.inner)} lines/s after start-up)`));
+    out.push(row(`visor analyze --json (${os.availableParallelism()} cores)`, visor.secs, `(${fmt(visor.inner)} lines/s after start-up; ${mib(visor.rssKb)})`));
+    out.push(`  visor analyze: every traffic panel and the enrichment (user_agent, bot, geoip) on; panels without data in this file: ${visor.empty.join(', ') || 'none'}`);
 
     const goaccess = onPath('goaccess');
     if (!goaccess) {
@@ -142,23 +166,62 @@ async function benchAnalyzeRead(count = Number(process.env.BENCH_LINES ?? 1_000_
       return out;
     }
     const version = spawnSync(goaccess, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() ?? '';
+    const v = version.replace(/^GoAccess - /, '').replace(/\.$/, '');
     const ga = timed(goaccess, [file, '--log-format=COMBINED', '-o', path.join(dir, 'report.json')], dir);
     if (ga.status !== 0) {
       out.push(`  goaccess failed (exit ${ga.status}): ${ga.stderr.trim().split('\n').pop()}`);
       return out;
     }
-    out.push(row(`goaccess -o report.json (${version.replace(/^GoAccess - /, '').replace(/\.$/, '')})`, ga.secs));
+    out.push(row(`goaccess -o report.json (${v})`, ga.secs, mib(ga.rssKb)));
+    const all = timed(goaccess, [file, '--log-format=COMBINED', '--enable-panel=REFERRERS', '--enable-panel=KEYPHRASES', '--enable-panel=GEO_LOCATION',
+      `--geoip-database=${packagedCountryDatabase()}`, '-o', path.join(dir, 'report-all.json')], dir);
+    if (all.status === 0) out.push(row('goaccess, every panel on', all.secs, mib(all.rssKb)));
+    else out.push(`  goaccess with every panel failed (exit ${all.status}): ${all.stderr.trim().split('\n').pop()}`);
     const ratio = ga.secs / visor.secs;
-    out.push(`  visor analyze / goaccess: ${ratio.toFixed(1)}x (one thread: ${(ga.secs / single.secs).toFixed(1)}x); target >= ${TARGET_RATIO}x: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'}`);
+    out.push(`  visor analyze / goaccess (default panels): ${ratio.toFixed(1)}x (one thread: ${(ga.secs / single.secs).toFixed(1)}x); issue 17 target >= ${TARGET_RATIO}x: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'}`);
+    if (all.status === 0) {
+      const r18 = all.secs / visor.secs;
+      out.push(`  visor analyze / goaccess, both with every panel: ${r18.toFixed(1)}x (one thread: ${(all.secs / single.secs).toFixed(1)}x); issue 18 target >= ${TARGET_PANELS_RATIO}x: ${r18 >= TARGET_PANELS_RATIO ? 'met' : 'NOT met'}`);
+    }
+    out.push(`  load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     return out;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
+/** Per event, in this process, on the same parsed lines: the parser, the enrichment (analyze's, enrich.ts) and the
+ * panels (PanelAccumulator.add), with the enrichment caches' hit ratio. */
+export async function benchPanelCost(count = Number(process.env.BENCH_COST_LINES ?? 300_000)): Promise<string[]> {
+  const lines = combinedLines(count);
+  const parser = buildAccessParser({ format: 'combined', timezone: 'UTC' });
+  const enrich = await openEnrichment();
+  const ns = (t: bigint) => Number(process.hrtime.bigint() - t) / count;
+  let best = { parse: Infinity, enrich: Infinity, panels: Infinity };
+  for (let round = 0; round < 3; round++) {
+    let t = process.hrtime.bigint();
+    const events = lines.map((l) => { const e: Event = {}; parser.parse(l, e); return e; });
+    const parse = ns(t);
+    t = process.hrtime.bigint();
+    for (const e of events) enrich(e);
+    const enriched = ns(t);
+    const acc = new PanelAccumulator(1000);
+    t = process.hrtime.bigint();
+    for (const e of events) acc.add(e, e.status as number);
+    const panels = ns(t);
+    best = { parse: Math.min(best.parse, parse), enrich: Math.min(best.enrich, enriched), panels: Math.min(best.panels, panels) };
+  }
+  return [
+    `cost per event on ${fmt(count)} generated combined lines, this process, best of 3 rounds (load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}):`,
+    `  parse (apache_access, combined)  ${best.parse.toFixed(0).padStart(6)} ns/event`,
+    `  enrichment (user_agent, bot, geoip; caches of 10,000, warm after round 1) ${best.enrich.toFixed(0).padStart(6)} ns/event`,
+    `  traffic panels (PanelAccumulator.add, capacity 1000) ${best.panels.toFixed(0).padStart(6)} ns/event`,
+  ];
+}
+
 /** Both: the reading figures on the large file, then the --store ones. */
 export async function benchAnalyze(): Promise<string[]> {
-  return [...await benchAnalyzeRead(), ...await benchAnalyzeStore()];
+  return [...await benchAnalyzeRead(), ...await benchPanelCost(), ...await benchAnalyzeStore()];
 }
 
 if (process.argv[1]?.endsWith('analyze.js') || process.argv[1]?.endsWith('analyze.ts')) {

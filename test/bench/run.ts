@@ -10,6 +10,8 @@ import type { Event } from '../../core/index.js';
 import { loadRegistry } from '../../core/registry.js';
 import { benchAccessParser } from './parsers-access.js';
 import { benchErrorParser } from './parsers-error.js';
+import { benchEnrichment } from './enrichment.js';
+import { benchEnrichmentGeo } from './enrichment-geo.js';
 import { benchGenerator } from './generator.js';
 import { benchTail } from './tail.js';
 import { benchAlertLatency } from './alert-latency.js';
@@ -138,6 +140,7 @@ const SECTIONS: Array<[string, () => Promise<void>]> = [
   ['core', benchCore],
   ['startup', async () => print(await benchStartup())],
   ['parsers', async () => { print(await benchAccessParser()); console.log(''); print(await benchErrorParser()); }],
+  ['enrichment', async () => print([...await benchEnrichment(), ...await benchEnrichmentGeo()])],
   ['generator', async () => print(await benchGenerator())],
   ['stdin', stdinPipeline],
   ['tail', async () => print(await benchTail())],

@@ -573,6 +573,7 @@
     errorLog.render(state);
     renderAlerts(state);
     renderHealth(state);
+    if (window.visorPanels) window.visorPanels.render(state); // panels.js, loaded after this script
     var s = state.series;
     $('[data-test="footer"]').textContent = 'Charts: ' + (s.t.length ? fmtDateTime(s.t[0]) + ' – ' + fmtDateTime(s.t[s.t.length - 1] + state.bucket_ms) : 'no data') +
       ' in ' + fmtDuration(state.bucket_ms) + ' buckets · tables and totals: ' +
@@ -628,5 +629,5 @@
     var embedded = readJson('visor-state');
     if (embedded) render(embedded);
   }
-  window.visorDashboard = { render: render, current: function () { return current; } };
+  window.visorDashboard = { render: render, current: function () { return current; }, h: h }; // h: for panels.js
 })();

@@ -17,11 +17,12 @@ export default definePlugin({
       message_level: { enum: [...ERROR_LOG_LEVELS], default: MESSAGE_LEVEL_DEFAULT, description: 'The least severe error-log level whose messages are grouped into top_error_messages (by template); error_log_levels counts every level. Default warn, Apache\'s default LogLevel: notice lines ("resuming normal operations", "caught SIGTERM") are written whatever the LogLevel and are no errors.' },
       title: { type: 'string', default: 'visor', description: 'Name of the report (the report field; e.g. the host name).' },
       html: { type: 'boolean', default: true, description: 'Add the html field (an HTML rendering of the report).' },
+      panels: { type: 'boolean', default: true, description: 'Add the panels field: unique visitors (address + date + user agent), requested, static and not-found files, hosts, operating systems, browsers, bots by category, referrers and referring sites, status codes, virtual hosts, countries, the hourly and daily distribution and response-time percentiles, each split into humans and bots when the bot filter ran (lists the fields are missing for say which filter sets them); also in message and html.' },
       emit_empty: { type: 'boolean', default: true, description: 'Emit a report (zeros, error_rate null) for an interval without events.' },
     },
   },
   create(options, context) {
-    const accumulator = (start: number) => new ReportAccumulator(start, Math.max(options.capacity, options.top), {}, { messageLevel: options.message_level });
+    const accumulator = (start: number) => new ReportAccumulator(start, Math.max(options.capacity, options.top), { panels: options.panels }, { messageLevel: options.message_level });
     let current = accumulator(Date.now());
 
     /** Close the current interval (synchronously, so no event lands in both) and emit its report. */

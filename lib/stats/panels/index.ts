@@ -1,0 +1,3 @@
+export * from './accumulator.js';
+export * from './derive.js';
+export * from './render.js';

@@ -117,6 +117,19 @@ describe('store output: PostgreSQL (psql reads it back)', function () {
     ]);
   });
 
+  it('two events of one identity in one batch: one row, the last one\'s (mapped first, one per identity, then COPYed)', async () => {
+    const url = await freshDatabase();
+    const db = url.slice(url.lastIndexOf('/') + 1);
+    const s = await openStore(url);
+    const t = Date.UTC(2026, 0, 1, 12);
+    const line = (offset: number, path: string): Event => ({ timestamp: t + offset, status: 200, path, message: `line ${offset}`, position: { file: 'f', offset } });
+    await s.out.write([line(0, '/a'), line(10, '/b'), line(0, '/a2'), line(20, '/c')]);
+    await s.out.close?.();
+    assert.deepEqual(await rows(db, 'SELECT origin, path FROM events ORDER BY time'), [
+      { origin: 'tail:f:0', path: '/a2' }, { origin: 'tail:f:10', path: '/b' }, { origin: 'tail:f:20', path: '/c' },
+    ]);
+  });
+
   it('kill -9 twice, then a run during which the server is stopped for 10 s: each line exactly once, windows equal a recount', async function () {
     this.timeout(300_000);
     const url = await freshDatabase();

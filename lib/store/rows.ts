@@ -31,9 +31,10 @@ export interface MappedRow extends KeyedRow {
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const json = (v: unknown) => JSON.stringify(v ?? null);
-// One-shot crypto.hash: a quarter of the cost of createHash().update().digest() per event. The parts joined by NUL
-// characters, by concatenation (the same text as parts.join('\0') without the array).
-const hash = (text: string) => digest('sha256', text, 'hex').slice(0, 32);
+// One-shot crypto.hash: a quarter of the cost of createHash().update().digest() per event. The parts joined (one flat
+// string): concatenating them instead saved ~0.1 µs of CPU alone but, in the pipeline, raised scavenge time from
+// 2.6-4.1 to 5.1-8.0 µs per event (3 interleaved runs each).
+const hash = (...parts: string[]) => digest('sha256', parts.join('\0'), 'hex').slice(0, 32);
 
 /** 60000 -> '1m', 3600000 -> '1h', 90000 -> '90s', 1500 -> '1500ms': the largest unit the size is a whole number of. */
 export function formatResolution(ms: number): string {
@@ -112,14 +113,14 @@ export class RowMapper {
     const pos = getField(e, this.positionPath);
     if (isObject(pos) && typeof pos.file === 'string' && isNumber(pos.offset)) {
       const origin = `tail:${pos.file}:${pos.offset}`;
-      return { id: hash(agent + '\0' + origin + '\0' + (text(e.message) ?? '')), origin };
+      return { id: hash(agent, origin, text(e.message) ?? ''), origin };
     }
     const k = getField(e, this.kafkaPath);
     if (isObject(k) && typeof k.topic === 'string' && isNumber(k.partition) && isNumber(k.offset)) {
       const origin = `kafka:${k.topic}/${k.partition}@${k.offset}`;
       return { id: hash(origin), origin };
     }
-    return { id: hash(agent + '\0' + String(time) + '\0' + JSON.stringify(e)), origin: 'content' };
+    return { id: hash(agent, String(time), JSON.stringify(e)), origin: 'content' };
   }
 
   event(e: Event): MappedRow {

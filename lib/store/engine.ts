@@ -36,7 +36,7 @@ export interface EventRows {
 
 /** One row per identity, the last of each (what upserting them one after the other leaves), in the order of their
  * last occurrences. */
-export function lastPerKey<R extends { key: string }>(rows: Iterable<R>): R[] {
+export function lastPerKey<R extends KeyedRow>(rows: Iterable<R>): R[] {
   const byKey = new Map<string, R>();
   for (const r of rows) {
     byKey.delete(r.key); // re-inserted: keeps the order of last occurrences

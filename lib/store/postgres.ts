@@ -12,8 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import type { ConnectionOptions } from 'node:tls';
 import type { Pool, PoolClient } from 'pg';
 import { PermanentError } from '../../core/index.js';
-import { copyLine, copyLines, copyText } from './copy.js';
-import { describeError, eventRows, lastPerKey, refusesRow, upsertClauses, type EventRows, type ExpireTarget, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
+import { copyText } from './copy.js';
+import { describeError, eventRows, refusesRow, upsertClauses, type EventRows, type ExpireTarget, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
 import { eventPartition, MIGRATIONS, SCHEMA_VERSION, TABLES, type ColumnType, type Table } from './schema.js';
 
 export interface PostgresOptions {
@@ -33,8 +33,6 @@ const MIGRATION_LOCK = 7_305_700_001;
 const INT8_OID = 20;
 const UNIQUE_VIOLATION = '23505';
 const DAY = 86_400_000;
-/** Where `time` is in a row of events. */
-const TIME_AT = TABLES.events.columns.findIndex((c) => c.name === 'time');
 const int8 = (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : v);
 
 const sqlstate = (err: unknown) => String((err as { code?: unknown })?.code ?? '');
@@ -152,11 +150,10 @@ export class PostgresEngine implements StoreEngine {
 
   async write(tables: TableRows[], events?: EventRows): Promise<RejectedRow[]> {
     await this.open();
-    // Raw events go first as COPY text made one event at a time (EventRows says why): only their lines outlive the
-    // mapping. The other paths below need their rows, and map them again.
-    const lines = events ? this.eventLines(events) : undefined;
-    await this.ensurePartitions(tables, lines?.days);
-    const all = () => (events ? [...tables, eventRows(events)] : tables).filter((tr) => tr.rows.length);
+    // COPY sends a table's rows in one statement, so they are mapped first (and one per identity: a COPY or an
+    // INSERT ... ON CONFLICT cannot meet one key twice).
+    const batch = events ? [...tables, eventRows(events)] : tables;
+    await this.ensurePartitions(batch);
     return this.withClient(async (c) => {
       // Events are new rows but during a replay: the first attempt COPYs them straight into events, and only a batch
       // that meets a stored row (a unique violation undoes the transaction) is written again with every table
@@ -167,14 +164,13 @@ export class PostgresEngine implements StoreEngine {
       // trip's answer waits for the parse task running on the event loop (~1-3 ms per 1000 lines).
       // A batch of events alone is one COPY: a statement outside BEGIN is its own transaction, and the COPY ends
       // (pg-copy-streams' finish, on ReadyForQuery) after its commit.
+      const tables = batch.filter((tr) => tr.rows.length);
       for (const direct of [true, false]) {
-        const batch = direct ? tables.filter((tr) => tr.rows.length) : all();
-        const lone = direct && (lines ? !batch.length : batch.length === 1 && batch[0].table === TABLES.events);
+        const lone = direct && tables.length === 1 && tables[0].table === TABLES.events;
         try {
           await this.ensureStaging(c);
           if (!lone) await c.query('BEGIN');
-          for (const tr of batch) await this.copyUpsert(c, tr, direct && tr.table === TABLES.events);
-          if (direct && lines) await this.copyIn(c, TABLES.events, lines.text);
+          for (const tr of tables) await this.copyUpsert(c, tr, direct && tr.table === TABLES.events);
           if (!lone) await c.query('COMMIT');
           return [];
         } catch (err) {
@@ -184,23 +180,8 @@ export class PostgresEngine implements StoreEngine {
           break;
         }
       }
-      return this.writeRowByRow(c, all());
+      return this.writeRowByRow(c, batch);
     });
-  }
-
-  /** The COPY text of raw events, one line per identity (the last one's: a COPY cannot meet one key twice), and the
-   * UTC days of their times. */
-  private eventLines({ table, events, row }: EventRows): { text: string; days: Set<number> } {
-    const types = table.columns.map((col) => col.type);
-    const days = new Set<number>();
-    const lines = lastPerKey((function* () {
-      for (const e of events) {
-        const r = row(e);
-        days.add(Math.floor((r.values[TIME_AT] as number) / DAY));
-        yield { key: r.key, line: copyLine(types, r.values) };
-      }
-    })());
-    return { text: copyLines(lines.map((l) => l.line)), days };
   }
 
   private async writeRowByRow(c: PoolClient, batch: TableRows[]): Promise<RejectedRow[]> {
@@ -245,17 +226,11 @@ export class PostgresEngine implements StoreEngine {
 
   /** `direct`: COPY into the table itself (new rows only: a stored one is a unique violation). */
   private async copyUpsert(c: PoolClient, { table, rows }: TableRows, direct: boolean): Promise<void> {
-    await this.copyIn(c, table, copyText(table, rows), !direct);
-    if (!direct) {
-      const { columns, conflict } = upsertClauses(table);
-      await c.query(`INSERT INTO ${table.name} (${columns}) SELECT ${columns} FROM stage_${table.name} ${conflict}`);
-    }
-  }
-
-  /** COPYs `text` into `table`, or into its staging table. */
-  private async copyIn(c: PoolClient, table: Table, text: string, staging = false): Promise<void> {
-    const columns = table.columns.map((col) => col.name).join(', ');
-    await pipeline(async function* () { yield text; }, c.query(this.copyFrom!(`COPY ${staging ? `stage_${table.name}` : table.name} (${columns}) FROM STDIN`)));
+    const { columns, conflict } = upsertClauses(table);
+    const text = copyText(table, rows);
+    const into = direct ? table.name : `stage_${table.name}`;
+    await pipeline(async function* () { yield text; }, c.query(this.copyFrom!(`COPY ${into} (${columns}) FROM STDIN`)));
+    if (!direct) await c.query(`INSERT INTO ${table.name} (${columns}) SELECT ${columns} FROM stage_${table.name} ${conflict}`);
   }
 
   private rowSql(table: Table): string {
@@ -269,10 +244,13 @@ export class PostgresEngine implements StoreEngine {
     return sql;
   }
 
-  /** Creates the partitions of `events` the batch needs: for the days of its rows of events, and `days`. */
-  private async ensurePartitions(batch: TableRows[], days = new Set<number>()): Promise<void> {
+  private async ensurePartitions(batch: TableRows[]): Promise<void> {
+    const events = batch.find((t) => t.table === TABLES.events);
+    if (!events) return;
+    const timeAt = TABLES.events.columns.findIndex((c) => c.name === 'time');
     // The distinct days first: naming a partition per row (Date, ISO strings) cost ~2.5 µs a row (measured).
-    for (const r of batch.find((t) => t.table === TABLES.events)?.rows ?? []) days.add(Math.floor((r.values[TIME_AT] as number) / DAY));
+    const days = new Set<number>();
+    for (const r of events.rows) days.add(Math.floor((r.values[timeAt] as number) / DAY));
     const missing = new Map<string, ReturnType<typeof eventPartition>>();
     for (const day of days) {
       const p = eventPartition(day * DAY);

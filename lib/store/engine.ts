@@ -26,7 +26,7 @@ export interface KeyedRow extends Row {
  * row by row (SQLite) holds one mapped row at a time instead of the whole batch's. A batch takes longer to map and
  * write than the pipeline takes to fill the young generation, so rows mapped first outlived a scavenge and were
  * copied to the old generation. Measured (tail -> apache_access -> store, 100k lines, each run a fresh process as the
- * agent's, --trace-gc-nvp, load 4-6): promoted 158-162 MB against 108-258 MB (188-258 in 6 of 7 runs) with the
+ * agent's, --trace-gc-nvp, load 4-6): promoted 158-162 MB against 108-258 MB (184-258 in 6 of 7 runs) with the
  * batch mapped first, this process's CPU 16.9-20.4 against 17.9-26.0 µs per event; in test/bench/store.ts, whose
  * process has run other pipelines first, no difference beyond noise. `row` is deterministic: an engine may map an
  * event more than once (a batch written again). */

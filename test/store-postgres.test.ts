@@ -102,18 +102,31 @@ describe('store output: PostgreSQL (psql reads it back)', function () {
     assert.equal(s.custom()['visor_store_rejected_rows_total'], 2);
   });
 
-  it('events are COPYed straight into their table; a batch meeting stored rows is upserted instead (they are overwritten, the new ones added)', async () => {
+  /** A store on a fresh database, and lines of one file identified by their offsets. */
+  const linesStore = async () => {
     const url = await freshDatabase();
-    const db = url.slice(url.lastIndexOf('/') + 1);
-    const s = await openStore(url);
     const t = Date.UTC(2026, 0, 1, 12);
     const line = (offset: number, path: string): Event => ({ timestamp: t + offset, status: 200, path, message: `line ${offset}`, position: { file: 'f', offset } });
+    return { db: url.slice(url.lastIndexOf('/') + 1), s: await openStore(url), line };
+  };
+
+  it('events are COPYed straight into their table; a batch meeting stored rows is upserted instead (they are overwritten, the new ones added)', async () => {
+    const { db, s, line } = await linesStore();
     await s.out.write([line(0, '/a'), line(10, '/b')]);
     // The same lines again (same identity), one with a field the mapping puts in a column changed, and a new line.
     await s.out.write([line(0, '/a'), line(10, '/b2'), line(20, '/c')]);
     await s.out.close?.();
     assert.deepEqual(await rows(db, 'SELECT origin, path FROM events ORDER BY time'), [
       { origin: 'tail:f:0', path: '/a' }, { origin: 'tail:f:10', path: '/b2' }, { origin: 'tail:f:20', path: '/c' },
+    ]);
+  });
+
+  it('two events of one identity in one batch: one row, the last one\'s (mapped first, one per identity, then COPYed)', async () => {
+    const { db, s, line } = await linesStore();
+    await s.out.write([line(0, '/a'), line(10, '/b'), line(0, '/a2'), line(20, '/c')]);
+    await s.out.close?.();
+    assert.deepEqual(await rows(db, 'SELECT origin, path FROM events ORDER BY time'), [
+      { origin: 'tail:f:0', path: '/a2' }, { origin: 'tail:f:10', path: '/b' }, { origin: 'tail:f:20', path: '/c' },
     ]);
   });
 

@@ -132,6 +132,17 @@ describe('store output: SQLite (sqlite3 reads it back)', function () {
     assert.equal(s.custom()['visor_store_rejected_rows_total'], 0);
   });
 
+  it('two events of one identity in one batch: one row, the last one\'s (each event is mapped as it is upserted)', async () => {
+    const s = await openStore(tmp.dir);
+    const t = Date.UTC(2026, 0, 1);
+    const line = (offset: number, path: string): Event => ({ timestamp: t + offset, status: 200, path, message: `line ${offset}`, position: { file: 'f', offset } });
+    await s.out.write([line(0, '/a'), line(10, '/b'), line(0, '/a2'), line(20, '/c')]);
+    await s.out.close?.();
+    assert.deepEqual(sq(s.file, 'SELECT origin, path FROM events ORDER BY time'), [
+      { origin: 'tail:f:0', path: '/a2' }, { origin: 'tail:f:10', path: '/b' }, { origin: 'tail:f:20', path: '/c' },
+    ]);
+  });
+
   it('a row the database refuses goes to rejected.jsonl with a count; the rest of the batch commits', async () => {
     const s = await openStore(tmp.dir);
     const t = Date.UTC(2026, 0, 1);

@@ -13,7 +13,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Pool, PoolClient } from 'pg';
 import { PermanentError } from '../../core/index.js';
 import { copyText } from './copy.js';
-import { describeError, refusesRow, upsertClauses, type ExpireTarget, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
+import { describeError, eventRows, refusesRow, upsertClauses, type EventRows, type ExpireTarget, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
 import { eventPartition, MIGRATIONS, SCHEMA_VERSION, TABLES, type ColumnType, type Table } from './schema.js';
 
 export interface PostgresOptions {
@@ -148,8 +148,11 @@ export class PostgresEngine implements StoreEngine {
     return SCHEMA_VERSION;
   }
 
-  async write(batch: TableRows[]): Promise<RejectedRow[]> {
+  async write(tables: TableRows[], events?: EventRows): Promise<RejectedRow[]> {
     await this.open();
+    // COPY sends a table's rows in one statement, so they are mapped first (and one per identity: a COPY or an
+    // INSERT ... ON CONFLICT cannot meet one key twice).
+    const batch = events ? [...tables, eventRows(events)] : tables;
     await this.ensurePartitions(batch);
     return this.withClient(async (c) => {
       // Events are new rows but during a replay: the first attempt COPYs them straight into events, and only a batch

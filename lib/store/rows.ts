@@ -10,7 +10,7 @@
 //   then one row: give the tail input a position_field).
 import { hash as digest } from 'node:crypto';
 import { getField, splitFieldPath, type Event } from '../../core/index.js';
-import type { Row } from './engine.js';
+import type { KeyedRow } from './engine.js';
 import { TABLES, type Table, type TableName } from './schema.js';
 
 export interface RowOptions {
@@ -23,16 +23,17 @@ export interface RowOptions {
   exclude: string[];
 }
 
-export interface MappedRow extends Row {
+/** A row with its table and its identity (`key`: the primary key values as one string, to keep one row per key in a batch). */
+export interface MappedRow extends KeyedRow {
   table: Table;
-  /** The identity (primary key values) as one string, to keep one row per key in a batch. */
-  key: string;
 }
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const json = (v: unknown) => JSON.stringify(v ?? null);
-// One-shot crypto.hash: a quarter of the cost of createHash().update().digest() per event.
+// One-shot crypto.hash: a quarter of the cost of createHash().update().digest() per event. The parts joined (one flat
+// string): concatenating them instead saved ~0.1 µs of CPU alone but, in the pipeline, raised scavenge time from
+// 2.6-4.1 to 5.1-8.0 µs per event (3 interleaved runs each).
 const hash = (...parts: string[]) => digest('sha256', parts.join('\0'), 'hex').slice(0, 32);
 
 /** 60000 -> '1m', 3600000 -> '1h', 90000 -> '90s', 1500 -> '1500ms': the largest unit the size is a whole number of. */

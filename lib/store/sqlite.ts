@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { PermanentError } from '../../core/index.js';
-import { describeError, refusesRow, upsertClauses, type ExpireTarget, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
+import { describeError, refusesRow, upsertClauses, type EventRows, type ExpireTarget, type RejectedRow, type Row, type StoreEngine, type TableRows } from './engine.js';
 import { MIGRATIONS, SCHEMA_VERSION, type Table } from './schema.js';
 
 export interface SqliteOptions {
@@ -116,23 +116,30 @@ export class SqliteEngine implements StoreEngine {
     return s;
   }
 
-  async write(batch: TableRows[]): Promise<RejectedRow[]> {
+  async write(batch: TableRows[], events?: EventRows): Promise<RejectedRow[]> {
     await this.open();
     const db = this.db!;
     const rejected: RejectedRow[] = [];
     // A statement that fails inside a transaction is undone alone (SQLite's statement atomicity), so a refused row
     // is left out while the rest of the batch commits. A failure of the database itself propagates: rollback.
+    const upsert = (stmt: Database.Statement, table: Table, row: Row) => {
+      try {
+        stmt.run(row.values);
+      } catch (err) {
+        if (!rowRefused(err)) throw err;
+        rejected.push({ table: table.name, event: row.event, error: describeError(err) });
+      }
+    };
     db.transaction(() => {
       for (const { table, rows } of batch) {
         const stmt = this.statement(table);
-        for (const row of rows) {
-          try {
-            stmt.run(row.values);
-          } catch (err) {
-            if (!rowRefused(err)) throw err;
-            rejected.push({ table: table.name, event: row.event, error: describeError(err) });
-          }
-        }
+        for (const row of rows) upsert(stmt, table, row);
+      }
+      // Each event mapped just before its upsert (EventRows says why); upserted in order, the last of two events
+      // with one identity is the row that stays.
+      if (events) {
+        const stmt = this.statement(events.table);
+        for (const e of events.events) upsert(stmt, events.table, events.row(e));
       }
     }).immediate();
     return rejected;

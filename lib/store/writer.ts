@@ -5,7 +5,7 @@
 // dead-letter file (durably, after the commit of the rest) and counted: never dropped silently, never retried forever.
 import { appendDurable, PermanentError, type ComponentHealth, type ComponentMetrics, type Counter, type Event, type Logger } from '../../core/index.js';
 import { classify, type EventKind } from './classify.js';
-import { describeError, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
+import { describeError, lastPerKey, type EventRows, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
 import { Rollup } from './rollup.js';
 import { RowMapper, type MappedRow, type RowOptions } from './rows.js';
 import { TABLES, type TableName } from './schema.js';
@@ -25,7 +25,7 @@ const NOT_STORED: Partial<Record<EventKind, { reason: string; hint: string }>> =
   window_without_state: { reason: 'window_without_state', hint: 'a window result without _window names neither its aggregate nor its group: set state: true on the window (or window_merge) aggregate' },
 };
 
-/** Tables in the order a batch writes them. */
+/** Tables in the order a batch writes them (raw events after them). */
 const ORDER: TableName[] = ['aggregates', 'windows', 'alerts', 'reports', 'events'];
 const REJECT_LOG_INTERVAL = 60_000;
 
@@ -67,9 +67,9 @@ export class StoreWriter {
   /** Commits the batch, then the roll-ups of its window rows (in following transactions): resolves after both, so a
    * batch whose roll-up failed is retried whole (upserts: the base rows are written again unchanged). */
   async write(events: Event[]): Promise<void> {
-    const batch = this.rows(events);
-    if (!batch.length) return;
-    await this.commit(batch);
+    const { batch, raw } = this.rows(events);
+    if (!batch.length && !raw) return;
+    await this.commit(batch, raw);
     const windows = batch.find((t) => t.table === TABLES.windows)?.rows as MappedRow[] | undefined;
     if (windows?.length) {
       try {
@@ -83,11 +83,11 @@ export class StoreWriter {
     this.lastError = undefined;
   }
 
-  private async commit(batch: TableRows[]): Promise<void> {
+  private async commit(batch: TableRows[], raw?: EventRows): Promise<void> {
     let rejected: RejectedRow[];
     try {
       this.schemaVersion ??= await this.engine.open();
-      rejected = await this.engine.write(batch);
+      rejected = await this.engine.write(batch, raw);
     } catch (err) {
       this.failed(err);
       if (err instanceof PermanentError) throw err;
@@ -101,6 +101,11 @@ export class StoreWriter {
       for (const r of rows) if (!refused.has(r.event)) n++;
       this.rowsWritten[table.name].inc(n);
     }
+    if (raw) {
+      let n = 0;
+      for (const e of raw.events) if (!refused.has(e)) n++;
+      this.rowsWritten.events.inc(n);
+    }
   }
 
   health(): ComponentHealth {
@@ -113,15 +118,16 @@ export class StoreWriter {
     this.lastError = { message: describeError(err), at: this.lastError?.at ?? Date.now() };
   }
 
-  /** The batch's rows per table, one per identity (the last one wins, as it would in the database). */
-  private rows(events: Event[]): TableRows[] {
-    const byTable = new Map<TableName, Map<string, MappedRow>>();
+  /** The batch's rows per table, one per identity (the last one wins, as it would in the database), and its raw
+   * events (events: true), which the engine maps as it writes them (EventRows). */
+  private rows(events: Event[]): { batch: TableRows[]; raw?: EventRows } {
+    const byTable = new Map<TableName, MappedRow[]>();
     const add = (r: MappedRow) => {
-      let m = byTable.get(r.table.name);
-      if (!m) byTable.set(r.table.name, (m = new Map()));
-      m.delete(r.key); // re-inserted: keeps the batch's order of last occurrences
-      m.set(r.key, r);
+      const rows = byTable.get(r.table.name);
+      if (rows) rows.push(r);
+      else byTable.set(r.table.name, [r]);
     };
+    const raw: Event[] = [];
     const now = Date.now();
     for (const e of events) {
       const kind = classify(e);
@@ -131,7 +137,7 @@ export class StoreWriter {
         case 'report': case 'summary': add(this.mapper.report(e, kind)); break;
         case 'heartbeat': break; // liveness, not data
         case 'event':
-          if (this.options.events) add(this.mapper.event(e));
+          if (this.options.events) raw.push(e);
           else this.notStored('events_disabled', 'raw events reach the store but events is false: they are not stored (set events: true)');
           break;
         default: {
@@ -140,7 +146,8 @@ export class StoreWriter {
         }
       }
     }
-    return ORDER.filter((t) => byTable.has(t)).map((t) => ({ table: TABLES[t], rows: [...byTable.get(t)!.values()] }));
+    const batch = ORDER.filter((t) => byTable.has(t)).map((t) => ({ table: TABLES[t], rows: lastPerKey(byTable.get(t)!) }));
+    return { batch, ...(raw.length ? { raw: { table: TABLES.events, events: raw, row: (e: Event) => this.mapper.event(e) } } : {}) };
   }
 
   private notStored(reason: string, hint: string): void {

@@ -6,16 +6,13 @@
 // is read in parts by several threads; analyze classifies by the User-Agent only (as GoAccess does).
 //
 // One cache keyed by the User-Agent holds both answers (the parse and the classification): one Map lookup per
-// event, where the two filters' LRU caches (a delete and a set on every hit, each) took six. It is emptied when
-// full (a log has far fewer distinct agents than CACHE: 559 in the Elastic sample's 10,000 lines), and its keys
-// are copies: an agent is a slice of a 1 MiB chunk of text, which a kept slice would keep alive.
-import { detachString, type Event } from '../../core/index.js';
-import { BotClassifier, type BotInfo, GeoLookup, HUMAN, UserAgentParser, type UserAgentInfo, userAgentText } from '../insight/index.js';
+// event on a hit instead of one per filter. It is the filters' UserAgentMemo (a RecentCache, whose keys are copies:
+// an agent is a slice of a 1 MiB chunk of text, which a kept slice would keep alive).
+import type { Event } from '../../core/index.js';
+import { BotClassifier, type BotInfo, GeoLookup, HUMAN, UserAgentMemo, UserAgentParser, type UserAgentInfo } from '../insight/index.js';
 
 /** The filters' default cache sizes (user_agent, bot, geoip). */
 const CACHE = 10_000;
-/** Longer User-Agents are computed, not kept (as UserAgentMemo does: attack payloads run to kilobytes). */
-const MAX_CACHED_LENGTH = 1024;
 
 export type Enrich = (event: Event) => void;
 
@@ -24,22 +21,11 @@ interface Agent { ua: UserAgentInfo; bot: BotInfo }
 export async function openEnrichment(): Promise<Enrich> {
   const parser = new UserAgentParser();
   const classifier = new BotClassifier([]);
-  let agents = new Map<string, Agent>();
-  const make = (ua: string): Agent => ({ ua: parser.parse(ua), bot: classifier.classify(ua) });
-  const cached = (ua: string): Agent => {
-    let a = agents.get(ua);
-    if (a === undefined) {
-      a = make(ua);
-      if (agents.size >= CACHE) agents = new Map();
-      agents.set(detachString(ua), a);
-    }
-    return a;
-  };
   const none: Agent = { ua: parser.parse(undefined), bot: HUMAN };
+  const agents = new UserAgentMemo<Agent>(CACHE, (ua) => ({ ua: parser.parse(ua), bot: classifier.classify(ua) }), none);
   const geo = await GeoLookup.open({}, CACHE);
   return (e) => {
-    const text = userAgentText(e.user_agent);
-    const agent = text === undefined ? none : text.length > MAX_CACHED_LENGTH ? make(text) : cached(text);
+    const agent = agents.get(e.user_agent);
     const info = agent.ua;
     e.browser = info.browser;
     e.browser_version = info.browser_version;

@@ -1,6 +1,7 @@
 // Bots that hide behind a browser's User-Agent (or send none), told by what they do. Per client (the values of
-// the key fields: client_ip and user_agent by default) it keeps a few counters, in an LRU of at most
-// `max_clients` clients, and flags the client from the request on which one of these holds:
+// the key fields: client_ip and user_agent by default) it keeps a few counters, in a RecentCache of at most
+// `max_clients` clients (a client is kept for at least max_clients / 2 new clients after its last request), and
+// flags the client from the request on which one of these holds:
 //  - robots_txt: its first request seen is /robots.txt (browsers never fetch it; crawlers start with it);
 //  - no_static_assets: `no_assets_after` page requests and not one static asset (browsers load the style
 //    sheets, scripts and images of the pages they show; a cache can hide them, hence a threshold of many pages);
@@ -8,13 +9,13 @@
 // So it needs a few requests of a client, except for robots_txt: the requests before the one that decided are
 // not flagged. A flagged client stays flagged while it is tracked; an evicted client starts afresh.
 import { isStaticPath } from './static-path.js';
-import { LruCache } from './lru.js';
+import { RecentCache } from './lru.js';
 
 export const BEHAVIOUR_SIGNALS = ['robots_txt', 'no_static_assets', 'rate'] as const;
 export type BehaviourSignal = (typeof BEHAVIOUR_SIGNALS)[number];
 
 export interface BehaviourOptions {
-  /** Clients tracked at most (least recently seen evicted first). */
+  /** Clients tracked at most (RecentCache: one is kept for at least max_clients / 2 new clients after its last request). */
   max_clients: number;
   robots_txt: boolean;
   /** Page requests without any static asset after which a client is a bot; 0: never. */
@@ -33,17 +34,17 @@ interface ClientState {
 }
 
 export class ClientBehaviour {
-  readonly clients: LruCache<ClientState>;
+  readonly clients: RecentCache<string, ClientState>;
 
   constructor(private readonly options: BehaviourOptions) {
-    this.clients = new LruCache(options.max_clients);
+    this.clients = new RecentCache(options.max_clients);
   }
 
   /** Records one request of the client `key` to `path` at `time` (epoch ms); the signal that makes it a bot
    * from this request on, or null. `onFlag` is called once per client, on the request that decided. */
   observe(key: string, path: string, time: number, onFlag?: (signal: BehaviourSignal) => void): BehaviourSignal | null {
     const o = this.options;
-    let state = this.clients.get(key);
+    let state = this.clients.lookup(key);
     if (state === undefined) {
       state = { pages: 0, assets: 0, windowStart: time, windowPages: 0, flagged: null };
       this.clients.set(key, state);

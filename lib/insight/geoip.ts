@@ -4,7 +4,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Reader, Response } from 'maxmind';
-import { detachString } from '../../core/index.js';
 import { continentOf } from './continents.js';
 import { formatIPv4, mappedIPv4, parseAddress } from './ip-address.js';
 import { RecentCache } from './lru.js';
@@ -80,8 +79,7 @@ export class GeoLookup {
     let result = cache.lookup(address);
     if (result === undefined) {
       result = this.resolve(address);
-      // A copy of the key: an IPv6 address cut out of a line is a view that keeps the line's whole read chunk alive.
-      cache.set(detachString(address), result);
+      cache.set(address, result); // RecentCache keeps a copy of the key, not a view of the line's read chunk
     }
     return result;
   }

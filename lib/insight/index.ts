@@ -19,4 +19,4 @@ export { parseAddress, mappedIPv4, formatIPv4, type ParsedAddress } from './ip-a
 export { specialPurpose } from './special-addresses.js';
 export { decodePath, DEFAULT_STATIC_EXTENSIONS, fileType, GOACCESS_STATIC_EXTENSIONS, isStaticContentType, responseTimeMs, splitQuery } from './request.js';
 export { countsAsVisit, UniqueVisitors, visitorDate, VisitorDates, visitorKey } from './visitors.js';
-export { LruCache, RecentCache } from './lru.js';
+export { RecentCache } from './lru.js';

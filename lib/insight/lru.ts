@@ -1,58 +1,27 @@
-// A bounded map that forgets the least recently used entry first: the enrichment caches (keyed by user agent)
-// and the bot filter's per-client state use it, so their memory is capped by an entry count whatever the traffic.
-import { detachString } from '../../core/index.js';
-
-export class LruCache<V> {
-  /** Lookups that found their key, and those that did not (the hit ratio is hits / (hits + misses)). */
-  hits = 0;
-  misses = 0;
-  // A Map iterates in insertion order: re-inserting an entry on use keeps the least recently used first.
-  private readonly entries = new Map<string, V>();
-
-  constructor(readonly capacity: number) {}
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  /** The value under `key`, now the most recently used; undefined (a miss) when absent. */
-  get(key: string): V | undefined {
-    const value = this.entries.get(key);
-    if (value === undefined) {
-      this.misses++;
-      return undefined;
-    }
-    this.hits++;
-    this.entries.delete(key);
-    this.entries.set(key, value);
-    return value;
-  }
-
-  /** Stores `value` under a copy of `key` (keys are cut out of read chunks: a view would keep the whole chunk
-   * alive), dropping the least recently used entry beyond capacity. A capacity of 0 stores nothing. */
-  set(key: string, value: V): void {
-    if (this.capacity <= 0) return;
-    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(detachString(key), value);
-  }
-}
-
-// A bounded cache of recently used values, for lookups that repeat (a client's address on each of its requests).
+// The one bounded cache of lib/insight: the enrichment caches (keyed by user agent or address), the bot filter's
+// per-client state and the maxmind reader's decoded records use it, so their memory is capped by an entry count
+// whatever the traffic.
 //
 // Two generations instead of a strict LRU list: a hit in the current Map costs one Map.get, with no reordering
-// (a strict LRU on a Map deletes and re-inserts the key on every hit); a hit in the previous generation moves the
-// entry to the current one. When the current generation holds `max / 2` entries it becomes the previous one and
-// the old previous one is dropped: whatever was not used during a whole generation goes, so at most `max` entries
-// are kept and every entry used since the last turnover survives it.
+// (a strict LRU on a Map deletes and re-inserts the key on every hit: measured 913 ns against 614 ns median per
+// hit, same process); a hit in the previous generation moves the entry to the current one. When the current
+// generation holds `max / 2` entries it becomes the previous one and the old previous one is dropped: whatever
+// was not used during a whole generation goes, so at most `max` entries are kept (2 when max is 1) and every
+// entry used since the last turnover survives it.
+import { detachString } from '../../core/index.js';
+
 export class RecentCache<K, V> {
   private current = new Map<K, V>();
   private previous = new Map<K, V>();
+  /** Entries per generation; 0 when the cache stores nothing. */
   private readonly half: number;
+  /** Lookups that found their key, and those that did not (the hit ratio is hits / (hits + misses)). */
   hits = 0;
   misses = 0;
 
+  /** A `max` of 0 (or less) stores nothing: every lookup is a miss. */
   constructor(max: number) {
-    this.half = Math.max(1, Math.floor(max / 2));
+    this.half = max > 0 ? Math.max(1, Math.floor(max / 2)) : 0;
   }
 
   /** The cached value of `key`, or what `make(key)` returns for it (then cached). */
@@ -77,20 +46,26 @@ export class RecentCache<K, V> {
     if (value === undefined) this.misses++;
     else {
       this.hits++;
-      this.set(key, value); // used again: into the current generation, to survive the next turnover
+      // Used again: into the current generation, to survive the next turnover; out of the previous one, so that
+      // size counts it once. set stores a copy of the caller's key, not the caller's (possibly sliced) string.
+      this.previous.delete(key);
+      this.set(key, value);
     }
     return value;
   }
 
+  /** Stores `value` under `key`; a string key is stored as a copy (detachString): keys are cut out of read
+   * chunks (user agents and addresses of 1 MiB chunks of text), and a kept view would keep the whole chunk alive. */
   set(key: K, value: V): void {
+    if (this.half === 0) return;
     if (this.current.size >= this.half) {
       this.previous = this.current;
       this.current = new Map();
     }
-    this.current.set(key, value);
+    this.current.set(typeof key === 'string' ? (detachString(key) as K) : key, value);
   }
 
-  /** Entries held (one promoted from the previous generation counts twice until the next turnover). */
+  /** Entries held. */
   get size(): number {
     return this.current.size + this.previous.size;
   }

@@ -1,5 +1,5 @@
 // What both User-Agent enrichments share: which values carry a User-Agent, and the cache keyed by it.
-import { LruCache } from './lru.js';
+import { RecentCache } from './lru.js';
 
 /** The User-Agent as a string, or undefined when it carries no information: absent, not a string, empty, or
  * Apache's "-". */
@@ -11,14 +11,14 @@ export function userAgentText(ua: unknown): string | undefined {
 // 500 characters) but not cached, so a cache's memory stays about capacity x a normal user agent's length.
 const MAX_CACHED_LENGTH = 1024;
 
-/** `compute` of a user agent behind an LRU cache keyed by the string (a log has far fewer distinct user agents
+/** `compute` of a user agent behind a RecentCache keyed by the string (a log has far fewer distinct user agents
  * than lines: 559 in the 10,000 lines of the Elastic sample, so most lookups skip the work); `empty` for a user
  * agent that says nothing (userAgentText), which is neither computed nor counted. */
 export class UserAgentMemo<V> {
-  readonly cache: LruCache<V>;
+  readonly cache: RecentCache<string, V>;
 
   constructor(capacity: number, private readonly compute: (ua: string) => V, private readonly empty: V) {
-    this.cache = new LruCache(capacity);
+    this.cache = new RecentCache(capacity);
   }
 
   get(value: unknown): V {
@@ -28,9 +28,7 @@ export class UserAgentMemo<V> {
       this.cache.misses++;
       return this.compute(ua);
     }
-    let found = this.cache.get(ua);
-    if (found === undefined) this.cache.set(ua, (found = this.compute(ua)));
-    return found;
+    return this.cache.get(ua, this.compute);
   }
 }
 

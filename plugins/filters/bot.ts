@@ -14,7 +14,7 @@ const BEHAVIOUR_SCHEMA = {
     key_fields: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, default: ['client_ip', 'user_agent'], description: 'Fields whose values together name a client.' },
     path_field: { type: 'string', minLength: 1, default: 'path', description: 'Field holding the request path (events without one are not tracked).' },
     timestamp_field: { type: 'string', minLength: 1, default: 'timestamp', description: 'Field holding the event time (epoch ms; the arrival time when absent), for the rate.' },
-    max_clients: { type: 'integer', minimum: 1, default: 50000, description: 'Clients tracked at most, least recently seen dropped first (measured: 282 bytes each with a 118-character User-Agent, so 50,000 take about 14 MB).' },
+    max_clients: { type: 'integer', minimum: 1, default: 50000, description: 'Clients tracked at most; one is kept for at least max_clients / 2 new clients after its last request (measured: 282 bytes each with a 118-character User-Agent, so 50,000 take about 14 MB).' },
     robots_txt: { type: 'boolean', default: true, description: 'A client whose first request is /robots.txt is a bot (browsers never fetch it).' },
     no_assets_after: { type: 'integer', minimum: 0, default: 20, description: 'A client with this many page requests and no static asset (css, js, images, fonts, ...) is a bot; 0: off.' },
     max_pages: { type: 'integer', minimum: 0, default: 60, description: 'A client with more page requests than this within one `per` is a bot; 0: off.' },
@@ -34,7 +34,7 @@ export default definePlugin({
     properties: {
       field: { type: 'string', minLength: 1, default: 'user_agent', description: 'Field holding the User-Agent (a.b for a nested one).' },
       patterns: BOT_PATTERNS_SCHEMA,
-      cache_size: { type: 'integer', minimum: 0, default: 10000, description: 'Distinct User-Agents whose classification is kept (least recently used dropped first; 0: none). Strings over 1024 characters are never kept.' },
+      cache_size: { type: 'integer', minimum: 0, default: 10000, description: 'Distinct User-Agents whose classification is kept (each kept for at least cache_size / 2 new ones after its last use; 0: none). Strings over 1024 characters are never kept.' },
       behaviour: BEHAVIOUR_SCHEMA,
     },
   },

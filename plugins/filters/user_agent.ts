@@ -1,4 +1,4 @@
-// Browser, OS and device type from the User-Agent field (lib/insight: ua-parser-js 1.x behind an LRU cache).
+// Browser, OS and device type from the User-Agent field (lib/insight: ua-parser-js 1.x behind a bounded cache).
 import { definePlugin, fieldReader, splitFieldPath } from '../../core/index.js';
 import { cachedUserAgentParser, DEVICE_TYPES } from '../../lib/insight/index.js';
 
@@ -7,12 +7,12 @@ export default definePlugin({
   name: 'user_agent',
   // Each event on its own (the cache only saves work): worker threads may run copies (service.threads).
   parallel: true,
-  description: `Sets browser (e.g. "Chrome"), browser_version (major), os (e.g. "Windows", "iOS"), os_version and device_type (${DEVICE_TYPES.join(' | ')}) from the User-Agent, with ua-parser-js 1.x behind an LRU cache. A missing or "-" User-Agent gives nulls and device_type unknown. See "user_agent and bot" in the README.`,
+  description: `Sets browser (e.g. "Chrome"), browser_version (major), os (e.g. "Windows", "iOS"), os_version and device_type (${DEVICE_TYPES.join(' | ')}) from the User-Agent, with ua-parser-js 1.x behind a bounded cache. A missing or "-" User-Agent gives nulls and device_type unknown. See "user_agent and bot" in the README.`,
   schema: {
     type: 'object',
     properties: {
       field: { type: 'string', minLength: 1, default: 'user_agent', description: 'Field holding the User-Agent (a.b for a nested one).' },
-      cache_size: { type: 'integer', minimum: 0, default: 10000, description: 'Distinct User-Agents whose parse is kept (least recently used dropped first; 0: none). Strings over 1024 characters are never kept.' },
+      cache_size: { type: 'integer', minimum: 0, default: 10000, description: 'Distinct User-Agents whose parse is kept (each kept for at least cache_size / 2 new ones after its last use; 0: none). Strings over 1024 characters are never kept.' },
     },
   },
   reads: (options) => [options.field],

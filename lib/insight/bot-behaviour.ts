@@ -8,8 +8,11 @@
 //  - rate: more than `max_pages` page requests within one `per` (fixed windows of event time).
 // So it needs a few requests of a client, except for robots_txt: the requests before the one that decided are
 // not flagged. A flagged client stays flagged while it is tracked; an evicted client starts afresh.
-import { isStaticPath } from './static-path.js';
 import { RecentCache } from './lru.js';
+import { DEFAULT_STATIC_EXTENSIONS, fileType } from './request.js';
+
+/** A static asset, by the request filter's default list (its extension, query or not). */
+const STATIC = new Set(DEFAULT_STATIC_EXTENSIONS);
 
 export const BEHAVIOUR_SIGNALS = ['robots_txt', 'no_static_assets', 'rate'] as const;
 export type BehaviourSignal = (typeof BEHAVIOUR_SIGNALS)[number];
@@ -51,7 +54,8 @@ export class ClientBehaviour {
       if (o.robots_txt && isRobotsTxt(path)) return flag(state, 'robots_txt', onFlag);
     }
     if (state.flagged !== null) return state.flagged;
-    if (isStaticPath(path)) {
+    const ext = fileType(path);
+    if (ext !== null && STATIC.has(ext)) {
       state.assets++;
       return null;
     }

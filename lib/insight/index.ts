@@ -11,7 +11,6 @@ export {
 } from './bot-classify.js';
 export { BOT_CATEGORIES, BOT_LIST, type BotCategory, type BotEntry } from './bot-list.js';
 export { BEHAVIOUR_SIGNALS, ClientBehaviour, clientKey, type BehaviourOptions, type BehaviourSignal } from './bot-behaviour.js';
-export { isStaticPath, pathExtension } from './static-path.js';
 export { userAgentText, UserAgentMemo } from './ua-memo.js';
 export { GeoLookup, NOT_AN_ADDRESS, packagedCountryDatabase, PACKAGED_DATABASE_ATTRIBUTION, PRIVATE_COUNTRY, type GeoDatabasePaths, type GeoResult } from './geoip.js';
 export { continentOf, CONTINENT_CODES } from './continents.js';

@@ -242,6 +242,13 @@ outputs: { out: { type: test_record, inputs: [bots] } }
       assert.equal(b.clients.size, 2);
     });
 
+    it('static assets are the request filter\'s (fileType, DEFAULT_STATIC_EXTENSIONS), by the path without its query', () => {
+      const b = new ClientBehaviour({ max_clients: 10, robots_txt: true, no_assets_after: 2, max_pages: 0, per_ms: 60_000 });
+      assert.deepEqual(['/1', '/app.js?v=3', '/2'].map((p, i) => b.observe('a', p, i)), [null, null, null], 'an asset with a query');
+      assert.deepEqual(['/1', '/p?next=/x.css', '/2'].map((p, i) => b.observe('b', p, i)), [null, 'no_static_assets', 'no_static_assets'], 'an extension in the query is none');
+      assert.deepEqual(['/1', '/font.WOFF2', '/2'].map((p, i) => b.observe('c', p, i)), [null, null, null]);
+    });
+
     it('a timestamp that is no finite number counts at arrival time', async () => {
       const events = [NaN, 'soon', Infinity, undefined, NaN].map((timestamp, i) => ({ client_ip: '192.0.2.8', path: `/p${i}`, timestamp, user_agent: browser }));
       const { out } = await classify(events as Event[], { behaviour: { max_pages: 3, no_assets_after: 0 } });

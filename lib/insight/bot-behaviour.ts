@@ -9,9 +9,9 @@
 // So it needs a few requests of a client, except for robots_txt: the requests before the one that decided are
 // not flagged. A flagged client stays flagged while it is tracked; an evicted client starts afresh.
 import { RecentCache } from './lru.js';
-import { DEFAULT_STATIC_EXTENSIONS, fileType } from './request.js';
+import { DEFAULT_STATIC_EXTENSIONS, fileType, splitQuery } from './request.js';
 
-/** A static asset, by the request filter's default list (its extension, query or not). */
+/** A static asset: the request filter's default list, by the extension of the path without its query. */
 const STATIC = new Set(DEFAULT_STATIC_EXTENSIONS);
 
 export const BEHAVIOUR_SIGNALS = ['robots_txt', 'no_static_assets', 'rate'] as const;
@@ -54,7 +54,7 @@ export class ClientBehaviour {
       if (o.robots_txt && isRobotsTxt(path)) return flag(state, 'robots_txt', onFlag);
     }
     if (state.flagged !== null) return state.flagged;
-    const ext = fileType(path);
+    const ext = fileType(path.includes('?') ? splitQuery(path)[0] : path); // path_field may hold a query
     if (ext !== null && STATIC.has(ext)) {
       state.assets++;
       return null;

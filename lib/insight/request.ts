@@ -20,14 +20,11 @@ const STATIC_TYPE_PREFIXES = ['image/', 'font/', 'audio/', 'video/', 'text/css',
 
 /** The lowercased extension of the path's last segment (`/a/B.PNG` -> `png`), or null: none, a dot file
  * (`/.env`), a trailing dot (`/a.`), or path info after a script (`/index.php/x` -> null). Segment parameters
- * end it (`/a.jsp;jsessionid=1` -> `jsp`), and so does a query (`/app.js?v=3` -> `js`: the bot filter passes
- * paths that may hold one). */
+ * end it (`/a.jsp;jsessionid=1` -> `jsp`). */
 export function fileType(path: string): string | null {
-  const q = path.indexOf('?');
-  const stop = q < 0 ? path.length : q;
-  const slash = path.lastIndexOf('/', stop - 1);
+  const slash = path.lastIndexOf('/');
   const semi = path.indexOf(';', slash + 1);
-  const end = semi < 0 || semi > stop ? stop : semi;
+  const end = semi < 0 ? path.length : semi;
   const dot = path.lastIndexOf('.', end - 1);
   if (dot <= slash + 1 || dot >= end - 1) return null;
   return path.slice(dot + 1, end).toLowerCase();

@@ -9,6 +9,7 @@
 import { detachString, type Event } from '../../../core/index.js';
 import { DistinctCounter, type DistinctJSON, QuantileSketch, type QuantileJSON, TopCounter, type TopJSON } from '../sketches.js';
 import { DAY_MS, LocalClock, referringSite, responseTime, staticByExtension } from './derive.js';
+import { countsAsVisit } from '../../insight/index.js';
 import { VisitorKeys } from './visitors.js';
 
 /** The lists, in the order shown; `needs`: what sets the field when no event carried it. */
@@ -190,10 +191,9 @@ export class PanelAccumulator {
     day.hits++;
     day.bytes += bytes;
     if (side === 1) day.bots++;
-    // GoAccess's unique visitor: same address, same date, same user agent (the date is the day's own counter); a
-    // 4xx response makes no visitor in GoAccess (its 4xx-to-unique-count is false by default), nor here, so the
+    // GoAccess's unique visitor (lib/insight's visitorKey and countsAsVisit: a 4xx response makes none), so the
     // numbers compare.
-    if (ip && (status < 400 || status > 499)) day.visitors[side]!.add(this.visitorKeys.key(ip, e.user_agent));
+    if (ip && countsAsVisit(status)) day.visitors[side]!.add(this.visitorKeys.key(ip, e.user_agent));
   }
 
   private dayRow(dayNo: number): Day | undefined {

@@ -1,24 +1,9 @@
 // lib/insight's RecentCache: bounded, and what is used survives a turnover; its string keys never pin the chunks
 // they were cut from.
 import assert from 'node:assert/strict';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { detachString } from '../core/index.js';
 import { RecentCache } from '../lib/insight/index.js';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-/** Heap growth (MB) after collecting, while `build()`'s result is alive. */
-function retainedMB(build: () => unknown): number {
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const kept = build();
-  gc();
-  const after = process.memoryUsage().heapUsed;
-  assert.ok(kept);
-  return (after - before) / 1e6;
-}
+import { retainedMB } from './support/heap.js';
 
 /** 200 distinct 20-character keys, each a slice (a view) of its own ~270 KB "read chunk". */
 function slicedKeys(): string[] {

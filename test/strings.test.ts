@@ -1,23 +1,8 @@
 // Kept strings must not pin the chunks they were cut from (V8 substrings of 13+ characters are views).
 import assert from 'node:assert/strict';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { detachString } from '../core/index.js';
 import { TopCounter } from '../lib/stats/index.js';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-/** Heap growth (MB) after collecting, while `build()`'s result is alive. */
-function retainedMB(build: () => unknown): number {
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const kept = build();
-  gc();
-  const after = process.memoryUsage().heapUsed;
-  assert.ok(kept);
-  return (after - before) / 1e6;
-}
+import { retainedMB } from './support/heap.js';
 
 /** 200 distinct 20-character fields, each cut out of its own ~260 KB "read chunk". */
 function fieldsOfChunks(): string[] {

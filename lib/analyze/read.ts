@@ -181,9 +181,11 @@ export class FileAnalysis {
         continue;
       }
       res.parsed++;
+      // The store gets the event as `visor run` with the same parser stores it (no enrichment fields), so a backfill
+      // and a tail of the same lines write the same rows; the copy only when both are on.
+      if (source) source.sink.add(enrich ? { ...event } : event);
       if (enrich && typeof event.status === 'number') enrich(event);
       acc.add(event);
-      if (source) source.sink.add(event);
       const ts = event.timestamp;
       if (typeof ts === 'number' && ts === ts) {
         if (ts < first) first = ts;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { corpus, readLines } from './support/corpora.js';
 import { onPath, runCli, skipWhenMissing, tempDir } from './support/helpers.js';
-import { PostgresServer, postgresMissing } from './support/postgres.js';
+import { postgresMissing, sharedPostgres, type PostgresServer } from './support/postgres.js';
 import { accessLog, assertStored, recount as storeRecount, storeConfig, writeLog } from './support/store.js';
 
 const SQLITE3 = onPath('sqlite3');
@@ -289,12 +289,13 @@ outputs:
 
   describe('PostgreSQL (psql reads it back)', () => {
     let server: PostgresServer | undefined;
+    let release = async () => undefined as void;
     before(async function () {
       this.timeout(120_000);
       skipWhenMissing(this, postgresMissing());
-      server = await PostgresServer.start();
+      ({ server, release } = await sharedPostgres());
     });
-    after(async () => { await server?.destroy(); });
+    after(async () => { await release(); });
 
     it('the same rows as in SQLite (a recount), and a second run leaves every table\'s checksum as it was', async function () {
       const dir = corpus(this, 'raspim-raspbian-apache22');

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { corpus, readLines } from './support/corpora.js';
 import { onPath, runCli, skipWhenMissing, tempDir } from './support/helpers.js';
-import { postgresMissing, sharedPostgres, type PostgresServer } from './support/postgres.js';
+import { PostgresServer, postgresMissing } from './support/postgres.js';
 import { accessLog, assertStored, recount as storeRecount, storeConfig, writeLog } from './support/store.js';
 
 const SQLITE3 = onPath('sqlite3');
@@ -289,13 +289,12 @@ outputs:
 
   describe('PostgreSQL (psql reads it back)', () => {
     let server: PostgresServer | undefined;
-    let release = async () => undefined as void;
     before(async function () {
       this.timeout(120_000);
       skipWhenMissing(this, postgresMissing());
-      ({ server, release } = await sharedPostgres());
+      server = await PostgresServer.start(); // its own, not sharedPostgres(): the test stops it
     });
-    after(async () => { await release(); });
+    after(async () => { await server?.destroy(); });
 
     it('the same rows as in SQLite (a recount), and a second run leaves every table\'s checksum as it was', async function () {
       const dir = corpus(this, 'raspim-raspbian-apache22');

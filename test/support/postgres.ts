@@ -52,6 +52,8 @@ export async function sharedPostgres(): Promise<{ server: PostgresServer; releas
 export class PostgresServer {
   readonly host = '127.0.0.1';
   private sslArgs = '';
+  /** Another process's server (attach): other files use it at the same moment, so it is never stopped from here. */
+  private shared = false;
   private constructor(readonly dir: string, readonly port: number, private readonly bin: string, private readonly user: string | undefined) {}
 
   /** Makes this server the one sharedPostgres() gives (in this process and the processes it starts). */
@@ -62,7 +64,9 @@ export class PostgresServer {
   /** The server another process started and shared (share()). */
   static attach(shared: string): PostgresServer {
     const { dir, port, bin, user } = JSON.parse(shared) as { dir: string; port: number; bin: string; user?: string };
-    return new PostgresServer(dir, port, bin, user);
+    const server = new PostgresServer(dir, port, bin, user);
+    server.shared = true;
+    return server;
   }
 
   /** initdb + start. */
@@ -104,6 +108,7 @@ export class PostgresServer {
 
   /** A program of the server's bin directory, as the server's user. */
   private async as(program: string, args: string[]): Promise<string> {
+    if (this.shared) throw new Error(`${program}: the shared PostgreSQL server is used by other test files at once; a test that stops or restarts its server starts its own (PostgresServer.start)`);
     const cmd = path.join(this.bin, program);
     const [file, argv] = this.user ? ['runuser', ['-u', this.user, '--', cmd, ...args]] : [cmd, args];
     const { stdout } = await run(file, argv, { cwd: this.dir, timeout: 60_000 });
@@ -138,6 +143,7 @@ export class PostgresServer {
 
   /** Stops the server if it runs, and removes its directory. */
   async destroy(): Promise<void> {
+    if (this.shared) throw new Error('the shared PostgreSQL server is removed by its fixture at the end of the run, not by a test file');
     await this.stop().catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });
   }

@@ -292,7 +292,7 @@ outputs:
     before(async function () {
       this.timeout(120_000);
       skipWhenMissing(this, postgresMissing());
-      server = await PostgresServer.start();
+      server = await PostgresServer.start(); // its own, not sharedPostgres(): the test stops it
     });
     after(async () => { await server?.destroy(); });
 

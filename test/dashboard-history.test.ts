@@ -12,7 +12,7 @@ import { historyState, type DashboardState, type HistoryState } from '../lib/das
 import { SqliteEngine } from '../lib/store/index.js';
 import { requireChromium, watchPage } from './support/browser.js';
 import { CliProcess, freePort, skipWhenMissing, tempDir } from './support/helpers.js';
-import { PostgresServer, postgresMissing } from './support/postgres.js';
+import { postgresMissing, sharedPostgres, type PostgresServer } from './support/postgres.js';
 import { rng } from './bench/apache-lines.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -378,11 +378,12 @@ describe('dashboard history from a store', function () {
 
   describe('PostgreSQL (a real server), at the API level', () => {
     let server: PostgresServer;
+    let release = async () => undefined as void;
     let tmp: Awaited<ReturnType<typeof tempDir>>;
     let run: Run | undefined;
     before(async function () {
       skipWhenMissing(this, postgresMissing());
-      server = await PostgresServer.start();
+      ({ server, release } = await sharedPostgres());
       tmp = await tempDir('visor-dash-history-pg-');
       const url = await server.createDatabase('visor_history');
       run = await runAndRestart(tmp, `engine: postgres, url: "${url}"`);
@@ -390,7 +391,7 @@ describe('dashboard history from a store', function () {
     after(async () => {
       await run?.stop();
       await tmp?.remove();
-      await server?.destroy();
+      await release();
     });
 
     it('after a restart, the live view is what it was, and /api/history equals a recount for each range and filter', async () => {

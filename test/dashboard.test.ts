@@ -3,6 +3,7 @@
 // brute-force count of what the parsers produced. Also: charts draw, updates arrive, the token is enforced,
 // several tabs, no console errors, /api/state, a screenshot for the README, and the static report of the model.
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -145,6 +146,8 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what
 }
 
 const TOKEN = 'dashboard-test-token-6d1f';
+/** Write the README's docs/dashboard.png (with its 23 s of history) instead of a temporary screenshot. */
+const DOCS_SCREENSHOT = process.env.VISOR_DOCS_SCREENSHOT === '1';
 
 describe('dashboard output', function () {
   this.timeout(90_000);
@@ -410,8 +413,9 @@ outputs:
     });
   });
 
-  it('takes a screenshot with realistic generator traffic and an alert (docs/dashboard.png)', async function () {
+  it('takes a screenshot with realistic generator traffic and an alert (docs/dashboard.png with VISOR_DOCS_SCREENSHOT=1)', async function () {
     const port = await freePort();
+    const tmp = await tempDir('visor-dash-shot-');
     const base = `http://127.0.0.1:${port}`;
     const h = await startPipeline(`
 inputs:
@@ -449,17 +453,25 @@ outputs:
     try {
       await page.goto(`${base}/`);
       await page.waitForSelector('[data-test="status"][data-state="live"]');
-      await new Promise((r) => setTimeout(r, 23_000));
+      // The README's picture wants most of the 25 s of history drawn; the assertions want only what is waited on
+      // below. So the 23 s of filler are spent, and docs/dashboard.png rewritten, only when the picture is asked for
+      // (VISOR_DOCS_SCREENSHOT=1); otherwise the screenshot goes to a temporary file (CI: ~20 s less, and a test
+      // run no longer rewrites a tracked file).
+      if (DOCS_SCREENSHOT) await new Promise((r) => setTimeout(r, 23_000));
+      await waitFor(async () => (await kpi(page, 'requests')) > 1000, 30_000, 'over 1000 requests');
       await page.waitForSelector('[data-test="alert"]');
       const ink = await chartInk(page);
       for (const [chart, pixels] of Object.entries(ink)) assert.ok(pixels > 10, `${chart} drawn`);
       assert.ok((await kpi(page, 'requests')) > 1000);
-      await mkdir(path.join(ROOT, 'docs'), { recursive: true });
-      await page.screenshot({ path: path.join(ROOT, 'docs', 'dashboard.png') });
+      if (DOCS_SCREENSHOT) await mkdir(path.join(ROOT, 'docs'), { recursive: true });
+      const shot = DOCS_SCREENSHOT ? path.join(ROOT, 'docs', 'dashboard.png') : path.join(tmp.dir, 'dashboard.png');
+      await page.screenshot({ path: shot });
+      assert.ok(statSync(shot).size > 10_000, `a screenshot was written (${statSync(shot).size} bytes)`);
       assert.deepEqual(problems.errors, []);
     } finally {
       await page.close();
       await h.pipeline.stop(5000);
+      await tmp.remove();
     }
   });
 

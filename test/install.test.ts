@@ -5,8 +5,8 @@
 // unit (configs/systemd/visor.service) checked by `systemd-analyze verify`.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFileSync, existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { copyFile, cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from './support/apache.js';
@@ -14,6 +14,8 @@ import { ROOT, freePort, onPath, skipWhenMissing, tempDir } from './support/help
 
 const REGISTRY_SCRIPT = path.join(ROOT, 'test', 'support', 'npm-registry.ts');
 const TSX = fileURLToPath(import.meta.resolve('tsx'));
+/** What the copy packed from leaves out: what a clean clone has not (the build makes dist/ again), and git's own. */
+const NOT_COPIED = new Set(['node_modules', 'dist', '.git', 'data', '.tmp']);
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 interface Result { code: number | null; stdout: string; stderr: string }
@@ -92,7 +94,12 @@ describe('installed from the packed tarball (npm pack, npm install -g)', functio
     if (!isolation) console.log('    note: unshare -n is not permitted here: the install uses only the loopback registry, without a network namespace to prove it');
     npmCache = (await run('npm', ['config', 'get', 'cache'])).stdout.trim();
     // `prepare` builds dist/ with tsc at pack time: the tarball carries the compiled package, never sources.
-    const pack = await run('npm', ['pack', '--json', '--pack-destination', tmp.dir], { cwd: ROOT });
+    // Packed from a copy of the checkout (its node_modules linked): that build rewrites every file of dist/, and
+    // under mocha --parallel the other worker's tests start the CLI from ROOT's dist/ at any moment.
+    const source = path.join(tmp.dir, 'source');
+    await cp(ROOT, source, { recursive: true, filter: (src) => !NOT_COPIED.has(path.relative(ROOT, src)) });
+    await symlink(realpathSync(path.join(ROOT, 'node_modules')), path.join(source, 'node_modules'));
+    const pack = await run('npm', ['pack', '--json', '--pack-destination', tmp.dir], { cwd: source });
     assert.equal(pack.code, 0, pack.stderr);
     const info = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     tarball = path.join(tmp.dir, info[0].filename);

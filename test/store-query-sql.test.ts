@@ -8,7 +8,7 @@ import { compileCondition, parseCondition, type Event } from '../core/index.js';
 import { FilterCompiler, PostgresEngine, RowMapper, sqliteParams, SqliteEngine, TABLES, type StoreEngine } from '../lib/store/index.js';
 import { rng } from './bench/apache-lines.js';
 import { tempDir } from './support/helpers.js';
-import { PostgresServer, postgresMissing } from './support/postgres.js';
+import { postgresMissing, sharedPostgres } from './support/postgres.js';
 
 function events(n: number): Event[] {
   const rand = rng(3);
@@ -88,6 +88,6 @@ check('sqlite', async () => {
 });
 check('postgres', async (ctx) => {
   if (postgresMissing()) ctx.skip();
-  const server = await PostgresServer.start();
-  return { engine: new PostgresEngine({ url: await server.createDatabase('sql'), timeout: 10_000 }), stop: () => server.destroy() };
+  const { server, release } = await sharedPostgres();
+  return { engine: new PostgresEngine({ url: await server.createDatabase('sql'), timeout: 10_000 }), stop: release };
 });

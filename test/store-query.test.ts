@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { CliProcess, runCli, skipWhenMissing, tempDir } from './support/helpers.js';
-import { PostgresServer, postgresMissing } from './support/postgres.js';
+import { postgresMissing, sharedPostgres } from './support/postgres.js';
 import { accessLog, recount, storeConfig, writeLog, type ExpectedEvent } from './support/store.js';
 
 describeQuery('sqlite', async () => ({ options: 'path: out.db', stop: async () => undefined }));
 describeQuery('postgres', async (ctx) => {
   skipWhenMissing(ctx, postgresMissing());
-  const server = await PostgresServer.start();
-  return { options: `engine: postgres, url: "${await server.createDatabase('query')}"`, stop: () => server.destroy() };
+  const { server, release } = await sharedPostgres();
+  return { options: `engine: postgres, url: "${await server.createDatabase('query')}"`, stop: release };
 });
 
 /** The suite for one engine; `setup` gives the store's options (YAML flow text) and how to stop its server. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Event } from '../core/index.js';
 import { runCli, tempDir } from './support/helpers.js';
 import { startPipeline } from './support/pipeline-harness.js';
+import { benignDay } from './bench/detect.js';
 
 const CORPUS = '/work/shared/corpora/crowdsec-hub-tests';
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
@@ -180,6 +181,31 @@ outputs:
     } finally {
       await tmp.remove();
     }
+  });
+
+  for (const [what, benign] of [['raises no alert on a generated benign day (bursts, daily profile, browser and crawler agents)', true],
+    ['fires on the scanners the generator\'s default content includes by design (the same day with them)', false]] as const) it(what, async function () {
+    this.timeout(120_000);
+    const lines = 150_000;
+    const day = benignDay(lines, 5);
+    const gen = JSON.stringify(benign ? day : { ...day, content: undefined });
+    const h = await startPipeline(`
+inputs:
+  gen: ${gen}
+filters:
+  access: { type: apache_access, inputs: [gen], format: combined, timezone: UTC }
+aggregates:
+  det: { type: detect, inputs: [access] }
+outputs:
+  out: { type: test_record, inputs: [det] }
+  rest: { type: blackhole, inputs: [access._unparsed] }
+`);
+    await h.pipeline.done();
+    const m = h.metrics.snapshot().access as unknown as { received_events: number };
+    assert.equal(m.received_events, lines);
+    const alerts = h.probe('out').written;
+    if (benign) assert.deepEqual(fired(alerts), []);
+    else for (const r of ['scanner-user-agent', 'sensitive-files']) assert.ok(alerts.some((a) => a.rule === r), `${r} did not fire`);
   });
 
   it('visor validate reports bad rules at their place (exit 78)', async () => {

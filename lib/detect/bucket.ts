@@ -1,6 +1,8 @@
 // A leaky bucket (CrowdSec's semantics): each matching event pours one unit in, one unit leaks out every `leak` ms
 // of event time, and the bucket overflows (the rule fires) when it holds more than `capacity`. Time is the events'
 // own (their timestamp), so replaying a day of logs detects what live tailing would, and tests need no clock.
+import type { Event } from '../../core/index.js';
+import { evidenceOf } from './evidence.js';
 import type { CompiledRule } from './rule.js';
 
 /** What a bucket held when it overflowed. */
@@ -25,7 +27,7 @@ export class Bucket {
   private seen?: Set<unknown>;
 
   /** Pours one matching event at time `t`; returns what overflowed, if it did. */
-  pour(rule: CompiledRule, t: number, sample: () => string, maxSamples: number, distinctValue?: unknown): Overflow | undefined {
+  pour(rule: CompiledRule, t: number, event: Event, maxSamples: number, distinctValue?: unknown): Overflow | undefined {
     if (t < this.last) t = this.last; // out of order lines: never leak backwards
     if (t < this.quietUntil) {
       this.quietMatches++;
@@ -45,7 +47,7 @@ export class Bucket {
     if (this.count === 0) this.first = t;
     this.level++;
     this.count++;
-    if (this.samples.length < maxSamples) this.samples.push(sample());
+    if (this.samples.length < maxSamples) this.samples.push(evidenceOf(event));
     if (this.level <= rule.capacity) return undefined;
     const overflow: Overflow = {
       count: this.count, first: this.first, last: t, samples: this.samples, distinct: this.seen?.size ?? 0, quiet_matches: this.quietMatches,

@@ -17,13 +17,7 @@ export interface DetectorOptions {
   samples: number;
 }
 
-/** The raw line when the parser kept it, else a short description. */
-export function evidenceOf(e: Event): string {
-  if (typeof e.message === 'string' && e.message) return detachString(e.message.slice(0, 500));
-  const parts = ['client_ip', 'method', 'url', 'status', 'user_agent', 'message_text'].map((f) => e[f]).filter((v) => typeof v === 'string' || typeof v === 'number');
-  return detachString(parts.join(' ').slice(0, 500));
-}
-
+const newBuckets = (): (Bucket | undefined)[] => [];
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 export class Detector {
@@ -55,10 +49,10 @@ export class Detector {
       }
       const client = str(e.client_ip);
       const vhost = str(e.vhost);
-      buckets ??= this.clients.get(`${client ?? ''}\n${vhost ?? ''}`, () => []);
+      buckets ??= this.clients.get(vhost === null ? client ?? '' : `${client ?? ''}\n${vhost}`, newBuckets);
       const bucket = (buckets[r] ??= new Bucket());
       const t = typeof e.timestamp === 'number' ? e.timestamp : Date.now();
-      const o = bucket.pour(rule, t, () => evidenceOf(e), this.options.samples, rule.distinct?.(e));
+      const o = bucket.pour(rule, t, e, this.options.samples, rule.distinct?.(e));
       if (o) out.push({ ...o, rule, client_ip: client === null ? null : detachString(client), vhost: vhost === null ? null : detachString(vhost) });
     }
   }

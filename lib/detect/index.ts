@@ -2,6 +2,7 @@
 // and vhost, the default rule pack, and allow-lists. Used by the detect aggregate.
 export { AllowList, networkProblem } from './allow.js';
 export { Bucket, type Overflow } from './bucket.js';
-export { Detector, evidenceOf, type Detection, type DetectorOptions } from './detector.js';
+export { Detector, type Detection, type DetectorOptions } from './detector.js';
+export { evidenceOf } from './evidence.js';
 export { DEFAULT_PACK } from './pack.js';
 export { compileRule, RULE_DEFAULTS, type CompiledRule, type RuleSpec } from './rule.js';

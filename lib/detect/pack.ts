@@ -76,9 +76,9 @@ export const DEFAULT_PACK: readonly RuleSpec[] = [
   },
   {
     name: 'aggressive-crawl',
-    description: 'One client requests more than 300 non-static pages beyond a sustained 2 per second (one leaks every 500 ms), i.e. a crawl far faster than any reader. Trade-off: a search engine crawling hard, a load test, or many users behind one proxy address (allow them); static files never count.',
+    description: 'One client requests more than 100 distinct non-static pages beyond a sustained 2 per second (one leaks every 500 ms), i.e. a crawl far faster than any reader (distinct paths, as CrowdSec\'s http-crawl-non_statics: a busy proxy or NAT address asks for the same popular pages again and again, a crawler for new ones). Trade-off: a search engine crawling hard, a load test over many URLs, or a large site browsed by many users behind one address (allow them); static files never count.',
     when: `path !~ ${lit(STATIC)}`,
-    capacity: 300, leak: 500, severity: 'notice',
+    distinct: 'path', capacity: 100, leak: 500, severity: 'notice',
   },
   {
     name: 'brute-force',

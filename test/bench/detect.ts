@@ -23,7 +23,7 @@ export const BENIGN_CONTENT = {
 /** A generated day of `count` lines (the rate spreads them over 24 h of simulated time). */
 export function benignDay(count: number, seed = 19): Record<string, unknown> {
   return {
-    format: 'combined', rate: count / 86_400, count, seed, start_time: '2026-12-01T00:00:00Z', speed: 'max', timezone: 'UTC',
+    type: 'generator', format: 'combined', rate: count / 86_400, count, seed, start_time: '2026-12-01T00:00:00Z', speed: 'max', timezone: 'UTC',
     profile: { amplitude: 0.6, phase: '6h' },
     bursts: { scheduled: [{ every: '1h', for: '2m', multiplier: 6 }], random: { mean_gap: '45m', min_length: '10s', max_length: '60s', min_multiplier: 2, max_multiplier: 8 } },
     content: BENIGN_CONTENT,
@@ -57,7 +57,8 @@ export async function benchDetect(count = Number(process.env.BENCH_DETECT_LINES 
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   try {
     const source = path.join(dir, 'access.log');
-    await runGenerate(benignDay(count), { kind: 'stream', file: source });
+    const { type: _type, ...generate } = benignDay(count);
+    await runGenerate(generate, { kind: 'stream', file: source });
     const lines = readFileSync(source, 'utf8').split('\n').length - 1;
     const alertsFile = path.join(dir, 'alerts.jsonl');
     const base: number[] = [];

@@ -95,9 +95,11 @@ describe('detect aggregate', () => {
     for (let i = 0; i < 320; i++) access.push(acc('198.51.100.19', 'GET', `/page/${i}`, 200, Math.floor(i / 160)));
     for (let i = 0; i < 600; i++) access.push(acc('203.0.113.10', 'GET', `/article/${i}`, 200, i));
     // brute force: 6 POSTs answered 401; near-miss: 5 failures, then success
-    for (let i = 0; i < 6; i++) access.push(acc('198.51.100.20', 'POST', '/wp-login.php', 401, i * 5));
-    for (let i = 0; i < 5; i++) access.push(acc('203.0.113.11', 'POST', '/login', 401, i * 5));
-    access.push(acc('203.0.113.11', 'POST', '/login', 302, 30));
+    for (let i = 0; i < 6; i++) access.push(acc('198.51.100.20', 'POST', '/wp-login.php', 401, i));
+    for (let i = 0; i < 5; i++) access.push(acc('203.0.113.11', 'POST', '/login', 401, i));
+    access.push(acc('203.0.113.11', 'POST', '/login', 302, 6));
+    // and 6 failures, one every 15 s: a slow pace the 10 s leak lets through
+    for (let i = 0; i < 6; i++) access.push(acc('203.0.113.14', 'POST', '/login', 401, i * 15));
     for (let i = 0; i < 6; i++) errors.push(err('198.51.100.21', 'auth_basic:error', `AH01618: user admin${i} not found: /private`, i));
     errors.push(err('203.0.113.12', 'auth_basic:error', 'AH01617: user alice: authentication failure for "/private": Password Mismatch', 1));
     // error-log signals: three invalid URIs (the corpus's CVE line); near-miss: ordinary file-not-found errors

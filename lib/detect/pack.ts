@@ -25,7 +25,9 @@ export const SQLI = String.raw`(?i)(union${SP}+(all${SP}+)?select${SP}|select${S
 export const XSS = String.raw`(?i)((<|%3c)${SP}*(script|svg|iframe|img${SP}+src|body${SP}+onload)|javascript(:|%3a)|on(error|load|mouseover)${SP}*(=|%3d)|document\.(cookie|domain)|alert(\(|%28)\s*(1|document|'|%27|"|%22))`;
 export const EXPLOITS = String.raw`(?i)(\$\{jndi:|\$\{\$\{|%24%7bjndi|\$%7bjndi|%24\{jndi|\(\)\s*\{\s*:\s*;\s*\}|\(\)%20%7b|php://(input|filter)|data://text|expect://|phar://|zip://|(;|%3b|\||%7c|&&|%26%26)\s*(wget|curl|nc|bash|sh|chmod|busybox)(\s|\+|%20)|\$\((wget|curl|id|cat)|%24%28|/bin/(ba)?sh|cmd\.exe|powershell|base64_decode\(|eval\(|allow_url_include)`;
 export const SCANNER_UAS = String.raw`(?i)(sqlmap|nikto|masscan|zgrab|nuclei|nmap|dirbuster|gobuster|wpscan|feroxbuster|ffuf|wfuzz|acunetix|netsparker|openvas|nessus|jaeles|whatweb|zmeu|morfeus|fimap|havij|httpx - open-source|l9explore|dirb/|hydra)`;
-/** In headers (user agent, referer) the payloads are Log4Shell and Shellshock: agents hold ( ; and : anyway. */
+/** In headers (user agent, referer) the payloads are Log4Shell and Shellshock: agents hold ( ; and : anyway.
+ * Each needs a { (or an encoded one, %7b), which contains() finds far faster than the regex (3.9% of the detect
+ * profile without the guard). */
 export const HEADER_EXPLOITS = String.raw`(\$\{|\$%7[bB]|%24%7[bB]|\(\)\s*\{)`;
 /** The error-log lines fail2ban's apache-auth filter reads. */
 export const AUTH_FAILURES = String.raw`(user .* not found|Password Mismatch|authentication failure for|client denied by server configuration)`;
@@ -65,7 +67,7 @@ export const DEFAULT_PACK: readonly RuleSpec[] = [
   {
     name: 'exploit-strings',
     description: 'Exploit payloads in the request target, user agent, referer or an error-log message: Log4Shell ${jndi: (and encoded), Shellshock () { :; } and its AH01215 "error importing function definition", PHP wrappers (php://input, data://, expect://, phar://), command injection (; wget, | sh, $(curl, /bin/sh, cmd.exe, base64_decode(, allow_url_include). One event fires. Trade-off: none known for ordinary traffic.',
-    when: `${guarded('url', String.raw`[$(;|&%:]|/bin/|cmd\.exe|powershell|allow_url`, EXPLOITS)} or ${matches(['user_agent', 'referer'], HEADER_EXPLOITS)} or message_text =~ ${lit(EXPLOITS)} or message_text =~ "error importing function definition"`,
+    when: `${guarded('url', String.raw`[$(;|&%:]|/bin/|cmd\.exe|powershell|allow_url`, EXPLOITS)} or ${['user_agent', 'referer'].map((f) => `((contains(${f}, "{") or contains(${f}, "%7")) and ${f} =~ ${lit(HEADER_EXPLOITS)})`).join(' or ')} or message_text =~ ${lit(EXPLOITS)} or message_text =~ "error importing function definition"`,
     severity: 'critical',
   },
   {

@@ -16,6 +16,7 @@ import { benchGenerator } from './generator.js';
 import { benchTail } from './tail.js';
 import { benchAlertLatency } from './alert-latency.js';
 import { benchAnalyze } from './analyze.js';
+import { benchDetect } from './detect.js';
 import { benchCluster } from './cluster.js';
 import { benchFileOutput } from './file-output.js';
 import { benchStore } from './store.js';
@@ -146,6 +147,7 @@ const SECTIONS: Array<[string, () => Promise<void>]> = [
   ['tail', async () => print(await benchTail())],
   ['alert', async () => print(await benchAlertLatency())],
   ['analyze', async () => print(await benchAnalyze())],
+  ['detect', async () => print(await benchDetect())],
   ['file', async () => print(await benchFileOutput())],
   ['store', async () => { print(await benchStore()); console.log(''); print(await benchStoreHistory()); }],
   ['tcp', async () => print(await benchTcp())],

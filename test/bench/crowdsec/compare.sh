@@ -4,7 +4,7 @@
 # broken here. The package is fetched with `apt-get download` and unpacked with `dpkg -x` into WORK; its
 # local API runs on loopback (no Central API), the agent replays each file in time-machine mode (-dsn).
 #   bash test/bench/crowdsec/compare.sh FILE...   -> one line per flag: FILE IP SCENARIO EVENTS
-# Default files: ../shared/corpora/crowdsec-hub-tests/*/*.log and test/fixtures/attacks/side-by-side.log
+# Default files: ../shared/corpora/crowdsec-hub-tests/*/*.log and test/fixtures/attacks/side-by-side.access.txt
 # (written for this comparison, 181 lines, TEST-NET clients, one per attack: 203.0.113.10 20 missing pages,
 # .11 six sensitive files, .12 CVE-2021-41773, .13 CVE-2021-42013, .22 ../ traversal, .14 12 SQLi and .15 12
 # XSS probes at 1/s, .16 Log4Shell UA, .17 Shellshock UA, .18 sqlmap UA, .19 Nikto UA, .20 15 POST 401 on
@@ -72,7 +72,7 @@ LAPI=$!
 trap 'kill $LAPI' EXIT
 for _ in $(seq 50); do grep -q 'Local API listening' "$WORK/lapi.log" && break; sleep 0.1; done
 CORPORA=${CORPORA:-$ROOT/../shared/corpora}
-if [ $# -eq 0 ]; then set -- "$CORPORA"/crowdsec-hub-tests/*/*.log "$ROOT/test/fixtures/attacks/side-by-side.log"; fi
+if [ $# -eq 0 ]; then set -- "$CORPORA"/crowdsec-hub-tests/*/*.log "$ROOT/test/fixtures/attacks/side-by-side.access.txt"; fi
 for f in "$@"; do
   "$CS/crowdsec" -c "$E/config.yaml" -dsn "file://$(realpath "$f")" -type apache2 -no-api 2>&1 \
     | sed -n "s/.*Ip \([^ ]*\) performed '\([^']*\)' (\([0-9]*\) events.*/\1 \2 \3/p" \

@@ -214,6 +214,16 @@ describe('expressions', () => {
         ['number(code) >= 500 and lower(level) in ("error", "crit")', true],
       ]);
     });
+
+    it('if() picks a value by a condition; iso_time() writes epoch ms as ISO 8601 UTC', () => {
+      table([
+        ['if(status >= 500, "24h", "4h")', '24h'], ['if(status < 500, "24h", "4h")', '4h'], ['if(missing, 1, 2)', 2],
+        ['if(empty, 1, 2)', 2], ['if(level == "error", if(status == 503, "a", "b"), "c")', 'a'], ['if(1, missing, 2)', null],
+        ['iso_time(1733224505123)', '2024-12-03T11:15:05.123Z'], ['iso_time(0)', '1970-01-01T00:00:00.000Z'],
+        ['iso_time(code)', null], ['iso_time(missing)', null], ['iso_time(9e15)', null], ['iso_time(1 / 0)', null],
+      ]);
+      assert.throws(() => compileExpression('if(status, 1)'), /wrong number of arguments for if\(\) at column 1; expected 3, got 2/);
+    });
   });
 
   describe('compile errors', () => {
@@ -234,7 +244,7 @@ describe('expressions', () => {
       ['`odd', 'unterminated name at column 1; expected a closing `'],
       ['a # b', 'unexpected character "#" at column 3; expected a value or an operator'],
       ['a.', 'unexpected end of expression at column 3; expected a field name after "."'],
-      ['eval("1")', 'unknown function "eval" at column 1; expected one of: abs, ceil, contains, ends_with, exists, floor, len, lower, number, round, starts_with, string, upper'],
+      ['eval("1")', 'unknown function "eval" at column 1; expected one of: abs, ceil, contains, ends_with, exists, floor, if, iso_time, len, lower, number, round, starts_with, string, upper'],
       ['lower(a, b)', 'wrong number of arguments for lower() at column 1; expected 1, got 2'],
       ['exists("status")', 'exists() at column 8 takes one field name; expected e.g. exists(user_agent)'],
       ['"\\uZZ"', 'invalid escape at column 2; expected \\uXXXX or \\u{X...}'],

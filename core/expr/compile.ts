@@ -203,6 +203,10 @@ function compileCall(node: Extract<Node, { kind: 'call' }>, part: (child: Node) 
     const [a] = args;
     return (e) => fn(a(e));
   }
-  const [a, b] = args;
-  return (e) => fn(a(e), b(e));
+  if (arity === 2) {
+    const [a, b] = args;
+    return (e) => fn(a(e), b(e));
+  }
+  const [a, b, c] = args;
+  return (e) => fn(a(e), b(e), c(e));
 }

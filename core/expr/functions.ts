@@ -1,6 +1,6 @@
 // The functions an expression may call. All are pure and total: a wrong type gives null (or false for the
 // predicates), never an exception. `exists(field)` is not here: it takes a field, not a value (see compile.ts).
-import { finite } from './values.js';
+import { finite, isTruthy } from './values.js';
 
 type Fn = (...args: unknown[]) => unknown;
 export interface FunctionDef {
@@ -28,6 +28,12 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = Object.freeze({
   // Explicit conversions, since operators never convert: number("503") is 503, number("x") is null.
   number: { arity: 1, fn: (v) => (num(v) ? finite(v) : str(v) && v.trim() !== '' ? finite(Number(v)) : null) },
   string: { arity: 1, fn: (v) => (str(v) ? v : num(v) || typeof v === 'boolean' ? String(v) : null) },
+  // A choice by value, e.g. a ban duration per severity: if(severity == "critical", "24h", "4h"). Both
+  // branches are evaluated (they are pure), the condition by the usual truth rules.
+  if: { arity: 3, fn: (cond, then, otherwise) => (isTruthy(cond) ? then : otherwise) },
+  // Epoch milliseconds (the `time`, `first`, `last` of alert events) as ISO 8601 UTC text, for lines read by
+  // other tools (fail2ban's datepattern, CrowdSec); null for a non-number or a time Date cannot hold.
+  iso_time: { arity: 1, fn: (ms) => (num(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null) },
 });
 
 /** `exists(field)` takes a field reference rather than a value. */

@@ -15,14 +15,19 @@ const FILTER = path.join(ROOT, 'configs', 'fail2ban', 'filter.d', 'visor.conf');
 const line = (ip: string, time: string, path: string, status = 404) =>
   `${ip} - - [03/Dec/2026:${time} +0000] "GET ${path} HTTP/1.1" ${status} 512 "-" "curl/8.4.0"`;
 
-// Three attackers (one IPv6, one twice), benign traffic and near-misses that must not become decisions.
+// Three attackers (one IPv6), benign traffic and near-misses that must not become decisions. The detect pack's
+// sensitive-files rule fires on a client's third such request within a minute; path-traversal on the first.
 const ACCESS = [
   line('203.0.113.7', '10:00:01', '/.env'),
   line('198.51.100.20', '10:00:02', '/index.html', 200),
   line('2001:db8::66', '10:00:03', '/.git/config', 403),
   line('192.0.2.44', '10:00:04', '/docs/.envoy.html', 200), // near-miss: not /.env at the root
   line('203.0.113.7', '10:00:05', '/.htpasswd'),
-  line('192.0.2.45', '10:00:06', '/wp-config.php~'),
+  line('203.0.113.7', '10:00:06', '/.git/HEAD'),
+  line('2001:db8::66', '10:00:07', '/.env'),
+  line('192.0.2.45', '10:00:08', '/cgi-bin/.%2e/.%2e/.%2e/etc/passwd', 400),
+  line('2001:db8::66', '10:00:09', '/wp-config.php~'),
+  line('192.0.2.46', '10:00:10', '/.env'), // one request for a secret: below the rule's threshold
   'not an access line',
 ].join('\n') + '\n';
 
@@ -47,18 +52,21 @@ describe('decisions for fail2ban and CrowdSec (configs/decisions.yaml)', functio
   });
   after(() => tmp?.remove());
 
-  it('writes one documented line per decision, times in ISO 8601 UTC, duration by severity', async () => {
+  it('writes one documented line per detect alert, times in ISO 8601 UTC, duration by severity', async () => {
     const lines = (await readFile(decisionsLog, 'utf8')).trimEnd().split('\n');
-    assert.equal(lines.length, 4, lines.join('\n'));
-    assert.equal(lines[0], '2026-12-03T10:00:01.000Z visor-decision ban ip=203.0.113.7 rule=sensitive-files severity=critical duration=24h count=1 first=2026-12-03T10:00:01.000Z last=2026-12-03T10:00:01.000Z');
-    assert.deepEqual(lines.map((l) => /ip=(\S+)/.exec(l)?.[1]), ['203.0.113.7', '2001:db8::66', '203.0.113.7', '192.0.2.45']);
+    assert.equal(lines.length, 3, lines.join('\n'));
+    // The line's date is when the decision was made (the alert's time); first and last are the requests' own times.
+    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z visor-decision ban ip=203\.0\.113\.7 rule=sensitive-files severity=warning duration=4h count=3 first=2026-12-03T10:00:01\.000Z last=2026-12-03T10:00:06\.000Z$/);
+    assert.match(lines[1]!, / visor-decision ban ip=192\.0\.2\.45 rule=path-traversal severity=critical duration=24h count=1 first=2026-12-03T10:00:08\.000Z last=2026-12-03T10:00:08\.000Z$/);
+    assert.deepEqual(lines.map((l) => /ip=(\S+)/.exec(l)?.[1]), ['203.0.113.7', '192.0.2.45', '2001:db8::66']);
   });
 
   it('JSON decisions in the shape cscli decisions import reads, one per line (jq -s makes the array it wants)', () => {
     const decisions = jsonl.trimEnd().split('\n').map((l) => JSON.parse(l));
-    assert.equal(decisions.length, 4);
+    assert.equal(decisions.length, 3);
     for (const d of decisions) assert.deepEqual(Object.keys(d).sort(), ['duration', 'origin', 'reason', 'scope', 'type', 'value']);
-    assert.deepEqual(decisions[1], { duration: '24h', origin: 'visor', reason: 'visor/sensitive-files', scope: 'ip', type: 'ban', value: '2001:db8::66' });
+    assert.deepEqual(decisions[1], { duration: '24h', origin: 'visor', reason: 'visor/path-traversal', scope: 'ip', type: 'ban', value: '192.0.2.45' });
+    assert.deepEqual(decisions[2], { duration: '4h', origin: 'visor', reason: 'visor/sensitive-files', scope: 'ip', type: 'ban', value: '2001:db8::66' });
     // What `jq -s .` hands to cscli: one JSON array (cscli json.Unmarshal-s the file into a slice).
     assert.ok(Array.isArray(JSON.parse(`[${jsonl.trimEnd().split('\n').join(',')}]`)));
   });
@@ -70,12 +78,12 @@ describe('decisions for fail2ban and CrowdSec (configs/decisions.yaml)', functio
 
     it('matches every line Visor wrote, with its date, and bans exactly the attacking clients', async () => {
       const { stdout } = await run(fail2banRegex!, [decisionsLog, FILTER]);
-      assert.match(stdout, /Lines: 4 lines, 0 ignored, 4 matched, 0 missed/, stdout);
-      assert.match(stdout, /\[4\] \^Year-Month-DayT24hour:Minute:Second\\\.MicrosecondsZone offset/, stdout);
+      assert.match(stdout, /Lines: 3 lines, 0 ignored, 3 matched, 0 missed/, stdout);
+      assert.match(stdout, /\[3\] \^Year-Month-DayT24hour:Minute:Second\\\.MicrosecondsZone offset/, stdout);
       const ips = await run(fail2banRegex!, ['-o', 'ip', decisionsLog, FILTER]);
-      assert.deepEqual(ips.stdout.trim().split('\n'), ['203.0.113.7', '2001:db8::66', '203.0.113.7', '192.0.2.45']);
+      assert.deepEqual(ips.stdout.trim().split('\n'), ['203.0.113.7', '192.0.2.45', '2001:db8::66']);
       const rules = await run(fail2banRegex!, ['-o', 'rule', decisionsLog, FILTER]);
-      assert.deepEqual([...new Set(rules.stdout.trim().split('\n'))], ['sensitive-files']);
+      assert.deepEqual([...new Set(rules.stdout.trim().split('\n'))], ['sensitive-files', 'path-traversal']);
     });
 
     it('misses lines not in the exact format: no date, other text before the marker, a field missing or moved', async () => {

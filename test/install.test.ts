@@ -114,7 +114,7 @@ describe('installed from the packed tarball (npm pack, npm install -g)', functio
 
   it('packs the built package: compiled commands, types, the page, configs and the unit; no sources, no tests', () => {
     for (const f of ['bin/run.js', 'dist/bin/commands/run.js', 'dist/core/index.js', 'dist/core/index.d.ts', 'dist/core/testing/index.d.ts',
-      'lib/dashboard/page/app.js', 'lib/dashboard/page/app.css', 'lib/dashboard/page/panels.js', 'lib/dashboard/page/panels.css', 'lib/dashboard/page/error-log.js', 'configs/demo.yaml', 'configs/systemd/visor.service', 'PLUGINS.md', 'README.md']) {
+      'lib/dashboard/page/app.js', 'lib/dashboard/page/app.css', 'lib/dashboard/page/panels.js', 'lib/dashboard/page/panels.css', 'lib/dashboard/page/error-log.js', 'lib/dashboard/page/attacks.js', 'configs/demo.yaml', 'configs/systemd/visor.service', 'PLUGINS.md', 'README.md']) {
       assert.ok(packed.includes(f), `${f} is in the tarball`);
     }
     assert.deepEqual(packed.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), []);
@@ -151,12 +151,13 @@ describe('installed from the packed tarball (npm pack, npm install -g)', functio
       assert.equal(page.status, 200);
       const html = await page.text();
       const assets = [...html.matchAll(/(?:href|src)="(assets\/[^"]+)"/g)].map((m) => m[1]);
-      assert.deepEqual(assets.sort(), ['assets/app.css', 'assets/app.js', 'assets/error-log.js', 'assets/panels.css', 'assets/panels.js', 'assets/uPlot.iife.min.js', 'assets/uPlot.min.css']);
+      assert.deepEqual(assets.sort(), ['assets/app.css', 'assets/app.js', 'assets/attacks.js', 'assets/error-log.js', 'assets/panels.css', 'assets/panels.js', 'assets/uPlot.iife.min.js', 'assets/uPlot.min.css']);
       const expected: Record<string, [string, RegExp]> = {
         'assets/app.js': [path.join(pkg, 'lib/dashboard/page/app.js'), /javascript/],
         'assets/app.css': [path.join(pkg, 'lib/dashboard/page/app.css'), /css/],
         'assets/error-log.js': [path.join(pkg, 'lib/dashboard/page/error-log.js'), /javascript/],
         'assets/panels.js': [path.join(pkg, 'lib/dashboard/page/panels.js'), /javascript/],
+        'assets/attacks.js': [path.join(pkg, 'lib/dashboard/page/attacks.js'), /javascript/],
         'assets/panels.css': [path.join(pkg, 'lib/dashboard/page/panels.css'), /css/],
         'assets/uPlot.iife.min.js': [path.join(pkg, 'node_modules/uplot/dist/uPlot.iife.min.js'), /javascript/],
         'assets/uPlot.min.css': [path.join(pkg, 'node_modules/uplot/dist/uPlot.min.css'), /css/],

@@ -37,6 +37,7 @@ const FILES: Record<string, { dir: () => string; file: string; contentType: stri
   'app.css': { dir: pageDir, file: 'app.css', contentType: 'text/css; charset=utf-8' },
   'error-log.js': { dir: pageDir, file: 'error-log.js', contentType: 'text/javascript; charset=utf-8' },
   'panels.js': { dir: pageDir, file: 'panels.js', contentType: 'text/javascript; charset=utf-8' },
+  'attacks.js': { dir: pageDir, file: 'attacks.js', contentType: 'text/javascript; charset=utf-8' },
   'panels.css': { dir: pageDir, file: 'panels.css', contentType: 'text/css; charset=utf-8' },
   'uPlot.iife.min.js': { dir: uplotDir, file: 'uPlot.iife.min.js', contentType: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { dir: uplotDir, file: 'uPlot.min.css', contentType: 'text/css; charset=utf-8' },
@@ -100,6 +101,7 @@ ${ICON}
 <script src="assets/error-log.js${q}"></script>
 <script src="assets/app.js${q}"></script>
 <script src="assets/panels.js${q}"></script>
+<script src="assets/attacks.js${q}"></script>
 </body>
 </html>
 `;
@@ -138,6 +140,9 @@ ${inlineScript(text('app.js'))}
 </script>
 <script>
 ${inlineScript(text('panels.js'))}
+</script>
+<script>
+${inlineScript(text('attacks.js'))}
 </script>
 </body>
 </html>

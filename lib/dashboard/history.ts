@@ -112,7 +112,7 @@ function emptySeries(from: number, to: number, width: number): { series: Dashboa
   const series: DashboardSeries = {
     t: Array.from({ length: n }, (_, i) => first + i * width),
     requests: zeros(), errors: zeros(), error_rate: new Array(n).fill(null), bytes: zeros(),
-    status_2xx: zeros(), status_3xx: zeros(), status_4xx: zeros(), status_5xx: zeros(), error_log_lines: zeros(),
+    status_2xx: zeros(), status_3xx: zeros(), status_4xx: zeros(), status_5xx: zeros(), error_log_lines: zeros(), attacks: zeros(),
   };
   return { series, index: (t) => { const i = Math.floor((t - first) / width); return i >= 0 && i < n ? i : -1; } };
 }

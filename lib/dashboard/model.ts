@@ -9,6 +9,7 @@
 import type { Event } from '../../core/index.js';
 import { ERROR_LOG_LEVELS, ErrorLogCounter, MESSAGE_LEVEL_DEFAULT, ReportAccumulator, SampleStore, type ErrorLogJSON, type MessageItem, type TopItem } from '../stats/index.js';
 import { PanelAccumulator, type PanelJSON, type Panels } from '../stats/index.js';
+import { AttackCounter, isAttack, type AttacksJSON } from '../stats/index.js';
 
 export interface DashboardModelOptions {
   /** Width of one chart bucket (1000 live; 60000 for an analysis of files). */
@@ -71,6 +72,8 @@ export interface DashboardSeries {
   status_5xx: number[];
   /** Error-log lines. */
   error_log_lines: number[];
+  /** Detect alerts (the attacks panel's timeline). */
+  attacks: number[];
 }
 
 export interface DashboardTotals {
@@ -146,6 +149,8 @@ export interface DashboardState {
   update_ms?: number;
   /** The traffic panels over the same span as the tables (absent with panelRows 0). */
   panels?: Panels;
+  /** The detect aggregate's alerts since start (rules, clients: lib/stats/attacks.ts); absent until one arrives. */
+  attacks?: AttacksJSON;
 }
 
 const LISTS = [
@@ -180,10 +185,12 @@ export class DashboardModel {
   private readonly title: string;
   // The chart ring: column arrays, one slot per bucket; slot i holds the bucket starting at start[i] (NaN: empty).
   private readonly start: Float64Array;
-  private readonly cols: Record<'requests' | 'errors' | 'bytes' | 's2' | 's3' | 's4' | 's5' | 'log', Float64Array>;
+  private readonly cols: Record<'requests' | 'errors' | 'bytes' | 's2' | 's3' | 's4' | 's5' | 'log' | 'attacks', Float64Array>;
   private readonly slices: Slice[] = [];
   private readonly alertRing: DashboardAlert[] = [];
   private ignored = 0;
+  /** Detect alerts since start: few (one per client and rule per bucket fill), so not sliced like the tables. */
+  private readonly attacks: AttackCounter;
   /** The sample messages of every slice's templates, in one bounded store. */
   private readonly samples: SampleStore;
   private readonly messageLevel: string;
@@ -205,7 +212,8 @@ export class DashboardModel {
     this.sliceCount = finite ? Math.ceil(opts.topWindowMs / this.sliceMs) : 1;
     this.start = new Float64Array(this.n).fill(NaN);
     const col = () => new Float64Array(this.n);
-    this.cols = { requests: col(), errors: col(), bytes: col(), s2: col(), s3: col(), s4: col(), s5: col(), log: col() };
+    this.cols = { requests: col(), errors: col(), bytes: col(), s2: col(), s3: col(), s4: col(), s5: col(), log: col(), attacks: col() };
+    this.attacks = new AttackCounter(opts.capacity);
   }
 
   /** Absorb one event. `now` is the clock of the tables and totals (arrival time live, event time in analysis);
@@ -216,6 +224,11 @@ export class DashboardModel {
     if (now < this.earliest) this.earliest = now;
     if (typeof event.severity === 'string' && typeof event.state === 'string') {
       this.addAlert(event, now);
+      if (isAttack(event)) {
+        this.attacks.add(event, now);
+        const i = this.slot(at);
+        if (i >= 0) this.cols.attacks[i]++;
+      }
       return;
     }
     const slice = this.sliceFor(now);
@@ -262,6 +275,7 @@ export class DashboardModel {
       ...this.tables(now),
       alerts: this.alertRing.slice().reverse(),
       ignored: this.ignored,
+      ...(this.attacks.alerts > 0 ? { attacks: this.attacks.toJSON(this.opts.topN) } : {}),
     };
   }
 
@@ -281,7 +295,7 @@ export class DashboardModel {
     const last = Math.floor(end / this.bucketMs);
     const s: DashboardSeries = {
       t: [], requests: [], errors: [], error_rate: [], bytes: [],
-      status_2xx: [], status_3xx: [], status_4xx: [], status_5xx: [], error_log_lines: [],
+      status_2xx: [], status_3xx: [], status_4xx: [], status_5xx: [], error_log_lines: [], attacks: [],
     };
     const c = this.cols;
     for (let k = last - this.n + 1; k <= last; k++) {
@@ -301,6 +315,7 @@ export class DashboardModel {
       s.status_4xx.push(v(c.s4));
       s.status_5xx.push(v(c.s5));
       s.error_log_lines.push(v(c.log));
+      s.attacks.push(v(c.attacks));
     }
     return s;
   }

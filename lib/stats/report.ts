@@ -5,6 +5,8 @@ import { renderErrorLogHtml, renderErrorLogText } from './error-log-render.js';
 import { ErrorLogCounter, MESSAGE_LEVEL_DEFAULT, type SampleStore } from './error-log.js';
 import { PanelAccumulator, renderPanelsHtml, renderPanelsText, type Panels } from './panels/index.js';
 import { TopCounter } from './sketches.js';
+import { AttackCounter, isAttack } from './attacks.js';
+import { renderAttacksHtml, renderAttacksText } from './attacks-render.js';
 
 export interface TopItem {
   value: string;
@@ -66,6 +68,8 @@ export class ReportAccumulator {
   readonly tops: Record<TopList, TopCounter>;
   /** The traffic panels, when asked for (AccumulatorFields.panels). */
   readonly panels: PanelAccumulator | undefined;
+  /** The detect aggregate's alerts (attacks.ts); not counted in `seen` (they are not traffic). */
+  readonly attacks: AttackCounter;
 
   private readonly statusField: string;
   private readonly clientField: string;
@@ -83,10 +87,15 @@ export class ReportAccumulator {
     this.messageLevel = errorLog.messageLevel ?? MESSAGE_LEVEL_DEFAULT;
     this.errorLog = new ErrorLogCounter(capacity, this.messageLevel, errorLog.samples);
     this.panels = fields.panels ? new PanelAccumulator(capacity) : undefined;
+    this.attacks = new AttackCounter(capacity);
   }
 
   add(e: Event): void {
     if (e.heartbeat === true) return;
+    if (isAttack(e)) {
+      this.attacks.add(e, this.start);
+      return;
+    }
     const status = e[this.statusField];
     if (typeof status === 'number' && Number.isFinite(status)) {
       this.seen++;
@@ -152,6 +161,7 @@ export class ReportAccumulator {
       top_error_bounds: { ...Object.fromEntries(TOP_LISTS.map((k) => [k, this.tops[k].errorBound])), top_error_messages: this.errorLog.messagesBound() },
     };
     if (this.panels) event.panels = this.panels.result(topN) as unknown as Event[string];
+    if (this.attacks.alerts > 0) event.attacks = this.attacks.toJSON(topN) as unknown as Event[string];
     event.message = renderReportText(event);
     if (withHtml) event.html = renderReportHtml(event);
     return event;
@@ -178,6 +188,7 @@ export function renderReportText(r: Event): string {
     `top paths: ${topLine(r.top_paths)}`,
     ...renderErrorLogText(r),
     ...(r.panels ? renderPanelsText(r.panels as unknown as Panels, Infinity) : []),
+    ...renderAttacksText(r),
   ].join('\n');
 }
 
@@ -217,5 +228,6 @@ export function renderReportHtml(r: Event): string {
     + htmlTop('top paths', r.top_paths, 'path')
     + renderErrorLogHtml(r, TABLE, h)
     + (r.panels ? renderPanelsHtml(r.panels as unknown as Panels, Infinity, TABLE) : '')
+    + renderAttacksHtml(r, TABLE, h)
     + '</div>';
 }

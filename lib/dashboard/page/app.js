@@ -574,6 +574,7 @@
     renderAlerts(state);
     renderHealth(state);
     if (window.visorPanels) window.visorPanels.render(state); // panels.js, loaded after this script
+    if (window.visorAttacks) window.visorAttacks.render(state); // attacks.js, likewise
     var s = state.series;
     $('[data-test="footer"]').textContent = 'Charts: ' + (s.t.length ? fmtDateTime(s.t[0]) + ' – ' + fmtDateTime(s.t[s.t.length - 1] + state.bucket_ms) : 'no data') +
       ' in ' + fmtDuration(state.bucket_ms) + ' buckets · tables and totals: ' +

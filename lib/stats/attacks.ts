@@ -1,0 +1,101 @@
+// The attacks figures of the dashboard and the report: the detect aggregate's alert events (kind: 'detect', with a
+// `rule` and a `client_ip`) counted per rule and per client. Memory is bounded: at most `capacity` rules and clients
+// each; beyond, the least-alerted entry is replaced (Space-Saving: its count carries over, `error_bound` says by how
+// much a count shown may exceed the truth). Alerts are rare (one per client and rule per bucket fill), so the O(n)
+// eviction is not on a hot path.
+import type { Event } from '../../core/index.js';
+
+/** Evidence lines kept per client (the detect alert's `evidence`: its first samples). */
+const EVIDENCE_MAX = 10;
+/** Longest evidence line kept: detect keeps at most 500 characters (lib/detect/evidence.ts), so one is whole. */
+const EVIDENCE_LINE_MAX = 500;
+
+export interface AttackRule {
+  rule: string;
+  severity: string;
+  alerts: number;
+  last: number;
+}
+
+export interface AttackClient {
+  client: string;
+  alerts: number;
+  /** The rules that fired for this client, sorted. */
+  rules: string[];
+  last: number;
+  /** The newest alert's evidence lines, whole. */
+  evidence: string[];
+}
+
+export interface AttacksJSON {
+  alerts: number;
+  rules: AttackRule[];
+  clients: AttackClient[];
+  /** How much an alerts count shown may exceed the true one (0: exact). */
+  error_bound: number;
+}
+
+/** Whether an event is a detect alert. */
+export function isAttack(e: Event): boolean {
+  return e.kind === 'detect' && typeof e.rule === 'string' && e.rule !== '';
+}
+
+const str = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : '');
+
+export class AttackCounter {
+  alerts = 0;
+  private readonly rules = new Map<string, AttackRule>();
+  private readonly clients = new Map<string, AttackClient & { ruleSet: Set<string> }>();
+  private bound = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Count one detect alert (isAttack); `now` when it carries no time. */
+  add(e: Event, now: number): void {
+    const time = typeof e.time === 'number' && Number.isFinite(e.time) ? e.time : now;
+    const rule = str(e.rule, 200);
+    this.alerts++;
+    let r = this.rules.get(rule);
+    if (!r) r = this.admit(this.rules, rule, () => ({ rule, severity: '', alerts: 0, last: -Infinity }));
+    r.alerts++;
+    r.severity = str(e.severity, 40);
+    if (time > r.last) r.last = time;
+    const ip = str(e.client_ip, 200) || '(no client)';
+    let c = this.clients.get(ip);
+    if (!c) c = this.admit(this.clients, ip, () => ({ client: ip, alerts: 0, rules: [], ruleSet: new Set<string>(), last: -Infinity, evidence: [] }));
+    c.alerts++;
+    if (c.ruleSet.size < this.capacity) c.ruleSet.add(rule);
+    if (time >= c.last) {
+      c.last = time;
+      const ev = Array.isArray(e.evidence) ? e.evidence : [];
+      c.evidence = ev.slice(0, EVIDENCE_MAX).map((l) => (typeof l === 'string' ? l : JSON.stringify(l) ?? '').slice(0, EVIDENCE_LINE_MAX));
+    }
+  }
+
+  /** A new entry; at capacity it takes the place of the least-alerted one, whose count it starts from. */
+  private admit<T extends { alerts: number }>(m: Map<string, T>, key: string, make: () => T): T {
+    const entry = make();
+    if (m.size >= this.capacity) {
+      let minKey: string | undefined;
+      let min = Infinity;
+      for (const [k, v] of m) if (v.alerts < min) { min = v.alerts; minKey = k; }
+      m.delete(minKey!);
+      entry.alerts = min;
+      if (min > this.bound) this.bound = min;
+    }
+    m.set(key, entry);
+    return entry;
+  }
+
+  /** The `n` most-alerted rules and clients (by alerts, then name). */
+  toJSON(n: number): AttacksJSON {
+    const by = <T extends { alerts: number }>(name: (t: T) => string) => (a: T, b: T) => b.alerts - a.alerts || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
+    return {
+      alerts: this.alerts,
+      rules: [...this.rules.values()].sort(by<AttackRule>((r) => r.rule)).slice(0, n).map((r) => ({ ...r })),
+      clients: [...this.clients.values()].sort(by<AttackClient>((c) => c.client)).slice(0, n)
+        .map(({ ruleSet, ...c }) => ({ ...c, rules: [...ruleSet].sort(), evidence: [...c.evidence] })),
+      error_bound: this.bound,
+    };
+  }
+}

@@ -6,10 +6,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import type { Event } from '../core/index.js';
-import { DashboardModel, renderStaticHtml } from '../lib/dashboard/index.js';
+import { DashboardModel, renderStaticHtml, type DashboardState } from '../lib/dashboard/index.js';
 import { AttackCounter, type AttacksJSON } from '../lib/stats/index.js';
 import { requireChromium, watchPage } from './support/browser.js';
-import { tempDir } from './support/helpers.js';
+import { freePort, tempDir } from './support/helpers.js';
+import { waitFor } from './support/smtp.js';
 import { startPipeline } from './support/pipeline-harness.js';
 
 const BASE = Date.UTC(2026, 11, 3, 10, 0, 0);
@@ -81,10 +82,11 @@ describe('attacks: a detect pipeline into the report and the dashboard', functio
   let alerts: Event[] = [];
   let report: Event | undefined;
   let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let lines: string[] = [];
 
   before(async function () {
     tmp = await tempDir('visor-attacks-');
-    const lines: string[] = [];
+    lines = [];
     for (let i = 0; i < 16; i++) lines.push(acc('198.51.100.1', `/admin${i}.php`, 404, 0));
     for (const p of ['/.env', '/.git/config', '/wp-config.php~']) lines.push(acc('198.51.100.2', p, 404, 1));
     lines.push(acc('198.51.100.3', '/cgi-bin/.%2e/.%2e/.%2e/.%2e/etc/passwd', 400, 2));
@@ -173,5 +175,45 @@ outputs:
     assert.equal(await row.locator('[data-test="evidence"]').textContent(), first.evidence.join('\n'));
     assert.ok(first.evidence.length > 0);
     assert.deepEqual(problems.errors, []);
+  });
+
+  it('the live dashboard output fed by detect: /api/state and the page show the recount', async function () {
+    const file = await tmp.file('live.log', lines.join('\n') + '\n');
+    const port = await freePort();
+    const h = await startPipeline(`
+inputs:
+  a: { type: tail, path: ${JSON.stringify(file)}, read_from: beginning }
+filters:
+  access: { type: apache_access, inputs: [a], format: combined, timezone: UTC }
+aggregates:
+  det: { type: detect, inputs: [access] }
+outputs:
+  dash: { type: dashboard, inputs: [access, det], listen: 127.0.0.1:${port}, update_every: 200ms }
+  alerts: { type: test_record, inputs: [det] }
+`);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      let state: DashboardState | undefined;
+      // The alerts detect raises while the file is read (the end-of-input flush does not happen: tail keeps following).
+      await waitFor(async () => {
+        const seen = h.probe('alerts').written.length;
+        state = (await (await fetch(`${base}/api/state`)).json()) as DashboardState;
+        return seen >= 4 && state.attacks?.alerts === seen;
+      }, 15_000, 'the dashboard to absorb the alerts');
+      const live = h.probe('alerts').written;
+      assert.deepEqual(figures(state!.attacks!), recount(live));
+      browser ??= await requireChromium(this);
+      const page = await browser.newPage();
+      const problems = watchPage(page);
+      await page.goto(`${base}/`);
+      await page.waitForSelector('[data-test="row-attack_clients"]');
+      const values = (sel: string) => page.$$eval(sel, (els) => els.map((e) => (e as unknown as { dataset: Record<string, string> }).dataset.value));
+      assert.deepEqual((await values('[data-test="row-attack_rules"]')).sort(), Object.keys(recount(live).rules).sort());
+      assert.deepEqual((await values('[data-test="row-attack_clients"]')).sort(), Object.keys(recount(live).clients).sort());
+      assert.deepEqual(problems.errors, []);
+      await page.close();
+    } finally {
+      await h.pipeline.stop(5000);
+    }
   });
 });

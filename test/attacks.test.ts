@@ -170,9 +170,11 @@ outputs:
     // The evidence is hidden until asked for, then shown whole.
     const first = state.attacks!.clients[0]!;
     const row = page.locator(`[data-test="row-attack_clients"][data-value="${first.client}"]`);
-    assert.equal(await row.locator('[data-test="evidence"]').isHidden(), true);
+    const evidence = page.locator(`[data-test="evidence-row"][data-value="${first.client}"] [data-test="evidence"]`);
+    assert.equal(await evidence.isHidden(), true);
     await row.locator('[data-test="evidence-toggle"]').click();
-    assert.equal(await row.locator('[data-test="evidence"]').textContent(), first.evidence.join('\n'));
+    assert.equal(await evidence.isVisible(), true);
+    assert.equal(await evidence.textContent(), first.evidence.join('\n'));
     assert.ok(first.evidence.length > 0);
     assert.deepEqual(problems.errors, []);
   });

@@ -65,19 +65,22 @@
     body.textContent = '';
     a.clients.forEach(function (c) {
       var evidence = h('pre', { class: 'sample', 'data-test': 'evidence', text: c.evidence.join('\n') });
-      evidence.hidden = !opened[c.client];
+      // On a row of its own, the table's width (log lines are long), hidden until asked for.
+      var evidenceRow = h('tr', { 'data-test': 'evidence-row', 'data-value': c.client }, [h('td', { colspan: '4' }, [evidence])]);
+      evidenceRow.hidden = !opened[c.client];
       var toggle = h('button', { type: 'button', class: 'btn sample-toggle', 'data-test': 'evidence-toggle', 'aria-expanded': String(!!opened[c.client]), text: 'evidence' });
       toggle.addEventListener('click', function () {
-        evidence.hidden = !evidence.hidden;
-        if (evidence.hidden) delete opened[c.client]; else opened[c.client] = true;
-        toggle.setAttribute('aria-expanded', String(!evidence.hidden));
+        evidenceRow.hidden = !evidenceRow.hidden;
+        if (evidenceRow.hidden) delete opened[c.client]; else opened[c.client] = true;
+        toggle.setAttribute('aria-expanded', String(!evidenceRow.hidden));
       });
       body.appendChild(h('tr', { 'data-test': 'row-attack_clients', 'data-value': c.client, 'data-count': String(c.alerts) }, [
-        h('td', { class: 'value' }, [h('div', { class: 'value-text', text: c.client }), toggle, evidence]),
+        h('td', { class: 'value' }, [h('div', { class: 'value-text', text: c.client }), toggle]),
         h('td', { class: 'num', text: fmtInt(c.alerts) }),
         h('td', { 'data-test': 'client-rules', text: c.rules.join(', ') }),
         h('td', { text: fmtTime(c.last) }),
       ]));
+      body.appendChild(evidenceRow);
     });
     // The timeline: the chart buckets that saw alerts, as bars (the charts' buckets: state.series.t).
     var box = section.querySelector('[data-test="attack-timeline"]');

@@ -7,7 +7,7 @@ import { ERROR_LOG_LEVELS, MESSAGE_LEVEL_DEFAULT, ReportAccumulator } from '../.
 export default definePlugin({
   kind: 'aggregate',
   name: 'report',
-  description: 'Every interval (processing time), one report event on that interval: requests, requests/s, 5xx errors and error rate, status classes, bytes, top clients, 5xx clients and paths; error-log lines per level, per module and the top error-log message templates at or above message_level, each with a sample message; message is a multi-line text rendering, html an HTML one.',
+  description: 'Every interval (processing time), one report event on that interval: requests, requests/s, 5xx errors and error rate, status classes, bytes, top clients, 5xx clients and paths; error-log lines per level, per module and the top error-log message templates at or above message_level, each with a sample message; attacks (when detect alerts arrive among the inputs: alerts per rule with severity, top clients with their rules, last seen and evidence); message is a multi-line text rendering, html an HTML one.',
   schema: {
     type: 'object',
     properties: {

@@ -32,6 +32,10 @@ function uplotDir(): string {
   return path.dirname(require.resolve('uplot'));
 }
 
+/** The page's scripts in load order (app.js uses error-log.js; panels.js and attacks.js hook into app.js), served
+ * by the live page and inlined by the static report. */
+const PAGE_SCRIPTS = ['uPlot.iife.min.js', 'error-log.js', 'app.js', 'panels.js', 'attacks.js'];
+
 const FILES: Record<string, { dir: () => string; file: string; contentType: string }> = {
   'app.js': { dir: pageDir, file: 'app.js', contentType: 'text/javascript; charset=utf-8' },
   'app.css': { dir: pageDir, file: 'app.css', contentType: 'text/css; charset=utf-8' },
@@ -97,12 +101,7 @@ ${ICON}
 </head>
 <body>
 <div id="app"></div>
-<script src="assets/uPlot.iife.min.js${q}"></script>
-<script src="assets/error-log.js${q}"></script>
-<script src="assets/app.js${q}"></script>
-<script src="assets/panels.js${q}"></script>
-<script src="assets/attacks.js${q}"></script>
-</body>
+${PAGE_SCRIPTS.map((f) => `<script src="assets/${f}${q}"></script>\n`).join('')}</body>
 </html>
 `;
 }
@@ -129,22 +128,7 @@ ${text('panels.css').replace(/<\/(style)/gi, '<\\/$1')}
 </head>
 <body>
 <div id="app"></div>
-<script>
-${inlineScript(text('uPlot.iife.min.js'))}
-</script>
-<script>
-${inlineScript(text('error-log.js'))}
-</script>
-<script>
-${inlineScript(text('app.js'))}
-</script>
-<script>
-${inlineScript(text('panels.js'))}
-</script>
-<script>
-${inlineScript(text('attacks.js'))}
-</script>
-</body>
+${PAGE_SCRIPTS.map((f) => `<script>\n${inlineScript(text(f))}\n</script>\n`).join('')}</body>
 </html>
 `;
 }

@@ -39,7 +39,7 @@ const RECORDS = {
 };
 
 /** tail -> apache_access -> detect (with `options`) over the lines: the alerts, detect's metrics, how long it ran. */
-async function run(lines: string[], options: string): Promise<{ alerts: Event[]; custom: Record<string, number>; ms: number }> {
+async function run(lines: string[], options: string, modify?: string): Promise<{ alerts: Event[]; custom: Record<string, number>; ms: number }> {
   const tmp = await tempDir('visor-crawlers-');
   try {
     const a = await tmp.file('access.log', lines.join('\n') + '\n');
@@ -50,8 +50,9 @@ inputs:
   a: { type: tail, path: ${JSON.stringify(a)}, read_from: beginning, exit_on_eof: true }
 filters:
   access: { type: apache_access, inputs: [a], format: combined, timezone: UTC }
+  mod: { type: modify, inputs: [access], ${modify ?? 'set: {}'} }
 aggregates:
-  det: { type: detect, inputs: [access]${options ? `, ${options}` : ''} }
+  det: { type: detect, inputs: [mod]${options ? `, ${options}` : ''} }
 outputs:
   out: { type: test_record, inputs: [det] }
 `);
@@ -131,6 +132,38 @@ describe('detect verify_crawlers (reverse DNS, against dnsmasq)', () => {
     // an IPv4-mapped IPv6 address is checked as the IPv4 address it stands for
     assert.equal(await rdns.verify('::ffff:66.249.66.1', 'Google', google.domains), 'verified');
     rdns.close();
+  });
+
+  it('runs dns_max_lookups at most: a claim beyond is unknown at once; a failure is kept dns_error_ttl, then asked again', async () => {
+    let now = 1_000_000;
+    const google = VERIFIABLE_CRAWLERS.find((c) => c.name === 'Google')!;
+    const one = new ReverseDns({ servers: [dns!.server], timeout: 1000, maxInFlight: 1, cacheSize: 100, ttl: 60_000, errorTtl: 5000 }, () => now);
+    const first = one.verify('66.249.66.1', 'Google', google.domains);
+    assert.ok(first instanceof Promise);
+    assert.equal(one.inFlight, 1);
+    assert.equal(one.verify('203.0.113.20', 'Google', google.domains), 'unknown');
+    assert.equal(one.stats.skipped, 1);
+    // the same key joins the running lookup rather than being skipped
+    assert.equal(one.verify('66.249.66.1', 'Google', google.domains), first);
+    assert.equal(await first, 'verified');
+    assert.equal(await one.verify('203.0.113.20', 'Google', google.domains), 'fake');
+    one.close();
+
+    const closed = await freeUdpPort();
+    const down = new ReverseDns({ servers: [`127.0.0.1:${closed}`], timeout: 1000, maxInFlight: 8, cacheSize: 100, ttl: 60_000, errorTtl: 5000 }, () => now);
+    assert.equal(await down.verify('66.249.66.1', 'Google', google.domains), 'unknown');
+    assert.equal(down.verify('66.249.66.1', 'Google', google.domains), 'unknown');
+    assert.deepEqual(down.stats, { lookups: 1, cacheHits: 1, failures: 1, skipped: 0 });
+    now += 5001;
+    assert.ok(down.verify('66.249.66.1', 'Google', google.domains) instanceof Promise);
+    down.close();
+  });
+
+  it('believes no crawler_verified from upstream: only its own check allows', async () => {
+    const { alerts, custom } = await run([...crawl('203.0.113.30', CHROME), ...crawl('203.0.113.20', GOOGLEBOT)],
+      `verify_crawlers: true, dns_servers: ["${dns!.server}"]`, 'set: { crawler_verified: true }');
+    assert.deepEqual(fired(alerts), ['aggressive-crawl 203.0.113.20', 'aggressive-crawl 203.0.113.30', 'fake-crawler 203.0.113.20']);
+    assert.equal(custom.visor_detect_allowed_events_total, 0);
   });
 
   it('an unreachable DNS server: claims are unverified (not allowed, never fake), events all counted, the failure kept dns_error_ttl', async () => {

@@ -129,8 +129,10 @@ describe('detect verify_crawlers (reverse DNS, against dnsmasq)', () => {
     now += 60_001;
     assert.equal(await rdns.verify('66.249.66.1', 'Google', google.domains), 'verified');
     assert.equal(ptrs() - before, 3);
-    // an IPv4-mapped IPv6 address is checked as the IPv4 address it stands for
+    // an IPv4-mapped IPv6 address is checked as the IPv4 address it stands for; a host name is not checked at all
     assert.equal(await rdns.verify('::ffff:66.249.66.1', 'Google', google.domains), 'verified');
+    assert.equal(rdns.verify('crawl-66-249-66-1.googlebot.com', 'Google', google.domains), 'unknown');
+    assert.equal(rdns.stats.lookups, 4);
     rdns.close();
   });
 

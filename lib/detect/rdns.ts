@@ -75,13 +75,18 @@ export class ReverseDns {
     }
     const running = this.pending.get(k);
     if (running) return running;
+    let address = parseAddress(ip);
+    // A hostname logged instead of an address (HostnameLookups On) has no PTR to check: nothing is asked.
+    if (address === null) return 'unknown';
+    const v4 = mappedIPv4(address);
+    if (v4 !== null) address = { v4 };
     if (this.pending.size >= this.options.maxInFlight) {
       this.stats.skipped++;
       return 'unknown';
     }
     this.stats.lookups++;
     // check() catches what the resolver reports; anything else thrown is no answer either.
-    const lookup = this.check(ip, domains).catch((): Verdict => 'unknown').then((verdict) => {
+    const lookup = this.check(address, domains).catch((): Verdict => 'unknown').then((verdict) => {
       this.pending.delete(k);
       if (verdict === 'unknown') this.stats.failures++;
       this.cache.set(k, { verdict, until: this.now() + (verdict === 'unknown' ? this.options.errorTtl : this.options.ttl) });
@@ -91,12 +96,7 @@ export class ReverseDns {
     return lookup;
   }
 
-  private async check(ip: string, domains: readonly string[]): Promise<Verdict> {
-    let address = parseAddress(ip);
-    // A hostname logged instead of an address (HostnameLookups On) has no PTR to check.
-    if (address === null) return 'unknown';
-    const v4 = mappedIPv4(address);
-    if (v4 !== null) address = { v4 };
+  private async check(address: ParsedAddress, domains: readonly string[]): Promise<Verdict> {
     let names: string[];
     try {
       // resolvePtr, not reverse: reverse() reports every failure as ENOTFOUND (measured on Node 20: an unreachable

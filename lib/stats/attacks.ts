@@ -7,7 +7,7 @@ import type { Event } from '../../core/index.js';
 
 /** Evidence lines kept per client (the detect alert's `evidence`: its first samples). */
 const EVIDENCE_MAX = 10;
-/** Longest evidence line kept: detect keeps at most 500 characters (lib/detect/evidence.ts), so one is whole. */
+/** Longest evidence line kept: detect keeps at most 500 characters (lib/alerts describeEvent), so one is whole. */
 const EVIDENCE_LINE_MAX = 500;
 
 export interface AttackRule {
@@ -35,9 +35,10 @@ export interface AttacksJSON {
   error_bound: number;
 }
 
-/** Whether an event is a detect alert. */
+/** Whether an event is a detect alert. A digest (the matches of the quiet period after an alert) is not another
+ * alert: counted, one client attacking steadily would count twice per quiet period. */
 export function isAttack(e: Event): boolean {
-  return e.kind === 'detect' && typeof e.rule === 'string' && e.rule !== '';
+  return e.kind === 'detect' && typeof e.rule === 'string' && e.rule !== '' && e.state !== 'digest';
 }
 
 const str = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : '');

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import type { Event } from '../core/index.js';
 import { DashboardModel, renderStaticHtml, type DashboardState } from '../lib/dashboard/index.js';
-import { AttackCounter, type AttacksJSON } from '../lib/stats/index.js';
+import { AttackCounter, isAttack, type AttacksJSON } from '../lib/stats/index.js';
 import { requireChromium, watchPage } from './support/browser.js';
 import { freePort, tempDir } from './support/helpers.js';
 import { waitFor } from './support/smtp.js';
@@ -63,6 +63,12 @@ describe('attacks: counting', () => {
     ]);
     assert.equal(j.error_bound, 0);
     assert.deepEqual(c.toJSON(1).clients.map((x) => x.client), ['198.51.100.1']);
+  });
+
+  it('a digest (the matches of the quiet period after an alert) is no attack alert of its own; alert\'s events are none', () => {
+    assert.equal(isAttack(alert('probing', '198.51.100.1', 1000)), true);
+    assert.equal(isAttack({ ...alert('probing', '198.51.100.1', 1000), state: 'digest', count: 12 }), false);
+    assert.equal(isAttack({ name: 'server-error', severity: 'warning', kind: 'event', state: 'firing' }), false);
   });
 
   it('holds at most capacity clients; a replaced one carries its count over and the bound says by how much', () => {

@@ -26,16 +26,17 @@ const messageId = (m: Received) => /^Message-ID: (.*)$/im.exec(m.raw.slice(0, m.
 /** `visor run` with `config`, once its tail inputs watch `files` files (lines written earlier would be history),
  * read from its /metrics; with `files` 0, once the tail says no file matches yet (a file that appears later is
  * read from its beginning), for a config without the http server. */
-async function startAgent(config: string, env: Record<string, string>, files: number): Promise<CliProcess> {
+async function startAgent(config: string, env: Record<string, string>, files: number): Promise<{ agent: CliProcess; metrics: () => Promise<string> }> {
   const agent = new CliProcess(['run', '-c', config], { env: { TZ: 'UTC', VISOR_HTTP_LISTEN: '127.0.0.1:0', ...env } });
   if (files === 0) {
     await agent.waitFor((p) => /no file matches the path globs yet/.test(p.stdout + p.stderr), 'the tail watching for its log');
-    return agent;
+    return { agent, metrics: async () => '' };
   }
   await agent.waitForStderr(/visor started/);
   const url = /http server listening url=(\S+)/.exec(agent.stderr)![1];
-  await waitFor(async () => ((await (await fetch(`${url}/metrics`)).text()).match(/visor_tail_files_watched\{[^}]*\} 1/g) ?? []).length === files, 10_000, 'the logs to be watched');
-  return agent;
+  const metrics = async () => (await fetch(`${url}/metrics`)).text();
+  await waitFor(async () => ((await metrics()).match(/visor_tail_files_watched\{[^}]*\} 1/g) ?? []).length === files, 10_000, 'the logs to be watched');
+  return { agent, metrics };
 }
 
 async function stop(agent: CliProcess): Promise<void> {
@@ -75,7 +76,7 @@ describe('attack alerts end to end', function () {
     const config = path.join(ROOT, 'configs/attacks-email.yaml');
 
     // Run 1, the mail server down: everything is spooled.
-    const first = await startAgent(config, env, 2);
+    const { agent: first, metrics } = await startAgent(config, env, 2);
     agents.push(first);
     const attack = [
       access('198.51.100.7', '10:00:01', '/.env'),
@@ -90,15 +91,18 @@ describe('attack alerts end to end', function () {
     await appendFile(errorLog, shellshock + '\n');
     // A benign request at 10:11 moves event time past the quiet period's end (10:10:03): the digest is due.
     await appendFile(accessLog, access('203.0.113.20', '10:11:00', '/index.html', 200) + '\n');
-    await first.waitFor((p) => (p.stderr.match(/email delivery failed/g) ?? []).length >= 1, 'a failed delivery');
-    await first.waitFor((p) => /queued=3/.test(p.stderr), 'three mails spooled', 20_000);
+    // The two firings and the digest, on disk (a restart finds them there).
+    await waitFor(async () => /visor_email_queued\{[^}]*\} 3$/m.test(await metrics()), 20_000, 'three mails spooled').catch((err) => {
+      throw new Error(`${(err as Error).message}\n${first.stderr.slice(-3000)}`);
+    });
+    assert.match(first.stderr, /email delivery failed/);
     await stop(first);
 
     // Run 2, the server up; a line written while the agent was down is read from the checkpoint.
     smtp = await startSmtp({ port, auth: { user: 'visor', pass: 'attack-mail-pass-42' } });
     const traversal = access('192.0.2.50', '10:12:00', '/cgi-bin/.%2e/.%2e/.%2e/etc/passwd', 400);
     await appendFile(accessLog, traversal + '\n');
-    const second = await startAgent(config, env, 2);
+    const { agent: second } = await startAgent(config, env, 2);
     agents.push(second);
     await waitFor(() => smtp!.messages.length >= 4, 20_000, 'four mails').catch((err) => {
       throw new Error(`${(err as Error).message}: ${smtp!.messages.map((m) => m.subject).join(' | ')}\n${second.stderr.slice(-3000)}`);
@@ -161,7 +165,7 @@ describe('attack alerts end to end', function () {
       notify();
     });
     try {
-      const agent = await startAgent(path.join(ROOT, 'configs/alerts-webhook.yaml'), {
+      const { agent } = await startAgent(path.join(ROOT, 'configs/alerts-webhook.yaml'), {
         APACHE_LOG_DIR: tmp.dir, VISOR_DATA_DIR: path.join(tmp.dir, 'data'), WEBHOOK_URL: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/services/T0/B0/x`,
       }, 0);
       agents.push(agent);

@@ -1,6 +1,6 @@
 // Attack alerts end to end, through the real CLI: real log files tailed → apache_access / apache_error → detect →
 // email to a real SMTP server on loopback (configs/attacks-email.yaml as shipped), and → http to a real HTTP server
-// (configs/alerts-webhook.yaml, the Slack-style recipe). What a person reads: the rule, the client and vhost, the
+// (configs/alerts-webhook.yaml, the Slack-style recipe; and format: json, the whole alert). What a person reads: the rule, the client and vhost, the
 // counts, first and last time and the raw lines; one mail per detection and per quiet-period digest; across a
 // restart, nothing twice: what was spooled is sent once, and the tail checkpoints keep old lines from alerting again.
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import http from 'node:http';
 import { hostname } from 'node:os';
 import type net from 'node:net';
 import path from 'node:path';
-import { CliProcess, freePort, ROOT, tempDir } from './support/helpers.js';
+import { CliProcess, freePort, ROOT, runCli, tempDir } from './support/helpers.js';
 import { startSmtp, waitFor, type Received, type TestSmtp } from './support/smtp.js';
 
 const VHOST = 'www.example.com';
@@ -147,23 +147,7 @@ describe('attack alerts end to end', function () {
   });
 
   it('configs/alerts-webhook.yaml: a detection and its digest each become one {"text"} POST naming rule, client, vhost, counts, times and a line', async () => {
-    const received: string[] = [];
-    let notify = () => {};
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push(Buffer.concat(chunks).toString('utf8'));
-        res.writeHead(200).end('ok');
-        notify();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const until = (n: number) => new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${n} requests: ${received.join('\n')}`)), 20_000);
-      notify = () => { if (received.length >= n) { clearTimeout(timer); resolve(); } };
-      notify();
-    });
+    const { received, until, server } = await receiver();
     try {
       const { agent } = await startAgent(path.join(ROOT, 'configs/alerts-webhook.yaml'), {
         APACHE_LOG_DIR: tmp.dir, VISOR_DATA_DIR: path.join(tmp.dir, 'data'), WEBHOOK_URL: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/services/T0/B0/x`,
@@ -186,4 +170,63 @@ describe('attack alerts end to end', function () {
       await new Promise((r) => server.close(r));
     }
   });
+
+  it('detect -> http as JSON: each request body is the whole alert, every evidence line and the times with it', async () => {
+    const { received, server } = await receiver();
+    try {
+      const lines = [
+        access('198.51.100.10', '10:00:00', '/.env'), access('198.51.100.10', '10:00:05', '/.git/config'), access('198.51.100.10', '10:00:09', '/db.sql'),
+        access('198.51.100.10', '10:03:00', '/.htaccess'), access('198.51.100.10', '10:04:00', '/site.tar.gz'),
+      ];
+      const log = await tmp.file('access.log', lines.join('\n') + '\n');
+      const config = await tmp.file('json.yaml', `service: { data_dir: ${JSON.stringify(path.join(tmp.dir, 'data'))} }
+inputs:
+  access_log: { type: tail, path: ${JSON.stringify(log)}, read_from: beginning, exit_on_eof: true }
+filters:
+  access: { type: apache_access, inputs: [access_log], format: auto }
+aggregates:
+  attacks: { type: detect, inputs: [access], samples: 5 }
+outputs:
+  hook: { type: http, inputs: [attacks], url: "http://127.0.0.1:${(server.address() as net.AddressInfo).port}/alerts", format: json, batch: { max_events: 1 } }
+`);
+      const r = await runCli(['run', '-c', config], { env: { TZ: 'UTC' } });
+      assert.equal(r.code, 0, r.stderr);
+      const [firing, digest, ...rest] = received.map((b) => JSON.parse(b) as Record<string, unknown>);
+      assert.deepEqual(rest, [], 'one request per alert');
+      assert.deepEqual({ ...firing, time: 0 }, {
+        name: 'sensitive-files', rule: 'sensitive-files', severity: 'warning', kind: 'detect', state: 'firing',
+        message: `[warning] sensitive-files: 198.51.100.10 on ${VHOST} — 3 matching requests from 2026-12-03 10:00:00 +00:00 to 2026-12-03 10:00:09 +00:00 — e.g. ${lines[0]}`,
+        time: 0, count: 3, samples: lines.slice(0, 3), evidence: lines.slice(0, 3), since: Date.UTC(2026, 11, 3, 10, 0, 0), first: Date.UTC(2026, 11, 3, 10, 0, 0),
+        last: Date.UTC(2026, 11, 3, 10, 0, 9), client_ip: '198.51.100.10', vhost: VHOST, distinct: 0, quiet_matches: 0,
+      });
+      assert.equal(digest!.state, 'digest');
+      assert.deepEqual(digest!.evidence, lines.slice(3));
+      assert.deepEqual([digest!.count, digest!.first, digest!.last, digest!.quiet_ended], [2, Date.UTC(2026, 11, 3, 10, 3, 0), Date.UTC(2026, 11, 3, 10, 4, 0), false],
+        'the file ended inside the quiet period: reported at shutdown, before the output closed');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
 });
+
+/** A loopback HTTP server that answers 200 and keeps each request body; `until(n)` resolves at n bodies. */
+async function receiver(): Promise<{ received: string[]; until(n: number): Promise<void>; server: http.Server }> {
+  const received: string[] = [];
+  let notify = () => {};
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(200).end('ok');
+      notify();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const until = (n: number) => new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${n} requests: ${received.join('\n')}`)), 20_000);
+    notify = () => { if (received.length >= n) { clearTimeout(timer); resolve(); } };
+    notify();
+  });
+  return { received, until, server };
+}

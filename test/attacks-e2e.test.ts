@@ -1,8 +1,9 @@
 // Attack alerts end to end, through the real CLI: real log files tailed → apache_access / apache_error → detect →
 // email to a real SMTP server on loopback (configs/attacks-email.yaml as shipped), and → http to a real HTTP
 // server (configs/alerts-webhook.yaml, the Slack-style recipe; and format: json, the whole alert). What a person
-// reads: the rule, the client and vhost, the counts, first and last time and the raw lines; one mail per detection and per quiet-period digest; across a
-// restart, nothing twice: what was spooled is sent once, and the tail checkpoints keep old lines from alerting again.
+// reads: the rule, the client and vhost, the counts, first and last time and the raw lines; one mail per detection
+// and per quiet-period digest; across a restart, nothing twice: what was spooled is sent once, and the tail
+// checkpoints keep old lines from alerting again.
 import assert from 'node:assert/strict';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';

@@ -1,0 +1,112 @@
+// The attacks of the dashboard's history, from the store's `alerts` table: the detect alerts (kind 'detect', whose
+// payload is the whole alert event: rule, client_ip, vhost, severity, last, evidence) of a range, counted as the
+// live panel counts them (AttackCounter) and charted by severity class at their own time (attackTime); and, for the
+// live view after a restart, the stored alerts as the events they were.
+import type { Event } from '../../core/index.js';
+import { AttackCounter, attackClient, attackTime, evidenceLines, isAttack, severityClass } from '../stats/index.js';
+import type { StoreEngine } from '../store/index.js';
+import { ms, num, parsed, Sql } from './history-sql.js';
+import type { DashboardState } from './model.js';
+import type { HistoryFilters } from './history.js';
+
+/** Most detect alerts one view counts (small rows: rule, client, severity, times; the evidence is read for the
+ * clients shown only); beyond, the view says so. */
+const ATTACKS_MAX = 200_000;
+/** Distinct rules and clients one view counts exactly (beyond, Space-Saving: error_bound). */
+const CAPACITY = 10_000;
+/** Most detect alerts read back into the live model after a restart. */
+const REFILL_ATTACKS_MAX = 50_000;
+
+interface Range { from: number; to: number; topN: number; filters: HistoryFilters }
+
+const PRIMARY_KEY = ['agent', 'rule', 'grp', 'state', 'first_time'] as const;
+
+/** The detect alerts whose time lies in the range, into state.attacks and the series' attacks_* (the chart buckets
+ * of state.series.t). A detect alert is stored with first_time = its first matching line and last_time = when it
+ * was raised, so one whose last line is in [from, to) overlaps the range: the index on first_time narrows the rows,
+ * attackTime decides. Client and vhost filters apply (an alert has both); a status or path filter leaves the panel
+ * out (an alert is not a request), and the view says so. */
+export async function storedAttacks(engine: StoreEngine, req: Range, state: DashboardState & { history: { missing: string[] } }): Promise<void> {
+  const f = req.filters;
+  if (f.status !== undefined || f.status_class !== undefined || f.path !== undefined) {
+    state.history.missing.push('attacks (a detect alert has no status or path to filter by)');
+    return;
+  }
+  const q = new Sql(engine.dialect === 'postgres');
+  const cols = `agent, rule AS row_rule, grp, state, first_time, last_time, severity, ${q.jsonText('payload', 'rule')} AS rule,
+    ${q.jsonText('payload', 'client_ip')} AS client_ip, ${q.jsonText('payload', 'last')} AS last`;
+  const w = [`kind = ${q.text('detect')}`, `first_time < ${q.time(req.to)}`, `last_time >= ${q.time(req.from)}`];
+  if (f.client !== undefined) w.push(`${q.jsonText('payload', 'client_ip')} = ${q.text(f.client)}`);
+  if (f.vhost !== undefined) w.push(`${q.jsonText('payload', 'vhost')} = ${q.text(f.vhost)}`);
+  const rows = await engine.query(`SELECT ${cols} FROM alerts WHERE ${w.join(' AND ')} ORDER BY first_time DESC LIMIT ${q.int(ATTACKS_MAX + 1)}`, q.params);
+  if (rows.length > ATTACKS_MAX) {
+    rows.length = ATTACKS_MAX;
+    state.history.missing.push(`attacks before the newest ${ATTACKS_MAX.toLocaleString('en-US')} detect alerts of the range`);
+  }
+  const counter = new AttackCounter(CAPACITY);
+  const s = state.series;
+  const t0 = s.t[0] ?? req.from;
+  const width = state.bucket_ms;
+  /** Per client, its newest alert's row (the evidence shown is that alert's). */
+  const newest = new Map<string, { time: number; row: Record<string, unknown> }>();
+  // Oldest first, as the live model receives them (the counter keeps the evidence of a client's newest alert).
+  for (let k = rows.length - 1; k >= 0; k--) {
+    const r = rows[k]!;
+    const e: Event = { kind: 'detect', rule: r.rule ?? '', severity: r.severity ?? '', time: ms(r.last_time) };
+    if (typeof r.client_ip === 'string') e.client_ip = r.client_ip;
+    if (r.last !== null && r.last !== undefined && Number.isFinite(Number(r.last))) e.last = Number(r.last);
+    if (!isAttack(e)) continue;
+    const time = attackTime(e, ms(r.last_time));
+    if (time < req.from || time >= req.to) continue;
+    counter.add(e, time);
+    const i = Math.floor((time - t0) / width);
+    if (i >= 0 && i < s.t.length) s[`attacks_${severityClass(e.severity)}`][i]! += 1;
+    const client = attackClient(e);
+    const had = newest.get(client);
+    if (!had || time >= had.time) newest.set(client, { time, row: r });
+  }
+  if (counter.alerts === 0) return;
+  const attacks = counter.toJSON(req.topN);
+  for (const c of attacks.clients) {
+    const at = newest.get(c.client);
+    if (at) c.evidence = evidenceLines(await payloadOf(engine, at.row));
+  }
+  state.attacks = attacks;
+}
+
+/** One stored alert's payload, by its primary key. */
+async function payloadOf(engine: StoreEngine, row: Record<string, unknown>): Promise<Event> {
+  const q = new Sql(engine.dialect === 'postgres');
+  const key = { ...row, rule: row.row_rule } as Record<string, unknown>;
+  const w = PRIMARY_KEY.map((k) => `${k} = ${k === 'first_time' ? q.time(ms(key[k])) : q.text(String(key[k]))}`);
+  const [r] = await engine.query(`SELECT payload FROM alerts WHERE ${w.join(' AND ')}`, q.params);
+  const p = r ? parsed(r.payload) : undefined;
+  return p && typeof p === 'object' ? (p as Event) : {};
+}
+
+/** The stored alerts a restarted live view is refilled with, as the events they were (their payload), oldest first
+ * with their time: the newest `recent` of any kind (the recent-alerts list), and every detect alert whose time lies
+ * in [from, to) (the attacks panel, which counts since start), at most REFILL_ATTACKS_MAX of them. */
+export async function storedAlertEvents(engine: StoreEngine, from: number, to: number, recent: number): Promise<Array<{ event: Event; time: number }>> {
+  const pg = engine.dialect === 'postgres';
+  const out = new Map<string, { event: Event; time: number }>();
+  const absorb = (rows: Array<Record<string, unknown>>, detect: boolean) => {
+    for (const r of rows) {
+      const p = parsed(r.payload);
+      if (!p || typeof p !== 'object') continue;
+      const event = p as Event;
+      const time = ms(r.last_time);
+      if (detect && (!isAttack(event) || attackTime(event, time) < from || attackTime(event, time) >= to)) continue;
+      out.set(JSON.stringify(PRIMARY_KEY.map((k) => (k === 'first_time' ? ms(r[k]) : r[k]))), { event, time });
+    }
+  };
+  if (recent > 0) {
+    const q = new Sql(pg);
+    absorb(await engine.query(`SELECT ${PRIMARY_KEY.join(', ')}, last_time, payload FROM alerts
+      WHERE first_time < ${q.time(to)} ORDER BY last_time DESC, rule LIMIT ${q.int(recent)}`, q.params), false);
+  }
+  const q = new Sql(pg);
+  absorb(await engine.query(`SELECT ${PRIMARY_KEY.join(', ')}, last_time, payload FROM alerts
+    WHERE kind = ${q.text('detect')} AND first_time < ${q.time(to)} AND last_time >= ${q.time(from)} ORDER BY last_time DESC LIMIT ${q.int(REFILL_ATTACKS_MAX)}`, q.params), true);
+  return [...out.values()].sort((a, b) => a.time - b.time || num(a.event.since) - num(b.event.since));
+}

@@ -5,8 +5,8 @@
 import type { Event } from '../../core/index.js';
 import { AttackCounter, attackClient, attackTime, evidenceLines, isAttack, severityClass } from '../stats/index.js';
 import type { StoreEngine } from '../store/index.js';
-import { ms, num, parsed, Sql } from './history-sql.js';
-import type { DashboardState } from './model.js';
+import { ms, parsed, Sql } from './history-sql.js';
+import type { DashboardAlert, DashboardState } from './model.js';
 import type { HistoryFilters } from './history.js';
 
 /** Most detect alerts one view counts (small rows: rule, client, severity, times; the evidence is read for the
@@ -84,29 +84,33 @@ async function payloadOf(engine: StoreEngine, row: Record<string, unknown>): Pro
   return p && typeof p === 'object' ? (p as Event) : {};
 }
 
-/** The stored alerts a restarted live view is refilled with, as the events they were (their payload), oldest first
- * with their time: the newest `recent` of any kind (the recent-alerts list), and every detect alert whose time lies
- * in [from, to) (the attacks panel, which counts since start), at most REFILL_ATTACKS_MAX of them. */
-export async function storedAlertEvents(engine: StoreEngine, from: number, to: number, recent: number): Promise<Array<{ event: Event; time: number }>> {
-  const pg = engine.dialect === 'postgres';
-  const out = new Map<string, { event: Event; time: number }>();
-  const absorb = (rows: Array<Record<string, unknown>>, detect: boolean) => {
-    for (const r of rows) {
-      const p = parsed(r.payload);
-      if (!p || typeof p !== 'object') continue;
-      const event = p as Event;
-      const time = ms(r.last_time);
-      if (detect && (!isAttack(event) || attackTime(event, time) < from || attackTime(event, time) >= to)) continue;
-      out.set(JSON.stringify(PRIMARY_KEY.map((k) => (k === 'first_time' ? ms(r[k]) : r[k]))), { event, time });
-    }
-  };
-  if (recent > 0) {
-    const q = new Sql(pg);
-    absorb(await engine.query(`SELECT ${PRIMARY_KEY.join(', ')}, last_time, payload FROM alerts
-      WHERE first_time < ${q.time(to)} ORDER BY last_time DESC, rule LIMIT ${q.int(recent)}`, q.params), false);
+/** The alerts a restarted live view is refilled with, oldest first with their time: `recent` (the recent-alerts
+ * list, as storedAlerts maps them: not counted as attacks) and every stored detect alert whose time lies in [from, to)
+ * (the span of the charts and tables), as the event it was (its payload: counted in the attacks panel), at most
+ * REFILL_ATTACKS_MAX; a detect alert in both is taken once, as the event. */
+export async function storedAlertEvents(engine: StoreEngine, from: number, to: number, recent: DashboardAlert[]): Promise<Array<{ event: Event; time: number }>> {
+  const q = new Sql(engine.dialect === 'postgres');
+  const rows = await engine.query(`SELECT rule, state, last_time, message, payload FROM alerts
+    WHERE kind = ${q.text('detect')} AND first_time < ${q.time(to)} AND last_time >= ${q.time(from)} ORDER BY last_time DESC LIMIT ${q.int(REFILL_ATTACKS_MAX)}`, q.params);
+  const key = (name: unknown, state: unknown, time: number, message: unknown) => JSON.stringify([String(name), String(state), time, String(message ?? '')]);
+  const out: Array<{ event: Event; time: number }> = [];
+  /** How many of the recent list each refilled detect alert stands for (a key may repeat). */
+  const taken = new Map<string, number>();
+  for (const r of rows) {
+    const p = parsed(r.payload);
+    const time = ms(r.last_time);
+    if (!p || typeof p !== 'object' || !isAttack(p as Event)) continue;
+    const at = attackTime(p as Event, time);
+    if (at < from || at >= to) continue;
+    out.push({ event: p as Event, time });
+    const k = key(r.rule, r.state, time, r.message);
+    taken.set(k, (taken.get(k) ?? 0) + 1);
   }
-  const q = new Sql(pg);
-  absorb(await engine.query(`SELECT ${PRIMARY_KEY.join(', ')}, last_time, payload FROM alerts
-    WHERE kind = ${q.text('detect')} AND first_time < ${q.time(to)} AND last_time >= ${q.time(from)} ORDER BY last_time DESC LIMIT ${q.int(REFILL_ATTACKS_MAX)}`, q.params), true);
-  return [...out.values()].sort((a, b) => a.time - b.time || num(a.event.since) - num(b.event.since));
+  for (const a of recent) {
+    const k = key(a.name, a.state, a.time, a.message);
+    const n = taken.get(k) ?? 0;
+    if (n > 0) taken.set(k, n - 1);
+    else out.push({ event: a as unknown as Event, time: a.time });
+  }
+  return out.sort((a, b) => a.time - b.time);
 }

@@ -135,8 +135,8 @@ const unanswered = (filters: HistoryFilters, groupBy: string[]) =>
 
 export async function historyState(engine: StoreEngine, req: HistoryRequest): Promise<HistoryState> {
   const state = await figuresOf(engine, req);
-  // The attacks panel (from the alerts table, whatever the source of the traffic figures), unless the view has none.
-  if (!state.history.unavailable) await storedAttacks(engine, req, state);
+  // The attacks panel: from the alerts table, whatever the source of the traffic figures (and whether it has any).
+  await storedAttacks(engine, req, state);
   return state;
 }
 
@@ -479,7 +479,8 @@ export async function storedForModel(engine: StoreEngine, from: number, to: numb
     for (const k of ['status', 'bytes'] as const) if (r[k] !== null && r[k] !== undefined) e[k] = Number(r[k]);
     return e;
   });
-  return { events, alerts: await storedAlertEvents(engine, from, to, alerts) };
+  const recent = await storedAlerts(engine, { from: 0, to, alerts } as HistoryRequest);
+  return { events, alerts: await storedAlertEvents(engine, from, to, recent) };
 }
 
 /** One bucket's figures, from window rows or from stored events. */

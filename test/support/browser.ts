@@ -93,6 +93,7 @@ export async function attackTimeline(page: Page): Promise<{ title: string; bins:
 
 /** The attacks chart's legend with the mouse over bin `i` (what a user hovering it reads): label -> text. */
 export async function attackLegendAt(page: Page, i: number): Promise<Record<string, string>> {
+  await page.locator('[data-test="chart-attacks"]').scrollIntoViewIfNeeded();
   const at = (await page.evaluate(`(() => {
     const u = window.visorDashboard.charts.attacks;
     const r = u.over.getBoundingClientRect();

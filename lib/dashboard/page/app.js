@@ -375,7 +375,8 @@
     return out;
   }
   /** A chart in the element chart-ID (in the document already). x: { range: the x scale's (default: the data's),
-   * space: least pixels between time ticks }. */
+   * space: least pixels between time ticks, bins: each x value starts a bin that lasts until the next (bars
+   * aligned to their start): the cursor reads the bin it is over, not the nearest start }. */
   function makeChart(id, series, yFormat, yRange, ySize, x) {
     var el = document.getElementById('chart-' + id);
     var size = chartSize(el);
@@ -393,6 +394,7 @@
       empty.push([]);
       series[i].points = { show: true, size: 5, filter: isolatedPoints };
     }
+    if (x && x.bins) opts.cursor.dataIdx = function (u, si, i, at) { var d = u.data[0]; while (i > 0 && d[i] > at) i--; return i; };
     var u = new uPlot(opts, empty, el);
     charts[id] = u;
     if (resizer) resizer.observe(el);

@@ -87,7 +87,7 @@
         return { label: l.label, stroke: l.color, width: 0, fill: dash.fill(l.color, 0.75), paths: bars, value: value };
       }), function (v) { return v % 1 ? '' : fmtInt(v); }, function (u, min, max) { return [0, Math.max(1, Math.ceil((max || 0) * 1.1))]; }, undefined,
       // Whole minutes need no seconds: ticks far enough apart for minutes (a label is ~40 px).
-      { range: function (u, min, max) { return [min, max + binMs / 1000]; }, space: 60 });
+      { range: function (u, min, max) { return [min, max + binMs / 1000]; }, space: 60, bins: true });
     }
     section.querySelector('[data-test="attack-timeline-title"]').textContent = 'Alerts per ' + (b.width === 60000 ? 'minute' : dash.fmtDuration(b.width)) + ', by severity';
     dash.setStacked('attacks', b.x, b.own);

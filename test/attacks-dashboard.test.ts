@@ -13,7 +13,7 @@ import type { DashboardState, HistoryState } from '../lib/dashboard/index.js';
 import { attackTime, severityClass } from '../lib/stats/index.js';
 import { historyState } from '../lib/dashboard/index.js';
 import { SqliteEngine } from '../lib/store/index.js';
-import { attackLegendAt, attackTimeline, requireChromium, watchPage } from './support/browser.js';
+import { attackLegendAt, attackTimeline, historyView, requireChromium, watchPage } from './support/browser.js';
 import { startPipeline } from './support/pipeline-harness.js';
 import { CliProcess, freePort, tempDir } from './support/helpers.js';
 import { waitFor } from './support/smtp.js';
@@ -138,12 +138,7 @@ describe('attacks panel: live timeline, history from a store, after a restart', 
   };
   const quiet: string[] = [];
   for (let k = 0, t = now - 300 * MIN; t < now - 5 * MIN; k++, t += 90_000) quiet.push(line(`192.0.2.${1 + (k % 7)}`, ['/', '/shop', '/about'][k % 3]!, 200, t));
-  const quietIn = (from: number, to: number) => quiet.filter((l) => { const m = /\[([^\]]+)\]/.exec(l)!; return within(m[1]!, from, to); }).length;
-  function within(s: string, from: number, to: number): boolean {
-    const [, d, mon, y, hh, mm, ss] = /^(\d+)\/(\w+)\/(\d+):(\d+):(\d+):(\d+)/.exec(s)!;
-    const t = Date.UTC(Number(y), MONTHS.indexOf(mon!), Number(d), Number(hh), Number(mm), Number(ss));
-    return t >= from && t < to;
-  }
+  const quietIn = (from: number, to: number) => quiet.filter((l) => stampOf(l) >= from && stampOf(l) < to).length;
   const recorded = (): Event[] => readFileSync(path.join(tmp.dir, 'alerts.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
   const state = async () => (await (await fetch(`${base}/api/state`)).json()) as DashboardState;
   const history = async (q: string) => {
@@ -290,15 +285,7 @@ outputs:
     const all = recorded();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const problems = watchPage(page);
-    const view = async (n: number, what: string) => {
-      try {
-        // A function, not a string: the page's Content-Security-Policy forbids evaluating strings.
-        await page.waitForFunction((k) => { const d = (globalThis as any).document; return Number(d.body.dataset.history) > k && d.body.dataset.view === 'history'; }, n, { timeout: 10_000 });
-      } catch (err) {
-        throw new Error(`${what}: ${(await page.textContent('[data-test="history-unavailable"]'))} ${(err as Error).message}`);
-      }
-      return Number(await page.getAttribute('body', 'data-history'));
-    };
+    const view = (n: number, what: string) => historyView(page, n, what);
     const rows = (table: string): Promise<Record<string, number>> =>
       page.evaluate(`Object.fromEntries([...document.querySelectorAll('[data-test="row-${table}"]')].map((r) => [r.dataset.value, Number(r.dataset.count)]))`);
     const panel = async () => ({ alerts: Number((await page.textContent('[data-test="attacks-note"]'))!.replace(/,/g, '').match(/^\d+/)![0]), rules: await rows('attack_rules'), clients: await rows('attack_clients') });

@@ -110,3 +110,16 @@ export async function attackLegendAt(page: Page, i: number): Promise<Record<stri
     return out;
   })()`)) as Record<string, string>;
 }
+
+/** Wait until the dashboard page has rendered a history view newer than number `n` (its body's data-history), and
+ * return that view's number; `what` names the view in the error (with the page's reason when it has one). */
+export async function historyView(page: Page, n: number, what: string): Promise<number> {
+  try {
+    // A function, not a string: the page's Content-Security-Policy forbids evaluating strings.
+    // (The function runs in the page, serialised: it names nothing of this module. The tests' types have no DOM.)
+    await page.waitForFunction((k) => { const d = (globalThis as any).document; return Number(d.body.dataset.history) > k && d.body.dataset.view === 'history'; }, n, { timeout: 10_000 });
+  } catch (err) {
+    throw new Error(`${what}: ${(await page.textContent('[data-test="history-unavailable"]'))} ${(err as Error).message}`);
+  }
+  return Number(await page.getAttribute('body', 'data-history'));
+}

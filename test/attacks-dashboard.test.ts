@@ -12,10 +12,11 @@ import type { Event } from '../core/index.js';
 import type { DashboardState, HistoryState } from '../lib/dashboard/index.js';
 import { attackTime, severityClass } from '../lib/stats/index.js';
 import { historyState } from '../lib/dashboard/index.js';
-import { SqliteEngine } from '../lib/store/index.js';
+import { PostgresEngine, SqliteEngine, type StoreEngine } from '../lib/store/index.js';
 import { attackLegendAt, attackTimeline, historyView, requireChromium, watchPage } from './support/browser.js';
 import { startPipeline } from './support/pipeline-harness.js';
-import { CliProcess, freePort, tempDir } from './support/helpers.js';
+import { CliProcess, freePort, skipWhenMissing, tempDir } from './support/helpers.js';
+import { postgresMissing, sharedPostgres } from './support/postgres.js';
 import { waitFor } from './support/smtp.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -76,16 +77,16 @@ async function drawnMinutes(page: Page): Promise<{ minutes: Minutes; title: stri
   return { minutes, title: t.title, ink: t.ink, bins: t.bins };
 }
 
-describe('attacks in the store: every detect alert one row, whole', () => {
-  it('two clients alerting on one rule in the same second, and an error-log alert at a microsecond time, are all stored with rule, client, severity and evidence', async () => {
-    const tmp = await tempDir('visor-attacks-store-');
-    try {
-      const t = Date.UTC(2026, 11, 3, 10, 0, 1);
-      const access = await tmp.file('access.log', sensitive('198.51.100.2', t) + sensitive('198.51.100.3', t));
-      // Apache 2.4's error log: times with microseconds (detect's alert then starts at a fractional millisecond).
-      const errors = await tmp.file('error.log', '[Thu Dec 03 10:00:02.123456 2026] [auth_basic:error] [pid 1234:tid 5678] [client 192.0.2.9:51234] AH01618: user bob not found: /private\n'.repeat(8));
-      const db = path.join(tmp.dir, 'visor.db');
-      const h = await startPipeline(`
+/** Two clients alerting on one rule in the same second, and an error-log alert at a microsecond time (Apache 2.4),
+ * through tail -> apache_access/apache_error -> detect -> store (`store` options); the alerts read back from the
+ * engine `open` gives equal what detect raised, and a history view counts them. */
+async function storeCase(store: (dir: string) => Promise<string>, open: () => StoreEngine): Promise<void> {
+  const tmp = await tempDir('visor-attacks-store-');
+  try {
+    const t = Date.UTC(2026, 11, 3, 10, 0, 1);
+    const access = await tmp.file('access.log', sensitive('198.51.100.2', t) + sensitive('198.51.100.3', t));
+    const errors = await tmp.file('error.log', '[Thu Dec 03 10:00:02.123456 2026] [auth_basic:error] [pid 1234:tid 5678] [client 192.0.2.9:51234] AH01618: user bob not found: /private\n'.repeat(8));
+    const h = await startPipeline(`
 service: { data_dir: ${JSON.stringify(tmp.dir)} }
 inputs:
   a: { type: tail, path: ${JSON.stringify(access)}, read_from: beginning, exit_on_eof: true }
@@ -96,27 +97,46 @@ filters:
 aggregates:
   det: { type: detect, inputs: [access, errs] }
 outputs:
-  db: { type: store, inputs: [det], path: ${JSON.stringify(db)} }
+  db: { type: store, inputs: [det], ${await store(tmp.dir)} }
   alerts: { type: test_record, inputs: [det] }
 `);
-      await h.pipeline.done();
-      const raised = h.probe('alerts').written;
-      assert.deepEqual(raised.map((a) => [a.rule, a.client_ip]).sort(), [['brute-force', '192.0.2.9'], ['sensitive-files', '198.51.100.2'], ['sensitive-files', '198.51.100.3']]);
-      assert.ok(raised.some((a) => !Number.isInteger(a.since)), 'an alert starting at a fractional millisecond');
-      const engine = new SqliteEngine({ file: db, synchronous: 'normal', busyTimeout: 5000, readOnly: true });
-      try {
-        const rows = await engine.query('SELECT payload FROM alerts ORDER BY rule, grp');
-        const stored = rows.map((r) => JSON.parse(String(r.payload)) as Event);
-        const whole = (a: Event) => [a.rule, a.client_ip, a.severity, a.last, a.evidence];
-        assert.deepEqual(stored.map(whole).sort(), raised.map(whole).sort());
-        // And the history view counts them all.
-        const view = await historyState(engine, { from: t - 60_000, to: t + 60_000, filters: {}, topN: 10, alerts: 10, title: 't', events: false });
-        assert.deepEqual(shown(view), recount(raised));
-      } finally {
-        await engine.close();
-      }
+    await h.pipeline.done();
+    const raised = h.probe('alerts').written;
+    assert.deepEqual(raised.map((a) => [a.rule, a.client_ip]).sort(), [['brute-force', '192.0.2.9'], ['sensitive-files', '198.51.100.2'], ['sensitive-files', '198.51.100.3']]);
+    assert.ok(raised.some((a) => !Number.isInteger(a.since)), 'an alert starting at a fractional millisecond');
+    const engine = open();
+    try {
+      const rows = await engine.query('SELECT payload FROM alerts');
+      const stored = rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Event);
+      const whole = (a: Event) => JSON.stringify([a.rule, a.client_ip, a.severity, a.last, a.evidence]);
+      assert.deepEqual(stored.map(whole).sort(), raised.map(whole).sort());
+      // A history view counts them all, with each client's evidence.
+      const view = await historyState(engine, { from: t - 60_000, to: t + 60_000, filters: {}, topN: 10, alerts: 10, title: 't', events: false });
+      assert.deepEqual(shown(view), recount(raised));
+      for (const c of view.attacks!.clients) assert.deepEqual(c.evidence, raised.find((a) => a.client_ip === c.client)!.evidence, c.client);
+      assert.deepEqual(stateMinutes(view), perMinute(raised));
     } finally {
-      await tmp.remove();
+      await engine.close();
+    }
+  } finally {
+    await tmp.remove();
+  }
+}
+
+describe('attacks in the store: every detect alert one row, whole', () => {
+  it('SQLite', async () => {
+    let file = '';
+    await storeCase(async (dir) => `path: ${JSON.stringify((file = path.join(dir, 'visor.db')))}`,
+      () => new SqliteEngine({ file, synchronous: 'normal', busyTimeout: 5000, readOnly: true }));
+  });
+  it('PostgreSQL (a real server)', async function () {
+    skipWhenMissing(this, postgresMissing());
+    const { server, release } = await sharedPostgres();
+    try {
+      const url = await server.createDatabase('visor_attacks');
+      await storeCase(async () => `engine: postgres, url: "${url}"`, () => new PostgresEngine({ url, timeout: 10_000 }));
+    } finally {
+      await release();
     }
   });
 });

@@ -16,7 +16,7 @@ import type { HistoryFilters } from './history.js';
 const ATTACKS_MAX = 200_000;
 /** Distinct rules and clients one view counts: as many as alerts, so the counts are exact and nothing is ever
  * evicted (the counter's eviction scans all entries: with a capacity of 10,000, a view of 100,000 alerts from
- * distinct clients took 17.7 s instead of about 1). */
+ * distinct clients took 29x a count(*) of their rows, against 3.3x now; same bench, same runs' baselines). */
 const CAPACITY = ATTACKS_MAX;
 /** Most detect alerts read back into the live model after a restart. */
 const REFILL_ATTACKS_MAX = 50_000;

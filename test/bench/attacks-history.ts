@@ -9,21 +9,10 @@ import path from 'node:path';
 import { historyState, type HistoryRequest } from '../../lib/dashboard/index.js';
 import { RowMapper, SqliteEngine, TABLES } from '../../lib/store/index.js';
 import { rng } from './apache-lines.js';
+import { timed } from './store-history.js';
 
 const RULES: Array<[string, string]> = [['probing', 'warning'], ['sensitive-files', 'warning'], ['path-traversal', 'critical'], ['sqli-probe', 'critical'],
   ['xss-probe', 'critical'], ['exploit-strings', 'critical'], ['scanner-ua', 'warning'], ['crawler', 'notice']];
-
-async function timed(runs: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  await fn();
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    await fn();
-    t.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  t.sort((a, b) => a - b);
-  return { p50: t[Math.floor(t.length / 2)]!, p95: t[Math.min(t.length - 1, Math.floor(t.length * 0.95))]! };
-}
 
 async function bench(n: number): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'visor-bench-attacks-'));

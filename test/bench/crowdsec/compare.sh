@@ -16,7 +16,8 @@
 # wp-login.php, .21 60 pages at 2/s; near-misses 198.51.100.30-33: static assets, three 404s, one login,
 # /docs/.envoy.html).
 # Measured with crowdsec 1.4.6-6~deb12u1+b1 (Debian 12), 2 shared cores: each replay takes ~3 s of which
-# ~0.9 s CPU (the agent waits ~2 s for its bucket routines to shut down), so files replay side by side.
+# ~0.9 s CPU (the agent waits ~2 s for its bucket routines to shut down), so files replay side by side: the 7
+# files took 15-35 s beside 30-41 s one at a time, in the same three runs at load 9-15 (the same flags).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)

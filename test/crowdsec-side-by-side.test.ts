@@ -105,7 +105,7 @@ function parseCompare(stdout: string): { files: Map<string, string>; flags: Map<
 }
 
 describe('crowdsec side by side: Debian\'s crowdsec and Visor\'s detect pack on the same files (issue 19)', function () {
-  this.timeout(240_000);
+  this.timeout(300_000); // a first download, and up to 3 attempts of 60 s at one file
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   let files: string[] = [];
   let observed: SideBySideRow[] = [];

@@ -113,17 +113,18 @@ grep -q 'Local API listening' "$WORK/lapi.log" || fail "the local API did not li
 # crowdsec 1.4.6's replay has shutdown races (seen under load 15-18 from other work on the 2 cores): a pour can
 # find its bucket's routine gone, and the agent then spins for ever logging "stuck for Ns sending event to ..."
 # (one of 7 replays, 8 minutes before it was stopped). That line ends the attempt (grep -q quits, the agent
-# dies of SIGPIPE on its next line) and the file is replayed afresh; 120 s is the bound for any other hang.
-# At most JOBS replays at once (default: one per core): all 7 at once on 2 busy cores made both races likelier.
+# dies of SIGPIPE on its next line) and the file is replayed afresh; 60 s bounds any other hang (a replay takes
+# 3-10 s at load 15). At most JOBS replays at once (default: one per core): both hangs first came with all 7 at
+# once on the 2 busy cores, none in 8 runs one at a time; one per core still met the stuck race once in 5 runs.
 replay() {
   local f=${FILES[$1]} log=$WORK/out/$1.log attempt st
   for attempt in 1 2 3; do
     set +e
-    timeout 120 "$CS/crowdsec" -c "$E/config.yaml" -dsn "file://$f" -type apache2 -no-api 2>&1 | tee "$log" | grep -q -m1 'stuck for'
+    timeout 60 "$CS/crowdsec" -c "$E/config.yaml" -dsn "file://$f" -type apache2 -no-api 2>&1 | tee "$log" | grep -q -m1 'stuck for'
     st=("${PIPESTATUS[@]}")
     set -e
     if [ "${st[2]}" = 0 ]; then echo "compare.sh: crowdsec stuck sending to a bucket on $f (attempt $attempt)" >&2; continue; fi
-    if [ "${st[0]}" = 124 ]; then echo "compare.sh: crowdsec did not end in 120 s on $f (attempt $attempt)" >&2; continue; fi
+    if [ "${st[0]}" = 124 ]; then echo "compare.sh: crowdsec did not end in 60 s on $f (attempt $attempt)" >&2; continue; fi
     return "${st[0]}"
   done
   echo "compare.sh: giving up on $f after 3 attempts" >&2

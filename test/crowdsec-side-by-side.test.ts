@@ -121,6 +121,8 @@ describe('crowdsec side by side: Debian\'s crowdsec and Visor\'s detect pack on 
       });
     if ('unavailable' in cs) return skipWhenMissing(this, cs.unavailable);
     version = /^crowdsec (.*) from /m.exec(cs.stderr)?.[1] ?? '?';
+    // Replays compare.sh had to repeat (crowdsec's races), shown so that a CI log tells how often they happen.
+    for (const retried of cs.stderr.split('\n').filter((l) => l.startsWith('compare.sh: '))) console.log(`      (${retried})`);
     if (version !== CROWDSEC_VERSION && process.env.CI !== 'true') {
       return skipWhenMissing(this, `crowdsec ${version} here, the table is for ${CROWDSEC_VERSION} (Debian 12)`);
     }

@@ -1,7 +1,8 @@
 // `window` with emit: partials (per source partition, own watermark) and `window_merge`, in process: the merged
 // global results equal those of one `window` over the same events (exact metrics, top-N of the partition key,
 // percentiles and distinct counts exactly; top-N of another field within the stated bound), duplicates of a
-// re-read partition are discarded, and a merger configured differently refuses the partials.
+// re-read partition are discarded (after a restart too, by the journal of delivered windows), and a merger
+// configured differently refuses the partials.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

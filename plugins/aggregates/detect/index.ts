@@ -5,7 +5,7 @@
 import { definePlugin } from '../../../core/index.js';
 import { AllowList, Detector, type Detection } from '../../../lib/detect/index.js';
 import { detectionAlert } from './alerts.js';
-import { rulesOf } from './rules.js';
+import { detectReads, rulesOf } from './rules.js';
 import { DETECT_SCHEMA } from './schema.js';
 
 export default definePlugin({
@@ -13,6 +13,8 @@ export default definePlugin({
   name: 'detect',
   description: 'Attack detection on Apache access and error events: rules (a `where` condition, and a leaky bucket per client and vhost: capacity, leak, distinct, quiet) with a default pack (probing, sensitive files, path traversal, SQL injection, XSS, exploit strings, scanner user agents, aggressive crawling, brute force, error-log signals), allow-lists. Emits alert events {name, rule, severity, kind: detect, state: firing, message, time, count, samples, evidence, since, first, last, client_ip, vhost, distinct, quiet_matches}.',
   schema: DETECT_SCHEMA,
+  // The parser before it cuts out only these (ident, user, query, protocol and bytes are left in the line).
+  reads: detectReads,
   create(options, context) {
     const detector = new Detector(rulesOf(options), new AllowList(options.allow_networks, options.allow_when), { maxClients: options.max_clients, samples: options.samples });
     const fired = context.metrics.counter('detect_alerts_total', 'Alert events emitted (buckets that overflowed).');

@@ -57,11 +57,11 @@ class FieldMemo {
 
   /** The entry of `key`, or undefined while the cache is off. */
   entry(key: string): unknown[] | undefined {
-    if (key === this.lastKey) return this.lastEntry;
     if (this.off > 0) {
       this.off--;
       return undefined;
     }
+    if (key === this.lastKey) return this.lastEntry;
     let entry = this.cache.lookup(key);
     if (entry === undefined) this.cache.set(key, (entry = new Array(this.parts)));
     if (++this.lookups === PERIOD) {

@@ -18,9 +18,9 @@ import { RecentCache } from '../insight/index.js';
 
 /** Distinct values kept per field (two generations of half that). */
 export const MEMO_ENTRIES = 4096;
-/** Lookups per period: a period with fewer than MIN_HITS hits turns the cache off for OFF_PERIODS periods. A miss
- * costs about 1.5 times what evaluating costs (callgrind, every path, url and user agent unique), so the cache is
- * tried again only once every 33 periods. */
+/** Lookups per period: a period with fewer than MIN_HITS hits turns the cache off for OFF_PERIODS periods, then it
+ * is tried again. Misses cost: with every path, url and user agent unique the pack took 1,532 instead of 1,322 ns
+ * per event (test/bench/detect-process.ts, 200,000 events, mostly the first period's misses of each field). */
 const PERIOD = 8192;
 const MIN_HITS = PERIOD / 2;
 const OFF_PERIODS = 32;

@@ -5,11 +5,11 @@ export { formatDiagnostic, ConfigError } from './config/model.js';
 export { LineSplitter, cutToBytes, type LongLinePolicy, type LineSplitterOptions } from './lines.js';
 export { contentId, CONTENT_ID_BYTES } from './content-id.js';
 export {
-  compileCondition, compileExpression, compileThreshold, validateExpression, ExpressionError, functionNames,
+  compileCondition, compileConditionTree, compileExpression, compileThreshold, validateExpression, ExpressionError, functionNames,
   parseCondition, constantValue, childrenOf, fieldPaths, type Node as ExpressionNode, type Literal, type ComparisonOperator,
   fieldReader, getField, hasField, setField, removeField, splitFieldPath,
   aggregateFields, compileAggregate, compileAggregateComparison, isAggregateComparison, accumulate, mergeAccState, newAccState,
-  type Condition, type Expression, type Threshold,
+  type Condition, type Expression, type Threshold, type Evaluate as ExpressionEvaluate, type Wrap as ExpressionWrap,
   type Accumulator, type AccState, type AggregateComparison, type AggregateExpression,
 } from './expr/index.js';
 export { parseTimeZone, formatOffset, timezoneSchema, type TimeZone } from './timezone.js';

@@ -9,6 +9,9 @@ import { EXISTS, FUNCTIONS, functionNames, isKnownFunction } from './functions.j
 import { ARITHMETIC, equal, finite, isAbsent, isTruthy, matchable, notEqual, ordered, ORDERINGS } from './values.js';
 
 export type Evaluate = (event: Event) => unknown;
+/** Given each node that reads the event, and its evaluator, returns the evaluator to use in its place: a caller's
+ * way to add e.g. a cache of its results (lib/detect/memo.ts) without its own copy of the compiler. */
+export type Wrap = (node: Node, evaluate: Evaluate) => Evaluate;
 
 interface Compiled {
   evaluate: Evaluate;
@@ -21,24 +24,25 @@ type Part = (child: Node) => Compiled;
 
 const NO_EVENT: Event = Object.freeze({});
 
-export function compileNode(node: Node): Evaluate {
-  return compile(node).evaluate;
+export function compileNode(node: Node, wrap?: Wrap): Evaluate {
+  return compile(node, wrap).evaluate;
 }
 
-function compile(node: Node): Compiled {
+function compile(node: Node, wrap: Wrap | undefined): Compiled {
   if (node.kind === 'literal') return constant(node.value);
   if (node.kind === 'field') return { evaluate: fieldReader(node.path), constant: false };
-  if (node.kind === 'call' && node.name === EXISTS) return { evaluate: compileExists(node), constant: false };
+  if (node.kind === 'call' && node.name === EXISTS) return { evaluate: wrap ? wrap(node, compileExists(node)) : compileExists(node), constant: false };
   const parts: Compiled[] = [];
   const part: Part = (child) => {
-    const compiled = compile(child);
+    const compiled = compile(child, wrap);
     parts.push(compiled);
     return compiled;
   };
   const evaluate = compileComposite(node, part);
   // Every other node is pure: without fields below it, its value is the same for every event.
   const isConstant = parts.every((p) => p.constant);
-  return isConstant ? constant(evaluate(NO_EVENT)) : { evaluate, constant: false };
+  if (isConstant) return constant(evaluate(NO_EVENT));
+  return { evaluate: wrap ? wrap(node, evaluate) : evaluate, constant: false };
 }
 
 function constant(value: unknown): Compiled {

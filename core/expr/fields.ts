@@ -44,6 +44,17 @@ export function hasField(event: Event, path: readonly string[]): boolean {
 /** Whether a key read directly (`event[key]`) could find a property of Object.prototype instead of the event's. */
 const inherited = (key: string) => key in Object.prototype;
 
+/** The fields of the Apache parsers' events, each read by its name. `event[key]` in the one closure below serves
+ * every field, and V8 keeps one feedback per function literal: after a few names the load is megamorphic (a stub
+ * cache probe per read; 14.5% of the detect aggregate's instructions under callgrind). With these, the default
+ * detect pack took 907-1,080 instead of 1,026-1,291 ns per event (same process, alternating, 100,000 events). */
+const NAMED_READERS: Readonly<Record<string, (event: Event) => unknown>> = Object.freeze({
+  client_ip: (e) => e.client_ip, timestamp: (e) => e.timestamp, method: (e) => e.method, url: (e) => e.url, path: (e) => e.path,
+  query: (e) => e.query, status: (e) => e.status, bytes: (e) => e.bytes, referer: (e) => e.referer, user_agent: (e) => e.user_agent,
+  vhost: (e) => e.vhost, message: (e) => e.message, level: (e) => e.level, module: (e) => e.module, message_text: (e) => e.message_text,
+  error_code: (e) => e.error_code, bot_category: (e) => e.bot_category, heartbeat: (e) => e.heartbeat,
+});
+
 /** A reader specialised for its path: the common one- and two-level cases without a loop. A one-level key that
  * names no property of Object.prototype (`status`, not `constructor`) is read directly: an event is a plain
  * object, so it can only be its own. Checking hasOwn on every read cost ~40 ns per event and field in the window
@@ -51,6 +62,7 @@ const inherited = (key: string) => key in Object.prototype;
 export function fieldReader(path: readonly string[]): (event: Event) => unknown {
   if (path.length === 1) {
     const [key] = path;
+    if (Object.hasOwn(NAMED_READERS, key)) return NAMED_READERS[key];
     if (!inherited(key)) return (event) => event[key];
     return (event) => (Object.hasOwn(event, key) ? event[key] : undefined);
   }

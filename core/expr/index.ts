@@ -4,7 +4,7 @@
 // and an expression can only read the event's own fields and call the functions in functions.ts.
 import type { Event } from '../api.js';
 import { fieldPaths, type Node } from './ast.js';
-import { compileNode } from './compile.js';
+import { compileNode, type Wrap } from './compile.js';
 import { ExpressionError } from './errors.js';
 import { hasField } from './fields.js';
 import { parse } from './parser.js';
@@ -16,6 +16,7 @@ export {
   type Accumulator, type AccState, type AggregateComparison, type AggregateExpression,
 } from './aggregate.js';
 export { functionNames } from './functions.js';
+export type { Evaluate, Wrap } from './compile.js';
 export { fieldReader, getField, hasField, removeField, setField, splitFieldPath } from './fields.js';
 export { childrenOf, fieldPaths, type ComparisonOperator, type Literal, type Node } from './ast.js';
 
@@ -38,6 +39,13 @@ function compileText(text: string) {
  * The result is true when the value is truthy: not false, 0, "", null or missing. */
 export function compileCondition(text: string): Condition {
   const evaluate = compileText(text);
+  return (event) => Boolean(evaluate(event));
+}
+
+/** Compile a condition from its syntax tree (parseCondition's), each node's evaluator replaced by what `wrap`
+ * returns for it (compile.ts's Wrap): for callers that cache what some sub-conditions give (lib/detect/memo.ts). */
+export function compileConditionTree(node: Node, wrap?: Wrap): Condition {
+  const evaluate = compileNode(node, wrap);
   return (event) => Boolean(evaluate(event));
 }
 

@@ -6,5 +6,6 @@ export { arpaName, dnsServerProblem, ReverseDns, type ReverseDnsOptions, type Re
 export { CrawlerVerifier, type ClaimCounts } from './verify.js';
 export { Bucket, type Overflow, type QuietMatches } from './bucket.js';
 export { Detector, type Detection, type DetectorOptions, type DetectorResult, type QuietDigest } from './detector.js';
+export { cachedParts, FieldMemos, MEMO_ENTRIES } from './memo.js';
 export { DEFAULT_PACK } from './pack.js';
 export { compileRule, RULE_DEFAULTS, type CompiledRule, type RuleSpec } from './rule.js';

@@ -3,6 +3,7 @@
 // capacity 0 makes a one-shot trigger (the first matching event fires); `distinct` pours an event only when its
 // value is new to the bucket (e.g. distinct paths); `quiet` keeps a client's bucket from firing again for a while.
 import { compileCondition, compileExpression, type Condition, type Expression } from '../../core/index.js';
+import type { FieldMemos } from './memo.js';
 
 /** A rule as written in the config (durations in ms) or in the default pack. */
 export interface RuleSpec {
@@ -34,13 +35,15 @@ export interface CompiledRule {
 
 export const RULE_DEFAULTS = { severity: 'warning', capacity: 0, leak: 60_000, quiet: 600_000 } as const;
 
-/** Compiles a validated rule; throws ExpressionError (with its column) for a bad condition. */
-export function compileRule(spec: RuleSpec): CompiledRule {
+/** Compiles a validated rule; throws ExpressionError (with its column) for a bad condition. With `memos` (shared by
+ * the rules of one detect aggregate), its sub-conditions over one field are cached there (memo.ts); without, it is
+ * evaluated as compileCondition does (the tests compare the two). */
+export function compileRule(spec: RuleSpec, memos?: FieldMemos): CompiledRule {
   return {
     name: spec.name,
     description: spec.description ?? '',
     severity: spec.severity ?? RULE_DEFAULTS.severity,
-    match: compileCondition(spec.when),
+    match: memos ? memos.condition(spec.when) : compileCondition(spec.when),
     distinct: spec.distinct === undefined ? undefined : compileExpression(spec.distinct),
     capacity: spec.capacity ?? RULE_DEFAULTS.capacity,
     leak: spec.leak ?? RULE_DEFAULTS.leak,

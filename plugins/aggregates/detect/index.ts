@@ -9,7 +9,7 @@ import { definePlugin, type Event } from '../../../core/index.js';
 import { AllowList, Detector, type DetectorResult } from '../../../lib/detect/index.js';
 import { alertOfResult } from './alerts.js';
 import { crawlerVerification } from './crawlers.js';
-import { rulesOf } from './rules.js';
+import { detectReads, rulesOf } from './rules.js';
 import { DETECT_SCHEMA } from './schema.js';
 
 export default definePlugin({
@@ -17,6 +17,8 @@ export default definePlugin({
   name: 'detect',
   description: 'Attack detection on Apache access and error events: rules (a `where` condition, and a leaky bucket per client and vhost: capacity, leak, distinct, quiet) with a default pack (probing, sensitive files, path traversal, SQL injection, XSS, exploit strings, scanner user agents, aggressive crawling, brute force, error-log signals, fake crawlers), allow-lists (networks, a condition, crawlers verified by reverse DNS with verify_crawlers). Emits alert events {name, rule, severity, kind: detect, state: firing or digest (the matches of a quiet period), message, time, count, samples, evidence, since, first, last, client_ip, vhost, distinct, quiet_matches; digests: cooldown, quiet_until, quiet_ended}.',
   schema: DETECT_SCHEMA,
+  // The parser before it cuts out only these (ident, user, query, protocol and bytes are left in the line).
+  reads: detectReads,
   create(options, context) {
     const allow = new AllowList(options.allow_networks, options.allow_when, options.verify_crawlers);
     const detector = new Detector(rulesOf(options), allow, { maxClients: options.max_clients, samples: options.samples, digests: options.quiet_digest });

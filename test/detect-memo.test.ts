@@ -1,0 +1,61 @@
+// lib/detect/memo.ts's field caches change no result: every default-pack condition, and the alerts of a Detector,
+// are the same with them as without, on real access logs (the Elastic example log, the hackers' access log of
+// logparser, the CrowdSec hub's attack lines) and on them with every path, url and user agent made unique
+// (where the caches miss, turn themselves off and come back).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { compileCondition, type Event } from '../core/index.js';
+import { AllowList, DEFAULT_PACK, Detector, FieldMemos, compileRule, type Detection } from '../lib/detect/index.js';
+import { accessLines, eventParser, uniqueValues } from './bench/detect-process.js';
+
+const CORPORA = '/work/shared/corpora';
+const crowdsec = path.join(CORPORA, 'crowdsec-hub-tests');
+const FILES = [
+  path.join(CORPORA, 'elastic-examples-apache_logs/apache_logs'),
+  path.join(CORPORA, 'logparser-hackers-access/hackers-access.log'),
+  ...fs.readdirSync(crowdsec).map((d) => path.join(crowdsec, d, `${d}.log`)).filter((f) => fs.existsSync(f)),
+];
+
+function corpusLines(): string[] {
+  const lines = FILES.flatMap((f) => accessLines(f));
+  assert.ok(lines.length > 10_000, `only ${lines.length} access lines in the corpora`);
+  return lines;
+}
+
+const summary = (d: Detection) => ({ rule: d.rule.name, client_ip: d.client_ip, vhost: d.vhost, count: d.count, first: d.first, last: d.last, samples: d.samples, distinct: d.distinct, quiet_matches: d.quiet_matches });
+
+function detections(events: Event[], cached: boolean): ReturnType<typeof summary>[] {
+  const memos = cached ? new FieldMemos() : undefined;
+  const d = new Detector(DEFAULT_PACK.map((s) => compileRule(s, memos)), new AllowList([]), { maxClients: 100_000, samples: 3, digests: false });
+  const out: Detection[] = [];
+  for (const e of events) d.process(e, out);
+  return out.map(summary);
+}
+
+describe('detect field caches (lib/detect/memo.ts)', () => {
+  const lines = corpusLines();
+  for (const [what, sample] of [['real access logs', lines], ['them with every path, url and user agent unique', uniqueValues(lines)]] as const) {
+    it(`every default-pack condition gives what it gives uncached, on ${what}`, () => {
+      const events = eventParser()(sample);
+      const memos = new FieldMemos();
+      const rules = DEFAULT_PACK.map((r) => ({ name: r.name, cached: memos.condition(r.when), plain: compileCondition(r.when) }));
+      let matched = 0;
+      for (const e of events) {
+        for (const r of rules) {
+          const want = r.plain(e);
+          if (want) matched++;
+          assert.equal(r.cached(e), want, `${r.name} on ${String(e.message)}`);
+        }
+      }
+      assert.ok(matched > 0, 'no condition held on any event: the comparison would prove nothing');
+    });
+
+    it(`a Detector raises the same alerts with and without them, on ${what}`, () => {
+      const parse = eventParser();
+      const plain = detections(parse(sample), false);
+      assert.ok(plain.length > 0, 'no alert: the comparison would prove nothing');
+      assert.deepEqual(detections(parse(sample), true), plain);
+    });
+  }
+});

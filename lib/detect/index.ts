@@ -1,8 +1,10 @@
 // Attack detection on Apache logs (issue 19): rules in Visor's expression language over leaky buckets per client
-// and vhost, the default rule pack, and allow-lists. Used by the detect aggregate.
+// and vhost, the default rule pack, and allow-lists. Used by the detect aggregate and `visor analyze`.
+export { detectionAlert } from './alert.js';
 export { AllowList, networkProblem } from './allow.js';
 export { Bucket, type Overflow } from './bucket.js';
-export { Detector, type Detection, type DetectorOptions } from './detector.js';
+export { Detector, keyOf, type Detection, type DetectorOptions } from './detector.js';
 export { evidenceOf } from './evidence.js';
 export { DEFAULT_PACK } from './pack.js';
 export { compileRule, RULE_DEFAULTS, type CompiledRule, type RuleSpec } from './rule.js';
+export { ruleSpecsOf, rulesOf, type DetectSettings } from './rules.js';

@@ -3,9 +3,7 @@
 // runs when no rules are listed. Alerts are emitted as the events arrive (one-shot, no resolution): a bucket's
 // state lives in event time, so nothing waits on a timer and flush has nothing to report.
 import { definePlugin } from '../../../core/index.js';
-import { AllowList, Detector, type Detection } from '../../../lib/detect/index.js';
-import { detectionAlert } from './alerts.js';
-import { rulesOf } from './rules.js';
+import { AllowList, Detector, detectionAlert, evidenceOf, rulesOf, type Detection } from '../../../lib/detect/index.js';
 import { DETECT_SCHEMA } from './schema.js';
 
 export default definePlugin({
@@ -14,7 +12,7 @@ export default definePlugin({
   description: 'Attack detection on Apache access and error events: rules (a `where` condition, and a leaky bucket per client and vhost: capacity, leak, distinct, quiet) with a default pack (probing, sensitive files, path traversal, SQL injection, XSS, exploit strings, scanner user agents, aggressive crawling, brute force, error-log signals), allow-lists. Emits alert events {name, rule, severity, kind: detect, state: firing, message, time, count, samples, evidence, since, first, last, client_ip, vhost, distinct, quiet_matches}.',
   schema: DETECT_SCHEMA,
   create(options, context) {
-    const detector = new Detector(rulesOf(options), new AllowList(options.allow_networks, options.allow_when), { maxClients: options.max_clients, samples: options.samples });
+    const detector = new Detector(rulesOf(options), new AllowList(options.allow_networks, options.allow_when), { maxClients: options.max_clients, samples: options.samples, sampleOf: evidenceOf });
     const fired = context.metrics.counter('detect_alerts_total', 'Alert events emitted (buckets that overflowed).');
     const allowed = context.metrics.counter('detect_allowed_events_total', 'Matching events not counted because an allow-list (allow_networks, allow_when) allowed them.');
     const clients = context.metrics.gauge('detect_clients', 'Clients (address and vhost) whose buckets are held.');
@@ -30,7 +28,7 @@ export default definePlugin({
         allowed.inc(detector.allowed - before);
         clients.set(detector.clientCount);
         fired.inc(found.length);
-        if (found.length) await context.emit(found.map(detectionAlert));
+        if (found.length) await context.emit(found.map((d) => detectionAlert(d)));
       },
     };
   },

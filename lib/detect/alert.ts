@@ -1,10 +1,11 @@
 // A detection as an alert event: the fields of the alert aggregate's events (name, severity, kind, state, message,
 // time, count, samples, since), so email, http, store and the dashboard take them as they take alert's, plus rule,
 // client_ip, vhost, first, last and evidence, which the decision outputs (fail2ban, cscli) read.
-import { formatLocalTime, type Event } from '../../../core/index.js';
-import type { Detection } from '../../../lib/detect/index.js';
+import { formatLocalTime, type Event } from '../../core/index.js';
+import type { Detection } from './detector.js';
 
-export function detectionAlert(d: Detection): Event {
+/** `time`: when the alert is emitted (the detect aggregate: now; `visor analyze`: the event time it fired at). */
+export function detectionAlert(d: Detection, time = Date.now()): Event {
   const who = d.client_ip ?? 'unknown client';
   const where = d.vhost ? ` on ${d.vhost}` : '';
   const what = d.rule.distinct ? `${d.distinct} distinct` : `${d.count}`;
@@ -16,7 +17,7 @@ export function detectionAlert(d: Detection): Event {
     state: 'firing',
     message: `[${d.rule.severity}] ${d.rule.name}: ${who}${where} — ${what} matching request${d.count === 1 ? '' : 's'} from ${formatLocalTime(d.first)} to ${formatLocalTime(d.last)}` +
       (d.samples.length ? ` — e.g. ${d.samples[0]}` : ''),
-    time: Date.now(),
+    time,
     count: d.count,
     samples: d.samples,
     evidence: d.samples,

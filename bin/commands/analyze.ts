@@ -41,14 +41,18 @@ store could not be written or refused rows, 65 when there were lines but not one
     store: Flags.string({ description: 'also backfill this store: a SQLite file (created with the schema if missing) or a postgres:// URL (password from PGPASSWORD or ~/.pgpass keeps it out of ps)' }),
     agent: Flags.string({ description: 'with --store: the agent name in the rows (default: the host name, as the store output\'s; give the agent\'s when it is set)', dependsOn: ['store'] }),
     aggregate: Flags.string({ description: 'with --store: the name of the stored 1-minute window aggregate (default: analyze)', dependsOn: ['store'] }),
+    detect: Flags.boolean({ description: 'attack detection (the detect aggregate\'s default pack, or --detect-config\'s rules): alerts in the report, --json and --html; --no-detect: none', default: true, allowNo: true }),
+    'detect-config': Flags.string({ description: 'a pipeline config whose one detect aggregate gives the rules, allow-lists and limits (validated as visor validate does)' }),
   };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Analyze);
     // Loaded here, not at the top: listing or helping with commands must not load the engine.
     const { FormatUsageError, runAnalyze } = await import('../../lib/analyze/index.js');
+    const { DetectConfigError, detectSettings } = await import('../detect-config.js');
     let code: number;
     try {
+      if (!flags.detect && flags['detect-config'] !== undefined) throw new DetectConfigError('--detect-config and --no-detect cannot be combined');
       code = await runAnalyze({
         files: argv as string[],
         format: flags.format,
@@ -65,9 +69,10 @@ store could not be written or refused rows, 65 when there were lines but not one
         store: flags.store,
         agent: flags.agent,
         aggregate: flags.aggregate,
+        detect: flags.detect ? await detectSettings(flags['detect-config']) : undefined,
       });
     } catch (err) {
-      if (!(err instanceof FormatUsageError)) throw err;
+      if (!(err instanceof FormatUsageError || err instanceof DetectConfigError)) throw err;
       process.stderr.write(`visor analyze: ${err.message}\n`);
       code = EXIT_CONFIG;
     }

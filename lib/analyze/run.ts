@@ -5,8 +5,12 @@
 // batching of the runtime costs more than the parse itself here.
 import { stat, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import type { Event } from '../../core/index.js';
+import type { DetectSettings } from '../detect/index.js';
 import { renderReportText } from '../stats/index.js';
+import { AnalyzeDetect } from './detect.js';
 import { chooseFormat, type FormatChoice } from './format.js';
+import { firstTime } from './probe.js';
 import { ProgressBar } from './progress.js';
 import { emptyResult, FileAnalysis, type FileResult, isGzip, MAX_LINE_BYTES, readFile, Totals } from './read.js';
 import type { AccState, PartPlan } from './parallel.js';
@@ -32,6 +36,9 @@ export interface AnalyzeOptions {
   agent?: string;
   /** --aggregate: the name of the stored window aggregate. */
   aggregate?: string;
+  /** Attack detection: the detect aggregate's options, validated (the default pack, or --detect-rules); undefined
+   * with --no-detect. */
+  detect?: DetectSettings;
 }
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
@@ -52,10 +59,29 @@ function storeLine(s: import('./store.js').StoreFigures): string {
     (s.rejected_rows ? `; ${s.rejected_rows} rows refused, in ${s.rejected_file}` : '');
 }
 
+interface DetectFigures { rules: number; matches: number; allowed: number; alerts: number }
+
+function detectFigures(d: AnalyzeDetect, alerts: Event[]): DetectFigures {
+  return { rules: d.rules, matches: d.matches, allowed: d.allowed, alerts: alerts.length };
+}
+
+function detectLine(f: DetectFigures): string {
+  return `attack detection: ${f.rules} rules, ${thousands(f.matches)} matching events, ${f.allowed ? `${thousands(f.allowed)} allowed, ` : ''}${f.alerts ? `${f.alerts} alerts (above)` : 'no alerts'}`;
+}
+
+/** The order files are read in with detection on: by the time of their first lines (a rotated set given newest
+ * first, as access.log* expands, read oldest first), since a client's buckets leak over event time and a bucket
+ * never leaks backwards: read newest first, yesterday's requests of today's clients would count as all at once.
+ * Files with no time found keep their place after the others; the listing keeps the order given. */
+async function timeOrder(results: FileResult[], readable: boolean[], choice: FormatChoice): Promise<number[]> {
+  const times = await Promise.all(results.map((r, i) => (readable[i] ? firstTime(r.file, r.gzip, choice).catch(() => undefined) : undefined)));
+  return results.map((_, i) => i).sort((a, b) => (times[a] ?? Infinity) - (times[b] ?? Infinity) || a - b);
+}
+
 /** Reads a file in parts: the first here, the others in worker threads; returns the workers' counts (to be
  * added to the main accumulator) after adding their file figures to `r`. */
 async function readInParts(
-  r: FileResult, plan: PartPlan, choice: FormatChoice, o: AnalyzeOptions, capacity: number, totals: Totals,
+  r: FileResult, plan: PartPlan, choice: FormatChoice, o: AnalyzeOptions, capacity: number, totals: Totals, detect: AnalyzeDetect | undefined,
   onProgress: (bytes: number, lines: number) => void,
 ): Promise<AccState[]> {
   const { bounds, detection } = plan;
@@ -66,7 +92,7 @@ async function readInParts(
   const parser = choice.fixed ? { format: o.format, logFormat: o.logFormat } : { format: detection.kind };
   const jobs = bounds.slice(1, -1).map((start, k) => parallel.runPart({
     file: r.file, start, end: bounds[k + 2]!, parser, label: detection.label,
-    timezone: o.timezone, errorLogFormat: o.errorLogFormat, capacity, messageLevel: o.messageLevel,
+    timezone: o.timezone, errorLogFormat: o.errorLogFormat, capacity, messageLevel: o.messageLevel, detect: o.detect,
   }, (bytes, lines) => { workerBytes[k] = bytes; workerLines[k] = lines; report(); }));
   // A rejected part is awaited below; until then keep Node from calling it unhandled.
   for (const j of jobs) j.catch(() => undefined);
@@ -78,7 +104,9 @@ async function readInParts(
   }
   const states: AccState[] = [];
   for (const job of jobs) {
-    const { result, acc } = await job;
+    const { result, acc, matches } = await job;
+    // After the parts before it (this thread's own was poured as it was read): file order.
+    if (matches) detect?.pour(r.file, matches);
     parallel.addPart(r, result);
     totals.lines += result.lines;
     states.push(acc);
@@ -151,11 +179,12 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
   }
   const capacity = Math.max(o.capacity, o.top);
   const { openEnrichment } = await import('./enrich.js');
-  const totals = new Totals(capacity, html?.sink, o.messageLevel, await openEnrichment());
+  const detect = o.detect ? new AnalyzeDetect(o.detect) : undefined;
+  const totals = new Totals(capacity, html?.sink, o.messageLevel, await openEnrichment(), detect);
   const parts: AccState[] = [];
   const started = process.hrtime.bigint();
   let doneBytes = 0;
-  for (let i = 0; i < results.length; i++) {
+  for (const i of detect ? await timeOrder(results, readable, choice) : results.keys()) {
     const r = results[i]!;
     if (!readable[i]) continue;
     const name = basename(r.file);
@@ -166,7 +195,7 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
       const threads = r.gzip || html || store ? 1 : parallel.threadsFor(r.size);
       const plan = threads > 1 ? await parallel.planParts(r.file, r.size, threads, choice) : undefined;
       if (plan) {
-        parts.push(...await readInParts(r, plan, choice, o, capacity, totals, (bytes, lines) => progress?.update(doneBytes + bytes, lines, name)));
+        parts.push(...await readInParts(r, plan, choice, o, capacity, totals, detect, (bytes, lines) => progress?.update(doneBytes + bytes, lines, name)));
       } else {
         const source = store ? { path: resolve(r.file), id: await store.identity(r.file, r.gzip), sink: store } : undefined;
         const analysis = new FileAnalysis(r, choice, totals, undefined, source);
@@ -189,6 +218,12 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
   progress?.clear();
 
   const acc = totals.acc;
+  // The alerts go where the detect aggregate's go in a pipeline: the report's attacks and the page's panel.
+  const alerts: Event[] = detect ? await detect.alerts() : [];
+  for (const a of alerts) {
+    acc.add(a);
+    html?.sink.add(a, a.last as number);
+  }
   const first = results.reduce((m, r) => (r.first_timestamp !== null && r.first_timestamp < m ? r.first_timestamp : m), Infinity);
   const last = results.reduce((m, r) => (r.last_timestamp !== null && r.last_timestamp > m ? r.last_timestamp : m), -Infinity);
   const hasRange = first !== Infinity;
@@ -241,6 +276,7 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
       lines_per_second: seconds > 0 ? Math.round(lines / seconds) : null,
       ...(o.html && html ? { html: o.html } : {}),
       ...(stored ? { store: stored } : {}),
+      ...(detect ? { detect: detectFigures(detect, alerts), alerts } : {}),
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
@@ -252,6 +288,7 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
       `read ${thousands(lines)} lines (${(totalBytes / 1e6).toFixed(1)} MB) in ${seconds.toFixed(2)} s: ${thousands(seconds > 0 ? lines / seconds : 0)} lines/s`,
       ...(o.html && html ? [`html report: ${o.html}`] : []),
       ...(stored ? [storeLine(stored)] : []),
+      ...(detect ? [detectLine(detectFigures(detect, alerts))] : []),
     ];
     process.stdout.write(`${text.join('\n')}\n`);
   }

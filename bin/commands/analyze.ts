@@ -8,8 +8,11 @@ Each FILE may be plain or gzip (told by its content, e.g. a rotated set: access.
 access vs error format is detected per file from its first non-empty lines unless --format or --log-format says.
 A progress bar is shown on a terminal. --store also writes the parsed lines, per-minute window rows (rolled up to
 1h and 1d) and the report into a store (a SQLite file, created if missing, or a postgres:// URL), keyed as the agent
-keys them: running it again, or tailing the same files later, adds nothing twice. Exit 0 on success, 78 for an
-unknown --format or an invalid --log-format, 1 when a file could not be read (after analysing the others) or the
+keys them: running it again, or tailing the same files later, adds nothing twice. Attack detection (the detect
+aggregate's default pack, or the detect aggregate of --detect-config's pipeline) runs over every access and error
+line: its alerts are in the report's attacks section, in --json (alerts) and on the --html page's Attacks panel;
+--no-detect turns it off. Exit 0 on success, 78 for an unknown --format or an invalid --log-format or
+--detect-config, 1 when a file could not be read (after analysing the others) or the
 store could not be written or refused rows, 65 when there were lines but not one parsed (a wrong --format or
 --log-format: a warning on stderr says so; the summary is still printed).`;
   static override examples = [
@@ -17,6 +20,7 @@ store could not be written or refused rows, 65 when there were lines but not one
     '<%= config.bin %> analyze --format error /var/log/apache2/error.log',
     '<%= config.bin %> analyze --json access.log > summary.json',
     '<%= config.bin %> analyze --html report.html access.log*',
+    '<%= config.bin %> analyze --detect-config /etc/visor/visor.yaml access.log error.log',
     // oclif renders examples as EJS templates twice (example, then section): `%%%>` comes out as `%>` (test/cli-warts).
     '<%= config.bin %> analyze --log-format \'%h %l %u %t "%r" %%%>s %b %D\' access.log',
     '<%= config.bin %> analyze --store data/history/visor.db /var/log/apache2/access.log.1 /var/log/apache2/access.log.2.gz',

@@ -7,8 +7,9 @@
 //
 // Evidence is the raw line (as the detect aggregate keeps the tail input's line). A worker sends no text: a match
 // record holds its line's byte offset, and the few lines an alert keeps as samples are read back from the file at the
-// end. Aggressive-crawl matches nearly every page request, so a record is kept to 26 bytes plus each distinct client,
-// vhost and value once.
+// end. Aggressive-crawl matches nearly every page request, so a record is kept to 34 bytes plus each distinct client
+// and vhost once: a `distinct` value (aggressive-crawl's and probing's: the path, of which a large log has millions)
+// is sent as a 53-bit hash (distinctKey), in every thread alike, so one thread and several compare the same keys.
 import { open } from 'node:fs/promises';
 import { detachString, type Event } from '../../core/index.js';
 import { AllowList, detectionAlert, Detector, keyOf, rulesOf, type Detection, type DetectSettings } from '../detect/index.js';
@@ -29,6 +30,21 @@ export interface DetectSink {
   event(e: Event, line: string, offset: number): void;
 }
 
+/** A `distinct` value as the buckets compare it: a 53-bit hash (two 32-bit FNV-1a, exact in a double) of the string,
+ * or of the JSON of another value with its type. Two values of one bucket (at most capacity + 1 of them: 101 for
+ * aggressive-crawl) share a key by chance with a probability below 101^2 / 2^54 = 6e-13. */
+export function distinctKey(v: unknown): number {
+  const s = typeof v === 'string' ? v : `\u0000${typeof v}:${JSON.stringify(v) ?? ''}`;
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0) * 2 ** 21 + (b >>> 11);
+}
+
 /** The time a match pours at: the event's; without one (never for the Apache parsers), 0, which a bucket reads as
  * its latest time (it never leaks backwards), so the result does not depend on the clock. */
 const timeOf = (e: Event): number => (typeof e.timestamp === 'number' && e.timestamp === e.timestamp ? e.timestamp : 0);
@@ -43,17 +59,16 @@ function newDetector(settings: DetectSettings): Detector<Sample, Sample> {
 }
 
 /** A part's matches as a worker sends them: entry i is one match of rule `rule[i]`; clients and vhosts are indexes
- * into `strings` (-1: none), distinct values into `values` (-1: the rule has no `distinct`). */
+ * into `strings` (-1: none); `value` is the distinctKey of the rule's `distinct` value (0 when it has none). */
 export interface MatchRecords {
   n: number;
   rule: Uint16Array;
   client: Int32Array;
   vhost: Int32Array;
-  value: Int32Array;
+  value: Float64Array;
   time: Float64Array;
   offset: Float64Array;
   strings: string[];
-  values: unknown[];
   allowed: number;
 }
 
@@ -64,7 +79,7 @@ export function recordBuffers(m: MatchRecords): ArrayBuffer[] {
 
 type Columns = Pick<MatchRecords, 'rule' | 'client' | 'vhost' | 'value' | 'time' | 'offset'>;
 const columns = (n: number): Columns => ({
-  rule: new Uint16Array(n), client: new Int32Array(n), vhost: new Int32Array(n), value: new Int32Array(n), time: new Float64Array(n), offset: new Float64Array(n),
+  rule: new Uint16Array(n), client: new Int32Array(n), vhost: new Int32Array(n), value: new Float64Array(n), time: new Float64Array(n), offset: new Float64Array(n),
 });
 
 /** A worker's sink: the matches of its part, recorded in reading order. */
@@ -76,8 +91,6 @@ export class MatchRecorder implements DetectSink {
   private n = 0;
   private readonly strings: string[] = [];
   private readonly stringIds = new Map<string, number>();
-  private readonly values: unknown[] = [];
-  private readonly valueIds = new Map<unknown, number>();
 
   constructor(settings: DetectSettings) {
     this.detector = newDetector(settings);
@@ -89,16 +102,6 @@ export class MatchRecorder implements DetectSink {
     if (id === undefined) {
       id = this.strings.push(detachString(s)) - 1;
       this.stringIds.set(this.strings[id]!, id);
-    }
-    return id;
-  }
-
-  /** Equal values (SameValueZero, as the bucket's Set compares them) share an index. */
-  private valueId(v: unknown): number {
-    let id = this.valueIds.get(v);
-    if (id === undefined) {
-      id = this.values.push(typeof v === 'string' ? detachString(v) : v) - 1;
-      this.valueIds.set(this.values[id], id);
     }
     return id;
   }
@@ -120,7 +123,7 @@ export class MatchRecorder implements DetectSink {
       c.client[i] = client;
       c.vhost[i] = vhost;
       const distinct = rules[r]!.distinct;
-      c.value[i] = distinct ? this.valueId(distinct(e)) : -1;
+      c.value[i] = distinct ? distinctKey(distinct(e)) : 0;
       c.time[i] = t;
       c.offset[i] = offset;
     }
@@ -132,13 +135,13 @@ export class MatchRecorder implements DetectSink {
     this.cols = next;
   }
 
-  /** The records (trimmed to their length). */
+  /** The records: views of their first `n` entries (their buffers are transferred whole, not copied). */
   records(): MatchRecords {
     const n = this.n;
     const c = this.cols;
     return {
-      n, rule: c.rule.slice(0, n), client: c.client.slice(0, n), vhost: c.vhost.slice(0, n), value: c.value.slice(0, n),
-      time: c.time.slice(0, n), offset: c.offset.slice(0, n), strings: this.strings, values: this.values, allowed: this.detector.allowed,
+      n, rule: c.rule.subarray(0, n), client: c.client.subarray(0, n), vhost: c.vhost.subarray(0, n), value: c.value.subarray(0, n),
+      time: c.time.subarray(0, n), offset: c.offset.subarray(0, n), strings: this.strings, allowed: this.detector.allowed,
     };
   }
 }
@@ -175,7 +178,8 @@ export class AnalyzeDetect implements DetectSink {
     const t = timeOf(e);
     for (let k = 0; k < matched.length; k++) {
       const r = matched[k]!;
-      d.pour(r, client, vhost, t, d.rules[r]!.distinct?.(e), line, this.found);
+      const distinct = d.rules[r]!.distinct;
+      d.pour(r, client, vhost, t, distinct ? distinctKey(distinct(e)) : 0, line, this.found);
     }
     this.matches += matched.length;
   }
@@ -184,13 +188,12 @@ export class AnalyzeDetect implements DetectSink {
   pour(file: string, m: MatchRecords): void {
     const d = this.detector;
     const ref: LineRef = { file, offset: 0 };
-    const { strings, values } = m;
+    const { strings } = m;
     for (let i = 0; i < m.n; i++) {
       ref.offset = m.offset[i]!;
       const c = m.client[i]!;
       const v = m.vhost[i]!;
-      const x = m.value[i]!;
-      d.pour(m.rule[i]!, c < 0 ? null : strings[c]!, v < 0 ? null : strings[v]!, m.time[i]!, x < 0 ? undefined : values[x], ref, this.found);
+      d.pour(m.rule[i]!, c < 0 ? null : strings[c]!, v < 0 ? null : strings[v]!, m.time[i]!, m.value[i]!, ref, this.found);
     }
     this.matches += m.n;
     this.workerAllowed += m.allowed;

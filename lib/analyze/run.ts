@@ -74,7 +74,9 @@ function detectLine(f: DetectFigures): string {
  * never leaks backwards: read newest first, yesterday's requests of today's clients would count as all at once.
  * Files with no time found keep their place after the others; the listing keeps the order given. */
 async function timeOrder(results: FileResult[], readable: boolean[], choice: FormatChoice): Promise<number[]> {
-  const times = await Promise.all(results.map((r, i) => (readable[i] ? firstTime(r.file, r.gzip, choice).catch(() => undefined) : undefined)));
+  const times: Array<number | undefined> = [];
+  // One file at a time: a rotated set of hundreds of files must not open them all at once.
+  for (const [i, r] of results.entries()) times.push(readable[i] ? await firstTime(r.file, r.gzip, choice).catch(() => undefined) : undefined);
   return results.map((_, i) => i).sort((a, b) => (times[a] ?? Infinity) - (times[b] ?? Infinity) || a - b);
 }
 

@@ -7,15 +7,16 @@
 //
 // Evidence is the raw line (as the detect aggregate keeps the tail input's line). A worker sends no text: a match
 // record holds its line's byte offset, and the few lines an alert keeps as samples are read back from the file at the
-// end. Aggressive-crawl matches nearly every page request, so a record is kept to 34 bytes plus each distinct client
+// end. Aggressive-crawl matches nearly every page request, so a record is kept to 36 bytes plus each distinct client
 // and vhost once: a `distinct` value (aggressive-crawl's and probing's: the path, of which a large log has millions)
 // is sent as a 53-bit hash (distinctKey), in every thread alike, so one thread and several compare the same keys.
 import { open } from 'node:fs/promises';
 import { detachString, type Event } from '../../core/index.js';
 import { AllowList, detectionAlert, Detector, keyOf, rulesOf, type Detection, type DetectSettings } from '../detect/index.js';
 
-/** Where to read a sample line from, once it is known to be kept. */
-export interface LineRef { file: string; offset: number }
+/** Where to read a sample line from, once it is known to be kept: the file (and its inode when it was read, so that
+ * a file replaced since, by a rotation, gives no other file's line). */
+export interface LineRef { file: string; ino: number; offset: number }
 type Sample = string | LineRef;
 
 /** The longest evidence line, as the detect aggregate keeps it (lib/detect/evidence.ts). */
@@ -54,7 +55,7 @@ function newDetector(settings: DetectSettings): Detector<Sample, Sample> {
     maxClients: settings.max_clients,
     samples: settings.samples,
     // A line of this thread's reading (a slice of a 1 MiB chunk: detached), or a reference to copy (the caller reuses it).
-    sampleOf: (item) => (typeof item === 'string' ? detachString(item.slice(0, EVIDENCE_CHARS)) : { file: item.file, offset: item.offset }),
+    sampleOf: (item) => (typeof item === 'string' ? detachString(item.slice(0, EVIDENCE_CHARS)) : { file: item.file, ino: item.ino, offset: item.offset }),
   });
 }
 
@@ -62,7 +63,7 @@ function newDetector(settings: DetectSettings): Detector<Sample, Sample> {
  * into `strings` (-1: none); `value` is the distinctKey of the rule's `distinct` value (0 when it has none). */
 export interface MatchRecords {
   n: number;
-  rule: Uint16Array;
+  rule: Uint32Array;
   client: Int32Array;
   vhost: Int32Array;
   value: Float64Array;
@@ -79,7 +80,7 @@ export function recordBuffers(m: MatchRecords): ArrayBuffer[] {
 
 type Columns = Pick<MatchRecords, 'rule' | 'client' | 'vhost' | 'value' | 'time' | 'offset'>;
 const columns = (n: number): Columns => ({
-  rule: new Uint16Array(n), client: new Int32Array(n), vhost: new Int32Array(n), value: new Float64Array(n), time: new Float64Array(n), offset: new Float64Array(n),
+  rule: new Uint32Array(n), client: new Int32Array(n), vhost: new Int32Array(n), value: new Float64Array(n), time: new Float64Array(n), offset: new Float64Array(n),
 });
 
 /** A worker's sink: the matches of its part, recorded in reading order. */
@@ -184,10 +185,10 @@ export class AnalyzeDetect implements DetectSink {
     this.matches += matched.length;
   }
 
-  /** Pours a worker's records; `file` is where their offsets point. */
-  pour(file: string, m: MatchRecords): void {
+  /** Pours a worker's records; `file` (inode `ino`) is where their offsets point. */
+  pour(file: string, ino: number, m: MatchRecords): void {
     const d = this.detector;
-    const ref: LineRef = { file, offset: 0 };
+    const ref: LineRef = { file, ino, offset: 0 };
     const { strings } = m;
     for (let i = 0; i < m.n; i++) {
       ref.offset = m.offset[i]!;
@@ -222,6 +223,7 @@ async function readBack(refs: LineRef[]): Promise<Map<LineRef, string>> {
     let fh: import('node:fs/promises').FileHandle | undefined;
     try {
       fh = await open(file, 'r');
+      if ((await fh.stat()).ino !== list[0]!.ino) throw new Error('the file was replaced since it was read (rotated?)');
       for (const r of list) {
         const { bytesRead } = await fh.read(buf, 0, EVIDENCE_BYTES, r.offset);
         let end = buf.subarray(0, bytesRead).indexOf(10);

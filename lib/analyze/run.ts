@@ -83,7 +83,7 @@ async function timeOrder(results: FileResult[], readable: boolean[], choice: For
 /** Reads a file in parts: the first here, the others in worker threads; returns the workers' counts (to be
  * added to the main accumulator) after adding their file figures to `r`. */
 async function readInParts(
-  r: FileResult, plan: PartPlan, choice: FormatChoice, o: AnalyzeOptions, capacity: number, totals: Totals, detect: AnalyzeDetect | undefined,
+  r: FileResult, ino: number, plan: PartPlan, choice: FormatChoice, o: AnalyzeOptions, capacity: number, totals: Totals, detect: AnalyzeDetect | undefined,
   onProgress: (bytes: number, lines: number) => void,
 ): Promise<AccState[]> {
   const { bounds, detection } = plan;
@@ -108,7 +108,7 @@ async function readInParts(
   for (const job of jobs) {
     const { result, acc, matches } = await job;
     // After the parts before it (this thread's own was poured as it was read): file order.
-    if (matches) detect?.pour(r.file, matches);
+    if (matches) detect?.pour(r.file, ino, matches);
     parallel.addPart(r, result);
     totals.lines += result.lines;
     states.push(acc);
@@ -158,11 +158,13 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
   let progress: ProgressBar | undefined;
   let totalBytes = 0;
   const readable: boolean[] = [];
-  for (const r of results) {
+  const inodes: number[] = [];
+  for (const [i, r] of results.entries()) {
     try {
       const s = await stat(r.file);
       if (s.isDirectory()) throw new Error('is a directory');
       r.size = s.size;
+      inodes[i] = s.ino; // evidence read back later must come from this file (detect.ts)
       r.gzip = await isGzip(r.file);
       totalBytes += s.size;
       readable.push(true);
@@ -197,7 +199,7 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
       const threads = r.gzip || html || store ? 1 : parallel.threadsFor(r.size);
       const plan = threads > 1 ? await parallel.planParts(r.file, r.size, threads, choice) : undefined;
       if (plan) {
-        parts.push(...await readInParts(r, plan, choice, o, capacity, totals, detect, (bytes, lines) => progress?.update(doneBytes + bytes, lines, name)));
+        parts.push(...await readInParts(r, inodes[i]!, plan, choice, o, capacity, totals, detect, (bytes, lines) => progress?.update(doneBytes + bytes, lines, name)));
       } else {
         const source = store ? { path: resolve(r.file), id: await store.identity(r.file, r.gzip), sink: store } : undefined;
         const analysis = new FileAnalysis(r, choice, totals, undefined, source);

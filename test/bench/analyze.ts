@@ -242,14 +242,14 @@ export async function benchDetectCost(count = Number(process.env.BENCH_COST_LINE
     records = m.n;
     const main = new AnalyzeDetect(settings);
     t = process.hrtime.bigint();
-    main.pour('(in memory)', m);
+    main.pour('(in memory)', 0, m);
     const pour = Number(process.hrtime.bigint() - t) / Math.max(1, m.n);
     best = { match: Math.min(best.match, match), pour: Math.min(best.pour, pour) };
   }
   return [
     `attack detection per event on ${fmt(count)} generated combined lines, this process, best of 3 (load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}):`,
     `  matching + recording (each reading thread)   ${best.match.toFixed(0).padStart(6)} ns/event`,
-    `  pouring the records in order (main thread)   ${best.pour.toFixed(0).padStart(6)} ns/record; ${fmt(records)} records (${(records / count).toFixed(2)} per event, ${26} bytes each + strings)`,
+    `  pouring the records in order (main thread)   ${best.pour.toFixed(0).padStart(6)} ns/record; ${fmt(records)} records (${(records / count).toFixed(2)} per event, 36 bytes each + each client once)`,
   ];
 }
 

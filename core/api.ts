@@ -277,8 +277,9 @@ export interface Plugin<K extends PluginKind = PluginKind, O = any> {
   outputs?: (options: O) => string[];
   /** Only when the component reads some fields of its input events and no others: their names (`a.b` for a nested
    * one), for these options. A filter lists what it reads itself (the fields downstream of it are added). Leave it
-   * out when it may read any field (an output writing whole events): then every field is kept for it. */
-  reads?: (options: O) => string[];
+   * out, or return undefined for the options that make it, when it may read any field (an output writing whole
+   * events): then every field is kept for it. */
+  reads?: (options: O) => string[] | undefined;
   /** Filters only: `process()` depends on nothing but its batch and the options (and `downstreamFields`): it uses no
    * timers, `dataDir`, `shared`, `kept` or `pipeline()`, keeps no state from one batch to the next and has no `flush`.
    * With `service.threads` > 1 the runtime may then run copies of the component (made by `create` with the same

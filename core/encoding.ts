@@ -1,6 +1,8 @@
 // How outputs turn events into lines: one JSON object per line, the `message` field as text, or a template.
 // One implementation and one schema fragment for every output that writes lines (stdout, file, tcp, kafka).
 import type { Event } from './api.js';
+import { fieldReader, getField, removeField, setField, splitFieldPath } from './expr/index.js';
+import type { CheckProblem } from './config/schema.js';
 import type { OptionSchema, OptionsOf } from './option-types.js';
 import { compileTemplate, templateSchema } from './template.js';
 
@@ -15,6 +17,14 @@ export function encodingSchema(defaultFormat: LineFormat = 'json') {
       description: 'json: one JSON object per event; text: the message field (events without one are written as JSON); template: the `template` option rendered per event.',
     },
     template: templateSchema('With format: template (required then), the text of each line: {{ field }} inserts a field, strftime directives (%Y-%m-%d %H:%M:%S) the event time in UTC, %% a percent sign.'),
+    only_fields: {
+      type: 'array', items: { type: 'string', check: fieldPathProblem }, minItems: 1, uniqueItems: true,
+      description: 'With format json (and text\'s JSON fallback): write only these fields (a.b for a nested one), in this order; missing ones are left out, e.g. [client_ip, timestamp, status] to leave out the raw line (message) a parser keeps. The parsers upstream then parse only what is written.',
+    },
+    except_fields: {
+      type: 'array', items: { type: 'string', check: fieldPathProblem }, minItems: 1, uniqueItems: true,
+      description: 'With format json (and text\'s JSON fallback): leave these fields out (a.b for a nested one), e.g. [message, file]; applied after only_fields.',
+    },
   } as const satisfies Record<string, OptionSchema>;
 }
 
@@ -22,19 +32,88 @@ export function encodingSchema(defaultFormat: LineFormat = 'json') {
  * core/template.ts), as validated. */
 export type EncodingOptions = OptionsOf<{ type: 'object'; properties: ReturnType<typeof encodingSchema> }>;
 
-/** Add to an output schema using encodingSchema (as `allOf: [ENCODING_RULES]`): format: template needs `template`. */
+/** A field path as only_fields and except_fields take it: names joined by single dots. */
+function fieldPathProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return value.split('.').some((name) => name === '') ? `"${value}" is not a field path: field names joined by dots, e.g. client_ip or geo.country` : undefined;
+}
+
+/** only_fields and except_fields choose the fields of JSON: a template names its own. */
+function selectionProblems(value: unknown): CheckProblem[] {
+  const o = value as Partial<Record<'format' | 'only_fields' | 'except_fields', unknown>> | null;
+  if (!o || typeof o !== 'object' || o.format !== 'template') return [];
+  return (['only_fields', 'except_fields'] as const).filter((k) => o[k] !== undefined)
+    .map((k) => ({ at: k, message: `${k} applies to format json and text; a template writes the fields it names: remove ${k}, or use format: json` }));
+}
+
+/** Add to an output schema using encodingSchema (as `allOf: [ENCODING_RULES]`): format: template needs `template`;
+ * only_fields and except_fields are for JSON. */
 export const ENCODING_RULES = {
   if: { properties: { format: { const: 'template' } }, required: ['format'] },
   then: { required: ['template'] },
+  check: selectionProblems,
 } as const satisfies OptionSchema;
+
+/** What only_fields and except_fields leave of an event (Vector's encoding.only_fields / except_fields): a new
+ * object (the event itself is shared with other branches and never edited); undefined when neither is set. */
+function fieldSelection(options: EncodingOptions): ((event: Event) => Event) | undefined {
+  const only = options.only_fields?.map(splitFieldPath);
+  const except = options.except_fields?.map(splitFieldPath);
+  if (!only && !except) return undefined;
+  const flatOnly = only?.every((p) => p.length === 1) ? only.map((p) => ({ key: p[0], read: fieldReader(p) })) : undefined;
+  const flatExcept = except?.every((p) => p.length === 1) ? new Set(except.map((p) => p[0])) : undefined;
+  const pick = (e: Event): Event => {
+    if (!only) return e;
+    const out: Event = {};
+    if (flatOnly) {
+      // One plain object built in a fixed key order: JSON.stringify's fast path, no path walking per event.
+      for (const { key, read } of flatOnly) {
+        const v = read(e);
+        if (v !== undefined) out[key] = v;
+      }
+      return out;
+    }
+    for (const p of only) {
+      const v = getField(e, p);
+      if (v !== undefined) setField(out, p, v);
+    }
+    return out;
+  };
+  return (e) => {
+    const picked = pick(e);
+    if (!except) return picked;
+    let out: Event;
+    if (flatExcept) {
+      out = {};
+      for (const key in picked) if (!flatExcept.has(key) && Object.hasOwn(picked, key)) out[key] = picked[key];
+      return out;
+    }
+    out = { ...picked };
+    for (const p of except) removeField(out, p);
+    return out;
+  };
+}
+
+/** The fields an encoder writes, when it writes only some (template fields, only_fields, text's message); undefined
+ * when it may write any. For an output's `Plugin.reads`. */
+export function encoderReads(options: EncodingOptions): string[] | undefined {
+  if (options.format === 'template') return options.template ? compileTemplate(options.template).fields : undefined;
+  if (!options.only_fields) return undefined;
+  return options.format === 'text' ? ['message', ...options.only_fields] : [...options.only_fields];
+}
 
 /** Compiles the options once; throws when format is template and the template is missing or invalid. */
 export function createEncoder(options: EncodingOptions): (event: Event) => string {
   switch (options.format) {
-    case 'json':
-      return (e) => JSON.stringify(e);
-    case 'text':
-      return (e) => (typeof e.message === 'string' ? e.message : JSON.stringify(e));
+    case 'json': {
+      const select = fieldSelection(options);
+      if (!select) return (e) => JSON.stringify(e);
+      return (e) => JSON.stringify(select(e));
+    }
+    case 'text': {
+      const select = fieldSelection(options) ?? ((e: Event) => e);
+      return (e) => (typeof e.message === 'string' ? e.message : JSON.stringify(select(e)));
+    }
     case 'template': {
       if (!options.template) throw new Error('format: template needs a `template` option, e.g. template: "{{ client_ip }} {{ status }}"');
       const template = compileTemplate(options.template);

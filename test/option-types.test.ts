@@ -41,9 +41,9 @@ const built = [
 export type AllTyped = Expect<Equal<Typed<typeof built>[number], true>>;
 
 // Exactly what validation gives: defaulted options present, durations in ms, the rest optional, nothing else.
-export type Stdout = Expect<Equal<OptionsOfPlugin<typeof stdout>, { format: 'json' | 'text' | 'template'; template?: string }>>;
+export type Stdout = Expect<Equal<OptionsOfPlugin<typeof stdout>, { format: 'json' | 'text' | 'template'; template?: string; only_fields?: string[]; except_fields?: string[] }>>;
 export type TcpOutput = Expect<Equal<OptionsOfPlugin<typeof tcpOutput>, {
-  address: string; format: 'json' | 'text' | 'template'; template?: string; connect_timeout: number; keepalive: number;
+  address: string; format: 'json' | 'text' | 'template'; template?: string; only_fields?: string[]; except_fields?: string[]; connect_timeout: number; keepalive: number;
   reconnect: { backoff: number; max_backoff: number }; replay_buffer: number; tls?: TlsClientOptions;
 }>>;
 export type Where = Expect<Equal<OptionsOfPlugin<typeof where>, { condition: string }>>;

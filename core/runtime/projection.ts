@@ -54,12 +54,13 @@ export function downstreamFields(components: readonly ComponentConfig[], pluginO
   const readsOf = (c: ComponentConfig): Set<string> | undefined => {
     const plugin = pluginOf(c);
     if (!plugin.reads) return undefined;
-    let reads: string[];
+    let reads: string[] | undefined;
     try {
-      reads = (plugin.reads as (o: unknown) => string[])(c.options);
+      reads = (plugin.reads as (o: unknown) => string[] | undefined)(c.options);
     } catch {
       return undefined; // a plugin that cannot tell keeps every field
     }
+    if (!reads) return undefined; // these options may read any field
     const own = new Set(reads.map(topLevel));
     if (c.kind === 'output') return own;
     const passed = neededOf(c, c.kind === 'filter' ? 'all' : 'side');

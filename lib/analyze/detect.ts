@@ -51,7 +51,7 @@ export function distinctKey(v: unknown): number {
 const timeOf = (e: Event): number => (typeof e.timestamp === 'number' && e.timestamp === e.timestamp ? e.timestamp : 0);
 
 function newDetector(settings: DetectSettings): Detector<Sample, Sample> {
-  return new Detector<Sample, Sample>(rulesOf(settings), new AllowList(settings.allow_networks, settings.allow_when), {
+  return new Detector<Sample, Sample>(rulesOf(settings), new AllowList(settings.allow_networks, settings.allow_when, settings.verify_crawlers), {
     maxClients: settings.max_clients,
     samples: settings.samples,
     // A line of this thread's reading (a slice of a 1 MiB chunk: detached), or a reference to copy (the caller reuses it).

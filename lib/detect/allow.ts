@@ -1,5 +1,6 @@
 // Allow-lists: networks (CIDRs or single addresses, IPv4 and IPv6, through node:net's BlockList) and a condition
-// (e.g. user_agent == "Pingdom" or vhost == "monitor.example.com"). An event they allow is never counted.
+// (e.g. user_agent == "Pingdom" or vhost == "monitor.example.com"), and with verify_crawlers the crawlers whose
+// address passed the reverse DNS check (crawler_verified, set by verify.ts). An event they allow is never counted.
 import { BlockList, isIP } from 'node:net';
 import { compileCondition, type Condition, type Event } from '../../core/index.js';
 
@@ -20,7 +21,7 @@ export class AllowList {
   private readonly any: boolean;
   private readonly when?: Condition;
 
-  constructor(networks: readonly string[], when?: string) {
+  constructor(networks: readonly string[], when?: string, private readonly verifiedCrawlers = false) {
     for (const n of networks) {
       const [addr, prefix] = n.split('/');
       const type = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
@@ -32,6 +33,7 @@ export class AllowList {
   }
 
   allows(event: Event): boolean {
+    if (this.verifiedCrawlers && event.crawler_verified === true) return true;
     if (this.any) {
       const ip = event.client_ip;
       if (typeof ip === 'string') {

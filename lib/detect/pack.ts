@@ -94,4 +94,10 @@ export const DEFAULT_PACK: readonly RuleSpec[] = [
     when: `message_text =~ ${lit(ERROR_SIGNALS)} or error_code in ("AH00126", "AH00565")`,
     capacity: 2, leak: 60_000, severity: 'warning',
   },
+  {
+    name: 'fake-crawler',
+    description: 'With verify_crawlers on: a client whose user agent claims a search-engine crawler (Googlebot, bingbot, Applebot, YandexBot, Baiduspider, Amazonbot) from an address that fails the operator\'s reverse DNS check (no PTR record, a name outside the operator\'s domains, or a name that does not resolve back to the address). One request fires. Trade-off: SEO tools set to send a crawler\'s user agent fire (allow them); a DNS failure or timeout never fires (crawler_verified is null then, not false).',
+    when: 'crawler_verified == false',
+    severity: 'notice',
+  },
 ];

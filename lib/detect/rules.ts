@@ -12,6 +12,8 @@ export interface DetectSettings {
   override: Readonly<Record<string, Partial<Omit<RuleSpec, 'name' | 'when' | 'description'>>>>;
   allow_networks: readonly string[];
   allow_when?: string;
+  /** Allow crawlers verified by reverse DNS (the aggregate annotates crawler_verified before detecting). */
+  verify_crawlers?: boolean;
   max_clients: number;
   samples: number;
 }

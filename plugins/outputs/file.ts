@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodeLines, encodingSchema, parseTimeZone, PermanentError, templateSchema, timezoneSchema,
+  compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodeLines, encoderReads, encodingSchema, parseTimeZone, PermanentError, templateSchema, timezoneSchema,
   type Event,
 } from '../../core/index.js';
 
@@ -97,6 +97,12 @@ export default definePlugin({
   kind: 'output',
   name: 'file',
   description: 'Appends events to files, one per line (json, text or a template); the path is a template (fields, event time), rotation by size and/or age with numbered files (name.1 is the newest), optional fdatasync and gzip.',
+  // What it writes (only_fields, a template) and what names its files (the path's fields and the event time),
+  // when that is not every field: the parsers upstream may skip the rest.
+  reads: (options) => {
+    const written = encoderReads(options);
+    return written && [...written, ...compileTemplate(options.path).fields, 'timestamp'];
+  },
   schema: {
     type: 'object',
     allOf: [ENCODING_RULES],

@@ -1,10 +1,12 @@
 // Events to standard output: one JSON object per line, the `message` field as text, or a template.
-import { createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, PermanentError } from '../../core/index.js';
+import { createEncoder, definePlugin, encodeLines, encoderReads, encodingSchema, ENCODING_RULES, PermanentError } from '../../core/index.js';
 
 export default definePlugin({
   kind: 'output',
   name: 'stdout',
   description: 'Writes events to standard output, one per line: as JSON, the message field as plain text (events without a message are written as JSON), or a template.',
+  // What it writes, when only some fields (only_fields, a template): the parsers upstream may skip the rest.
+  reads: encoderReads,
   schema: {
     type: 'object',
     allOf: [ENCODING_RULES],

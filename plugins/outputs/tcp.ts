@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Backoff, backoffOrder, createEncoder, definePlugin, encodeLines, encodingSchema, ENCODING_RULES, formatListen, listenSchema, loadTlsFiles, parseListen, sleep, tlsClientSchema, type TlsFiles } from '../../core/index.js';
+import { Backoff, backoffOrder, createEncoder, definePlugin, encodeLines, encoderReads, encodingSchema, ENCODING_RULES, formatListen, listenSchema, loadTlsFiles, parseListen, sleep, tlsClientSchema, type TlsFiles } from '../../core/index.js';
 
 interface Connection {
   socket: net.Socket;
@@ -30,6 +30,8 @@ export default definePlugin({
   kind: 'output',
   name: 'tcp',
   description: 'Sends events as newline-delimited lines (JSON, the message, or a template) to a TCP or TLS server such as a tcp input; reconnects with backoff and keeps events in the bounded buffer (slowing the inputs) while the server is away.',
+  // What it writes, when only some fields (only_fields, a template): the parsers upstream may skip the rest.
+  reads: encoderReads,
   schema: {
     type: 'object',
     allOf: [ENCODING_RULES],

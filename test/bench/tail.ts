@@ -79,7 +79,10 @@ export const WINDOW = [
 ];
 
 type Pipeline = 'blackhole' | 'parse' | 'window' | 'file';
-interface VisorOptions { threads?: number; out?: string }
+/** The fields reference-scanner.js --emit writes (its ip, time, path and agent are Visor's client_ip, timestamp, url
+ * and user_agent): the same content, without the raw line and the file name every whole event carries. */
+const SCANNER_FIELDS = ['client_ip', 'ident', 'user', 'timestamp', 'method', 'url', 'protocol', 'status', 'bytes', 'referer', 'user_agent'];
+interface VisorOptions { threads?: number; out?: string; onlyFields?: readonly string[] }
 
 function visorConfig(source: string, dataDir: string, pipeline: Pipeline, opts: VisorOptions = {}): string {
   const parse = pipeline !== 'blackhole';
@@ -88,7 +91,7 @@ function visorConfig(source: string, dataDir: string, pipeline: Pipeline, opts: 
     blackhole: ['  sink: { type: blackhole, inputs: [logs] }'],
     parse: ['  sink: { type: blackhole, inputs: [access, access._unparsed] }'],
     window: ['  sink: { type: blackhole, inputs: [per_minute, per_minute._late, access._unparsed] }'],
-    file: [`  out: { type: file, inputs: [access], path: ${JSON.stringify(opts.out)}, format: json }`, '  rest: { type: blackhole, inputs: [access._unparsed] }'],
+    file: [`  out: { type: file, inputs: [access], path: ${JSON.stringify(opts.out)}, format: json${opts.onlyFields ? `, only_fields: [${opts.onlyFields.join(', ')}]` : ''} }`, '  rest: { type: blackhole, inputs: [access._unparsed] }'],
   }[pipeline];
   return [
     `service: { ${service.join(', ')} }`,
@@ -297,6 +300,7 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
     if (shared) {
       const base: ScannerRun[] = [];
       const files: Measured[] = [];
+      const sameFields: Measured[] = [];
       for (let i = 0; i < FILE_RUNS; i++) {
         const scannerOut = path.join(dir, 'scanner.jsonl');
         base.push(await scanner(scannerOut));
@@ -308,10 +312,15 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
         const written = countLines(visorOut);
         await rm(visorOut);
         if (written !== base[i].parsed) throw new Error(`visor's file output has ${written} lines, the scanner parsed ${base[i].parsed}`);
+        sameFields.push(await visor(file, 'file', { out: visorOut, onlyFields: SCANNER_FIELDS }));
+        const same = countLines(visorOut);
+        await rm(visorOut);
+        if (same !== base[i].parsed) throw new Error(`visor's file output (only_fields) has ${same} lines, the scanner parsed ${base[i].parsed}`);
       }
       out.push('', `tail -> apache_access -> file (format json, fsync never), ${FILE_RUNS} runs; every output line counted`);
       out.push(scannerRow('reference-scanner.js scanner FILE --emit=OUT', base));
       out.push(row('visor tail -> apache_access -> file', files, vsScanner(base, files, GOALS.fileVsScannerEmit)));
+      out.push(row('visor ... -> file, only_fields: the scanner\'s fields', sameFields, vsScanner(base, sameFields, GOALS.fileVsScannerEmit)));
     } else out.push('', 'tail -> apache_access -> file: not run, its baseline is reference-scanner.js --emit (../shared/bench missing)');
     out.push('', `  load average at the end ${load()}`);
     return out;

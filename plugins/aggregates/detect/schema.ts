@@ -2,7 +2,7 @@
 // in the file (exit 78) — rule names unique and not the pack's, `disable` and `override` naming rules that exist,
 // networks that parse, conditions that compile.
 import { type CheckProblem, type OptionSchema, type OptionsOf } from '../../../core/index.js';
-import { DEFAULT_PACK, networkProblem } from '../../../lib/detect/index.js';
+import { DEFAULT_PACK, dnsServerProblem, networkProblem } from '../../../lib/detect/index.js';
 
 const PACK_NAMES = DEFAULT_PACK.map((r) => r.name);
 
@@ -39,6 +39,8 @@ function optionsProblems(value: unknown): CheckProblem[] {
   for (const name of Object.keys(o.override && typeof o.override === 'object' ? o.override : {})) {
     if (!known.has(name)) problems.push({ at: ['override', name], message: `no rule is named "${name}"; the rules are: ${list()}` });
   }
+  const v = value as { verify_crawlers?: unknown; dns_servers?: unknown };
+  if (v.verify_crawlers !== true && Array.isArray(v.dns_servers) && v.dns_servers.length) problems.push({ at: 'dns_servers', message: 'dns_servers is for verify_crawlers, which is off: set verify_crawlers: true, or remove dns_servers' });
   if (!packOn && rules.length === 0) problems.push({ at: 'default_pack', message: 'with default_pack: false, list your own rules (rules: [...]), or there is nothing to detect' });
   return problems;
 }
@@ -75,6 +77,19 @@ export const DETECT_SCHEMA = {
       description: 'Clients (client_ip) never counted by any rule: addresses or CIDRs, IPv4 or IPv6, e.g. [127.0.0.1, 10.0.0.0/8, 2001:db8::/32] (your monitoring, your own scanners).',
     },
     allow_when: { type: 'string', expression: true, description: 'Events never counted by any rule when this condition holds, e.g. user_agent == "MyMonitor/1.0" or vhost == "status.example.com".' },
+    verify_crawlers: {
+      type: 'boolean', default: false,
+      description: 'Allow the search-engine crawlers whose address passes their operator\'s reverse DNS check (PTR in the operator\'s domains, and that name resolving back to the address): Googlebot, bingbot, Applebot, YandexBot, Baiduspider, Amazonbot. Each claiming event gets crawler and crawler_verified (true, false, null when no answer came in time); a failed check fires fake-crawler. Off by default: it sends the clients\' addresses to the resolver, and a user agent alone allows nothing.',
+    },
+    dns_servers: {
+      type: 'array', default: [], items: { type: 'string', check: dnsServerProblem },
+      description: 'verify_crawlers: the resolvers asked (IP or IP:port, [IPv6]:port); the system\'s (/etc/resolv.conf) when empty.',
+    },
+    dns_timeout: { duration: true, exclusiveMinimum: 0, maximum: 60_000, default: '1s', description: 'verify_crawlers: how long a batch waits for the lookups it needs (and each query\'s timeout); a claim still unanswered then is unverified (not allowed, not fake) and its answer, when it comes, is cached for the next events.' },
+    dns_max_lookups: { type: 'integer', minimum: 1, maximum: 10_000, default: 64, description: 'verify_crawlers: lookups in flight at most; a claim beyond is unverified for that batch (metric detect_dns_skipped_total).' },
+    dns_cache_size: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 10_000, description: 'verify_crawlers: verdicts (per operator and address) kept.' },
+    dns_cache_ttl: { duration: true, minimum: 0, default: '1h', description: 'verify_crawlers: how long a verdict (verified or fake) is kept.' },
+    dns_error_ttl: { duration: true, minimum: 0, default: '1m', description: 'verify_crawlers: how long a failed lookup (timeout, server failure, unreachable server) is kept before the address is asked again.' },
     max_clients: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 100_000, description: 'Clients (address and vhost) whose buckets are kept; beyond, the least recently seen are forgotten, so memory stays bounded under a flood of addresses. Metrics: detect_clients, detect_clients_max.' },
     samples: { type: 'integer', minimum: 0, maximum: 100, default: 3, description: 'Evidence lines (the raw log lines) kept per alert.' },
   },

@@ -211,6 +211,11 @@ outputs:
     assert.match(r2.stderr, /none\.yaml: has no detect aggregate/);
     const both = await runCli(['analyze', '--no-detect', '--detect-config', config, FIXTURE]);
     assert.equal(both.code, 78);
+    // verify_crawlers looks crawlers up as they arrive: over logs already written, analyze says it does not.
+    const dns = await tmp.file('dns.yaml', readFileSync(config, 'utf8').replace('disable: [probing]', 'verify_crawlers: true'));
+    const r3 = await runCli(['analyze', '--json', '--detect-config', dns, FIXTURE]);
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.match(r3.stderr, /verify_crawlers is not applied to logs already written/);
   });
 
   describe('--html in Chromium', function () {

@@ -193,7 +193,7 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
   const parts: AccState[] = [];
   const started = process.hrtime.bigint();
   let doneBytes = 0;
-  for (const i of detect ? await timeOrder(results, readable, choice) : results.keys()) {
+  for (const i of detect && results.length > 1 ? await timeOrder(results, readable, choice) : results.keys()) {
     const r = results[i]!;
     if (!readable[i]) continue;
     const name = basename(r.file);

@@ -1,4 +1,4 @@
-// `visor run`'s work, shared by the oclif command (bin/commands/run.ts) and bin/run.js's path that skips oclif.
+// `visor run`'s work, shared by the oclif command (bin/commands/run.ts) and run-direct.ts (bin/run.js's path that skips oclif).
 import { DEFAULT_CONFIG, EXIT_CONFIG, EXIT_LOSSES } from './paths.js';
 
 /** Runs the pipeline of `configFile` (the built-in default when undefined) until it ends or a signal stops it.

@@ -7,8 +7,8 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import type { Event } from '../core/index.js';
 import { DashboardModel, renderStaticHtml, type DashboardState } from '../lib/dashboard/index.js';
-import { AttackCounter, type AttacksJSON } from '../lib/stats/index.js';
-import { requireChromium, watchPage } from './support/browser.js';
+import { AttackCounter, isAttack, type AttacksJSON } from '../lib/stats/index.js';
+import { attackTimeline, requireChromium, watchPage } from './support/browser.js';
 import { freePort, tempDir } from './support/helpers.js';
 import { waitFor } from './support/smtp.js';
 import { startPipeline } from './support/pipeline-harness.js';
@@ -63,6 +63,12 @@ describe('attacks: counting', () => {
     ]);
     assert.equal(j.error_bound, 0);
     assert.deepEqual(c.toJSON(1).clients.map((x) => x.client), ['198.51.100.1']);
+  });
+
+  it('a digest (the matches of the quiet period after an alert) is no attack alert of its own; alert\'s events are none', () => {
+    assert.equal(isAttack(alert('probing', '198.51.100.1', 1000)), true);
+    assert.equal(isAttack({ ...alert('probing', '198.51.100.1', 1000), state: 'digest', count: 12 }), false);
+    assert.equal(isAttack({ name: 'server-error', severity: 'warning', kind: 'event', state: 'firing' }), false);
   });
 
   it('holds at most capacity clients; a replaced one carries its count over and the bound says by how much', () => {
@@ -153,7 +159,8 @@ outputs:
     const state = model.snapshot(BASE + 60_000, BASE + 60_000);
     const expected = recount(alerts);
     assert.deepEqual(figures(state.attacks!), expected);
-    assert.equal(state.series.attacks.reduce((s, n) => s + n, 0), alerts.length, 'every alert is on the timeline');
+    const charted = [...state.series.attacks_critical, ...state.series.attacks_warning, ...state.series.attacks_info];
+    assert.equal(charted.reduce((s, n) => s + n, 0), alerts.length, 'every alert is on the timeline');
     browser = await requireChromium(this);
     const file = path.join(tmp.dir, 'dashboard.html');
     writeFileSync(file, renderStaticHtml(state));
@@ -165,8 +172,9 @@ outputs:
     assert.deepEqual(Object.fromEntries(await rows('[data-test="row-attack_rules"]')), expected.rules);
     const clients = Object.fromEntries(await rows('[data-test="row-attack_clients"]'));
     assert.deepEqual(clients, Object.fromEntries(Object.entries(expected.clients).map(([k, v]) => [k, v[0]])));
-    const timeline = await page.$$eval('[data-test="row-attack_timeline"]', (els) => els.reduce((s, e) => s + Number((e as unknown as { dataset: Record<string, string> }).dataset.count), 0));
-    assert.equal(timeline, alerts.length);
+    const timeline = await attackTimeline(page);
+    assert.equal(Object.values(timeline.counts).flat().reduce((s, n) => s + n, 0), alerts.length, 'every alert in a bar of the chart');
+    assert.ok(timeline.ink > 10, `the timeline is drawn (${timeline.ink} coloured pixels)`);
     // The evidence is hidden until asked for, then shown whole.
     const first = state.attacks!.clients[0]!;
     const row = page.locator(`[data-test="row-attack_clients"][data-value="${first.client}"]`);

@@ -64,6 +64,48 @@ outputs:
     }
   });
 
+  it('run without oclif behaves as run through oclif: output, diagnostics, flag errors, help, exit status, $VISOR_CONFIG', async function () {
+    this.timeout(120_000); // 26 CLI runs, half of them through oclif
+    const trace = path.join(ROOT, 'test/support/trace-imports.mjs');
+    const good = await tmp.file('good.yaml', PLAIN);
+    const bad = await tmp.file('bad.yaml', 'inputs:\n  in: { type: stdn }\noutputs:\n  out: { type: stdout, inputs: [in], fromat: json }\n');
+    // Any DEBUG sends the command through oclif; a namespace nothing uses keeps its debug log quiet.
+    const run = (args: string[], env: Record<string, string>, viaOclif: boolean) => {
+      const r = spawnSync(process.execPath, ['--import', trace, CLI, ...args], {
+        encoding: 'utf8', input: 'one\ntwo\n', env: { ...process.env, VISOR_DATA_DIR: tmp.dir, VISOR_CONFIG: '', ...env, ...(viaOclif ? { DEBUG: 'no-such-namespace' } : {}) },
+      });
+      const loaded = r.stderr.split('\n').filter((l) => l.startsWith('import '));
+      // The agent's log lines carry their time; the rest must match byte for byte.
+      const stderr = r.stderr.split('\n').filter((l) => !l.startsWith('import ')).map((l) => l.replace(/^\S+Z /, 'TIME ')).join('\n');
+      return { status: r.status, stdout: r.stdout, stderr, oclif: loaded.some((l) => l.includes('/@oclif/core/lib/index.js')) };
+    };
+    // [arguments, environment, whether oclif has to answer (the parser rejects them, or --help)]
+    const cases: Array<[string[], Record<string, string>, boolean]> = [
+      [['run', '-c', good], {}, false],
+      [['run', '--config', good], {}, false],
+      [['run', `--config=${good}`], {}, false],
+      [['run', `-c${good}`], {}, false],
+      [['run'], { VISOR_CONFIG: good }, false],
+      [['run', '-c', bad], {}, false],
+      [['run', '-c', path.join(tmp.dir, 'missing.yaml')], {}, false],
+      [['run', '-c'], {}, true],
+      [['run', '-x'], {}, true],
+      [['run', 'extra'], {}, true],
+      [['run', '-c', good, '--config', good], {}, true],
+      [['run', '--help'], {}, true],
+      [['run', '-c', '--help'], {}, true],
+    ];
+    for (const [args, env, oclifAnswers] of cases) {
+      const fast = run(args, env, false);
+      const oclif = run(args, env, true);
+      assert.ok(oclif.oclif, `${args.join(' ')}: the DEBUG run did not go through oclif`);
+      assert.equal(fast.oclif, oclifAnswers, `${args.join(' ')}: oclif loaded`);
+      assert.deepEqual({ ...fast, oclif: true }, oclif, args.join(' '));
+    }
+    assert.equal(run(['run', '-c', good], {}, false).stdout, 'one\ntwo\n');
+    assert.equal(run(['run', '-c', bad], {}, false).status, 78);
+  });
+
   it('run: stdin to stdout as JSON with the built-in default config, exit 0 at end of input', async () => {
     const r = await runCli(['run'], { input: 'hello\nwörld\r\nlast line without newline', env: { VISOR_DATA_DIR: tmp.dir } });
     assert.equal(r.code, 0, r.stderr);

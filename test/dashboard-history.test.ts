@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import path from 'node:path';
 import { historyState, type DashboardState, type HistoryState } from '../lib/dashboard/index.js';
 import { SqliteEngine } from '../lib/store/index.js';
-import { requireChromium, watchPage } from './support/browser.js';
+import { historyView, requireChromium, watchPage } from './support/browser.js';
 import { CliProcess, freePort, skipWhenMissing, tempDir } from './support/helpers.js';
 import { postgresMissing, sharedPostgres, type PostgresServer } from './support/postgres.js';
 import { rng } from './bench/apache-lines.js';
@@ -245,16 +245,7 @@ describe('dashboard history from a store', function () {
       const page: Page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const problems = watchPage(page);
       const kpi = async () => Number(await page.getAttribute('[data-test="kpi-requests"]', 'data-value'));
-      const view = async (n: number, what: string) => {
-        try {
-          // Functions, not strings: the page's Content-Security-Policy forbids evaluating strings.
-          // (The function runs in the page, serialised: it names nothing of this module. The tests' types have no DOM.)
-          await page.waitForFunction((k) => { const d = (globalThis as any).document; return Number(d.body.dataset.history) > k && d.body.dataset.view === 'history'; }, n, { timeout: 10_000 });
-        } catch (err) {
-          throw new Error(`${what}: ${(await page.textContent('[data-test="history-unavailable"]'))} ${(err as Error).message}`);
-        }
-        return Number(await page.getAttribute('body', 'data-history'));
-      };
+      const view = (n: number, what: string) => historyView(page, n, what);
       const rows = (table: string): Promise<Array<{ value: string; count: number }>> =>
         page.evaluate(`[...document.querySelectorAll('[data-test="row-${table}"]')].map((r) => ({ value: r.dataset.value, count: Number(r.dataset.count) }))`);
       try {

@@ -28,6 +28,7 @@ const ACCESS = [
   line('192.0.2.45', '10:00:08', '/cgi-bin/.%2e/.%2e/.%2e/etc/passwd', 400),
   line('2001:db8::66', '10:00:09', '/wp-config.php~'),
   line('192.0.2.46', '10:00:10', '/.env'), // one request for a secret: below the rule's threshold
+  line('203.0.113.7', '10:00:11', '/.svn/entries'), // in the quiet period after its alert: a digest, not a second ban
   'not an access line',
 ].join('\n') + '\n';
 
@@ -43,6 +44,8 @@ describe('decisions for fail2ban and CrowdSec (configs/decisions.yaml)', functio
     // The shipped recipe as written, with stdin in place of tail so the run ends at end of input.
     const config = parse(await readFile(path.join(ROOT, 'configs', 'decisions.yaml'), 'utf8'));
     config.inputs = { access_log: { type: 'stdin' } };
+    // Every detect event as well, to see the digest the recipe must not turn into a decision.
+    config.outputs.detect_events = { type: 'file', inputs: ['detect'], path: path.join(tmp.dir, 'detect.jsonl'), format: 'json' };
     const file = await tmp.file('decisions.yaml', stringify(config));
     const out = path.join(tmp.dir, 'out');
     const r = await runCli(['run', '-c', file], { input: ACCESS, env: { VISOR_DECISIONS_DIR: out, VISOR_DATA_DIR: path.join(tmp.dir, 'data') } });
@@ -59,6 +62,15 @@ describe('decisions for fail2ban and CrowdSec (configs/decisions.yaml)', functio
     assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z visor-decision ban ip=203\.0\.113\.7 rule=sensitive-files severity=warning duration=4h count=3 first=2026-12-03T10:00:01\.000Z last=2026-12-03T10:00:06\.000Z$/);
     assert.match(lines[1]!, / visor-decision ban ip=192\.0\.2\.45 rule=path-traversal severity=critical duration=24h count=1 first=2026-12-03T10:00:08\.000Z last=2026-12-03T10:00:08\.000Z$/);
     assert.deepEqual(lines.map((l) => /ip=(\S+)/.exec(l)?.[1]), ['203.0.113.7', '192.0.2.45', '2001:db8::66']);
+  });
+
+  it('a digest (the quiet-period matches of an alert) is no second decision: only state: firing bans', async () => {
+    const events = (await readFile(path.join(tmp.dir, 'detect.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(events.map((e) => `${e.state} ${e.rule} ${e.client_ip}`), [
+      'firing sensitive-files 203.0.113.7', 'firing path-traversal 192.0.2.45', 'firing sensitive-files 2001:db8::66', 'digest sensitive-files 203.0.113.7',
+    ]);
+    const lines = (await readFile(decisionsLog, 'utf8')).trimEnd().split('\n');
+    assert.equal(lines.filter((l) => l.includes('ip=203.0.113.7 ')).length, 1, lines.join('\n'));
   });
 
   it('JSON decisions in the shape cscli decisions import reads, one per line (jq -s makes the array it wants)', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Event } from '../core/index.js';
+import { AllowList, compileRule, Detector, type DetectorResult, type QuietDigest } from '../lib/detect/index.js';
 import { runCli, tempDir } from './support/helpers.js';
 import { startPipeline } from './support/pipeline-harness.js';
 import { benignDay } from './bench/detect.js';
@@ -30,7 +31,9 @@ async function detect(access: string[], errors: string[] = [], options = ''): Pr
   try {
     const a = await tmp.file('access.log', access.join('\n') + '\n');
     const e = await tmp.file('error.log', errors.join('\n') + '\n');
+    // A data directory of its own: tail checkpoints of a run over the same lines must not make this one read nothing.
     const h = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, 'data'))} }
 inputs:
   a: { type: tail, path: ${JSON.stringify(a)}, read_from: beginning, exit_on_eof: true }
   e: { type: tail, path: ${JSON.stringify(e)}, read_from: beginning, exit_on_eof: true }
@@ -49,7 +52,7 @@ outputs:
   }
 }
 
-const fired = (alerts: Event[]) => alerts.map((a) => `${a.rule} ${a.client_ip}`).sort();
+const fired = (alerts: Event[]) => alerts.filter((a) => a.state === 'firing').map((a) => `${a.rule} ${a.client_ip}`).sort();
 
 describe('detect aggregate', () => {
   it('each default rule fires on attack lines, and not on their near-misses', async () => {
@@ -114,6 +117,10 @@ describe('detect aggregate', () => {
       'scanner-user-agent 198.51.100.16', 'scanner-user-agent 198.51.100.17', 'scanner-user-agent 198.51.100.18', 'sensitive-files 198.51.100.2',
       'sql-injection 198.51.100.6', 'sql-injection 198.51.100.7', 'sql-injection 198.51.100.8', 'xss-probe 198.51.100.10', 'xss-probe 198.51.100.9',
     ].sort());
+    // The crawler's 219 pages after its firing, and the second Shellshock line, came during the quiet period:
+    // reported at the end of input (their quiet periods had not ended).
+    assert.deepEqual(alerts.filter((a) => a.state === 'digest').map((a) => `${a.rule} ${a.client_ip} ${a.count}`).sort(),
+      ['aggressive-crawl 198.51.100.19 219', 'exploit-strings 198.51.100.15 1']);
     const probe = alerts.find((a) => a.rule === 'probing')!;
     assert.equal(probe.count, 16);
     assert.equal(probe.distinct, 16);
@@ -153,11 +160,105 @@ describe('detect aggregate', () => {
       // disabled rule
       acc('192.0.2.80', 'GET', '/q?id=1%20UNION%20SELECT%201', 200, 0),
     ];
-    const alerts = await detect(access, [], `allow_networks: [10.0.0.0/8, "2001:db8::/32"], allow_when: 'user_agent == "nikto monitor"', disable: [sql-injection], override: { path-traversal: { capacity: 1 } }`);
+    const options = `allow_networks: [10.0.0.0/8, "2001:db8::/32"], allow_when: 'user_agent == "nikto monitor"', disable: [sql-injection], override: { path-traversal: { capacity: 1 } }`;
+    const alerts = await detect(access, [], `${options}, quiet_digest: false`);
     assert.deepEqual(fired(alerts), ['path-traversal 192.0.2.71', 'scanner-user-agent 192.0.2.60', 'scanner-user-agent 192.0.2.60']);
     const second = alerts.filter((a) => a.client_ip === '192.0.2.60')[1];
-    assert.equal(second.quiet_matches, 1);
+    assert.equal(second.quiet_matches, 1, 'without digests, the held match is counted into the next firing');
     assert.equal(second.first, BASE + 660_000);
+    // With digests (the default) the held match is reported when the quiet period ends, before the next firing.
+    const digested = (await detect(access, [], options)).filter((a) => a.client_ip === '192.0.2.60');
+    assert.deepEqual(digested.map((a) => `${a.state} ${a.count} ${a.quiet_matches ?? '-'}`), ['firing 1 0', 'digest 1 -', 'firing 1 0']);
+  });
+
+  describe('quiet-period digests', () => {
+    const SQLMAP = 'sqlmap/1.7.2#stable (https://sqlmap.org)';
+    const digests = (alerts: Event[]) => alerts.filter((a) => a.state === 'digest');
+
+    it('a client that keeps attacking during the quiet period gets one digest when it ends: count, first, last, samples, by event time', async () => {
+      const access = [
+        acc('198.51.100.30', 'GET', '/', 200, 0, SQLMAP), // fires; quiet until 10:10:00
+        acc('198.51.100.30', 'GET', '/a', 200, 60, SQLMAP),
+        acc('198.51.100.30', 'GET', '/b', 200, 120, SQLMAP),
+        acc('198.51.100.30', 'GET', '/c', 200, 599, SQLMAP),
+        acc('198.51.100.30', 'GET', '/d', 200, 590, SQLMAP), // out of order, still inside the quiet period
+        acc('203.0.113.40', 'GET', '/other-client', 200, 599), // not past the end yet: nothing is due
+        acc('203.0.113.40', 'GET', '/ends-it', 200, 600), // another client's request: event time passes 10:10:00
+        acc('203.0.113.40', 'GET', '/after', 200, 700),
+      ];
+      const alerts = await detect(access, [], 'samples: 2');
+      assert.deepEqual(alerts.map((a) => `${a.state} ${a.rule} ${a.client_ip}`), ['firing scanner-user-agent 198.51.100.30', 'digest scanner-user-agent 198.51.100.30']);
+      const d = digests(alerts)[0]!;
+      assert.equal(d.count, 4);
+      assert.equal(d.first, BASE + 60_000);
+      assert.equal(d.last, BASE + 599_000, 'the newest match (an older line arriving later does not move it back)');
+      assert.equal(d.since, d.first);
+      assert.deepEqual(d.evidence, [access[1], access[2]], 'the first samples: the raw lines');
+      assert.deepEqual(d.samples, d.evidence);
+      assert.equal(d.cooldown, '10m');
+      assert.equal(d.quiet_until, BASE + 600_000);
+      assert.equal(d.quiet_ended, true);
+      assert.equal(d.kind, 'detect');
+      assert.equal(d.name, 'scanner-user-agent');
+      assert.match(String(d.message), /^\[warning\] scanner-user-agent: 198\.51\.100\.30 — 4 more matching requests during the 10m quiet period after the alert from .* — e\.g\. 198\.51\.100\.30 - - \[03\/Dec\/2026:10:01:00 \+0000\] "GET \/a /);
+    });
+
+    it('near-misses: no digest without quiet matches, none with quiet_digest: false, a match at the very end is a new firing', async () => {
+      const access = [
+        acc('198.51.100.31', 'GET', '/', 200, 0, SQLMAP), // fires, then nothing more from it
+        acc('198.51.100.32', 'GET', '/', 200, 0, SQLMAP), // fires, then again exactly when its quiet period ends
+        acc('198.51.100.32', 'GET', '/again', 200, 600, SQLMAP),
+        acc('203.0.113.41', 'GET', '/late', 200, 1300),
+      ];
+      const alerts = await detect(access);
+      assert.deepEqual(alerts.map((a) => `${a.state} ${a.client_ip}`), ['firing 198.51.100.31', 'firing 198.51.100.32', 'firing 198.51.100.32']);
+      assert.equal(alerts[2]!.quiet_matches, 0);
+      const held = [acc('198.51.100.33', 'GET', '/', 200, 0, SQLMAP), acc('198.51.100.33', 'GET', '/x', 200, 30, SQLMAP), acc('203.0.113.42', 'GET', '/', 200, 700)];
+      assert.deepEqual(digests(await detect(held, [], 'quiet_digest: false')), []);
+      assert.equal(digests(await detect(held)).length, 1, 'the same lines with digests on');
+    });
+
+    it('a quiet period still open at the end of input is reported at flush (quiet_ended: false), per rule and client', async () => {
+      const access = [
+        acc('198.51.100.34', 'GET', '/', 200, 0, SQLMAP),
+        acc('198.51.100.34', 'GET', '/.env', 404, 10, SQLMAP), // a scanner match and a sensitive-files match (below its capacity)
+        acc('198.51.100.35', 'GET', '/', 200, 5, SQLMAP),
+        acc('198.51.100.35', 'GET', '/y', 200, 20, SQLMAP),
+        acc('198.51.100.35', 'GET', '/z', 200, 30, SQLMAP),
+      ];
+      const alerts = await detect(access);
+      const d = digests(alerts);
+      assert.deepEqual(d.map((a) => `${a.rule} ${a.client_ip} ${a.count} ${a.quiet_ended}`), ['scanner-user-agent 198.51.100.34 1 false', 'scanner-user-agent 198.51.100.35 2 false']);
+      assert.match(String(d[0]!.message), /1 more matching request so far in the 10m quiet period after the alert \(reported before it ended\)/);
+    });
+
+    it('the quiet periods waiting for a digest are capped at max_clients: at the cap the one ending first is reported early', () => {
+      const rule = compileRule({ name: 'any', when: 'status == 200', quiet: 600_000 });
+      const detector = new Detector([rule], new AllowList([]), { maxClients: 2, samples: 1, digests: true, sampleOf: (e) => String(e.client_ip) });
+      const out: DetectorResult[] = [];
+      const at = (ip: string, s: number) => detector.process({ client_ip: ip, status: 200, timestamp: BASE + s * 1000 }, out);
+      // Each client fires, then matches once in its quiet period (its bucket is the cache's most recent then).
+      for (const [ip, s] of [['192.0.2.1', 0], ['192.0.2.2', 2]] as const) { at(ip, s); at(ip, s + 1); }
+      assert.equal(detector.waitingDigests, 2);
+      assert.deepEqual(out.map((r) => r.state), ['firing', 'firing'], 'nothing reported before the cap');
+      at('192.0.2.3', 4);
+      at('192.0.2.3', 5); // a third quiet period to wait: 192.0.2.1's (ending first) is reported now
+      assert.deepEqual(out.slice(3).map((r) => `${r.state} ${r.client_ip} ${r.count} ${(r as QuietDigest).ended}`), ['digest 192.0.2.1 1 false']);
+      assert.equal(detector.waitingDigests, 2);
+      detector.flush(out);
+      assert.deepEqual(out.slice(4).map((r) => `${r.state} ${r.client_ip}`), ['digest 192.0.2.2', 'digest 192.0.2.3']);
+      assert.equal(detector.waitingDigests, 0);
+    });
+
+    it('override.RULE.quiet sets the period a digest waits for; the other rules keep theirs', async () => {
+      const access = [
+        acc('198.51.100.36', 'GET', '/', 200, 0, SQLMAP),
+        acc('198.51.100.36', 'GET', '/p', 200, 10, SQLMAP),
+        acc('203.0.113.43', 'GET', '/', 200, 61),
+      ];
+      const alerts = await detect(access, [], 'override: { scanner-user-agent: { quiet: 1m } }');
+      assert.deepEqual(alerts.map((a) => `${a.state} ${a.cooldown ?? ''} ${a.quiet_ended ?? ''}`.trim()), ['firing', 'digest 1m true']);
+    });
   });
 
   it('keeps at most max_clients clients under a flood of addresses, and says so in its metrics', async () => {

@@ -1,9 +1,13 @@
 // `window` with emit: partials (per source partition, own watermark) and `window_merge`, in process: the merged
 // global results equal those of one `window` over the same events (exact metrics, top-N of the partition key,
 // percentiles and distinct counts exactly; top-N of another field within the stated bound), duplicates of a
-// re-read partition are discarded, and a merger configured differently refuses the partials.
+// re-read partition are discarded (after a restart too, by the journal of delivered windows), and a merger
+// configured differently refuses the partials.
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { definePlugin, type Event } from '../core/index.js';
+import { tempDir } from './support/helpers.js';
 import { pipelineWith, probesOf } from './support/pipeline-harness.js';
 import { rng } from './bench/apache-lines.js';
 
@@ -182,6 +186,85 @@ outputs:
     assert.ok(written.some((e) => (e.partial as Event).window_start === undefined && (e.partial as Event).watermark === T0 + 40_000), 'a watermark event');
     const acks = probe('src').acks;
     assert.deepEqual(acks.map((a) => a.batch).sort(), [0, 1], 'the batch in the open window is not acknowledged');
+  });
+
+  it('restarted, a merger takes a re-read copy of a window it delivered before as a duplicate, also when it read no partial of that partition again', async () => {
+    // Real partials of two source partitions: windows [0,10s) with offsets 0..9 of each, and events at 40s that
+    // close them. Then a copy as an aggregator's successor computes it after a rebalance of the aggregators: it
+    // re-reads source partition 0 from offset 5 (the first owner's commit, once its partial was delivered).
+    const ev = (partition: number, s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 'ev', partition, offset } });
+    const tenEach = [0, 1].map((q) => Array.from({ length: 10 }, (_, i) => ev(q, i, i)));
+    const aggregator = `
+aggregates:
+  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, watermark_interval: 1h, metrics: { n: count() } }
+outputs:
+  out: { type: test_record, inputs: [a] }`;
+    const partialsOf = async (script: string, batches: Event[][]) => {
+      scripts.set(script, { batches, delay_ms: 0, end_pause_ms: 0 });
+      const { pipeline, probe } = await startPipeline(`inputs:\n  src: { type: test_merge_events, script: ${script} }${aggregator}`);
+      await pipeline.done();
+      return probe('out').written.filter((e) => (e.partial as Event).window_start === T0);
+    };
+    const originals = await partialsOf('first-owner', [...tenEach, [ev(0, 40, 10)], [ev(1, 40, 10)]]);
+    const [copy] = await partialsOf('successor', [tenEach[0].slice(5), [ev(0, 40, 10)]]);
+    const header = (e: Event) => e.partial as Event;
+    const original = (q: number) => originals.find((e) => header(e).partition === q)!;
+    assert.deepEqual([0, 1].map((q) => [header(original(q)).offset_from, header(original(q)).offset_to]), [[0, 9], [0, 9]]);
+    assert.deepEqual([header(copy).partition, header(copy).offset_from, header(copy).offset_to], [0, 5, 9], 'the successor\'s copy covers a sub-range');
+    const watermark = (q: number) => {
+      const { window_start: _s, window_end: _e, offset_from: _f, offset_to: _t, ...rest } = header(original(q));
+      return { partial: { ...rest, watermark: T0 + 35_000 } };
+    };
+    // As the kafka input delivers them: JSON text in `message`, at offsets of the partials topic (> 0: resumed).
+    let offset = 0;
+    const read = (events: Event[]) => events.map((e) => ({ message: JSON.stringify(e), kafka: { topic: 'partials', partition: 0, offset: offset++ } }));
+    const merger = (dataDir: string, script: string) => `
+service: { data_dir: ${JSON.stringify(dataDir)} }
+inputs:
+  src: { type: test_merge_events, script: ${script} }
+aggregates:
+  m: { type: window_merge, inputs: [src], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2 }
+outputs:
+  out: { type: test_record, inputs: [m] }`;
+    const tmp = await tempDir('visor-merge-restart-');
+    try {
+      // The first merger delivers the window (and journals it), then stops.
+      scripts.set('m1', { batches: [read([original(0), original(1), watermark(0), watermark(1)])], delay_ms: 0, end_pause_ms: 0 });
+      const first = await startPipeline(merger(path.join(tmp.dir, 'same'), 'm1'));
+      await first.pipeline.done();
+      assert.deepEqual(first.probe('out').written.map((r) => [r.window_start, r.n]), [[T0, 20]]);
+      // The restarted merger resumes past partition 0's original (its commit had passed it) but before partition 1's:
+      // it skips the window once both watermarks passed it, then reads the successor's copy of partition 0, and
+      // then a partial of partition 0 outside every merged range (what a timed-out partition would send).
+      offset = 3;
+      const outside = { ...copy, partial: { ...header(copy), offset_from: 11, offset_to: 12 } };
+      const restart = () => [read([original(1), watermark(0), watermark(1)]), read([copy]), read([outside])];
+      const counts = async (dataDir: string, script: string) => {
+        offset = 3;
+        scripts.set(script, { batches: restart(), delay_ms: 0, end_pause_ms: 0 });
+        const h = await startPipeline(merger(dataDir, script));
+        await h.pipeline.done();
+        assert.equal(h.probe('out').written.length, 0, 'the delivered window is not emitted again');
+        const c = h.metrics.snapshot().m.custom;
+        return [c.visor_window_merge_skipped_windows_total, c.visor_window_merge_duplicate_partials_total ?? 0, c.visor_window_merge_late_partials_total ?? 0];
+      };
+      // Same data directory: the journal holds the window's merged ranges, so the copy is a duplicate and the
+      // partial outside them late, exactly as the first merger would have counted them.
+      assert.deepEqual(await counts(path.join(tmp.dir, 'same'), 'm2'), [1, 1, 1], 'skipped, duplicates, late');
+      // A new data directory: the window is skipped by the offsets guess, and with no record of what it merged
+      // both partials of it are taken as copies of the delivered result.
+      assert.deepEqual(await counts(path.join(tmp.dir, 'moved'), 'm3'), [1, 2, 0], 'skipped, duplicates, late (no journal)');
+      // A journal line whose ranges are not of the written form: the window is still known as delivered, and its
+      // ranges as unknown.
+      const journal = path.join(tmp.dir, 'same', 'm', 'delivered-windows.jsonl');
+      const line = JSON.parse(readFileSync(journal, 'utf8').split('\n')[0]) as Event;
+      assert.ok(Array.isArray(line.ranges) && line.ranges.length === 2, readFileSync(journal, 'utf8'));
+      mkdirSync(path.join(tmp.dir, 'garbled', 'm'), { recursive: true });
+      writeFileSync(path.join(tmp.dir, 'garbled', 'm', 'delivered-windows.jsonl'), JSON.stringify({ ...line, ranges: [['x', 1]] }) + '\n');
+      assert.deepEqual(await counts(path.join(tmp.dir, 'garbled'), 'm4'), [1, 2, 0], 'skipped, duplicates, late (garbled ranges)');
+    } finally {
+      await tmp.remove();
+    }
   });
 
   it('a merger configured differently refuses the partials with a clear error and does not acknowledge them', async () => {

@@ -12,7 +12,7 @@
 // is sent as a 53-bit hash (distinctKey), in every thread alike, so one thread and several compare the same keys.
 import { open } from 'node:fs/promises';
 import { detachString, type Event } from '../../core/index.js';
-import { AllowList, detectionAlert, Detector, keyOf, rulesOf, type Detection, type DetectSettings } from '../detect/index.js';
+import { alertOfResult, AllowList, Detector, keyOf, rulesOf, type DetectorResult, type DetectSettings } from '../detect/index.js';
 
 /** Where to read a sample line from, once it is known to be kept: the file (and its inode when it was read, so that
  * a file replaced since, by a rotation, gives no other file's line). */
@@ -54,6 +54,7 @@ function newDetector(settings: DetectSettings): Detector<Sample, Sample> {
   return new Detector<Sample, Sample>(rulesOf(settings), new AllowList(settings.allow_networks, settings.allow_when, settings.verify_crawlers), {
     maxClients: settings.max_clients,
     samples: settings.samples,
+    digests: settings.quiet_digest ?? true,
     // A line of this thread's reading (a slice of a 1 MiB chunk: detached), or a reference to copy (the caller reuses it).
     sampleOf: (item) => (typeof item === 'string' ? detachString(item.slice(0, EVIDENCE_CHARS)) : { file: item.file, ino: item.ino, offset: item.offset }),
   });
@@ -152,7 +153,7 @@ export class AnalyzeDetect implements DetectSink {
   readonly offsets = false;
   private readonly detector: Detector<Sample, Sample>;
   private readonly matched: number[] = [];
-  private readonly found: Detection<Sample>[] = [];
+  private readonly found: DetectorResult<Sample>[] = [];
   /** Matches poured (one per rule an event matched), and events an allow-list kept out. */
   matches = 0;
   private workerAllowed = 0;
@@ -177,6 +178,9 @@ export class AnalyzeDetect implements DetectSink {
     const client = keyOf(e.client_ip);
     const vhost = keyOf(e.vhost);
     const t = timeOf(e);
+    // The watermark (digests of ended quiet periods) moves with the matches only, in every thread alike: the
+    // records carry no other event's time. A digest's content is the same either way; see alerts() for the end.
+    d.advance(t, this.found);
     for (let k = 0; k < matched.length; k++) {
       const r = matched[k]!;
       const distinct = d.rules[r]!.distinct;
@@ -194,16 +198,21 @@ export class AnalyzeDetect implements DetectSink {
       ref.offset = m.offset[i]!;
       const c = m.client[i]!;
       const v = m.vhost[i]!;
+      d.advance(m.time[i]!, this.found);
       d.pour(m.rule[i]!, c < 0 ? null : strings[c]!, v < 0 ? null : strings[v]!, m.time[i]!, m.value[i]!, ref, this.found);
     }
     this.matches += m.n;
     this.workerAllowed += m.allowed;
   }
 
-  /** The alert events, in the order they fired, each at the event time it fired at, with its sample lines read back. */
-  async alerts(): Promise<Event[]> {
+  /** The alert events (firings and quiet-period digests), in the order they were made, each at the latest event
+   * time it covers, with its sample lines read back. `last`: the latest time of all the files — the quiet periods
+   * it passes ended; those still open are reported as they stand (the aggregate's flush at shutdown). */
+  async alerts(last: number): Promise<Event[]> {
+    this.detector.advance(last, this.found);
+    this.detector.flush(this.found);
     const lines = await readBack(this.found.flatMap((d) => d.samples.filter((s): s is LineRef => typeof s !== 'string')));
-    return this.found.map((d) => detectionAlert({ ...d, samples: d.samples.map((s) => (typeof s === 'string' ? s : lines.get(s)!)) }, d.last));
+    return this.found.map((d) => alertOfResult({ ...d, samples: d.samples.map((s) => (typeof s === 'string' ? s : lines.get(s)!)) } as DetectorResult, d.last));
   }
 }
 

@@ -227,14 +227,14 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
   progress?.clear();
 
   const acc = totals.acc;
+  const first = results.reduce((m, r) => (r.first_timestamp !== null && r.first_timestamp < m ? r.first_timestamp : m), Infinity);
+  const last = results.reduce((m, r) => (r.last_timestamp !== null && r.last_timestamp > m ? r.last_timestamp : m), -Infinity);
   // The alerts go where the detect aggregate's go in a pipeline: the report's attacks and the page's panel.
-  const alerts: Event[] = detect ? await detect.alerts() : [];
+  const alerts: Event[] = detect ? await detect.alerts(last) : [];
   for (const a of alerts) {
     acc.add(a);
     html?.sink.add(a, a.last as number);
   }
-  const first = results.reduce((m, r) => (r.first_timestamp !== null && r.first_timestamp < m ? r.first_timestamp : m), Infinity);
-  const last = results.reduce((m, r) => (r.last_timestamp !== null && r.last_timestamp > m ? r.last_timestamp : m), -Infinity);
   const hasRange = first !== Infinity;
   // The report aggregate's event over the time the logs cover: requests/s is the average over that range.
   for (const p of parts) parallel.addCounters(acc, p);

@@ -9,7 +9,9 @@
 import type { Event } from '../../core/index.js';
 import { MESSAGE_LEVEL_DEFAULT, type TopItem } from '../stats/index.js';
 import { formatResolution, type StoreEngine } from '../store/index.js';
+import { storedAttacks, storedAlertEvents } from './history-attacks.js';
 import { storedErrorLog, storedMessages } from './history-errors.js';
+import { ms, num, parsed, Sql } from './history-sql.js';
 import type { DashboardAlert, DashboardSeries, DashboardState, DashboardTotals } from './model.js';
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx';
@@ -72,39 +74,6 @@ const MAX_EVENTS = 200_000;
 const EVENT_BUCKETS = [1000, 10_000, 60_000, 300_000, 3_600_000, 86_400_000];
 const ROLLUPS = [3_600_000, 86_400_000];
 
-/** Values as both drivers return them: SQLite INTEGER/TEXT; PostgreSQL Date, jsonb (parsed), bigint (text). */
-const ms = (v: unknown) => (v instanceof Date ? v.getTime() : Number(v));
-const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
-const parsed = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
-
-/** The SQL that differs between the engines, and the parameters bound so far. */
-class Sql {
-  readonly params: unknown[] = [];
-  constructor(readonly pg: boolean) {}
-  bind(v: unknown, cast = ''): string {
-    this.params.push(v);
-    return this.pg ? `$${this.params.length}${cast}` : '?';
-  }
-  time(msValue: number): string {
-    return this.pg ? this.bind(new Date(msValue).toISOString(), '::timestamptz') : this.bind(msValue);
-  }
-  text(v: string): string {
-    return this.bind(v, '::text');
-  }
-  int(v: number): string {
-    return this.bind(v, '::bigint');
-  }
-  /** A JSON member as text. */
-  jsonText(column: string, key: string): string {
-    return this.pg ? `${column}->>${this.text(key)}` : `json_extract(${column}, ${this.bind(`$."${key}"`)})`;
-  }
-  /** The start of the bucket of `width` ms a time column falls in, as epoch ms. */
-  bucket(column: string, width: number): string {
-    if (!this.pg) return `(${column} / ${this.int(width)}) * ${this.int(width)}`;
-    return `(floor(extract(epoch from ${column}) * 1000 / ${this.int(width)}) * ${this.int(width)})::bigint`;
-  }
-}
-
 function emptySeries(from: number, to: number, width: number): { series: DashboardSeries; index: (t: number) => number } {
   const first = Math.floor(from / width) * width;
   const n = Math.max(1, Math.ceil((to - first) / width));
@@ -112,7 +81,8 @@ function emptySeries(from: number, to: number, width: number): { series: Dashboa
   const series: DashboardSeries = {
     t: Array.from({ length: n }, (_, i) => first + i * width),
     requests: zeros(), errors: zeros(), error_rate: new Array(n).fill(null), bytes: zeros(),
-    status_2xx: zeros(), status_3xx: zeros(), status_4xx: zeros(), status_5xx: zeros(), error_log_lines: zeros(), attacks: zeros(),
+    status_2xx: zeros(), status_3xx: zeros(), status_4xx: zeros(), status_5xx: zeros(), error_log_lines: zeros(),
+    attacks_critical: zeros(), attacks_warning: zeros(), attacks_info: zeros(),
   };
   return { series, index: (t) => { const i = Math.floor((t - first) / width); return i >= 0 && i < n ? i : -1; } };
 }
@@ -164,6 +134,14 @@ const unanswered = (filters: HistoryFilters, groupBy: string[]) =>
   (Object.keys(filters) as Array<keyof HistoryFilters>).filter((k) => filters[k] !== undefined && !groupBy.includes(FILTER_FIELDS[k]));
 
 export async function historyState(engine: StoreEngine, req: HistoryRequest): Promise<HistoryState> {
+  const state = await figuresOf(engine, req);
+  // The attacks panel: from the alerts table, whatever the source of the traffic figures (and whether it has any).
+  await storedAttacks(engine, req, state);
+  return state;
+}
+
+/** Everything but the attacks. */
+async function figuresOf(engine: StoreEngine, req: HistoryRequest): Promise<HistoryState> {
   const maxBuckets = req.maxBuckets ?? MAX_BUCKETS;
   const span = Math.max(1, req.to - req.from);
   const all = await aggregates(engine);
@@ -489,8 +467,8 @@ async function storedAlerts(engine: StoreEngine, req: HistoryRequest): Promise<D
 }
 
 /** Stored events of [from, to) as the live model reads them (oldest first, at most `limit`), to refill its charts
- * and tables after a restart; and the newest stored alerts, oldest first. */
-export async function storedForModel(engine: StoreEngine, from: number, to: number, limit: number, alerts: number): Promise<{ events: Event[]; alerts: DashboardAlert[] }> {
+ * and tables after a restart; and the stored alerts as the events they were, oldest first (storedAlertEvents). */
+export async function storedForModel(engine: StoreEngine, from: number, to: number, limit: number, alerts: number): Promise<{ events: Event[]; alerts: Array<{ event: Event; time: number }> }> {
   const q = new Sql(engine.dialect === 'postgres');
   const m = q.jsonText('extra', 'message_text');
   const rows = await engine.query(`SELECT time, vhost, status, bytes, client_ip, path, level, ${m} AS message_text FROM events
@@ -502,7 +480,7 @@ export async function storedForModel(engine: StoreEngine, from: number, to: numb
     return e;
   });
   const recent = await storedAlerts(engine, { from: 0, to, alerts } as HistoryRequest);
-  return { events, alerts: recent.reverse() };
+  return { events, alerts: await storedAlertEvents(engine, from, to, recent) };
 }
 
 /** One bucket's figures, from window rows or from stored events. */

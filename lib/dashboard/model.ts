@@ -9,7 +9,7 @@
 import type { Event } from '../../core/index.js';
 import { ERROR_LOG_LEVELS, ErrorLogCounter, MESSAGE_LEVEL_DEFAULT, ReportAccumulator, SampleStore, type ErrorLogJSON, type MessageItem, type TopItem } from '../stats/index.js';
 import { PanelAccumulator, type PanelJSON, type Panels } from '../stats/index.js';
-import { AttackCounter, isAttack, type AttacksJSON } from '../stats/index.js';
+import { AttackCounter, attackTime, isAttack, severityClass, type AttacksJSON } from '../stats/index.js';
 
 export interface DashboardModelOptions {
   /** Width of one chart bucket (1000 live; 60000 for an analysis of files). */
@@ -72,8 +72,11 @@ export interface DashboardSeries {
   status_5xx: number[];
   /** Error-log lines. */
   error_log_lines: number[];
-  /** Detect alerts (the attacks panel's timeline). */
-  attacks: number[];
+  /** Detect alerts by severity class (lib/stats/attacks.ts severityClass), at their time (attackTime): the attacks
+   * panel's timeline. */
+  attacks_critical: number[];
+  attacks_warning: number[];
+  attacks_info: number[];
 }
 
 export interface DashboardTotals {
@@ -185,7 +188,7 @@ export class DashboardModel {
   private readonly title: string;
   // The chart ring: column arrays, one slot per bucket; slot i holds the bucket starting at start[i] (NaN: empty).
   private readonly start: Float64Array;
-  private readonly cols: Record<'requests' | 'errors' | 'bytes' | 's2' | 's3' | 's4' | 's5' | 'log' | 'attacks', Float64Array>;
+  private readonly cols: Record<'requests' | 'errors' | 'bytes' | 's2' | 's3' | 's4' | 's5' | 'log' | 'attacks_critical' | 'attacks_warning' | 'attacks_info', Float64Array>;
   private readonly slices: Slice[] = [];
   private readonly alertRing: DashboardAlert[] = [];
   private ignored = 0;
@@ -212,7 +215,7 @@ export class DashboardModel {
     this.sliceCount = finite ? Math.ceil(opts.topWindowMs / this.sliceMs) : 1;
     this.start = new Float64Array(this.n).fill(NaN);
     const col = () => new Float64Array(this.n);
-    this.cols = { requests: col(), errors: col(), bytes: col(), s2: col(), s3: col(), s4: col(), s5: col(), log: col(), attacks: col() };
+    this.cols = { requests: col(), errors: col(), bytes: col(), s2: col(), s3: col(), s4: col(), s5: col(), log: col(), attacks_critical: col(), attacks_warning: col(), attacks_info: col() };
     this.attacks = new AttackCounter(opts.capacity);
   }
 
@@ -226,8 +229,9 @@ export class DashboardModel {
       this.addAlert(event, now);
       if (isAttack(event)) {
         this.attacks.add(event, now);
-        const i = this.slot(at);
-        if (i >= 0) this.cols.attacks[i]++;
+        // Charted at its own time, never later than `at` (a clock ahead of ours).
+        const i = this.slot(Math.min(attackTime(event, at), at));
+        if (i >= 0) this.cols[`attacks_${severityClass(event.severity)}`][i]++;
       }
       return;
     }
@@ -295,7 +299,7 @@ export class DashboardModel {
     const last = Math.floor(end / this.bucketMs);
     const s: DashboardSeries = {
       t: [], requests: [], errors: [], error_rate: [], bytes: [],
-      status_2xx: [], status_3xx: [], status_4xx: [], status_5xx: [], error_log_lines: [], attacks: [],
+      status_2xx: [], status_3xx: [], status_4xx: [], status_5xx: [], error_log_lines: [], attacks_critical: [], attacks_warning: [], attacks_info: [],
     };
     const c = this.cols;
     for (let k = last - this.n + 1; k <= last; k++) {
@@ -315,7 +319,9 @@ export class DashboardModel {
       s.status_4xx.push(v(c.s4));
       s.status_5xx.push(v(c.s5));
       s.error_log_lines.push(v(c.log));
-      s.attacks.push(v(c.attacks));
+      s.attacks_critical.push(v(c.attacks_critical));
+      s.attacks_warning.push(v(c.attacks_warning));
+      s.attacks_info.push(v(c.attacks_info));
     }
     return s;
   }

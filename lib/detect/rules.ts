@@ -14,6 +14,8 @@ export interface DetectSettings {
   allow_when?: string;
   /** Allow crawlers verified by reverse DNS (the aggregate annotates crawler_verified before detecting). */
   verify_crawlers?: boolean;
+  /** Digests of the matches of each quiet period, when it ends. */
+  quiet_digest?: boolean;
   max_clients: number;
   samples: number;
 }

@@ -7,7 +7,7 @@ import type { Event } from '../../core/index.js';
 
 /** Evidence lines kept per client (the detect alert's `evidence`: its first samples). */
 const EVIDENCE_MAX = 10;
-/** Longest evidence line kept: detect keeps at most 500 characters (lib/detect/evidence.ts), so one is whole. */
+/** Longest evidence line kept: detect keeps at most 500 characters (lib/alerts describeEvent), so one is whole. */
 const EVIDENCE_LINE_MAX = 500;
 
 export interface AttackRule {
@@ -35,12 +35,44 @@ export interface AttacksJSON {
   error_bound: number;
 }
 
-/** Whether an event is a detect alert. */
+/** Whether an event is a detect alert. A digest (the matches of the quiet period after an alert) is not another
+ * alert: counted, one client attacking steadily would count twice per quiet period. */
 export function isAttack(e: Event): boolean {
-  return e.kind === 'detect' && typeof e.rule === 'string' && e.rule !== '';
+  return e.kind === 'detect' && typeof e.rule === 'string' && e.rule !== '' && e.state !== 'digest';
+}
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** When an attack happened: its last matching line's time (`last`, event time: a backlog read after downtime is
+ * placed where it happened), else when it was raised (`time`), else `fallback`. */
+export function attackTime(e: Event, fallback: number): number {
+  return finite(e.last) ? e.last : finite(e.time) ? e.time : fallback;
+}
+
+/** The severity classes the timeline stacks (severity is a free label: rules name their own). */
+export const SEVERITY_CLASSES = ['critical', 'warning', 'info'] as const;
+export type SeverityClass = (typeof SEVERITY_CLASSES)[number];
+const CRITICAL = new Set(['emergency', 'emerg', 'alert', 'critical', 'crit', 'error', 'err', 'high']);
+const WARNING = new Set(['warning', 'warn', 'medium']);
+
+/** A severity label's class: syslog's and the usual high/medium/low names; any other label is info. */
+export function severityClass(severity: unknown): SeverityClass {
+  const s = typeof severity === 'string' ? severity.toLowerCase() : '';
+  return CRITICAL.has(s) ? 'critical' : WARNING.has(s) ? 'warning' : 'info';
 }
 
 const str = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : '');
+
+/** The client an attack is counted under. */
+export function attackClient(e: Event): string {
+  return str(e.client_ip, 200) || '(no client)';
+}
+
+/** The evidence lines kept of an alert: its first EVIDENCE_MAX, each cut to EVIDENCE_LINE_MAX. */
+export function evidenceLines(e: Event): string[] {
+  const ev = Array.isArray(e.evidence) ? e.evidence : [];
+  return ev.slice(0, EVIDENCE_MAX).map((l) => (typeof l === 'string' ? l : JSON.stringify(l) ?? '').slice(0, EVIDENCE_LINE_MAX));
+}
 
 export class AttackCounter {
   alerts = 0;
@@ -50,9 +82,9 @@ export class AttackCounter {
 
   constructor(private readonly capacity: number) {}
 
-  /** Count one detect alert (isAttack); `now` when it carries no time. */
+  /** Count one detect alert (isAttack); `now` when it carries no time (attackTime). */
   add(e: Event, now: number): void {
-    const time = typeof e.time === 'number' && Number.isFinite(e.time) ? e.time : now;
+    const time = attackTime(e, now);
     const rule = str(e.rule, 200);
     this.alerts++;
     let r = this.rules.get(rule);
@@ -60,15 +92,14 @@ export class AttackCounter {
     r.alerts++;
     r.severity = str(e.severity, 40);
     if (time > r.last) r.last = time;
-    const ip = str(e.client_ip, 200) || '(no client)';
+    const ip = attackClient(e);
     let c = this.clients.get(ip);
     if (!c) c = this.admit(this.clients, ip, () => ({ client: ip, alerts: 0, rules: [], ruleSet: new Set<string>(), last: -Infinity, evidence: [] }));
     c.alerts++;
     if (c.ruleSet.size < this.capacity) c.ruleSet.add(rule);
     if (time >= c.last) {
       c.last = time;
-      const ev = Array.isArray(e.evidence) ? e.evidence : [];
-      c.evidence = ev.slice(0, EVIDENCE_MAX).map((l) => (typeof l === 'string' ? l : JSON.stringify(l) ?? '').slice(0, EVIDENCE_LINE_MAX));
+      c.evidence = evidenceLines(e);
     }
   }
 

@@ -12,4 +12,4 @@ export { compileShape, shapeSchema, StringIds, StringTable, windowTiming, type S
 export { PARTIAL_VERSION, partialHeader, partialMismatch, parsePartial, type PartialEvent, type PartialHeader } from './partial.js';
 export { SharedHold } from './shared-hold.js';
 export { flag, MAX_DAYS, PANEL_LISTS, PanelAccumulator, VISITORS_EXACT_LIMIT, type PanelItem, type PanelJSON, type PanelList, type Panels } from './panels/index.js';
-export { AttackCounter, isAttack, type AttackClient, type AttackRule, type AttacksJSON } from './attacks.js';
+export { AttackCounter, attackClient, attackTime, evidenceLines, isAttack, SEVERITY_CLASSES, severityClass, type AttackClient, type AttackRule, type AttacksJSON, type SeverityClass } from './attacks.js';

@@ -21,7 +21,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function timed(runs: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
+/** p50 and p95 of `runs` calls of `fn` (ms), after one to warm up. */
+export async function timed(runs: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
   await fn(); // warm (statement cache, page cache)
   const t: number[] = [];
   for (let i = 0; i < runs; i++) {

@@ -74,3 +74,52 @@ export async function chartInk(page: Page): Promise<Record<string, number>> {
     return out;
   })()`);
 }
+
+/** The attacks panel's timeline chart as drawn: its bins (start, epoch ms) and, per severity class, each bin's count
+ * (the chart holds running sums, top layer first: the counts are their differences), its coloured pixels, and the
+ * bin width the card's title names. */
+export async function attackTimeline(page: Page): Promise<{ title: string; bins: number[]; counts: Record<string, number[]>; ink: number }> {
+  const ink = (await chartInk(page))['chart-attacks'] ?? -1;
+  const drawn = (await page.evaluate(`(() => {
+    const u = window.visorDashboard.charts.attacks;
+    return { labels: u.series.slice(1).map((s) => s.label), data: u.data.map((d) => Array.from(d)),
+      title: document.querySelector('[data-test="attack-timeline-title"]').textContent };
+  })()`)) as { labels: string[]; data: number[][]; title: string };
+  const [x, ...sums] = drawn.data;
+  const counts: Record<string, number[]> = {};
+  drawn.labels.forEach((label, k) => (counts[label] = sums[k]!.map((v, i) => v - (k + 1 < sums.length ? sums[k + 1]![i]! : 0))));
+  return { title: drawn.title, bins: x!.map((s) => s * 1000), counts, ink };
+}
+
+/** The attacks chart's legend with the mouse over bin `i` (what a user hovering it reads): label -> text. */
+export async function attackLegendAt(page: Page, i: number): Promise<Record<string, string>> {
+  await page.locator('[data-test="chart-attacks"]').scrollIntoViewIfNeeded();
+  const at = (await page.evaluate(`(() => {
+    const u = window.visorDashboard.charts.attacks;
+    const r = u.over.getBoundingClientRect();
+    const x0 = u.data[0][${i}], x1 = u.data[0][${i} + 1] ?? x0 + (u.scales.x.max - u.data[0][u.data[0].length - 1]);
+    return { x: r.left + u.valToPos((x0 + x1) / 2, 'x'), y: r.top + r.height / 2 };
+  })()`)) as { x: number; y: number };
+  await page.mouse.move(at.x, at.y);
+  return (await page.evaluate(`(() => {
+    const out = {};
+    for (const row of document.querySelectorAll('[data-test="chart-attacks"] .u-legend .u-series')) {
+      const label = row.querySelector('.u-label'), value = row.querySelector('.u-value');
+      if (label && value) out[label.textContent] = value.textContent;
+    }
+    return out;
+  })()`)) as Record<string, string>;
+}
+
+/** Wait until the dashboard page has rendered a history view newer than number `n` (its body's data-history), and
+ * return that view's number; `what` names the view in the error (with the page's reason when it has one). */
+export async function historyView(page: Page, n: number, what: string): Promise<number> {
+  try {
+    // A function, not a string: the page's Content-Security-Policy forbids evaluating strings.
+    // (The function runs in the page, serialised: it names nothing of this module. The tests' types have no DOM.)
+    await page.waitForFunction((k) => { const d = (globalThis as any).document; return Number(d.body.dataset.history) > k && d.body.dataset.view === 'history'; }, n, { timeout: 10_000 });
+  } catch (err) {
+    throw new Error(`${what}: ${(await page.textContent('[data-test="history-unavailable"]'))} ${(err as Error).message}`);
+  }
+  return Number(await page.getAttribute('body', 'data-history'));
+}

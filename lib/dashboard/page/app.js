@@ -331,9 +331,11 @@
       return seconds ? hm + ':' + pad(d.getSeconds()) : hm;
     });
   }
-  function axes(yFormat, ySize) {
+  function axes(yFormat, ySize, xSpace) {
+    var x = { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid }, values: timeTicks };
+    if (xSpace) x.space = xSpace;
     return [
-      { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid }, values: timeTicks },
+      x,
       { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid }, size: ySize || 56, values: function (u, vals) { return vals.map(function (v) { return v === 0 ? '0' : yFormat(v); }); } },
     ];
   }
@@ -341,7 +343,27 @@
     var w = Math.max(200, Math.floor(el.clientWidth || el.parentNode.clientWidth || 400));
     return { width: w, height: 170 };
   }
-  var raw = {};
+  // A stacked chart draws each layer as the running sum of it and the layers below (the largest first, so the
+  // smaller fills lie on top); its legend shows the layer's own value, kept here per chart.
+  var layers = {};
+  /** Layer values, top layer first, of a stacked chart: drawn as running sums from the bottom layer up. */
+  function setStacked(id, x, own) {
+    layers[id] = own;
+    var sums = new Array(own.length);
+    for (var k = own.length - 1; k >= 0; k--) {
+      sums[k] = own[k].map(function (v, i) { return k === own.length - 1 ? v : sums[k + 1][i] + v; });
+    }
+    charts[id].setData([x].concat(sums));
+  }
+  function stackedValue(id, format) {
+    return function (u, v, si, i) { var r = layers[id] && layers[id][si - 1]; return r && i !== null && r[i] !== undefined ? format(r[i]) : '–'; };
+  }
+  var resizer = typeof ResizeObserver === 'function' ? new ResizeObserver(function () {
+    for (var id in charts) {
+      var size = chartSize(document.getElementById('chart-' + id));
+      if (size.width !== charts[id].width) charts[id].setSize(size);
+    }
+  }) : undefined;
   // Points only where a value stands alone between gaps (a line needs two), so a single busy bucket still shows.
   function isolatedPoints(u, si) {
     var d = u.data[si];
@@ -352,7 +374,10 @@
     }
     return out;
   }
-  function makeChart(id, series, yFormat, yRange, ySize) {
+  /** A chart in the element chart-ID (in the document already). x: { range: the x scale's (default: the data's),
+   * space: least pixels between time ticks, bins: each x value starts a bin that lasts until the next (bars
+   * aligned to their start): the cursor reads the bin it is over, not the nearest start }. */
+  function makeChart(id, series, yFormat, yRange, ySize, x) {
     var el = document.getElementById('chart-' + id);
     var size = chartSize(el);
     var opts = {
@@ -360,8 +385,8 @@
       height: size.height,
       cursor: { drag: { x: false, y: false } },
       legend: { show: true, live: true },
-      scales: { x: { time: true }, y: yRange ? { range: yRange } : { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
-      axes: axes(yFormat, ySize),
+      scales: { x: x && x.range ? { time: true, range: x.range } : { time: true }, y: yRange ? { range: yRange } : { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
+      axes: axes(yFormat, ySize, x && x.space),
       series: [{ value: function (u, v) { return v === null || v === undefined ? '–' : fmtDateTime(v * 1000); } }].concat(series),
     };
     var empty = [[]];
@@ -369,8 +394,10 @@
       empty.push([]);
       series[i].points = { show: true, size: 5, filter: isolatedPoints };
     }
+    if (x && x.bins) opts.cursor.dataIdx = function (u, si, i, at) { var d = u.data[0]; while (i > 0 && d[i] > at) i--; return i; };
     var u = new uPlot(opts, empty, el);
     charts[id] = u;
+    if (resizer) resizer.observe(el);
     return u;
   }
   function buildCharts() {
@@ -382,42 +409,25 @@
     makeChart('error-rate', [
       { label: 'error rate', stroke: COLORS.rate, width: 2, fill: fill(COLORS.rate, 0.10), spanGaps: false, value: function (u, v) { return v === null || v === undefined ? '–' : (v * 100).toFixed(2) + '%'; } },
     ], function (v) { return (v * 100).toFixed(v < 0.1 ? 1 : 0) + '%'; }, function (u, min, max) { return [0, Math.max(0.01, (max || 0) * 1.15)]; });
-    // Stacked: each series is drawn as the running sum (largest first, so the smaller fills lie on top);
-    // the legend shows the class's own value.
-    var stackVal = function (key) { return function (u, v, si, i) { var r = raw[key]; return r && i !== null && r[i] !== undefined ? fmtRate(r[i]) : '–'; }; };
+    var statusVal = stackedValue('status', fmtRate);
     makeChart('status', [
-      { label: '5xx', stroke: COLORS.s5, width: 1, fill: fill(COLORS.s5, 0.55), value: stackVal('s5') },
-      { label: '4xx', stroke: COLORS.s4, width: 1, fill: fill(COLORS.s4, 0.55), value: stackVal('s4') },
-      { label: '3xx', stroke: COLORS.s3, width: 1, fill: fill(COLORS.s3, 0.55), value: stackVal('s3') },
-      { label: '2xx', stroke: COLORS.s2, width: 1, fill: fill(COLORS.s2, 0.55), value: stackVal('s2') },
+      { label: '5xx', stroke: COLORS.s5, width: 1, fill: fill(COLORS.s5, 0.55), value: statusVal },
+      { label: '4xx', stroke: COLORS.s4, width: 1, fill: fill(COLORS.s4, 0.55), value: statusVal },
+      { label: '3xx', stroke: COLORS.s3, width: 1, fill: fill(COLORS.s3, 0.55), value: statusVal },
+      { label: '2xx', stroke: COLORS.s2, width: 1, fill: fill(COLORS.s2, 0.55), value: statusVal },
     ], fmtRate);
     makeChart('bytes', [
       { label: 'bytes/s', stroke: COLORS.bytes, width: 2, fill: fill(COLORS.bytes, 0.14), value: function (u, v) { return v === null || v === undefined ? '–' : fmtBytes(v) + '/s'; } },
     ], function (v) { return fmtBytes(v, 1); }, undefined, 74);
-
-    if (typeof ResizeObserver === 'function') {
-      var ro = new ResizeObserver(function () {
-        for (var id in charts) {
-          var el = document.getElementById('chart-' + id);
-          var size = chartSize(el);
-          if (size.width !== charts[id].width) charts[id].setSize(size);
-        }
-      });
-      ro.observe(document.querySelector('.charts'));
-    }
   }
   function updateCharts(state) {
     var s = state.series;
     var per = 1000 / state.bucket_ms; // bucket counts -> per second
     var x = s.t.map(function (t) { return t / 1000; });
     var ps = function (arr) { return arr.map(function (v) { return v * per; }); };
-    var s2 = ps(s.status_2xx), s3 = ps(s.status_3xx), s4 = ps(s.status_4xx), s5 = ps(s.status_5xx);
-    raw = { s2: s2, s3: s3, s4: s4, s5: s5 };
-    var c2 = s2, c3 = [], c4 = [], c5 = [];
-    for (var i = 0; i < x.length; i++) { c3.push(c2[i] + s3[i]); c4.push(c3[i] + s4[i]); c5.push(c4[i] + s5[i]); }
     charts.traffic.setData([x, ps(s.requests), ps(s.errors)]);
     charts['error-rate'].setData([x, s.error_rate]);
-    charts.status.setData([x, c5, c4, c3, c2]);
+    setStacked('status', x, [ps(s.status_5xx), ps(s.status_4xx), ps(s.status_3xx), ps(s.status_2xx)]);
     charts.bytes.setData([x, ps(s.bytes)]);
     syncLegends();
     // uPlot commits a new chart's first draw asynchronously: sync again once it has.
@@ -630,5 +640,10 @@
     var embedded = readJson('visor-state');
     if (embedded) render(embedded);
   }
-  window.visorDashboard = { render: render, current: function () { return current; }, h: h }; // h: for panels.js
+  // For panels.js and attacks.js: the element builder, the charts (uPlot instances by id) and how to make one.
+  window.visorDashboard = {
+    render: render, current: function () { return current; }, h: h,
+    charts: charts, makeChart: makeChart, setStacked: setStacked, stackedValue: stackedValue, syncLegends: syncLegends,
+    COLORS: COLORS, fill: fill, fmtDuration: fmtDuration,
+  };
 })();

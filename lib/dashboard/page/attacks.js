@@ -1,11 +1,22 @@
-// The dashboard's attacks panel (state.attacks: lib/stats/attacks.ts, and state.series.attacks): alerts per rule with
-// severity, the top offending clients (alerts, rules, last seen, the newest alert's evidence whole on a click) and a
-// timeline of alerts per chart bucket. Shown once a detect alert has arrived. Loaded after app.js, which calls
+// The dashboard's attacks panel (state.attacks: lib/stats/attacks.ts, and state.series.attacks_*): a chart of alerts
+// per minute stacked by severity class (drawn by app.js's chart code, as the other charts), alerts per rule with
+// severity, the top offending clients (alerts, rules, last seen, the newest alert's evidence whole on a click). Shown
+// once a detect alert has arrived (live), or when the range holds one (history). Loaded after app.js, which calls
 // visorAttacks.render(state) on every state; plain browser JavaScript, no modules.
+/* global uPlot */
 (function () {
   'use strict';
 
-  var h = window.visorDashboard.h; // app.js's element builder (app.js is loaded first)
+  var dash = window.visorDashboard; // app.js (loaded first): its element builder and chart code
+  var h = dash.h;
+  /** The timeline's layers, top of the stack first: state.series keys, labels, colours (app.js's). */
+  var LAYERS = [
+    { key: 'attacks_critical', label: 'critical', color: dash.COLORS.s5 },
+    { key: 'attacks_warning', label: 'warning', color: dash.COLORS.s4 },
+    { key: 'attacks_info', label: 'info', color: dash.COLORS.requests },
+  ];
+  var chart; // the uPlot instance, made once the section is in the document
+  var binMs = 0;
   var intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
   function fmtInt(n) { return intFmt.format(n); }
   function pad(n) { return n < 10 ? '0' + n : String(n); }
@@ -36,10 +47,13 @@
     if (!main) return undefined;
     section = h('section', { class: 'panels attacks', 'data-test': 'attacks' }, [
       h('div', { class: 'panels-head' }, [h('h2', { text: 'Attacks' }), h('span', { class: 'card-note', 'data-test': 'attacks-note' })]),
+      h('div', { class: 'card chart-card attack-timeline' }, [
+        h('div', { class: 'card-title', 'data-test': 'attack-timeline-title', text: 'Alerts per minute, by severity' }),
+        h('div', { class: 'chart', id: 'chart-attacks', 'data-test': 'chart-attacks' }),
+      ]),
       h('div', { class: 'panel-grid' }, [
         card('attack_rules', 'Rules fired', table('attack_rules', [['rule'], ['severity'], ['alerts', 'num'], ['last seen']])),
         card('attack_clients', 'Top offending clients', table('attack_clients', [['client'], ['alerts', 'num'], ['rules'], ['last seen']])),
-        card('attack_timeline', 'Alerts per bucket', h('div', { 'data-test': 'attack-timeline', class: 'attack-timeline' })),
       ]),
     ]);
     var health = document.getElementById('health-card');
@@ -47,9 +61,44 @@
     return section;
   }
 
+  /** The chart buckets (state.series) summed into bins of a minute, or of the buckets when they are coarser (a
+   * history range of days): live buckets are seconds, and alerts are few; a bar per second would be a hairline. */
+  function bins(state) {
+    var s = state.series;
+    var width = Math.max(60000, state.bucket_ms);
+    var x = [];
+    var own = LAYERS.map(function () { return []; });
+    for (var i = 0; i < s.t.length; i++) {
+      var b = Math.floor(s.t[i] / width) * width / 1000;
+      if (x[x.length - 1] !== b) { x.push(b); own.forEach(function (l) { l.push(0); }); }
+      for (var k = 0; k < LAYERS.length; k++) own[k][x.length - 1] += (s[LAYERS[k].key] || [])[i] || 0;
+    }
+    return { width: width, x: x, own: own };
+  }
+  function drawTimeline(state) {
+    var b = bins(state);
+    binMs = b.width;
+    if (!chart) {
+      var value = dash.stackedValue('attacks', fmtInt);
+      // Bars from each bin's start to its end (align 1); the x range ends with the last bin's end.
+      var bars = uPlot.paths.bars({ align: 1, size: [0.9, Infinity] });
+      chart = dash.makeChart('attacks', LAYERS.map(function (l) {
+        // No stroke: an empty bin (0) draws nothing.
+        return { label: l.label, stroke: l.color, width: 0, fill: dash.fill(l.color, 0.75), paths: bars, value: value };
+      }), function (v) { return v % 1 ? '' : fmtInt(v); }, function (u, min, max) { return [0, Math.max(1, Math.ceil((max || 0) * 1.1))]; }, undefined,
+      // Whole minutes need no seconds: ticks far enough apart for minutes (a label is ~40 px).
+      { range: function (u, min, max) { return [min, max + binMs / 1000]; }, space: 60, bins: true });
+    }
+    section.querySelector('[data-test="attack-timeline-title"]').textContent = 'Alerts per ' + (b.width === 60000 ? 'minute' : dash.fmtDuration(b.width)) + ', by severity';
+    dash.setStacked('attacks', b.x, b.own);
+    dash.syncLegends();
+    // uPlot commits a new chart's first draw asynchronously: sync again once it has.
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(dash.syncLegends);
+  }
+
   function redraw(state) {
     var a = state.attacks;
-    section.querySelector('[data-test="attacks-note"]').textContent = fmtInt(a.alerts) + ' alerts since start'
+    section.querySelector('[data-test="attacks-note"]').textContent = fmtInt(a.alerts) + (state.history ? ' alerts in the range' : ' alerts since start')
       + (a.error_bound > 0 ? ' · counts may exceed the true ones by at most ' + fmtInt(a.error_bound) : '');
     var body = document.getElementById('rows-attack_rules');
     body.textContent = '';
@@ -82,22 +131,7 @@
       ]));
       body.appendChild(evidenceRow);
     });
-    // The timeline: the chart buckets that saw alerts, as bars (the charts' buckets: state.series.t).
-    var box = section.querySelector('[data-test="attack-timeline"]');
-    box.textContent = '';
-    var s = state.series || { t: [], attacks: [] };
-    var counts = s.attacks || [];
-    var max = 0;
-    counts.forEach(function (n) { if (n > max) max = n; });
-    counts.forEach(function (n, i) {
-      if (!(n > 0)) return;
-      var bar = h('div', { class: 'bar' });
-      bar.style.width = Math.max(1, Math.round((n / max) * 100)) + '%';
-      box.appendChild(h('div', { 'data-test': 'row-attack_timeline', 'data-time': String(s.t[i]), 'data-count': String(n) }, [
-        h('span', { text: fmtTime(s.t[i]) + '  ' + fmtInt(n) }), h('div', { class: 'bar-track' }, [bar]),
-      ]));
-    });
-    if (!box.childNodes.length) box.appendChild(h('div', { class: 'empty', text: 'No alerts in the charted history' }));
+    drawTimeline(state);
   }
 
   function render(state) {
@@ -106,12 +140,12 @@
       return;
     }
     if (!ensureSection()) return;
-    var key = JSON.stringify([state.attacks, state.series && state.series.attacks]);
+    var key = JSON.stringify([state.attacks, state.series.t[0], state.bucket_ms].concat(LAYERS.map(function (l) { return state.series[l.key]; })));
+    section.style.display = ''; // before drawing: the chart takes its width from the card
     if (key !== lastKey) {
       lastKey = key;
       redraw(state);
     }
-    section.style.display = '';
   }
 
   window.visorAttacks = { render: render };

@@ -2,7 +2,8 @@
 // `absent` duration, resolved when one arrives again.
 import { formatLocalTime, type Event } from '../../../core/index.js';
 import type { Alerts } from './alerts.js';
-import { formatDuration, type AbsenceRule, type Rule } from './rules.js';
+import { formatDuration } from '../../../lib/alerts/index.js';
+import type { AbsenceRule, Rule } from './rules.js';
 
 interface AbsenceState { last: number; firingSince?: number }
 

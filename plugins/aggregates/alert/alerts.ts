@@ -1,7 +1,8 @@
 // The alert events every rule engine emits (events.ts, thresholds.ts, absence.ts): their common fields, and the
 // `stopped` alert of a rule still firing when the agent stops.
 import { formatLocalTime, type Counter, type Event, type PluginContext } from '../../../core/index.js';
-import { formatDuration, type Rule } from './rules.js';
+import { formatDuration } from '../../../lib/alerts/index.js';
+import type { Rule } from './rules.js';
 
 export type AlertState = 'firing' | 'resolved' | 'digest' | 'stopped';
 
@@ -34,17 +35,6 @@ export class Alerts {
     return this.make(rule, 'stopped', `the agent stopped while the alert was firing since ${formatLocalTime(since)} (${rule.text}), so its resolution will not be reported`,
       { since, duration_ms: lasted, duration: formatDuration(lasted), ...extra });
   }
-}
-
-/** A short readable description of an event for alert messages and samples. */
-export function describeEvent(e: Event): string {
-  const parts = ['client_ip', 'method', 'path', 'status'].map((f) => e[f]).filter((v) => typeof v === 'string' || typeof v === 'number');
-  if (e.path !== undefined || e.status !== undefined) {
-    if (parts.length) return parts.join(' ');
-  }
-  if (typeof e.message === 'string' && e.message) return (typeof e.level === 'string' ? `[${e.level}] ` : '') + e.message.slice(0, 500);
-  const json = JSON.stringify(e);
-  return json.length > 300 ? `${json.slice(0, 297)}...` : json;
 }
 
 /** A measured value in a message. */

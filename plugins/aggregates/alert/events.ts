@@ -1,8 +1,9 @@
 // Per-event rules: the first matching event alerts at once; matches within `cooldown` after it are counted into
 // one digest, emitted when the cooldown ends (or at flush).
-import { detachString, type AggregateContext, type Event } from '../../../core/index.js';
-import { describeEvent, type Alerts } from './alerts.js';
-import { formatDuration, type EventRule } from './rules.js';
+import type { AggregateContext, Event } from '../../../core/index.js';
+import { describeEvent, formatDuration } from '../../../lib/alerts/index.js';
+import type { Alerts } from './alerts.js';
+import type { EventRule } from './rules.js';
 
 interface EventState { until: number; count: number; samples: string[]; first: number; timer?: { cancel(): void } }
 
@@ -31,7 +32,7 @@ export class EventRules {
     if (rule.cooldown > 0 && now < st.until) {
       if (st.count === 0) st.first = now;
       st.count++;
-      if (st.samples.length < rule.samples) st.samples.push(detachString(describeEvent(e)));
+      if (st.samples.length < rule.samples) st.samples.push(describeEvent(e));
       return;
     }
     const desc = describeEvent(e);

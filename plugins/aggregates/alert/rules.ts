@@ -165,14 +165,3 @@ export interface RuleDefaults { samples: number; evaluateEvery: number }
 export function compileRules(raw: readonly RuleOptions[], defaults: RuleDefaults): Rule[] {
   return raw.map((r) => compileRule(r, defaults));
 }
-
-/** `250ms`, `30s`, `2m`, `1m30s`, `1h5m`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  let s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  return (h ? `${h}h` : '') + (m ? `${m}m` : '') + (s || (!h && !m) ? `${s}s` : '');
-}

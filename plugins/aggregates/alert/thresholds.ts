@@ -3,7 +3,8 @@
 // kept as 100 buckets of accumulator states.
 import { accumulate, mergeAccState, newAccState, type AccState, type Event } from '../../../core/index.js';
 import { formatValue, type Alerts } from './alerts.js';
-import { formatDuration, type FieldThresholdRule, type Rule, type WindowThresholdRule } from './rules.js';
+import { formatDuration } from '../../../lib/alerts/index.js';
+import type { FieldThresholdRule, Rule, WindowThresholdRule } from './rules.js';
 
 type ThresholdRule = FieldThresholdRule | WindowThresholdRule;
 interface ThresholdState { pendingSince?: number; firingSince?: number; value: number | null; buckets: Map<number, Map<string, AccState>> }

@@ -11,7 +11,7 @@ const BUCKET_PROPERTIES = {
   capacity: { type: 'integer', minimum: 0, maximum: 1_000_000, description: 'Events the bucket holds without firing: the next one within the leak fires. 0: the first matching event fires (a one-shot trigger).' },
   leak: { duration: true, exclusiveMinimum: 0, description: 'One event leaks out of the bucket every this long (event time). Default 1m.' },
   distinct: { type: 'string', expression: true, description: 'Pour an event only when the value of this expression is new in the bucket, e.g. path (distinct paths).' },
-  quiet: { duration: true, minimum: 0, description: 'After firing, the same client and vhost do not fire this rule again for this long (event time); matches meanwhile are counted into the next alert\'s quiet_matches. Default 10m.' },
+  quiet: { duration: true, minimum: 0, description: 'After firing, the same client and vhost do not fire this rule again for this long (event time); matches meanwhile are reported by one digest when it ends (quiet_digest), else counted into the next alert\'s quiet_matches. Default 10m.' },
 } as const;
 
 const NAME = { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'Rule name (letters, digits, _ . -), the `rule` and `name` of its alerts.' } as const;
@@ -92,6 +92,7 @@ export const DETECT_SCHEMA = {
     dns_error_ttl: { duration: true, minimum: 0, default: '1m', description: 'verify_crawlers: how long a failed lookup (timeout, server failure, unreachable server) is kept before the address is asked again.' },
     max_clients: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 100_000, description: 'Clients (address and vhost) whose buckets are kept; beyond, the least recently seen are forgotten, so memory stays bounded under a flood of addresses. Metrics: detect_clients, detect_clients_max.' },
     samples: { type: 'integer', minimum: 0, maximum: 100, default: 3, description: 'Evidence lines (the raw log lines) kept per alert.' },
+    quiet_digest: { type: 'boolean', default: true, description: 'When a quiet period with matches ends (event time: an event past its end arrives, or the agent stops), emit one state: digest alert for that rule and client with their count, first, last and samples, as alert digests the matches of a cooldown. false: they are only counted into the next firing\'s quiet_matches (never reported when none follows).' },
   },
 } as const satisfies OptionSchema;
 

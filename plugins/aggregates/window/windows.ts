@@ -37,7 +37,8 @@ export const newBatch = (holdAcks: boolean): Batch => ({ late: undefined, touche
 
 /** The windows of one source: those open, and the watermark state that decides when they close. */
 export class Windows {
-  readonly open = new Map<number, WindowState>();
+  /** Replaced, not emptied, when windows close (takeDue). */
+  open = new Map<number, WindowState>();
   /** Every window ending at or before this is closed: its events are late. */
   closedUpTo = -Infinity;
   maxEventTime = -Infinity;
@@ -53,7 +54,16 @@ export class Windows {
     for (const w of this.open.values()) if (w.start + this.size <= upTo) (due ??= []).push(w);
     if (!due) return undefined; // the common case (most batches close no window): nothing allocated
     due.sort((a, b) => a.start - b.start);
-    for (const w of due) this.open.delete(w.start);
+    // A new Map of the windows left, not delete(): V8 rebuilds a Map's hash table as entries come and go, and the
+    // table it leaves keeps its entries and a link to the next one. Once a table of this long-lived Map had been
+    // promoted to the old generation, every later table and every window they held (its groups, top-value Maps
+    // and strings) survived the young-generation GC through that chain until a full GC, whatever else the
+    // process had loaded: on the 1M-line P1 pipeline (~4,000 windows) 1.6 MB of each scavenge's 11.6 MB survived
+    // and was promoted (170 MB in all, scavenges 2-5 ms, 0.3-0.6 CPU-s), against 0.04 MB (0.3-0.5 ms) with
+    // this copy. A fresh Map is young, and what it replaces links to nothing newer.
+    const left = new Map<number, WindowState>();
+    for (const w of this.open.values()) if (w.start + this.size > upTo) left.set(w.start, w);
+    this.open = left;
     return due;
   }
 }

@@ -3,9 +3,9 @@
 // emitted once every known partition's watermark has passed its end; duplicate partials (a successor
 // re-reading from an older committed offset) are recognised by their offset ranges and discarded; the input
 // (the partials) is acknowledged only when the global result holding it was delivered. Delivered windows are
-// journaled in the data directory before their partials are acknowledged, so after a restart the merger knows
-// exactly which windows it already delivered (re-read partials of those are dropped; every other window is
-// merged and emitted whole).
+// journaled in the data directory, with the offset ranges they merged, before their partials are acknowledged,
+// so after a restart the merger knows exactly which windows it already delivered and from which partials
+// (re-read partials of those are dropped as duplicates; every other window is merged and emitted whole).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { appendDurableSync, definePlugin, writeFileAtomicSync, type AckHold, type Event } from '../../../core/index.js';
@@ -75,8 +75,9 @@ export default definePlugin({
     let emitting: Promise<void> = Promise.resolve();
     const partitions = new Map<string, PartitionInfo>();
     const windows = new Map<number, MergeWindow>();
-    /** Emitted windows (by start): end and the merged offset ranges per partition, for duplicates. */
-    const emitted = new Map<number, { end: number; ranges: Map<string, Range[]> }>();
+    /** Emitted windows (by start): end and the merged offset ranges per partition, for duplicates. `unknown`: a
+     * window delivered before this merger started whose merged ranges it cannot know (no journal of them). */
+    const emitted = new Map<number, { end: number; ranges: Map<string, Range[]>; unknown?: boolean }>();
     let mismatch: string | undefined;
 
     const partitionId = (h: PartialHeader) => `${String(h.topic)}\0${String(h.partition)}`;
@@ -122,7 +123,12 @@ export default definePlugin({
       const done = emitted.get(start);
       if (done) {
         if (!noOffsets && (done.ranges.get(id) ?? []).some((r) => contains(r, range))) duplicates.inc();
-        else {
+        else if (done.unknown) {
+          // Delivered before this merger started, by a result whose partials it has no record of (no journal): a
+          // copy re-read after a rebalance of the aggregators cannot be told from a late partial; taken as a copy.
+          duplicates.inc();
+          log.info('partial of a window delivered before this merger started (its merged offsets are not journaled): dropped as a duplicate', { topic: h.topic, partition: h.partition, window_start: start, offset_from: h.offset_from, offset_to: h.offset_to });
+        } else {
           latePartials.inc();
           log.warn('partial for a window already emitted: dropped', { topic: h.topic, partition: h.partition, window_start: start, offset_from: h.offset_from, offset_to: h.offset_to });
         }
@@ -178,13 +184,18 @@ export default definePlugin({
             const acks: AckHold[] = [...w.holds].map((h) => h.part());
             const ranges = new Map<string, Range[]>();
             for (const [id, list] of w.parts) ranges.set(id, list.map(({ from, to }) => ({ from, to })));
-            emitted.set(w.start, { end: w.end, ranges });
             // Delivered before a restart (its partials were read again from an older committed offset): drop it.
             // Without a journal (a new data directory), fall back on the offsets: a window that some partition's
             // first partial read comes after was (probably) emitted before from these same partials.
             const incomplete = journal.known
               ? undefined
               : [...partitions.entries()].find(([, p]) => w.end < p.completeFrom && p.watermark >= w.end);
+            const delivered = journal.rangesOf(w.start);
+            // The delivered result's ranges too: a partial of it whose original lay before the committed offset
+            // (so not read again here) can still come as a copy (an aggregator's successor re-reading a sub-range,
+            // after this run's watermark passed the window) and is a duplicate of what was delivered, not late.
+            if (delivered) for (const [id, list] of delivered) ranges.set(id, [...(ranges.get(id) ?? []), ...list]);
+            emitted.set(w.start, { end: w.end, ranges, unknown: incomplete !== undefined || (journal.has(w.start) && !delivered) });
             if (journal.has(w.start) || incomplete) {
               skipped.inc();
               log.info('window not emitted: it was delivered before this merger started', { window_start: w.start, ...(incomplete ? { topic: incomplete[1].topic, partition: incomplete[1].partition } : {}) });
@@ -192,7 +203,7 @@ export default definePlugin({
               continue;
             }
             // Journaled first (released first), before any partial of it is acknowledged and committed.
-            acks.unshift(journal.hold(w.start, w.end));
+            acks.unshift(journal.hold(w.start, w.end, ranges));
             const groups = new Map<string, GroupState>();
             for (const list of w.parts.values()) {
               for (const part of list) {
@@ -275,11 +286,19 @@ export default definePlugin({
   },
 });
 
+/** A journal line: a delivered window, with the offset ranges of the partials merged into it per source
+ * partition ([partition id, from, to]; partials without offsets left out). Lines written before ranges were
+ * journaled have none. */
+interface JournalEntry { start: number; end: number; fingerprint: string; ranges?: Array<[string, number, number]> }
+
+const isJournalRange = (r: unknown): r is [string, number, number] =>
+  Array.isArray(r) && r.length === 3 && typeof r[0] === 'string' && Number.isFinite(r[1]) && Number.isFinite(r[2]);
+
 /** The windows this merger delivered, one JSON line each in its data directory: written synchronously and
  * durably (core's appendDurableSync: fdatasync'd) when a window's result is delivered, before its partials are
  * acknowledged (the kafka input commits later); compacted with writeFileAtomicSync. */
 class DeliveredJournal {
-  private readonly delivered = new Map<number, number>();
+  private readonly delivered = new Map<number, JournalEntry>();
   private lines = 0;
 
   /** `known`: the journal existed, so absence from it means "not delivered" (else the merger guesses). */
@@ -296,9 +315,12 @@ class DeliveredJournal {
     for (const line of text?.split('\n') ?? []) {
       if (!line) continue;
       try {
-        const entry = JSON.parse(line) as { start: number; end: number; fingerprint: string };
+        const entry = JSON.parse(line) as JournalEntry;
         // Windows of other options are other windows; a torn last line (crash mid-write) is skipped.
-        if (entry.fingerprint === fingerprint) journal.delivered.set(entry.start, entry.end);
+        if (entry.fingerprint !== fingerprint) continue;
+        // Ranges not of the written form are not trusted (the window counts as delivered, its ranges unknown).
+        if (entry.ranges !== undefined && !(Array.isArray(entry.ranges) && entry.ranges.every(isJournalRange))) delete entry.ranges;
+        journal.delivered.set(entry.start, entry);
       } catch { /* torn line */ }
     }
     journal.rewrite();
@@ -309,12 +331,25 @@ class DeliveredJournal {
     return this.delivered.has(start);
   }
 
-  /** A hold that journals the window when released (when the window's result was delivered). */
-  hold(start: number, end: number): AckHold {
+  /** The merged offset ranges of a delivered window, per partition id; undefined when not delivered or when its
+   * line has none (written before ranges were journaled). */
+  rangesOf(start: number): Map<string, Range[]> | undefined {
+    const entry = this.delivered.get(start);
+    if (!entry?.ranges) return undefined;
+    const out = new Map<string, Range[]>();
+    for (const [id, from, to] of entry.ranges) out.set(id, [...(out.get(id) ?? []), { from, to }]);
+    return out;
+  }
+
+  /** A hold that journals the window and its merged ranges when released (when its result was delivered). */
+  hold(start: number, end: number, merged: Map<string, Range[]>): AckHold {
     return {
       release: () => {
-        this.delivered.set(start, end);
-        appendDurableSync(this.file, JSON.stringify({ start, end, fingerprint: this.fingerprint }) + '\n');
+        const ranges: Array<[string, number, number]> = [];
+        for (const [id, list] of merged) for (const r of list) if (Number.isFinite(r.from) && Number.isFinite(r.to)) ranges.push([id, r.from, r.to]);
+        const entry: JournalEntry = { start, end, fingerprint: this.fingerprint, ranges };
+        this.delivered.set(start, entry);
+        appendDurableSync(this.file, JSON.stringify(entry) + '\n');
         if (++this.lines > 4 * Math.max(256, this.delivered.size)) this.rewrite();
       },
       fail: () => {},
@@ -323,12 +358,12 @@ class DeliveredJournal {
 
   /** Forget windows that ended before `before` (beyond dedupe_retention: their partials can no longer come). */
   forget(before: number): void {
-    for (const [start, end] of this.delivered) if (end < before) this.delivered.delete(start);
+    for (const [start, entry] of this.delivered) if (entry.end < before) this.delivered.delete(start);
   }
 
   private rewrite(): void {
     let text = '';
-    for (const [start, end] of this.delivered) text += JSON.stringify({ start, end, fingerprint: this.fingerprint }) + '\n';
+    for (const entry of this.delivered.values()) text += JSON.stringify(entry) + '\n';
     writeFileAtomicSync(this.file, text);
     this.lines = this.delivered.size;
   }

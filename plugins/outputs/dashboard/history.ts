@@ -115,7 +115,7 @@ export class HistoryApi {
         const t = clock(e, now);
         model.add(e, t, t);
       }
-      for (const a of stored.alerts) model.add(a as unknown as Event, a.time);
+      for (const a of stored.alerts) model.add(a.event, a.time);
       logger.info('dashboard refilled from the store', { store: this.options.store, events: stored.events.length, alerts: stored.alerts.length });
     };
     timers.after(0, attempt);

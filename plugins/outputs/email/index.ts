@@ -64,7 +64,7 @@ export default definePlugin({
       from: { type: 'string', minLength: 1, description: 'Sender address.' },
       to: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Recipients.' },
       cc: { type: 'array', items: { type: 'string' }, default: [], description: 'Copy recipients.' },
-      subject: subjectSchema('Subject template: {{field}} or {{a.b}} is replaced by the field (empty when missing). Default: "[visor NAME] severity name" for alerts (NAME is service.name; digests add ": N more in COOLDOWN", resolved and stopped alerts say so), "[visor NAME] report title" for reports, else the message.'),
+      subject: subjectSchema('Subject template: {{field}} or {{a.b}} is replaced by the field (empty when missing). Default: "[visor NAME] severity name" for alerts (NAME is service.name; the client and vhost follow when the alert names them, as detect\'s do; digests add ": N more in COOLDOWN", resolved and stopped alerts say so), "[visor NAME] report title" for reports, else the message.'),
       max_per_minute: { type: 'integer', minimum: 0, default: 10, description: 'Messages sent per minute; those beyond are merged into one digest. 0: no limit.' },
       queue_size: { type: 'integer', minimum: 1, default: 1000, description: 'Messages kept in the on-disk spool; when full, the output applies backpressure.' },
       backoff: { duration: true, default: '1s', description: 'First retry delay after a failed delivery; doubles on each failure, less up to 20% at random.' },

@@ -47,13 +47,20 @@ export const subjectTag = (site?: MailSite) => (site ? `[visor ${oneLine(site.na
 
 const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 
-/** The subject when no template is configured: alerts (saying when it is a digest, resolved or stopped),
- * reports and any other event. */
+/** Whom an alert is about, when it names a client (detect's alerts): ` 198.51.100.7 on www.example.com`. One
+ * mail per attacking client would otherwise carry the same subject, so the inbox could not tell them apart. */
+function aboutClient(event: Event): string {
+  if (typeof event.client_ip !== 'string' || !event.client_ip) return '';
+  return ` ${event.client_ip}${typeof event.vhost === 'string' && event.vhost ? ` on ${event.vhost}` : ''}`;
+}
+
+/** The subject when no template is configured: alerts (naming the client when they have one, saying when it is a
+ * digest, resolved or stopped), reports and any other event. */
 export function defaultSubject(event: Event, site?: MailSite): string {
   const s = (k: string) => fieldText(event[k]);
   const tag = subjectTag(site);
   if (event.name !== undefined && event.severity !== undefined) {
-    const what = `${tag} ${s('severity')} ${s('name')}`;
+    const what = `${tag} ${s('severity')} ${s('name')}${aboutClient(event)}`;
     const count = typeof event.count === 'number' ? event.count : undefined;
     switch (event.state) {
       case 'digest': return oneLine(`${what}: ${count === undefined ? 'more matches' : `${formatCount(count)} more`}${event.cooldown !== undefined ? ` in ${s('cooldown')}` : ''}`);
@@ -69,7 +76,7 @@ export function defaultSubject(event: Event, site?: MailSite): string {
 }
 
 /** Fields that carry an instant (epoch milliseconds, as the alert and report aggregates emit them). */
-const TIME_FIELDS = new Set(['time', 'since', 'window_start', 'window_end', 'timestamp', '@timestamp', 'first_seen', 'last_seen']);
+const TIME_FIELDS = new Set(['time', 'since', 'window_start', 'window_end', 'timestamp', '@timestamp', 'first_seen', 'last_seen', 'first', 'last', 'quiet_until']);
 /** 2000-01-01 to 2100-01-01 in epoch ms: a number outside is not taken for a time (a count, seconds). */
 const isEpochMs = (v: unknown): v is number => typeof v === 'number' && v >= 946_684_800_000 && v < 4_102_444_800_000;
 
@@ -99,10 +106,13 @@ export function summaryLines(event: Event, site?: MailSite): string[] {
       case 'firing':
         if (since) lines.push(`firing since ${since}`);
         break;
-      case 'digest':
+      case 'digest': {
+        // detect's digests carry the last match's own time (event time); alert's end when they are emitted.
+        const until = timeOf(event.last) ?? at;
         lines.push(`${count === undefined ? 'more matches' : plural(count, 'more match', 'more matches')}${event.cooldown !== undefined ? ` in ${s('cooldown')}` : ''}`
-          + `${since ? ` from ${since}` : ''}${at ? ` to ${at}` : ''}`);
+          + `${since ? ` from ${since}` : ''}${until ? ` to ${until}` : ''}`);
         break;
+      }
       case 'resolved':
         lines.push(`resolved${at ? ` at ${at}` : ''}${event.duration !== undefined ? ` after ${s('duration')}` : ''}${since ? ` (firing since ${since})` : ''}`);
         break;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { Event } from '../core/index.js';
 import { DEFAULT_PACK } from '../lib/detect/index.js';
-import { requireChromium, watchPage } from './support/browser.js';
+import { attackTimeline, requireChromium, watchPage } from './support/browser.js';
 import { corpus, readLines } from './support/corpora.js';
 import { ROOT, runCli, tempDir } from './support/helpers.js';
 import { startPipeline } from './support/pipeline-harness.js';
@@ -73,7 +73,7 @@ describe('visor analyze: attack detection', function () {
     const j = await analyze([FIXTURE]);
     const expected = await pipelineAlerts([FIXTURE]);
     assert.deepEqual(j.alerts.map(comparable), expected.map(comparable));
-    assert.equal(j.detect.alerts, expected.length);
+    assert.equal(j.detect.alerts + j.detect.digests, expected.length);
     // analyze emits each alert at the event time it fired at (a one-shot report has no "now").
     for (const a of j.alerts) assert.equal(a.time, a.last);
     // The attacks the fixture was written to hold (README: CrowdSec side by side), each with its evidence lines.
@@ -84,15 +84,18 @@ describe('visor analyze: attack detection', function () {
     for (const a of j.alerts) assert.ok(a.evidence.length > 0 && a.evidence.every((l: string) => lines.has(l)), `${a.rule}: evidence is lines of the file`);
     // The near-misses of the fixture (one client each) fire nothing.
     for (const ip of ['198.51.100.30', '198.51.100.31', '198.51.100.32']) assert.ok(!j.alerts.some((a: Json) => a.client_ip === ip), `${ip} is a near-miss`);
-    assert.equal(j.attacks.alerts, expected.length);
+    // The attacks summary counts the firings (a quiet period's digest is no new attack: lib/stats/attacks.ts).
+    const firings = expected.filter((a) => a.state === 'firing');
+    assert.ok(firings.length > 0 && firings.length < expected.length, 'the fixture has firings and digests');
+    assert.equal(j.attacks.alerts, firings.length);
     assert.deepEqual(Object.fromEntries(j.attacks.rules.map((r: Json) => [r.rule, r.alerts])),
-      expected.reduce((m: Record<string, number>, a) => ({ ...m, [a.rule as string]: (m[a.rule as string] ?? 0) + 1 }), {}));
+      firings.reduce((m: Record<string, number>, a) => ({ ...m, [a.rule as string]: (m[a.rule as string] ?? 0) + 1 }), {}));
     const text = await runCli(['analyze', '--timezone', 'UTC', FIXTURE]);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, new RegExp(`^attacks: ${expected.length} alerts$`, 'm'));
+    assert.match(text.stdout, new RegExp(`^attacks: ${firings.length} alerts$`, 'm'));
     assert.match(text.stdout, /^attack rules: .*probing \[warning\] \(1\)/m);
     assert.match(text.stdout, /^attacking clients: .*203\.0\.113\.10 \(1: probing; last 2026-12-01 10:00:16 \+00:00\)/m);
-    assert.match(text.stdout, new RegExp(`^attack detection: ${DEFAULT_PACK.length} rules, ${j.detect.matches} matching events, ${expected.length} alerts \\(above\\)$`, 'm'));
+    assert.match(text.stdout, new RegExp(`^attack detection: ${DEFAULT_PACK.length} rules, ${j.detect.matches} matching events, ${firings.length} alerts and ${expected.length - firings.length} quiet-period digests \\(above\\)$`, 'm'));
   });
 
   it('the crowdsec-hub-tests corpus (access and error lines): the pipeline\'s alerts', async function () {
@@ -235,8 +238,8 @@ outputs:
         const rows = (sel: string) => page.$$eval(sel, (trs) => trs.map((tr) => [tr.getAttribute('data-value'), Number(tr.getAttribute('data-count'))]));
         assert.deepEqual(Object.fromEntries(await rows('[data-test="row-attack_rules"]')), Object.fromEntries(j.attacks.rules.map((r: Json) => [r.rule, r.alerts])));
         assert.deepEqual(Object.fromEntries(await rows('[data-test="row-attack_clients"]')), Object.fromEntries(j.attacks.clients.map((c: Json) => [c.client, c.alerts])));
-        const timeline = await page.$$eval('[data-test="row-attack_timeline"]', (els) => els.reduce((s, e) => s + Number(e.getAttribute('data-count')), 0));
-        assert.equal(timeline, j.alerts.length, 'every alert on the timeline');
+        const timeline = await attackTimeline(page);
+        assert.equal(Object.values(timeline.counts).flat().reduce((s, n) => s + n, 0), j.attacks.alerts, 'every firing in a bar of the timeline');
         // The evidence of a client: hidden, then its lines whole after the click.
         const first = j.attacks.clients[0];
         const row = page.locator(`[data-test="row-attack_clients"][data-value="${first.client}"]`);

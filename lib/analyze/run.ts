@@ -59,14 +59,17 @@ function storeLine(s: import('./store.js').StoreFigures): string {
     (s.rejected_rows ? `; ${s.rejected_rows} rows refused, in ${s.rejected_file}` : '');
 }
 
-interface DetectFigures { rules: number; matches: number; allowed: number; alerts: number }
+/** `alerts`: the firings; `digests`: the quiet periods' digests (both are in the alerts list). */
+interface DetectFigures { rules: number; matches: number; allowed: number; alerts: number; digests: number }
 
 function detectFigures(d: AnalyzeDetect, alerts: Event[]): DetectFigures {
-  return { rules: d.rules, matches: d.matches, allowed: d.allowed, alerts: alerts.length };
+  const digests = alerts.filter((a) => a.state === 'digest').length;
+  return { rules: d.rules, matches: d.matches, allowed: d.allowed, alerts: alerts.length - digests, digests };
 }
 
 function detectLine(f: DetectFigures): string {
-  return `attack detection: ${f.rules} rules, ${thousands(f.matches)} matching events, ${f.allowed ? `${thousands(f.allowed)} allowed, ` : ''}${f.alerts ? `${f.alerts} alerts (above)` : 'no alerts'}`;
+  const digests = f.digests ? ` and ${f.digests} quiet-period digest${f.digests === 1 ? '' : 's'}` : '';
+  return `attack detection: ${f.rules} rules, ${thousands(f.matches)} matching events, ${f.allowed ? `${thousands(f.allowed)} allowed, ` : ''}${f.alerts ? `${f.alerts} alerts${digests} (above)` : 'no alerts'}`;
 }
 
 /** The order files are read in with detection on: by the time of their first lines (a rotated set given newest

@@ -38,7 +38,7 @@ export async function storedAttacks(engine: StoreEngine, req: Range, state: Dash
   }
   const q = new Sql(engine.dialect === 'postgres');
   const cols = `agent, rule, grp, state, first_time, last_time, severity, ${q.jsonArray('payload', ['rule', 'client_ip', 'last'])} AS fields`;
-  const w = [`kind = ${q.text('detect')}`, `first_time < ${q.time(req.to)}`, `last_time >= ${q.time(req.from)}`];
+  const w = [`kind = ${q.text('detect')}`, `state <> ${q.text('digest')}`, `first_time < ${q.time(req.to)}`, `last_time >= ${q.time(req.from)}`];
   if (f.client !== undefined) w.push(`${q.jsonText('payload', 'client_ip')} = ${q.text(f.client)}`);
   if (f.vhost !== undefined) w.push(`${q.jsonText('payload', 'vhost')} = ${q.text(f.vhost)}`);
   const rows = await engine.query(`SELECT ${cols} FROM alerts WHERE ${w.join(' AND ')} ORDER BY first_time DESC LIMIT ${q.int(ATTACKS_MAX + 1)}`, q.params);
@@ -56,8 +56,8 @@ export async function storedAttacks(engine: StoreEngine, req: Range, state: Dash
   for (let k = rows.length - 1; k >= 0; k--) {
     const r = rows[k]!;
     const [rule, ip, last] = (parsed(r.fields) ?? []) as unknown[];
-    const e: Event = { kind: 'detect', rule: rule ?? '', severity: r.severity ?? '', time: ms(r.last_time), client_ip: ip, last };
-    if (!isAttack(e)) continue;
+    const e: Event = { kind: 'detect', rule: rule ?? '', state: r.state, severity: r.severity ?? '', time: ms(r.last_time), client_ip: ip, last };
+    if (!isAttack(e)) continue; // a quiet-period digest is no detection: the live panel leaves it out too
     const time = attackTime(e, ms(r.last_time));
     if (time < req.from || time >= req.to) continue;
     counter.add(e, time);

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compileCondition, type Event } from '../core/index.js';
 import { AllowList, DEFAULT_PACK, Detector, FieldMemos, compileRule, type Detection } from '../lib/detect/index.js';
+import { describeEvent } from '../lib/alerts/index.js';
 import { accessLines, eventParser, uniqueValues } from './bench/detect-process.js';
 
 const CORPORA = '/work/shared/corpora';
@@ -27,7 +28,7 @@ const summary = (d: Detection) => ({ rule: d.rule.name, client_ip: d.client_ip, 
 
 function detections(events: Event[], cached: boolean): ReturnType<typeof summary>[] {
   const memos = cached ? new FieldMemos() : undefined;
-  const d = new Detector(DEFAULT_PACK.map((s) => compileRule(s, memos)), new AllowList([]), { maxClients: 100_000, samples: 3, digests: false });
+  const d = new Detector(DEFAULT_PACK.map((s) => compileRule(s, memos)), new AllowList([]), { maxClients: 100_000, samples: 3, digests: false, sampleOf: (e: Event) => describeEvent(e, 'evidence') });
   const out: Detection[] = [];
   for (const e of events) d.process(e, out);
   return out.map(summary);

@@ -234,7 +234,7 @@ describe('detect aggregate', () => {
 
     it('the quiet periods waiting for a digest are capped at max_clients: at the cap the one ending first is reported early', () => {
       const rule = compileRule({ name: 'any', when: 'status == 200', quiet: 600_000 });
-      const detector = new Detector([rule], new AllowList([]), { maxClients: 2, samples: 1, digests: true });
+      const detector = new Detector([rule], new AllowList([]), { maxClients: 2, samples: 1, digests: true, sampleOf: (e) => String(e.client_ip) });
       const out: DetectorResult[] = [];
       const at = (ip: string, s: number) => detector.process({ client_ip: ip, status: 200, timestamp: BASE + s * 1000 }, out);
       // Each client fires, then matches once in its quiet period (its bucket is the cache's most recent then).

@@ -8,8 +8,11 @@ Each FILE may be plain or gzip (told by its content, e.g. a rotated set: access.
 access vs error format is detected per file from its first non-empty lines unless --format or --log-format says.
 A progress bar is shown on a terminal. --store also writes the parsed lines, per-minute window rows (rolled up to
 1h and 1d) and the report into a store (a SQLite file, created if missing, or a postgres:// URL), keyed as the agent
-keys them: running it again, or tailing the same files later, adds nothing twice. Exit 0 on success, 78 for an
-unknown --format or an invalid --log-format, 1 when a file could not be read (after analysing the others) or the
+keys them: running it again, or tailing the same files later, adds nothing twice. Attack detection (the detect
+aggregate's default pack, or the detect aggregate of --detect-config's pipeline) runs over every access and error
+line: its alerts are in the report's attacks section, in --json (alerts) and on the --html page's Attacks panel;
+--no-detect turns it off. Exit 0 on success, 78 for an unknown --format or an invalid --log-format or
+--detect-config, 1 when a file could not be read (after analysing the others) or the
 store could not be written or refused rows, 65 when there were lines but not one parsed (a wrong --format or
 --log-format: a warning on stderr says so; the summary is still printed).`;
   static override examples = [
@@ -17,6 +20,7 @@ store could not be written or refused rows, 65 when there were lines but not one
     '<%= config.bin %> analyze --format error /var/log/apache2/error.log',
     '<%= config.bin %> analyze --json access.log > summary.json',
     '<%= config.bin %> analyze --html report.html access.log*',
+    '<%= config.bin %> analyze --detect-config /etc/visor/visor.yaml access.log error.log',
     // oclif renders examples as EJS templates twice (example, then section): `%%%>` comes out as `%>` (test/cli-warts).
     '<%= config.bin %> analyze --log-format \'%h %l %u %t "%r" %%%>s %b %D\' access.log',
     '<%= config.bin %> analyze --store data/history/visor.db /var/log/apache2/access.log.1 /var/log/apache2/access.log.2.gz',
@@ -41,14 +45,18 @@ store could not be written or refused rows, 65 when there were lines but not one
     store: Flags.string({ description: 'also backfill this store: a SQLite file (created with the schema if missing) or a postgres:// URL (password from PGPASSWORD or ~/.pgpass keeps it out of ps)' }),
     agent: Flags.string({ description: 'with --store: the agent name in the rows (default: the host name, as the store output\'s; give the agent\'s when it is set)', dependsOn: ['store'] }),
     aggregate: Flags.string({ description: 'with --store: the name of the stored 1-minute window aggregate (default: analyze)', dependsOn: ['store'] }),
+    detect: Flags.boolean({ description: 'attack detection (the detect aggregate\'s default pack, or --detect-config\'s rules): alerts in the report, --json and --html; --no-detect: none', default: true, allowNo: true }),
+    'detect-config': Flags.string({ description: 'a pipeline config whose one detect aggregate gives the rules, allow-lists and limits (validated as visor validate does)' }),
   };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Analyze);
     // Loaded here, not at the top: listing or helping with commands must not load the engine.
     const { FormatUsageError, runAnalyze } = await import('../../lib/analyze/index.js');
+    const { DetectConfigError, detectSettings } = await import('../detect-config.js');
     let code: number;
     try {
+      if (!flags.detect && flags['detect-config'] !== undefined) throw new DetectConfigError('--detect-config and --no-detect cannot be combined');
       code = await runAnalyze({
         files: argv as string[],
         format: flags.format,
@@ -65,9 +73,10 @@ store could not be written or refused rows, 65 when there were lines but not one
         store: flags.store,
         agent: flags.agent,
         aggregate: flags.aggregate,
+        detect: flags.detect ? await detectSettings(flags['detect-config']) : undefined,
       });
     } catch (err) {
-      if (!(err instanceof FormatUsageError)) throw err;
+      if (!(err instanceof FormatUsageError || err instanceof DetectConfigError)) throw err;
       process.stderr.write(`visor analyze: ${err.message}\n`);
       code = EXIT_CONFIG;
     }

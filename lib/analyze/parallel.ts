@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Event } from '../../core/index.js';
+import type { DetectSettings } from '../detect/index.js';
 import type { ErrorLogJSON, PanelJSON, ReportAccumulator, TopItem } from '../stats/index.js';
+import type { MatchRecords } from './detect.js';
 import { detectFormat, DETECT_LINES, type Detection, type FormatChoice } from './format.js';
 import { isBlank, type FileResult } from './read.js';
 
@@ -46,11 +48,13 @@ export interface PartJob {
   errorLogFormat?: string;
   capacity: number;
   messageLevel?: string;
+  /** Attack detection's options, when on: the worker records its part's matches (detect.ts). */
+  detect?: DetectSettings;
 }
 
 export type PartMessage =
   | { type: 'progress'; bytes: number; lines: number }
-  | { type: 'done'; result: FileResult; acc: AccState }
+  | { type: 'done'; result: FileResult; acc: AccState; matches?: MatchRecords }
   | { type: 'error'; message: string; code?: string };
 
 export function accState(acc: ReportAccumulator, capacity: number): AccState {
@@ -176,7 +180,7 @@ function startWorker(job: PartJob): Worker {
 }
 
 /** Starts a worker on one part; `onProgress` gets its bytes and lines so far. */
-export function runPart(job: PartJob, onProgress: (bytes: number, lines: number) => void): Promise<{ result: FileResult; acc: AccState }> {
+export function runPart(job: PartJob, onProgress: (bytes: number, lines: number) => void): Promise<{ result: FileResult; acc: AccState; matches?: MatchRecords }> {
   return new Promise((resolve, reject) => {
     const worker = startWorker(job);
     let settled = false;
@@ -184,7 +188,7 @@ export function runPart(job: PartJob, onProgress: (bytes: number, lines: number)
       if (m.type === 'progress') onProgress(m.bytes, m.lines);
       else if (m.type === 'done') {
         settled = true;
-        resolve({ result: m.result, acc: m.acc });
+        resolve({ result: m.result, acc: m.acc, matches: m.matches });
       } else {
         settled = true;
         reject(Object.assign(new Error(m.message), { code: m.code }));

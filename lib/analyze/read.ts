@@ -6,6 +6,7 @@ import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { type Event, LineSplitter } from '../../core/index.js';
 import { ReportAccumulator } from '../stats/index.js';
+import type { DetectSink } from './detect.js';
 import { detectFormat, DETECT_LINES, type Detection, type FormatChoice, type LineParse } from './format.js';
 
 /** Lines longer than this are cut (and counted), as the tail input does by default. */
@@ -47,8 +48,11 @@ export class Totals {
   readonly acc: ReportAccumulator;
   /** Lines read (all files and parts this thread read). */
   lines = 0;
-  /** `enrich`: the enrichment filters' work on each parsed access event (enrich.ts), before it is counted. */
-  constructor(capacity: number, readonly dashboard?: DashboardSink, messageLevel?: string, readonly enrich?: (event: Event) => void) {
+  /** `enrich`: the enrichment filters' work on each parsed access event (enrich.ts), before it is counted;
+   * `detect`: attack detection's matching (detect.ts), after it. */
+  constructor(
+    capacity: number, readonly dashboard?: DashboardSink, messageLevel?: string, readonly enrich?: (event: Event) => void, readonly detect?: DetectSink,
+  ) {
     // Every traffic panel on: analyze computes what GoAccess computes (lib/stats/panels).
     this.acc = new ReportAccumulator(0, capacity, { panels: true }, { messageLevel });
   }
@@ -118,7 +122,12 @@ export class FileAnalysis {
     this.result.format = d.label;
   }
 
-  /** `starts`: with a source, where the lines start (readFile keeps them). */
+  /** Whether readFile must keep where the lines start (for --store's positions, or detection's evidence). */
+  get wantsOffsets(): boolean {
+    return this.source !== undefined || this.totals.detect?.offsets === true;
+  }
+
+  /** `starts`: when wantsOffsets, where the lines start (readFile keeps them). */
   lines(lines: string[], starts?: LineStarts): void {
     const offsets = starts?.take(lines.length);
     if (this.parse) return this.consume(lines, offsets);
@@ -140,7 +149,7 @@ export class FileAnalysis {
     const pending = this.pending.splice(0);
     const starts = this.pendingStarts;
     this.pendingStarts = [];
-    this.consume(pending, this.source ? starts : undefined);
+    this.consume(pending, this.wantsOffsets ? starts : undefined);
   }
 
   private unparsed(reason: string): void {
@@ -159,6 +168,7 @@ export class FileAnalysis {
     const acc = totals.acc;
     const dashboard = totals.dashboard;
     const enrich = totals.enrich;
+    const detect = totals.detect;
     const source = this.source;
     let first = res.first_timestamp ?? Infinity;
     let last = res.last_timestamp ?? -Infinity;
@@ -186,6 +196,7 @@ export class FileAnalysis {
       if (source) source.sink.add(enrich ? { ...event } : event);
       if (enrich && typeof event.status === 'number') enrich(event);
       acc.add(event);
+      if (detect) detect.event(event, line, offsets ? offsets[i]! : -1);
       const ts = event.timestamp;
       if (typeof ts === 'number' && ts === ts) {
         if (ts < first) first = ts;
@@ -281,7 +292,7 @@ export async function readFile(
     onLongLine: () => { analysis.result.long_lines++; },
   });
   const lines: string[] = [];
-  const starts = analysis.source ? new LineStarts(range?.start ?? 0) : undefined;
+  const starts = analysis.wantsOffsets ? new LineStarts(range?.start ?? 0) : undefined;
   const sink = analysis.source?.sink;
   try {
     for await (const chunk of source) {

@@ -5,8 +5,12 @@
 // batching of the runtime costs more than the parse itself here.
 import { stat, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import type { Event } from '../../core/index.js';
+import type { DetectSettings } from '../detect/index.js';
 import { renderReportText } from '../stats/index.js';
+import { AnalyzeDetect } from './detect.js';
 import { chooseFormat, type FormatChoice } from './format.js';
+import { firstTime } from './probe.js';
 import { ProgressBar } from './progress.js';
 import { emptyResult, FileAnalysis, type FileResult, isGzip, MAX_LINE_BYTES, readFile, Totals } from './read.js';
 import type { AccState, PartPlan } from './parallel.js';
@@ -32,6 +36,9 @@ export interface AnalyzeOptions {
   agent?: string;
   /** --aggregate: the name of the stored window aggregate. */
   aggregate?: string;
+  /** Attack detection: the detect aggregate's options, validated (the default pack, or --detect-rules); undefined
+   * with --no-detect. */
+  detect?: DetectSettings;
 }
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
@@ -52,10 +59,34 @@ function storeLine(s: import('./store.js').StoreFigures): string {
     (s.rejected_rows ? `; ${s.rejected_rows} rows refused, in ${s.rejected_file}` : '');
 }
 
+/** `alerts`: the firings; `digests`: the quiet periods' digests (both are in the alerts list). */
+interface DetectFigures { rules: number; matches: number; allowed: number; alerts: number; digests: number }
+
+function detectFigures(d: AnalyzeDetect, alerts: Event[]): DetectFigures {
+  const digests = alerts.filter((a) => a.state === 'digest').length;
+  return { rules: d.rules, matches: d.matches, allowed: d.allowed, alerts: alerts.length - digests, digests };
+}
+
+function detectLine(f: DetectFigures): string {
+  const digests = f.digests ? ` and ${f.digests} quiet-period digest${f.digests === 1 ? '' : 's'}` : '';
+  return `attack detection: ${f.rules} rules, ${thousands(f.matches)} matching events, ${f.allowed ? `${thousands(f.allowed)} allowed, ` : ''}${f.alerts ? `${f.alerts} alerts${digests} (above)` : 'no alerts'}`;
+}
+
+/** The order files are read in with detection on: by the time of their first lines (a rotated set given newest
+ * first, as access.log* expands, read oldest first), since a client's buckets leak over event time and a bucket
+ * never leaks backwards: read newest first, yesterday's requests of today's clients would count as all at once.
+ * Files with no time found keep their place after the others; the listing keeps the order given. */
+async function timeOrder(results: FileResult[], readable: boolean[], choice: FormatChoice): Promise<number[]> {
+  const times: Array<number | undefined> = [];
+  // One file at a time: a rotated set of hundreds of files must not open them all at once.
+  for (const [i, r] of results.entries()) times.push(readable[i] ? await firstTime(r.file, r.gzip, choice).catch(() => undefined) : undefined);
+  return results.map((_, i) => i).sort((a, b) => (times[a] ?? Infinity) - (times[b] ?? Infinity) || a - b);
+}
+
 /** Reads a file in parts: the first here, the others in worker threads; returns the workers' counts (to be
  * added to the main accumulator) after adding their file figures to `r`. */
 async function readInParts(
-  r: FileResult, plan: PartPlan, choice: FormatChoice, o: AnalyzeOptions, capacity: number, totals: Totals,
+  r: FileResult, ino: number, plan: PartPlan, choice: FormatChoice, o: AnalyzeOptions, capacity: number, totals: Totals, detect: AnalyzeDetect | undefined,
   onProgress: (bytes: number, lines: number) => void,
 ): Promise<AccState[]> {
   const { bounds, detection } = plan;
@@ -66,7 +97,7 @@ async function readInParts(
   const parser = choice.fixed ? { format: o.format, logFormat: o.logFormat } : { format: detection.kind };
   const jobs = bounds.slice(1, -1).map((start, k) => parallel.runPart({
     file: r.file, start, end: bounds[k + 2]!, parser, label: detection.label,
-    timezone: o.timezone, errorLogFormat: o.errorLogFormat, capacity, messageLevel: o.messageLevel,
+    timezone: o.timezone, errorLogFormat: o.errorLogFormat, capacity, messageLevel: o.messageLevel, detect: o.detect,
   }, (bytes, lines) => { workerBytes[k] = bytes; workerLines[k] = lines; report(); }));
   // A rejected part is awaited below; until then keep Node from calling it unhandled.
   for (const j of jobs) j.catch(() => undefined);
@@ -78,7 +109,9 @@ async function readInParts(
   }
   const states: AccState[] = [];
   for (const job of jobs) {
-    const { result, acc } = await job;
+    const { result, acc, matches } = await job;
+    // After the parts before it (this thread's own was poured as it was read): file order.
+    if (matches) detect?.pour(r.file, ino, matches);
     parallel.addPart(r, result);
     totals.lines += result.lines;
     states.push(acc);
@@ -112,6 +145,11 @@ export async function runAnalyze(o: AnalyzeOptions): Promise<number> {
 }
 
 async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('./store.js').Backfill | undefined): Promise<number> {
+  if (o.detect?.verify_crawlers) {
+    // The aggregate looks each claimed crawler up as it arrives; over logs already written the answers would be
+    // today's, not those of when the lines were written, and a day of logs would take thousands of lookups.
+    process.stderr.write('visor analyze: verify_crawlers is not applied to logs already written (no reverse DNS lookups): claimed crawlers are neither allowed as verified nor fire fake-crawler\n');
+  }
 
   const results = o.files.map(emptyResult);
   let failed = 0;
@@ -128,11 +166,13 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
   let progress: ProgressBar | undefined;
   let totalBytes = 0;
   const readable: boolean[] = [];
-  for (const r of results) {
+  const inodes: number[] = [];
+  for (const [i, r] of results.entries()) {
     try {
       const s = await stat(r.file);
       if (s.isDirectory()) throw new Error('is a directory');
       r.size = s.size;
+      inodes[i] = s.ino; // evidence read back later must come from this file (detect.ts)
       r.gzip = await isGzip(r.file);
       totalBytes += s.size;
       readable.push(true);
@@ -151,11 +191,12 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
   }
   const capacity = Math.max(o.capacity, o.top);
   const { openEnrichment } = await import('./enrich.js');
-  const totals = new Totals(capacity, html?.sink, o.messageLevel, await openEnrichment());
+  const detect = o.detect ? new AnalyzeDetect(o.detect) : undefined;
+  const totals = new Totals(capacity, html?.sink, o.messageLevel, await openEnrichment(), detect);
   const parts: AccState[] = [];
   const started = process.hrtime.bigint();
   let doneBytes = 0;
-  for (let i = 0; i < results.length; i++) {
+  for (const i of detect && results.length > 1 ? await timeOrder(results, readable, choice) : results.keys()) {
     const r = results[i]!;
     if (!readable[i]) continue;
     const name = basename(r.file);
@@ -166,7 +207,7 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
       const threads = r.gzip || html || store ? 1 : parallel.threadsFor(r.size);
       const plan = threads > 1 ? await parallel.planParts(r.file, r.size, threads, choice) : undefined;
       if (plan) {
-        parts.push(...await readInParts(r, plan, choice, o, capacity, totals, (bytes, lines) => progress?.update(doneBytes + bytes, lines, name)));
+        parts.push(...await readInParts(r, inodes[i]!, plan, choice, o, capacity, totals, detect, (bytes, lines) => progress?.update(doneBytes + bytes, lines, name)));
       } else {
         const source = store ? { path: resolve(r.file), id: await store.identity(r.file, r.gzip), sink: store } : undefined;
         const analysis = new FileAnalysis(r, choice, totals, undefined, source);
@@ -191,6 +232,12 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
   const acc = totals.acc;
   const first = results.reduce((m, r) => (r.first_timestamp !== null && r.first_timestamp < m ? r.first_timestamp : m), Infinity);
   const last = results.reduce((m, r) => (r.last_timestamp !== null && r.last_timestamp > m ? r.last_timestamp : m), -Infinity);
+  // The alerts go where the detect aggregate's go in a pipeline: the report's attacks and the page's panel.
+  const alerts: Event[] = detect ? await detect.alerts(last) : [];
+  for (const a of alerts) {
+    acc.add(a);
+    html?.sink.add(a, a.last as number);
+  }
   const hasRange = first !== Infinity;
   // The report aggregate's event over the time the logs cover: requests/s is the average over that range.
   for (const p of parts) parallel.addCounters(acc, p);
@@ -241,6 +288,7 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
       lines_per_second: seconds > 0 ? Math.round(lines / seconds) : null,
       ...(o.html && html ? { html: o.html } : {}),
       ...(stored ? { store: stored } : {}),
+      ...(detect ? { detect: detectFigures(detect, alerts), alerts } : {}),
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
@@ -252,6 +300,7 @@ async function analyze(o: AnalyzeOptions, choice: FormatChoice, store: import('.
       `read ${thousands(lines)} lines (${(totalBytes / 1e6).toFixed(1)} MB) in ${seconds.toFixed(2)} s: ${thousands(seconds > 0 ? lines / seconds : 0)} lines/s`,
       ...(o.html && html ? [`html report: ${o.html}`] : []),
       ...(stored ? [storeLine(stored)] : []),
+      ...(detect ? [detectLine(detectFigures(detect, alerts))] : []),
     ];
     process.stdout.write(`${text.join('\n')}\n`);
   }

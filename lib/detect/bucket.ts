@@ -3,24 +3,24 @@
 // own (their timestamp), so replaying a day of logs detects what live tailing would, and tests need no clock.
 // For `quiet` after firing the bucket does not fill: its matches are counted, with samples, for a digest (the
 // detector's) or else the next firing's quiet_matches.
-import { detachString, type Event } from '../../core/index.js';
-import { describeEvent } from '../alerts/index.js';
+import { detachString } from '../../core/index.js';
 import type { CompiledRule } from './rule.js';
 
-/** Matches poured into a bucket during its quiet period, not reported yet. */
-export interface QuietMatches {
+/** Matches poured into a bucket during its quiet period, not reported yet. `S`: a sample of evidence (the detect
+ * aggregate's: a line; `visor analyze`'s: a line, or where to read it from the file once it is known to be kept). */
+export interface QuietMatches<S = string> {
   count: number;
   first: number;
   last: number;
-  samples: string[];
+  samples: S[];
 }
 
 /** What a bucket held when it overflowed. */
-export interface Overflow {
+export interface Overflow<S = string> {
   count: number;
   first: number;
   last: number;
-  samples: string[];
+  samples: S[];
   distinct: number;
   /** Matches counted during the quiet period before this firing and not reported by a digest. */
   quiet_matches: number;
@@ -30,16 +30,16 @@ const kept = (v: unknown): unknown => (typeof v === 'string' ? detachString(v) :
 /** Set's equality (NaN equals NaN), for the first value held outside a Set. */
 const sameValueZero = (a: unknown, b: unknown): boolean => a === b || (a !== a && b !== b);
 
-export class Bucket {
+export class Bucket<S = string> {
   private level = 0;
   private count = 0;
   private last = 0;
   private first = 0;
   private quietEnd = 0;
-  private quiet?: QuietMatches;
+  private quiet?: QuietMatches<S>;
   /** Whether the detector holds this bucket's quiet matches for a digest (set and cleared by it). */
   awaitingDigest = false;
-  private samples: string[] = [];
+  private samples: S[] = [];
   /** The distinct values poured since the bucket was last empty: the first alone, then a Set from the second on.
    * aggressive-crawl pours nearly every non-static request, and most clients' buckets have leaked empty by their
    * next one, so most fills hold one value: no Set is made for them. Strings are stored detached (a path is cut out
@@ -48,8 +48,9 @@ export class Bucket {
   private values = 0;
   private seen?: Set<unknown>;
 
-  /** Pours one matching event at time `t`; returns what overflowed, if it did. */
-  pour(rule: CompiledRule, t: number, event: Event, maxSamples: number, distinctValue?: unknown): Overflow | undefined {
+  /** Pours one match at time `t` (`item`: what `sampleOf` takes evidence from, asked only while samples are
+   * kept); returns what overflowed, if it did. */
+  pour<T>(rule: CompiledRule, t: number, item: T, sampleOf: (item: T) => S, maxSamples: number, distinctValue?: unknown): Overflow<S> | undefined {
     if (t < this.last) t = this.last; // out of order lines: never leak backwards
     if (t < this.quietEnd) {
       const q = (this.quiet ??= { count: 0, first: t, last: t, samples: [] });
@@ -57,7 +58,7 @@ export class Bucket {
       // Lines of two logs (access, error) interleave a little out of order: first and last bound them all.
       if (t < q.first) q.first = t;
       else if (t > q.last) q.last = t;
-      if (q.samples.length < maxSamples) q.samples.push(describeEvent(event, 'evidence'));
+      if (q.samples.length < maxSamples) q.samples.push(sampleOf(item));
       return undefined;
     }
     if (this.level > 0) {
@@ -69,9 +70,9 @@ export class Bucket {
     if (this.count === 0) this.first = t;
     this.level++;
     this.count++;
-    if (this.samples.length < maxSamples) this.samples.push(describeEvent(event, 'evidence'));
+    if (this.samples.length < maxSamples) this.samples.push(sampleOf(item));
     if (this.level <= rule.capacity) return undefined;
-    const overflow: Overflow = {
+    const overflow: Overflow<S> = {
       count: this.count, first: this.first, last: t, samples: this.samples, distinct: this.values, quiet_matches: this.quiet?.count ?? 0,
     };
     this.level = 0;
@@ -93,7 +94,7 @@ export class Bucket {
   }
 
   /** Takes the quiet matches for a digest: reported there, they are not counted again in the next firing. */
-  takeQuiet(): QuietMatches | undefined {
+  takeQuiet(): QuietMatches<S> | undefined {
     const q = this.quiet;
     this.quiet = undefined;
     return q;

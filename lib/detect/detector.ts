@@ -3,6 +3,9 @@
 // With digests on, a bucket that counted matches during its quiet period is queued until that period ends in event
 // time: when the newest event time seen (the watermark) passes its end, a digest reports them, so a client that
 // keeps attacking below the quiet period is reported although its bucket never overflows again.
+// The work is in two halves: match (the rules' conditions, the costly part: their regexes) and pour (the buckets and
+// the watermark, which depend on the order of the matches). process does both for an event; `visor analyze` matches
+// in its worker threads and pours their matches in file order in one thread (lib/analyze/detect.ts).
 import { detachString, type Event } from '../../core/index.js';
 import { RecentCache } from '../insight/index.js';
 import type { AllowList } from './allow.js';
@@ -16,44 +19,48 @@ interface Who {
   vhost: string | null;
 }
 
-export interface Detection extends Overflow, Who {
+export interface Detection<S = string> extends Overflow<S>, Who {
   state: 'firing';
 }
 
 /** The matches of one quiet period. `ended`: the quiet period ended (false: reported early, at flush or when
  * `maxClients` quiet periods were waiting). */
-export interface QuietDigest extends QuietMatches, Who {
+export interface QuietDigest<S = string> extends QuietMatches<S>, Who {
   state: 'digest';
   quietUntil: number;
   ended: boolean;
 }
 
-export type DetectorResult = Detection | QuietDigest;
+export type DetectorResult<S = string> = Detection<S> | QuietDigest<S>;
 
-export interface DetectorOptions {
+export interface DetectorOptions<T, S> {
   maxClients: number;
   samples: number;
   /** Report the matches of each quiet period in a digest when it ends (else in the next firing's quiet_matches). */
   digests: boolean;
+  /** A sample of evidence from what was poured (the detect aggregate: describeEvent of the event). */
+  sampleOf: (item: T) => S;
 }
 
-interface Waiting extends Who {
+interface Waiting<S> extends Who {
   due: number;
-  bucket: Bucket;
+  bucket: Bucket<S>;
 }
 
-const newBuckets = (): (Bucket | undefined)[] => [];
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+/** The client or vhost of an event as the buckets key it: a non-empty string, else null. */
+export const keyOf = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const detached = (s: string | null) => (s === null ? null : detachString(s));
 
-export class Detector {
-  private readonly clients: RecentCache<string, (Bucket | undefined)[]>;
-  private readonly waiting = new DueQueue<Waiting>();
+export class Detector<T = Event, S = string> {
+  private readonly clients: RecentCache<string, (Bucket<S> | undefined)[]>;
+  private readonly waiting = new DueQueue<Waiting<S>>();
+  private readonly matched: number[] = [];
+  private readonly newBuckets = (): (Bucket<S> | undefined)[] => [];
   /** The newest event time seen: quiet periods that ended before it are reported. */
   private watermark = -Infinity;
   allowed = 0;
 
-  constructor(readonly rules: readonly CompiledRule[], private readonly allow: AllowList, private readonly options: DetectorOptions) {
+  constructor(readonly rules: readonly CompiledRule[], private readonly allow: AllowList, private readonly options: DetectorOptions<T, S>) {
     this.clients = new RecentCache(options.maxClients);
   }
 
@@ -66,44 +73,60 @@ export class Detector {
     return this.waiting.size;
   }
 
-  /** Pours `e` into the buckets of the rules it matches; pushes what overflowed, and the digests of the quiet
-   * periods its time ends (before its own results), to `out`. */
-  process(e: Event, out: DetectorResult[]): void {
-    const t = typeof e.timestamp === 'number' ? e.timestamp : Date.now();
+  /** The indexes of the rules `e` matches, in rule order, into `into` (emptied first); none when an allow-list
+   * allows the event (counted in `allowed`). */
+  match(e: Event, into: number[]): void {
+    into.length = 0;
+    const rules = this.rules;
+    for (let r = 0; r < rules.length; r++) if (rules[r]!.match(e)) into.push(r);
+    if (into.length > 0 && this.allow.allows(e)) {
+      this.allowed++;
+      into.length = 0;
+    }
+  }
+
+  /** Event time reached `t`: pushes the digests of the quiet periods it ends to `out`. */
+  advance(t: number, out: DetectorResult<S>[]): void {
     if (t > this.watermark) {
       this.watermark = t;
       const next = this.waiting.peek();
       if (next !== undefined && next.due <= t) this.release(t, out);
     }
-    let buckets: (Bucket | undefined)[] | undefined;
-    let checkedAllow = false;
-    const rules = this.rules;
-    for (let r = 0; r < rules.length; r++) {
-      const rule = rules[r];
-      if (!rule.match(e)) continue;
-      if (!checkedAllow) {
-        checkedAllow = true;
-        if (this.allow.allows(e)) {
-          this.allowed++;
-          return;
-        }
-      }
-      const client = str(e.client_ip);
-      const vhost = str(e.vhost);
-      buckets ??= this.clients.get(vhost === null ? client ?? '' : `${client ?? ''}\n${vhost}`, newBuckets);
-      const bucket = (buckets[r] ??= new Bucket());
-      const o = bucket.pour(rule, t, e, this.options.samples, rule.distinct?.(e));
-      if (o) out.push({ ...o, state: 'firing', rule, client_ip: detached(client), vhost: detached(vhost) });
-      else if (this.options.digests && !bucket.awaitingDigest && bucket.hasQuietMatches) this.wait(bucket, rule, client, vhost, out);
+  }
+
+  /** Pours one match of rule `r` (by index) at time `t` into the bucket of its client and vhost (advance first);
+   * pushes an overflow to `out`. */
+  pour(r: number, client: string | null, vhost: string | null, t: number, distinctValue: unknown, item: T, out: DetectorResult<S>[]): void {
+    const buckets = this.clients.get(vhost === null ? client ?? '' : `${client ?? ''}\n${vhost}`, this.newBuckets);
+    const rule = this.rules[r]!;
+    const bucket = (buckets[r] ??= new Bucket<S>());
+    const o = bucket.pour(rule, t, item, this.options.sampleOf, this.options.samples, distinctValue);
+    if (o) out.push({ ...o, state: 'firing', rule, client_ip: detached(client), vhost: detached(vhost) });
+    else if (this.options.digests && !bucket.awaitingDigest && bucket.hasQuietMatches) this.wait(bucket, rule, client, vhost, out);
+  }
+
+  /** Both halves for one event: its time advances the watermark (the digests it ends come before its own
+   * results), then it is poured into the buckets of the rules it matches. */
+  process(this: Detector<Event, S>, e: Event, out: DetectorResult<S>[]): void {
+    const t = typeof e.timestamp === 'number' ? e.timestamp : Date.now();
+    this.advance(t, out);
+    const matched = this.matched;
+    this.match(e, matched);
+    if (matched.length === 0) return;
+    const client = keyOf(e.client_ip);
+    const vhost = keyOf(e.vhost);
+    for (let k = 0; k < matched.length; k++) {
+      const r = matched[k]!;
+      this.pour(r, client, vhost, t, this.rules[r]!.distinct?.(e), e, out);
     }
   }
 
   /** At shutdown: every quiet period still waiting is reported as it stands, so no counted match goes unsaid. */
-  flush(out: DetectorResult[]): void {
+  flush(out: DetectorResult<S>[]): void {
     this.release(Infinity, out);
   }
 
-  private wait(bucket: Bucket, rule: CompiledRule, client: string | null, vhost: string | null, out: DetectorResult[]): void {
+  private wait(bucket: Bucket<S>, rule: CompiledRule, client: string | null, vhost: string | null, out: DetectorResult<S>[]): void {
     // Bounded as the clients are: at the cap, the period ending first is reported now (its later matches, if any,
     // wait again), so a flood of attackers cannot grow the queue.
     if (this.waiting.size >= this.options.maxClients) this.report(this.waiting.pop()!, false, out);
@@ -111,14 +134,14 @@ export class Detector {
     this.waiting.push({ due: bucket.quietUntil, bucket, rule, client_ip: detached(client), vhost: detached(vhost) });
   }
 
-  private release(until: number, out: DetectorResult[]): void {
+  private release(until: number, out: DetectorResult<S>[]): void {
     for (let w = this.waiting.peek(); w !== undefined && w.due <= until; w = this.waiting.peek()) {
       this.waiting.pop();
       this.report(w, w.due <= this.watermark, out);
     }
   }
 
-  private report(w: Waiting, ended: boolean, out: DetectorResult[]): void {
+  private report(w: Waiting<S>, ended: boolean, out: DetectorResult<S>[]): void {
     w.bucket.awaitingDigest = false;
     const q = w.bucket.takeQuiet();
     if (q) out.push({ ...q, state: 'digest', rule: w.rule, client_ip: w.client_ip, vhost: w.vhost, quietUntil: w.due, ended });

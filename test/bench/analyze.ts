@@ -4,7 +4,9 @@
 // time's %M). visor analyze computes every traffic panel and runs the enrichment (issue 18); GoAccess runs twice:
 // with its default panels, and with every panel on (REFERRERS and KEYPHRASES, which Debian's goaccess.conf turns
 // off, and GEO_LOCATION on the country database visor uses). Then the cost per event of parsing, the enrichment
-// and the panels, in this process, on the same lines.
+// and the panels, in this process, on the same lines. Attack detection (issue 19, on by default) beside --no-detect in
+// alternating pairs of whole processes, on one thread and on all cores, and its two halves per event in this process:
+// the rules' matching (done by each reading thread) and the pouring of the match records (the main thread, serial).
 // Then `visor analyze --store` (SQLite) on a smaller file (BENCH_STORE_LINES, 200,000), beside plain `analyze` on
 // the same file, a second `--store` run on the same database (nothing changes), and the floor it is measured
 // against: the store's writer (lib/store's StoreWriter, what the store output runs) writing the same events,
@@ -16,7 +18,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { contentId, type Event } from '../../core/index.js';
 import { MetricsHub } from '../../core/runtime/metrics.js';
+import { AnalyzeDetect, MatchRecorder } from '../../lib/analyze/detect.js';
 import { openEnrichment } from '../../lib/analyze/enrich.js';
+import { detectSettings } from '../../bin/detect-config.js';
 import { buildAccessParser } from '../../lib/apache/index.js';
 import { packagedCountryDatabase } from '../../lib/insight/index.js';
 import { PanelAccumulator } from '../../lib/stats/index.js';
@@ -144,14 +148,16 @@ async function benchAnalyzeRead(count = Number(process.env.BENCH_LINES ?? 1_000_
     const wc = timed('wc', ['-l', file], dir);
     out.push(row('wc -l (baseline: read only)', wc.secs));
 
-    const analyze = (threads?: string) => {
+    const analyze = (threads?: string, extra: string[] = []) => {
       const env = threads ? { ...process.env, VISOR_ANALYZE_THREADS: threads } : process.env;
-      const r = timed(process.execPath, [CLI, 'analyze', '--json', file], dir, env);
+      const r = timed(process.execPath, [CLI, 'analyze', '--json', ...extra, file], dir, env);
       if (r.status !== 0) throw new Error(`visor analyze failed: ${r.stderr}`);
-      const summary = JSON.parse(r.stdout) as { requests: number; lines_per_second: number; panels?: { lists: Array<{ id: string; needs?: string }> } };
+      const summary = JSON.parse(r.stdout) as {
+        requests: number; lines_per_second: number; panels?: { lists: Array<{ id: string; needs?: string }> }; detect?: { matches: number; alerts: number };
+      };
       if (summary.requests !== count) throw new Error(`visor analyze counted ${summary.requests} requests of ${count}`);
       const empty = (summary.panels?.lists ?? []).filter((l) => l.needs).map((l) => l.id);
-      return { secs: r.secs, inner: summary.lines_per_second, rssKb: r.rssKb, empty };
+      return { secs: r.secs, inner: summary.lines_per_second, rssKb: r.rssKb, empty, detect: summary.detect };
     };
     analyze('1'); // warm the page cache
     const single = analyze('1');
@@ -159,6 +165,7 @@ async function benchAnalyzeRead(count = Number(process.env.BENCH_LINES ?? 1_000_
     const visor = analyze();
     out.push(row(`visor analyze --json (${os.availableParallelism()} cores)`, visor.secs, `(${fmt(visor.inner)} lines/s after start-up; ${mib(visor.rssKb)})`));
     out.push(`  visor analyze: every traffic panel and the enrichment (user_agent, bot, geoip) on; panels without data in this file: ${visor.empty.join(', ') || 'none'}`);
+    out.push(...detectPairs(analyze, row, Number(process.env.BENCH_DETECT_PAIRS ?? 2)));
 
     const goaccess = onPath('goaccess');
     if (!goaccess) {
@@ -188,6 +195,62 @@ async function benchAnalyzeRead(count = Number(process.env.BENCH_LINES ?? 1_000_
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Attack detection's cost in whole processes: `pairs` alternating runs without (--no-detect) and with it, on one
+ * thread and on all cores, best of each; the ratio of the bests. */
+function detectPairs(
+  analyze: (threads?: string, extra?: string[]) => { secs: number; rssKb: number | null; detect?: { matches: number; alerts: number } },
+  row: (name: string, secs: number, note?: string) => string, pairs: number,
+): string[] {
+  const out: string[] = [`  attack detection (default pack) beside --no-detect, ${pairs} alternating pairs each, best of each (load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} before):`];
+  for (const threads of ['1', undefined]) {
+    const off: Array<ReturnType<typeof analyze>> = [];
+    const on: Array<ReturnType<typeof analyze>> = [];
+    for (let i = 0; i < pairs; i++) {
+      off.push(analyze(threads, ['--no-detect']));
+      on.push(analyze(threads));
+    }
+    const best = (xs: typeof off) => xs.reduce((a, b) => (b.secs < a.secs ? b : a));
+    const a = best(off);
+    const b = best(on);
+    const where = threads ? '1 thread' : `${os.availableParallelism()} cores`;
+    out.push(row(`  --no-detect (${where})`, a.secs, mib(a.rssKb)));
+    out.push(row(`  detect on (${where})`, b.secs, `${mib(b.rssKb)}; ${fmt(b.detect?.matches ?? 0)} matches, ${b.detect?.alerts ?? 0} alerts`));
+    out.push(`    detect on / off (${where}): ${(b.secs / a.secs).toFixed(2)}x the time (pairs: ${off.map((x, i) => (on[i]!.secs / x.secs).toFixed(2)).join(', ')})`);
+  }
+  return out;
+}
+
+/** Detection's two halves per event on the same parsed and enriched lines, in this process, best of 3 rounds: the
+ * rules' matching and recording (what each reading thread does: MatchRecorder), and the pouring of those records
+ * into the buckets in order (what the main thread alone does for the workers' parts: AnalyzeDetect.pour). */
+export async function benchDetectCost(count = Number(process.env.BENCH_COST_LINES ?? 300_000)): Promise<string[]> {
+  const lines = combinedLines(count);
+  const parser = buildAccessParser({ format: 'combined', timezone: 'UTC' });
+  const enrich = await openEnrichment();
+  const events = lines.map((l) => { const e: Event = {}; parser.parse(l, e); enrich(e); return e; });
+  const settings = await detectSettings(undefined);
+  let best = { match: Infinity, pour: Infinity };
+  let records = 0;
+  for (let round = 0; round < 3; round++) {
+    const recorder = new MatchRecorder(settings);
+    let t = process.hrtime.bigint();
+    for (let i = 0; i < events.length; i++) recorder.event(events[i]!, lines[i]!, i);
+    const match = Number(process.hrtime.bigint() - t) / count;
+    const m = recorder.records();
+    records = m.n;
+    const main = new AnalyzeDetect(settings);
+    t = process.hrtime.bigint();
+    main.pour('(in memory)', 0, m);
+    const pour = Number(process.hrtime.bigint() - t) / Math.max(1, m.n);
+    best = { match: Math.min(best.match, match), pour: Math.min(best.pour, pour) };
+  }
+  return [
+    `attack detection per event on ${fmt(count)} generated combined lines, this process, best of 3 (load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}):`,
+    `  matching + recording (each reading thread)   ${best.match.toFixed(0).padStart(6)} ns/event`,
+    `  pouring the records in order (main thread)   ${best.pour.toFixed(0).padStart(6)} ns/record; ${fmt(records)} records (${(records / count).toFixed(2)} per event, 36 bytes each + each client once)`,
+  ];
 }
 
 /** Per event, in this process, on the same parsed lines: the parser, the enrichment (analyze's, enrich.ts) and the
@@ -221,7 +284,7 @@ export async function benchPanelCost(count = Number(process.env.BENCH_COST_LINES
 
 /** Both: the reading figures on the large file, then the --store ones. */
 export async function benchAnalyze(): Promise<string[]> {
-  return [...await benchAnalyzeRead(), ...await benchPanelCost(), ...await benchAnalyzeStore()];
+  return [...await benchAnalyzeRead(), ...await benchPanelCost(), ...await benchDetectCost(), ...await benchAnalyzeStore()];
 }
 
 if (process.argv[1]?.endsWith('analyze.js') || process.argv[1]?.endsWith('analyze.ts')) {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Event } from '../../core/index.js';
 import { buildAccessParser } from '../../lib/apache/index.js';
 import { AllowList, DEFAULT_PACK, Detector, FieldMemos, compileRule, type Detection } from '../../lib/detect/index.js';
+import { describeEvent } from '../../lib/alerts/index.js';
 
 /** The fields the default pack reads of an access event. */
 const FIELDS = ['client_ip', 'vhost', 'timestamp', 'status', 'method', 'url', 'path', 'user_agent', 'referer', 'bot_category', 'message_text', 'error_code', 'heartbeat'];
@@ -45,7 +46,7 @@ export function uniqueValues(lines: readonly string[]): string[] {
  * conditions without the field caches of lib/detect/memo.ts). */
 export function packDetector(cache = true): Detector {
   const memos = cache ? new FieldMemos() : undefined;
-  return new Detector(DEFAULT_PACK.map((s) => compileRule(s, memos)), new AllowList([]), { maxClients: 100_000, samples: 3, digests: false });
+  return new Detector(DEFAULT_PACK.map((s) => compileRule(s, memos)), new AllowList([]), { maxClients: 100_000, samples: 3, digests: false, sampleOf: (e: Event) => describeEvent(e, 'evidence') });
 }
 
 /** Reads every field the pack reads of each event: the floor any consumer of these events pays. */

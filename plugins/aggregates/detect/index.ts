@@ -6,10 +6,9 @@
 // With verify_crawlers, a batch first waits (at most dns_timeout) for the reverse DNS lookups of the crawlers its
 // user agents claim.
 import { definePlugin, type Event } from '../../../core/index.js';
-import { AllowList, Detector, type DetectorResult } from '../../../lib/detect/index.js';
-import { alertOfResult } from './alerts.js';
+import { describeEvent } from '../../../lib/alerts/index.js';
+import { alertOfResult, AllowList, detectReads, Detector, rulesOf, type DetectorResult } from '../../../lib/detect/index.js';
 import { crawlerVerification } from './crawlers.js';
-import { detectReads, rulesOf } from './rules.js';
 import { DETECT_SCHEMA } from './schema.js';
 
 export default definePlugin({
@@ -21,7 +20,9 @@ export default definePlugin({
   reads: detectReads,
   create(options, context) {
     const allow = new AllowList(options.allow_networks, options.allow_when, options.verify_crawlers);
-    const detector = new Detector(rulesOf(options), allow, { maxClients: options.max_clients, samples: options.samples, digests: options.quiet_digest });
+    const detector = new Detector(rulesOf(options), allow, {
+      maxClients: options.max_clients, samples: options.samples, digests: options.quiet_digest, sampleOf: (e: Event) => describeEvent(e, 'evidence'),
+    });
     const crawlers = options.verify_crawlers ? crawlerVerification(options, context.metrics) : undefined;
     const fired = context.metrics.counter('detect_alerts_total', 'Alert events emitted (buckets that overflowed).');
     const digests = context.metrics.counter('detect_digests_total', 'Digest events emitted (matches counted during a quiet period, quiet_digest).');
@@ -35,7 +36,7 @@ export default definePlugin({
       fired.inc(found.length - d);
       digests.inc(d);
       waiting.set(detector.waitingDigests);
-      return found.map(alertOfResult);
+      return found.map((d) => alertOfResult(d));
     };
     return {
       async process(events) {

@@ -8,6 +8,7 @@ import type { Event } from '../core/index.js';
 import { AllowList, compileRule, Detector, type DetectorResult } from '../lib/detect/index.js';
 import { IdleClock } from '../plugins/aggregates/detect/idle.js';
 import { CliProcess, tempDir } from './support/helpers.js';
+import { startPipeline } from './support/pipeline-harness.js';
 
 const BASE = Date.UTC(2026, 11, 3, 10, 0, 0);
 const SQLMAP = 'sqlmap/1.7.2#stable (https://sqlmap.org)';
@@ -66,6 +67,36 @@ outputs:
       if (agent.child.exitCode === null) agent.child.kill('SIGKILL');
       await tmp.remove();
     }
+  });
+
+  it('heartbeats are no traffic: under a steady stream of them the digest still comes by the clock', async () => {
+    const h = await startPipeline(`
+inputs:
+  src: { type: test_script }
+aggregates:
+  det: { type: detect, inputs: [src], idle_timeout: 200ms, override: { scanner-user-agent: { quiet: 1s } } }
+outputs:
+  out: { type: test_record, inputs: [det] }
+`);
+    const src = h.script('src');
+    const out = h.probe('out').written;
+    await src.send([{ client_ip: '198.51.100.42', user_agent: SQLMAP, timestamp: BASE }, { client_ip: '198.51.100.42', user_agent: SQLMAP, timestamp: BASE + 10 }]);
+    // Each heartbeat batch is sent once the last one went through and the event loop had its turn (timers run):
+    // far more often than idle_timeout. Were they taken for events, the server would never be idle and the digest
+    // would wait for the end of input.
+    let heartbeats = 0;
+    for (const start = Date.now(); !out.some((a) => a.state === 'digest') && Date.now() - start < 10_000; heartbeats++) {
+      await src.send([{ heartbeat: true, timestamp: BASE + 5000 }]);
+      await new Promise(setImmediate);
+    }
+    const [fired, digest] = out;
+    assert.equal(digest?.state, 'digest', `no digest after ${heartbeats} heartbeat batches`);
+    assert.ok(heartbeats > 10, `${heartbeats} heartbeat batches came meanwhile`);
+    assert.ok(Number(digest.time) - Number(fired.time) >= 990, 'not before the period ended by the clock (990 ms after the last event)');
+    assert.equal(digest.quiet_ended, true);
+    src.end();
+    await h.pipeline.done();
+    assert.equal(out.length, 2);
   });
 
   describe('IdleClock, on a real detector, its clock given', () => {

@@ -25,10 +25,8 @@ export interface SideBySideRow { file: string; client: string; crowdsec: string[
 export const SIDE_BY_SIDE: readonly SideBySideRow[] = [
   { file: 'apache-cve-2021-41773/apache-cve-2021-41773.log', client: '172.17.0.1', crowdsec: ['http-cve-2021-41773'], visor: ['exploit-strings', 'path-traversal'] },
   { file: 'apache-cve-2021-41773/apache-cve-2021-41773.log', client: '172.17.0.2', crowdsec: ['http-cve-2021-41773'], visor: ['exploit-strings', 'path-traversal'] },
-  {
-    file: 'apache-cve-2021-41773/apache-cve-2021-41773.log', client: '88.168.206.87', crowdsec: ['http-cve-2021-41773'], visor: [],
-    why: 'An error-log line, `AH00126: Invalid URI in request GET /cgi-bin/.%2E/%2E%2E/...`: crowdsec\'s apache2 parser takes the path out of error lines too, and the CVE scenario reads both logs. Visor\'s `path-traversal` reads the access log\'s `url` only, and one AH00126 is below `error-log-signals` (more than 2 within about 3 minutes).',
-  },
+  // An error-log line (AH00126, Invalid URI in request): both read the request target out of it.
+  { file: 'apache-cve-2021-41773/apache-cve-2021-41773.log', client: '88.168.206.87', crowdsec: ['http-cve-2021-41773'], visor: ['path-traversal'] },
   { file: 'apache-http-probing/apache-http-probing.log', client: '172.17.0.1', crowdsec: ['http-probing'], visor: ['probing'] },
   { file: 'apache2-http-sensitive-files/apache2-http-sensitive-files.log', client: '172.17.0.1', crowdsec: ['http-probing', 'http-sensitive-files'], visor: ['sensitive-files'] },
   {

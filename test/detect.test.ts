@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Event } from '../core/index.js';
 import { AllowList, compileRule, Detector, type DetectorResult, type QuietDigest } from '../lib/detect/index.js';
+import { corpus, readLines } from './support/corpora.js';
 import { runCli, tempDir } from './support/helpers.js';
 import { startPipeline } from './support/pipeline-harness.js';
 import { benignDay } from './bench/detect.js';
@@ -113,14 +114,15 @@ describe('detect aggregate', () => {
     assert.deepEqual(fired(alerts), [
       'aggressive-crawl 198.51.100.19', 'brute-force 198.51.100.20', 'brute-force 198.51.100.21', 'error-log-signals 198.51.100.22',
       'exploit-strings 198.51.100.11', 'exploit-strings 198.51.100.12', 'exploit-strings 198.51.100.13', 'exploit-strings 198.51.100.14', 'exploit-strings 198.51.100.15',
+      'path-traversal 198.51.100.22', // the CVE-2021-41773 request of each invalid URI, read from the error log
       'path-traversal 198.51.100.3', 'path-traversal 198.51.100.4', 'path-traversal 198.51.100.5', 'probing 198.51.100.1',
       'scanner-user-agent 198.51.100.16', 'scanner-user-agent 198.51.100.17', 'scanner-user-agent 198.51.100.18', 'sensitive-files 198.51.100.2',
       'sql-injection 198.51.100.6', 'sql-injection 198.51.100.7', 'sql-injection 198.51.100.8', 'xss-probe 198.51.100.10', 'xss-probe 198.51.100.9',
     ].sort());
-    // The crawler's 219 pages after its firing, and the second Shellshock line, came during the quiet period:
-    // reported at the end of input (their quiet periods had not ended).
+    // The crawler's 219 pages after its firing, the second Shellshock line and the second and third invalid URIs
+    // came during the quiet period: reported at the end of input (their quiet periods had not ended).
     assert.deepEqual(alerts.filter((a) => a.state === 'digest').map((a) => `${a.rule} ${a.client_ip} ${a.count}`).sort(),
-      ['aggressive-crawl 198.51.100.19 219', 'exploit-strings 198.51.100.15 1']);
+      ['aggressive-crawl 198.51.100.19 219', 'exploit-strings 198.51.100.15 1', 'path-traversal 198.51.100.22 2']);
     const probe = alerts.find((a) => a.rule === 'probing')!;
     assert.equal(probe.count, 16);
     assert.equal(probe.distinct, 16);
@@ -134,6 +136,42 @@ describe('detect aggregate', () => {
     assert.deepEqual(probe.samples, probe.evidence);
     assert.equal((probe.evidence as string[])[0], access[0]);
     assert.match(String(probe.message), /^\[warning\] probing: 198\.51\.100\.1 — 16 distinct/);
+  });
+
+  it('path-traversal reads the error-log lines that quote a refused request as sent (AH00126, AH10244, AH00127, 2.2), and no other message', async function () {
+    const raspim = readLines(path.join(corpus(this, 'raspim-raspbian-apache22'), 'error.log.1')).filter((l) => l.includes('Invalid URI in request'));
+    assert.equal(raspim.length, 13);
+    const attacks = [
+      // CVE-2021-41773 refused by 2.4 as AH00126 (the crowdsec corpus's line, its trailing blank included)
+      err('198.51.100.23', 'core:error', 'AH00126: Invalid URI in request GET /cgi-bin/.%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/etc/passwd HTTP/1.1 ', 1),
+      // CVE-2021-42013 refused by 2.4.51+ (AH10244 quotes the URI alone)
+      err('198.51.100.24', 'core:error', 'AH10244: invalid URI path (/cgi-bin/%%32%65%%32%65/%%32%65%%32%65/%%32%65%%32%65/etc/passwd)', 1),
+      // AH00127 after an APR error, which 2.4 writes before the client
+      '[Thu Dec 03 10:00:01.000000 2026] [core:error] [pid 7005:tid 1406] (20023)The given path was above the root path: [client 198.51.100.25:51234] AH00127: Cannot map GET /icons/.%2e/%2e%2e/%2e%2e/etc/passwd HTTP/1.1 to file',
+      // 2.2, unnumbered, an encoded backslash traversal
+      '[Thu Dec 03 10:00:01 2026] [error] [client 198.51.100.26] Invalid URI in request GET /..%5c..%5c..%5cwindows/win.ini HTTP/1.0',
+      // AH00026 at LogLevel info: an encoded slash, refused with 404
+      err('198.51.100.27', 'core:info', "AH00026: found %2f (encoded '/') in URI path (/cgi-bin/..%2f..%2f..%2fetc/passwd), returning 404", 1),
+    ];
+    const nearMisses = [
+      err('203.0.113.15', 'core:error', 'AH00126: Invalid URI in request GET index.html HTTP/1.1', 1), // no leading slash
+      // a TLS handshake sent to port 80, its bytes escaped by Apache, two of them dots (0x2e)
+      '[Thu Dec 03 10:00:01 2026] [error] [client 203.0.113.16] Invalid URI in request \\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xfc\\x03\\x03..\\xa5',
+      // application code, not a request: a relative include
+      err('203.0.113.17', 'php7:warn', 'PHP Warning:  include(../config/local.php): failed to open stream: No such file or directory in /var/www/html/index.php on line 3', 1),
+      // CVE-2021-41773 on 2.4.49, denied after normalisation: a path on disk
+      err('203.0.113.18', 'authz_core:error', 'AH01630: client denied by server configuration: /etc/passwd', 1),
+      ...raspim, // the same, real: 13 TLS handshakes on a Raspbian 2.2
+    ];
+    // `parsed` fires once for every client whose lines reached detect parsed, so no near-miss passes unread.
+    const alerts = await detect([], [...attacks, ...nearMisses], 'default_pack: true, disable: [exploit-strings, brute-force], rules: [{ name: parsed, when: "message_text != null" }]');
+    const by = (rule: string) => [...new Set(alerts.filter((a) => a.state === 'firing' && a.rule === rule).map((a) => a.client_ip))].sort();
+    assert.deepEqual(by('parsed'), ['192.168.5.148', '192.168.5.188', '198.51.100.23', '198.51.100.24', '198.51.100.25', '198.51.100.26', '198.51.100.27', '203.0.113.15', '203.0.113.16', '203.0.113.17', '203.0.113.18']);
+    assert.deepEqual(by('path-traversal'), ['198.51.100.23', '198.51.100.24', '198.51.100.25', '198.51.100.26', '198.51.100.27']);
+    const cve = alerts.find((a) => a.rule === 'path-traversal' && a.client_ip === '198.51.100.23')!;
+    assert.equal(cve.severity, 'critical');
+    assert.deepEqual(cve.evidence, [attacks[0]], 'the error-log line is the evidence');
+    assert.equal(cve.first, BASE + 1000);
   });
 
   it('fires on the crowdsec-hub-tests attack lines (CVE-2021-41773, Log4Shell, sensitive files, probing)', async function () {

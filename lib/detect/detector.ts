@@ -68,6 +68,11 @@ export class Detector<T = Event, S = string> {
     return this.clients.size;
   }
 
+  /** The newest event time seen (-Infinity before any event): where advance() has taken the watermark. */
+  get eventTime(): number {
+    return this.watermark;
+  }
+
   /** Quiet periods whose matches wait for their digest. */
   get waitingDigests(): number {
     return this.waiting.size;

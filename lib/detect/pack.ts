@@ -21,6 +21,12 @@ const SP = String.raw`(\s|\+|%20|/\*.*?\*/)`;
 export const SENSITIVE_FILES = String.raw`(?i)(/\.(env(\.[\w-]+)?|git|svn|hg|bzr|cvs|htpasswd|htaccess|htdigest|DS_Store|aws|ssh|passwd|pwd|rhosts|profile|bashrc|bash_history|sh_history|zsh_history|mysql_history|psql_history|listings?|subversion|npmrc|pypirc|dockercfg|docker|kube|idea|vscode)(/|$)|/id_(rsa|dsa|ecdsa|ed25519)|wp-config\.php.|/config\.php.|\.(sql|sql\.gz|sql\.zip|sqlite|mdb|bak|old|orig|save|swp|backup)$|~$|/(backup|dump|db|database|www|wwwroot|htdocs|site)[^/]*\.(zip|tar|tar\.gz|tgz|gz|7z|rar)$|/etc/(passwd|shadow))`;
 /** Plain and encoded `../`, overlong UTF-8, and Apache 2.4.49/50's CVE-2021-41773 (`.%2e/`) and CVE-2021-42013 (`%%32%65`). */
 export const TRAVERSAL = String.raw`(?i)(\.\./|\.\.\\|\.\.%2f|\.\.%5c|%2e%2e(/|\\|%2f|%5c)|\.%2e(/|%2f)|%2e\.(/|%2f)|%%32%65|%252e|%c0%ae|%c0%af|%e0%80%ae)`;
+/** Error-log messages that quote the client's request target as sent: Apache 2.4's AH00126 `Invalid URI in request
+ * GET /... HTTP/1.1` (2.2 writes it unnumbered; trunk quotes the URI and the line), AH10244 `invalid URI path (/...)`
+ * (2.4.51+, the CVE-2021-42013 fix), AH00127 `Cannot map GET /... HTTP/1.1 to file` and AH00026 `found %2f (encoded
+ * '/') in URI path (/...), returning 404`. Only these are searched for traversal: other messages name files on
+ * disk or quote application code (PHP's `include(../lib/x.php): failed to open stream`), where `../` is benign. */
+export const REQUEST_IN_ERROR = String.raw`(?i)^(invalid URI (in request|path) |cannot map |found %2f \(encoded '/'\) in URI path )`;
 export const SQLI = String.raw`(?i)(union${SP}+(all${SP}+)?select${SP}|select${SP}+.{0,80}${SP}from${SP}|information_schema|sleep(\(|%28)\s*\d|benchmark(\(|%28)|waitfor${SP}+delay|('|%27)${SP}*(or|and)${SP}+('|%27)?\d+('|%27)?${SP}*(=|%3d)|('|%27)${SP}*(--|%2d%2d|#|%23)|order${SP}+by${SP}+\d+${SP}*(--|%2d%2d|#|%23))`;
 export const XSS = String.raw`(?i)((<|%3c)${SP}*(script|svg|iframe|img${SP}+src|body${SP}+onload)|javascript(:|%3a)|on(error|load|mouseover)${SP}*(=|%3d)|document\.(cookie|domain)|alert(\(|%28)\s*(1|document|'|%27|"|%22))`;
 export const EXPLOITS = String.raw`(?i)(\$\{jndi:|\$\{\$\{|%24%7bjndi|\$%7bjndi|%24\{jndi|\(\)\s*\{\s*:\s*;\s*\}|\(\)%20%7b|php://(input|filter)|data://text|expect://|phar://|zip://|(;|%3b|\||%7c|&&|%26%26)\s*(wget|curl|nc|bash|sh|chmod|busybox)(\s|\+|%20)|\$\((wget|curl|id|cat)|%24%28|/bin/(ba)?sh|cmd\.exe|powershell|base64_decode\(|eval\(|allow_url_include)`;
@@ -48,8 +54,8 @@ export const DEFAULT_PACK: readonly RuleSpec[] = [
   },
   {
     name: 'path-traversal',
-    description: 'Plain or encoded ../ in the request target, overlong UTF-8 dots, and Apache 2.4.49/2.4.50\'s CVE-2021-41773 (/.%2e/) and CVE-2021-42013 (%%32%65, %252e). One request fires. Trade-off: none known for browsers, which resolve ../ before sending.',
-    when: `(contains(url, "..") or contains(url, "%")) and url =~ ${lit(TRAVERSAL)}`,
+    description: 'Plain or encoded ../ in the request target, overlong UTF-8 dots, and Apache 2.4.49/2.4.50\'s CVE-2021-41773 (/.%2e/) and CVE-2021-42013 (%%32%65, %252e); in the access log\'s url, and in the error-log lines that quote the request as sent (AH00126 Invalid URI in request, AH10244 invalid URI path, AH00127 Cannot map ... to file, AH00026 found %2f ... in URI path), where Apache logs the requests it refuses (400, 403, 404). One request fires; one logged in both logs fires once (the second line falls in the quiet period). Trade-off: none known for browsers, which resolve ../ before sending; other error messages are not searched (a PHP include(../x.php) warning is benign).',
+    when: `((contains(url, "..") or contains(url, "%")) and url =~ ${lit(TRAVERSAL)}) or (message_text =~ ${lit(REQUEST_IN_ERROR)} and message_text =~ ${lit(TRAVERSAL)})`,
     severity: 'critical',
   },
   {

@@ -1,14 +1,16 @@
 // Attack detection (issue 19): rules over parsed Apache access and error events, counted per client and vhost in
 // CrowdSec-style leaky buckets; an overflowing bucket emits one alert event with its evidence, and (quiet_digest)
 // the matches of the quiet period after it one digest when that period ends. The default pack runs when no rules
-// are listed. A bucket's state lives in event time, so nothing waits on a timer: a quiet period ends when a later
-// event arrives (any client's), and flush reports those still open, so no counted match goes unsaid at shutdown.
+// are listed. A bucket's state lives in event time: a quiet period ends when a later event arrives (any client's),
+// or by the clock on a server gone idle (idle.ts), and flush reports those still open, so no counted match goes
+// unsaid at shutdown.
 // With verify_crawlers, a batch first waits (at most dns_timeout) for the reverse DNS lookups of the crawlers its
 // user agents claim.
 import { definePlugin, type Event } from '../../../core/index.js';
 import { describeEvent } from '../../../lib/alerts/index.js';
 import { alertOfResult, AllowList, detectReads, Detector, rulesOf, type DetectorResult } from '../../../lib/detect/index.js';
 import { crawlerVerification } from './crawlers.js';
+import { withIdleDigests } from './idle.js';
 import { DETECT_SCHEMA } from './schema.js';
 
 export default definePlugin({
@@ -38,7 +40,7 @@ export default definePlugin({
       waiting.set(detector.waitingDigests);
       return found.map((d) => alertOfResult(d));
     };
-    return {
+    return withIdleDigests({
       async process(events) {
         if (crawlers) {
           await crawlers.verifier.annotate(events);
@@ -64,6 +66,6 @@ export default definePlugin({
       close() {
         crawlers?.close();
       },
-    };
+    }, detector, options, context, alertsOf);
   },
 });

@@ -267,6 +267,52 @@ outputs:
     }
   });
 
+  it('events an aggregator finds late travel on in late partials: merged while the window is open, else counted and logged as missing', async () => {
+    // Partition 0 runs 30 s ahead (an edge ahead of another by more than allowed_lateness: 5 s) and closes [0,10s)
+    // with 9 events; then 2 events of [0,10s) arrive on it late (the lagging edge's). `closeP1First`: partition 1
+    // closes the window first, so the merger has emitted it by then.
+    const ev = (partition: number, s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 'ev', partition, offset } });
+    const p0 = Array.from({ length: 9 }, (_, i) => ev(0, i + 1, i));
+    const tmp = await tempDir('visor-merge-late-');
+    const run = async (script: string, closeP1First: boolean) => {
+      const lateBatch = [ev(0, 3, 10), ev(0, 4, 11)];
+      const p1 = [[ev(1, 2, 0)], [ev(1, 40, 1)]];
+      const batches = closeP1First ? [p0, [ev(0, 30, 9)], ...p1, lateBatch] : [p0, [ev(0, 30, 9)], p1[0], lateBatch, p1[1]];
+      scripts.set(script, { batches, delay_ms: 0, end_pause_ms: 0 });
+      // A data directory of its own: the merger's journal of delivered windows must not carry over between runs.
+      const h = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, script))} }
+inputs:
+  src: { type: test_merge_events, script: ${script} }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 50ms, metrics: { n: count() } }
+  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2 }
+outputs:
+  out: { type: test_record, inputs: [m] }
+  late: { type: test_record, inputs: [a._late] }
+`);
+      await h.pipeline.done();
+      const lateIndex = batches.indexOf(lateBatch);
+      assert.equal(h.probe('src').acks.find((a) => a.batch === lateIndex)?.result.status, 'delivered', 'the late batch is acknowledged once its late partial is delivered');
+      assert.equal(h.probe('late').written.length, 2, 'the aggregator still sends its late events to _late');
+      const c = { ...h.metrics.snapshot().a.custom, ...h.metrics.snapshot().m.custom };
+      return { results: h.probe('out').written.map((r) => [(r.window_start as number) - T0, r.n]), late: c.visor_window_late_events_total, merged: c.visor_window_merge_late_events_merged_total ?? 0, missing: c.visor_window_merge_late_events_missing_total ?? 0, latePartials: c.visor_window_merge_late_partials_total ?? 0, logs: h.logs };
+    };
+    try {
+      // Partition 1 still holds the window open: the late events are merged, the result is the whole window's.
+      const open = await run('late-open', false);
+      assert.deepEqual(open.results, [[0, 12]]);
+      assert.deepEqual([open.late, open.merged, open.missing, open.latePartials], [2, 2, 0, 0], 'late, merged, missing, late partials');
+      // Emitted before the late events came: the result lacks them, and the merger says so (metric and warning).
+      const emitted = await run('late-emitted', true);
+      assert.deepEqual(emitted.results, [[0, 10]]);
+      assert.deepEqual([emitted.late, emitted.merged, emitted.missing, emitted.latePartials], [2, 0, 2, 1], 'late, merged, missing, late partials');
+      assert.ok(emitted.logs.some((l) => /late events for a window already emitted: its result lacks them.*window_start=\d+.*events=2/.test(l)), emitted.logs.join('\n'));
+    } finally {
+      await tmp.remove();
+    }
+  });
+
   it('a merger configured differently refuses the partials with a clear error and does not acknowledge them', async () => {
     const ev = (s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 't', partition: 0, offset } });
     scripts.set('mismatch', { batches: [[ev(1, 0)], [ev(30, 1)]], delay_ms: 0, end_pause_ms: 100 });

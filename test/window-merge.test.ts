@@ -289,6 +289,7 @@ aggregates:
   m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2 }
 outputs:
   out: { type: test_record, inputs: [m] }
+  parts: { type: test_record, inputs: [a] }
   late: { type: test_record, inputs: [a._late] }
 `);
       await h.pipeline.done();
@@ -296,13 +297,30 @@ outputs:
       assert.equal(h.probe('src').acks.find((a) => a.batch === lateIndex)?.result.status, 'delivered', 'the late batch is acknowledged once its late partial is delivered');
       assert.equal(h.probe('late').written.length, 2, 'the aggregator still sends its late events to _late');
       const c = { ...h.metrics.snapshot().a.custom, ...h.metrics.snapshot().m.custom };
-      return { results: h.probe('out').written.map((r) => [(r.window_start as number) - T0, r.n]), late: c.visor_window_late_events_total, merged: c.visor_window_merge_late_events_merged_total ?? 0, missing: c.visor_window_merge_late_events_missing_total ?? 0, latePartials: c.visor_window_merge_late_partials_total ?? 0, logs: h.logs };
+      return { results: h.probe('out').written.map((r) => [(r.window_start as number) - T0, r.n]), late: c.visor_window_late_events_total, merged: c.visor_window_merge_late_events_merged_total ?? 0, missing: c.visor_window_merge_late_events_missing_total ?? 0, latePartials: c.visor_window_merge_late_partials_total ?? 0, logs: h.logs, partials: h.probe('parts').written };
     };
     try {
       // Partition 1 still holds the window open: the late events are merged, the result is the whole window's.
       const open = await run('late-open', false);
       assert.deepEqual(open.results, [[0, 12]]);
       assert.deepEqual([open.late, open.merged, open.missing, open.latePartials], [2, 2, 0, 0], 'late, merged, missing, late partials');
+      // Restarted on its data directory, the merger reads that late partial again (its commit had not passed it), but
+      // no other partial of the window: a copy of what it delivered (its journal has the range), not missing events.
+      const latePartial = open.partials.filter((e) => (e.partial as Event).late === true);
+      assert.deepEqual(latePartial.map((e) => [(e.partial as Event).offset_from, (e.partial as Event).offset_to]), [[10, 11]]);
+      scripts.set('late-reread', { batches: [latePartial.map((e) => ({ message: JSON.stringify(e), kafka: { topic: 'partials', partition: 0, offset: 7 } }))], delay_ms: 0, end_pause_ms: 0 });
+      const again = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, 'late-open'))} }
+inputs:
+  src: { type: test_merge_events, script: late-reread }
+aggregates:
+  m: { type: window_merge, inputs: [src], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2 }
+outputs:
+  out: { type: test_record, inputs: [m] }
+`);
+      await again.pipeline.done();
+      const ac = again.metrics.snapshot().m.custom;
+      assert.deepEqual([again.probe('out').written.length, ac.visor_window_merge_duplicate_partials_total, ac.visor_window_merge_late_events_missing_total ?? 0], [0, 1, 0], 'results, duplicates, missing');
       // Emitted before the late events came: the result lacks them, and the merger says so (metric and warning).
       const emitted = await run('late-emitted', true);
       assert.deepEqual(emitted.results, [[0, 10]]);

@@ -149,7 +149,9 @@ export default definePlugin({
       // A late partial of a window not open here: one that every waited-for partition has passed was emitted (or,
       // with no partial, had nothing to emit) and its record may be gone (dedupe_retention): not a new window.
       if (h.late && !windows.has(start) && [...partitions.values()].every((p) => p.timedOut || p.watermark >= h.window_end!)) {
-        lateTooLate(h, groups);
+        // Read again after a restart, of a window delivered with it (the journal has its range): a copy.
+        if (!noOffsets && (journal.rangesOf(start)?.get(id) ?? []).some((r) => contains(r, range))) duplicates.inc();
+        else lateTooLate(h, groups);
         return undefined;
       }
       let w = windows.get(start);

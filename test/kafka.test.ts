@@ -2,6 +2,7 @@
 // by kcat), checked with kcat -C, a client nobody here wrote. Agents are real `visor run` processes.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { definePlugin, type Event } from '../core/index.js';
 import { CliProcess, freePort, tempDir } from './support/helpers.js';
@@ -304,7 +305,10 @@ outputs:
     const edgeA = Array.from({ length: 800 }, (_, i) => ({ partition: i % 3, value: line(Math.floor(i / 4), n++) }));
     const early = Array.from({ length: 40 }, (_, i) => ({ partition: 3, value: line(Math.floor(i / 4), n++) }));
     await send([...edgeA, ...early]);
+    // A data directory of its own: the merger journals the windows it delivered there (a shared one would make a
+    // later run take them for delivered and skip them).
     const h = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, 'late-edge'))} }
 inputs:
   k: { type: kafka, brokers: ${JSON.stringify(mock.brokers)}, topics: [${events}], group_id: g-late-agg, from: beginning, ${GROUP_TIMINGS} }
   kp: { type: kafka, brokers: ${JSON.stringify(mock.brokers)}, topics: [${partials}], group_id: g-late-merger, from: beginning, ${GROUP_TIMINGS} }
@@ -318,25 +322,29 @@ outputs:
   out: { type: test_record, inputs: [m] }
   late: { type: blackhole, inputs: [a._late] }
 `);
+    /** until(), failing with what the pipeline logged and counted. */
+    const waitFor = (cond: () => boolean, what: string) => until(cond, what, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${JSON.stringify(custom())}\n${h.logs.slice(-40).join('')}`);
+    });
+    const custom = () => ({ ...h.metrics.snapshot().a.custom, ...h.metrics.snapshot().m.custom });
     try {
-      const custom = () => ({ ...h.metrics.snapshot().a.custom, ...h.metrics.snapshot().m.custom });
       const counted = (name: string) => custom()[`visor_window_merge_late_events_${name}_total`] ?? 0;
       const emitted = () => h.probe('out').written.map((r) => [(r.window_start as number) - T0, r.requests]);
       // The aggregator has read edge A: partitions 0-2 (newest event 199 s) closed every window up to [140,160s),
       // one partial each; partition 3 (9 s) none, and the merger waits for it.
-      await until(() => h.metrics.snapshot().a.custom.visor_window_partials_total >= 3 * 8, 'the partials of partitions 0-2 up to [140,160s)', 60_000);
+      await waitFor(() => h.metrics.snapshot().a.custom.visor_window_partials_total >= 3 * 8, 'the partials of partitions 0-2 up to [140,160s)');
       assert.deepEqual(emitted(), [], 'partition 3 holds every window');
       // Edge B, 150 s behind: 20 events of [0,20s) on partition 0, whose aggregator closed that window long ago.
       await send(Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: line(i, n++) })));
-      await until(() => counted('merged') >= 20, 'the late events merged', 60_000);
+      await waitFor(() => counted('merged') >= 20, 'the late events merged');
       // Partition 3 catches up: the window closes everywhere, with edge B's events in it.
       await send(Array.from({ length: 200 }, (_, i) => ({ partition: 3, value: line(10 + Math.floor(i / 2), n++) })));
-      await until(() => emitted().length >= 1, 'window [0,20s)', 60_000);
+      await waitFor(() => emitted().length >= 1, 'window [0,20s)');
       assert.deepEqual(emitted()[0], [0, 80 + 40 + 20 + 20], 'edge A (80 on 0-2), partition 3 (40 early, 20 later), edge B (20)');
       // Edge B again, now behind an emitted window: 30 events of [0,20s) on partition 1. Its result cannot have them;
       // the merger says how many it lacks, by metric and in its log.
       await send(Array.from({ length: 30 }, (_, i) => ({ partition: 1, value: line(i % 20, n++) })));
-      await until(() => counted('missing') >= 30, 'the late events counted missing', 60_000);
+      await waitFor(() => counted('missing') >= 30, 'the late events counted missing');
       const c = custom();
       assert.deepEqual([c.visor_window_late_events_total, counted('merged'), counted('missing')], [50, 20, 30], 'late at the aggregator, merged, missing');
       assert.ok(h.logs.some((l) => new RegExp(`WARN .*late events for a window already emitted: its result lacks them.*window_start=${T0} .*events=30`).test(l)), h.logs.join('\n'));

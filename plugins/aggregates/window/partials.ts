@@ -1,8 +1,8 @@
 // `emit: partials` (scale-out over Kafka): windows per source partition, each closed by that partition's own
 // watermark, emitted as mergeable partial states for `window_merge`, plus a watermark event per partition every
 // watermark_interval. Events late for a window of their partition (already emitted) follow it in a late partial,
-// so that the merger counts them or says they are missing. A partition this process no longer owns (in this consumer-group generation) is dropped: its
-// owner recomputes its windows from the committed offset.
+// so that the merger counts them or says they are missing. A partition this process no longer owns (in this
+// consumer-group generation) is dropped: its owner recomputes its windows from the committed offset.
 import { fieldReader, splitFieldPath, type AggregateContext, type AggregateProcessContext, type Event } from '../../../core/index.js';
 import { partitionAssignments, type PartitionAssignments } from '../../../lib/kafka/index.js';
 import { partialHeader, type PartialEvent } from '../../../lib/stats/index.js';

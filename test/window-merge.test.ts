@@ -331,6 +331,29 @@ outputs:
     }
   });
 
+  it('hopping windows: a late event\'s late partial holds the windows already closed, the open ones take it as usual', async () => {
+    const ev = (s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 't', partition: 0, offset } });
+    // t=30 s closes every window ending by 25 s (allowed_lateness 5 s); t=22 s belongs to [15,25) (closed) and [20,30) (open).
+    scripts.set('late-hopping', { batches: [[ev(16, 0), ev(21, 1)], [ev(30, 2)], [ev(22, 3)], [ev(60, 4)]], delay_ms: 0, end_pause_ms: 0 });
+    const { pipeline, probe } = await startPipeline(`
+inputs:
+  src: { type: test_merge_events, script: late-hopping }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: hopping, size: 10s, advance: 5s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 1h, metrics: { n: count() } }
+outputs:
+  out: { type: test_record, inputs: [a] }
+`);
+    await pipeline.done();
+    const partials = probe('out').written.filter((e) => (e.partial as Event).window_start !== undefined);
+    const shown = partials.map((e) => {
+      const h = e.partial as Event;
+      return [(h.window_start as number) - T0, h.late === true, (e.groups as Array<{ count: number }>).reduce((n, g) => n + g.count, 0), h.offset_from, h.offset_to];
+    });
+    // Closed by t=30 s: [10,20) and [15,25) (events 16 and 21 s); then the late partial of [15,25) with t=22 s alone;
+    // t=60 s closes the rest, [20,30) with t=22 s in it (offsets 1-3).
+    assert.deepEqual(shown, [[10_000, false, 1, 0, 0], [15_000, false, 2, 0, 1], [15_000, true, 1, 3, 3], [20_000, false, 2, 1, 3], [25_000, false, 1, 2, 2], [30_000, false, 1, 2, 2]]);
+  });
+
   it('a merger configured differently refuses the partials with a clear error and does not acknowledge them', async () => {
     const ev = (s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 't', partition: 0, offset } });
     scripts.set('mismatch', { batches: [[ev(1, 0)], [ev(30, 1)]], delay_ms: 0, end_pause_ms: 100 });

@@ -2,6 +2,7 @@
 // by kcat), checked with kcat -C, a client nobody here wrote. Agents are real `visor run` processes.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { definePlugin, type Event } from '../core/index.js';
 import { CliProcess, freePort, tempDir } from './support/helpers.js';
@@ -279,6 +280,78 @@ outputs:
     assert.ok(stdoutLines(a).length > 0 && stdoutLines(b).length > 0);
     for (const p of [a, b]) p.child.kill('SIGTERM');
     for (const p of [a, b]) assert.equal((await p.exited).code, 0);
+  });
+
+  it('an edge lagging beyond allowed_lateness: its late events reach the merger, merged while their window is open, else counted and logged as missing', async () => {
+    // Aggregator and merger (window emit: partials, window_merge) in one process, the partials through Kafka as in
+    // configs/cluster. Partitions are chosen by the producer: the lagging edge's events go where the test says.
+    const [events, partials] = ['late-events', 'late-partials'];
+    const T0 = Date.UTC(2026, 10, 25);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    /** A combined access line at `s` seconds after T0 (a window of 20 s, allowed_lateness 30 s below). */
+    const line = (s: number, n: number) => `10.2.${n % 7}.${n % 200} - - [25/Nov/2026:00:${pad(Math.floor(s / 60))}:${pad(s % 60)} +0000] "GET /p${n % 13} HTTP/1.1" 200 ${100 + n} "-" "curl/8"`;
+    const send = async (messages: Array<{ partition: number; value: string }>) => {
+      const producer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      try {
+        for (let i = 0; i < messages.length; i += 500) await producer.send({ topic: events, messages: messages.slice(i, i + 500) });
+      } finally {
+        await producer.disconnect();
+      }
+    };
+    // Edge A: 4 events a second over 0-200 s on partitions 0-2; partition 3 only up to 10 s, so that its watermark
+    // (10 s - 30 s) keeps the merger's window [0,20s) open.
+    let n = 0;
+    const edgeA = Array.from({ length: 800 }, (_, i) => ({ partition: i % 3, value: line(Math.floor(i / 4), n++) }));
+    const early = Array.from({ length: 40 }, (_, i) => ({ partition: 3, value: line(Math.floor(i / 4), n++) }));
+    await send([...edgeA, ...early]);
+    // A data directory of its own: the merger journals the windows it delivered there (a shared one would make a
+    // later run take them for delivered and skip them).
+    const h = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, 'late-edge'))} }
+inputs:
+  k: { type: kafka, brokers: ${JSON.stringify(mock.brokers)}, topics: [${events}], group_id: g-late-agg, from: beginning, ${GROUP_TIMINGS} }
+  kp: { type: kafka, brokers: ${JSON.stringify(mock.brokers)}, topics: [${partials}], group_id: g-late-merger, from: beginning, ${GROUP_TIMINGS} }
+filters:
+  access: { type: apache_access, inputs: [k], format: combined }
+aggregates:
+  a: { type: window, inputs: [access], emit: partials, window: { type: tumbling, size: 20s }, allowed_lateness: 30s, idle_timeout: 1h, watermark_interval: 100ms, metrics: { requests: count() } }
+  m: { type: window_merge, inputs: [kp], window: { type: tumbling, size: 20s }, metrics: { requests: count() }, expected_partitions: 4 }
+outputs:
+  po: { type: kafka, inputs: [a], brokers: ${JSON.stringify(mock.brokers)}, topic: ${partials}, key: partial.partition, format: json }
+  out: { type: test_record, inputs: [m] }
+  late: { type: blackhole, inputs: [a._late] }
+`);
+    /** until(), failing with what the pipeline logged and counted. */
+    const waitFor = (cond: () => boolean, what: string) => until(cond, what, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${JSON.stringify(custom())}\n${h.logs.slice(-40).join('')}`);
+    });
+    const custom = () => ({ ...h.metrics.snapshot().a.custom, ...h.metrics.snapshot().m.custom });
+    try {
+      const counted = (name: string) => custom()[`visor_window_merge_late_events_${name}_total`] ?? 0;
+      const emitted = () => h.probe('out').written.map((r) => [(r.window_start as number) - T0, r.requests]);
+      // The aggregator has read edge A: partitions 0-2 (newest event 199 s) closed every window up to [140,160s),
+      // one partial each; partition 3 (9 s) none, and the merger waits for it.
+      await waitFor(() => h.metrics.snapshot().a.custom.visor_window_partials_total >= 3 * 8, 'the partials of partitions 0-2 up to [140,160s)');
+      assert.deepEqual(emitted(), [], 'partition 3 holds every window');
+      // Edge B, 150 s behind: 20 events of [0,20s) on partition 0, whose aggregator closed that window long ago.
+      await send(Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: line(i, n++) })));
+      await waitFor(() => counted('merged') >= 20, 'the late events merged');
+      // Partition 3 catches up: the window closes everywhere, with edge B's events in it.
+      await send(Array.from({ length: 200 }, (_, i) => ({ partition: 3, value: line(10 + Math.floor(i / 2), n++) })));
+      await waitFor(() => emitted().length >= 1, 'window [0,20s)');
+      assert.deepEqual(emitted()[0], [0, 80 + 40 + 20 + 20], 'edge A (80 on 0-2), partition 3 (40 early, 20 later), edge B (20)');
+      // Edge B again, now behind an emitted window: 30 events of [0,20s) on partition 1. Its result cannot have them;
+      // the merger says how many it lacks, by metric and in its log.
+      await send(Array.from({ length: 30 }, (_, i) => ({ partition: 1, value: line(i % 20, n++) })));
+      await waitFor(() => counted('missing') >= 30, 'the late events counted missing');
+      const c = custom();
+      assert.deepEqual([c.visor_window_late_events_total, counted('merged'), counted('missing')], [50, 20, 30], 'late at the aggregator, merged, missing');
+      assert.ok(h.logs.some((l) => new RegExp(`WARN .*late events for a window already emitted: its result lacks them.*window_start=${T0} .*events=30`).test(l)), h.logs.join('\n'));
+      assert.equal(emitted().filter((r) => r[0] === 0).length, 1, 'window [0,20s) emitted once');
+    } finally {
+      await h.pipeline.stop(5000);
+    }
   });
 
   it('kafka output: a 10 s outage through a proxy loses nothing, keeps memory bounded and shows the retries', async function () {

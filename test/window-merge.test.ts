@@ -267,6 +267,93 @@ outputs:
     }
   });
 
+  it('events an aggregator finds late travel on in late partials: merged while the window is open, else counted and logged as missing', async () => {
+    // Partition 0 runs 30 s ahead (an edge ahead of another by more than allowed_lateness: 5 s) and closes [0,10s)
+    // with 9 events; then 2 events of [0,10s) arrive on it late (the lagging edge's). `closeP1First`: partition 1
+    // closes the window first, so the merger has emitted it by then.
+    const ev = (partition: number, s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 'ev', partition, offset } });
+    const p0 = Array.from({ length: 9 }, (_, i) => ev(0, i + 1, i));
+    const tmp = await tempDir('visor-merge-late-');
+    const run = async (script: string, closeP1First: boolean) => {
+      const lateBatch = [ev(0, 3, 10), ev(0, 4, 11)];
+      const p1 = [[ev(1, 2, 0)], [ev(1, 40, 1)]];
+      const batches = closeP1First ? [p0, [ev(0, 30, 9)], ...p1, lateBatch] : [p0, [ev(0, 30, 9)], p1[0], lateBatch, p1[1]];
+      scripts.set(script, { batches, delay_ms: 0, end_pause_ms: 0 });
+      // A data directory of its own: the merger's journal of delivered windows must not carry over between runs.
+      const h = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, script))} }
+inputs:
+  src: { type: test_merge_events, script: ${script} }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 50ms, metrics: { n: count() } }
+  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2 }
+outputs:
+  out: { type: test_record, inputs: [m] }
+  parts: { type: test_record, inputs: [a] }
+  late: { type: test_record, inputs: [a._late] }
+`);
+      await h.pipeline.done();
+      const lateIndex = batches.indexOf(lateBatch);
+      assert.equal(h.probe('src').acks.find((a) => a.batch === lateIndex)?.result.status, 'delivered', 'the late batch is acknowledged once its late partial is delivered');
+      assert.equal(h.probe('late').written.length, 2, 'the aggregator still sends its late events to _late');
+      const c = { ...h.metrics.snapshot().a.custom, ...h.metrics.snapshot().m.custom };
+      return { results: h.probe('out').written.map((r) => [(r.window_start as number) - T0, r.n]), late: c.visor_window_late_events_total, merged: c.visor_window_merge_late_events_merged_total ?? 0, missing: c.visor_window_merge_late_events_missing_total ?? 0, latePartials: c.visor_window_merge_late_partials_total ?? 0, logs: h.logs, partials: h.probe('parts').written };
+    };
+    try {
+      // Partition 1 still holds the window open: the late events are merged, the result is the whole window's.
+      const open = await run('late-open', false);
+      assert.deepEqual(open.results, [[0, 12]]);
+      assert.deepEqual([open.late, open.merged, open.missing, open.latePartials], [2, 2, 0, 0], 'late, merged, missing, late partials');
+      // Restarted on its data directory, the merger reads that late partial again (its commit had not passed it), but
+      // no other partial of the window: a copy of what it delivered (its journal has the range), not missing events.
+      const latePartial = open.partials.filter((e) => (e.partial as Event).late === true);
+      assert.deepEqual(latePartial.map((e) => [(e.partial as Event).offset_from, (e.partial as Event).offset_to]), [[10, 11]]);
+      scripts.set('late-reread', { batches: [latePartial.map((e) => ({ message: JSON.stringify(e), kafka: { topic: 'partials', partition: 0, offset: 7 } }))], delay_ms: 0, end_pause_ms: 0 });
+      const again = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, 'late-open'))} }
+inputs:
+  src: { type: test_merge_events, script: late-reread }
+aggregates:
+  m: { type: window_merge, inputs: [src], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2 }
+outputs:
+  out: { type: test_record, inputs: [m] }
+`);
+      await again.pipeline.done();
+      const ac = again.metrics.snapshot().m.custom;
+      assert.deepEqual([again.probe('out').written.length, ac.visor_window_merge_duplicate_partials_total, ac.visor_window_merge_late_events_missing_total ?? 0], [0, 1, 0], 'results, duplicates, missing');
+      // Emitted before the late events came: the result lacks them, and the merger says so (metric and warning).
+      const emitted = await run('late-emitted', true);
+      assert.deepEqual(emitted.results, [[0, 10]]);
+      assert.deepEqual([emitted.late, emitted.merged, emitted.missing, emitted.latePartials], [2, 0, 2, 1], 'late, merged, missing, late partials');
+      assert.ok(emitted.logs.some((l) => /late events for a window already emitted: its result lacks them.*window_start=\d+.*events=2/.test(l)), emitted.logs.join('\n'));
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('hopping windows: a late event\'s late partial holds the windows already closed, the open ones take it as usual', async () => {
+    const ev = (s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 't', partition: 0, offset } });
+    // t=30 s closes every window ending by 25 s (allowed_lateness 5 s); t=22 s belongs to [15,25) (closed) and [20,30) (open).
+    scripts.set('late-hopping', { batches: [[ev(16, 0), ev(21, 1)], [ev(30, 2)], [ev(22, 3)], [ev(60, 4)]], delay_ms: 0, end_pause_ms: 0 });
+    const { pipeline, probe } = await startPipeline(`
+inputs:
+  src: { type: test_merge_events, script: late-hopping }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: hopping, size: 10s, advance: 5s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 1h, metrics: { n: count() } }
+outputs:
+  out: { type: test_record, inputs: [a] }
+`);
+    await pipeline.done();
+    const partials = probe('out').written.filter((e) => (e.partial as Event).window_start !== undefined);
+    const shown = partials.map((e) => {
+      const h = e.partial as Event;
+      return [(h.window_start as number) - T0, h.late === true, (e.groups as Array<{ count: number }>).reduce((n, g) => n + g.count, 0), h.offset_from, h.offset_to];
+    });
+    // Closed by t=30 s: [10,20) and [15,25) (events 16 and 21 s); then the late partial of [15,25) with t=22 s alone;
+    // t=60 s closes the rest, [20,30) with t=22 s in it (offsets 1-3).
+    assert.deepEqual(shown, [[10_000, false, 1, 0, 0], [15_000, false, 2, 0, 1], [15_000, true, 1, 3, 3], [20_000, false, 2, 1, 3], [25_000, false, 1, 2, 2], [30_000, false, 1, 2, 2]]);
+  });
+
   it('a merger configured differently refuses the partials with a clear error and does not acknowledge them', async () => {
     const ev = (s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 't', partition: 0, offset } });
     scripts.set('mismatch', { batches: [[ev(1, 0)], [ev(30, 1)]], delay_ms: 0, end_pause_ms: 100 });

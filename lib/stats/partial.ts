@@ -20,6 +20,9 @@ export interface PartialHeader {
   offset_from?: number | null;
   offset_to?: number | null;
   watermark?: number | null;
+  /** A late partial: events its partition's aggregator read after it had closed this window (an edge lagging the
+   * others by more than allowed_lateness); the merger adds them while the window is open, else reports them. */
+  late?: boolean;
 }
 
 /** A partial event: the header, and for a window's partial its groups (Shape.toPartial). A type alias, not an

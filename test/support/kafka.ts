@@ -74,3 +74,18 @@ export function kcatConsume(brokers: string[], topic: string): Promise<KcatMessa
       });
   });
 }
+
+/** How many messages `topic` holds: the sum of its partitions' end offsets (`kcat -Q`, timestamp -1 = the end),
+ * read from the brokers themselves. `partitions`: the topic's partition count (the mock auto-creates 4). */
+export function kcatMessageCount(brokers: string[], topic: string, partitions = 4): Promise<number> {
+  const args = ['-Q', '-b', brokers.join(',')];
+  for (let p = 0; p < partitions; p++) args.push('-t', `${topic}:${p}:-1`);
+  return new Promise((resolve, reject) => {
+    execFile('kcat', args, { timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`kcat -Q failed: ${err.message}\n${stderr}`));
+      const offsets = [...stdout.matchAll(/\[(\d+)\] offset (-?\d+)/g)];
+      if (offsets.length !== partitions) return reject(new Error(`kcat -Q: ${offsets.length} of ${partitions} partitions in its answer:\n${stdout}${stderr}`));
+      resolve(offsets.reduce((n, m) => n + Math.max(0, Number(m[2])), 0));
+    });
+  });
+}

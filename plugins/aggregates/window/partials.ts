@@ -1,7 +1,8 @@
 // `emit: partials` (scale-out over Kafka): windows per source partition, each closed by that partition's own
 // watermark, emitted as mergeable partial states for `window_merge`, plus a watermark event per partition every
-// watermark_interval. A partition this process no longer owns (in this consumer-group generation) is dropped: its
-// owner recomputes its windows from the committed offset.
+// watermark_interval. Events late for a window of their partition (already emitted) follow it in a late partial,
+// so that the merger counts them or says they are missing. A partition this process no longer owns (in this
+// consumer-group generation) is dropped: its owner recomputes its windows from the committed offset.
 import { fieldReader, splitFieldPath, type AggregateContext, type AggregateProcessContext, type Event } from '../../../core/index.js';
 import { partitionAssignments, type PartitionAssignments } from '../../../lib/kafka/index.js';
 import { partialHeader, type PartialEvent } from '../../../lib/stats/index.js';
@@ -44,6 +45,7 @@ export class PartialWindows {
     const now = Date.now();
     const batch = newBatch(true);
     const closing: Partition[] = [];
+    const late: Array<[Partition, WindowState[]]> = [];
     // A batch from the kafka input is one partition's; split it into runs of one partition each.
     let runStart = 0;
     let source: Partition | undefined;
@@ -54,7 +56,15 @@ export class PartialWindows {
       if (end <= runStart) return;
       if (!source) this.counters.stale.inc(end - runStart);
       else {
+        const lateBefore = batch.late?.length ?? 0;
+        const closedUpTo = source.windows.closedUpTo;
         this.windowing.absorb(source.windows, events, runStart, end, now, batch);
+        if (batch.late && batch.late.length > lateBefore) {
+          const windows = this.lateWindows(batch.late.slice(lateBefore), closedUpTo, now);
+          // Their batch is acknowledged once these partials are delivered too (settleBatch).
+          for (const w of windows) batch.touched!.add(w);
+          late.push([source, windows]);
+        }
         if (!closing.includes(source)) closing.push(source);
       }
     };
@@ -73,6 +83,7 @@ export class PartialWindows {
     }
     flushRun(events.length);
     settleBatch(batch, ctx, this.counters.late);
+    for (const [p, windows] of late) void this.emitLate(p, windows);
     for (const p of closing) await this.close(p, p.windows.maxEventTime - this.windowing.lateness);
   }
 
@@ -133,6 +144,29 @@ export class PartialWindows {
         if (this.partitions.get(p.id) === p && this.stillOwned(p)) events.push({ partial: { ...partialHeader(this.windowing.shape, p.topic, p.partition), watermark } });
       }
       if (events.length) await this.emitter.emit(events);
+    });
+  }
+
+  /** The windows (closed up to `closedUpTo`) that `events` of one partition were late for, each holding only its
+   * late events and their offset range, in order of start. A hopping window's event is late only for the windows
+   * already closed; those still open (start + size > closedUpTo) took it in absorb() and are left out here. */
+  private lateWindows(events: Event[], closedUpTo: number, now: number): WindowState[] {
+    const windows = new Windows(this.windowing.size);
+    this.windowing.absorb(windows, events, 0, events.length, now, newBatch(false));
+    return windows.takeDue(closedUpTo) ?? [];
+  }
+
+  /** Late partials of `p`, after the partials already queued (so after the window's own). The watermark is taken
+   * now, before this batch closes more windows: partials queued after these must not be overtaken by it. */
+  private emitLate(p: Partition, windows: WindowState[]): Promise<void> {
+    const watermark = Number.isFinite(p.windows.closedUpTo) ? p.windows.closedUpTo : null;
+    return this.emitter.enqueue(async () => {
+      for (const w of windows) {
+        const partial = this.partialOf(p, w, watermark);
+        partial.partial.late = true;
+        this.counters.partials.inc();
+        await this.emitter.emitWindow(w, [partial]);
+      }
     });
   }
 

@@ -32,6 +32,7 @@ interface PartitionInfo {
   timedOut: boolean;
 }
 
+const eventsOf = (groups: PartialGroup[]) => groups.reduce((n, g) => n + (Number.isFinite(g.count) ? g.count : 0), 0);
 const contains = (a: Range, b: Range) => a.from <= b.from && b.to <= a.to;
 const overlaps = (a: Range, b: Range) => a.from <= b.to && b.from <= a.to;
 
@@ -65,6 +66,8 @@ export default definePlugin({
     const log = context.logger;
     const duplicates = context.metrics.counter('window_merge_duplicate_partials_total', 'Partials discarded because merged partials of the same partition and window already covered their offset range.');
     const latePartials = context.metrics.counter('window_merge_late_partials_total', 'Partials for a window already emitted (not covered by what was merged): dropped.');
+    const lateMerged = context.metrics.counter('window_merge_late_events_merged_total', 'Events an aggregator read after closing their window (late partials) that came while the window was open here: merged, its result is complete.');
+    const lateMissing = context.metrics.counter('window_merge_late_events_missing_total', 'Events an aggregator read after closing their window (late partials) for a window already emitted here: its result lacks them.');
     const overlapping = context.metrics.counter('window_merge_overlapping_partials_total', 'Partials whose offset range overlaps a merged one without containing it or being contained: dropped.');
     const skipped = context.metrics.counter('window_merge_skipped_windows_total', 'Windows not emitted because they were delivered before this merger restarted (their partials were read again).');
     const results = context.metrics.counter('window_merge_results_total', 'Global window results emitted (one per window and group).');
@@ -111,6 +114,14 @@ export default definePlugin({
       return p;
     };
 
+    /** A late partial whose window was emitted without it: its events are missing from that result. */
+    const lateTooLate = (h: PartialHeader, groups: PartialGroup[]) => {
+      const events = eventsOf(groups);
+      latePartials.inc();
+      lateMissing.inc(events);
+      log.warn('late events for a window already emitted: its result lacks them (an edge lagged the others by more than allowed_lateness)', { topic: h.topic, partition: h.partition, window_start: h.window_start, window_end: h.window_end, events, offset_from: h.offset_from, offset_to: h.offset_to });
+    };
+
     /** Adds an accepted partial; returns its window when it was kept, or when it duplicates one of the window's
      * merged partials: the batch holding a duplicate is acknowledged with the window too. (After a rebalance of
      * the merger's group the kafka input re-reads from the committed offset and commits with fresh offsets: were
@@ -128,10 +139,19 @@ export default definePlugin({
           // copy re-read after a rebalance of the aggregators cannot be told from a late partial; taken as a copy.
           duplicates.inc();
           log.info('partial of a window delivered before this merger started (its merged offsets are not journaled): dropped as a duplicate', { topic: h.topic, partition: h.partition, window_start: start, offset_from: h.offset_from, offset_to: h.offset_to });
-        } else {
+        } else if (h.late) lateTooLate(h, groups);
+        else {
           latePartials.inc();
           log.warn('partial for a window already emitted: dropped', { topic: h.topic, partition: h.partition, window_start: start, offset_from: h.offset_from, offset_to: h.offset_to });
         }
+        return undefined;
+      }
+      // A late partial of a window not open here: one that every waited-for partition has passed was emitted (or,
+      // with no partial, had nothing to emit) and its record may be gone (dedupe_retention): not a new window.
+      if (h.late && !windows.has(start) && [...partitions.values()].every((p) => p.timedOut || p.watermark >= h.window_end!)) {
+        // Read again after a restart, of a window delivered with it (the journal has its range): a copy.
+        if (!noOffsets && (journal.rangesOf(start)?.get(id) ?? []).some((r) => contains(r, range))) duplicates.inc();
+        else lateTooLate(h, groups);
         return undefined;
       }
       let w = windows.get(start);
@@ -154,6 +174,7 @@ export default definePlugin({
       }
       list.push({ ...range, groups });
       w.parts.set(id, list);
+      if (h.late) lateMerged.inc(eventsOf(groups));
       return w;
     };
 

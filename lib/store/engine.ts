@@ -34,6 +34,9 @@ export interface EventRows {
   table: Table;
   events: Event[];
   row: (e: Event) => KeyedRow;
+  /** The time column of `row(e)` without mapping the event (PostgreSQL names the day partitions a batch needs before
+   * it streams the rows). */
+  time: (e: Event) => number;
 }
 
 /** One row per identity, the last of each (what upserting them one after the other leaves), in the order of their

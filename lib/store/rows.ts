@@ -127,10 +127,7 @@ export class RowMapper {
   }
 
   event(e: Event): MappedRow {
-    // Events without a usable time get 0 (1970-01-01): the time is part of the key, so it must not depend on when
-    // the event was stored. Whole milliseconds: Apache 2.4 error-log times carry microseconds (a fractional ms),
-    // which SQLite's STRICT INTEGER column refused, so every such line went to rejected.jsonl.
-    const time = isNumber(e.timestamp) ? Math.floor(e.timestamp) : 0;
+    const time = eventTime(e);
     const { id, origin } = this.identity(e, time);
     const vhostField = e.vhost !== undefined ? 'vhost' : 'server_name';
     const duration = DURATIONS.find(([f]) => isNumber(e[f]));
@@ -153,6 +150,12 @@ export class RowMapper {
     return { table: TABLES.events, values, event: e, key: `${id} ${time}` };
   }
 }
+
+/** The time column of an event's row (epoch ms). Events without a usable time get 0 (1970-01-01): the time is part
+ * of the key, so it must not depend on when the event was stored. Whole milliseconds: Apache 2.4 error-log times
+ * carry microseconds (a fractional ms), which SQLite's STRICT INTEGER column refused, so every such line went to
+ * rejected.jsonl. */
+export const eventTime = (e: Event): number => (isNumber(e.timestamp) ? Math.floor(e.timestamp) : 0);
 
 /** An alert's group (part of its key): its `group`; for an alert about one client and vhost without one (detect's:
  * one per rule and client), those two. Without them in the key, two clients whose alerts on one rule began in the

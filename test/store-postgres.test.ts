@@ -121,13 +121,26 @@ describe('store output: PostgreSQL (psql reads it back)', function () {
     ]);
   });
 
-  it('two events of one identity in one batch: one row, the last one\'s (mapped first, one per identity, then COPYed)', async () => {
+  it('two events of one identity in one batch: one row, the last one\'s (the direct COPY meets the key twice, and the batch is upserted from staging instead)', async () => {
     const { db, s, line } = await linesStore();
     await s.out.write([line(0, '/a'), line(10, '/b'), line(0, '/a2'), line(20, '/c')]);
     await s.out.close?.();
     assert.deepEqual(await rows(db, 'SELECT origin, path FROM events ORDER BY time'), [
       { origin: 'tail:f:0', path: '/a2' }, { origin: 'tail:f:10', path: '/b' }, { origin: 'tail:f:20', path: '/c' },
     ]);
+  });
+
+  it('a batch of many COPY chunks meeting a stored row in its first chunk, then holding one identity in two chunks: each row once, the last one\'s', async () => {
+    const { db, s, line } = await linesStore();
+    await s.out.write([line(0, '/stored')]);
+    // 1500 events: several chunks of the streamed COPY, so the unique violation arrives while later chunks are sent.
+    const lines = Array.from({ length: 1500 }, (_, i) => line(i * 10, `/p${i}`));
+    await s.out.write([...lines, line(5000, '/last')]); // line 5000 also is lines[500]
+    await s.out.write(Array.from({ length: 1500 }, (_, i) => line(100_000 + i * 10, '/new'))); // after the failed COPYs: the connection still works
+    await s.out.close?.();
+    const [count] = await rows<{ n: number; first: string; last: string }>(db,
+      "SELECT count(*)::int AS n, max(path) FILTER (WHERE origin = 'tail:f:0') AS first, max(path) FILTER (WHERE origin = 'tail:f:5000') AS last FROM events");
+    assert.deepEqual(count, { n: 3000, first: '/p0', last: '/last' });
   });
 
   it('kill -9 twice, then a run during which the server is stopped for 10 s: each line exactly once, windows equal a recount', async function () {

@@ -22,18 +22,21 @@ export interface KeyedRow extends Row {
   key: string;
 }
 
-/** Raw events to write as rows of `table`, each mapped by `row` when the engine writes it, so that an engine writing
- * row by row (SQLite) holds one mapped row at a time instead of the whole batch's. A batch takes longer to map and
- * write than the pipeline takes to fill the young generation, so rows mapped first outlived a scavenge and were
- * copied to the old generation. Measured (tail -> apache_access -> store, 100k lines, each run a fresh process as the
- * agent's, --trace-gc-nvp, load 4-6): promoted 158-162 MB against 108-258 MB (184-258 in 6 of 7 runs) with the
- * batch mapped first, this process's CPU 16.9-20.4 against 17.9-26.0 µs per event; in test/bench/store.ts, whose
- * process has run other pipelines first, no difference beyond noise. `row` is deterministic: an engine may map an
- * event more than once (a batch written again). */
+/** Raw events to write as rows of `table`, each mapped by `row` when the engine writes it, so that the engine holds a
+ * few mapped rows at a time instead of the whole batch's (SQLite one, as it upserts them; PostgreSQL a chunk, as its
+ * COPY streams). A batch takes longer to map and write than the pipeline takes to fill the young generation, so rows
+ * mapped first outlived a scavenge and were copied to the old generation. Measured (tail -> apache_access -> store,
+ * 100k lines, each run a fresh process as the agent's, --trace-gc-nvp): SQLite, load 4-6, promoted 158-162 MB against
+ * 108-258 MB with the batch mapped first, CPU 16.9-20.4 against 17.9-26.0 µs per event; PostgreSQL, load 8-9.5,
+ * promoted 81-84 MB against 217 MB, CPU 14.5-14.8 against 19.6-20.1 µs per event (postgres.ts, copyEvents). `row` is
+ * deterministic: an engine may map an event more than once (a batch written again). */
 export interface EventRows {
   table: Table;
   events: Event[];
   row: (e: Event) => KeyedRow;
+  /** The time column of `row(e)` without mapping the event (PostgreSQL names the day partitions a batch needs before
+   * it streams the rows). */
+  time: (e: Event) => number;
 }
 
 /** One row per identity, the last of each (what upserting them one after the other leaves), in the order of their

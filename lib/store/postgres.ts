@@ -33,6 +33,8 @@ const MIGRATION_LOCK = 7_305_700_001;
 const INT8_OID = 20;
 const UNIQUE_VIOLATION = '23505';
 const DAY = 86_400_000;
+/** Rows per COPY chunk (see copyEvents). */
+const CHUNK = 250;
 const int8 = (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : v);
 
 const sqlstate = (err: unknown) => String((err as { code?: unknown })?.code ?? '');
@@ -150,27 +152,29 @@ export class PostgresEngine implements StoreEngine {
 
   async write(tables: TableRows[], events?: EventRows): Promise<RejectedRow[]> {
     await this.open();
-    // COPY sends a table's rows in one statement, so they are mapped first (and one per identity: a COPY or an
-    // INSERT ... ON CONFLICT cannot meet one key twice).
-    const batch = events ? [...tables, eventRows(events)] : tables;
-    await this.ensurePartitions(batch);
+    await this.ensurePartitions(tables, events);
     return this.withClient(async (c) => {
       // Events are new rows but during a replay: the first attempt COPYs them straight into events, and only a batch
-      // that meets a stored row (a unique violation undoes the transaction) is written again with every table
-      // upserted from staging. The result is the upsert's either way. Measured (test/bench/store.ts, 2000-row
-      // batches, inside the pipeline): the staging COPY and its INSERT ... SELECT ... ON CONFLICT cost ~11 µs per row
-      // each; the direct COPY costs what the plain COPY loop does (the engine alone on the same rows: 0.8-1.05x of
-      // it, noise). No savepoint around the direct COPY: each statement is a round trip, and in the pipeline a round
-      // trip's answer waits for the parse task running on the event loop (~1-3 ms per 1000 lines).
+      // that meets a stored row (a unique violation undoes the transaction; so does a batch holding one identity
+      // twice) is written again with every table upserted from staging, its events mapped whole, one row per identity.
+      // The result is the upsert's either way. Measured (test/bench/store.ts, 2000-row batches, inside the pipeline):
+      // the staging COPY and its INSERT ... SELECT ... ON CONFLICT cost ~11 µs per row each; the direct COPY costs
+      // what the plain COPY loop does (the engine alone on the same rows: 0.8-1.05x of it, noise). No savepoint
+      // around the direct COPY: each statement is a round trip, and in the pipeline a round trip's answer waits for
+      // the parse task running on the event loop (~1-3 ms per 1000 lines).
       // A batch of events alone is one COPY: a statement outside BEGIN is its own transaction, and the COPY ends
       // (pg-copy-streams' finish, on ReadyForQuery) after its commit.
-      const tables = batch.filter((tr) => tr.rows.length);
+      const rows = tables.filter((tr) => tr.rows.length);
       for (const direct of [true, false]) {
-        const lone = direct && tables.length === 1 && tables[0].table === TABLES.events;
+        const lone = direct && (events ? !rows.length : rows.length === 1 && rows[0].table === TABLES.events);
         try {
           await this.ensureStaging(c);
           if (!lone) await c.query('BEGIN');
-          for (const tr of tables) await this.copyUpsert(c, tr, direct && tr.table === TABLES.events);
+          for (const tr of rows) await this.copyUpsert(c, tr, direct && tr.table === TABLES.events);
+          if (events) {
+            if (direct) await this.copyEvents(c, events);
+            else await this.copyUpsert(c, eventRows(events), false);
+          }
           if (!lone) await c.query('COMMIT');
           return [];
         } catch (err) {
@@ -180,8 +184,24 @@ export class PostgresEngine implements StoreEngine {
           break;
         }
       }
-      return this.writeRowByRow(c, batch);
+      return this.writeRowByRow(c, events ? [...rows, eventRows(events)] : rows);
     });
+  }
+
+  /** COPYs `events` straight into their table, mapped and sent CHUNK rows at a time as the COPY streams. While the
+   * server inserts a batch the event loop parses the next ones (the store's queue fills to its 10000 events), so what
+   * the write holds through that wait is copied by every scavenge meanwhile: the batch's rows mapped whole first, and
+   * their COPY text, were. Sent a chunk at a time they are garbage once sent, and the server inserts the first rows
+   * while the rest are mapped. Measured (100k lines, fresh processes as the agent's, --trace-gc-nvp, load 8-13):
+   * promoted 81-84 MB against 217 MB, this process's CPU 14.5-14.8 against 19.6-20.1 µs per event (3 alternating
+   * pairs); chunks of 50 rows 73-77 MB and 14.5-14.8 µs, of 1000 94-97 MB and 16.4-17.3 µs, the whole batch as one
+   * 159-173 MB and 20.2-20.6 µs. */
+  private async copyEvents(c: PoolClient, { table, events, row }: EventRows): Promise<void> {
+    const { columns } = upsertClauses(table);
+    async function* chunks() {
+      for (let i = 0; i < events.length; i += CHUNK) yield copyText(table, events.slice(i, i + CHUNK).map(row));
+    }
+    await pipeline(chunks, c.query(this.copyFrom!(`COPY ${table.name} (${columns}) FROM STDIN`)));
   }
 
   private async writeRowByRow(c: PoolClient, batch: TableRows[]): Promise<RejectedRow[]> {
@@ -244,13 +264,14 @@ export class PostgresEngine implements StoreEngine {
     return sql;
   }
 
-  private async ensurePartitions(batch: TableRows[]): Promise<void> {
-    const events = batch.find((t) => t.table === TABLES.events);
-    if (!events) return;
-    const timeAt = TABLES.events.columns.findIndex((c) => c.name === 'time');
+  /** Creates the day partitions of the batch's events (mapped rows or raw) that this engine has not seen yet, each in
+   * its own statement. */
+  private async ensurePartitions(tables: TableRows[], events: EventRows | undefined): Promise<void> {
     // The distinct days first: naming a partition per row (Date, ISO strings) cost ~2.5 µs a row (measured).
     const days = new Set<number>();
-    for (const r of events.rows) days.add(Math.floor((r.values[timeAt] as number) / DAY));
+    const timeAt = TABLES.events.columns.findIndex((c) => c.name === 'time');
+    for (const tr of tables) if (tr.table === TABLES.events) for (const r of tr.rows) days.add(Math.floor((r.values[timeAt] as number) / DAY));
+    if (events) for (const e of events.events) days.add(Math.floor(events.time(e) / DAY));
     const missing = new Map<string, ReturnType<typeof eventPartition>>();
     for (const day of days) {
       const p = eventPartition(day * DAY);

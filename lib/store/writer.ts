@@ -7,7 +7,7 @@ import { appendDurable, PermanentError, type ComponentHealth, type ComponentMetr
 import { classify, type EventKind } from './classify.js';
 import { describeError, lastPerKey, type EventRows, type RejectedRow, type StoreEngine, type TableRows } from './engine.js';
 import { Rollup } from './rollup.js';
-import { RowMapper, type MappedRow, type RowOptions } from './rows.js';
+import { eventTime, RowMapper, type MappedRow, type RowOptions } from './rows.js';
 import { TABLES, type TableName } from './schema.js';
 
 export interface StoreWriterOptions extends RowOptions {
@@ -147,7 +147,7 @@ export class StoreWriter {
       }
     }
     const batch = ORDER.filter((t) => byTable.has(t)).map((t) => ({ table: TABLES[t], rows: lastPerKey(byTable.get(t)!) }));
-    return { batch, ...(raw.length ? { raw: { table: TABLES.events, events: raw, row: (e: Event) => this.mapper.event(e) } } : {}) };
+    return { batch, ...(raw.length ? { raw: { table: TABLES.events, events: raw, row: (e: Event) => this.mapper.event(e), time: eventTime } } : {}) };
   }
 
   private notStored(reason: string, hint: string): void {

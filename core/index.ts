@@ -8,7 +8,7 @@ export {
   compileCondition, compileConditionTree, compileExpression, compileThreshold, validateExpression, ExpressionError, functionNames,
   parseCondition, constantValue, childrenOf, fieldPaths, type Node as ExpressionNode, type Literal, type ComparisonOperator,
   fieldReader, getField, hasField, setField, removeField, splitFieldPath,
-  aggregateFields, compileAggregate, compileAggregateComparison, isAggregateComparison, accumulate, mergeAccState, newAccState,
+  aggregateComparisonFields, aggregateFields, compileAggregate, compileAggregateComparison, isAggregateComparison, accumulate, mergeAccState, newAccState,
   type Condition, type Expression, type Threshold, type Evaluate as ExpressionEvaluate, type Wrap as ExpressionWrap,
   type Accumulator, type AccState, type AggregateComparison, type AggregateExpression,
 } from './expr/index.js';

@@ -66,6 +66,13 @@ export function aggregateFields(text: string): string[] {
   return fieldPaths(parseAggregate(text)).map((p) => p.join('.'));
 }
 
+/** The fields (as `a.b` paths) both sides of an aggregate comparison read from each event. Throws ExpressionError
+ * when it is invalid. */
+export function aggregateComparisonFields(text: string): string[] {
+  const { left, right } = parseAggregateComparison(text);
+  return [...fieldPaths(left), ...fieldPaths(right)].map((p) => p.join('.'));
+}
+
 /** Compile an aggregate comparison such as `count(status >= 500) / count() > 0.05`, registering the accumulators
  * of both sides in `accumulators`. Throws ExpressionError when it is invalid. */
 export function compileAggregateComparison(text: string, accumulators: Map<string, Accumulator>): AggregateComparison {

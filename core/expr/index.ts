@@ -12,7 +12,7 @@ import { parse } from './parser.js';
 export { ExpressionError } from './errors.js';
 export { isAggregateComparison } from './aggregate-parser.js';
 export {
-  accumulate, aggregateFields, compileAggregate, compileAggregateComparison, mergeAccState, newAccState,
+  accumulate, aggregateComparisonFields, aggregateFields, compileAggregate, compileAggregateComparison, mergeAccState, newAccState,
   type Accumulator, type AccState, type AggregateComparison, type AggregateExpression,
 } from './aggregate.js';
 export { functionNames } from './functions.js';

@@ -39,6 +39,8 @@ export abstract class Node {
   readonly instance: Instance;
   /** Output name ('' for the main output) -> consumers. */
   readonly routes = new Map<string, Node[]>();
+  /** Output name -> per consumer, whether it gets copies of the events (sharing.ts's copyPlan); set once wired. */
+  readonly copies = new Map<string, boolean[]>();
   queue: BatchQueue | undefined;
   /** Set once the node has stopped sending downstream; later emits are refused. */
   protected closed = false;
@@ -87,9 +89,11 @@ export abstract class Node {
     const n = consumers.length;
     retainAll(acks, n);
     let waits: Promise<void>[] | undefined;
+    const copies = this.copies.get(output);
     for (let i = 0; i < n; i++) {
-      // Fan-out: every consumer but the last gets shallow copies, so one branch's edits never leak into another.
-      const own = i === n - 1 ? events : copyEvents(events);
+      // Fan-out: consumers that may edit events get shallow copies (all but one when none shares: sharing.ts), so one
+      // branch's edits never leak into another.
+      const own = (copies ? copies[i] : i < n - 1) ? copyEvents(events) : events;
       const wait = consumers[i].queue!.push({ events: own, acks });
       if (wait) (waits ??= []).push(wait);
     }

@@ -9,6 +9,7 @@ import { ComponentTimers, createPluginContext } from './context.js';
 import type { Loss } from './losses.js';
 import type { MetricsHub } from './metrics.js';
 import { downstreamFields } from './projection.js';
+import { copyPlan, sharingComponents } from './sharing.js';
 import { AggregateEmitter, AggregateNode, FilterNode, InputNode, type Node, type NodeDeps, OutputNode } from './nodes.js';
 import { ParallelFilterNode } from './workers/parallel-filter.js';
 import { WorkerPool } from './workers/pool.js';
@@ -164,6 +165,10 @@ export class Pipeline {
         upstreams.add(upstream);
       }
       if (node.config.kind !== 'input') node.openQueue(upstreams.size);
+    }
+    const sharing = sharingComponents(this.config.components, (c) => this.pluginOf(c));
+    for (const node of this.nodes) {
+      for (const [output, consumers] of node.routes) node.copies.set(output, copyPlan(consumers.map((c) => sharing.has(c.id))));
     }
   }
 

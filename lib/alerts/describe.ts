@@ -12,6 +12,13 @@ const EVIDENCE_FIELDS = ['client_ip', 'method', 'url', 'status', 'user_agent', '
 
 export type DescribeStyle = 'short' | 'evidence';
 
+/** The fields describeEvent reads of an event in `style`, for a component's Plugin.reads: with them a parser keeps
+ * what a description shows. Only the last resort, the JSON of an event with none of them, shows any other field, and
+ * of a projected event just the fields it kept. */
+export function describeReads(style: DescribeStyle): string[] {
+  return ['message', ...(style === 'evidence' ? EVIDENCE_FIELDS : [...REQUEST_FIELDS, 'level'])];
+}
+
 function fieldsOf(e: Event, fields: readonly string[]): string {
   return fields.map((f) => e[f]).filter((v) => typeof v === 'string' || typeof v === 'number').join(' ');
 }

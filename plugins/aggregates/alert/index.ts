@@ -5,6 +5,7 @@
 // At shutdown, alerts still firing are reported as `stopped`: their resolution will never come.
 import { definePlugin } from '../../../core/index.js';
 import { Alerter } from './alerter.js';
+import { alertReads } from './reads.js';
 import { ALERT_SCHEMA } from './schema.js';
 
 export default definePlugin({
@@ -12,6 +13,9 @@ export default definePlugin({
   name: 'alert',
   description: 'Alert rules over events: per-event (alert at once, then one digest per cooldown), thresholds (on event fields or an aggregate expression over a sliding window, with `for`) and absence, each checked every evaluate_every (per rule or aggregate). Emits alert events {name, severity, kind, state (firing, resolved, digest, or stopped: still firing when the agent stopped, so no resolution will follow), message, time, count, samples, value, since}.',
   schema: ALERT_SCHEMA,
+  reads: alertReads,
+  // Rules only read events: fan-out hands it the events themselves, no copies (core/runtime/sharing.ts).
+  readOnly: () => true,
   create(options, context) {
     const alerter = new Alerter(options, context);
     return {

@@ -45,10 +45,10 @@ export function checkAggregateComparison(text: unknown): string | undefined {
   }
 }
 
-type RuleKind = 'event' | 'threshold' | 'absence';
+export type RuleKind = 'event' | 'threshold' | 'absence';
 
 /** What kind of rule these keys make: `absent` makes an absence rule, `over` or `for` a threshold, else per event. */
-function kindOf(rule: Partial<RuleOptions>): RuleKind {
+export function kindOf(rule: Partial<RuleOptions>): RuleKind {
   if (rule.absent !== undefined) return 'absence';
   return rule.over !== undefined || rule.for !== undefined ? 'threshold' : 'event';
 }

@@ -20,6 +20,8 @@ export default definePlugin({
   schema: DETECT_SCHEMA,
   // The parser before it cuts out only these (ident, user, query, protocol and bytes are left in the line).
   reads: detectReads,
+  // It edits no event, but with verify_crawlers annotates them (crawler, crawler_verified) before its rules run.
+  readOnly: (options) => !options.verify_crawlers,
   create(options, context) {
     const allow = new AllowList(options.allow_networks, options.allow_when, options.verify_crawlers);
     const detector = new Detector(rulesOf(options), allow, {

@@ -4,12 +4,13 @@
 // are listed. A bucket's state lives in event time, so nothing waits on a timer: a quiet period ends when a later
 // event arrives (any client's), and flush reports those still open, so no counted match goes unsaid at shutdown.
 // With verify_crawlers, a batch first waits (at most dns_timeout) for the reverse DNS lookups of the crawlers its
-// user agents claim.
-import { definePlugin, type Event } from '../../../core/index.js';
-import { describeEvent } from '../../../lib/alerts/index.js';
-import { alertOfResult, AllowList, detectReads, Detector, rulesOf, type DetectorResult } from '../../../lib/detect/index.js';
-import { crawlerVerification } from './crawlers.js';
+// user agents claim. With service.threads > 1 the conditions run in the parser's worker threads (split.ts) and the
+// buckets on the main thread (aggregate.ts).
+import { definePlugin } from '../../../core/index.js';
+import { detectReads } from '../../../lib/detect/index.js';
+import { DetectAggregate } from './aggregate.js';
 import { DETECT_SCHEMA } from './schema.js';
+import { acceptsPartials, detectPartialBuilder } from './split.js';
 
 export default definePlugin({
   kind: 'aggregate',
@@ -18,52 +19,15 @@ export default definePlugin({
   schema: DETECT_SCHEMA,
   // The parser before it cuts out only these (ident, user, query, protocol and bytes are left in the line).
   reads: detectReads,
+  // With service.threads > 1 and a parallel parser feeding it, worker threads run the rules' conditions (split.ts).
+  partials: { accepts: acceptsPartials, builder: detectPartialBuilder },
   create(options, context) {
-    const allow = new AllowList(options.allow_networks, options.allow_when, options.verify_crawlers);
-    const detector = new Detector(rulesOf(options), allow, {
-      maxClients: options.max_clients, samples: options.samples, digests: options.quiet_digest, sampleOf: (e: Event) => describeEvent(e, 'evidence'),
-    });
-    const crawlers = options.verify_crawlers ? crawlerVerification(options, context.metrics) : undefined;
-    const fired = context.metrics.counter('detect_alerts_total', 'Alert events emitted (buckets that overflowed).');
-    const digests = context.metrics.counter('detect_digests_total', 'Digest events emitted (matches counted during a quiet period, quiet_digest).');
-    const waiting = context.metrics.gauge('detect_digests_waiting', 'Quiet periods whose matches wait for their digest (at most max_clients).');
-    const allowed = context.metrics.counter('detect_allowed_events_total', 'Matching events not counted because an allow-list (allow_networks, allow_when, crawlers verified with verify_crawlers) allowed them.');
-    const clients = context.metrics.gauge('detect_clients', 'Clients (address and vhost) whose buckets are held.');
-    context.metrics.gauge('detect_clients_max', 'The cap on detect_clients (max_clients); beyond, the least recently seen are forgotten.').set(options.max_clients);
-    const alertsOf = (found: DetectorResult[]): Event[] => {
-      let d = 0;
-      for (const f of found) if (f.state === 'digest') d++;
-      fired.inc(found.length - d);
-      digests.inc(d);
-      waiting.set(detector.waitingDigests);
-      return found.map((d) => alertOfResult(d));
-    };
+    const detect = new DetectAggregate(options, context);
     return {
-      async process(events) {
-        if (crawlers) {
-          await crawlers.verifier.annotate(events);
-          crawlers.report();
-        }
-        const found: DetectorResult[] = [];
-        const before = detector.allowed;
-        for (let i = 0; i < events.length; i++) {
-          const e = events[i];
-          if (e.heartbeat !== true) detector.process(e, found);
-        }
-        allowed.inc(detector.allowed - before);
-        clients.set(detector.clientCount);
-        if (found.length) await context.emit(alertsOf(found));
-        else waiting.set(detector.waitingDigests);
-      },
-      async flush() {
-        const found: DetectorResult[] = [];
-        detector.flush(found);
-        // Awaited: the runtime closes downstream only after flush, so the digests reach the outputs before shutdown.
-        if (found.length) await context.emit(alertsOf(found));
-      },
-      close() {
-        crawlers?.close();
-      },
+      process: (events) => detect.process(events),
+      absorbPartial: (partial) => detect.absorbPartial(partial),
+      flush: () => detect.flush(),
+      close: () => detect.close(),
     };
   },
 });

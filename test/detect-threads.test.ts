@@ -25,6 +25,7 @@ const ATTACKS: [string, string, number, string, number?][] = [
   ['198.51.100.20', '/.git/config', 404, CHROME, 3],
   ['10.0.0.5', '/.env', 404, 'sqlmap/1.7'], // allowed by allow_networks: counted by no rule
   ['2001:db8::5', '/wp-login.php', 403, 'curl/8.4.0'],
+  ['198.51.100.33', '/cgi-bin/.%2e/.%2e/übersicht', 400, 'Mozilla/5.0 (X11; Linux) Firefox/121.0 — ünïcödé'], // not ASCII
 ];
 
 /** The benign lines (the crawler agents among them made a browser's: crawls of their own are added below), an
@@ -139,6 +140,7 @@ describe('detect with service.threads', function () {
     const ended = alerts.filter((a) => a.client_ip === '198.51.100.99').map((a) => `${a.state} ${a.count} ${a.quiet_ended ?? ''}`);
     assert.deepEqual(ended, ['firing 1 ', 'digest 1 true', 'digest 1 true', 'firing 1 ', 'digest 1 true'], 'the periods ended by events that match nothing');
     assert.ok(alerts.every((a) => a.evidence.length > 0 && a.evidence.every((e) => e.includes('HTTP/1.1'))), 'every alert has its raw lines');
+    assert.ok(alerts.some((a) => a.client_ip === '198.51.100.33' && a.evidence.some((e) => e.includes('/übersicht') && e.endsWith('ünïcödé"'))), 'a line that is not ASCII is evidence as it was');
     assert.ok(!one.alerts.some((a) => a.includes('10.0.0.5')), 'the allowed network is never alerted on');
     assert.ok(one.custom.visor_detect_allowed_events_total > 0, 'the allowed events were counted');
     assert.equal(one.custom.visor_detect_alerts_total + one.custom.visor_detect_digests_total, alerts.length);

@@ -7,11 +7,19 @@ import { alertOfResult, AllowList, Detector, rulesOf, type DetectorResult } from
 import { StringTable } from '../../../lib/stats/index.js';
 import { crawlerVerification, type CrawlerVerification } from './crawlers.js';
 import type { DetectOptions } from './schema.js';
-import { CLIENT, ITEM, MARK, NO_VALUE, RULE, STRIDE, TIME, VALUE, VHOST, WHOLE_EVENT, type DetectBatch } from './split.js';
+import { CLIENT, ITEM, ITEM_END, MARK, NO_VALUE, RULE, STRIDE, TIME, VALUE, VHOST, WHOLE_EVENT, type DetectBatch } from './split.js';
+
+/** Where absorbPartial's evidence line is: bytes of a partial's text (ASCII), read only if a bucket keeps it. One is
+ * reused for every record: the bucket takes its sample at once or never. */
+class TextRef {
+  text = Buffer.alloc(0);
+  start = 0;
+  end = 0;
+}
 
 /** What a sample is taken from: the event (process), or its evidence line made by the worker (absorbPartial). */
-type Item = Event | string;
-const sampleOf = (item: Item): string => (typeof item === 'string' ? item : describeEvent(item, 'evidence'));
+type Item = Event | string | TextRef;
+const sampleOf = (item: Item): string => (typeof item === 'string' ? item : item instanceof TextRef ? item.text.toString('latin1', item.start, item.end) : describeEvent(item, 'evidence'));
 
 export class DetectAggregate {
   private readonly detector: Detector<Item>;
@@ -59,6 +67,8 @@ export class DetectAggregate {
     await this.verify(p.events);
     const { strings } = table;
     const { records, lines, others, events } = p;
+    const ref = new TextRef();
+    ref.text = Buffer.from(p.text);
     const d = this.detector;
     const found: DetectorResult[] = [];
     const before = d.allowed;
@@ -73,7 +83,14 @@ export class DetectAggregate {
       const v = records[at + VHOST]!;
       const value = records[at + VALUE]!;
       const distinct = value === NO_VALUE ? undefined : value >= 0 ? strings[value] : others[-2 - value];
-      d.pour(rule, c < 0 ? null : strings[c]!, v < 0 ? null : strings[v]!, records[at + TIME]!, distinct, lines[records[at + ITEM]!]!, found);
+      const item = records[at + ITEM]!;
+      let evidence: Item = ref;
+      if (item < 0) evidence = lines[-1 - item]!;
+      else {
+        ref.start = item;
+        ref.end = records[at + ITEM_END]!;
+      }
+      d.pour(rule, c < 0 ? null : strings[c]!, v < 0 ? null : strings[v]!, records[at + TIME]!, distinct, evidence, found);
     }
     d.advance(p.end, found);
     await this.settle(found, d.allowed - before + p.allowed);

@@ -11,7 +11,7 @@
 // check is asynchronous and its verdict cache is the main thread's. Such an event comes back whole, in its place in
 // the records, and the main thread annotates and processes it as process() does (5% of the benign day's events).
 import { randomUUID } from 'node:crypto';
-import { describeEvent } from '../../../lib/alerts/index.js';
+import { describeEvent, evidenceLine } from '../../../lib/alerts/index.js';
 import { AllowList, CrawlerClaims, Detector, eventTime, keyOf, rulesOf } from '../../../lib/detect/index.js';
 import { StringIds, type StringDelta } from '../../../lib/stats/index.js';
 import type { Event, PartialBuilder } from '../../../core/index.js';
@@ -25,7 +25,8 @@ export const VALUE = 3;
 export const TIME = 4;
 export const MARK = 5;
 export const ITEM = 6;
-export const STRIDE = 7;
+export const ITEM_END = 7;
+export const STRIDE = 8;
 /** RULE of a record standing for a whole event (DetectBatch.events[ITEM]) that the main thread processes itself. */
 export const WHOLE_EVENT = -1;
 /** VALUE of a match of a rule without `distinct`. */
@@ -34,13 +35,17 @@ export const NO_VALUE = -1;
 /** A batch's matches, in event order. Each record: RULE (the rule's index, or WHOLE_EVENT), CLIENT and VHOST (string
  * ids, -1: none), VALUE (the `distinct` value: a string id, NO_VALUE, or -2 - k for others[k]), TIME (the event's
  * time, which the bucket pours at), MARK (the newest time of the batch's events up to this one: the watermark
- * process() has advanced to when it pours this match) and ITEM (its evidence line in `lines`, or its event). */
+ * process() has advanced to when it pours this match) and ITEM: for a match, its evidence line, bytes ITEM to
+ * ITEM_END of `text` (ASCII) or, when ITEM is negative, lines[-1 - ITEM]; for a whole event, events[ITEM]. */
 export interface DetectBatch {
   /** The builder that made it: whose string dictionary `strings` extends. */
   builder: string;
   strings: StringDelta;
   n: number;
   records: Float64Array;
+  /** Evidence lines that are ASCII (nearly all), end to end. */
+  text: ArrayBuffer;
+  /** The others: with other characters (their bytes would not say which), or made of fields (no raw line). */
   lines: string[];
   /** `distinct` values other than strings (an expression's number, boolean, null ...), as they are. */
   others: unknown[];
@@ -69,6 +74,8 @@ export function detectPartialBuilder(options: DetectOptions): PartialBuilder {
       ids.startBatch();
       let records = new Float64Array(STRIDE * (events.length + 16));
       let n = 0;
+      let text = Buffer.from(new ArrayBuffer(events.length * 128 + 1024)); // owned, so it can be moved
+      let used = 0;
       const lines: string[] = [];
       const others: unknown[] = [];
       const whole: Event[] = [];
@@ -102,7 +109,19 @@ export function detectPartialBuilder(options: DetectOptions): PartialBuilder {
         if (matched.length === 0) continue;
         const client = idOf(keyOf(e.client_ip));
         const vhost = idOf(keyOf(e.vhost));
-        const line = lines.push(describeEvent(e, 'evidence')) - 1;
+        const raw = evidenceLine(e);
+        let item: number;
+        let itemEnd = 0;
+        if (raw !== undefined && Buffer.byteLength(raw) === raw.length) {
+          if (used + raw.length > text.length) {
+            const more = Buffer.from(new ArrayBuffer(Math.max(text.length * 2, used + raw.length)));
+            text.copy(more, 0, 0, used);
+            text = more;
+          }
+          item = used;
+          used += text.write(raw, used, 'latin1');
+          itemEnd = used;
+        } else item = -1 - (lines.push(describeEvent(e, 'evidence')) - 1);
         for (let k = 0; k < matched.length; k++) {
           const r = matched[k]!;
           const at = row();
@@ -117,13 +136,14 @@ export function detectPartialBuilder(options: DetectOptions): PartialBuilder {
           }
           records[at + TIME] = t;
           records[at + MARK] = mark;
-          records[at + ITEM] = line;
+          records[at + ITEM] = item;
+          records[at + ITEM_END] = itemEnd;
         }
       }
       const partial: DetectBatch = {
-        builder, strings: ids.take(), n, records, lines, others, events: whole, end: mark, allowed: detector.allowed - allowedBefore,
+        builder, strings: ids.take(), n, records, text: text.buffer as ArrayBuffer, lines, others, events: whole, end: mark, allowed: detector.allowed - allowedBefore,
       };
-      return { partial, transfer: [records.buffer] };
+      return { partial, transfer: [records.buffer, text.buffer as ArrayBuffer] };
     },
     // absorbPartial never asks for events: the records carry all it needs.
     select: () => [],

@@ -1,7 +1,7 @@
 // The detect aggregate's main-thread instance: the Detector, its metrics, and the two ways batches reach it —
 // process() with the events (one thread, or a parser that is not parallel), absorbPartial() with a worker thread's
 // match records (split.ts), poured in the same order into the same buckets, so both give the same alerts.
-import type { AggregateContext, Counter, Event, Gauge } from '../../../core/index.js';
+import { detachString, type AggregateContext, type Counter, type Event, type Gauge } from '../../../core/index.js';
 import { describeEvent } from '../../../lib/alerts/index.js';
 import { alertOfResult, AllowList, Detector, rulesOf, type DetectorResult } from '../../../lib/detect/index.js';
 import { StringTable } from '../../../lib/stats/index.js';
@@ -9,17 +9,17 @@ import { crawlerVerification, type CrawlerVerification } from './crawlers.js';
 import type { DetectOptions } from './schema.js';
 import { CLIENT, ITEM, ITEM_END, MARK, NO_VALUE, RULE, STRIDE, TIME, VALUE, VHOST, WHOLE_EVENT, type DetectBatch } from './split.js';
 
-/** Where absorbPartial's evidence line is: bytes of a partial's text (ASCII), read only if a bucket keeps it. One is
- * reused for every record: the bucket takes its sample at once or never. */
+/** Where absorbPartial's evidence line is: a slice of a partial's text, cut (and detached: the text is a whole batch's)
+ * only if a bucket keeps it. One is reused for every record: the bucket takes its sample at once or never. */
 class TextRef {
-  text = Buffer.alloc(0);
+  text = '';
   start = 0;
   end = 0;
 }
 
 /** What a sample is taken from: the event (process), or its evidence line made by the worker (absorbPartial). */
 type Item = Event | string | TextRef;
-const sampleOf = (item: Item): string => (typeof item === 'string' ? item : item instanceof TextRef ? item.text.toString('latin1', item.start, item.end) : describeEvent(item, 'evidence'));
+const sampleOf = (item: Item): string => (typeof item === 'string' ? item : item instanceof TextRef ? detachString(item.text.slice(item.start, item.end)) : describeEvent(item, 'evidence'));
 
 export class DetectAggregate {
   private readonly detector: Detector<Item>;
@@ -68,7 +68,7 @@ export class DetectAggregate {
     const { strings } = table;
     const { records, lines, others, events } = p;
     const ref = new TextRef();
-    ref.text = Buffer.from(p.text);
+    ref.text = p.text;
     const d = this.detector;
     const found: DetectorResult[] = [];
     const before = d.allowed;

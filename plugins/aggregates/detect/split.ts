@@ -5,7 +5,10 @@
 // pours a batch's events. On the generated benign day 63% of the events match (aggressive-crawl pours every
 // non-static request), so a record is one row of a Float64Array, strings are sent once per worker (a dictionary, as
 // window's partials send theirs), and the evidence line goes once per matching event, whether or not a bucket keeps it
-// as a sample: which ones it keeps depends on the bucket, known only where it is poured.
+// as a sample: which ones it keeps depends on the bucket, known only where it is poured (96% of the matches of that
+// day take one: most buckets leak empty between a client's requests). The lines go end to end in one string, which
+// structured clone copies at once: as an array of strings, cloning took 10% of the worker's time (300,000 lines), and
+// written as bytes into a buffer, two calls into C++ per line cost more than the rest of the record.
 //
 // With verify_crawlers, an event whose user agent claims a verifiable crawler is not matched here: the reverse DNS
 // check is asynchronous and its verdict cache is the main thread's. Such an event comes back whole, in its place in
@@ -35,17 +38,17 @@ export const NO_VALUE = -1;
 /** A batch's matches, in event order. Each record: RULE (the rule's index, or WHOLE_EVENT), CLIENT and VHOST (string
  * ids, -1: none), VALUE (the `distinct` value: a string id, NO_VALUE, or -2 - k for others[k]), TIME (the event's
  * time, which the bucket pours at), MARK (the newest time of the batch's events up to this one: the watermark
- * process() has advanced to when it pours this match) and ITEM: for a match, its evidence line, bytes ITEM to
- * ITEM_END of `text` (ASCII) or, when ITEM is negative, lines[-1 - ITEM]; for a whole event, events[ITEM]. */
+ * process() has advanced to when it pours this match) and ITEM: for a match, its evidence line, characters ITEM to
+ * ITEM_END of `text` or, when ITEM is negative, lines[-1 - ITEM]; for a whole event, events[ITEM]. */
 export interface DetectBatch {
   /** The builder that made it: whose string dictionary `strings` extends. */
   builder: string;
   strings: StringDelta;
   n: number;
   records: Float64Array;
-  /** Evidence lines that are ASCII (nearly all), end to end. */
-  text: ArrayBuffer;
-  /** The others: with other characters (their bytes would not say which), or made of fields (no raw line). */
+  /** The raw evidence lines, end to end. */
+  text: string;
+  /** Evidence made of fields, for events without a raw line. */
   lines: string[];
   /** `distinct` values other than strings (an expression's number, boolean, null ...), as they are. */
   others: unknown[];
@@ -74,8 +77,7 @@ export function detectPartialBuilder(options: DetectOptions): PartialBuilder {
       ids.startBatch();
       let records = new Float64Array(STRIDE * (events.length + 16));
       let n = 0;
-      let text = Buffer.from(new ArrayBuffer(events.length * 128 + 1024)); // owned, so it can be moved
-      let used = 0;
+      let text = '';
       const lines: string[] = [];
       const others: unknown[] = [];
       const whole: Event[] = [];
@@ -112,15 +114,10 @@ export function detectPartialBuilder(options: DetectOptions): PartialBuilder {
         const raw = evidenceLine(e);
         let item: number;
         let itemEnd = 0;
-        if (raw !== undefined && Buffer.byteLength(raw) === raw.length) {
-          if (used + raw.length > text.length) {
-            const more = Buffer.from(new ArrayBuffer(Math.max(text.length * 2, used + raw.length)));
-            text.copy(more, 0, 0, used);
-            text = more;
-          }
-          item = used;
-          used += text.write(raw, used, 'latin1');
-          itemEnd = used;
+        if (raw !== undefined) {
+          item = text.length;
+          text += raw;
+          itemEnd = text.length;
         } else item = -1 - (lines.push(describeEvent(e, 'evidence')) - 1);
         for (let k = 0; k < matched.length; k++) {
           const r = matched[k]!;
@@ -141,9 +138,9 @@ export function detectPartialBuilder(options: DetectOptions): PartialBuilder {
         }
       }
       const partial: DetectBatch = {
-        builder, strings: ids.take(), n, records, text: text.buffer as ArrayBuffer, lines, others, events: whole, end: mark, allowed: detector.allowed - allowedBefore,
+        builder, strings: ids.take(), n, records, text, lines, others, events: whole, end: mark, allowed: detector.allowed - allowedBefore,
       };
-      return { partial, transfer: [records.buffer, text.buffer as ArrayBuffer] };
+      return { partial, transfer: [records.buffer] };
     },
     // absorbPartial never asks for events: the records carry all it needs.
     select: () => [],

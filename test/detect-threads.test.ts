@@ -9,9 +9,10 @@ import path from 'node:path';
 import { runPipeline } from '../core/testing/index.js';
 import { combinedLines } from './bench/apache-lines.js';
 import { dnsmasqMissing, startDnsmasq, type Dnsmasq } from './support/dnsmasq.js';
-import { skipWhenMissing, tempDir } from './support/helpers.js';
+import { ROOT, skipWhenMissing, tempDir } from './support/helpers.js';
 
 const LINES = 20_000;
+const FILTERS = path.join(ROOT, 'test/fixtures/parallel-filters.js');
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
 const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
 
@@ -71,16 +72,17 @@ function ending(): string[] {
 interface Outcome { alerts: string[]; custom: Record<string, number>; stats: unknown; checkpoint: number; logs: string[] }
 
 let runs = 0;
-async function run(dir: string, log: string, threads: number, detect: string): Promise<Outcome> {
+async function run(dir: string, log: string, threads: number, detect: string, before: string[] = []): Promise<Outcome> {
   const n = ++runs;
   const data = path.join(dir, `data-${n}`);
   const alerts = path.join(dir, `alerts-${n}.jsonl`);
   const yaml = [
-    `service: { data_dir: ${JSON.stringify(data)}, threads: ${threads} }`,
+    `service: { data_dir: ${JSON.stringify(data)}, threads: ${threads}, plugins: [${JSON.stringify(FILTERS)}] }`,
     'inputs:',
     `  logs: { type: tail, path: [${JSON.stringify(log)}], read_from: beginning, exit_on_eof: true }`,
     'filters:',
-    '  access: { type: apache_access, inputs: [logs], format: combined, timezone: UTC }',
+    ...before,
+    `  access: { type: apache_access, inputs: [${before.length ? 'die' : 'logs'}], format: combined, timezone: UTC }`,
     'aggregates:',
     `  det: { type: detect, inputs: [access], ${detect} }`,
     'outputs:',
@@ -89,7 +91,7 @@ async function run(dir: string, log: string, threads: number, detect: string): P
   ].join('\n');
   const pipeline = await runPipeline({ yaml, file: path.join(dir, `r${n}.yaml`) });
   await pipeline.done();
-  const stats = Object.fromEntries(['logs', 'access', 'det', 'alerts'].map((id) => {
+  const stats = Object.fromEntries(['logs', 'access', 'det', 'alerts', ...(before.length ? ['die'] : [])].map((id) => {
     const s = pipeline.stats(id);
     return [id, { received: s.received_events, sent: s.sent_events_by_output, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: s.custom }];
   }));
@@ -144,6 +146,23 @@ describe('detect with service.threads', function () {
     assert.ok(!one.alerts.some((a) => a.includes('10.0.0.5')), 'the allowed network is never alerted on');
     assert.ok(one.custom.visor_detect_allowed_events_total > 0, 'the allowed events were counted');
     assert.equal(one.custom.visor_detect_alerts_total + one.custom.visor_detect_digests_total, alerts.length);
+  });
+
+  it('goes on with a new worker thread (and its own string dictionary) after one that built its records died', async () => {
+    const log = path.join(dir.dir, 'dying.log');
+    const lines = corpus();
+    await writeFile(log, lines.join('\n') + '\n');
+    // The first filter ends its worker thread on line 3,000: that thread held detect's builder and its dictionary.
+    const r = await run(dir.dir, log, 2, 'default_pack: true', [`  die: { type: exit_thread_on, inputs: [logs], message: ${JSON.stringify(lines[3_000])} }`]);
+    assert.ok(r.logs.some((l) => l.includes('worker thread died')), 'the death is logged');
+    assert.ok(!r.logs.some((l) => l.includes('out of step')), r.logs.join(''));
+    const die = (r.stats as Record<string, { discarded: Record<string, number> }>).die;
+    assert.ok(die.discarded.process_error > 0, 'the batch the thread died on failed');
+    const alerts = r.alerts.map((l) => JSON.parse(l) as { client_ip: string; last: number; evidence: string[] });
+    const end = alerts.filter((a) => a.client_ip === '198.51.100.99');
+    assert.equal(end.length, 5, 'the alerts of the end of the file, long after the death, with their clients');
+    assert.ok(end.every((a) => a.evidence.every((e) => e.startsWith('198.51.100.99 '))), 'and their own lines');
+    assert.ok(r.checkpoint < (await stat(log)).size, 'the failed batch is not acknowledged as delivered');
   });
 
   describe('with verify_crawlers', () => {

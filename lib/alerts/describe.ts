@@ -28,10 +28,16 @@ function asJson(e: Event): string {
   return json.length > 300 ? `${json.slice(0, 297)}...` : json;
 }
 
+/** The raw line (tail's `message`) as evidence shows it, cut to the longest description, not detached; undefined
+ * when the parser kept none. */
+export function evidenceLine(e: Event): string | undefined {
+  return typeof e.message === 'string' && e.message ? e.message.slice(0, MAX) : undefined;
+}
+
 /** A short readable description of `e` (detached from the batch it came in, so keeping it keeps no batch alive):
  * `short` for alert messages and samples, `evidence` for the raw line a detection keeps. */
 export function describeEvent(e: Event, style: DescribeStyle = 'short'): string {
-  const line = typeof e.message === 'string' && e.message ? e.message.slice(0, MAX) : undefined;
+  const line = evidenceLine(e);
   if (style === 'evidence') return detachString(line ?? (fieldsOf(e, EVIDENCE_FIELDS).slice(0, MAX) || asJson(e)));
   if (e.path !== undefined || e.status !== undefined) {
     const fields = fieldsOf(e, REQUEST_FIELDS);

@@ -5,7 +5,9 @@
 // keeps attacking below the quiet period is reported although its bucket never overflows again.
 // The work is in two halves: match (the rules' conditions, the costly part: their regexes) and pour (the buckets and
 // the watermark, which depend on the order of the matches). process does both for an event; `visor analyze` matches
-// in its worker threads and pours their matches in file order in one thread (lib/analyze/detect.ts).
+// in its worker threads and pours their matches in file order in one thread (lib/analyze/detect.ts), and the detect
+// aggregate with service.threads > 1 matches in the parser's worker threads and pours on the main thread
+// (plugins/aggregates/detect/split.ts).
 import { detachString, type Event } from '../../core/index.js';
 import { RecentCache } from '../insight/index.js';
 import type { AllowList } from './allow.js';
@@ -49,6 +51,8 @@ interface Waiting<S> extends Who {
 
 /** The client or vhost of an event as the buckets key it: a non-empty string, else null. */
 export const keyOf = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+/** The time an event pours at and advances the watermark to: its timestamp, else now (never for the Apache parsers). */
+export const eventTime = (e: Event): number => (typeof e.timestamp === 'number' ? e.timestamp : Date.now());
 const detached = (s: string | null) => (s === null ? null : detachString(s));
 
 export class Detector<T = Event, S = string> {
@@ -113,7 +117,7 @@ export class Detector<T = Event, S = string> {
   /** Both halves for one event: its time advances the watermark (the digests it ends come before its own
    * results), then it is poured into the buckets of the rules it matches. */
   process(this: Detector<Event, S>, e: Event, out: DetectorResult<S>[]): void {
-    const t = typeof e.timestamp === 'number' ? e.timestamp : Date.now();
+    const t = eventTime(e);
     this.advance(t, out);
     const matched = this.matched;
     this.match(e, matched);

@@ -12,6 +12,7 @@ export default definePlugin({
     },
   },
   reads: () => [], // it looks at no field
+  readOnly: () => true, // nor edits one: a fan-out can hand it the events themselves
   create(options, context) {
     let total = 0;
     return {

@@ -30,6 +30,9 @@ export class TestRun implements TestPipeline {
     private readonly dir: RunDir,
   ) {}
 
+  /** The pipeline done, then the run's fresh directory removed (from start() on). */
+  private finished?: Promise<void>;
+
   input(id?: string): ScriptedInput {
     return this.bench.input(this.pick('input', SCRIPT_TYPE, id));
   }
@@ -64,14 +67,13 @@ export class TestRun implements TestPipeline {
       await this.dir.remove();
       throw err;
     }
-    // Every component has closed when done() settles, so nothing writes to the directory any more.
-    const remove = () => this.dir.remove();
-    void this.pipeline.done().then(remove, remove);
+    // Every component has closed when the pipeline is done, so nothing writes to the directory any more.
+    this.finished = this.pipeline.done().finally(() => this.dir.remove());
   }
 
   async end(): Promise<void> {
     for (const id of this.ids('input', SCRIPT_TYPE)) this.bench.input(id).end();
-    await this.pipeline.done();
+    await this.done();
   }
 
   stop(graceMs = 5000): Promise<boolean> {
@@ -79,7 +81,7 @@ export class TestRun implements TestPipeline {
   }
 
   done(): Promise<void> {
-    return this.pipeline.done();
+    return this.finished ?? this.pipeline.done();
   }
 
   private ids(kind: PluginKind, type: string): string[] {

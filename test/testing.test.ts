@@ -1,12 +1,17 @@
 // The public test kit (core/testing, `visor/testing`) as a plugin author uses it: one plugin between a scripted
 // input and recording outputs, or a pipeline from YAML; acknowledgements, side outputs, failures and config errors.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { definePlugin, PermanentError, type AckHold } from '../core/index.js';
 import { ConfigError, formatDiagnostic, runPipeline, testPlugin, validateConfig } from '../core/testing/index.js';
 import { ROOT, tempDir } from './support/helpers.js';
+
+const run = promisify(execFile);
 
 /** Counts what it absorbs, holding every batch's acknowledgement until it emits the count at the end. */
 const counting = definePlugin<{ field: string }, 'aggregate'>({
@@ -274,6 +279,24 @@ outputs:
       } finally {
         await tmp.remove();
       }
+    });
+
+    it('a run still going when the process exits: its directory goes with the process', async () => {
+      const from = (file: string) => JSON.stringify(pathToFileURL(path.join(ROOT, file)).href);
+      const script = `
+import { definePlugin } from ${from('core/index.ts')};
+import { runPipeline } from ${from('core/testing/index.ts')};
+const tell = definePlugin({
+  kind: 'output', name: 'tell_dir', description: 'Prints its data directory.', schema: { type: 'object', properties: {} },
+  create: (_options, context) => ({ async start() { console.log(await context.dataDir()); }, async write() {} }),
+});
+await runPipeline({ plugins: [tell], yaml: 'inputs: { in: { type: test_script } }\\noutputs: { o: { type: tell_dir, inputs: [in] } }' });
+process.exit(0);
+`;
+      const r = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT });
+      const dir = path.dirname(path.dirname(r.stdout.trim()));
+      assert.match(dir, new RegExp(`^${os.tmpdir()}/visor-test-\\w{6}$`), r.stdout + r.stderr);
+      await assert.rejects(stat(dir), { code: 'ENOENT' });
     });
 
     it('a run whose config is invalid removes its directory too (the diagnostics name the file in it)', async () => {

@@ -111,7 +111,8 @@ describe('crowdsec side by side: Debian\'s crowdsec and Visor\'s detect pack on 
 
   before(async function () {
     corpus(this, 'crowdsec-hub-tests');
-    // First run on a machine: 31.7 MB downloaded and 110 MB unpacked into compare.sh's cache, then kept.
+    // First run on a machine: 31.7 MB downloaded and 110 MB unpacked into compare.sh's cache, kept until Debian
+    // has a newer package (compare.sh keys the cache on the .deb apt-get would fetch).
     const cs = await run('bash', [COMPARE], { env: { ...process.env, CORPORA, PORT: String(await freePort()) }, maxBuffer: 1 << 24 })
       .catch((e: { code?: number; stdout?: string; stderr?: string }) => {
         if (e.code === 69) return { unavailable: e.stderr!.trim().split('\n').pop()!, stdout: '', stderr: '' };

@@ -1,11 +1,17 @@
 // The public test kit (core/testing, `visor/testing`) as a plugin author uses it: one plugin between a scripted
 // input and recording outputs, or a pipeline from YAML; acknowledgements, side outputs, failures and config errors.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { definePlugin, PermanentError, type AckHold } from '../core/index.js';
 import { ConfigError, formatDiagnostic, runPipeline, testPlugin, validateConfig } from '../core/testing/index.js';
 import { ROOT, tempDir } from './support/helpers.js';
+
+const run = promisify(execFile);
 
 /** Counts what it absorbs, holding every batch's acknowledgement until it emits the count at the end. */
 const counting = definePlugin<{ field: string }, 'aggregate'>({
@@ -67,6 +73,30 @@ const stateful = definePlugin<Record<string, never>, 'output'>({
     async write() {},
   }),
 });
+
+/** Counts its starts in a file of its data directory, as a checkpoint or a journal carries over, and tells `seen`
+ * where that directory is and how many starts it found there. */
+function startCounter(seen: Array<{ dir: string; before: number }>) {
+  return definePlugin<Record<string, never>, 'output'>({
+    kind: 'output',
+    name: 'start_counter',
+    description: 'Counts its starts in its data directory.',
+    schema: { type: 'object', properties: {} },
+    create: (_options, context) => ({
+      async start() {
+        const dir = await context.dataDir();
+        const file = path.join(dir, 'starts');
+        const before = await readFile(file, 'utf8').then(Number, (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return 0;
+          throw err;
+        });
+        await writeFile(file, String(before + 1));
+        seen.push({ dir, before });
+      },
+      async write() {},
+    }),
+  });
+}
 
 describe('test kit (visor/testing)', () => {
   describe('testPlugin', () => {
@@ -211,6 +241,71 @@ outputs:
         assert.ok(!t.logs.some((l) => l.includes('not-for-the-logs')));
       } finally {
         await tmp.remove();
+      }
+    });
+  });
+
+  describe('data directories', () => {
+    it('without a file, every run has a directory of its own, removed when it has ended: no state carries over', async () => {
+      const seen: Array<{ dir: string; before: number }> = [];
+      const plugin = startCounter(seen);
+      // The component id testPlugin gives it, so that both runs would use the same directory if they shared one.
+      const yaml = 'inputs: { in: { type: test_script } }\noutputs: { start_counter: { type: start_counter, inputs: [in] } }';
+      for (const start of [() => runPipeline({ plugins: [plugin], yaml }), () => testPlugin(plugin)]) {
+        const t = await start();
+        await t.end();
+      }
+      assert.deepEqual(seen.map((s) => s.before), [0, 0]);
+      // <tmpdir>/visor-test-XXXXXX/data/<component id>
+      const runDirs = seen.map((s) => path.dirname(path.dirname(s.dir)));
+      assert.notEqual(runDirs[0], runDirs[1]);
+      for (const dir of runDirs) {
+        assert.match(dir, new RegExp(`^${os.tmpdir()}/visor-test-\\w{6}$`));
+        await assert.rejects(stat(dir), { code: 'ENOENT' }, `${dir} is removed once the run has ended`);
+      }
+    });
+
+    it('a run restarted with the same service.data_dir finds what the first left there, which stays', async () => {
+      const seen: Array<{ dir: string; before: number }> = [];
+      const tmp = await tempDir();
+      try {
+        const yaml = `service: { data_dir: ${JSON.stringify(tmp.dir)} }\ninputs: { in: { type: test_script } }\noutputs: { keep: { type: start_counter, inputs: [in] } }`;
+        for (let run = 0; run < 2; run++) {
+          const t = await runPipeline({ plugins: [startCounter(seen)], yaml });
+          await t.end();
+        }
+        assert.deepEqual(seen, [{ dir: path.join(tmp.dir, 'keep'), before: 0 }, { dir: path.join(tmp.dir, 'keep'), before: 1 }]);
+        assert.equal(await readFile(path.join(tmp.dir, 'keep', 'starts'), 'utf8'), '2');
+      } finally {
+        await tmp.remove();
+      }
+    });
+
+    it('a run still going when the process exits: its directory goes with the process', async () => {
+      const from = (file: string) => JSON.stringify(pathToFileURL(path.join(ROOT, file)).href);
+      const script = `
+import { definePlugin } from ${from('core/index.ts')};
+import { runPipeline } from ${from('core/testing/index.ts')};
+const tell = definePlugin({
+  kind: 'output', name: 'tell_dir', description: 'Prints its data directory.', schema: { type: 'object', properties: {} },
+  create: (_options, context) => ({ async start() { console.log(await context.dataDir()); }, async write() {} }),
+});
+await runPipeline({ plugins: [tell], yaml: 'inputs: { in: { type: test_script } }\\noutputs: { o: { type: tell_dir, inputs: [in] } }' });
+process.exit(0);
+`;
+      const r = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT });
+      const dir = path.dirname(path.dirname(r.stdout.trim()));
+      assert.match(dir, new RegExp(`^${os.tmpdir()}/visor-test-\\w{6}$`), r.stdout + r.stderr);
+      await assert.rejects(stat(dir), { code: 'ENOENT' });
+    });
+
+    it('a run whose config is invalid removes its directory too (the diagnostics name the file in it)', async () => {
+      for (const start of [() => runPipeline({ yaml: 'inputs: { in: { type: no_such_plugin } }' }), () => testPlugin('where', { options: { condition: 'status >=' } })]) {
+        const err = await start().then(() => assert.fail('the config is invalid'), (e: unknown) => e);
+        assert.ok(err instanceof ConfigError, String(err));
+        const dir = path.dirname(err.diagnostics[0].file);
+        assert.match(dir, new RegExp(`^${os.tmpdir()}/visor-test-\\w{6}$`));
+        await assert.rejects(stat(dir), { code: 'ENOENT' });
       }
     });
   });

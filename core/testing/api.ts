@@ -10,8 +10,11 @@ export interface RunOptions {
    * `test_script` and `test_record`. */
   plugins?: AnyPlugin[];
   /** The config file the pipeline is said to come from: diagnostics name it, and relative paths (among them
-   * `service.data_dir`, `./data` by default) resolve against its directory. Default: `<tmpdir>/visor-test/pipeline.yaml`.
-   * A plugin that keeps state should get a `service.data_dir` of its own per test. */
+   * `service.data_dir`, `./data` by default) resolve against its directory. Default: `pipeline.yaml` in a fresh
+   * directory per run (`<tmpdir>/visor-test-XXXXXX/`), removed when the run has finished (or the process exits), so
+   * no state carries over from one run to the next; `validateConfig` names `<tmpdir>/visor-test/pipeline.yaml` and
+   * makes nothing. A test whose state must outlive a run (a restart) gives a `service.data_dir` (or `file`) of its
+   * own. */
   file?: string;
   /** Variables for `${VAR}` in the config (default: process.env). */
   env?: Record<string, string | undefined>;

@@ -10,8 +10,9 @@ import { kitPlugins, type KitState } from './plugins.js';
 import { Recording } from './recording.js';
 import { ScriptedInput, type AckRecord } from './script.js';
 
-/** Where a test's config "is" unless it says: diagnostics name this file, and relative paths (`service.data_dir`
- * defaults to `./data`) resolve against its directory. */
+/** Where a config that is only validated (validateConfig) "is" unless the test says: diagnostics name this file, and
+ * relative paths resolve against its directory; nothing is made there. A run's config is in a fresh directory of
+ * its own instead (run-dir.ts). */
 export const DEFAULT_CONFIG_FILE = path.join(os.tmpdir(), 'visor-test', 'pipeline.yaml');
 
 // The built-ins are modules, loaded once per process like any import; each run copies them into its own registry.

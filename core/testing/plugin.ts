@@ -8,6 +8,7 @@ import { sideOutputsOf } from '../side-outputs.js';
 import type { PluginTestOptions } from './api.js';
 import { Bench } from './bench.js';
 import { RECORD_TYPE, SCRIPT_TYPE } from './plugins.js';
+import { runDir } from './run-dir.js';
 import { startRun, type TestRun } from './run.js';
 
 const INPUT = 'in';
@@ -21,14 +22,22 @@ export async function startPluginRun(subject: AnyPlugin | string, options: Plugi
   if (id === INPUT || id === OUTPUT) throw new Error(`testPlugin names the test's components "${INPUT}" and "${OUTPUT}": a plugin called "${id}" needs runPipeline`);
   const plugins = typeof subject === 'string' ? options.plugins : [plugin, ...(options.plugins ?? [])];
   const yaml = (sideOutputs: string[]) => pipelineYaml(plugin, options, sideOutputs);
-  // Which side outputs exist may depend on the options as validated (defaults applied), so check the config first.
-  const { config, diagnostics } = await new Bench(plugins).load(yaml([]), options.file, options.env);
-  if (!config) throw new ConfigError(diagnostics);
-  const component = config.components.find((c) => c.id === id)!;
-  const sideOutputs = plugin.kind === 'output' ? [] : sideOutputsOf(plugin, component.options).map((s) => s.name);
-  const taken = sideOutputs.find((name) => name === INPUT || name === OUTPUT || name === id);
-  if (taken) throw new Error(`testPlugin records side output "${taken}" in an output of that name, which is taken: use runPipeline`);
-  return startRun({ ...options, plugins, yaml: yaml(sideOutputs) });
+  // The check below and the run name the same file (diagnostics of either locate it alike).
+  const dir = await runDir(options.file);
+  let sideOutputs: string[];
+  try {
+    // Which side outputs exist may depend on the options as validated (defaults applied), so check the config first.
+    const { config, diagnostics } = await new Bench(plugins).load(yaml([]), dir.file, options.env);
+    if (!config) throw new ConfigError(diagnostics);
+    const component = config.components.find((c) => c.id === id)!;
+    sideOutputs = plugin.kind === 'output' ? [] : sideOutputsOf(plugin, component.options).map((s) => s.name);
+    const taken = sideOutputs.find((name) => name === INPUT || name === OUTPUT || name === id);
+    if (taken) throw new Error(`testPlugin records side output "${taken}" in an output of that name, which is taken: use runPipeline`);
+  } catch (err) {
+    await dir.remove();
+    throw err;
+  }
+  return startRun({ ...options, plugins, yaml: yaml(sideOutputs) }, {}, dir);
 }
 
 /** The plugin a run would use for `type: name` (a built-in, or one of `options.plugins`). */

@@ -10,6 +10,7 @@ import type { PipelineTestOptions, TestPipeline } from './api.js';
 import { Bench } from './bench.js';
 import { RECORD_TYPE, SCRIPT_TYPE } from './plugins.js';
 import type { Recording } from './recording.js';
+import { runDir, type RunDir } from './run-dir.js';
 import type { AckRecord, ScriptedInput } from './script.js';
 
 /** What the built-in tests may also set. Not part of visor/testing: the runtime's clock drives only the runtime's
@@ -26,7 +27,11 @@ export class TestRun implements TestPipeline {
     readonly bench: Bench,
     readonly logs: string[],
     readonly warnings: Diagnostic[],
+    private readonly dir: RunDir,
   ) {}
+
+  /** The pipeline done, then the run's fresh directory removed (from start() on). */
+  private finished?: Promise<void>;
 
   input(id?: string): ScriptedInput {
     return this.bench.input(this.pick('input', SCRIPT_TYPE, id));
@@ -56,12 +61,19 @@ export class TestRun implements TestPipeline {
 
   async start(): Promise<void> {
     if (this.pipeline.state !== 'created') throw new Error(`the pipeline is already ${this.pipeline.state}`);
-    await this.pipeline.start();
+    try {
+      await this.pipeline.start();
+    } catch (err) {
+      await this.dir.remove();
+      throw err;
+    }
+    // Every component has closed when the pipeline is done, so nothing writes to the directory any more.
+    this.finished = this.pipeline.done().finally(() => this.dir.remove());
   }
 
   async end(): Promise<void> {
     for (const id of this.ids('input', SCRIPT_TYPE)) this.bench.input(id).end();
-    await this.pipeline.done();
+    await this.done();
   }
 
   stop(graceMs = 5000): Promise<boolean> {
@@ -69,7 +81,7 @@ export class TestRun implements TestPipeline {
   }
 
   done(): Promise<void> {
-    return this.pipeline.done();
+    return this.finished ?? this.pipeline.done();
   }
 
   private ids(kind: PluginKind, type: string): string[] {
@@ -89,17 +101,26 @@ export class TestRun implements TestPipeline {
 }
 
 /** Check, build and (unless `start: false`) start the pipeline. Rejects with a ConfigError, whose `diagnostics` are
- * located in the YAML, when the config is invalid; with the plugin's error when a `create` or `start` throws. */
-export async function startRun(options: PipelineTestOptions, internals: RunInternals = {}): Promise<TestRun> {
-  const bench = new Bench(options.plugins);
-  const { config, registry, diagnostics } = await bench.load(options.yaml, options.file, options.env);
-  if (!config || !registry) throw new ConfigError(diagnostics);
-  const logs: string[] = [];
-  const sink = createLogSink('debug', 'text', (line) => void logs.push(line));
-  for (const secret of config.secrets) sink.secrets.add(secret);
-  const metrics = new MetricsHub();
-  const pipeline = await Pipeline.build(config, { registry, metrics, logger: createLogger(sink), clock: internals.clock });
-  const run = new TestRun(pipeline, metrics, bench, logs, config.warnings);
+ * located in the YAML, when the config is invalid; with the plugin's error when a `create` or `start` throws.
+ * `dir`: where the config is (by default the test's `file`, or a fresh directory: see run-dir.ts); the run removes
+ * a fresh one when it has finished, or here when it fails to start. */
+export async function startRun(options: PipelineTestOptions, internals: RunInternals = {}, dir?: RunDir): Promise<TestRun> {
+  const where = dir ?? (await runDir(options.file));
+  let run: TestRun;
+  try {
+    const bench = new Bench(options.plugins);
+    const { config, registry, diagnostics } = await bench.load(options.yaml, where.file, options.env);
+    if (!config || !registry) throw new ConfigError(diagnostics);
+    const logs: string[] = [];
+    const sink = createLogSink('debug', 'text', (line) => void logs.push(line));
+    for (const secret of config.secrets) sink.secrets.add(secret);
+    const metrics = new MetricsHub();
+    const pipeline = await Pipeline.build(config, { registry, metrics, logger: createLogger(sink), clock: internals.clock });
+    run = new TestRun(pipeline, metrics, bench, logs, config.warnings, where);
+  } catch (err) {
+    await where.remove();
+    throw err;
+  }
   if (options.start !== false) await run.start();
   return run;
 }

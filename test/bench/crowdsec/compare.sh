@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Which clients Debian's crowdsec flags on Apache access logs, offline, for the side-by-side with Visor's
 # detect rules (issue 19). Never `apt-get install crowdsec`: its post-install registers online and leaves dpkg
-# broken here. The package is fetched with `apt-get download` and unpacked with `dpkg -x` into CACHE (kept:
-# 31.7 MB .deb, 110 MB unpacked); its local API runs on loopback (no Central API) from a fresh state directory,
+# broken here. The package is fetched with `apt-get download` and unpacked with `dpkg -x` into CACHE/<.deb name>
+# (kept until Debian has a newer one: 31.7 MB .deb, 110 MB unpacked); its local API runs on loopback (no Central API) from a fresh state directory,
 # and the agent replays each file in time-machine mode (-dsn).
 #   bash test/bench/crowdsec/compare.sh [FILE...]
 # prints, per file, `# LABEL PATH` (LABEL: parent-dir/name) then one line per flag: `LABEL IP SCENARIO EVENTS`.
@@ -29,24 +29,50 @@ FILES=()
 for f in "$@"; do FILES+=("$(realpath -e "$f")"); done   # before any cd: relative paths are the caller's
 
 unavailable() { echo "crowdsec cannot be obtained: $*" >&2; exit 69; }
+command -v apt-get >/dev/null || unavailable "no apt-get (a Debian or Ubuntu machine is needed)"
+command -v dpkg >/dev/null || unavailable "no dpkg"
+command -v flock >/dev/null || unavailable "no flock (util-linux)"
+# The cache is keyed on the .deb that `apt-get download` would fetch now (its name holds version and architecture,
+# from the local package lists: no network), so a new Debian package is fetched and replaces the old one. Asked in
+# an empty directory: apt prints nothing for a .deb already in the current one.
+ASK=$(mktemp -d)
+uris=$(cd "$ASK" && LC_ALL=C apt-get download --print-uris crowdsec 2>&1) || true
+rmdir "$ASK"
+DEB=$(awk '$2 ~ /^crowdsec_.*\.deb$/ { print $2 }' <<<"$uris")
+[ -n "$DEB" ] || unavailable "apt-get knows no crowdsec package: $(grep -m1 '^E:' <<<"$uris" || echo 'no package list (apt-get update)')"
+KEY=${DEB%.deb}
+have() { [ -x "$CACHE/$KEY/root/usr/bin/crowdsec" ]; }
 mkdir -p "$CACHE"
-if [ ! -x "$CACHE/root/usr/bin/crowdsec" ]; then
-  command -v apt-get >/dev/null || unavailable "no apt-get (a Debian or Ubuntu machine is needed)"
-  command -v dpkg >/dev/null || unavailable "no dpkg"
-  if ! ls "$CACHE"/crowdsec_*.deb >/dev/null 2>&1; then
-    (cd "$CACHE" && apt-get download crowdsec >&2 2>"$CACHE/download.err") \
-      || unavailable "apt-get download crowdsec failed: $(grep -m1 '^E:' "$CACHE/download.err" || tail -n1 "$CACHE/download.err")"
+# A run holds the lock shared while it uses the cache (until this script exits: crowdsec's processes are not given
+# fd 9, so that one left running cannot hold it); fetching takes it alone, so a newer package never removes a tree
+# in use, and two first runs never fetch at once (both downloaded into CACHE, one could unpack the other's
+# half-written .deb). The wait is bounded below the test's 300 s.
+exec 9>"$CACHE/.lock"
+flock -s 9
+if ! have; then
+  # From shared to alone: waits for the runs using an older package to end.
+  flock -x -w 200 9 || { echo "compare.sh: $CACHE/.lock held by another run for 200 s" >&2; exit 1; }
+  if ! have; then
+    # What a run killed meanwhile left (its temp dir), and older packages. (The layout before the cache had keys,
+    # CACHE/root and CACHE/crowdsec_*.deb, is left alone: a checkout from before may still be using it.)
+    rm -rf "$CACHE"/.fetch.* "$CACHE"/crowdsec_*/
+    NEW=$(mktemp -d "$CACHE/.fetch.XXXXXX")
+    (cd "$NEW" && apt-get download crowdsec >&2 2>"$NEW/download.err") \
+      || { err=$(grep -m1 '^E:' "$NEW/download.err" || tail -n1 "$NEW/download.err"); rm -rf "$NEW"; unavailable "apt-get download crowdsec failed: $err"; }
+    got=$(cd "$NEW" && ls crowdsec_*.deb)
+    KEY=${got%.deb}   # the lists changed since --print-uris: kept under the name of what was fetched
+    # Unpacked in the temp dir, then renamed into place: no run ever sees half a tree.
+    dpkg -x "$NEW/$got" "$NEW/root"
+    rm "$NEW/download.err"
+    chmod 755 "$NEW"   # mktemp made it 0700: readable by all, as the rest of CACHE
+    mv -T "$NEW" "$CACHE/$KEY"
   fi
-  # Unpacked beside, then renamed: a run started meanwhile never sees half a tree.
-  rm -rf "$CACHE/root.$$" && dpkg -x "$CACHE"/crowdsec_*.deb "$CACHE/root.$$"
-  if ! mv -T "$CACHE/root.$$" "$CACHE/root" 2>/dev/null; then
-    rm -rf "$CACHE/root.$$"
-    [ -x "$CACHE/root/usr/bin/crowdsec" ] || { echo "compare.sh: $CACHE/root is in the way (no usr/bin/crowdsec): remove it" >&2; exit 1; }
-  fi
+  flock -s 9
+  have || { echo "compare.sh: $CACHE/$KEY was replaced meanwhile by a run that fetched a newer package: run again" >&2; exit 1; }
 fi
-echo "crowdsec $(dpkg-deb -f "$CACHE"/crowdsec_*.deb Version 2>/dev/null || echo '?') from $CACHE" >&2
+echo "crowdsec $(dpkg-deb -f "$CACHE/$KEY/$KEY.deb" Version) from $CACHE/$KEY" >&2
 
-R=$CACHE/root
+R=$CACHE/$KEY/root
 HUB=$R/usr/share/crowdsec/hub
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/visor-crowdsec-run.XXXXXX")
 E=$WORK/etc
@@ -96,8 +122,8 @@ api:
 YAML
 : > "$E/acquis.yaml"
 CS=$R/usr/bin
-"$CS/cscli" -c "$E/config.yaml" machines add visor-compare --auto -f "$E/local_api_credentials.yaml" --url "http://127.0.0.1:$PORT" >/dev/null 2>&1
-"$CS/crowdsec" -c "$E/config.yaml" -no-cs > "$WORK/lapi.log" 2>&1 &
+"$CS/cscli" -c "$E/config.yaml" machines add visor-compare --auto -f "$E/local_api_credentials.yaml" --url "http://127.0.0.1:$PORT" >/dev/null 2>&1 9>&-
+"$CS/crowdsec" -c "$E/config.yaml" -no-cs > "$WORK/lapi.log" 2>&1 9>&- &
 LAPI=$!
 # `|| true`: errexit holds in traps too, and wait returns the API's 143 (SIGTERM).
 trap '{ kill $LAPI && wait $LAPI; } 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -120,7 +146,7 @@ replay() {
   local f=${FILES[$1]} log=$WORK/out/$1.log attempt st
   for attempt in 1 2 3; do
     set +e
-    timeout 60 "$CS/crowdsec" -c "$E/config.yaml" -dsn "file://$f" -type apache2 -no-api 2>&1 | tee "$log" | grep -q -m1 'stuck for'
+    timeout 60 "$CS/crowdsec" -c "$E/config.yaml" -dsn "file://$f" -type apache2 -no-api 2>&1 9>&- | tee "$log" | grep -q -m1 'stuck for'
     st=("${PIPESTATUS[@]}")
     set -e
     if [ "${st[2]}" = 0 ]; then echo "compare.sh: crowdsec stuck sending to a bucket on $f (attempt $attempt)" >&2; continue; fi

@@ -400,7 +400,11 @@ export class QuantileSketch {
 }
 
 /** A sketch's bucket indexes, ascending: a typed array sorts numbers without a comparator call per comparison (a
- * window result's percentile sorted its few hundred buckets at ~25 µs with one). */
+ * window result's percentile sorted its few hundred buckets at ~25 µs with one). Filled by a loop: Float64Array.from
+ * over the keys' iterator took the generic iterable path, 3.3% of P1's CPU profile (1M lines, ~4,300 windows). */
 function sortedKeys(m: Map<number, number>): Float64Array {
-  return Float64Array.from(m.keys()).sort();
+  const keys = new Float64Array(m.size);
+  let i = 0;
+  for (const k of m.keys()) keys[i++] = k;
+  return keys.sort();
 }

@@ -6,7 +6,8 @@ import { detachString } from '../../core/index.js';
  * (Metwally et al.): the least counted value is replaced and the newcomer inherits its count as error.
  * While exact, each distinct value has a number in a map and its count in an array (no object per distinct value:
  * a window's counters are built for every window and group): a value seen before costs one map lookup, not a get
- * and a set (P1, 1M lines, three top fields: add went from 12.0% to N% of the CPU profile). Past capacity it
+ * and a set (P1's three top fields replayed over the corpus's first 200k lines, a counter per 230 lines as in its
+ * windows: 0.36-0.38 instead of 0.40-0.42 µs a line, same process, alternating). Past capacity it
  * switches to Space-Saving's stream summary (values grouped in buckets of equal count, in a list ordered by
  * count), so that finding the least counted value is O(1): a flood of distinct values (random client addresses)
  * costs the same per event as normal traffic. */
@@ -438,7 +439,8 @@ export class QuantileSketch {
 
 /** A sketch's bucket indexes, ascending: a typed array sorts numbers without a comparator call per comparison (a
  * window result's percentile sorted its few hundred buckets at ~25 µs with one). Filled by a loop: Float64Array.from
- * over the keys' iterator took the generic iterable path, 3.3% of P1's CPU profile (1M lines, ~4,300 windows). */
+ * over the keys' iterator took the generic iterable path (this function: 3.3% of P1's CPU profile, 1M lines and
+ * ~4,300 windows, against 1.4-1.5% filled by the loop, the sort itself most of it). */
 function sortedKeys(m: Map<number, number>): Float64Array {
   const keys = new Float64Array(m.size);
   let i = 0;

@@ -1094,3 +1094,40 @@ describe('apache_access: adjacent and unquoted directives', () => {
     assert.throws(() => buildAccessParser({ format: 'combined', log_format: '%h%u %>s', timezone: 'UTC' }), /%h%u .* cannot be told apart; put a separator between them/);
   });
 });
+
+describe('apache_access: a request line gives only the fields read downstream', () => {
+  const REQUEST = ['method', 'url', 'path', 'query', 'protocol'];
+  const own = (e: Event, f: string) => Object.hasOwn(e, f);
+
+  it('each subset read: the values of the full parse, the other request fields not written, the same lines unparsed', function () {
+    const dir = corpus(this, 'raspim-raspbian-apache22');
+    const lines = [
+      ...readLines(path.join(dir, 'access.log.1')), ...readLines(path.join(dir, 'access.log.2.gz')),
+      // The forms the split tells apart, besides the corpus's junk, TLS bytes and OPTIONS *:
+      ...['CONNECT example.com:443 HTTP/1.1', 'GET http://h:80/a/b?c=d HTTP/1.1', 'GET https://h HTTP/1.1', 'GET /a\\x2fb?q HTTP/1.1',
+        'GET /a\\nb HTTP/1.1', 'GET /?  HTTP/1.0', 'GET /x', 'get /x HTTP/1.1', 'OPTIONS /x HTTP/1.1', 'GET  /two-spaces   HTTP/1.1', '-', '']
+        .map((r) => `192.0.2.1 - - [10/Oct/2000:13:55:36 -0700] "${r}" 200 5 "-" "ua"`),
+    ];
+    const options = { format: 'combined', timezone: 'UTC' } as const;
+    const full = buildAccessParser(options);
+    for (const wanted of [['path'], ['method', 'protocol'], ['url'], ['path', 'query'], ['status']]) {
+      const partial = buildAccessParser(options, new Set(wanted));
+      let parsed = 0;
+      let malformed = 0;
+      for (const line of lines) {
+        const a: Event = {};
+        const b: Event = {};
+        const failure = full.parse(line, a);
+        assert.equal(partial.parse(line, b), failure, line);
+        if (failure !== undefined) continue;
+        parsed++;
+        if (a.method === null && a.url !== null) malformed++;
+        for (const f of REQUEST) {
+          if (wanted.includes(f)) assert.deepEqual([own(b, f), b[f]], [true, a[f]], `${f} of ${line}`);
+          else assert.equal(own(b, f), false, `${f} written for ${JSON.stringify(wanted)}: ${line}`);
+        }
+      }
+      assert.ok(parsed > 1000 && malformed >= 5, `${parsed} parsed, ${malformed} malformed requests`);
+    }
+  });
+});

@@ -106,22 +106,30 @@ export class Windowing {
     windows.lastArrival = now;
     const open = windows.open;
     const closedUpTo = windows.closedUpTo;
-    // Consecutive events mostly fall in the same window: look it up in `open` only when it changes.
+    // Consecutive events mostly fall in the same window and group: look them up (and note the window as touched)
+    // only when they change. Without group_by every event's group is '', a Map lookup a line all the same.
     let last: WindowState | undefined;
+    let lastGroup: GroupState | undefined;
+    let lastKey = '';
     let newest = windows.maxEventTime; // a local: a captured variable would box each new time into a heap number
     let offset = NaN;
     const add = (start: number, e: Event, values: unknown[], gk: string) => {
       let w = last !== undefined && last.start === start ? last : open.get(start);
       if (!w) open.set(start, (w = newWindow(start)));
-      last = w;
-      let g = w.groups.get(gk);
-      if (!g) w.groups.set(detachString(gk), (g = shape.newGroup(values.map((v) => (typeof v === 'string' ? detachString(v) : v)))));
+      let g = w === last && gk === lastKey ? lastGroup : undefined;
+      if (g === undefined) {
+        g = w.groups.get(gk);
+        if (!g) w.groups.set(detachString(gk), (g = shape.newGroup(values.map((v) => (typeof v === 'string' ? detachString(v) : v)))));
+      }
       shape.addTo(g, e);
       if (readOffset) {
         if (offset < w.offsetFrom) w.offsetFrom = offset;
         if (offset > w.offsetTo) w.offsetTo = offset;
       }
-      touched?.add(w);
+      if (w !== last) touched?.add(w);
+      last = w;
+      lastGroup = g;
+      lastKey = gk;
     };
     for (let i = from; i < to; i++) {
       const e = events[i];

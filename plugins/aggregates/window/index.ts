@@ -19,6 +19,8 @@ export default definePlugin({
   // In processing time no event is ever late.
   outputs: (options) => (options.time === 'event' ? ['_late'] : []),
   reads: windowReads,
+  // It reads the events into its accumulators (and copies late ones into late partials) but edits none.
+  readOnly: () => true,
   // With service.threads > 1 and a parallel parser feeding it, worker threads sort events into windows (split.ts).
   partials: { accepts: acceptsPartials, builder: windowPartialBuilder },
   create(options, context) {

@@ -9,6 +9,7 @@
 // it saved the worker 4.4k of its 4.7k instructions a line deserializing them, while packing costs the main thread
 // about what serializing the objects did (12.4k -> 12.2k a line in all; callgrind, P1 on 100k lines, threads: 2).
 import type { Event } from '../../api.js';
+import { decodeLines, type LinesData } from '../../encoded-lines.js';
 
 type Column =
   | { kind: 'string'; strings: string[]; same: Uint8Array }
@@ -147,7 +148,11 @@ export function decodeColumns(batch: ColumnBatch): Event[] {
  * nothing). */
 export type PackedEvents =
   | { batch: ColumnBatch; texts: Record<string, { text: string; lengths: Uint32Array }> }
-  | UniformEvents;
+  | UniformEvents
+  | EncodedEvents;
+
+/** Lines as their bytes (EncodedLines): kept as they came, decoded again for a replay. */
+export interface EncodedEvents { lines: LinesData }
 
 /** Every event with the same keys in the same order, each holding a string (a tail's { message, file }): per key
  * the strings joined, or the one string all of them hold. Also how such batches travel to a worker: structured
@@ -199,7 +204,7 @@ function cut(t: { text: string; lengths: Uint32Array } | { same: string }, count
 
 function packColumns(events: readonly Event[]): PackedEvents {
   const batch = encodeColumns(events);
-  const texts: PackedEvents['texts'] = {};
+  const texts: Record<string, { text: string; lengths: Uint32Array }> = {};
   for (const k in batch.columns) {
     const c = batch.columns[k];
     if (c.kind !== 'string') continue;
@@ -210,6 +215,7 @@ function packColumns(events: readonly Event[]): PackedEvents {
 }
 
 export function unpackEvents(packed: PackedEvents): Event[] {
+  if ('lines' in packed) return decodeLines(packed.lines);
   if ('keys' in packed) {
     const columns = packed.texts.map((t) => cut(t, packed.count));
     const events = new Array<Event>(packed.count);

@@ -9,6 +9,8 @@ import type { Event } from './api.js';
 export interface LinesData {
   bytes: Uint8Array;
   bounds: Uint32Array;
+  /** The number of lines, which stays when the buffers are moved to a worker (and read as empty here). */
+  count: number;
   encoding: 'utf8' | 'latin1';
   /** The line goes to `message`; then these fields, in this order, the same in every event (tail's path_field). */
   fields: Record<string, string>;
@@ -17,7 +19,7 @@ export interface LinesData {
 /** The events of `data`, as the input would have built them: { message, ...fields }. */
 export function decodeLines(data: LinesData): Event[] {
   const { bounds, encoding, fields } = data;
-  if (data.bytes.byteLength === 0 && bounds.length > 0 && bounds[bounds.length - 1] > 0) {
+  if (bounds.length >> 1 !== data.count) {
     throw new Error('the bytes of these lines were handed to a worker thread: they cannot be decoded here');
   }
   const buf = Buffer.from(data.bytes.buffer, data.bytes.byteOffset, data.bytes.byteLength);
@@ -34,10 +36,14 @@ export function decodeLines(data: LinesData): Event[] {
 /** Lines an input emits undecoded (InputRuntime.emit). `bytes` may be a view of the reader's own buffer, valid only
  * until emit returns: the runtime decodes them, or copies them out (own()), before that. */
 export class EncodedLines {
-  constructor(private readonly data: LinesData) {}
+  private readonly data: LinesData;
+
+  constructor(data: Omit<LinesData, 'count'>) {
+    this.data = { ...data, count: data.bounds.length >> 1 };
+  }
 
   get count(): number {
-    return this.data.bounds.length >> 1;
+    return this.data.count;
   }
 
   decode(): Event[] {

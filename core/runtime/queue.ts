@@ -31,7 +31,7 @@ export interface PartialBatch {
 }
 
 /** The events a batch stands for. */
-export const batchSize = (b: Batch): number => (b.partial ? b.partial.count : b.lines ? b.lines.bounds.length >> 1 : b.events.length);
+export const batchSize = (b: Batch): number => (b.partial ? b.partial.count : b.lines ? b.lines.count : b.events.length);
 
 export class BatchQueue {
   private readonly items: Batch[] = [];

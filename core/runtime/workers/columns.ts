@@ -5,7 +5,8 @@
 // (structured clone) 1,060-1,160 ns; both ways as JSON text 1,490-2,190; both ways as columns with strings joined
 // into one string 1,200-1,250, with strings as arrays 850-930; input events cloned as they are and results as
 // these columns 600-800, the form used for results. (Slices of a joined string would also keep a whole batch's text
-// alive.) Input batches whose events all hold the same string fields (a tail's) go packed instead (packUniform):
+// alive.) Input batches whose events all hold the same string fields go packed instead (packUniform; a tail's lines
+// go as their bytes, EncodedEvents, cheaper still for the main thread: see core/encoded-lines.ts):
 // it saved the worker 4.4k of its 4.7k instructions a line deserializing them, while packing costs the main thread
 // about what serializing the objects did (12.4k -> 12.2k a line in all; callgrind, P1 on 100k lines, threads: 2).
 import type { Event } from '../../api.js';

@@ -1,5 +1,6 @@
 // The plugin API: everything a plugin author needs, and nothing of the runtime's internals.
 // Built-in plugins import only from this module (through core/index.ts), exactly as external ones do.
+import type { EncodedLines } from './encoded-lines.js';
 import type { OptionSchema, OptionsOf } from './option-types.js';
 
 export type { OptionSchema, OptionsOf } from './option-types.js';
@@ -137,8 +138,9 @@ export interface EmitOptions {
 }
 
 export interface InputRuntime {
-  /** Send a batch downstream. Resolves when there is room for more: await it, that is the backpressure. */
-  emit(events: Event[], options?: EmitOptions): Promise<void>;
+  /** Send a batch downstream. Resolves when there is room for more: await it, that is the backpressure. Lines not yet
+   * decoded (EncodedLines) go to a parallel filter's worker as bytes and are decoded here for any other consumer. */
+  emit(events: Event[] | EncodedLines, options?: EmitOptions): Promise<void>;
   /** Aborted when the input must stop (shutdown, reload). `run` should then return promptly. */
   readonly signal: AbortSignal;
 }

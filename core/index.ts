@@ -2,6 +2,7 @@
 export * from './api.js';
 export type { ComponentConfig, Diagnostic, PipelineConfig } from './config/model.js';
 export { formatDiagnostic, ConfigError } from './config/model.js';
+export { EncodedLines, type LinesData } from './encoded-lines.js';
 export { LineSplitter, cutToBytes, type LongLinePolicy, type LineSplitterOptions } from './lines.js';
 export { contentId, CONTENT_ID_BYTES } from './content-id.js';
 export {

@@ -9,7 +9,8 @@ import { AckGroup, Hold, releaseAll, retainAll } from './ack.js';
 import type { Clock } from './clock.js';
 import type { ComponentTimers } from './context.js';
 import type { ComponentMetricsImpl } from './metrics.js';
-import { BatchQueue, batchSize, type Batch, type PartialBatch } from './queue.js';
+import { BatchQueue, batchSize, linesBatch, type Batch, type PartialBatch } from './queue.js';
+import type { EncodedLines } from '../encoded-lines.js';
 import { Backoff } from '../backoff.js';
 import { sleep } from '../sleep.js';
 import { unreadReason, UnreadOutputWarnings } from './unread.js';
@@ -41,6 +42,8 @@ export abstract class Node {
   readonly routes = new Map<string, Node[]>();
   /** Output name -> per consumer, whether it gets copies of the events (sharing.ts's copyPlan); set once wired. */
   readonly copies = new Map<string, boolean[]>();
+  /** Takes batches of undecoded lines (Batch.lines) from an input whose only consumer it is. */
+  readonly takesLines: boolean = false;
   queue: BatchQueue | undefined;
   /** Set once the node has stopped sending downstream; later emits are refused. */
   protected closed = false;
@@ -75,19 +78,24 @@ export abstract class Node {
   }
 
   /** Send events on one of this node's outputs. Returns a promise only when a consumer is full. */
-  protected route(output: string, events: Event[], acks: AckGroup[]): Promise<void> | undefined {
-    if (events.length === 0) return undefined;
+  protected route(output: string, sent: Event[] | EncodedLines, acks: AckGroup[]): Promise<void> | undefined {
+    // Not instanceof: under tsx a module can be loaded twice (ESM and CommonJS), each with its own class.
+    const lines = Array.isArray(sent) ? undefined : sent;
+    const count = lines ? lines.count : (sent as Event[]).length;
+    if (count === 0) return undefined;
     const consumers = this.routes.get(output);
     if (!consumers || consumers.length === 0) {
       // An output nobody reads: counted and logged, never silently lost (config validation warned about it).
-      this.metrics.discarded(unreadReason(output)).inc(events.length);
-      this.unread.discarded(output, events.length);
+      this.metrics.discarded(unreadReason(output)).inc(count);
+      this.unread.discarded(output, count);
       return undefined;
     }
     if (this.closed) throw new Error(`component "${this.id}" has finished; it cannot emit any more`);
-    this.metrics.sentEvents(output).inc(events.length);
+    this.metrics.sentEvents(output).inc(count);
     const n = consumers.length;
     retainAll(acks, n);
+    if (lines && n === 1 && consumers[0].takesLines) return consumers[0].queue!.push(linesBatch(lines.own(), acks));
+    const events = lines ? lines.decode() : (sent as Event[]);
     let waits: Promise<void>[] | undefined;
     const copies = this.copies.get(output);
     for (let i = 0; i < n; i++) {
@@ -217,7 +225,7 @@ export class InputNode extends Node {
     const input = this.instance as InputInstance;
     const runtime: InputRuntime = {
       signal: this.abort.signal,
-      emit: (events: Event[], options?: EmitOptions) => {
+      emit: (events: Event[] | EncodedLines, options?: EmitOptions) => {
         if (this.closed) return Promise.reject(new Error(`input "${this.id}" has finished; emit after run() returned`));
         const onAck = options?.onAck;
         const ack = new AckGroup(onAck ? (r) => { this.countFailure(r); onAck(r); } : this.countFailure);

@@ -1,6 +1,7 @@
 // A component's bounded input buffer. Capacity is counted in events; one batch is always accepted
 // into an empty buffer so that a batch larger than the capacity cannot deadlock the pipeline.
 import type { Event } from '../api.js';
+import { decodeLines, type LinesData } from '../encoded-lines.js';
 import type { AckGroup } from './ack.js';
 
 export interface Batch {
@@ -9,6 +10,15 @@ export interface Batch {
   /** Instead of events (which then is empty): what a worker thread built of `count` events for the aggregate
    * consuming this batch (Plugin.partials). */
   partial?: PartialBatch;
+  /** The events still as the bytes of their lines (EncodedLines, for a parallel filter): `events` decodes them when
+   * first read, which their trip to a worker makes impossible (it takes the bytes). */
+  lines?: LinesData;
+}
+
+/** A batch of undecoded lines, whose events are made only if something reads them. */
+export function linesBatch(lines: LinesData, acks: AckGroup[]): Batch {
+  let events: Event[] | undefined;
+  return { acks, lines, get events() { return (events ??= decodeLines(lines)); } };
 }
 
 export interface PartialBatch {
@@ -21,7 +31,7 @@ export interface PartialBatch {
 }
 
 /** The events a batch stands for. */
-export const batchSize = (b: Batch): number => (b.partial ? b.partial.count : b.events.length);
+export const batchSize = (b: Batch): number => (b.partial ? b.partial.count : b.lines ? b.lines.count : b.events.length);
 
 export class BatchQueue {
   private readonly items: Batch[] = [];

@@ -5,10 +5,12 @@
 // (structured clone) 1,060-1,160 ns; both ways as JSON text 1,490-2,190; both ways as columns with strings joined
 // into one string 1,200-1,250, with strings as arrays 850-930; input events cloned as they are and results as
 // these columns 600-800, the form used for results. (Slices of a joined string would also keep a whole batch's text
-// alive.) Input batches whose events all hold the same string fields (a tail's) go packed instead (packUniform):
+// alive.) Input batches whose events all hold the same string fields go packed instead (packUniform; a tail's lines
+// go as their bytes, EncodedEvents, cheaper still for the main thread: see core/encoded-lines.ts):
 // it saved the worker 4.4k of its 4.7k instructions a line deserializing them, while packing costs the main thread
 // about what serializing the objects did (12.4k -> 12.2k a line in all; callgrind, P1 on 100k lines, threads: 2).
 import type { Event } from '../../api.js';
+import { decodeLines, type LinesData } from '../../encoded-lines.js';
 
 type Column =
   | { kind: 'string'; strings: string[]; same: Uint8Array }
@@ -147,7 +149,11 @@ export function decodeColumns(batch: ColumnBatch): Event[] {
  * nothing). */
 export type PackedEvents =
   | { batch: ColumnBatch; texts: Record<string, { text: string; lengths: Uint32Array }> }
-  | UniformEvents;
+  | UniformEvents
+  | EncodedEvents;
+
+/** Lines as their bytes (EncodedLines): kept as they came, decoded again for a replay. */
+export interface EncodedEvents { lines: LinesData }
 
 /** Every event with the same keys in the same order, each holding a string (a tail's { message, file }): per key
  * the strings joined, or the one string all of them hold. Also how such batches travel to a worker: structured
@@ -199,7 +205,7 @@ function cut(t: { text: string; lengths: Uint32Array } | { same: string }, count
 
 function packColumns(events: readonly Event[]): PackedEvents {
   const batch = encodeColumns(events);
-  const texts: PackedEvents['texts'] = {};
+  const texts: Record<string, { text: string; lengths: Uint32Array }> = {};
   for (const k in batch.columns) {
     const c = batch.columns[k];
     if (c.kind !== 'string') continue;
@@ -210,6 +216,7 @@ function packColumns(events: readonly Event[]): PackedEvents {
 }
 
 export function unpackEvents(packed: PackedEvents): Event[] {
+  if ('lines' in packed) return decodeLines(packed.lines);
   if ('keys' in packed) {
     const columns = packed.texts.map((t) => cut(t, packed.count));
     const events = new Array<Event>(packed.count);

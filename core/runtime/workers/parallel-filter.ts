@@ -8,7 +8,7 @@
 import type { Event, FilterInstance } from '../../api.js';
 import { FilterNode, type Node } from '../nodes.js';
 import { retainAll, type AckGroup } from '../ack.js';
-import type { Batch } from '../queue.js';
+import { batchSize, type Batch } from '../queue.js';
 import { decodeColumns } from './columns.js';
 import { applyDeltas } from './metrics.js';
 import type { BatchRef, WorkerOutcome, WorkerPool } from './pool.js';
@@ -27,6 +27,8 @@ type InFlight = { acks: AckGroup[]; count: number; outcome: Promise<WorkerOutcom
 const NO_EVENTS: Event[] = [];
 
 export class ParallelFilterNode extends FilterNode {
+  /** A tail's lines come as their bytes, decoded in the worker (EncodedLines). */
+  override readonly takesLines = true;
   private pool!: WorkerPool;
   private readonly inFlight: InFlight[] = [];
   private next = 0;
@@ -53,7 +55,7 @@ export class ParallelFilterNode extends FilterNode {
     let outcome: InFlight['outcome'];
     let ref: BatchRef | undefined;
     try {
-      const sent = this.pool.process(this.next++, this.id, batch.events);
+      const sent = this.pool.process(this.next++, this.id, batch.lines ?? batch.events);
       outcome = sent;
       ref = sent.batch;
     } catch (err) {
@@ -63,7 +65,7 @@ export class ParallelFilterNode extends FilterNode {
       const error = err instanceof Error ? err : new Error(String(err));
       outcome = error.name === 'DataCloneError' ? this.processHere(batch.events) : Promise.resolve({ ok: false, error });
     }
-    this.inFlight.push({ acks: batch.acks, count: batch.events.length, outcome, batch: ref });
+    this.inFlight.push({ acks: batch.acks, count: batchSize(batch), outcome, batch: ref });
     this.delivering ??= this.deliverInOrder();
     if (this.inFlight.length >= this.limit) return new Promise<void>((resolve) => { this.roomWaiter = resolve; });
   }

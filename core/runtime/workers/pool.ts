@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Event, Logger } from '../../api.js';
+import type { LinesData } from '../../encoded-lines.js';
 import type { ColumnBatch } from './columns.js';
 import type { MetricDelta } from './protocol.js';
 import type { CreateMessage, FromWorker, ResultMessage, ToWorker } from './protocol.js';
@@ -89,8 +90,8 @@ class PoolWorker {
   }
 
   /** Throws when the message cannot be copied (structured clone); nothing is then pending. */
-  send(message: ToWorker, onOutcome?: (outcome: WorkerOutcome) => void): void {
-    this.thread.postMessage(message);
+  send(message: ToWorker, onOutcome?: (outcome: WorkerOutcome) => void, transfer?: ArrayBuffer[]): void {
+    this.thread.postMessage(message, transfer);
     if (message.type === 'batch' && onOutcome) this.pending.set(message.seq, onOutcome);
   }
 }
@@ -114,13 +115,16 @@ export class WorkerPool {
   }
 
   /** Process a batch in worker `index` (mod size). Throws when the events cannot be copied (structured clone). */
-  process(index: number, id: string, events: Event[]): Promise<WorkerOutcome> & { batch: BatchRef } {
+  process(index: number, id: string, events: Event[] | LinesData): Promise<WorkerOutcome> & { batch: BatchRef } {
     const worker = this.worker(index % this.size);
     let resolve!: (outcome: WorkerOutcome) => void;
     const outcome = new Promise<WorkerOutcome>((r) => { resolve = r; });
     const seq = ++this.seq;
     const release = worker.released;
-    worker.send({ type: 'batch', id, seq, events: packUniform(events) ?? events, ...(release !== undefined ? { release } : {}) }, resolve);
+    // Undecoded lines go as they are, their buffers moved (they are the batch's own: EncodedLines.own).
+    const lines = Array.isArray(events) ? undefined : events;
+    const sent = lines ? { lines } : packUniform(events as Event[]) ?? (events as Event[]);
+    worker.send({ type: 'batch', id, seq, events: sent, ...(release !== undefined ? { release } : {}) }, resolve, lines ? [lines.bytes.buffer as ArrayBuffer, lines.bounds.buffer as ArrayBuffer] : undefined);
     worker.released = undefined;
     return Object.assign(outcome, { batch: { worker, seq } });
   }

@@ -1,6 +1,6 @@
 // Messages between the main thread and the worker threads that run parallel filters (Plugin.parallel).
 import type { Event, LogFields } from '../../api.js';
-import type { ColumnBatch, UniformEvents } from './columns.js';
+import type { ColumnBatch, EncodedEvents, UniformEvents } from './columns.js';
 
 /** Makes one component's instance in a worker: the plugin imported from its module, the same validated options. */
 export interface CreateMessage {
@@ -24,8 +24,8 @@ export interface BatchMessage {
   id: string;
   seq: number;
   /** The input events as they are (structured clone was cheaper for them than encodeColumns), or packed when they
-   * all have the same string fields (packUniform, cheaper still). */
-  events: Event[] | UniformEvents;
+   * all have the same string fields (packUniform, cheaper still), or as the bytes of lines an input did not decode. */
+  events: Event[] | UniformEvents | EncodedEvents;
   /** Batches up to this seq were absorbed: the events kept for PartialBuilder.select may go. */
   release?: number;
 }

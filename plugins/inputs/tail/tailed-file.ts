@@ -13,10 +13,18 @@ export interface LineOptions {
   batchSize: number;
   /** Record where each line starts (ReadResult.starts), for the position_field option. */
   positions?: boolean;
+  /** Leave the lines as bytes (ReadResult.undecoded) when they need no check: latin1, or UTF-8 that is valid
+   * (one isUtf8 over the batch's bytes; a batch with an invalid byte is decoded line by line, which counts them). */
+  undecoded?: boolean;
 }
 
 export interface ReadResult {
+  /** The lines, decoded unless they are in `undecoded`. */
   lines: string[];
+  count: number;
+  /** With LineOptions.undecoded: the lines' bytes, a view of the read buffer (valid until the next read), with a
+   * start and an end offset in it per line. */
+  undecoded?: { bytes: Uint8Array; bounds: Uint32Array };
   /** Offset just after the last byte consumed (the end of the last line taken, or of a skipped part). */
   end: number;
   /** Where a checkpoint may point after this batch: `end`, or inside an over-long line, that line's start
@@ -190,7 +198,7 @@ export class TailedFile {
   async read(buf: Buffer, opts: LineOptions, final = false): Promise<ReadResult | undefined> {
     const { bytesRead } = await this.fd!.read(buf, 0, buf.length, this.readPos);
     if (bytesRead === 0) return undefined;
-    const result: ReadResult = { lines: [], end: this.readPos, commitEnd: this.readPos, bytes: 0, longLines: 0, skippedLines: 0, invalidLines: 0 };
+    const result: ReadResult = { lines: [], count: 0, end: this.readPos, commitEnd: this.readPos, bytes: 0, longLines: 0, skippedLines: 0, invalidLines: 0 };
     if (opts.positions) result.starts = [];
     let start = 0;
     if (this.skipping) {
@@ -205,35 +213,36 @@ export class TailedFile {
       start = nl + 1;
     }
     const { maxLineBytes, batchSize } = opts;
-    while (result.lines.length < batchSize) {
+    const bounds = opts.undecoded && !opts.positions ? [] as number[] : undefined;
+    while (result.count < batchSize) {
       const nl = buf.indexOf(10, start);
       if (nl < 0 || nl >= bytesRead) break;
-      this.takeLine(buf, start, nl, result, opts);
+      this.takeLine(buf, start, nl, result, opts, bounds);
       start = nl + 1;
     }
-    if (start === 0 && !this.skipping && result.lines.length === 0 && bytesRead === buf.length) {
+    if (start === 0 && !this.skipping && result.count === 0 && bytesRead === buf.length) {
       // No newline in a whole buffer (which is longer than maxLineBytes): an over-long line.
       result.longLines++;
       if (opts.longLines === 'truncate') {
-        result.lines.push(this.decode(buf, 0, charBoundary(buf, maxLineBytes, opts.encoding), result, opts));
-        result.starts?.push(this.readPos);
+        this.keep(buf, 0, charBoundary(buf, maxLineBytes, opts.encoding), result, opts, bounds);
       }
       else result.skippedLines++;
       this.skipping = true;
       this.longLineStart = this.readPos;
       start = bytesRead;
-    } else if (final && start < bytesRead && bytesRead < buf.length && result.lines.length < batchSize) {
+    } else if (final && start < bytesRead && bytesRead < buf.length && result.count < batchSize) {
       // End of input for good (exit_on_eof): the last line has no newline and will get none.
-      this.takeLine(buf, start, bytesRead, result, opts);
+      this.takeLine(buf, start, bytesRead, result, opts, bounds);
       start = bytesRead;
     }
+    if (bounds?.length) this.leaveUndecoded(buf, bounds, result, opts);
     result.end = this.readPos + start;
     result.commitEnd = this.skipping ? this.longLineStart : result.end;
     result.bytes = start;
     return result;
   }
 
-  private takeLine(buf: Buffer, start: number, nl: number, result: ReadResult, opts: LineOptions): void {
+  private takeLine(buf: Buffer, start: number, nl: number, result: ReadResult, opts: LineOptions, bounds: number[] | undefined): void {
     let end = nl;
     if (end > start && buf[end - 1] === 13) end--;
     if (end - start > opts.maxLineBytes) {
@@ -244,8 +253,28 @@ export class TailedFile {
       }
       end = charBoundary(buf, start + opts.maxLineBytes, opts.encoding);
     }
-    result.lines.push(this.decode(buf, start, end, result, opts));
+    this.keep(buf, start, end, result, opts, bounds);
+  }
+
+  /** One line taken: decoded, or its bounds noted (decided for the whole batch in leaveUndecoded). */
+  private keep(buf: Buffer, start: number, end: number, result: ReadResult, opts: LineOptions, bounds: number[] | undefined): void {
+    result.count++;
+    if (bounds) bounds.push(start, end);
+    else result.lines.push(this.decode(buf, start, end, result, opts));
     result.starts?.push(this.readPos + start);
+  }
+
+  /** The batch's lines as bytes, or decoded now when an invalid UTF-8 byte is among them (counted per line). */
+  private leaveUndecoded(buf: Buffer, bounds: number[], result: ReadResult, opts: LineOptions): void {
+    const from = bounds[0];
+    const to = bounds[bounds.length - 1];
+    if (opts.encoding === 'utf8' && !isUtf8(buf.subarray(from, to))) {
+      for (let i = 0; i < bounds.length; i += 2) result.lines.push(this.decode(buf, bounds[i], bounds[i + 1], result, opts));
+      return;
+    }
+    const relative = new Uint32Array(bounds.length);
+    for (let i = 0; i < bounds.length; i++) relative[i] = bounds[i] - from;
+    result.undecoded = { bytes: buf.subarray(from, to), bounds: relative };
   }
 
   private decode(buf: Buffer, start: number, end: number, result: ReadResult, opts: LineOptions): string {

@@ -5,7 +5,7 @@ import { readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
-import type { Event, InputRuntime, PluginContext } from '../../../core/index.js';
+import { EncodedLines, type Event, type InputRuntime, type PluginContext } from '../../../core/index.js';
 import { CheckpointStore } from './checkpoints.js';
 import { EMPTY_FINGERPRINT, FINGERPRINT_BYTES, fingerprintOf, MARK_BYTES, markMatches, matches as fingerprintMatches, headsAgree, readHead, tooShortToCompare, type Fingerprint } from './fingerprint.js';
 import { findCopy, headOfPath, holdsCopiedBytes, locateByInode, locateCopy, type Located } from './relocate.js';
@@ -60,7 +60,7 @@ export class Tailer {
     this.excluded = (p) => byName(p) || byPath(p);
     const globbed = picomatch(this.patterns, { dot: true });
     this.inGlobs = (p) => globbed(toPosix(p)) && !this.excluded(toPosix(p));
-    this.lineOptions = { maxLineBytes: options.max_line_bytes, longLines: options.long_lines, encoding: options.encoding, batchSize: options.batch_size, positions: options.position_field !== '' };
+    this.lineOptions = { maxLineBytes: options.max_line_bytes, longLines: options.long_lines, encoding: options.encoding, batchSize: options.batch_size, positions: options.position_field !== '', undecoded: true };
     this.buf = Buffer.allocUnsafe(Math.max(options.read_buffer, options.max_line_bytes + 1));
     const metrics = context.metrics;
     this.m = {
@@ -568,19 +568,25 @@ export class Tailer {
     if (result.end > f.size) f.size = result.end;
     if (result.commitEnd === result.end) f.markRead(result.end, fingerprintOf(this.buf.subarray(Math.max(0, result.bytes - MARK_BYTES), result.bytes)));
     this.context.metrics.receivedBytes.inc(result.bytes);
-    this.m.lines.inc(result.lines.length);
+    this.m.lines.inc(result.count);
     if (result.longLines) this.m.longLines.inc(result.longLines);
     if (result.skippedLines) this.m.skipped.inc(result.skippedLines);
     if (result.invalidLines) this.m.invalid.inc(result.invalidLines);
     const settle = f.acked.track(result.commitEnd);
-    if (result.lines.length === 0) {
+    if (result.count === 0) {
       settle(true); // only skipped bytes: nothing to deliver
       return true;
     }
-    const events = this.toEvents(result.lines, f.path);
-    if (result.starts) {
-      const field = this.options.position_field;
-      for (let i = 0; i < events.length; i++) events[i][field] = { file: fileId, offset: result.starts[i] };
+    let events: Event[] | EncodedLines;
+    if (result.undecoded) {
+      const field = this.options.path_field;
+      events = new EncodedLines({ ...result.undecoded, encoding: this.options.encoding, fields: field === '' ? {} : { [field]: f.path } });
+    } else {
+      events = this.toEvents(result.lines, f.path);
+      if (result.starts) {
+        const field = this.options.position_field;
+        for (let i = 0; i < events.length; i++) events[i][field] = { file: fileId, offset: result.starts[i] };
+      }
     }
     await emit(events, {
       onAck: (r) => {

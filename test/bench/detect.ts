@@ -4,7 +4,7 @@
 // and with an alert aggregate of one never-firing rule in detect's place (the aggregate hop whatever it does);
 // (b) P1's window with and without detect beside it, the marginal cost in a pipeline that parses every field; each
 // with service.threads 1, 2 and 3 (the parser in a worker thread, and there with it detect's conditions when detect
-// alone reads the parser: its partials), judged against the faster of the baseline's two, with CPU seconds beside;
+// alone reads the parser: its partials), judged against the fastest of the baseline's three, with CPU seconds beside;
 // (c) detect's own ns per event in one process (detect-process.ts). The alerts of the detect runs are the false positives: the day is the generator's
 // realistic traffic (bursts, a daily profile, real browser and crawler user agents) minus what is an attack by
 // design of its default content (the scanner paths /.env, /.git/config, /wp-login.php ... and the zgrab agent),

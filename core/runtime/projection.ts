@@ -17,8 +17,8 @@ export function carriesInput(plugin: AnyPlugin, output: string): boolean {
 /** The top-level field of a path (`a.b` is read through `a`). */
 const topLevel = (field: string) => field.split('.')[0];
 
-export function downstreamFields(components: readonly ComponentConfig[], pluginOf: (c: ComponentConfig) => AnyPlugin): DownstreamFields {
-  /** Consumers of each component, per output ('' is the main one). */
+/** The consumers of each component by its id, each with the output it reads ('' is the main one). */
+export function consumersOf(components: readonly ComponentConfig[]): Map<string, Array<{ output: string; consumer: ComponentConfig }>> {
   const consumers = new Map<string, Array<{ output: string; consumer: ComponentConfig }>>();
   for (const c of components) {
     for (const ref of c.inputs) {
@@ -29,6 +29,11 @@ export function downstreamFields(components: readonly ComponentConfig[], pluginO
       consumers.set(id, list);
     }
   }
+  return consumers;
+}
+
+export function downstreamFields(components: readonly ComponentConfig[], pluginOf: (c: ComponentConfig) => AnyPlugin): DownstreamFields {
+  const consumers = consumersOf(components);
   const memo = new Map<string, Set<string> | undefined>();
   /** What the consumers of some of `id`'s outputs read of the events they get: of every output; of its side outputs
    * only; or of those carrying what it emits (not its input events as they came: see SideOutputSpec.carries). */

@@ -4,22 +4,13 @@
 // edit them gets them too. Computed once from the config graph at start.
 import type { AnyPlugin } from '../api.js';
 import type { ComponentConfig } from '../config/model.js';
-import { carriesInput } from './projection.js';
+import { carriesInput, consumersOf } from './projection.js';
 
 /** The ids of the components that may share their input events with other consumers: aggregates and outputs whose
  * plugin says readOnly for their options, and whose side outputs carrying their input events on (window's `_late`)
  * reach only such components. */
 export function sharingComponents(components: readonly ComponentConfig[], pluginOf: (c: ComponentConfig) => AnyPlugin): Set<string> {
-  const readers = new Map<string, Array<{ output: string; consumer: ComponentConfig }>>();
-  for (const c of components) {
-    for (const ref of c.inputs) {
-      const dot = ref.indexOf('.');
-      const id = dot < 0 ? ref : ref.slice(0, dot);
-      const list = readers.get(id) ?? [];
-      list.push({ output: dot < 0 ? '' : ref.slice(dot + 1), consumer: c });
-      readers.set(id, list);
-    }
-  }
+  const readers = consumersOf(components);
   const memo = new Map<string, boolean>();
   const shares = (c: ComponentConfig): boolean => {
     const known = memo.get(c.id);

@@ -4,20 +4,24 @@
 // real site) 559 user agents, 1,368 paths and 1,498 urls. The default pack tests ten such sub-conditions per
 // event over four fields, each a regex of 50 to 190 ns (measured per rule on the generated day).
 //
-// One cache per field, shared by every rule compiled with the same FieldMemos: a value's entry holds the result
-// of each sub-condition on it (computed when first asked), so an event costs one Map lookup per field, not one per
-// sub-condition (per sub-condition, the lookups were 29% of the detect profile: each hashes and compares the
-// whole string); the other sub-conditions on the same event find the entry by `===` on the same string, which
-// V8 answers by identity. Only string values are cached, in a RecentCache (keys detached, MEMO_ENTRIES at most);
-// a field whose values stop repeating (a period of lookups with fewer than half hits) is evaluated directly for a
-// while, then tried again: caching a value seen once costs more than the regex.
+// One cache of values, shared by every field and rule compiled with the same FieldMemos: a value's entry holds the
+// result of each sub-condition on it (computed when first asked), so an event costs at most one Map lookup per
+// field, not one per sub-condition (per sub-condition, the lookups were 29% of the detect profile: each hashes and
+// compares the whole string); the other sub-conditions on the same event find the entry by `===` on the same
+// string. Shared, because a url without a query string (85% of the generated day's) is its path: the url's
+// sub-conditions find the path's entry by `===` (same characters, compared without hashing) and skip a lookup of
+// ~80 ns. A field whose only cached sub-conditions are guarded by a test without a regex (the referer's
+// `(contains(referer, "{") or contains(referer, "%7")) and referer =~ ...`) is not cached: the guard (35 ns on
+// the generated day) costs less than the lookup (76 ns). Only string values are cached, in a RecentCache (keys
+// detached, MEMO_ENTRIES at most); a field whose values stop repeating (a period of lookups with fewer than half
+// hits) is evaluated directly for a while, then tried again: caching a value seen once costs more than the regex.
 import {
   childrenOf, compileConditionTree, fieldPaths, fieldReader, parseCondition, type Condition, type Event, type ExpressionEvaluate, type ExpressionNode, type ExpressionWrap,
 } from '../../core/index.js';
 import { RecentCache } from '../insight/index.js';
 
-/** Distinct values kept per field (two generations of half that). */
-export const MEMO_ENTRIES = 4096;
+/** Distinct values kept (two generations of half that): 4,096 for each of the four fields the pack caches. */
+export const MEMO_ENTRIES = 16384;
 /** Lookups per period: a period with fewer than MIN_HITS hits turns the cache off for OFF_PERIODS periods, then it
  * is tried again. Misses cost: with every path, url and user agent unique the pack took 1,532 instead of 1,322 ns
  * per event (test/bench/detect-process.ts, 200,000 events, mostly the first period's misses of each field). */
@@ -39,19 +43,45 @@ export function cachedParts(root: ExpressionNode): Set<ExpressionNode> {
   return out;
 }
 
-/** The cache of one field: per value, the results of the sub-conditions on it (undefined: not computed yet). */
-class FieldMemo {
-  readonly read: (e: Event) => unknown;
+/** The values of every field, each with the results of the sub-conditions on it (undefined: not computed yet). */
+class ValueCache {
   /** Sub-conditions registered: the length of an entry. */
   parts = 0;
   private readonly cache = new RecentCache<string, unknown[]>(MEMO_ENTRIES);
   private lastKey: string | undefined;
   private lastEntry: unknown[] | undefined;
+  /** Whether the last entry() found its value (a hit). */
+  hit = false;
+
+  entry(key: string): unknown[] {
+    if (key === this.lastKey) {
+      this.hit = true;
+      return this.lastEntry!;
+    }
+    let entry = this.cache.lookup(key);
+    this.hit = entry !== undefined;
+    if (entry === undefined) this.cache.set(key, (entry = new Array(this.parts)));
+    // Held until the next value: one string, whatever it was cut from.
+    this.lastKey = key;
+    this.lastEntry = entry;
+    return entry;
+  }
+}
+
+/** One field's use of the shared cache: its last value, and whether its values repeat enough to be worth it. */
+class FieldMemo {
+  readonly read: (e: Event) => unknown;
+  /** Whether a sub-condition without a regex-free guard was registered: then the value is looked up anyway. */
+  unguarded = false;
+  private lastKey: string | undefined;
+  private lastEntry: unknown[] | undefined;
+  /** Sub-conditions of this field registered. */
+  private parts = 0;
   private lookups = 0;
-  private hitsBefore = 0;
+  private hits = 0;
   private off = 0;
 
-  constructor(path: readonly string[]) {
+  constructor(path: readonly string[], private readonly values: ValueCache) {
     this.read = fieldReader(path);
   }
 
@@ -62,22 +92,22 @@ class FieldMemo {
       return undefined;
     }
     if (key === this.lastKey) return this.lastEntry;
-    let entry = this.cache.lookup(key);
-    if (entry === undefined) this.cache.set(key, (entry = new Array(this.parts)));
+    const entry = this.values.entry(key);
+    if (this.values.hit) this.hits++;
     if (++this.lookups === PERIOD) {
       // off counts calls of entry(), one per sub-condition asked
-      if (this.cache.hits - this.hitsBefore < MIN_HITS) this.off = PERIOD * OFF_PERIODS * this.parts;
+      if (this.hits < MIN_HITS) this.off = PERIOD * OFF_PERIODS * this.parts;
       this.lookups = 0;
-      this.hitsBefore = this.cache.hits;
+      this.hits = 0;
     }
-    // Held until the next value: one string, whatever it was cut from.
     this.lastKey = key;
     this.lastEntry = entry;
     return entry;
   }
 
   cached(evaluate: ExpressionEvaluate): ExpressionEvaluate {
-    const index = this.parts++;
+    const index = this.values.parts++;
+    this.parts++;
     return (e) => {
       const key = this.read(e);
       if (typeof key !== 'string') return evaluate(e);
@@ -91,8 +121,12 @@ class FieldMemo {
   }
 }
 
+/** `a and ...` whose first operand holds no regex (contains(), a comparison): a guard cheaper than a lookup. */
+const guardedByPlainTest = (node: ExpressionNode): boolean => node.kind === 'logical' && node.operator === 'and' && !hasRegex(node.operands[0]!);
+
 /** The field caches shared by the conditions of one rule set (one detect aggregate). */
 export class FieldMemos {
+  private readonly values = new ValueCache();
   private readonly byField = new Map<string, FieldMemo>();
 
   /** `text` compiled as compileCondition does, its sub-conditions over one field cached (same results). */
@@ -104,8 +138,15 @@ export class FieldMemos {
       const path = fieldPaths(node)[0];
       const id = JSON.stringify(path);
       let memo = this.byField.get(id);
-      if (!memo) this.byField.set(id, (memo = new FieldMemo(path)));
-      return memo.cached(evaluate);
+      if (!memo) this.byField.set(id, (memo = new FieldMemo(path, this.values)));
+      const cached = memo.cached(evaluate);
+      if (!guardedByPlainTest(node)) {
+        memo.unguarded = true;
+        return cached;
+      }
+      // Decided per event, since a later rule may register an unguarded sub-condition on the same field.
+      const m = memo;
+      return (e) => (m.unguarded ? cached(e) : evaluate(e));
     };
     return compileConditionTree(root, wrap);
   }

@@ -60,3 +60,28 @@ describe('detect field caches (lib/detect/memo.ts)', () => {
     });
   }
 });
+
+describe('detect field caches: long values sharing a hash', () => {
+  it('keep each value\'s own results when many share a hash (length and sampled characters alike)', () => {
+    // 112-character agents differing only in their first 6 characters: lib/detect/memo.ts hashes long values by
+    // their length and characters from the end at steps of 15 (111, 96, ... 6), so all of them share one hash,
+    // more of them than it keeps per hash; two are scanners.
+    const tail = 'x'.repeat(106);
+    const names = ['sqlmap', 'mozill', 'safari', 'nikto/', 'chrome', 'edge/1', 'opera/', 'curl/8'];
+    const memos = new FieldMemos();
+    const when = DEFAULT_PACK.find((r) => r.name === 'scanner-user-agent')!.when;
+    const cached = memos.condition(when);
+    const plain = compileCondition(when);
+    let fired = 0;
+    for (let round = 0; round < 50; round++) {
+      for (const n of names) {
+        // a fresh string each time (sliced out of a line, as the parser gives it)
+        const e = { user_agent: `"${n}${tail}"`.slice(1, -1) };
+        assert.equal(e.user_agent.length, 112);
+        assert.equal(cached(e), plain(e), e.user_agent.slice(0, 6));
+        if (plain(e)) fired++;
+      }
+    }
+    assert.equal(fired, 100);
+  });
+});

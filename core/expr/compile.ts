@@ -96,7 +96,19 @@ function compileLogical(operator: 'and' | 'or', operands: Evaluate[]): Evaluate 
     const [a, b] = operands;
     return operator === 'and' ? (e) => isTruthy(a(e)) && isTruthy(b(e)) : (e) => isTruthy(a(e)) || isTruthy(b(e));
   }
-  return operator === 'and' ? (e) => operands.every((o) => isTruthy(o(e))) : (e) => operands.some((o) => isTruthy(o(e)));
+  // Loops, not every()/some(): those take a new closure per evaluation (detect's exploit-strings is a 5-way `or`
+  // asked of every event).
+  const n = operands.length;
+  if (operator === 'and') {
+    return (e) => {
+      for (let i = 0; i < n; i++) if (!isTruthy(operands[i]!(e))) return false;
+      return true;
+    };
+  }
+  return (e) => {
+    for (let i = 0; i < n; i++) if (isTruthy(operands[i]!(e))) return true;
+    return false;
+  };
 }
 
 const isNullLiteral = (node: Node) => node.kind === 'literal' && node.value === null;

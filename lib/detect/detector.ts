@@ -59,6 +59,9 @@ export class Detector<T = Event, S = string> {
   private readonly clients: RecentCache<string, (Bucket<S> | undefined)[]>;
   private readonly waiting = new DueQueue<Waiting<S>>();
   private readonly matched: number[] = [];
+  /** processBatch: whether the items poured stay valid to the batch's end, and the buckets whose samples wait for it. */
+  private deferring = false;
+  private readonly settling: Bucket<S>[] = [];
   private readonly newBuckets = (): (Bucket<S> | undefined)[] => [];
   /** The newest event time seen: quiet periods that ended before it are reported. */
   private watermark = -Infinity;
@@ -85,12 +88,13 @@ export class Detector<T = Event, S = string> {
   /** The indexes of the rules `e` matches, in rule order, into `into` (emptied first); none when an allow-list
    * allows the event (counted in `allowed`). */
   match(e: Event, into: number[]): void {
-    into.length = 0;
+    // Emptied by pop: setting length is a runtime call (4.2% of the detect profile; most events match one rule).
+    while (into.length > 0) into.pop();
     const rules = this.rules;
     for (let r = 0; r < rules.length; r++) if (rules[r]!.match(e)) into.push(r);
     if (into.length > 0 && this.allow.allows(e)) {
       this.allowed++;
-      into.length = 0;
+      while (into.length > 0) into.pop();
     }
   }
 
@@ -109,7 +113,11 @@ export class Detector<T = Event, S = string> {
     const buckets = this.clients.get(vhost === null ? client ?? '' : `${client ?? ''}\n${vhost}`, this.newBuckets);
     const rule = this.rules[r]!;
     const bucket = (buckets[r] ??= new Bucket<S>());
-    const o = bucket.pour(rule, t, item, this.options.sampleOf, this.options.samples, distinctValue);
+    const o = bucket.pour(rule, t, item, this.options.sampleOf, this.options.samples, distinctValue, this.deferring);
+    if (this.deferring && !bucket.settling && bucket.hasPending) {
+      bucket.settling = true;
+      this.settling.push(bucket);
+    }
     if (o) out.push({ ...o, state: 'firing', rule, client_ip: detached(client), vhost: detached(vhost) });
     else if (this.options.digests && !bucket.awaitingDigest && bucket.hasQuietMatches) this.wait(bucket, rule, client, vhost, out);
   }
@@ -127,6 +135,28 @@ export class Detector<T = Event, S = string> {
     for (let k = 0; k < matched.length; k++) {
       const r = matched[k]!;
       this.pour(r, client, vhost, t, this.rules[r]!.distinct?.(e), e, out);
+    }
+  }
+
+  /** process() for each event of a batch but heartbeats, the samples of evidence taken at the batch's end from the
+   * events still in a fill (the batch holds them until then): a fill that leaks empty before the batch ends takes
+   * none (most do on a benign day: 0.65 copies of a line per event were taken and dropped). The alerts, with their
+   * samples, are those process() gives. */
+  processBatch(this: Detector<Event, S>, events: readonly Event[], out: DetectorResult<S>[]): void {
+    this.deferring = true;
+    try {
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        if (e.heartbeat !== true) this.process(e, out);
+      }
+    } finally {
+      this.deferring = false;
+      const sampleOf = this.options.sampleOf;
+      for (const b of this.settling) {
+        b.settling = false;
+        b.settle(sampleOf);
+      }
+      this.settling.length = 0;
     }
   }
 

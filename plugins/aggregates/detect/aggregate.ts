@@ -50,10 +50,7 @@ export class DetectAggregate {
     await this.verify(events);
     const found: DetectorResult[] = [];
     const before = this.detector.allowed;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i];
-      if (e.heartbeat !== true) this.detector.process(e, found);
-    }
+    this.detector.processBatch(events, found);
     await this.settle(found, this.detector.allowed - before);
   }
 

@@ -3,20 +3,13 @@
 // be those of process() event by event, whatever the batch size (1: every sample taken at once; 7: nearly every
 // fill of several events spans batches; 1,000: as the aggregate gets them from tail).
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Event } from '../core/index.js';
 import { AllowList, DEFAULT_PACK, Detector, FieldMemos, compileRule, type DetectorResult } from '../lib/detect/index.js';
 import { describeEvent } from '../lib/alerts/index.js';
+import { detectCorpusFiles } from './support/corpora.js';
 import { accessLines, eventParser } from './bench/detect-process.js';
 
-const CORPORA = '/work/shared/corpora';
-const crowdsec = path.join(CORPORA, 'crowdsec-hub-tests');
-const FILES = [
-  path.join(CORPORA, 'elastic-examples-apache_logs/apache_logs'),
-  path.join(CORPORA, 'logparser-hackers-access/hackers-access.log'),
-  ...fs.readdirSync(crowdsec).map((d) => path.join(crowdsec, d, `${d}.log`)).filter((f) => fs.existsSync(f)),
-];
+const FILES = detectCorpusFiles();
 
 function detector(samplesTaken: { n: number }): Detector {
   return new Detector(DEFAULT_PACK.map((s) => compileRule(s, new FieldMemos())), new AllowList([]), {

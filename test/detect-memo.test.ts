@@ -3,20 +3,13 @@
 // logparser, the CrowdSec hub's attack lines) and on them with every path, url and user agent made unique
 // (where the caches miss, turn themselves off and come back).
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { compileCondition, type Event } from '../core/index.js';
 import { AllowList, DEFAULT_PACK, Detector, FieldMemos, compileRule, type Detection } from '../lib/detect/index.js';
 import { describeEvent } from '../lib/alerts/index.js';
+import { detectCorpusFiles } from './support/corpora.js';
 import { accessLines, eventParser, uniqueValues } from './bench/detect-process.js';
 
-const CORPORA = '/work/shared/corpora';
-const crowdsec = path.join(CORPORA, 'crowdsec-hub-tests');
-const FILES = [
-  path.join(CORPORA, 'elastic-examples-apache_logs/apache_logs'),
-  path.join(CORPORA, 'logparser-hackers-access/hackers-access.log'),
-  ...fs.readdirSync(crowdsec).map((d) => path.join(crowdsec, d, `${d}.log`)).filter((f) => fs.existsSync(f)),
-];
+const FILES = detectCorpusFiles();
 
 function corpusLines(): string[] {
   const lines = FILES.flatMap((f) => accessLines(f));

@@ -3,12 +3,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Event } from '../core/index.js';
 import { AllowList, compileRule, Detector, type DetectorResult, type QuietDigest } from '../lib/detect/index.js';
-import { corpus, readLines } from './support/corpora.js';
+import { CORPORA, corpus, readLines } from './support/corpora.js';
 import { runCli, tempDir } from './support/helpers.js';
 import { startPipeline } from './support/pipeline-harness.js';
 import { benignDay } from './bench/detect.js';
 
-const CORPUS = '/work/shared/corpora/crowdsec-hub-tests';
+const CORPUS = path.join(CORPORA, 'crowdsec-hub-tests');
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 const BASE = Date.UTC(2026, 11, 3, 10, 0, 0);
 const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -2,7 +2,7 @@
 // instance directly (tests and benchmarks), and running a parser filter over the lines of a log.
 import { KeptValues } from '../../core/runtime/kept.js';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Event, FilterInstance, PluginContext, PluginKind } from '../../core/index.js';
@@ -12,6 +12,17 @@ import { MetricsHub } from '../../core/runtime/metrics.js';
 import { ROOT } from './helpers.js';
 
 export const CORPORA = path.resolve(ROOT, '../shared/corpora');
+
+/** The access logs the detect tests replay: the Elastic example log, the hackers' access log of logparser and each
+ * CrowdSec hub test's attack lines. */
+export function detectCorpusFiles(): string[] {
+  const crowdsec = path.join(CORPORA, 'crowdsec-hub-tests');
+  return [
+    path.join(CORPORA, 'elastic-examples-apache_logs/apache_logs'),
+    path.join(CORPORA, 'logparser-hackers-access/hackers-access.log'),
+    ...readdirSync(crowdsec).map((d) => path.join(crowdsec, d, `${d}.log`)).filter((f) => existsSync(f)),
+  ];
+}
 
 /** The corpus directory, or: fail under CI=true, else skip with a one-line reason. */
 export function corpus(ctx: Mocha.Context, dir: string): string {

@@ -143,6 +143,9 @@ export interface InputRuntime {
   emit(events: Event[] | EncodedLines, options?: EmitOptions): Promise<void>;
   /** Aborted when the input must stop (shutdown, reload). `run` should then return promptly. */
   readonly signal: AbortSignal;
+  /** Whether EncodedLines emitted go to a parallel filter's worker thread as bytes (its only consumer is one): if not,
+   * the runtime decodes them here, a step an input saves by emitting events (tail: 0.03-0.04 CPU-s per 1M lines). */
+  readonly linesUndecoded: boolean;
 }
 
 /** A hold on the acknowledgement of events an aggregate absorbed; released when the result built from

@@ -223,8 +223,10 @@ export class InputNode extends Node {
 
   async run(): Promise<void> {
     const input = this.instance as InputInstance;
+    const main = this.routes.get('');
     const runtime: InputRuntime = {
       signal: this.abort.signal,
+      linesUndecoded: main !== undefined && main.length === 1 && main[0].takesLines,
       emit: (events: Event[] | EncodedLines, options?: EmitOptions) => {
         if (this.closed) return Promise.reject(new Error(`input "${this.id}" has finished; emit after run() returned`));
         const onAck = options?.onAck;

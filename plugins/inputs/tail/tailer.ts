@@ -60,7 +60,7 @@ export class Tailer {
     this.excluded = (p) => byName(p) || byPath(p);
     const globbed = picomatch(this.patterns, { dot: true });
     this.inGlobs = (p) => globbed(toPosix(p)) && !this.excluded(toPosix(p));
-    this.lineOptions = { maxLineBytes: options.max_line_bytes, longLines: options.long_lines, encoding: options.encoding, batchSize: options.batch_size, positions: options.position_field !== '', undecoded: true };
+    this.lineOptions = { maxLineBytes: options.max_line_bytes, longLines: options.long_lines, encoding: options.encoding, batchSize: options.batch_size, positions: options.position_field !== '', undecoded: false };
     this.buf = Buffer.allocUnsafe(Math.max(options.read_buffer, options.max_line_bytes + 1));
     const metrics = context.metrics;
     this.m = {
@@ -102,7 +102,9 @@ export class Tailer {
     }
   }
 
-  async run({ emit, signal }: InputRuntime): Promise<void> {
+  async run({ emit, signal, linesUndecoded }: InputRuntime): Promise<void> {
+    // Lines as bytes only where they go to a worker undecoded; decoded here otherwise (no bounds, no second pass).
+    this.lineOptions.undecoded = linesUndecoded;
     if (!this.checkpoints && !this.startFailure) await this.start();
     if (this.startFailure) throw this.startFailure;
     // Files that appeared between start() and the watcher below.

@@ -134,6 +134,18 @@ export default definePlugin({
       idle_timeout: { duration: true, default: '30s', description: 'Close a file not written for this long (it is reopened on the next event for it).' },
     },
   },
+  // With service.threads > 1 and a parser feeding only this output, the parser's worker writes the JSON (or text) of
+  // its results and this output appends those bytes as they came: the main thread no longer rebuilds the events from
+  // their columns and encodes them one by one. Not with a path that names files by fields or time (the events are
+  // needed to pick the file) nor with format: template (its strftime directives read the clock when an event has
+  // no time).
+  encodes: {
+    accepts: (options) => options.format !== 'template' && !compileTemplate(options.path).dynamic,
+    encoder: (options) => {
+      const encode = createEncoder(options);
+      return (events) => encodeLines(events, encode);
+    },
+  },
   create(options, context) {
     const encode = createEncoder(options);
     let pathTemplate;
@@ -309,8 +321,7 @@ export default definePlugin({
       for (const [file, text] of groups) {
         if (done.has(file) || !text) continue;
         try {
-          const raw = Buffer.from(text);
-          await append(file, gz ? await gzip(raw) : raw);
+          await appendLines(file, Buffer.from(text));
         } catch (err) {
           if (done.size) partials.set(events, { now, done });
           throw classify(err, file);
@@ -318,6 +329,22 @@ export default definePlugin({
         done.add(file);
       }
       partials.delete(events);
+    }
+
+    async function appendLines(file: string, raw: Buffer): Promise<void> {
+      await append(file, gz ? await gzip(raw) : raw);
+    }
+
+    /** A batch a worker encoded (Plugin.encodes: the path is constant, so it is one group, written whole or not at
+     * all: append cuts a torn write back, and a retry writes it again). */
+    async function writeEncodedBatch(data: Uint8Array): Promise<void> {
+      if (closed) throw new Error('file output: written after close');
+      if (data.length === 0) return;
+      try {
+        await appendLines(constantPath, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      } catch (err) {
+        throw classify(err, constantPath);
+      }
     }
 
     async function syncDirty(): Promise<void> {
@@ -345,6 +372,9 @@ export default definePlugin({
       },
       write(events) {
         return serial(() => writeBatch(events));
+      },
+      writeEncoded(data) {
+        return serial(() => writeEncodedBatch(data));
       },
       flush() {
         return serial(async () => { if (sync !== 'never') await syncDirty(); });

@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodeLines, encoderReads, encodingSchema, parseTimeZone, PermanentError, templateSchema, timezoneSchema,
+  compileTemplate, createEncoder, createLinesEncoder, definePlugin, ENCODING_RULES, encoderReads, encodingSchema, parseTimeZone, PermanentError, templateSchema, timezoneSchema,
   type Event,
 } from '../../core/index.js';
 
@@ -141,13 +141,11 @@ export default definePlugin({
   // no time).
   encodes: {
     accepts: (options) => options.format !== 'template' && !compileTemplate(options.path).dynamic,
-    encoder: (options) => {
-      const encode = createEncoder(options);
-      return (events) => encodeLines(events, encode);
-    },
+    encoder: (options) => createLinesEncoder(options),
   },
   create(options, context) {
     const encode = createEncoder(options);
+    const encodeBatch = createLinesEncoder(options);
     let pathTemplate;
     try {
       pathTemplate = compileTemplate(options.path, { timeZone: parseTimeZone(options.timezone) });
@@ -300,7 +298,7 @@ export default definePlugin({
       const now = partial?.now ?? Date.now();
       let groups: Map<string, string>;
       if (!template.dynamic) {
-        groups = new Map([[constantPath, encodeLines(events, encode)]]);
+        groups = new Map([[constantPath, encodeBatch(events)]]);
       } else {
         const byName = new Map<string, string>();
         for (const e of events) {

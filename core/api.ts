@@ -242,7 +242,7 @@ export interface OutputInstance extends Lifecycle {
    * for more (for outputs with a cost per request, e.g. Kafka's batch_size/linger). */
   batch?: { max_events: number; timeout_ms: number };
   /** With `Plugin.encodes`, required then: write a batch of `count` events that a worker thread already encoded
-   * (`encoder(options)(events)`, as UTF-8 bytes) exactly as `write` would have written those events; the same
+   * (`encoder(options)(events)`) exactly as `write` would have written those events; the same
    * promise contract (reject to have the core retry it). */
   writeEncoded?(data: Uint8Array, count: number): Promise<void>;
 }
@@ -341,9 +341,11 @@ export interface PartialSplit<O = any> {
 export interface EncodeSplit<O = any> {
   /** Whether, for these options, the encoding depends on the events alone (else `write` always gets the events). */
   accepts(options: O): boolean;
-  /** Made once in each worker thread with the same options: the text `write` would write for a batch. May throw:
-   * the batch's events then come back as they are and `write` meets the same error on the main thread. */
-  encoder(options: O): (events: Event[]) => string;
+  /** Made once in each worker thread with the same options: the UTF-8 bytes `write` would write for a batch, in a
+   * buffer of their own (moved to the main thread, so never a view of a buffer kept or shared: TextEncoder's output,
+   * or a part of it, is such a buffer). May throw: the batch's events then come back as they are and `write` meets
+   * the same error on the main thread. */
+  encoder(options: O): (events: Event[]) => Uint8Array;
 }
 
 export type AnyPlugin = { [K in PluginKind]: Plugin<K> }[PluginKind];

@@ -294,26 +294,22 @@ export default definePlugin({
 
     async function writeBatch(events: Event[]): Promise<void> {
       if (closed) throw new Error('file output: written after close');
+      if (!template.dynamic) return writeEncodedBatch(encodeBatch(events));
       const partial = partials.get(events);
       const now = partial?.now ?? Date.now();
-      let groups: Map<string, string>;
-      if (!template.dynamic) {
-        groups = new Map([[constantPath, encodeBatch(events)]]);
-      } else {
-        const byName = new Map<string, string>();
-        for (const e of events) {
-          const name = template.render(e, now);
-          const line = encode(e) + '\n';
-          const prev = byName.get(name);
-          byName.set(name, prev === undefined ? line : prev + line);
-        }
-        groups = new Map();
-        for (const [name, text] of byName) {
-          if (!name || name.endsWith('/')) throw new PermanentError(`file output: path "${template.source}" rendered to "${name}", not a file name (a field is missing?)`);
-          const abs = path.resolve(base, name);
-          const prev = groups.get(abs);
-          groups.set(abs, prev === undefined ? text : prev + text);
-        }
+      const byName = new Map<string, string>();
+      for (const e of events) {
+        const name = template.render(e, now);
+        const line = encode(e) + '\n';
+        const prev = byName.get(name);
+        byName.set(name, prev === undefined ? line : prev + line);
+      }
+      const groups = new Map<string, string>();
+      for (const [name, text] of byName) {
+        if (!name || name.endsWith('/')) throw new PermanentError(`file output: path "${template.source}" rendered to "${name}", not a file name (a field is missing?)`);
+        const abs = path.resolve(base, name);
+        const prev = groups.get(abs);
+        groups.set(abs, prev === undefined ? text : prev + text);
       }
       const done = partial?.done ?? new Set<string>();
       for (const [file, text] of groups) {
@@ -333,11 +329,11 @@ export default definePlugin({
       await append(file, gz ? await gzip(raw) : raw);
     }
 
-    /** A batch a worker encoded (Plugin.encodes: the path is constant, so it is one group, written whole or not at
-     * all: append cuts a torn write back, and a retry writes it again). */
+    /** A batch's lines to the one file of a constant path, encoded here or by a worker (Plugin.encodes): one group,
+     * written whole or not at all (append cuts a torn write back, and a retry writes it again). */
     async function writeEncodedBatch(data: Uint8Array): Promise<void> {
       if (closed) throw new Error('file output: written after close');
-      if (data.length === 0) return;
+      if (data.byteLength === 0) return;
       try {
         await appendLines(constantPath, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       } catch (err) {

@@ -33,8 +33,7 @@ interface Builder { builder: PartialBuilder; metrics: WorkerMetrics }
 /** Instances by component id, made in arrival order: a batch waits for its component's create. */
 const components = new Map<string, Promise<Component>>();
 const builders = new Map<string, Promise<Builder>>();
-const encoders = new Map<string, Promise<(events: Event[]) => string>>();
-const utf8 = new TextEncoder();
+const encoders = new Map<string, Promise<(events: Event[]) => Uint8Array>>();
 /** The input of batches whose partial the main thread has not absorbed yet, by seq (for PartialBuilder.select). */
 const kept = new Map<number, { component: Component; builder: Builder; input: PackedEvents }>();
 
@@ -77,23 +76,21 @@ async function createBuilder(m: CreateMessage): Promise<Builder> {
   return { builder, metrics };
 }
 
-async function createEncoder(m: CreateMessage): Promise<(events: Event[]) => string> {
+async function createEncoder(m: CreateMessage): Promise<(events: Event[]) => Uint8Array> {
   const plugin = await pluginOf(m, 'output');
   if (!plugin.encodes) throw new Error(`output plugin "${m.name}" has no encodes`);
   return plugin.encodes.encoder(m.options);
 }
 
-/** The output's encoding of `events` as bytes whose buffer is theirs alone (TextEncoder's: moved, not copied, to the
- * main thread); undefined when the encoder threw, so that the events go back and the output's write meets the same
- * error there, as with threads: 1. */
-function encoded(encode: (events: Event[]) => string, events: Event[]): EncodedBatch | undefined {
-  let text: string;
+/** The output's encoding of `events` (bytes whose buffer is theirs alone: moved, not copied, to the main thread);
+ * undefined when the encoder threw, so that the events go back and the output's write meets the same error there, as
+ * with threads: 1. */
+function encoded(encode: (events: Event[]) => Uint8Array, events: Event[]): EncodedBatch | undefined {
   try {
-    text = encode(events);
+    return { data: encode(events), count: events.length };
   } catch {
     return undefined;
   }
-  return { data: utf8.encode(text), count: events.length };
 }
 
 async function create(m: CreateMessage): Promise<Component> {
@@ -198,7 +195,7 @@ port.on('message', (m: ToWorker) => {
     const made = m.kind === 'aggregate' ? createBuilder(m) : m.kind === 'output' ? createEncoder(m) : create(m);
     made.catch(() => undefined); // reported with each batch that needs it
     if (m.kind === 'aggregate') builders.set(m.id, made as Promise<Builder>);
-    else if (m.kind === 'output') encoders.set(m.id, made as Promise<(events: Event[]) => string>);
+    else if (m.kind === 'output') encoders.set(m.id, made as Promise<(events: Event[]) => Uint8Array>);
     else components.set(m.id, made as Promise<Component>);
     return;
   }

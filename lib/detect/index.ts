@@ -6,7 +6,7 @@ export { AllowList, networkProblem } from './allow.js';
 export { CrawlerClaims, inDomains, VERIFIABLE_CRAWLERS, type CrawlerOperator } from './crawlers.js';
 export { arpaName, dnsServerProblem, ReverseDns, type ReverseDnsOptions, type ReverseDnsStats, type Verdict } from './rdns.js';
 export { CrawlerVerifier, type ClaimCounts } from './verify.js';
-export { Bucket, type Overflow, type QuietMatches } from './bucket.js';
+export { Bucket, type DigestedMatches, type Overflow, type QuietMatches } from './bucket.js';
 export { Detector, eventTime, keyOf, type Detection, type DetectorOptions, type DetectorResult, type QuietDigest } from './detector.js';
 export { cachedParts, FieldMemos, MEMO_ENTRIES } from './memo.js';
 export { DEFAULT_PACK } from './pack.js';

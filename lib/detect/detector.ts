@@ -65,6 +65,8 @@ interface Held<S> {
   quietUntil: number;
 }
 
+/** What identifies a quiet period's digest, amended or not (the store's key: rule, group, state, since). */
+export const digestIdentity = (d: QuietDigest<unknown>): string => `${d.rule.name}\n${d.client_ip ?? ''}\n${d.vhost ?? ''}\n${d.since}`;
 /** The client or vhost of an event as the buckets key it: a non-empty string, else null. */
 export const keyOf = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 /** The time an event pours at and advances the watermark to: its timestamp, else now (never for the Apache parsers). */

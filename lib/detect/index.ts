@@ -7,7 +7,7 @@ export { CrawlerClaims, inDomains, VERIFIABLE_CRAWLERS, type CrawlerOperator } f
 export { arpaName, dnsServerProblem, ReverseDns, type ReverseDnsOptions, type ReverseDnsStats, type Verdict } from './rdns.js';
 export { CrawlerVerifier, type ClaimCounts } from './verify.js';
 export { Bucket, type DigestedMatches, type Overflow, type QuietMatches } from './bucket.js';
-export { Detector, eventTime, keyOf, type Detection, type DetectorOptions, type DetectorResult, type QuietDigest } from './detector.js';
+export { Detector, digestIdentity, eventTime, keyOf, type Detection, type DetectorOptions, type DetectorResult, type QuietDigest } from './detector.js';
 export { cachedParts, FieldMemos, MEMO_ENTRIES } from './memo.js';
 export { DEFAULT_PACK } from './pack.js';
 export { compileRule, RULE_DEFAULTS, type CompiledRule, type RuleSpec } from './rule.js';

@@ -153,6 +153,24 @@ outputs:
     assert.match(String(digests[1]!.message), /2 more matching requests during the 10s quiet period after the alert \(amended: lines of the period that arrived after its digest\)/);
   });
 
+  it('visor analyze: a line out of order in the file (its period ended) gives one digest for the period, amended, in the place of the first', async () => {
+    const tmp = await tempDir('visor-detect-late-analyze-');
+    try {
+      const browser = (s: number) => line('203.0.113.1', '/', s).replace(SQLMAP, 'Mozilla/5.0');
+      // Fires at 10:00:00, a match at 10:00:05; the period (10m) ends with the line of 10:11:00; a slow request of
+      // 10:00:02 is written after it; then a newer line.
+      const log = await tmp.file('access.log', line('198.51.100.40', '/', 0) + line('198.51.100.40', '/a', 5) + browser(660) + line('198.51.100.40', '/slow', 2) + browser(720));
+      const r = await runCli(['analyze', log, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout) as { alerts: Event[]; detect: { alerts: number; digests: number } };
+      const mine = j.alerts.filter((a) => a.rule === 'scanner-user-agent');
+      assert.deepEqual(mine.map((a) => `${a.state} ${a.count} ${Number(a.since) - BASE} ${Number(a.first) - BASE} ${a.amended}`), ['firing 1 0 0 undefined', 'digest 2 5000 2000 true']);
+      assert.equal(j.detect.digests, j.alerts.filter((a) => a.state === 'digest').length, 'the superseded digest is not counted');
+    } finally {
+      await tmp.remove();
+    }
+  });
+
   it('visor run tailing a file: a line that arrives after the clock ended its period leaves exactly one stored digest row, with the corrected count', async function () {
     skipWhenMissing(this, SQLITE3 ? undefined : 'sqlite3 is not installed (apt-get install sqlite3)');
     const tmp = await tempDir('visor-detect-late-');

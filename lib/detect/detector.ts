@@ -8,8 +8,9 @@
 // the other log read a batch later) waits as any quiet match does, and since its period has ended it is released at
 // the next advance of the watermark (a newer event, the idle clock, the flush): the period's digest again, amended,
 // with the same identity (rule, client, vhost, `since`), which the store upserts over the first. Released there and
-// not at once, the late lines of a batch (a replay of a file out of order: 219 in the detect test) make one amended
-// digest, not one each, and it depends on the order of the matches only, as every digest (threads 1, 2, 3 alike).
+// not at once, the late lines between two advances make one digest, not one each (released at once, the crawler's
+// 219 pages read after a newer line in test/detect.test.ts made 219 digests), and it depends on the order of the
+// matches only, as every digest (threads 1, 2, 3 alike).
 // Later than that horizon, a late line's matches start a digest of their own (a second row for the period: their
 // count is not in the first).
 // The work is in two halves: match (the rules' conditions, the costly part: their regexes) and pour (the buckets and

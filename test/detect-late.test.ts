@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Event } from '../core/index.js';
-import { AllowList, compileRule, Detector, type DetectorResult, type QuietDigest } from '../lib/detect/index.js';
+import { DashboardModel } from '../lib/dashboard/index.js';
+import { alertOfResult, AllowList, compileRule, Detector, type DetectorResult, type QuietDigest } from '../lib/detect/index.js';
 import { CliProcess, onPath, runCli, skipWhenMissing, tempDir } from './support/helpers.js';
 import { startPipeline } from './support/pipeline-harness.js';
 
@@ -125,6 +126,28 @@ describe('detect: late lines of a digested quiet period (an amended digest)', fu
         '192.0.2.1 count=2 since=1 first=1 last=2 amended=true ended=true',
       ]);
     });
+  });
+
+  it('the live dashboard lists an amended digest in the place of the one it corrects (as the store keeps one row)', () => {
+    const rule = compileRule({ name: 'probe', when: 'status == 404', quiet: 10_000 });
+    const detector = new Detector([rule], new AllowList([]), { maxClients: 10, samples: 1, digests: true, sampleOf: (e) => String(e.path) });
+    const model = new DashboardModel({ bucketMs: 1000, buckets: 60, topN: 10, topWindowMs: Infinity, capacity: 100, alerts: 2 });
+    const feed = (ip: string, s: number, status = 404) => {
+      const out: DetectorResult[] = [];
+      detector.process({ client_ip: ip, status, path: `/${s}`, timestamp: BASE + s * 1000 }, out);
+      for (const r of out) model.add(alertOfResult(r, BASE + s * 1000), BASE + s * 1000);
+    };
+    const listed = () => model.snapshot(BASE + 60_000).alerts.map((a) => `${a.state} ${a.count}`);
+    feed('192.0.2.1', 0); // fires
+    feed('192.0.2.1', 2);
+    feed('192.0.2.9', 12, 200); // the period ends: its digest
+    feed('192.0.2.1', 3); // late
+    feed('192.0.2.9', 13, 200);
+    assert.deepEqual(listed(), ['digest 2', 'firing 1'], 'newest first: the amended digest where its first was');
+    feed('192.0.2.2', 14); // another client fires: the oldest entry (the firing) leaves the list of 2
+    feed('192.0.2.1', 4); // late again
+    feed('192.0.2.9', 15, 200);
+    assert.deepEqual(listed(), ['firing 1', 'digest 3']);
   });
 
   it('the aggregate counts amended digests and the held periods in its metrics; amended digests carry amended: true', async () => {

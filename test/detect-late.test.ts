@@ -10,15 +10,10 @@ import type { Event } from '../core/index.js';
 import { DashboardModel } from '../lib/dashboard/index.js';
 import { alertOfResult, AllowList, compileRule, Detector, type DetectorResult, type QuietDigest } from '../lib/detect/index.js';
 import { CliProcess, onPath, runCli, skipWhenMissing, tempDir } from './support/helpers.js';
+import { BASE, idleDetectConfig, line, SQLMAP } from './support/idle-detect.js';
 import { startPipeline } from './support/pipeline-harness.js';
 
-const BASE = Date.UTC(2026, 11, 3, 10, 0, 0);
-const SQLMAP = 'sqlmap/1.7.2#stable (https://sqlmap.org)';
 const SQLITE3 = onPath('sqlite3');
-const p2 = (n: number) => String(n).padStart(2, '0');
-/** A combined-format line `s` seconds after BASE. */
-const line = (ip: string, target: string, s: number) =>
-  `${ip} - - [03/Dec/2026:10:${p2(Math.floor(s / 60))}:${p2(s % 60)} +0000] "GET ${target} HTTP/1.1" 200 512 "-" "${SQLMAP}"\n`;
 
 describe('detect: late lines of a digested quiet period (an amended digest)', function () {
   this.timeout(30_000);
@@ -199,19 +194,7 @@ outputs:
     const tmp = await tempDir('visor-detect-late-');
     const log = await tmp.file('access.log', line('198.51.100.40', '/', 0) + line('198.51.100.40', '/a', 1));
     const db = path.join(tmp.dir, 'visor.db');
-    const config = await tmp.file('visor.yaml', `
-service: { data_dir: ${JSON.stringify(path.join(tmp.dir, 'data'))}, log_level: warn }
-inputs:
-  log: { type: tail, path: ${JSON.stringify(log)}, read_from: beginning }
-filters:
-  access: { type: apache_access, inputs: [log], format: combined, timezone: UTC }
-aggregates:
-  det: { type: detect, inputs: [access], idle_timeout: 200ms, override: { scanner-user-agent: { quiet: 1500ms } } }
-outputs:
-  alerts: { type: stdout, inputs: [det], format: json }
-  db: { type: store, inputs: [det], path: ${JSON.stringify(db)}, agent: web01 }
-  rejects: { type: stdout, inputs: [access._unparsed], format: json }
-`);
+    const config = await tmp.file('visor.yaml', idleDetectConfig(tmp.dir, log, [`db: { type: store, inputs: [det], path: ${JSON.stringify(db)}, agent: web01 }`]));
     const agent = new CliProcess(['run', '-c', config]);
     const digests = () => agent.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event).filter((a) => a.state === 'digest');
     try {

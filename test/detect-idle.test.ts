@@ -3,7 +3,6 @@
 // rather than at the next request or the shutdown.
 import assert from 'node:assert/strict';
 import { appendFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Event } from '../core/index.js';
 import { AllowList, compileRule, Detector, type DetectorResult } from '../lib/detect/index.js';
 import { IdleClock } from '../plugins/aggregates/detect/idle.js';

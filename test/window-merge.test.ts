@@ -267,16 +267,17 @@ outputs:
     }
   });
 
-  it('events an aggregator finds late travel on in late partials: merged while the window is open, else counted and logged as missing', async () => {
+  it('events an aggregator finds late travel on in late partials: merged while the window is open, amended once emitted, else counted and logged as missing', async () => {
     // Partition 0 runs 30 s ahead (an edge ahead of another by more than allowed_lateness: 5 s) and closes [0,10s)
     // with 9 events; then 2 events of [0,10s) arrive on it late (the lagging edge's). `closeP1First`: partition 1
     // closes the window first, so the merger has emitted it by then.
     const ev = (partition: number, s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 'ev', partition, offset } });
     const p0 = Array.from({ length: 9 }, (_, i) => ev(0, i + 1, i));
     const tmp = await tempDir('visor-merge-late-');
-    const run = async (script: string, closeP1First: boolean) => {
+    const run = async (script: string, closeP1First: boolean, mergerOptions = '') => {
       const lateBatch = [ev(0, 3, 10), ev(0, 4, 11)];
       const p1 = [[ev(1, 2, 0)], [ev(1, 40, 1)]];
+      // Partition 1 sits at 40 s (watermark 35 s) for the late batch: [0,10s) ended 25 s before.
       const batches = closeP1First ? [p0, [ev(0, 30, 9)], ...p1, lateBatch] : [p0, [ev(0, 30, 9)], p1[0], lateBatch, p1[1]];
       scripts.set(script, { batches, delay_ms: 0, end_pause_ms: 0 });
       // A data directory of its own: the merger's journal of delivered windows must not carry over between runs.
@@ -286,7 +287,7 @@ inputs:
   src: { type: test_merge_events, script: ${script} }
 aggregates:
   a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 50ms, metrics: { n: count() } }
-  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2 }
+  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2${mergerOptions} }
 outputs:
   out: { type: test_record, inputs: [m] }
   parts: { type: test_record, inputs: [a] }
@@ -297,13 +298,18 @@ outputs:
       assert.equal(h.probe('src').acks.find((a) => a.batch === lateIndex)?.result.status, 'delivered', 'the late batch is acknowledged once its late partial is delivered');
       assert.equal(h.probe('late').written.length, 2, 'the aggregator still sends its late events to _late');
       const c = { ...h.metrics.snapshot().a.custom, ...h.metrics.snapshot().m.custom };
-      return { results: h.probe('out').written.map((r) => [(r.window_start as number) - T0, r.n]), late: c.visor_window_late_events_total, merged: c.visor_window_merge_late_events_merged_total ?? 0, missing: c.visor_window_merge_late_events_missing_total ?? 0, latePartials: c.visor_window_merge_late_partials_total ?? 0, logs: h.logs, partials: h.probe('parts').written };
+      return {
+        results: h.probe('out').written.map((r) => [(r.window_start as number) - T0, r.n, r.amended ?? false, r.revision ?? 0]),
+        late: c.visor_window_late_events_total, merged: c.visor_window_merge_late_events_merged_total ?? 0, missing: c.visor_window_merge_late_events_missing_total ?? 0,
+        amended: c.visor_window_merge_late_events_amended_total ?? 0, latePartials: c.visor_window_merge_late_partials_total ?? 0, logs: h.logs, partials: h.probe('parts').written,
+        kept: c.visor_window_merge_amendable_windows,
+      };
     };
     try {
       // Partition 1 still holds the window open: the late events are merged, the result is the whole window's.
       const open = await run('late-open', false);
-      assert.deepEqual(open.results, [[0, 12]]);
-      assert.deepEqual([open.late, open.merged, open.missing, open.latePartials], [2, 2, 0, 0], 'late, merged, missing, late partials');
+      assert.deepEqual(open.results, [[0, 12, false, 0]]);
+      assert.deepEqual([open.late, open.merged, open.amended, open.missing, open.latePartials], [2, 2, 0, 0, 0], 'late, merged, amended, missing, late partials');
       // Restarted on its data directory, the merger reads that late partial again (its commit had not passed it), but
       // no other partial of the window: a copy of what it delivered (its journal has the range), not missing events.
       const latePartial = open.partials.filter((e) => (e.partial as Event).late === true);
@@ -321,11 +327,36 @@ outputs:
       await again.pipeline.done();
       const ac = again.metrics.snapshot().m.custom;
       assert.deepEqual([again.probe('out').written.length, ac.visor_window_merge_duplicate_partials_total, ac.visor_window_merge_late_events_missing_total ?? 0], [0, 1, 0], 'results, duplicates, missing');
-      // Emitted before the late events came: the result lacks them, and the merger says so (metric and warning).
-      const emitted = await run('late-emitted', true);
-      assert.deepEqual(emitted.results, [[0, 10]]);
-      assert.deepEqual([emitted.late, emitted.merged, emitted.missing, emitted.latePartials], [2, 0, 2, 1], 'late, merged, missing, late partials');
-      assert.ok(emitted.logs.some((l) => /late events for a window already emitted: its result lacks them.*window_start=\d+.*events=2/.test(l)), emitted.logs.join('\n'));
+      // Emitted before the late events came: kept (amend_for, default 1h), the window gets its corrected result again.
+      const amended = await run('late-amended', true);
+      assert.deepEqual(amended.results, [[0, 10, false, 0], [0, 12, true, 1]], 'the result, then its amendment with the late events');
+      assert.deepEqual([amended.late, amended.merged, amended.amended, amended.missing, amended.latePartials], [2, 0, 2, 0, 0], 'late, merged, amended, missing, late partials');
+      assert.equal(amended.kept, 1, 'one emitted window kept for amending');
+      assert.ok(!amended.logs.some((l) => /WARN/.test(l)), amended.logs.join('\n'));
+      // Restarted on its data directory, the merger reads the late partial again (its commit had not passed it): the
+      // amendment was journaled with its range, so the copy is a duplicate, neither amended again nor missing.
+      const amendedPartial = amended.partials.filter((e) => (e.partial as Event).late === true);
+      scripts.set('amended-reread', { batches: [amendedPartial.map((e) => ({ message: JSON.stringify(e), kafka: { topic: 'partials', partition: 0, offset: 7 } }))], delay_ms: 0, end_pause_ms: 0 });
+      const again2 = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, 'late-amended'))} }
+inputs:
+  src: { type: test_merge_events, script: amended-reread }
+aggregates:
+  m: { type: window_merge, inputs: [src], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2 }
+outputs:
+  out: { type: test_record, inputs: [m] }
+`);
+      await again2.pipeline.done();
+      const ac2 = again2.metrics.snapshot().m.custom;
+      assert.deepEqual([again2.probe('out').written.length, ac2.visor_window_merge_duplicate_partials_total, ac2.visor_window_merge_late_events_amended_total ?? 0, ac2.visor_window_merge_late_events_missing_total ?? 0], [0, 1, 0, 0], 'results, duplicates, amended, missing');
+      // Not kept: the result lacks the late events, and the merger says so and why (metric and warning).
+      for (const [script, options, why] of [['late-off', ', amend_for: 0s', 'amend_for is 0'], ['late-old', ', amend_for: 20s', 'older than amend_for']]) {
+        // amend_for 20 s: the newest watermark (35 s) is 25 s past the window's end by the time the late events come.
+        const emitted = await run(script, true, options);
+        assert.deepEqual(emitted.results, [[0, 10, false, 0]], script);
+        assert.deepEqual([emitted.late, emitted.merged, emitted.amended, emitted.missing, emitted.latePartials], [2, 0, 0, 2, 1], `${script}: late, merged, amended, missing, late partials`);
+        assert.ok(emitted.logs.some((l) => new RegExp(`late events for a window already emitted: its result lacks them.*not amended: ${why}.*window_start=\\d+.*events=2`).test(l)), emitted.logs.join('\n'));
+      }
     } finally {
       await tmp.remove();
     }

@@ -288,8 +288,17 @@ inputs:
 aggregates:
   a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 50ms, metrics: { n: count() } }
   m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2${mergerOptions} }
+  # On the window results: a per-event rule both the first result and its amendment match, and a sum over them that
+  # only counting the window twice (10 + 12) passes.
+  al:
+    type: alert
+    inputs: [m]
+    rules:
+      - { name: big, when: 'n >= 10' }
+      - { name: twice, when: 'sum(n) > 15', over: 1h }
 outputs:
   out: { type: test_record, inputs: [m] }
+  alerts: { type: test_record, inputs: [al] }
   parts: { type: test_record, inputs: [a] }
   late: { type: test_record, inputs: [a._late] }
 `);
@@ -303,6 +312,7 @@ outputs:
         late: c.visor_window_late_events_total, merged: c.visor_window_merge_late_events_merged_total ?? 0, missing: c.visor_window_merge_late_events_missing_total ?? 0,
         amended: c.visor_window_merge_late_events_amended_total ?? 0, latePartials: c.visor_window_merge_late_partials_total ?? 0, logs: h.logs, partials: h.probe('parts').written,
         kept: c.visor_window_merge_amendable_windows,
+        alerts: h.probe('alerts').written.map((a) => [a.name, a.state]), skippedByAlert: h.metrics.snapshot().al.custom.visor_alert_amended_results_skipped_total ?? 0,
       };
     };
     try {
@@ -333,6 +343,8 @@ outputs:
       assert.deepEqual([amended.late, amended.merged, amended.amended, amended.missing, amended.latePartials], [2, 0, 2, 0, 0], 'late, merged, amended, missing, late partials');
       assert.equal(amended.kept, 1, 'one emitted window kept for amending');
       assert.ok(!amended.logs.some((l) => /WARN/.test(l)), amended.logs.join('\n'));
+      // The alert takes the first result only: one alert for the window, and no sum counting it twice.
+      assert.deepEqual([amended.alerts, amended.skippedByAlert], [[['big', 'firing']], 1], 'alerts, amended results left out');
       // Restarted on its data directory, the merger reads the late partial again (its commit had not passed it): the
       // amendment was journaled with its range, so the copy is a duplicate, neither amended again nor missing.
       const amendedPartial = amended.partials.filter((e) => (e.partial as Event).late === true);

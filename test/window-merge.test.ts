@@ -4,10 +4,11 @@
 // re-read partition are discarded (after a restart too, by the journal of delivered windows), and a merger
 // configured differently refuses the partials.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { definePlugin, type Event } from '../core/index.js';
-import { tempDir } from './support/helpers.js';
+import { onPath, tempDir } from './support/helpers.js';
 import { pipelineWith, probesOf } from './support/pipeline-harness.js';
 import { rng } from './bench/apache-lines.js';
 
@@ -369,6 +370,67 @@ outputs:
         assert.deepEqual([emitted.late, emitted.merged, emitted.amended, emitted.missing, emitted.latePartials], [2, 0, 0, 2, 1], `${script}: late, merged, amended, missing, late partials`);
         assert.ok(emitted.logs.some((l) => new RegExp(`late events for a window already emitted: its result lacks them.*not amended: ${why}.*window_start=\\d+.*events=2`).test(l)), emitted.logs.join('\n'));
       }
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('amending: only the groups late events touched are emitted again, each amendment with the next revision; the store keeps one row per window and group; beyond amend_max_windows, missing', async function () {
+    const sqlite3 = onPath('sqlite3');
+    if (!sqlite3) this.skip();
+    const ev = (partition: number, s: number, status: number, offset: number) => ({ timestamp: T0 + s * 1000, status, kafka: { topic: 'ev', partition, offset } });
+    // [0,10s): 9 × 200 on partition 0, 1 × 503 on partition 1; [10,20s): 2 × 200 on partition 0. Both partitions then
+    // reach 40 s (watermark 35 s): both windows are emitted. Then late on partition 0: a 503 of [0,10s) and a 200 of
+    // [10,20s) in one batch, and another 200 of [10,20s).
+    const batches = [
+      [...Array.from({ length: 9 }, (_, i) => ev(0, i + 1, 200, i)), ev(0, 12, 200, 9), ev(0, 15, 200, 10)],
+      [ev(0, 40, 200, 11)],
+      [ev(1, 2, 503, 0)],
+      [ev(1, 40, 200, 1)],
+      [ev(0, 3, 503, 12), ev(0, 14, 200, 13)],
+      [ev(0, 16, 200, 14)],
+    ];
+    const tmp = await tempDir('visor-merge-amend-');
+    const run = async (script: string, mergerOptions: string) => {
+      scripts.set(script, { batches, delay_ms: 0, end_pause_ms: 0 });
+      const db = path.join(tmp.dir, `${script}.db`);
+      const h = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, script))} }
+inputs:
+  src: { type: test_merge_events, script: ${script} }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, group_by: [status], emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 50ms, metrics: { n: count() } }
+  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, group_by: [status], metrics: { n: count() }, expected_partitions: 2, state: true${mergerOptions} }
+outputs:
+  out: { type: test_record, inputs: [m] }
+  db: { type: store, inputs: [m], path: ${JSON.stringify(db)}, agent: t, rollups: [] }
+`);
+      await h.pipeline.done();
+      const c = h.metrics.snapshot().m.custom;
+      // The rows as Debian's sqlite3 reads them: [start (s), group, count, revision].
+      const rows = (JSON.parse(execFileSync(sqlite3!, ['-json', '-readonly', db, `SELECT window_start, group_key, count, json_extract(metrics, '$.revision') AS revision FROM windows ORDER BY window_start, group_key`], { encoding: 'utf8' }) || '[]') as Array<Record<string, number | string | null>>)
+        .map((r) => [((r.window_start as number) - T0) / 1000, r.group_key, r.count, r.revision]);
+      return {
+        results: h.probe('out').written.map((r) => [((r.window_start as number) - T0) / 1000, r.status, r.n, r.revision ?? 0]),
+        counts: [c.visor_window_merge_late_events_amended_total ?? 0, c.visor_window_merge_late_events_missing_total ?? 0, c.visor_window_merge_amended_results_total ?? 0, c.visor_window_merge_amendable_windows],
+        rows, logs: h.logs,
+      };
+    };
+    try {
+      const all = await run('amend-all', '');
+      assert.deepEqual(all.results, [
+        [0, 200, 9, 0], [0, 503, 1, 0], [10, 200, 2, 0],
+        [0, 503, 2, 1], [10, 200, 3, 1], // the first late batch: the 503 group of [0,10s) and the 200 group of [10,20s) only
+        [10, 200, 4, 2], // the second: [10,20s) again, revision 2
+      ]);
+      assert.deepEqual(all.counts, [3, 0, 3, 2], 'late events amended, missing; amended results; windows kept');
+      assert.deepEqual(all.rows, [[0, '[200]', 9, null], [0, '[503]', 2, 1], [10, '[200]', 4, 2]], 'one row per window and group, the last revision');
+      // Only one window kept: [0,10s) went beyond the cap when [10,20s) was emitted. Its late 503 is missing, said why.
+      const capped = await run('amend-capped', ', amend_max_windows: 1');
+      assert.deepEqual(capped.results, [[0, 200, 9, 0], [0, 503, 1, 0], [10, 200, 2, 0], [10, 200, 3, 1], [10, 200, 4, 2]]);
+      assert.deepEqual(capped.counts, [2, 1, 2, 1], 'late events amended, missing; amended results; windows kept');
+      assert.ok(capped.logs.some((l) => /WARN .*late events for a window already emitted: its result lacks them.*not amended: beyond amend_max_windows.*window_start=\d+.*events=1/.test(l)), capped.logs.join('\n'));
+      assert.deepEqual(capped.rows, [[0, '[200]', 9, null], [0, '[503]', 1, null], [10, '[200]', 4, 2]]);
     } finally {
       await tmp.remove();
     }

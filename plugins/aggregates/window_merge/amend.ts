@@ -2,7 +2,9 @@
 // kept after that for `amend_for` (event time behind the newest watermark), at most `amend_max_windows` windows,
 // so that a late partial for an emitted window can be merged into it and the window's corrected result emitted
 // again (an amendment) instead of the events being lost. A window's state is what a window holds while open (its
-// groups' counters, tops, sketches, distinct sets): keeping N windows costs about N open windows' memory.
+// groups' counters, tops, sketches, distinct sets): keeping N windows costs about N open windows' memory (heap after
+// gc, 200 kept windows of 2 groups with count/sum metrics, top client and path of capacity 1000, 3 percentiles and
+// distinct clients: 249 KiB per window filled with 1,000 events a group, 370 KiB with 10,000), hence the cap.
 import type { GroupState, PartialGroup, Shape } from '../../../lib/stats/index.js';
 
 /** Merges partial groups into `groups` (by group values); returns the keys of the groups it touched. */
@@ -26,7 +28,7 @@ export interface KeptWindow {
 }
 
 /** Why a late partial for an emitted window could not be amended (the warning names it). */
-export type NotKept = 'amend_for is 0' | 'older than amend_for' | 'beyond amend_max_windows' | 'delivered before this merger started';
+export type NotKept = 'amend_for is 0' | 'amend_max_windows is 0' | 'older than amend_for' | 'beyond amend_max_windows' | 'delivered before this merger started';
 
 export class AmendableWindows {
   /** By window start, in order of emission (windows are emitted in order of start): the first is the oldest. */
@@ -57,7 +59,8 @@ export class AmendableWindows {
 
   /** Why the emitted window ending at `end` is not kept (it was emitted by this merger, or `restarted`). */
   whyNot(end: number, newest: number, restarted: boolean): NotKept {
-    if (this.amendFor <= 0 || this.max <= 0) return 'amend_for is 0';
+    if (this.amendFor <= 0) return 'amend_for is 0';
+    if (this.max <= 0) return 'amend_max_windows is 0';
     if (restarted) return 'delivered before this merger started';
     if (end <= this.cappedBefore.end && end >= newest - this.amendFor) return 'beyond amend_max_windows';
     return 'older than amend_for';

@@ -355,7 +355,7 @@ export default definePlugin({
       },
       health() {
         if (mismatch) return { healthy: false, reason: `partials cannot be merged: ${mismatch}` };
-        return { healthy: true, details: { partitions: partitions.size, open_windows: windows.size } };
+        return { healthy: true, details: { partitions: partitions.size, open_windows: windows.size, amendable_windows: amendable.size } };
       },
     };
   },

@@ -436,7 +436,7 @@ outputs:
     }
   });
 
-  it('hopping windows: a late event\'s late partial holds the windows already closed, the open ones take it as usual', async () => {
+  it('hopping windows: a late event\'s late partial holds the windows already closed, the open ones take it as usual; the merger amends the closed one', async () => {
     const ev = (s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 't', partition: 0, offset } });
     // t=30 s closes every window ending by 25 s (allowed_lateness 5 s); t=22 s belongs to [15,25) (closed) and [20,30) (open).
     scripts.set('late-hopping', { batches: [[ev(16, 0), ev(21, 1)], [ev(30, 2)], [ev(22, 3)], [ev(60, 4)]], delay_ms: 0, end_pause_ms: 0 });
@@ -445,8 +445,10 @@ inputs:
   src: { type: test_merge_events, script: late-hopping }
 aggregates:
   a: { type: window, inputs: [src], window: { type: hopping, size: 10s, advance: 5s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 1h, metrics: { n: count() } }
+  m: { type: window_merge, inputs: [a], window: { type: hopping, size: 10s, advance: 5s }, metrics: { n: count() }, expected_partitions: 1 }
 outputs:
   out: { type: test_record, inputs: [a] }
+  merged: { type: test_record, inputs: [m] }
 `);
     await pipeline.done();
     const partials = probe('out').written.filter((e) => (e.partial as Event).window_start !== undefined);
@@ -457,6 +459,9 @@ outputs:
     // Closed by t=30 s: [10,20) and [15,25) (events 16 and 21 s); then the late partial of [15,25) with t=22 s alone;
     // t=60 s closes the rest, [20,30) with t=22 s in it (offsets 1-3).
     assert.deepEqual(shown, [[10_000, false, 1, 0, 0], [15_000, false, 2, 0, 1], [15_000, true, 1, 3, 3], [20_000, false, 2, 1, 3], [25_000, false, 1, 2, 2], [30_000, false, 1, 2, 2]]);
+    // The merger emitted [15,25) before the late partial came: it amends that window only ([20,30) took t=22 s on time).
+    const results = probe('merged').written.map((r) => [(r.window_start as number) - T0, r.n, r.revision ?? 0]);
+    assert.deepEqual(results, [[10_000, 1, 0], [15_000, 2, 0], [15_000, 3, 1], [20_000, 2, 0], [25_000, 1, 0], [30_000, 1, 0]]);
   });
 
   it('a merger configured differently refuses the partials with a clear error and does not acknowledge them', async () => {

@@ -33,8 +33,9 @@ export type NotKept = 'amend_for is 0' | 'amend_max_windows is 0' | 'older than 
 export class AmendableWindows {
   /** By window start, in order of emission (windows are emitted in order of start): the first is the oldest. */
   private readonly kept = new Map<number, KeptWindow>();
-  /** Windows evicted for the cap, not for age: a late partial for one is "beyond amend_max_windows". */
-  private readonly cappedBefore = { end: -Infinity };
+  /** The newest end of a window evicted for the cap, not for age: a late partial for a window ending by then (and
+   * within amend_for) is "beyond amend_max_windows". */
+  private cappedEnd = -Infinity;
 
   constructor(private readonly amendFor: number, private readonly max: number) {}
 
@@ -49,7 +50,7 @@ export class AmendableWindows {
     for (const [s, k] of this.kept) {
       if (this.kept.size <= this.max) break;
       this.kept.delete(s);
-      if (k.end > this.cappedBefore.end) this.cappedBefore.end = k.end;
+      if (k.end > this.cappedEnd) this.cappedEnd = k.end;
     }
   }
 
@@ -62,7 +63,7 @@ export class AmendableWindows {
     if (this.amendFor <= 0) return 'amend_for is 0';
     if (this.max <= 0) return 'amend_max_windows is 0';
     if (restarted) return 'delivered before this merger started';
-    if (end <= this.cappedBefore.end && end >= newest - this.amendFor) return 'beyond amend_max_windows';
+    if (end <= this.cappedEnd && end >= newest - this.amendFor) return 'beyond amend_max_windows';
     return 'older than amend_for';
   }
 

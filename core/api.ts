@@ -112,6 +112,10 @@ export interface ComponentStats {
   errors_by_type: Record<string, number>;
   buffer_events: number;
   buffer_max_events: number;
+  /** A parallel filter's batches and lines that its worker threads got as the bytes of their lines (decoded there,
+   * not on the main thread; 0 elsewhere). */
+  worker_undecoded_batches: number;
+  worker_undecoded_lines: number;
   /** Plugin-defined counters and gauges, keyed by their Prometheus name (`visor_...`). */
   custom: Record<string, number>;
 }

@@ -38,6 +38,7 @@ export class ParallelFilterNode extends FilterNode {
   /** Called once, before data flows. */
   useWorkers(pool: WorkerPool): void {
     this.pool = pool;
+    this.metrics.workerStage = true;
   }
 
   /** The aggregate the main output's partials go to (the only consumer of that output), set once before data flows. */
@@ -58,6 +59,11 @@ export class ParallelFilterNode extends FilterNode {
       const sent = this.pool.process(this.next++, this.id, batch.lines ?? batch.events);
       outcome = sent;
       ref = sent.batch;
+      // How one sees that a tail's lines took the bytes path (metrics: worker_undecoded_*).
+      if (batch.lines) {
+        this.metrics.workerUndecodedBatches.inc();
+        this.metrics.workerUndecodedLines.inc(batch.lines.count);
+      }
     } catch (err) {
       // Events structured clone cannot copy (a function in a field): this batch is processed here, still delivered
       // in order (the plugin keeps no state between batches: Plugin.parallel). Anything else (a worker thread that

@@ -25,6 +25,7 @@ type Outcome = { ok: true; outputs: Array<[string, Event[]]> } | { ok: false; er
  * until their results came back outlived young-generation GCs (main-thread GC 150 -> 700 ms over the 1M lines). */
 type InFlight = { acks: AckGroup[]; count: number; outcome: Promise<WorkerOutcome | Outcome>; batch?: BatchRef };
 const NO_EVENTS: Event[] = [];
+const NO_BUILDERS: readonly string[] = [];
 
 export class ParallelFilterNode extends FilterNode {
   /** A tail's lines come as their bytes, decoded in the worker (EncodedLines). */
@@ -47,6 +48,9 @@ export class ParallelFilterNode extends FilterNode {
   sendPartialsTo(aggregate: Node): void {
     this.partialsTo = aggregate;
   }
+
+  /** The builder (AggregatePartialContext.builder) whose partials this filter delivered last, per pool slot. */
+  private readonly builders = new Map<number, string>();
 
   private get limit(): number {
     return this.pool.size * IN_FLIGHT_PER_WORKER;
@@ -125,10 +129,16 @@ export class ParallelFilterNode extends FilterNode {
     this.metrics.sentEvents('').inc(partial.count);
     retainAll(acks, 1);
     const pool = this.pool;
+    // A partial from a worker that took a dead one's slot: the dead one's partials were all delivered before
+    // (in batch order), so what the aggregate keeps for its builder can go.
+    const builder = `${this.id}/${batch.worker.serial}`;
+    const before = this.builders.get(batch.worker.slot);
+    const goneBuilders = before !== undefined && before !== builder ? [before] : NO_BUILDERS;
+    this.builders.set(batch.worker.slot, builder);
     const wait = aggregate.queue!.push({
       events: NO_EVENTS,
       acks,
-      partial: { value: partial.value, count: partial.count, events: (request) => pool.select(batch, request), done: () => pool.release(batch) },
+      partial: { value: partial.value, count: partial.count, builder, goneBuilders, events: (request) => pool.select(batch, request), done: () => pool.release(batch) },
     });
     const side = this.forward(acks, undefined); // the side outputs, and this node's own hold on the acks
     if (!wait) return side;

@@ -76,6 +76,10 @@ export function evidenceLines(e: Event): string[] {
   return ev.slice(0, EVIDENCE_MAX).map((l) => (typeof l === 'string' ? l : JSON.stringify(l) ?? '').slice(0, EVIDENCE_LINE_MAX));
 }
 
+/** The order the panel lists rules and clients in: most alerted first, then by name. */
+export const byAlerts = <T extends { alerts: number }>(name: (t: T) => string) => (a: T, b: T): number =>
+  b.alerts - a.alerts || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
+
 export class AttackCounter {
   alerts = 0;
   private readonly rules = new Map<string, AttackRule>();
@@ -126,11 +130,10 @@ export class AttackCounter {
 
   /** The `n` most-alerted rules and clients (by alerts, then name). */
   toJSON(n: number): AttacksJSON {
-    const by = <T extends { alerts: number }>(name: (t: T) => string) => (a: T, b: T) => b.alerts - a.alerts || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
     return {
       alerts: this.alerts,
-      rules: [...this.rules.values()].sort(by<AttackRule>((r) => r.rule)).slice(0, n).map((r) => ({ ...r })),
-      clients: [...this.clients.values()].sort(by<AttackClient>((c) => c.client)).slice(0, n)
+      rules: [...this.rules.values()].sort(byAlerts<AttackRule>((r) => r.rule)).slice(0, n).map((r) => ({ ...r })),
+      clients: [...this.clients.values()].sort(byAlerts<AttackClient>((c) => c.client)).slice(0, n)
         .map(({ ruleSet, ...c }) => ({ ...c, rules: [...ruleSet].sort(), evidence: [...c.evidence] })),
       error_bound: this.bound,
     };

@@ -13,4 +13,4 @@ export { PARTIAL_VERSION, partialHeader, partialMismatch, parsePartial, type Par
 export { SharedHold } from './shared-hold.js';
 export { BuilderDictionaries, type PartialSource } from './builder-dictionaries.js';
 export { flag, MAX_DAYS, PANEL_LISTS, PanelAccumulator, VISITORS_EXACT_LIMIT, type PanelItem, type PanelJSON, type PanelList, type Panels } from './panels/index.js';
-export { AttackCounter, attackClient, attackTime, evidenceLines, isAttack, SEVERITY_CLASSES, severityClass, type AttackClient, type AttackRule, type AttacksJSON, type SeverityClass } from './attacks.js';
+export { AttackCounter, attackClient, byAlerts, attackTime, evidenceLines, isAttack, SEVERITY_CLASSES, severityClass, type AttackClient, type AttackRule, type AttacksJSON, type SeverityClass } from './attacks.js';

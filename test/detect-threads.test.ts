@@ -9,7 +9,7 @@ import path from 'node:path';
 import { runPipeline } from '../core/testing/index.js';
 import { combinedLines } from './bench/apache-lines.js';
 import { dnsmasqMissing, startDnsmasq, type Dnsmasq } from './support/dnsmasq.js';
-import { ROOT, skipWhenMissing, tempDir } from './support/helpers.js';
+import { ROOT, sameAcrossThreads, skipWhenMissing, tempDir } from './support/helpers.js';
 
 const LINES = 20_000;
 const FILTERS = path.join(ROOT, 'test/fixtures/parallel-filters.js');
@@ -94,7 +94,7 @@ async function run(dir: string, log: string, threads: number, detect: string, be
   await pipeline.done();
   const stats = Object.fromEntries(['logs', 'access', 'det', 'alerts', ...(before.length ? ['die'] : [])].map((id) => {
     const s = pipeline.stats(id);
-    return [id, { received: s.received_events, sent: s.sent_events_by_output, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: s.custom }];
+    return [id, { received: s.received_events, sent: s.sent_events_by_output, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: sameAcrossThreads(s.custom) }];
   }));
   const cps = JSON.parse(await readFile(path.join(data, 'logs', 'checkpoints.json'), 'utf8')) as { files: Record<string, { offset: number }> };
   // `time` is when the alert was emitted (the clock): everything else is the same whatever the threads.
@@ -166,6 +166,7 @@ describe('detect with service.threads', function () {
     assert.equal(end.length, 5, 'the alerts of the end of the file, long after the death, with their clients');
     assert.ok(end.every((a) => a.evidence.every((e) => e.startsWith('198.51.100.99 '))), 'and their own lines');
     assert.ok(r.checkpoint < (await stat(log)).size, 'the failed batch is not acknowledged as delivered');
+    assert.equal(r.custom.visor_detect_partial_dictionaries, 1, 'the dead thread\'s dictionary is freed: only the live thread\'s is kept');
   });
 
   describe('with verify_crawlers', () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { runPipeline, validateConfig } from '../core/testing/index.js';
 import { combinedLines } from './bench/apache-lines.js';
 import { WINDOW } from './bench/tail.js';
-import { ROOT, tempDir } from './support/helpers.js';
+import { ROOT, sameAcrossThreads, tempDir } from './support/helpers.js';
 
 const FILTERS = path.join(ROOT, 'test/fixtures/parallel-filters.js');
 /** Enough lines for many tail batches (256 KiB reads, ~800 lines each), with lines no parser takes among them. */
@@ -20,7 +20,7 @@ function corpus(): string[] {
   return lines;
 }
 
-interface Outcome { files: Record<string, string>; stats: Record<string, unknown>; checkpoint: number; logs: string[] }
+interface Outcome { files: Record<string, string>; stats: Record<string, unknown>; checkpoint: number; logs: string[]; dictionaries?: number }
 
 let runs = 0;
 
@@ -45,13 +45,13 @@ async function run(dir: string, threads: number, body: (out: (name: string) => s
   const stats = Object.fromEntries(['logs', 'access', 'events', 'fail', 'per_minute'].flatMap((id) => {
     try {
       const s = pipeline.stats(id);
-      return [[id, { received: s.received_events, sent: s.sent_events_by_output, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: s.custom }]];
+      return [[id, { received: s.received_events, sent: s.sent_events_by_output, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: sameAcrossThreads(s.custom) }]];
     } catch {
       return [];
     }
   }));
   const cps = JSON.parse(await readFile(path.join(data, 'logs', 'checkpoints.json'), 'utf8')) as { files: Record<string, { offset: number }> };
-  return { files, stats, checkpoint: Object.values(cps.files)[0].offset, logs: pipeline.logs };
+  return { files, stats, checkpoint: Object.values(cps.files)[0].offset, logs: pipeline.logs, dictionaries: stats.per_minute && pipeline.stats('per_minute').custom.visor_window_partial_dictionaries };
 }
 
 const WINDOW_AND_FILES = (out: (name: string) => string) => [
@@ -202,6 +202,26 @@ describe('service.threads', function () {
     assert.equal(window.discarded.invalid_timestamp, window.received, "the worker's builder counts went to the window");
     assert.equal(r.files['windows.jsonl'], '');
     assert.ok(r.checkpoint < size, 'the failed batch is not acknowledged as delivered');
+  });
+
+  it('frees the string dictionary of a dead worker thread\'s window builder once its successor\'s partials come', async () => {
+    // The thread dies on line 12,000, having built the partials of the batches before: the window held its
+    // dictionary, and one for the thread started in its place; with threads 3, two threads, one of which dies.
+    for (const threads of [2, 3]) {
+      const r = await run(dir.dir, threads, (out) => [
+        'filters:',
+        `  die: { type: exit_thread_on, inputs: [logs], message: ${JSON.stringify(lines[12_000])} }`,
+        '  access: { type: apache_access, inputs: [die], format: combined }',
+        ...WINDOW,
+        'outputs:',
+        `  windows: { type: file, inputs: [per_minute], path: ${JSON.stringify(out('windows.jsonl'))}, format: json }`,
+        '  rest: { type: blackhole, inputs: [access._unparsed] }',
+      ], [FILTERS]);
+      assert.ok(r.logs.some((l) => l.includes('worker thread died')), 'the death is logged');
+      assert.ok(!r.logs.some((l) => l.includes('out of step')), r.logs.join(''));
+      assert.ok(r.files['windows.jsonl'].split('\n').length > 10, 'windows were written');
+      assert.equal(r.dictionaries, threads - 1, `threads ${threads}: one dictionary per live worker thread, none of the dead one`);
+    }
   });
 
   it('is validated: a whole number of at least 1', async () => {

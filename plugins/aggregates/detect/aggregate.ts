@@ -4,7 +4,7 @@
 import { detachString, type AggregateContext, type Counter, type Event, type Gauge } from '../../../core/index.js';
 import { describeEvent } from '../../../lib/alerts/index.js';
 import { alertOfResult, AllowList, Detector, rulesOf, type DetectorResult } from '../../../lib/detect/index.js';
-import { StringTable } from '../../../lib/stats/index.js';
+import { BuilderDictionaries, type PartialSource } from '../../../lib/stats/index.js';
 import { crawlerVerification, type CrawlerVerification } from './crawlers.js';
 import type { DetectOptions } from './schema.js';
 import { CLIENT, ITEM, ITEM_END, MARK, NO_VALUE, RULE, STRIDE, TIME, VALUE, VHOST, WHOLE_EVENT, type DetectBatch } from './split.js';
@@ -33,7 +33,7 @@ export class DetectAggregate {
   private readonly allowed: Counter;
   private readonly clients: Gauge;
   /** absorbPartial: the string dictionary of each worker thread's builder. */
-  private readonly tables = new Map<string, StringTable>();
+  private readonly dictionaries: BuilderDictionaries;
 
   constructor(options: DetectOptions, private readonly context: AggregateContext) {
     const allow = new AllowList(options.allow_networks, options.allow_when, options.verify_crawlers);
@@ -47,6 +47,7 @@ export class DetectAggregate {
     this.held = m.gauge('detect_digests_held', 'Digested quiet periods whose totals are held for late lines (an amended digest), until event time passes their end by the rule\'s quiet (at most max_clients).');
     this.allowed = m.counter('detect_allowed_events_total', 'Matching events not counted because an allow-list (allow_networks, allow_when, crawlers verified with verify_crawlers) allowed them.');
     this.clients = m.gauge('detect_clients', 'Clients (address and vhost) whose buckets are held.');
+    this.dictionaries = new BuilderDictionaries(m.gauge('detect_partial_dictionaries', "String dictionaries kept of worker threads' partial builders (one per parallel filter and live worker thread)."));
     m.gauge('detect_clients_max', 'The cap on detect_clients (max_clients); beyond, the least recently seen are forgotten.').set(options.max_clients);
   }
 
@@ -60,12 +61,9 @@ export class DetectAggregate {
 
   /** A batch's records from a worker thread (split.ts), poured as process() pours the batch's events: each match
    * after the watermark reached the newest time before it, then the rest of the batch's times. */
-  async absorbPartial(partial: unknown): Promise<void> {
+  async absorbPartial(partial: unknown, source: PartialSource): Promise<void> {
     const p = partial as DetectBatch;
-    // First and at once: the next partial of the same builder counts on this one's strings being known.
-    let table = this.tables.get(p.builder);
-    if (!table) this.tables.set(p.builder, (table = new StringTable()));
-    table.add(p.strings);
+    const table = this.dictionaries.add(source, p.strings);
     await this.verify(p.events);
     const { strings } = table;
     const { records, lines, others, events } = p;

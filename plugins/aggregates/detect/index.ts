@@ -29,7 +29,7 @@ export default definePlugin({
     const detect = new DetectAggregate(options, context);
     return withIdleDigests({
       process: (events) => detect.process(events),
-      absorbPartial: (partial) => detect.absorbPartial(partial),
+      absorbPartial: (partial, ctx) => detect.absorbPartial(partial, ctx),
       flush: () => detect.flush(),
       close: () => detect.close(),
     }, detect.detector, options, context, (found) => detect.alertsOf(found));

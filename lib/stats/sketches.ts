@@ -383,9 +383,10 @@ const DENSE_SPAN = 4096;
 const MIN_SPAN = 256;
 
 export class QuantileSketch {
-  /** Positive buckets, bucket k at dense[k - lo]: an array index per value, where a Map took a get and a set (P1's
-   * bytes, the window's p95: see add) and a result sorted the Map's keys. Covers one span of at most DENSE_SPAN
-   * buckets, grown as values come; buckets outside it are in `far`. */
+  /** Positive buckets, bucket k at dense[k - lo]: an array index per value, where a Map took a get and a set, and
+   * a result sorted the Map's keys (the corpus's bytes replayed in P1's 230-value windows: 0.049-0.061 against
+   * 0.094-0.106 µs a value). Covers one span of at most DENSE_SPAN buckets, grown as values come; buckets outside it
+   * are in `far`. */
   private dense: number[] = [];
   private lo = 0;
   private far: Map<number, number> | undefined;

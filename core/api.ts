@@ -112,6 +112,10 @@ export interface ComponentStats {
   errors_by_type: Record<string, number>;
   buffer_events: number;
   buffer_max_events: number;
+  /** A parallel filter's batches and lines that its worker threads got as the bytes of their lines (decoded there,
+   * not on the main thread; 0 elsewhere). */
+  worker_undecoded_batches: number;
+  worker_undecoded_lines: number;
   /** Plugin-defined counters and gauges, keyed by their Prometheus name (`visor_...`). */
   custom: Record<string, number>;
 }
@@ -221,6 +225,13 @@ export interface AggregatePartialContext extends AggregateProcessContext {
    * the request there and the events back). Rejects when they are gone (the worker thread died): the batch then fails
    * like one whose process() threw. */
   events(request: unknown): Promise<Event[]>;
+  /** The PartialBuilder that made this partial (one per parallel filter and worker thread): the same for all its
+   * partials, never another's; what the aggregate keeps per builder (a string dictionary) is keyed by it. */
+  readonly builder: string;
+  /** Builders none of whose partials is still to come: their worker thread died, and the one started in its place
+   * sent this partial (partials arrive in batch order, so the dead thread's came before). What the aggregate keeps
+   * for them can go. */
+  readonly goneBuilders: readonly string[];
 }
 
 export interface AggregateInstance extends Lifecycle {

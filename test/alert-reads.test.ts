@@ -13,17 +13,17 @@ const component = (id: string, kind: ComponentConfig['kind'], type: string, inpu
   ({ id, kind, type, inputs, options, buffer: { max_events: 1000 }, retry: undefined as never });
 
 describe('alert aggregate: the fields it reads (Plugin.reads)', () => {
-  it('reads its rules\' fields, heartbeats, and for per-event rules what a description shows', () => {
+  it('reads its rules\' fields, heartbeats, amended (window_merge\'s corrected results, taken by no rule), and for per-event rules what a description shows', () => {
     // A per-event rule: its condition's fields and describeEvent's (the request's main fields, the raw line, a level).
     assert.deepEqual(reads([{ name: 'e', when: 'status >= 500 and lower(vhost) == "a"', severity: 'warning' }]),
-      ['client_ip', 'heartbeat', 'level', 'message', 'method', 'path', 'status', 'vhost']);
+      ['amended', 'client_ip', 'heartbeat', 'level', 'message', 'method', 'path', 'status', 'vhost']);
     // Thresholds (on fields, and over a window: both sides of the comparison) and absence show no event.
     assert.deepEqual(reads([
       { name: 't', when: 'error_rate > 0.05', for: 60_000, severity: 'warning' },
       { name: 'w', when: 'count(duration.us > 1000) / count() > sum(bytes)', over: 300_000, severity: 'warning' },
       { name: 'a', absent: 30_000, where: 'exists(job)', severity: 'warning' },
       { name: 'b', absent: 30_000, severity: 'warning' },
-    ]), ['bytes', 'duration.us', 'error_rate', 'heartbeat', 'job']);
+    ]), ['amended', 'bytes', 'duration.us', 'error_rate', 'heartbeat', 'job']);
   });
 
   it('a parser before it cuts out only what neither it nor another consumer reads', () => {
@@ -33,7 +33,7 @@ describe('alert aggregate: the fields it reads (Plugin.reads)', () => {
       component('det', 'aggregate', 'alert', ['access'], { rules: [{ name: 'x', when, severity: 'warning' }], evaluate_every: 1000, samples: 5 }),
       component('sink', 'output', 'blackhole', ['det']),
     ], (c) => ({ apache_access: apacheAccess, alert, blackhole })[c.type] as AnyPlugin);
-    assert.deepEqual([...graph.get('access')!].sort(), ['client_ip', 'heartbeat', 'level', 'message', 'method', 'path', 'status']);
+    assert.deepEqual([...graph.get('access')!].sort(), ['amended', 'client_ip', 'heartbeat', 'level', 'message', 'method', 'path', 'status']);
   });
 
   it('alerts on lines a projecting parser parsed describe them as before', async () => {

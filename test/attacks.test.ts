@@ -12,6 +12,8 @@ import { attackTimeline, requireChromium, watchPage } from './support/browser.js
 import { freePort, tempDir } from './support/helpers.js';
 import { waitFor } from './support/smtp.js';
 import { startPipeline } from './support/pipeline-harness.js';
+import { ScanningAttackCounter } from './support/attack-counter-scan.js';
+import { rng } from './bench/apache-lines.js';
 
 const BASE = Date.UTC(2026, 11, 3, 10, 0, 0);
 const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -80,6 +82,57 @@ describe('attacks: counting', () => {
     assert.deepEqual(j.clients.map((x) => [x.client, x.alerts]), [['heavy', 5], ['once-b', 2]]);
     assert.equal(j.error_bound, 1);
     assert.equal(j.alerts, 7);
+  });
+});
+
+/** A flood of alerts: a few heavy clients and rules among many seen once or twice (so counts tie often), times
+ * out of order. */
+function flood(n: number, seed: number, clients: number, rules: number): Event[] {
+  const rnd = rng(seed);
+  const out: Event[] = [];
+  for (let i = 0; i < n; i++) {
+    const heavy = rnd() < 0.3;
+    const client = heavy ? `heavy-${Math.floor(rnd() * 5)}` : `c-${Math.floor(rnd() * clients)}`;
+    const rule = rnd() < 0.5 ? `r-${Math.floor(rnd() * 4)}` : `r-${Math.floor(rnd() * rules)}`;
+    out.push(alert(rule, client, Math.floor(rnd() * 100_000), [`${client} ${i}`]));
+  }
+  return out;
+}
+
+describe('attacks: eviction at capacity', () => {
+  it('the heap evicts what the scan of every entry evicted: same entries, counts and error bound on a random flood', () => {
+    for (const [seed, capacity] of [[1, 7], [2, 50], [3, 200]] as const) {
+      const fast = new AttackCounter(capacity);
+      const scan = new ScanningAttackCounter(capacity);
+      const alerts = flood(20_000, seed, capacity * 20, capacity * 3);
+      for (let i = 0; i < alerts.length; i++) {
+        fast.add(alerts[i]!, i);
+        scan.add(alerts[i]!, i);
+        if (i % 997 === 0) assert.deepEqual(fast.toJSON(capacity), scan.toJSON(capacity), `seed ${seed}, alert ${i}`);
+      }
+      const j = fast.toJSON(capacity);
+      assert.deepEqual(j, scan.toJSON(capacity));
+      assert.ok(j.error_bound > 0 && j.clients.length === capacity, 'the flood evicted');
+    }
+  });
+
+  it('admission at capacity does not scan the entries: a flood of distinct clients costs a fraction of the scan\'s', () => {
+    const capacity = 5000;
+    const alerts = flood(2 * capacity, 4, 1e9, 10).map((e, i) => ({ ...e, client_ip: `distinct-${i}` }));
+    const cpu = (c: AttackCounter) => {
+      const t = process.cpuUsage();
+      alerts.forEach((e, i) => c.add(e, i));
+      const d = process.cpuUsage(t);
+      return d.user + d.system;
+    };
+    // Alternating, the faster of two each, so a burst of other work on the machine hits both alike.
+    let fast = Infinity;
+    let scan = Infinity;
+    for (let round = 0; round < 2; round++) {
+      fast = Math.min(fast, cpu(new AttackCounter(capacity)));
+      scan = Math.min(scan, cpu(new ScanningAttackCounter(capacity)));
+    }
+    assert.ok(fast * 5 < scan, `heap ${fast / 1000} ms, scan ${scan / 1000} ms of CPU`);
   });
 });
 

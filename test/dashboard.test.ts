@@ -613,6 +613,19 @@ outputs: { dash: { type: dashboard, inputs: [feed], listen: 127.0.0.1:${port}, u
 });
 
 // No browser needed: runs even where Chromium is missing.
+describe('dashboard model: window results', () => {
+  it('counts access events only: a window result grouped by status, and window_merge\'s amended result of it, are no requests', () => {
+    const model = new DashboardModel({ bucketMs: 1000, buckets: 60, topN: 10, topWindowMs: 60_000, capacity: 100, alerts: 10 });
+    const t = Date.UTC(2026, 10, 25, 8);
+    model.add({ client_ip: '203.0.113.1', path: '/', status: 503, bytes: 5, timestamp: t }, t);
+    // The result of [t-10s, t) for status 503, then its correction after late events (amended, revision 1).
+    model.add({ window_start: t - 10_000, window_end: t, status: 503, count: 40, requests: 40 }, t);
+    model.add({ window_start: t - 10_000, window_end: t, status: 503, count: 52, requests: 52, amended: true, revision: 1 }, t);
+    const s = model.snapshot(t + 1);
+    assert.deepEqual([s.totals.requests, s.totals.errors, s.series.requests.reduce((a, b) => a + (b ?? 0), 0), s.ignored], [1, 1, 1, 2], 'requests, errors, charted requests, ignored');
+  });
+});
+
 describe('dashboard output options', () => {
   it('refuses a non-loopback listen address without a token, at validation and at create', async () => {
     for (const listen of ['0.0.0.0:0', '[::]:0', '192.0.2.1:0', '8080.example.com:0']) {

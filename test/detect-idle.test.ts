@@ -3,19 +3,13 @@
 // rather than at the next request or the shutdown.
 import assert from 'node:assert/strict';
 import { appendFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Event } from '../core/index.js';
 import { AllowList, compileRule, Detector, type DetectorResult } from '../lib/detect/index.js';
 import { IdleClock } from '../plugins/aggregates/detect/idle.js';
 import { CliProcess, tempDir } from './support/helpers.js';
+import { BASE, idleDetectConfig, line, SQLMAP } from './support/idle-detect.js';
 import { startPipeline } from './support/pipeline-harness.js';
 
-const BASE = Date.UTC(2026, 11, 3, 10, 0, 0);
-const SQLMAP = 'sqlmap/1.7.2#stable (https://sqlmap.org)';
-const p2 = (n: number) => String(n).padStart(2, '0');
-/** A combined-format line `s` seconds after BASE. */
-const line = (ip: string, target: string, s: number, ua = SQLMAP) =>
-  `${ip} - - [03/Dec/2026:10:${p2(Math.floor(s / 60))}:${p2(s % 60)} +0000] "GET ${target} HTTP/1.1" 200 512 "-" "${ua}"\n`;
 
 describe('detect: quiet-period digests on an idle server (idle_timeout)', function () {
   this.timeout(30_000);
@@ -23,18 +17,7 @@ describe('detect: quiet-period digests on an idle server (idle_timeout)', functi
   it('visor run tailing a file: the digest comes when the quiet period ends by the clock, with no later request and before any shutdown', async () => {
     const tmp = await tempDir('visor-detect-idle-');
     const log = await tmp.file('access.log', line('198.51.100.40', '/', 0) + line('198.51.100.40', '/a', 1) + line('198.51.100.41', '/', 0));
-    const config = await tmp.file('visor.yaml', `
-service: { data_dir: ${JSON.stringify(path.join(tmp.dir, 'data'))}, log_level: warn }
-inputs:
-  log: { type: tail, path: ${JSON.stringify(log)}, read_from: beginning }
-filters:
-  access: { type: apache_access, inputs: [log], format: combined, timezone: UTC }
-aggregates:
-  det: { type: detect, inputs: [access], idle_timeout: 200ms, override: { scanner-user-agent: { quiet: 1500ms } } }
-outputs:
-  alerts: { type: stdout, inputs: [det], format: json }
-  rejects: { type: stdout, inputs: [access._unparsed], format: json }
-`);
+    const config = await tmp.file('visor.yaml', idleDetectConfig(tmp.dir, log));
     const agent = new CliProcess(['run', '-c', config]);
     const alerts = () => agent.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
     const digests = () => alerts().filter((a) => a.state === 'digest');

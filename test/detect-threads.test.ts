@@ -9,7 +9,7 @@ import path from 'node:path';
 import { runPipeline } from '../core/testing/index.js';
 import { combinedLines } from './bench/apache-lines.js';
 import { dnsmasqMissing, startDnsmasq, type Dnsmasq } from './support/dnsmasq.js';
-import { ROOT, skipWhenMissing, tempDir } from './support/helpers.js';
+import { ROOT, sameAcrossThreads, skipWhenMissing, tempDir } from './support/helpers.js';
 
 const LINES = 20_000;
 const FILTERS = path.join(ROOT, 'test/fixtures/parallel-filters.js');
@@ -52,7 +52,8 @@ function corpus(extra: (time: string, i: number) => string[] = () => []): string
 
 /** An attacker's quiet period ended by events that match nothing: the digest is released at such an event (by the
  * watermark it reached, not by the next match), once with a match older than it right after (lines of two logs out
- * of order: its quiet period ended already), and at the very end of the file (digested as ended, not at flush). */
+ * of order: its quiet period ended already, so its digest is made again, amended, at the next newer event), and at
+ * the very end of the file (digested as ended, not at flush). */
 function ending(): string[] {
   const at = (ms: number, ip: string, target: string) => {
     const d = new Date(ms);
@@ -93,7 +94,7 @@ async function run(dir: string, log: string, threads: number, detect: string, be
   await pipeline.done();
   const stats = Object.fromEntries(['logs', 'access', 'det', 'alerts', ...(before.length ? ['die'] : [])].map((id) => {
     const s = pipeline.stats(id);
-    return [id, { received: s.received_events, sent: s.sent_events_by_output, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: s.custom }];
+    return [id, { received: s.received_events, sent: s.sent_events_by_output, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: sameAcrossThreads(s.custom) }];
   }));
   const cps = JSON.parse(await readFile(path.join(data, 'logs', 'checkpoints.json'), 'utf8')) as { files: Record<string, { offset: number }> };
   // `time` is when the alert was emitted (the clock): everything else is the same whatever the threads.
@@ -133,14 +134,16 @@ describe('detect with service.threads', function () {
     await writeFile(log, corpus().join('\n') + '\n');
     // A rule of one's own whose distinct value is a number (status), beside the pack's distinct paths.
     const one = await sameWithThreads(dir.dir, log, `allow_networks: [10.0.0.0/8], default_pack: true, rules: [{ name: status-spread, when: 'status >= 400 and path =~ "^/probe/"', distinct: status, capacity: 0 }]`);
-    const alerts = one.alerts.map((l) => JSON.parse(l) as { rule: string; state: string; evidence: string[]; client_ip: string; count: number; quiet_ended?: boolean });
+    const alerts = one.alerts.map((l) => JSON.parse(l) as { rule: string; state: string; evidence: string[]; client_ip: string; count: number; quiet_ended?: boolean; amended?: boolean; since: number });
     const fired = (rule: string, state = 'firing') => alerts.filter((a) => a.rule === rule && a.state === state).length;
     for (const rule of ['path-traversal', 'sql-injection', 'exploit-strings', 'scanner-user-agent', 'sensitive-files', 'probing', 'status-spread']) {
       assert.ok(fired(rule) > 0, `${rule} fired: ${[...new Set(alerts.map((a) => a.rule))].join(', ')}`);
     }
     assert.ok(fired('path-traversal', 'digest') > 0, 'quiet periods were digested');
-    const ended = alerts.filter((a) => a.client_ip === '198.51.100.99').map((a) => `${a.state} ${a.count} ${a.quiet_ended ?? ''}`);
-    assert.deepEqual(ended, ['firing 1 ', 'digest 1 true', 'digest 1 true', 'firing 1 ', 'digest 1 true'], 'the periods ended by events that match nothing');
+    const attacker = alerts.filter((a) => a.client_ip === '198.51.100.99');
+    const ended = attacker.map((a) => `${a.state} ${a.count} ${a.quiet_ended ?? ''} ${a.amended ?? ''}`);
+    assert.deepEqual(ended, ['firing 1  ', 'digest 1 true false', 'digest 2 true true', 'firing 1  ', 'digest 1 true false'], 'the periods ended by events that match nothing; the late line amends its period\'s digest');
+    assert.equal(attacker[2]!.since, attacker[1]!.since, 'the amended digest has the identity of the first (the store overwrites its row)');
     assert.ok(alerts.every((a) => a.evidence.length > 0 && a.evidence.every((e) => e.includes('HTTP/1.1'))), 'every alert has its raw lines');
     assert.ok(alerts.some((a) => a.client_ip === '198.51.100.33' && a.evidence.some((e) => e.includes('/übersicht') && e.endsWith('ünïcödé"'))), 'a line that is not ASCII is evidence as it was');
     assert.ok(!one.alerts.some((a) => a.includes('10.0.0.5')), 'the allowed network is never alerted on');
@@ -163,6 +166,7 @@ describe('detect with service.threads', function () {
     assert.equal(end.length, 5, 'the alerts of the end of the file, long after the death, with their clients');
     assert.ok(end.every((a) => a.evidence.every((e) => e.startsWith('198.51.100.99 '))), 'and their own lines');
     assert.ok(r.checkpoint < (await stat(log)).size, 'the failed batch is not acknowledged as delivered');
+    assert.equal(r.custom.visor_detect_partial_dictionaries, 1, 'the dead thread\'s dictionary is freed: only the live thread\'s is kept');
   });
 
   describe('with verify_crawlers', () => {

@@ -246,6 +246,18 @@ ${emailYaml.trim().split('\n').map((l) => '    ' + l.trim()).join('\n')}
     await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
   });
 
+  it('an amended alert (detect\'s digest made again for late lines) is not mailed a second time, and is counted', async () => {
+    const s = await server();
+    const digest = { name: 'sql-injection', rule: 'sql-injection', kind: 'detect', severity: 'critical', state: 'digest', client_ip: '198.51.100.7', count: 2, since: 1, cooldown: '10m', amended: false, message: 'two more' };
+    // The amended one first in its batch with the next alert: were it mailed, it would come before that one.
+    const h = await pipeline([digest, { ...digest, count: 3, amended: true, message: 'three more (amended)' }, { ...digest, client_ip: '198.51.100.8', message: 'another client' }], s.port);
+    await waitFor(() => s.messages.length === 2, 10_000, 'messages');
+    assert.deepEqual(s.messages.map((m) => m.text.includes('three more')), [false, false], 'the amended digest was not mailed');
+    assert.ok(s.messages[1]!.text.includes('another client'));
+    assert.equal(h.run.stats('mail').custom.visor_email_amended_skipped_total, 1);
+    await waitFor(async () => (await spoolLines()) === 0, 5000, 'empty spool');
+  });
+
   it('max_message_bytes: a huge digest arrives as one message under the cap, with a note; its counts cover every alert', async () => {
     const s = await server();
     const cap = 64 * 1024;

@@ -96,9 +96,26 @@ describe('MetricsHub', () => {
         errors_by_type: { parse: 4 },
         buffer_events: 0,
         buffer_max_events: 500,
+        worker_undecoded_batches: 0,
+        worker_undecoded_lines: 0,
         custom: { visor_lines_seen_total: 9, visor_open_files: 2 },
       },
     });
+  });
+
+  it('exposes the worker-stage counters of the components whose batches go to worker threads, only theirs', async () => {
+    const hub = new MetricsHub();
+    const parallel = hub.component({ id: 'parse', kind: 'filter', type: 'apache_access' });
+    parallel.workerStage = true;
+    parallel.workerUndecodedBatches.inc(3);
+    parallel.workerUndecodedLines.inc(2400);
+    hub.component({ id: 'out', kind: 'output', type: 'stdout' });
+    const text = await hub.exposition();
+    const labels = 'component_id="parse",component_kind="filter",component_type="apache_access"';
+    assert.deepEqual(samplesOf(text, 'visor_component_worker_undecoded_batches_total'), [`visor_component_worker_undecoded_batches_total{${labels}} 3`]);
+    assert.deepEqual(samplesOf(text, 'visor_component_worker_undecoded_lines_total'), [`visor_component_worker_undecoded_lines_total{${labels}} 2400`]);
+    const snap = hub.snapshot();
+    assert.deepEqual([snap.parse!.worker_undecoded_batches, snap.parse!.worker_undecoded_lines, snap.out!.worker_undecoded_lines], [3, 2400, 0]);
   });
 
   it('retain() removes forgotten components from the exposition and the snapshot', async () => {

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runPipeline } from '../core/testing/index.js';
+import { combinedLines } from './bench/apache-lines.js';
+import { WINDOW } from './bench/tail.js';
 import { ROOT, tempDir } from './support/helpers.js';
 
 const FILTERS = path.join(ROOT, 'test/fixtures/parallel-filters.js');
@@ -31,7 +33,14 @@ function content(): { bytes: Buffer; invalid: number; long: number } {
   return { bytes: Buffer.concat(parts), invalid, long };
 }
 
-interface Outcome { files: Record<string, string>; tail: unknown; checkpoint: number }
+/** The worker-stage counters of the filter: batches and lines its workers got as bytes (the path this file tests). */
+interface Undecoded { batches: number; lines: number }
+interface Outcome { files: Record<string, string>; tail: unknown; checkpoint: number; undecoded: Undecoded }
+
+function undecodedOf(pipeline: { stats(id: string): { worker_undecoded_batches: number; worker_undecoded_lines: number } }, id: string): Undecoded {
+  const s = pipeline.stats(id);
+  return { batches: s.worker_undecoded_batches, lines: s.worker_undecoded_lines };
+}
 
 let runs = 0;
 
@@ -56,7 +65,7 @@ async function run(dir: string, threads: number, tail: string, twoConsumers = fa
   if (twoConsumers) files.raw = await readFile(out('raw.jsonl'), 'utf8');
   const s = pipeline.stats('logs');
   const cps = JSON.parse(await readFile(path.join(data, 'logs', 'checkpoints.json'), 'utf8')) as { files: Record<string, { offset: number }> };
-  return { files, tail: { sent: s.sent_events_by_output, received: s.received_bytes, custom: s.custom }, checkpoint: Object.values(cps.files)[0].offset };
+  return { files, tail: { sent: s.sent_events_by_output, received: s.received_bytes, custom: s.custom }, checkpoint: Object.values(cps.files)[0].offset, undecoded: undecodedOf(pipeline, 'pass') };
 }
 
 const messages = (jsonl: string) => jsonl.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { message: string }).message);
@@ -99,6 +108,11 @@ describe('tail lines decoded in a worker thread', function () {
       assert.equal(one.checkpoint, size);
       assert.equal(two.checkpoint, size);
       assert.equal(three.checkpoint, size);
+      // The bytes path was taken with threads 2 and 3: every batch of 50 lines but the two with an invalid byte,
+      // which tail decodes itself (a skipped line is not sent).
+      assert.deepEqual(one.undecoded, { batches: 0, lines: 0 });
+      assert.deepEqual(two.undecoded, { batches: 60 - invalid, lines: got.length - 50 * invalid });
+      assert.deepEqual(three.undecoded, two.undecoded);
     });
   }
 
@@ -118,5 +132,43 @@ describe('tail lines decoded in a worker thread', function () {
     assert.ok(one.files.raw === two.files.raw && one.files.events === two.files.events, 'threads 2 wrote other events than threads 1');
     assert.ok(two.files.raw === two.files.events, 'both consumers got the same events');
     assert.equal(two.checkpoint, size);
+    assert.deepEqual(two.undecoded, { batches: 0, lines: 0 }, 'decoded on the main thread');
+  });
+
+  it('tail -> apache_access -> window: the worker gets the bytes with threads 2, not with threads 1 nor beside another consumer; the same windows', async () => {
+    const log = path.join(dir.dir, 'access.log');
+    const lines = combinedLines(5000, 11);
+    await writeFile(log, lines.join('\n') + '\n');
+    const access = async (threads: number, twoConsumers: boolean) => {
+      const n = ++runs;
+      const out = (name: string) => path.join(dir.dir, `r${n}-${name}`);
+      const yaml = [
+        `service: { data_dir: ${JSON.stringify(path.join(dir.dir, `data-${n}`))}, threads: ${threads} }`,
+        'inputs:',
+        `  logs: { type: tail, path: [${JSON.stringify(log)}], read_from: beginning, exit_on_eof: true, batch_size: 500 }`,
+        'filters:',
+        '  access: { type: apache_access, inputs: [logs], format: combined }',
+        ...WINDOW,
+        'outputs:',
+        `  windows: { type: file, inputs: [per_minute], path: ${JSON.stringify(out('windows.jsonl'))}, format: json }`,
+        ...(twoConsumers ? [`  raw: { type: file, inputs: [logs], path: ${JSON.stringify(out('raw.jsonl'))}, format: json }`] : []),
+      ].join('\n');
+      const pipeline = await runPipeline({ yaml, file: path.join(dir.dir, `r${n}.yaml`) });
+      await pipeline.done();
+      const raw = twoConsumers ? messages(await readFile(out('raw.jsonl'), 'utf8')).length : undefined;
+      return { windows: await readFile(out('windows.jsonl'), 'utf8'), undecoded: undecodedOf(pipeline, 'access'), raw, parsed: pipeline.stats('access').custom.visor_parser_parsed_lines_total };
+    };
+    const one = await access(1, false);
+    const two = await access(2, false);
+    const beside = await access(2, true);
+    assert.ok(one.windows.split('\n').length > 10, 'windows were written');
+    assert.equal(one.parsed, 5000);
+    assert.ok(two.windows === one.windows, 'threads 2 wrote other windows than threads 1');
+    assert.ok(beside.windows === one.windows, 'threads 2 beside a second consumer wrote other windows than threads 1');
+    assert.deepEqual(one.undecoded, { batches: 0, lines: 0 }, 'threads 1: no worker');
+    assert.equal(two.undecoded.lines, 5000, 'threads 2: every line reached the worker as bytes');
+    assert.ok(two.undecoded.batches >= 10, `in its batches of at most 500 (${two.undecoded.batches})`);
+    assert.deepEqual(beside.undecoded, { batches: 0, lines: 0 }, 'a tail with two consumers decodes on the main thread');
+    assert.equal(beside.raw, 5000);
   });
 });

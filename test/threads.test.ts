@@ -162,6 +162,26 @@ describe('service.threads', function () {
     assert.ok(r.checkpoint < size, 'the failed batch is not acknowledged as delivered');
   });
 
+  it('frees the string dictionary of a dead worker thread\'s window builder once its successor\'s partials come', async () => {
+    // The thread dies on line 12,000, having built the partials of the batches before: the window held its
+    // dictionary, and one for the thread started in its place; with threads 3, two threads, one of which dies.
+    for (const threads of [2, 3]) {
+      const r = await run(dir.dir, threads, (out) => [
+        'filters:',
+        `  die: { type: exit_thread_on, inputs: [logs], message: ${JSON.stringify(lines[12_000])} }`,
+        '  access: { type: apache_access, inputs: [die], format: combined }',
+        ...WINDOW,
+        'outputs:',
+        `  windows: { type: file, inputs: [per_minute], path: ${JSON.stringify(out('windows.jsonl'))}, format: json }`,
+        '  rest: { type: blackhole, inputs: [access._unparsed] }',
+      ], [FILTERS]);
+      assert.ok(r.logs.some((l) => l.includes('worker thread died')), 'the death is logged');
+      assert.ok(!r.logs.some((l) => l.includes('out of step')), r.logs.join(''));
+      assert.ok(r.files['windows.jsonl'].split('\n').length > 10, 'windows were written');
+      assert.equal(r.dictionaries, threads - 1, `threads ${threads}: one dictionary per live worker thread, none of the dead one`);
+    }
+  });
+
   it('is validated: a whole number of at least 1', async () => {
     const diagnostics = await validateConfig({ yaml: 'service:\n  threads: 0\ninputs:\n  i: { type: test_script }\noutputs:\n  o: { type: test_record, inputs: [i] }\n' });
     const errors = diagnostics.filter((d) => d.severity === 'error');

@@ -4,10 +4,11 @@
 // re-read partition are discarded (after a restart too, by the journal of delivered windows), and a merger
 // configured differently refuses the partials.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { definePlugin, type Event } from '../core/index.js';
-import { tempDir } from './support/helpers.js';
+import { onPath, tempDir } from './support/helpers.js';
 import { pipelineWith, probesOf } from './support/pipeline-harness.js';
 import { rng } from './bench/apache-lines.js';
 
@@ -267,16 +268,17 @@ outputs:
     }
   });
 
-  it('events an aggregator finds late travel on in late partials: merged while the window is open, else counted and logged as missing', async () => {
+  it('events an aggregator finds late travel on in late partials: merged while the window is open, amended once emitted, else counted and logged as missing', async () => {
     // Partition 0 runs 30 s ahead (an edge ahead of another by more than allowed_lateness: 5 s) and closes [0,10s)
     // with 9 events; then 2 events of [0,10s) arrive on it late (the lagging edge's). `closeP1First`: partition 1
     // closes the window first, so the merger has emitted it by then.
     const ev = (partition: number, s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 'ev', partition, offset } });
     const p0 = Array.from({ length: 9 }, (_, i) => ev(0, i + 1, i));
     const tmp = await tempDir('visor-merge-late-');
-    const run = async (script: string, closeP1First: boolean) => {
+    const run = async (script: string, closeP1First: boolean, mergerOptions = '') => {
       const lateBatch = [ev(0, 3, 10), ev(0, 4, 11)];
       const p1 = [[ev(1, 2, 0)], [ev(1, 40, 1)]];
+      // Partition 1 sits at 40 s (watermark 35 s) for the late batch: [0,10s) ended 25 s before.
       const batches = closeP1First ? [p0, [ev(0, 30, 9)], ...p1, lateBatch] : [p0, [ev(0, 30, 9)], p1[0], lateBatch, p1[1]];
       scripts.set(script, { batches, delay_ms: 0, end_pause_ms: 0 });
       // A data directory of its own: the merger's journal of delivered windows must not carry over between runs.
@@ -286,9 +288,18 @@ inputs:
   src: { type: test_merge_events, script: ${script} }
 aggregates:
   a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 50ms, metrics: { n: count() } }
-  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2 }
+  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2${mergerOptions} }
+  # On the window results: a per-event rule both the first result and its amendment match, and a sum over them that
+  # only counting the window twice (10 + 12) passes.
+  al:
+    type: alert
+    inputs: [m]
+    rules:
+      - { name: big, when: 'n >= 10' }
+      - { name: twice, when: 'sum(n) > 15', over: 1h }
 outputs:
   out: { type: test_record, inputs: [m] }
+  alerts: { type: test_record, inputs: [al] }
   parts: { type: test_record, inputs: [a] }
   late: { type: test_record, inputs: [a._late] }
 `);
@@ -297,13 +308,19 @@ outputs:
       assert.equal(h.probe('src').acks.find((a) => a.batch === lateIndex)?.result.status, 'delivered', 'the late batch is acknowledged once its late partial is delivered');
       assert.equal(h.probe('late').written.length, 2, 'the aggregator still sends its late events to _late');
       const c = { ...h.metrics.snapshot().a.custom, ...h.metrics.snapshot().m.custom };
-      return { results: h.probe('out').written.map((r) => [(r.window_start as number) - T0, r.n]), late: c.visor_window_late_events_total, merged: c.visor_window_merge_late_events_merged_total ?? 0, missing: c.visor_window_merge_late_events_missing_total ?? 0, latePartials: c.visor_window_merge_late_partials_total ?? 0, logs: h.logs, partials: h.probe('parts').written };
+      return {
+        results: h.probe('out').written.map((r) => [(r.window_start as number) - T0, r.n, r.amended ?? false, r.revision ?? 0]),
+        late: c.visor_window_late_events_total, merged: c.visor_window_merge_late_events_merged_total ?? 0, missing: c.visor_window_merge_late_events_missing_total ?? 0,
+        amended: c.visor_window_merge_late_events_amended_total ?? 0, latePartials: c.visor_window_merge_late_partials_total ?? 0, logs: h.logs, partials: h.probe('parts').written,
+        kept: c.visor_window_merge_amendable_windows,
+        alerts: h.probe('alerts').written.map((a) => [a.name, a.state]), skippedByAlert: h.metrics.snapshot().al.custom.visor_alert_amended_results_skipped_total ?? 0,
+      };
     };
     try {
       // Partition 1 still holds the window open: the late events are merged, the result is the whole window's.
       const open = await run('late-open', false);
-      assert.deepEqual(open.results, [[0, 12]]);
-      assert.deepEqual([open.late, open.merged, open.missing, open.latePartials], [2, 2, 0, 0], 'late, merged, missing, late partials');
+      assert.deepEqual(open.results, [[0, 12, false, 0]]);
+      assert.deepEqual([open.late, open.merged, open.amended, open.missing, open.latePartials], [2, 2, 0, 0, 0], 'late, merged, amended, missing, late partials');
       // Restarted on its data directory, the merger reads that late partial again (its commit had not passed it), but
       // no other partial of the window: a copy of what it delivered (its journal has the range), not missing events.
       const latePartial = open.partials.filter((e) => (e.partial as Event).late === true);
@@ -321,17 +338,105 @@ outputs:
       await again.pipeline.done();
       const ac = again.metrics.snapshot().m.custom;
       assert.deepEqual([again.probe('out').written.length, ac.visor_window_merge_duplicate_partials_total, ac.visor_window_merge_late_events_missing_total ?? 0], [0, 1, 0], 'results, duplicates, missing');
-      // Emitted before the late events came: the result lacks them, and the merger says so (metric and warning).
-      const emitted = await run('late-emitted', true);
-      assert.deepEqual(emitted.results, [[0, 10]]);
-      assert.deepEqual([emitted.late, emitted.merged, emitted.missing, emitted.latePartials], [2, 0, 2, 1], 'late, merged, missing, late partials');
-      assert.ok(emitted.logs.some((l) => /late events for a window already emitted: its result lacks them.*window_start=\d+.*events=2/.test(l)), emitted.logs.join('\n'));
+      // Emitted before the late events came: kept (amend_for, default 1h), the window gets its corrected result again.
+      const amended = await run('late-amended', true);
+      assert.deepEqual(amended.results, [[0, 10, false, 0], [0, 12, true, 1]], 'the result, then its amendment with the late events');
+      assert.deepEqual([amended.late, amended.merged, amended.amended, amended.missing, amended.latePartials], [2, 0, 2, 0, 0], 'late, merged, amended, missing, late partials');
+      assert.equal(amended.kept, 1, 'one emitted window kept for amending');
+      assert.ok(!amended.logs.some((l) => /WARN/.test(l)), amended.logs.join('\n'));
+      // The alert takes the first result only: one alert for the window, and no sum counting it twice.
+      assert.deepEqual([amended.alerts, amended.skippedByAlert], [[['big', 'firing']], 1], 'alerts, amended results left out');
+      // Restarted on its data directory, the merger reads the late partial again (its commit had not passed it): the
+      // amendment was journaled with its range, so the copy is a duplicate, neither amended again nor missing.
+      const amendedPartial = amended.partials.filter((e) => (e.partial as Event).late === true);
+      scripts.set('amended-reread', { batches: [amendedPartial.map((e) => ({ message: JSON.stringify(e), kafka: { topic: 'partials', partition: 0, offset: 7 } }))], delay_ms: 0, end_pause_ms: 0 });
+      const again2 = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, 'late-amended'))} }
+inputs:
+  src: { type: test_merge_events, script: amended-reread }
+aggregates:
+  m: { type: window_merge, inputs: [src], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2 }
+outputs:
+  out: { type: test_record, inputs: [m] }
+`);
+      await again2.pipeline.done();
+      const ac2 = again2.metrics.snapshot().m.custom;
+      assert.deepEqual([again2.probe('out').written.length, ac2.visor_window_merge_duplicate_partials_total, ac2.visor_window_merge_late_events_amended_total ?? 0, ac2.visor_window_merge_late_events_missing_total ?? 0], [0, 1, 0, 0], 'results, duplicates, amended, missing');
+      // Not kept: the result lacks the late events, and the merger says so and why (metric and warning).
+      for (const [script, options, why] of [['late-off', ', amend_for: 0s', 'amend_for is 0'], ['late-old', ', amend_for: 20s', 'older than amend_for']]) {
+        // amend_for 20 s: the newest watermark (35 s) is 25 s past the window's end by the time the late events come.
+        const emitted = await run(script, true, options);
+        assert.deepEqual(emitted.results, [[0, 10, false, 0]], script);
+        assert.deepEqual([emitted.late, emitted.merged, emitted.amended, emitted.missing, emitted.latePartials], [2, 0, 0, 2, 1], `${script}: late, merged, amended, missing, late partials`);
+        assert.ok(emitted.logs.some((l) => new RegExp(`late events for a window already emitted: its result lacks them.*not amended: ${why}.*window_start=\\d+.*events=2`).test(l)), emitted.logs.join('\n'));
+      }
     } finally {
       await tmp.remove();
     }
   });
 
-  it('hopping windows: a late event\'s late partial holds the windows already closed, the open ones take it as usual', async () => {
+  it('amending: only the groups late events touched are emitted again, each amendment with the next revision; the store keeps one row per window and group; beyond amend_max_windows, missing', async function () {
+    const sqlite3 = onPath('sqlite3');
+    if (!sqlite3) this.skip();
+    const ev = (partition: number, s: number, status: number, offset: number) => ({ timestamp: T0 + s * 1000, status, kafka: { topic: 'ev', partition, offset } });
+    // [0,10s): 9 × 200 on partition 0, 1 × 503 on partition 1; [10,20s): 2 × 200 on partition 0. Both partitions then
+    // reach 40 s (watermark 35 s): both windows are emitted. Then late on partition 0: a 503 of [0,10s) and a 200 of
+    // [10,20s) in one batch, and another 200 of [10,20s).
+    const batches = [
+      [...Array.from({ length: 9 }, (_, i) => ev(0, i + 1, 200, i)), ev(0, 12, 200, 9), ev(0, 15, 200, 10)],
+      [ev(0, 40, 200, 11)],
+      [ev(1, 2, 503, 0)],
+      [ev(1, 40, 200, 1)],
+      [ev(0, 3, 503, 12), ev(0, 14, 200, 13)],
+      [ev(0, 16, 200, 14)],
+    ];
+    const tmp = await tempDir('visor-merge-amend-');
+    const run = async (script: string, mergerOptions: string) => {
+      scripts.set(script, { batches, delay_ms: 0, end_pause_ms: 0 });
+      const db = path.join(tmp.dir, `${script}.db`);
+      const h = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, script))} }
+inputs:
+  src: { type: test_merge_events, script: ${script} }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, group_by: [status], emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 50ms, metrics: { n: count() } }
+  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, group_by: [status], metrics: { n: count() }, expected_partitions: 2, state: true${mergerOptions} }
+outputs:
+  out: { type: test_record, inputs: [m] }
+  db: { type: store, inputs: [m], path: ${JSON.stringify(db)}, agent: t, rollups: [] }
+`);
+      await h.pipeline.done();
+      const c = h.metrics.snapshot().m.custom;
+      // The rows as Debian's sqlite3 reads them: [start (s), group, count, revision].
+      const rows = (JSON.parse(execFileSync(sqlite3!, ['-json', '-readonly', db, `SELECT window_start, group_key, count, json_extract(metrics, '$.revision') AS revision FROM windows ORDER BY window_start, group_key`], { encoding: 'utf8' }) || '[]') as Array<Record<string, number | string | null>>)
+        .map((r) => [((r.window_start as number) - T0) / 1000, r.group_key, r.count, r.revision]);
+      return {
+        results: h.probe('out').written.map((r) => [((r.window_start as number) - T0) / 1000, r.status, r.n, r.revision ?? 0]),
+        counts: [c.visor_window_merge_late_events_amended_total ?? 0, c.visor_window_merge_late_events_missing_total ?? 0, c.visor_window_merge_amended_results_total ?? 0, c.visor_window_merge_amendable_windows],
+        rows, logs: h.logs,
+      };
+    };
+    try {
+      const all = await run('amend-all', '');
+      assert.deepEqual(all.results, [
+        [0, 200, 9, 0], [0, 503, 1, 0], [10, 200, 2, 0],
+        [0, 503, 2, 1], [10, 200, 3, 1], // the first late batch: the 503 group of [0,10s) and the 200 group of [10,20s) only
+        [10, 200, 4, 2], // the second: [10,20s) again, revision 2
+      ]);
+      assert.deepEqual(all.counts, [3, 0, 3, 2], 'late events amended, missing; amended results; windows kept');
+      assert.deepEqual(all.rows, [[0, '[200]', 9, null], [0, '[503]', 2, 1], [10, '[200]', 4, 2]], 'one row per window and group, the last revision');
+      // Only one window kept: [0,10s) went beyond the cap when [10,20s) was emitted. Its late 503 is missing, said why.
+      const capped = await run('amend-capped', ', amend_max_windows: 1');
+      assert.deepEqual(capped.results, [[0, 200, 9, 0], [0, 503, 1, 0], [10, 200, 2, 0], [10, 200, 3, 1], [10, 200, 4, 2]]);
+      assert.deepEqual(capped.counts, [2, 1, 2, 1], 'late events amended, missing; amended results; windows kept');
+      assert.ok(capped.logs.some((l) => /WARN .*late events for a window already emitted: its result lacks them.*not amended: beyond amend_max_windows.*window_start=\d+.*events=1/.test(l)), capped.logs.join('\n'));
+      assert.deepEqual(capped.rows, [[0, '[200]', 9, null], [0, '[503]', 1, null], [10, '[200]', 4, 2]]);
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('hopping windows: a late event\'s late partial holds the windows already closed, the open ones take it as usual; the merger amends the closed one', async () => {
     const ev = (s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 't', partition: 0, offset } });
     // t=30 s closes every window ending by 25 s (allowed_lateness 5 s); t=22 s belongs to [15,25) (closed) and [20,30) (open).
     scripts.set('late-hopping', { batches: [[ev(16, 0), ev(21, 1)], [ev(30, 2)], [ev(22, 3)], [ev(60, 4)]], delay_ms: 0, end_pause_ms: 0 });
@@ -340,8 +445,10 @@ inputs:
   src: { type: test_merge_events, script: late-hopping }
 aggregates:
   a: { type: window, inputs: [src], window: { type: hopping, size: 10s, advance: 5s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 1h, metrics: { n: count() } }
+  m: { type: window_merge, inputs: [a], window: { type: hopping, size: 10s, advance: 5s }, metrics: { n: count() }, expected_partitions: 1 }
 outputs:
   out: { type: test_record, inputs: [a] }
+  merged: { type: test_record, inputs: [m] }
 `);
     await pipeline.done();
     const partials = probe('out').written.filter((e) => (e.partial as Event).window_start !== undefined);
@@ -352,6 +459,9 @@ outputs:
     // Closed by t=30 s: [10,20) and [15,25) (events 16 and 21 s); then the late partial of [15,25) with t=22 s alone;
     // t=60 s closes the rest, [20,30) with t=22 s in it (offsets 1-3).
     assert.deepEqual(shown, [[10_000, false, 1, 0, 0], [15_000, false, 2, 0, 1], [15_000, true, 1, 3, 3], [20_000, false, 2, 1, 3], [25_000, false, 1, 2, 2], [30_000, false, 1, 2, 2]]);
+    // The merger emitted [15,25) before the late partial came: it amends that window only ([20,30) took t=22 s on time).
+    const results = probe('merged').written.map((r) => [(r.window_start as number) - T0, r.n, r.revision ?? 0]);
+    assert.deepEqual(results, [[10_000, 1, 0], [15_000, 2, 0], [15_000, 3, 1], [20_000, 2, 0], [25_000, 1, 0], [30_000, 1, 0]]);
   });
 
   it('a merger configured differently refuses the partials with a clear error and does not acknowledge them', async () => {

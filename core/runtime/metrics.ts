@@ -68,6 +68,13 @@ export class ComponentMetricsImpl implements ComponentMetrics {
   readonly bufferEvents: Gauge = new PlainGauge();
   /** Capacity of the component's input buffer. */
   bufferMaxEvents = 0;
+  /** A parallel filter's batches and lines that reached its worker threads as the bytes of their lines (an input's
+   * EncodedLines, InputRuntime.linesUndecoded), decoded there rather than on the main thread. */
+  readonly workerUndecodedBatches: Counter = new PlainCounter();
+  readonly workerUndecodedLines: Counter = new PlainCounter();
+  /** Whether batches of this component go to worker threads (a parallel filter with threads > 1): only then are
+   * the worker_* series exposed. */
+  workerStage = false;
 
   /** By output name; the main output is stored under MAIN_OUTPUT. */
   readonly sentByOutput = new Map<string, Counter>();
@@ -229,6 +236,8 @@ export class MetricsHub {
         errors_by_type: errors,
         buffer_events: c.bufferEvents.value,
         buffer_max_events: c.bufferMaxEvents,
+        worker_undecoded_batches: c.workerUndecodedBatches.value,
+        worker_undecoded_lines: c.workerUndecodedLines.value,
         custom: { ...familyTotals(c.customCounters), ...familyTotals(c.customGauges) },
       };
     }
@@ -294,6 +303,12 @@ export class MetricsHub {
       each((c) => c.bufferEvents.value));
     this.collected('gauge', 'buffer_max_events', "Capacity of the component's input buffer, in events.", [],
       each((c) => c.bufferMaxEvents));
+    const workers = (value: (c: ComponentMetricsImpl) => number) => (): Sample[] =>
+      [...this.components.values()].filter((c) => c.workerStage).map((c) => ({ labels: c.promLabels, value: value(c) }));
+    this.collected('counter', 'component_worker_undecoded_batches_total',
+      "Batches a parallel filter's worker threads got as the bytes of their lines, decoded there.", [], workers((c) => c.workerUndecodedBatches.value));
+    this.collected('counter', 'component_worker_undecoded_lines_total',
+      "Lines a parallel filter's worker threads got as their bytes, decoded there.", [], workers((c) => c.workerUndecodedLines.value));
   }
 
   /** A family whose series are rebuilt from `samples` at every scrape, with the component labels first. */

@@ -338,18 +338,30 @@ export class AggregateNode extends Node {
   private readonly collector = new EmitCollector();
   private currentBatch: Batch | undefined;
   private readonly emitter: AggregateEmitter | undefined;
-  private readonly ctx: AggregatePartialContext = {
-    emit: this.collector.emit,
-    hold: () => {
-      if (!this.currentBatch) throw new Error('hold() is only valid while process() runs');
-      return new Hold(this.currentBatch.acks);
-    },
-    events: (request) => {
-      const partial = this.currentBatch?.partial;
-      if (!partial) return Promise.reject(new Error('events() is only valid while absorbPartial() runs'));
-      return partial.events(request);
-    },
-  };
+  private readonly ctx: AggregatePartialContext = this.makeContext();
+
+  /** One context for every batch: builder and goneBuilders are those of the partial being absorbed. */
+  private makeContext(): AggregatePartialContext {
+    const node = this;
+    return {
+      emit: this.collector.emit,
+      hold: () => {
+        if (!node.currentBatch) throw new Error('hold() is only valid while process() runs');
+        return new Hold(node.currentBatch.acks);
+      },
+      events: (request) => {
+        const partial = node.currentBatch?.partial;
+        if (!partial) return Promise.reject(new Error('events() is only valid while absorbPartial() runs'));
+        return partial.events(request);
+      },
+      get builder() {
+        return node.currentBatch?.partial?.builder ?? '';
+      },
+      get goneBuilders() {
+        return node.currentBatch?.partial?.goneBuilders ?? NO_BUILDERS;
+      },
+    };
+  }
 
   constructor(deps: NodeDeps) {
     super(deps);
@@ -411,6 +423,8 @@ export class AggregateNode extends Node {
     this.closeDownstream();
   }
 }
+
+const NO_BUILDERS: readonly string[] = [];
 
 /** A partial reaches only an aggregate whose plugin declared `partials` (and so absorbPartial): see pipeline.ts. */
 function absorb(aggregate: AggregateInstance, partial: PartialBatch, ctx: AggregatePartialContext): void | Promise<void> {

@@ -27,6 +27,9 @@ export function linesBatch(lines: LinesData, acks: AckGroup[]): Batch {
 export interface PartialBatch {
   value: unknown;
   count: number;
+  /** AggregatePartialContext.builder and .goneBuilders. */
+  builder: string;
+  goneBuilders: readonly string[];
   /** The batch's events a worker's PartialBuilder.select picks for `request`. */
   events(request: unknown): Promise<Event[]>;
   /** Called once the aggregate has absorbed it: its events will not be asked for any more. */

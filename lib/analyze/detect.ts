@@ -12,7 +12,7 @@
 // is sent as a 53-bit hash (distinctKey), in every thread alike, so one thread and several compare the same keys.
 import { open } from 'node:fs/promises';
 import { detachString, type Event } from '../../core/index.js';
-import { alertOfResult, AllowList, Detector, keyOf, rulesOf, type DetectorResult, type DetectSettings } from '../detect/index.js';
+import { alertOfResult, AllowList, Detector, digestIdentity, keyOf, rulesOf, type DetectorResult, type DetectSettings } from '../detect/index.js';
 
 /** Where to read a sample line from, once it is known to be kept: the file (and its inode when it was read, so that
  * a file replaced since, by a rotation, gives no other file's line). */
@@ -207,13 +207,33 @@ export class AnalyzeDetect implements DetectSink {
 
   /** The alert events (firings and quiet-period digests), in the order they were made, each at the latest event
    * time it covers, with its sample lines read back. `last`: the latest time of all the files — the quiet periods
-   * it passes ended; those still open are reported as they stand (the aggregate's flush at shutdown). */
+   * it passes ended; those still open are reported as they stand (the aggregate's flush at shutdown). A digest
+   * amended by lines out of order in the file (its period had ended) takes the place of the one it corrects: one
+   * digest per quiet period, as the store keeps one row. */
   async alerts(last: number): Promise<Event[]> {
     this.detector.advance(last, this.found);
     this.detector.flush(this.found);
-    const lines = await readBack(this.found.flatMap((d) => d.samples.filter((s): s is LineRef => typeof s !== 'string')));
-    return this.found.map((d) => alertOfResult({ ...d, samples: d.samples.map((s) => (typeof s === 'string' ? s : lines.get(s)!)) } as DetectorResult, d.last));
+    const results = latestDigests(this.found);
+    const lines = await readBack(results.flatMap((d) => d.samples.filter((s): s is LineRef => typeof s !== 'string')));
+    return results.map((d) => alertOfResult({ ...d, samples: d.samples.map((s) => (typeof s === 'string' ? s : lines.get(s)!)) } as DetectorResult, d.last));
   }
+}
+
+/** `found` with each amended digest in the place of the digest of its period made before it. */
+function latestDigests<S>(found: DetectorResult<S>[]): DetectorResult<S>[] {
+  const out: DetectorResult<S>[] = [];
+  const at = new Map<string, number>();
+  for (const d of found) {
+    if (d.state !== 'digest') {
+      out.push(d);
+      continue;
+    }
+    const key = digestIdentity(d);
+    const i = at.get(key);
+    if (d.amended && i !== undefined) out[i] = d;
+    else at.set(key, out.push(d) - 1);
+  }
+  return out;
 }
 
 /** The lines at the references: each cut at its newline (and a CR before it, as the line splitter cuts it), decoded

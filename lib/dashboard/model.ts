@@ -191,6 +191,8 @@ export class DashboardModel {
   private readonly cols: Record<'requests' | 'errors' | 'bytes' | 's2' | 's3' | 's4' | 's5' | 'log' | 'attacks_critical' | 'attacks_warning' | 'attacks_info', Float64Array>;
   private readonly slices: Slice[] = [];
   private readonly alertRing: DashboardAlert[] = [];
+  /** Beside each ring entry, its period's identity when it is a digest a later amended one may correct (else ''). */
+  private readonly alertKeys: string[] = [];
   private ignored = 0;
   /** Detect alerts since start: few (one per client and rule per bucket fill), so not sliced like the tables. */
   private readonly attacks: AttackCounter;
@@ -415,9 +417,28 @@ export class DashboardModel {
     if (typeof e.kind === 'string') alert.kind = e.kind.slice(0, 40);
     if (typeof e.count === 'number') alert.count = e.count;
     if (typeof e.value === 'number' || typeof e.value === 'string' || typeof e.value === 'boolean') alert.value = e.value;
+    const key = periodKey(e);
+    // An amended digest (detect's, for late lines of its period) takes the place of the one it corrects, as the
+    // store overwrites its row: the list and the history after a restart show the period once.
+    const at = e.amended === true && key !== '' ? this.alertKeys.lastIndexOf(key) : -1;
+    if (at >= 0) {
+      this.alertRing[at] = alert;
+      return;
+    }
     this.alertRing.push(alert);
-    if (this.alertRing.length > Math.max(0, this.opts.alerts)) this.alertRing.splice(0, this.alertRing.length - this.opts.alerts);
+    this.alertKeys.push(key);
+    if (this.alertRing.length > Math.max(0, this.opts.alerts)) {
+      const over = this.alertRing.length - Math.max(0, this.opts.alerts);
+      this.alertRing.splice(0, over);
+      this.alertKeys.splice(0, over);
+    }
   }
+}
+
+/** A digest's period as the store keys its row (name, client and vhost, since), '' for any other alert. */
+function periodKey(e: Event): string {
+  if (e.state !== 'digest' || typeof e.since !== 'number') return '';
+  return JSON.stringify([e.name, e.client_ip ?? null, e.vhost ?? null, Math.floor(e.since)]);
 }
 
 /** The state with the chart buckets before `from` left out (e.g. `model.earliest`: an analysis of a few hours

@@ -2,7 +2,9 @@
 // of event time, and the bucket overflows (the rule fires) when it holds more than `capacity`. Time is the events'
 // own (their timestamp), so replaying a day of logs detects what live tailing would, and tests need no clock.
 // For `quiet` after firing the bucket does not fill: its matches are counted, with samples, for a digest (the
-// detector's) or else the next firing's quiet_matches.
+// detector's) or else the next firing's quiet_matches. Once digested, a quiet period's totals stay in the bucket
+// until the detector forgets them (forgetQuiet), so that a line of that period arriving late (Apache writes a line
+// when its request ends, stamped with its start) adds to them and the digest is reported again, amended.
 import { detachString } from '../../core/index.js';
 import type { CompiledRule } from './rule.js';
 
@@ -26,6 +28,21 @@ export interface Overflow<S = string> {
   quiet_matches: number;
 }
 
+/** The matches of the current quiet period, all of them, and how many a digest reported already. */
+interface HeldQuiet<S> extends QuietMatches<S> {
+  reported: number;
+  /** `first` when the first digest reported them: the period's identity (a store row's first_time), kept by the
+   * amended digests although a late line may be older. */
+  since: number;
+}
+
+/** What a digest reports: every match of the period so far. `amended`: a digest of this period was reported before
+ * (the same `since`), this one adds the matches counted since. */
+export interface DigestedMatches<S = string> extends QuietMatches<S> {
+  since: number;
+  amended: boolean;
+}
+
 const kept = (v: unknown): unknown => (typeof v === 'string' ? detachString(v) : v);
 /** Set's equality (NaN equals NaN), for the first value held outside a Set. */
 const sameValueZero = (a: unknown, b: unknown): boolean => a === b || (a !== a && b !== b);
@@ -36,7 +53,7 @@ export class Bucket<S = string> {
   private last = 0;
   private first = 0;
   private quietEnd = 0;
-  private quiet?: QuietMatches<S>;
+  private quiet?: HeldQuiet<S>;
   /** Whether the detector holds this bucket's quiet matches for a digest (set and cleared by it). */
   awaitingDigest = false;
   /** The first samples of the fill: `taken` samples, then the items of this batch whose samples are not taken yet
@@ -61,7 +78,7 @@ export class Bucket<S = string> {
   pour<T>(rule: CompiledRule, t: number, item: T, sampleOf: (item: T) => S, maxSamples: number, distinctValue?: unknown, defer = false): Overflow<S> | undefined {
     if (t < this.last) t = this.last; // out of order lines: never leak backwards
     if (t < this.quietEnd) {
-      const q = (this.quiet ??= { count: 0, first: t, last: t, samples: [] });
+      const q = (this.quiet ??= { count: 0, first: t, last: t, samples: [], reported: 0, since: t });
       q.count++;
       // Lines of two logs (access, error) interleave a little out of order: first and last bound them all.
       if (t < q.first) q.first = t;
@@ -85,7 +102,7 @@ export class Bucket<S = string> {
     if (this.level <= rule.capacity) return undefined;
     this.settle(sampleOf);
     const overflow: Overflow<S> = {
-      count: this.count, first: this.first, last: t, samples: this.samples as S[], distinct: this.values, quiet_matches: this.quiet?.count ?? 0,
+      count: this.count, first: this.first, last: t, samples: this.samples as S[], distinct: this.values, quiet_matches: this.quiet ? this.quiet.count - this.quiet.reported : 0,
     };
     this.level = 0;
     this.samples = []; // handed out with the overflow
@@ -115,14 +132,26 @@ export class Bucket<S = string> {
 
   /** Whether matches of the current quiet period wait to be reported. */
   get hasQuietMatches(): boolean {
-    return this.quiet !== undefined;
+    return this.quiet !== undefined && this.quiet.count > this.quiet.reported;
   }
 
-  /** Takes the quiet matches for a digest: reported there, they are not counted again in the next firing. */
-  takeQuiet(): QuietMatches<S> | undefined {
+  /** The quiet matches for a digest (all of the period's, copied: the bucket keeps them for a late line to add to),
+   * undefined when none is new since the last. Reported there, they are not counted again in the next firing. */
+  takeQuiet(): DigestedMatches<S> | undefined {
     const q = this.quiet;
-    this.quiet = undefined;
-    return q;
+    if (q === undefined || q.count === q.reported) return undefined;
+    const amended = q.reported > 0;
+    if (!amended) q.since = q.first;
+    q.reported = q.count;
+    return { count: q.count, first: q.first, last: q.last, samples: q.samples.slice(), since: q.since, amended };
+  }
+
+  /** Drops the totals of the quiet period ending at `quietUntil` once all were reported (a later period's, or
+   * matches still waiting for their digest, are kept). A line of that period arriving after it starts a digest of
+   * its own. */
+  forgetQuiet(quietUntil: number): void {
+    const q = this.quiet;
+    if (q !== undefined && this.quietEnd === quietUntil && q.count === q.reported) this.quiet = undefined;
   }
 
 

@@ -2,7 +2,17 @@
 // recently seen go first, lib/insight's RecentCache), so memory stays bounded under a flood of distinct addresses.
 // With digests on, a bucket that counted matches during its quiet period is queued until that period ends in event
 // time: when the newest event time seen (the watermark) passes its end, a digest reports them, so a client that
-// keeps attacking below the quiet period is reported although its bucket never overflows again.
+// keeps attacking below the quiet period is reported although its bucket never overflows again. A digested period's
+// totals are held for as long again as the rule's quiet (event time, at most maxClients periods: the oldest goes
+// first): a line of that period that arrives after its digest (a slow request's, stamped with its start; a line of
+// the other log read a batch later) waits as any quiet match does, and since its period has ended it is released at
+// the next advance of the watermark (a newer event, the idle clock, the flush): the period's digest again, amended,
+// with the same identity (rule, client, vhost, `since`), which the store upserts over the first. Released there and
+// not at once, the late lines between two advances make one digest, not one each (released at once, the crawler's
+// 219 pages read after a newer line in test/detect.test.ts made 219 digests), and it depends on the order of the
+// matches only, as every digest (threads 1, 2, 3 alike).
+// Later than that horizon, a late line's matches start a digest of their own (a second row for the period: their
+// count is not in the first).
 // The work is in two halves: match (the rules' conditions, the costly part: their regexes) and pour (the buckets and
 // the watermark, which depend on the order of the matches). process does both for an event; `visor analyze` matches
 // in its worker threads and pours their matches in file order in one thread (lib/analyze/detect.ts), and the detect
@@ -11,7 +21,7 @@
 import { detachString, type Event } from '../../core/index.js';
 import { RecentCache } from '../insight/index.js';
 import type { AllowList } from './allow.js';
-import { Bucket, type Overflow, type QuietMatches } from './bucket.js';
+import { Bucket, type DigestedMatches, type Overflow } from './bucket.js';
 import { DueQueue } from './due.js';
 import type { CompiledRule } from './rule.js';
 
@@ -26,8 +36,8 @@ export interface Detection<S = string> extends Overflow<S>, Who {
 }
 
 /** The matches of one quiet period. `ended`: the quiet period ended (false: reported early, at flush or when
- * `maxClients` quiet periods were waiting). */
-export interface QuietDigest<S = string> extends QuietMatches<S>, Who {
+ * `maxClients` quiet periods were waiting). `amended`: it was reported before (same `since`), with fewer. */
+export interface QuietDigest<S = string> extends DigestedMatches<S>, Who {
   state: 'digest';
   quietUntil: number;
   ended: boolean;
@@ -49,6 +59,15 @@ interface Waiting<S> extends Who {
   bucket: Bucket<S>;
 }
 
+/** A digested period whose totals the bucket holds for late lines, until event time passes `due`. */
+interface Held<S> {
+  due: number;
+  bucket: Bucket<S>;
+  quietUntil: number;
+}
+
+/** What identifies a quiet period's digest, amended or not (the store's key: rule, group, state, since). */
+export const digestIdentity = (d: QuietDigest<unknown>): string => `${d.rule.name}\n${d.client_ip ?? ''}\n${d.vhost ?? ''}\n${d.since}`;
 /** The client or vhost of an event as the buckets key it: a non-empty string, else null. */
 export const keyOf = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 /** The time an event pours at and advances the watermark to: its timestamp, else now (never for the Apache parsers). */
@@ -58,6 +77,7 @@ const detached = (s: string | null) => (s === null ? null : detachString(s));
 export class Detector<T = Event, S = string> {
   private readonly clients: RecentCache<string, (Bucket<S> | undefined)[]>;
   private readonly waiting = new DueQueue<Waiting<S>>();
+  private readonly held = new DueQueue<Held<S>>();
   private readonly matched: number[] = [];
   /** processBatch: whether the items poured stay valid to the batch's end, and the buckets whose samples wait for it. */
   private deferring = false;
@@ -85,6 +105,11 @@ export class Detector<T = Event, S = string> {
     return this.waiting.size;
   }
 
+  /** Digested quiet periods whose totals are held for an amended digest (at most maxClients). */
+  get heldDigests(): number {
+    return this.held.size;
+  }
+
   /** The indexes of the rules `e` matches, in rule order, into `into` (emptied first); none when an allow-list
    * allows the event (counted in `allowed`). */
   match(e: Event, into: number[]): void {
@@ -104,6 +129,8 @@ export class Detector<T = Event, S = string> {
       this.watermark = t;
       const next = this.waiting.peek();
       if (next !== undefined && next.due <= t) this.release(t, out);
+      const old = this.held.peek();
+      if (old !== undefined && old.due < t) this.forget(t);
     }
   }
 
@@ -183,6 +210,25 @@ export class Detector<T = Event, S = string> {
   private report(w: Waiting<S>, ended: boolean, out: DetectorResult<S>[]): void {
     w.bucket.awaitingDigest = false;
     const q = w.bucket.takeQuiet();
-    if (q) out.push({ ...q, state: 'digest', rule: w.rule, client_ip: w.client_ip, vhost: w.vhost, quietUntil: w.due, ended });
+    if (!q) return;
+    out.push({ ...q, state: 'digest', rule: w.rule, client_ip: w.client_ip, vhost: w.vhost, quietUntil: w.due, ended });
+    if (!q.amended) this.hold(w.bucket, w.due, w.rule.quiet);
+  }
+
+  /** Holds a period's totals, once digested, until event time passes its end by `quiet` more. Bounded as the
+   * waiting periods are: at the cap, the oldest is forgotten now. */
+  private hold(bucket: Bucket<S>, quietUntil: number, quiet: number): void {
+    if (this.held.size >= this.options.maxClients) {
+      const old = this.held.pop()!;
+      old.bucket.forgetQuiet(old.quietUntil);
+    }
+    this.held.push({ due: quietUntil + quiet, bucket, quietUntil });
+  }
+
+  private forget(until: number): void {
+    for (let h = this.held.peek(); h !== undefined && h.due < until; h = this.held.peek()) {
+      this.held.pop();
+      h.bucket.forgetQuiet(h.quietUntil);
+    }
   }
 }

@@ -1,9 +1,11 @@
 // The attacks figures of the dashboard and the report: the detect aggregate's alert events (kind: 'detect', with a
 // `rule` and a `client_ip`) counted per rule and per client. Memory is bounded: at most `capacity` rules and clients
 // each; beyond, the least-alerted entry is replaced (Space-Saving: its count carries over, `error_bound` says by how
-// much a count shown may exceed the truth). Alerts are rare (one per client and rule per bucket fill), so the O(n)
-// eviction is not on a hot path.
+// much a count shown may exceed the truth). The least-alerted entry is found in O(log n) amortised (LeastCounted):
+// alerts are rare, but a flood of distinct attacking clients admits one client per alert, and a scan of the map per
+// admission made that quadratic (test/bench/attacks-admit.ts).
 import type { Event } from '../../core/index.js';
+import { LeastCounted } from './least-counted.js';
 
 /** Evidence lines kept per client (the detect alert's `evidence`: its first samples). */
 const EVIDENCE_MAX = 10;
@@ -74,13 +76,19 @@ export function evidenceLines(e: Event): string[] {
   return ev.slice(0, EVIDENCE_MAX).map((l) => (typeof l === 'string' ? l : JSON.stringify(l) ?? '').slice(0, EVIDENCE_LINE_MAX));
 }
 
+/** The order the panel lists rules and clients in: most alerted first, then by name. */
+export const byAlerts = <T extends { alerts: number }>(name: (t: T) => string) => (a: T, b: T): number =>
+  b.alerts - a.alerts || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
+
 export class AttackCounter {
   alerts = 0;
   private readonly rules = new Map<string, AttackRule>();
   private readonly clients = new Map<string, AttackClient & { ruleSet: Set<string> }>();
-  private bound = 0;
+  private readonly leastRules = new LeastCounted<AttackRule>();
+  private readonly leastClients = new LeastCounted<AttackClient & { ruleSet: Set<string> }>();
+  protected bound = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(protected readonly capacity: number) {}
 
   /** Count one detect alert (isAttack); `now` when it carries no time (attackTime). */
   add(e: Event, now: number): void {
@@ -88,13 +96,13 @@ export class AttackCounter {
     const rule = str(e.rule, 200);
     this.alerts++;
     let r = this.rules.get(rule);
-    if (!r) r = this.admit(this.rules, rule, () => ({ rule, severity: '', alerts: 0, last: -Infinity }));
+    if (!r) r = this.admit(this.rules, this.leastRules, rule, () => ({ rule, severity: '', alerts: 0, last: -Infinity }));
     r.alerts++;
     r.severity = str(e.severity, 40);
     if (time > r.last) r.last = time;
     const ip = attackClient(e);
     let c = this.clients.get(ip);
-    if (!c) c = this.admit(this.clients, ip, () => ({ client: ip, alerts: 0, rules: [], ruleSet: new Set<string>(), last: -Infinity, evidence: [] }));
+    if (!c) c = this.admit(this.clients, this.leastClients, ip, () => ({ client: ip, alerts: 0, rules: [], ruleSet: new Set<string>(), last: -Infinity, evidence: [] }));
     c.alerts++;
     if (c.ruleSet.size < this.capacity) c.ruleSet.add(rule);
     if (time >= c.last) {
@@ -103,28 +111,29 @@ export class AttackCounter {
     }
   }
 
-  /** A new entry; at capacity it takes the place of the least-alerted one, whose count it starts from. */
-  private admit<T extends { alerts: number }>(m: Map<string, T>, key: string, make: () => T): T {
+  /** A new entry; at capacity it takes the place of the least-alerted one (the first admitted among equals), whose
+   * count it starts from. `least` holds the entries of `m`. */
+  protected admit<T extends { alerts: number }>(m: Map<string, T>, least: LeastCounted<T>, key: string, make: () => T): T {
     const entry = make();
     if (m.size >= this.capacity) {
-      let minKey: string | undefined;
-      let min = Infinity;
-      for (const [k, v] of m) if (v.alerts < min) { min = v.alerts; minKey = k; }
-      m.delete(minKey!);
-      entry.alerts = min;
-      if (min > this.bound) this.bound = min;
+      const evicted = least.take();
+      if (evicted) {
+        m.delete(evicted.key);
+        entry.alerts = evicted.alerts;
+        if (evicted.alerts > this.bound) this.bound = evicted.alerts;
+      }
     }
     m.set(key, entry);
+    least.add(key, entry);
     return entry;
   }
 
   /** The `n` most-alerted rules and clients (by alerts, then name). */
   toJSON(n: number): AttacksJSON {
-    const by = <T extends { alerts: number }>(name: (t: T) => string) => (a: T, b: T) => b.alerts - a.alerts || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
     return {
       alerts: this.alerts,
-      rules: [...this.rules.values()].sort(by<AttackRule>((r) => r.rule)).slice(0, n).map((r) => ({ ...r })),
-      clients: [...this.clients.values()].sort(by<AttackClient>((c) => c.client)).slice(0, n)
+      rules: [...this.rules.values()].sort(byAlerts<AttackRule>((r) => r.rule)).slice(0, n).map((r) => ({ ...r })),
+      clients: [...this.clients.values()].sort(byAlerts<AttackClient>((c) => c.client)).slice(0, n)
         .map(({ ruleSet, ...c }) => ({ ...c, rules: [...ruleSet].sort(), evidence: [...c.evidence] })),
       error_bound: this.bound,
     };

@@ -11,5 +11,6 @@ export { STATE_OPTION, STATE_TOP, storedState } from './stored.js';
 export { compileShape, shapeSchema, StringIds, StringTable, windowTiming, type StringDelta, type BatchGroup, type BatchGroupState, type GroupState, type PartialGroup, type Shape, type ShapeOptions } from './shape.js';
 export { PARTIAL_VERSION, partialHeader, partialMismatch, parsePartial, type PartialEvent, type PartialHeader } from './partial.js';
 export { SharedHold } from './shared-hold.js';
+export { BuilderDictionaries, type PartialSource } from './builder-dictionaries.js';
 export { flag, MAX_DAYS, PANEL_LISTS, PanelAccumulator, VISITORS_EXACT_LIMIT, type PanelItem, type PanelJSON, type PanelList, type Panels } from './panels/index.js';
-export { AttackCounter, attackClient, attackTime, evidenceLines, isAttack, SEVERITY_CLASSES, severityClass, type AttackClient, type AttackRule, type AttacksJSON, type SeverityClass } from './attacks.js';
+export { AttackCounter, attackClient, byAlerts, attackTime, evidenceLines, isAttack, SEVERITY_CLASSES, severityClass, type AttackClient, type AttackRule, type AttacksJSON, type SeverityClass } from './attacks.js';

@@ -375,8 +375,23 @@ const LOG_GAMMA = Math.log(GAMMA);
 /** A serialized QuantileSketch. */
 export interface QuantileJSON { n: number; z: number; p: number[]; m: number[] }
 
+/** Most positive buckets a sketch counts in its dense array (QuantileSketch.dense): GAMMA^4096 is a factor of ~e^82
+ * between the smallest and the largest value, so only values spread wider than that go to its Map. */
+const DENSE_SPAN = 4096;
+/** A new dense span's size: P1's bytes (a few hundred bytes to a few MB) take ~420 buckets a window. Replayed
+ * against 230-value windows of the corpus's bytes: 64 (grown 3 times) 54 ns a value, 256 47, 1024 48. */
+const MIN_SPAN = 256;
+
 export class QuantileSketch {
-  private readonly positive = new Map<number, number>();
+  /** Positive buckets, bucket k at dense[k - lo]: an array index per value, where a Map took a get and a set, and
+   * a result sorted the Map's keys (the corpus's bytes replayed in P1's 230-value windows: 0.049-0.061 against
+   * 0.094-0.106 µs a value). Covers one span of at most DENSE_SPAN buckets, grown as values come; buckets outside it
+   * are in `far`. */
+  private dense: number[] = [];
+  private lo = 0;
+  private far: Map<number, number> | undefined;
+  /** The positive buckets in the order they were first counted: toJSON lists them so, as the Map it replaced did. */
+  private readonly order: number[] = [];
   private readonly negative = new Map<number, number>();
   private zeros = 0;
   n = 0;
@@ -386,28 +401,72 @@ export class QuantileSketch {
     if (x === 0) this.zeros++;
     else if (x > 0) {
       const k = Math.ceil(Math.log(x) / LOG_GAMMA);
-      this.positive.set(k, (this.positive.get(k) ?? 0) + 1);
+      const i = k - this.lo;
+      const dense = this.dense;
+      if (i >= 0 && i < dense.length && dense[i] !== 0) dense[i]++;
+      else this.addPositive(k, 1);
     } else {
       const k = Math.ceil(Math.log(-x) / LOG_GAMMA);
       this.negative.set(k, (this.negative.get(k) ?? 0) + 1);
     }
   }
 
-  /** Compact JSON: count, zeros, and flat [bucket, count, ...] lists of positive and negative buckets. */
-  toJSON(): QuantileJSON {
-    const flat = (m: Map<number, number>) => {
-      const out: number[] = [];
-      for (const [k, c] of m) out.push(k, c);
-      return out;
-    };
-    return { n: this.n, z: this.zeros, p: flat(this.positive), m: flat(this.negative) };
+  /** Adds `count` to positive bucket k: in the dense span (grown to take it when it can), else in `far`. */
+  private addPositive(k: number, count: number): void {
+    let i = k - this.lo;
+    if (i < 0 || i >= this.dense.length) {
+      const far = this.far;
+      if (far?.has(k) || !this.cover(k)) {
+        if (!far?.has(k)) this.order.push(k);
+        (this.far ??= new Map()).set(k, (this.far.get(k) ?? 0) + count);
+        return;
+      }
+      i = k - this.lo;
+    }
+    if (this.dense[i] === 0) this.order.push(k);
+    this.dense[i] += count;
   }
 
-  /** Bucket counts add: the merged sketch is the one a single process would hold (same relative error). */
+  /** Grows the dense span to hold bucket k; false when it would pass DENSE_SPAN. A far bucket never comes inside the
+   * span: it was left out for lying more than DENSE_SPAN from the span's other end, and the span only widens. */
+  private cover(k: number): boolean {
+    const old = this.dense;
+    const lo = this.lo;
+    const hi = lo + old.length;
+    const from = old.length === 0 ? k : Math.min(lo, k);
+    const to = old.length === 0 ? k + 1 : Math.max(hi, k + 1);
+    if (to - from > DENSE_SPAN) return false;
+    const size = Math.min(DENSE_SPAN, Math.max(MIN_SPAN, 2 * old.length, to - from));
+    // Room on the side k came from: values that grow on go on growing; a first bucket gets room both ways.
+    const newLo = old.length === 0 ? k - (size >> 2) : k < lo ? to - size : from;
+    // fill, not a push loop: 87 against 54 ns a value in the replay above (a span grown from 64).
+    const dense = new Array<number>(size).fill(0);
+    for (let j = 0; j < old.length; j++) dense[lo - newLo + j] = old[j];
+    this.dense = dense;
+    this.lo = newLo;
+    return true;
+  }
+
+  private positiveCount(k: number): number {
+    const i = k - this.lo;
+    return i >= 0 && i < this.dense.length ? this.dense[i] : this.far!.get(k)!;
+  }
+
+  /** Compact JSON: count, zeros, and flat [bucket, count, ...] lists of positive and negative buckets. */
+  toJSON(): QuantileJSON {
+    const p: number[] = [];
+    for (const k of this.order) p.push(k, this.positiveCount(k));
+    const m: number[] = [];
+    for (const [k, c] of this.negative) m.push(k, c);
+    return { n: this.n, z: this.zeros, p, m };
+  }
+
+  /** Bucket counts add: the merged sketch is the one a single process would hold (same relative error). A bucket
+   * with a count of 0 adds nothing and is left out (no sketch makes one). */
   merge(json: QuantileJSON): void {
     this.n += json.n;
     this.zeros += json.z;
-    for (let i = 0; i + 1 < json.p.length; i += 2) this.positive.set(json.p[i], (this.positive.get(json.p[i]) ?? 0) + json.p[i + 1]);
+    for (let i = 0; i + 1 < json.p.length; i += 2) if (json.p[i + 1] !== 0) this.addPositive(json.p[i], json.p[i + 1]);
     for (let i = 0; i + 1 < json.m.length; i += 2) this.negative.set(json.m[i], (this.negative.get(json.m[i]) ?? 0) + json.m[i + 1]);
   }
 
@@ -429,9 +488,27 @@ export class QuantileSketch {
     }
     seen += this.zeros;
     if (seen >= rank) return 0;
-    for (const k of sortedKeys(this.positive)) {
-      seen += this.positive.get(k)!;
-      if (seen >= rank) return value(k);
+    // Ascending: the far buckets below the dense span, the span, the far buckets above it.
+    const far = this.far && this.far.size > 0 ? sortedKeys(this.far) : undefined;
+    const { dense, lo } = this;
+    let f = 0;
+    if (far) {
+      for (; f < far.length && far[f] < lo; f++) {
+        seen += this.far!.get(far[f])!;
+        if (seen >= rank) return value(far[f]);
+      }
+    }
+    for (let i = 0; i < dense.length; i++) {
+      const c = dense[i];
+      if (c === 0) continue;
+      seen += c;
+      if (seen >= rank) return value(lo + i);
+    }
+    if (far) {
+      for (; f < far.length; f++) {
+        seen += this.far!.get(far[f])!;
+        if (seen >= rank) return value(far[f]);
+      }
     }
     return null;
   }

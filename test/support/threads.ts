@@ -4,6 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { runPipeline } from '../../core/testing/index.js';
 import { combinedLines } from '../bench/apache-lines.js';
+import { sameAcrossThreads } from './helpers.js';
 
 /** Enough lines for many tail batches (256 KiB reads, ~800 lines each), with lines no parser takes among them. */
 export const LINES = 20_000;
@@ -23,8 +24,17 @@ export interface ComponentCounts {
   custom: Record<string, number>;
 }
 
-/** files: by name without the run's prefix, every file of the run (rotated ones too) */
-export interface Outcome { files: Record<string, string>; stats: Record<string, ComponentCounts>; checkpoint: number; logs: string[] }
+/** files: by name without the run's prefix, every file of the run (rotated ones too); stats: the counters that are the
+ * same across thread counts (sameAcrossThreads), custom: each component's custom metrics as they are; dictionaries:
+ * per_minute's visor_window_partial_dictionaries. */
+export interface Outcome {
+  files: Record<string, string>;
+  stats: Record<string, ComponentCounts>;
+  custom: Record<string, Record<string, number>>;
+  checkpoint: number;
+  logs: string[];
+  dictionaries?: number;
+}
 
 let runs = 0;
 
@@ -48,14 +58,18 @@ export async function run(
   // Outputs that wrote nothing are there as '' (their file was never made).
   for (const o of yaml.match(/path: "[^"]*r\d+-t\d-[^"]*"/g) ?? []) files[path.basename(JSON.parse(o.slice('path: '.length)) as string).slice(prefix.length)] = '';
   for (const name of await readdir(dir)) if (name.startsWith(prefix)) files[name.slice(prefix.length)] = await readFile(path.join(dir, name), 'utf8');
-  const stats = Object.fromEntries(ids.flatMap((id) => {
+  const stats: Outcome['stats'] = {};
+  const custom: Outcome['custom'] = {};
+  for (const id of ids) {
+    let s;
     try {
-      const s = pipeline.stats(id);
-      return [[id, { received: s.received_events, sent: s.sent_events_by_output, sentBytes: s.sent_bytes, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: s.custom }]];
+      s = pipeline.stats(id);
     } catch {
-      return [];
+      continue; // not a component of this config
     }
-  }));
+    stats[id] = { received: s.received_events, sent: s.sent_events_by_output, sentBytes: s.sent_bytes, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: sameAcrossThreads(s.custom) };
+    custom[id] = s.custom;
+  }
   const cps = JSON.parse(await readFile(path.join(data, 'logs', 'checkpoints.json'), 'utf8')) as { files: Record<string, { offset: number }> };
-  return { files, stats, checkpoint: Object.values(cps.files)[0].offset, logs: pipeline.logs };
+  return { files, stats, custom, checkpoint: Object.values(cps.files)[0].offset, logs: pipeline.logs, dictionaries: custom.per_minute?.visor_window_partial_dictionaries };
 }

@@ -27,6 +27,7 @@ type Outcome = { ok: true; outputs: Array<[string, Event[]]> } | { ok: false; er
  * until their results came back outlived young-generation GCs (main-thread GC 150 -> 700 ms over the 1M lines). */
 type InFlight = { acks: AckGroup[]; count: number; outcome: Promise<WorkerOutcome | Outcome>; batch?: BatchRef };
 const NO_EVENTS: Event[] = [];
+const NO_BUILDERS: readonly string[] = [];
 
 export class ParallelFilterNode extends FilterNode {
   /** A tail's lines come as their bytes, decoded in the worker (EncodedLines). */
@@ -40,6 +41,7 @@ export class ParallelFilterNode extends FilterNode {
   /** Called once, before data flows. */
   useWorkers(pool: WorkerPool): void {
     this.pool = pool;
+    this.metrics.workerStage = true;
   }
 
   /** The aggregate the main output's partials go to (the only consumer of that output), set once before data flows. */
@@ -56,6 +58,9 @@ export class ParallelFilterNode extends FilterNode {
     this.encodedTo = output;
   }
 
+  /** The builder (AggregatePartialContext.builder) whose partials this filter delivered last, per pool slot. */
+  private readonly builders = new Map<number, string>();
+
   private get limit(): number {
     return this.pool.size * IN_FLIGHT_PER_WORKER;
   }
@@ -67,6 +72,11 @@ export class ParallelFilterNode extends FilterNode {
       const sent = this.pool.process(this.next++, this.id, batch.lines ?? batch.events);
       outcome = sent;
       ref = sent.batch;
+      // How one sees that a tail's lines took the bytes path (metrics: worker_undecoded_*).
+      if (batch.lines) {
+        this.metrics.workerUndecodedBatches.inc();
+        this.metrics.workerUndecodedLines.inc(batch.lines.count);
+      }
     } catch (err) {
       // Events structured clone cannot copy (a function in a field): this batch is processed here, still delivered
       // in order (the plugin keeps no state between batches: Plugin.parallel). Anything else (a worker thread that
@@ -129,10 +139,16 @@ export class ParallelFilterNode extends FilterNode {
     this.metrics.sentEvents('').inc(partial.count);
     retainAll(acks, 1);
     const pool = this.pool;
+    // A partial from a worker that took a dead one's slot: the dead one's partials were all delivered before
+    // (in batch order), so what the aggregate keeps for its builder can go.
+    const builder = `${this.id}/${batch.worker.serial}`;
+    const before = this.builders.get(batch.worker.slot);
+    const goneBuilders = before !== undefined && before !== builder ? [before] : NO_BUILDERS;
+    this.builders.set(batch.worker.slot, builder);
     const wait = aggregate.queue!.push({
       events: NO_EVENTS,
       acks,
-      partial: { value: partial.value, count: partial.count, events: (request) => pool.select(batch, request), done: () => pool.release(batch) },
+      partial: { value: partial.value, count: partial.count, builder, goneBuilders, events: (request) => pool.select(batch, request), done: () => pool.release(batch) },
     });
     return this.joined(wait, this.forward(acks, undefined)); // the side outputs, and this node's own hold on the acks
   }

@@ -47,7 +47,8 @@ class PoolWorker {
   released: number | undefined;
   alive = true;
 
-  constructor(private readonly pool: WorkerPool) {
+  /** `slot`: its place in the pool (a dead worker's successor takes the same); `serial`: never another worker's. */
+  constructor(private readonly pool: WorkerPool, readonly slot: number, readonly serial: number) {
     this.thread = startThread();
     this.thread.on('message', (m: FromWorker) => this.received(m));
     this.thread.on('error', (err) => this.died(err));
@@ -101,6 +102,7 @@ export class WorkerPool {
   private readonly creates: CreateMessage[] = [];
   private readonly loggers = new Map<string, Logger>();
   private seq = 0;
+  private started = 0;
   closing = false;
 
   constructor(readonly size: number, private readonly logger: Logger) {
@@ -142,7 +144,7 @@ export class WorkerPool {
   private worker(i: number): PoolWorker {
     let w = this.workers[i];
     if (!w?.alive) {
-      w = this.workers[i] = new PoolWorker(this);
+      w = this.workers[i] = new PoolWorker(this, i, ++this.started);
       for (const c of this.creates) w.send(c);
     }
     return w;

@@ -4,7 +4,7 @@
 import { detachString, type AggregateContext, type Counter, type Event, type Gauge } from '../../../core/index.js';
 import { describeEvent } from '../../../lib/alerts/index.js';
 import { alertOfResult, AllowList, Detector, rulesOf, type DetectorResult } from '../../../lib/detect/index.js';
-import { StringTable } from '../../../lib/stats/index.js';
+import { BuilderDictionaries, type PartialSource } from '../../../lib/stats/index.js';
 import { crawlerVerification, type CrawlerVerification } from './crawlers.js';
 import type { DetectOptions } from './schema.js';
 import { CLIENT, ITEM, ITEM_END, MARK, NO_VALUE, RULE, STRIDE, TIME, VALUE, VHOST, WHOLE_EVENT, type DetectBatch } from './split.js';
@@ -28,10 +28,12 @@ export class DetectAggregate {
   private readonly fired: Counter;
   private readonly digests: Counter;
   private readonly waiting: Gauge;
+  private readonly amended: Counter;
+  private readonly held: Gauge;
   private readonly allowed: Counter;
   private readonly clients: Gauge;
   /** absorbPartial: the string dictionary of each worker thread's builder. */
-  private readonly tables = new Map<string, StringTable>();
+  private readonly dictionaries: BuilderDictionaries;
 
   constructor(options: DetectOptions, private readonly context: AggregateContext) {
     const allow = new AllowList(options.allow_networks, options.allow_when, options.verify_crawlers);
@@ -41,8 +43,11 @@ export class DetectAggregate {
     this.fired = m.counter('detect_alerts_total', 'Alert events emitted (buckets that overflowed).');
     this.digests = m.counter('detect_digests_total', 'Digest events emitted (matches counted during a quiet period, quiet_digest).');
     this.waiting = m.gauge('detect_digests_waiting', 'Quiet periods whose matches wait for their digest (at most max_clients).');
+    this.amended = m.counter('detect_digests_amended_total', 'Digests emitted again, amended (amended: true, the same since), for lines of a digested quiet period that arrived after its digest; also in detect_digests_total.');
+    this.held = m.gauge('detect_digests_held', 'Digested quiet periods whose totals are held for late lines (an amended digest), until event time passes their end by the rule\'s quiet (at most max_clients).');
     this.allowed = m.counter('detect_allowed_events_total', 'Matching events not counted because an allow-list (allow_networks, allow_when, crawlers verified with verify_crawlers) allowed them.');
     this.clients = m.gauge('detect_clients', 'Clients (address and vhost) whose buckets are held.');
+    this.dictionaries = new BuilderDictionaries(m.gauge('detect_partial_dictionaries', "String dictionaries kept of worker threads' partial builders (one per parallel filter and live worker thread)."));
     m.gauge('detect_clients_max', 'The cap on detect_clients (max_clients); beyond, the least recently seen are forgotten.').set(options.max_clients);
   }
 
@@ -56,12 +61,9 @@ export class DetectAggregate {
 
   /** A batch's records from a worker thread (split.ts), poured as process() pours the batch's events: each match
    * after the watermark reached the newest time before it, then the rest of the batch's times. */
-  async absorbPartial(partial: unknown): Promise<void> {
+  async absorbPartial(partial: unknown, source: PartialSource): Promise<void> {
     const p = partial as DetectBatch;
-    // First and at once: the next partial of the same builder counts on this one's strings being known.
-    let table = this.tables.get(p.builder);
-    if (!table) this.tables.set(p.builder, (table = new StringTable()));
-    table.add(p.strings);
+    const table = this.dictionaries.add(source, p.strings);
     await this.verify(p.events);
     const { strings } = table;
     const { records, lines, others, events } = p;
@@ -117,16 +119,27 @@ export class DetectAggregate {
     this.allowed.inc(allowed);
     this.clients.set(this.detector.clientCount);
     if (found.length) await this.context.emit(this.alertsOf(found));
-    else this.waiting.set(this.detector.waitingDigests);
+    else this.gauges();
+  }
+
+  private gauges(): void {
+    this.waiting.set(this.detector.waitingDigests);
+    this.held.set(this.detector.heldDigests);
   }
 
   /** The alert events of these results, counted (also idle.ts's digests). */
   alertsOf(found: DetectorResult[]): Event[] {
     let d = 0;
-    for (const f of found) if (f.state === 'digest') d++;
+    let amended = 0;
+    for (const f of found) {
+      if (f.state !== 'digest') continue;
+      d++;
+      if (f.amended) amended++;
+    }
     this.fired.inc(found.length - d);
     this.digests.inc(d);
-    this.waiting.set(this.detector.waitingDigests);
+    this.amended.inc(amended);
+    this.gauges();
     return found.map((f) => alertOfResult(f));
   }
 }

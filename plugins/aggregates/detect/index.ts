@@ -17,7 +17,7 @@ import { acceptsPartials, detectPartialBuilder } from './split.js';
 export default definePlugin({
   kind: 'aggregate',
   name: 'detect',
-  description: 'Attack detection on Apache access and error events: rules (a `where` condition, and a leaky bucket per client and vhost: capacity, leak, distinct, quiet) with a default pack (probing, sensitive files, path traversal, SQL injection, XSS, exploit strings, scanner user agents, aggressive crawling, brute force, error-log signals, fake crawlers), allow-lists (networks, a condition, crawlers verified by reverse DNS with verify_crawlers). Emits alert events {name, rule, severity, kind: detect, state: firing or digest (the matches of a quiet period), message, time, count, samples, evidence, since, first, last, client_ip, vhost, distinct, quiet_matches; digests: cooldown, quiet_until, quiet_ended}.',
+  description: 'Attack detection on Apache access and error events: rules (a `where` condition, and a leaky bucket per client and vhost: capacity, leak, distinct, quiet) with a default pack (probing, sensitive files, path traversal, SQL injection, XSS, exploit strings, scanner user agents, aggressive crawling, brute force, error-log signals, fake crawlers), allow-lists (networks, a condition, crawlers verified by reverse DNS with verify_crawlers). Emits alert events {name, rule, severity, kind: detect, state: firing or digest (the matches of a quiet period), message, time, count, samples, evidence, since, first, last, client_ip, vhost, distinct, quiet_matches; digests: cooldown, quiet_until, quiet_ended, amended (the digest made again for late lines of its period, same since)}.',
   schema: DETECT_SCHEMA,
   // The parser before it cuts out only these (ident, user, query, protocol and bytes are left in the line).
   reads: detectReads,
@@ -29,7 +29,7 @@ export default definePlugin({
     const detect = new DetectAggregate(options, context);
     return withIdleDigests({
       process: (events) => detect.process(events),
-      absorbPartial: (partial) => detect.absorbPartial(partial),
+      absorbPartial: (partial, ctx) => detect.absorbPartial(partial, ctx),
       flush: () => detect.flush(),
       close: () => detect.close(),
     }, detect.detector, options, context, (found) => detect.alertsOf(found));

@@ -14,7 +14,6 @@
 // With verify_crawlers, an event whose user agent claims a verifiable crawler is not matched here: the reverse DNS
 // check is asynchronous and its verdict cache is the main thread's. Such an event comes back whole, in its place in
 // the records, and the main thread annotates and processes it as process() does (5% of the benign day's events).
-import { randomUUID } from 'node:crypto';
 import { describeEvent, evidenceLine } from '../../../lib/alerts/index.js';
 import { AllowList, CrawlerClaims, Detector, eventTime, keyOf, rulesOf } from '../../../lib/detect/index.js';
 import { StringIds, type StringDelta } from '../../../lib/stats/index.js';
@@ -42,8 +41,7 @@ export const NO_VALUE = -1;
  * process() has advanced to when it pours this match) and ITEM: for a match, its evidence line, characters ITEM to
  * ITEM_END of `text` or, when ITEM is negative, lines[-1 - ITEM]; for a whole event, events[ITEM]. */
 export interface DetectBatch {
-  /** The builder that made it: whose string dictionary `strings` extends. */
-  builder: string;
+  /** What its builder's string dictionary gained (AggregatePartialContext.builder says whose it is). */
   strings: StringDelta;
   n: number;
   records: Float64Array;
@@ -69,7 +67,6 @@ export function detectPartialBuilder(options: DetectOptions): PartialBuilder {
   const detector = new Detector(rulesOf(options), allow, { maxClients: 1, samples: 0, digests: false, sampleOf: () => '' });
   const claims = options.verify_crawlers ? new CrawlerClaims() : undefined;
   const rules = detector.rules;
-  const builder = randomUUID();
   const ids = new StringIds();
   const matched: number[] = [];
   const idOf = (s: string | null) => (s === null ? -1 : ids.id(s));
@@ -139,7 +136,7 @@ export function detectPartialBuilder(options: DetectOptions): PartialBuilder {
         }
       }
       const partial: DetectBatch = {
-        builder, strings: ids.take(), n, records, text, lines, others, events: whole, end: mark, allowed: detector.allowed - allowedBefore,
+        strings: ids.take(), n, records, text, lines, others, events: whole, end: mark, allowed: detector.allowed - allowedBefore,
       };
       return { partial, transfer: [records.buffer] };
     },

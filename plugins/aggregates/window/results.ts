@@ -2,7 +2,7 @@
 // closes when the watermark (newest event time - allowed_lateness) passes its end, or when the input is idle; in
 // processing time, when the clock does.
 import type { AggregateContext, AggregatePartialContext, AggregateProcessContext, Event } from '../../../core/index.js';
-import { storedState, StringTable } from '../../../lib/stats/index.js';
+import { BuilderDictionaries, storedState } from '../../../lib/stats/index.js';
 import { settleBatch, WindowEmitter, type WindowCounters } from './emission.js';
 import type { WindowOptions } from './schema.js';
 import type { LateRequest } from './split.js';
@@ -13,12 +13,13 @@ export class ResultWindows {
   private readonly windows: Windows;
   private readonly emitter: WindowEmitter;
   /** absorbPartial: the string dictionary of each worker thread's builder. */
-  private readonly tables = new Map<string, StringTable>();
+  private readonly dictionaries: BuilderDictionaries;
 
   constructor(private readonly options: WindowOptions, private readonly context: AggregateContext, private readonly counters: WindowCounters) {
     this.windowing = new Windowing(options, counters.invalidTime);
     this.windows = new Windows(this.windowing.size);
     this.emitter = new WindowEmitter(context);
+    this.dictionaries = new BuilderDictionaries(context.metrics.gauge('window_partial_dictionaries', "String dictionaries kept of worker threads' partial builders (one per parallel filter and live worker thread)."));
   }
 
   start(): void {
@@ -38,10 +39,7 @@ export class ResultWindows {
    * window closed by the timer meanwhile makes more of them late, so they are asked for again. */
   async absorbPartial(partial: unknown, ctx: AggregatePartialContext): Promise<void> {
     const p = partial as WindowBatch;
-    // First and at once: the next partial of the same builder counts on this one's strings being known.
-    let table = this.tables.get(p.builder);
-    if (!table) this.tables.set(p.builder, (table = new StringTable()));
-    table.add(p.strings);
+    const table = this.dictionaries.add(ctx, p.strings);
     const { size } = this.windowing;
     const batch = newBatch(this.options.ack === 'emit');
     for (let closedUpTo = this.windows.closedUpTo; p.windows.some((w) => w.start + size <= closedUpTo); closedUpTo = this.windows.closedUpTo) {

@@ -4,7 +4,6 @@
 // emit: results in event time: a processing-time window needs the main thread's clock at absorption, and emit:
 // partials keeps windows per source partition already.
 import type { Event, PartialBuilder, PluginContext } from '../../../core/index.js';
-import { randomUUID } from 'node:crypto';
 import { StringIds, type BatchGroupState } from '../../../lib/stats/index.js';
 import { windowCounters } from './emission.js';
 import type { WindowOptions } from './schema.js';
@@ -18,7 +17,6 @@ export const acceptsPartials = (o: WindowOptions): boolean => o.emit === 'result
 export function windowPartialBuilder(options: WindowOptions, context: PluginContext): PartialBuilder {
   const windowing = new Windowing(options, windowCounters(context).invalidTime);
   const { shape, size, advance } = windowing;
-  const builder = randomUUID();
   const ids = new StringIds();
   return {
     build(events) {
@@ -48,7 +46,7 @@ export function windowPartialBuilder(options: WindowOptions, context: PluginCont
       }
       const out: WindowBatch['windows'] = [];
       for (const [start, groups] of windows) out.push({ start, groups: [...groups].map(([key, g]) => shape.batchGroup(key, g, ids)) });
-      const partial: WindowBatch = { builder, strings: ids.take(), maxTime, windows: out };
+      const partial: WindowBatch = { strings: ids.take(), maxTime, windows: out };
       return { partial };
     },
     select(events, request) {

@@ -23,8 +23,7 @@ export interface Batch {
 /** What a worker thread's PartialBuilder makes of one batch (split.ts): the newest event time, and per window the
  * batch touched (first touched first) its groups (first seen first). */
 export interface WindowBatch {
-  /** The builder that made it (one per worker thread), whose string dictionary its groups use. */
-  builder: string;
+  /** What its builder's string dictionary gained (AggregatePartialContext.builder says whose it is). */
   strings: StringDelta;
   maxTime: number;
   windows: Array<{ start: number; groups: BatchGroup[] }>;

@@ -5,10 +5,13 @@
 // (the partials) is acknowledged only when the global result holding it was delivered. Delivered windows are
 // journaled in the data directory, with the offset ranges they merged, before their partials are acknowledged,
 // so after a restart the merger knows exactly which windows it already delivered and from which partials
-// (re-read partials of those are dropped as duplicates; every other window is merged and emitted whole).
+// (re-read partials of those are dropped as duplicates; every other window is merged and emitted whole). An emitted
+// window's merged state is kept for `amend_for` (amend.ts): a late partial for it is merged in and the window's
+// corrected result emitted again (`amended: true`, `revision`), journaled with the late partial's range.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { appendDurableSync, definePlugin, writeFileAtomicSync, type AckHold, type Event } from '../../../core/index.js';
+import { AmendableWindows, mergeGroups } from './amend.js';
 import { compileShape, parsePartial, partialMismatch, shapeSchema, SharedHold, STATE_OPTION, STATE_TOP, storedState, type GroupState, type PartialGroup, type PartialHeader } from '../../../lib/stats/index.js';
 
 interface Range { from: number; to: number }
@@ -39,7 +42,7 @@ const overlaps = (a: Range, b: Range) => a.from <= b.to && b.from <= a.to;
 export default definePlugin({
   kind: 'aggregate',
   name: 'window_merge',
-  description: 'Merges the partials of window aggregators (emit: partials, one per source partition and window) into global window results with exactly the shape of a single window: a window is emitted once every known partition\'s watermark passed its end; duplicate partials are discarded by offset range; input acknowledged when the result is delivered.',
+  description: 'Merges the partials of window aggregators (emit: partials, one per source partition and window) into global window results with exactly the shape of a single window: a window is emitted once every known partition\'s watermark passed its end; duplicate partials are discarded by offset range; input acknowledged when the result is delivered. A late partial for a window already emitted (and kept: amend_for) is merged in and the corrected results of the groups it touched are emitted again with amended: true and revision.',
   schema: {
     type: 'object',
     required: ['window'],
@@ -56,6 +59,8 @@ export default definePlugin({
       partition_timeout: { duration: true, default: '5m', description: 'A partition that sent nothing (no partial, no watermark) for this long is logged and no longer waited for; its later partials for emitted windows are counted as late and dropped.' },
       field: { type: 'string', default: 'message', description: 'Field holding the partial as JSON text (the kafka input\'s message), when the event is not a partial object itself.' },
       dedupe_retention: { duration: true, default: '1h', description: 'How long (in event time, behind the newest watermark) the offset ranges of emitted windows are kept to recognise duplicate partials.' },
+      amend_for: { duration: true, default: '1h', description: 'How long (in event time, behind the newest watermark; at most dedupe_retention) an emitted window\'s merged state is kept: a late partial for it is merged in and the corrected result of its groups emitted again, with amended: true and revision (1, 2 ...). 0: never amended (late events for emitted windows are only counted missing).' },
+      amend_max_windows: { type: 'integer', minimum: 0, default: 60, description: 'Most emitted windows kept for amending (the oldest goes first; 60: an hour of one-minute windows): each costs what it held while open (250-370 KiB for 2 groups with top-10 client and path of capacity 1000, percentiles and distinct clients).' },
       state: { ...STATE_OPTION, description: `${STATE_OPTION.description} At most ${STATE_TOP} top entries per field.` },
     },
   },
@@ -71,6 +76,9 @@ export default definePlugin({
     const overlapping = context.metrics.counter('window_merge_overlapping_partials_total', 'Partials whose offset range overlaps a merged one without containing it or being contained: dropped.');
     const skipped = context.metrics.counter('window_merge_skipped_windows_total', 'Windows not emitted because they were delivered before this merger restarted (their partials were read again).');
     const results = context.metrics.counter('window_merge_results_total', 'Global window results emitted (one per window and group).');
+    const lateAmended = context.metrics.counter('window_merge_late_events_amended_total', 'Events an aggregator read after closing their window (late partials) for a window already emitted here but still kept (amend_for): merged, and the window\'s corrected result emitted again.');
+    const amendedResults = context.metrics.counter('window_merge_amended_results_total', 'Corrected window results emitted again (amended: true; one per window and group the late events touched).');
+    const amendableGauge = context.metrics.gauge('window_merge_amendable_windows', 'Emitted windows whose merged state is kept for amending (at most amend_max_windows).');
     const partitionsGauge = context.metrics.gauge('window_merge_partitions', 'Partitions waited for (known and not timed out).');
     const invalid = context.metrics.discarded('invalid_partial');
     const mismatched = context.metrics.discarded('config_mismatch');
@@ -80,8 +88,12 @@ export default definePlugin({
     const windows = new Map<number, MergeWindow>();
     /** Emitted windows (by start): end and the merged offset ranges per partition, for duplicates. `unknown`: a
      * window delivered before this merger started whose merged ranges it cannot know (no journal of them). */
-    const emitted = new Map<number, { end: number; ranges: Map<string, Range[]>; unknown?: boolean }>();
+    const emitted = new Map<number, { end: number; ranges: Map<string, Range[]>; unknown?: boolean; skipped?: boolean }>();
     let mismatch: string | undefined;
+    // Kept no longer than the ranges that tell a late partial's copy from a new one (dedupe_retention).
+    const amendable = new AmendableWindows(Math.min(options.amend_for, options.dedupe_retention), options.amend_max_windows);
+    /** The newest watermark of any partition (what amend_for and dedupe_retention count back from). */
+    let newestWatermark = -Infinity;
 
     const partitionId = (h: PartialHeader) => `${String(h.topic)}\0${String(h.partition)}`;
 
@@ -114,12 +126,13 @@ export default definePlugin({
       return p;
     };
 
-    /** A late partial whose window was emitted without it: its events are missing from that result. */
-    const lateTooLate = (h: PartialHeader, groups: PartialGroup[]) => {
+    /** A late partial whose window was emitted without it and cannot be amended (`why`): its events are missing
+     * from that result. */
+    const lateTooLate = (h: PartialHeader, groups: PartialGroup[], why: string) => {
       const events = eventsOf(groups);
       latePartials.inc();
       lateMissing.inc(events);
-      log.warn('late events for a window already emitted: its result lacks them (an edge lagged the others by more than allowed_lateness)', { topic: h.topic, partition: h.partition, window_start: h.window_start, window_end: h.window_end, events, offset_from: h.offset_from, offset_to: h.offset_to });
+      log.warn(`late events for a window already emitted: its result lacks them (an edge lagged the others by more than allowed_lateness; not amended: ${why})`, { topic: h.topic, partition: h.partition, window_start: h.window_start, window_end: h.window_end, events, offset_from: h.offset_from, offset_to: h.offset_to });
     };
 
     /** Adds an accepted partial; returns its window when it was kept, or when it duplicates one of the window's
@@ -127,7 +140,7 @@ export default definePlugin({
      * the merger's group the kafka input re-reads from the committed offset and commits with fresh offsets: were
      * the re-read copy acknowledged at once, the commit would pass the partials of a window not yet delivered and
      * a restart would never see them again.) */
-    const accept = (id: string, h: PartialHeader, groups: PartialGroup[]): MergeWindow | undefined => {
+    const accept = (id: string, h: PartialHeader, groups: PartialGroup[], amends: Map<number, PartialGroup[][]>): MergeWindow | undefined => {
       const start = h.window_start!;
       const range: Range = { from: h.offset_from ?? -Infinity, to: h.offset_to ?? Infinity };
       const noOffsets = h.offset_from === null || h.offset_from === undefined;
@@ -139,8 +152,16 @@ export default definePlugin({
           // copy re-read after a rebalance of the aggregators cannot be told from a late partial; taken as a copy.
           duplicates.inc();
           log.info('partial of a window delivered before this merger started (its merged offsets are not journaled): dropped as a duplicate', { topic: h.topic, partition: h.partition, window_start: start, offset_from: h.offset_from, offset_to: h.offset_to });
-        } else if (h.late) lateTooLate(h, groups);
-        else {
+        } else if (h.late) {
+          const kept = amendable.get(start);
+          const merged = done.ranges.get(id) ?? [];
+          if (kept && (noOffsets || !merged.some((r) => overlaps(r, range)))) {
+            // Its range joins the window's at once: a copy of it (in this batch or later) is a duplicate.
+            if (!noOffsets) done.ranges.set(id, [...merged, range]);
+            amends.set(start, [...(amends.get(start) ?? []), groups]);
+            lateAmended.inc(eventsOf(groups));
+          } else lateTooLate(h, groups, kept ? 'its offset range overlaps one merged into the window' : amendable.whyNot(done.end, newestWatermark, done.skipped === true));
+        } else {
           latePartials.inc();
           log.warn('partial for a window already emitted: dropped', { topic: h.topic, partition: h.partition, window_start: start, offset_from: h.offset_from, offset_to: h.offset_to });
         }
@@ -151,7 +172,7 @@ export default definePlugin({
       if (h.late && !windows.has(start) && [...partitions.values()].every((p) => p.timedOut || p.watermark >= h.window_end!)) {
         // Read again after a restart, of a window delivered with it (the journal has its range): a copy.
         if (!noOffsets && (journal.rangesOf(start)?.get(id) ?? []).some((r) => contains(r, range))) duplicates.inc();
-        else lateTooLate(h, groups);
+        else lateTooLate(h, groups, options.amend_for > 0 ? 'older than dedupe_retention, or no partial of it had come' : 'amend_for is 0');
         return undefined;
       }
       let w = windows.get(start);
@@ -178,6 +199,43 @@ export default definePlugin({
       return w;
     };
 
+    /** The results of a window's groups (with `_window` when state: true). */
+    const resultsOf = (start: number, end: number, groups: Iterable<GroupState>): Event[] => {
+      const out: Event[] = [];
+      for (const g of groups) {
+        const r = shape.result(start, end, g);
+        if (options.state) r._window = storedState(context.id, options.group_by, end - start, shape, g, STATE_TOP);
+        out.push(r);
+      }
+      return out;
+    };
+
+    /** Emits results after those already queued (windows and amendments in the order they were prepared). */
+    const deliver = (out: Event[], acks: AckHold[]) => {
+      emitting = emitting.then(async () => {
+        if (out.length) await context.emit(out, acks.length ? { acks } : undefined);
+        else for (const a of acks) a.release();
+      });
+    };
+
+    /** Merges a batch's late partials for an emitted, kept window into its state and emits the corrected results
+     * of the groups they touched, journaled with the window's ranges as they now are (the late ranges included). */
+    const amend = (start: number, partials: PartialGroup[][], hold: SharedHold) => {
+      const kept = amendable.get(start)!;
+      const done = emitted.get(start)!;
+      const touched = new Set<string>();
+      for (const groups of partials) for (const k of mergeGroups(shape, kept.groups, groups, exactTop)) touched.add(k);
+      const revision = ++kept.revision;
+      const out = resultsOf(start, kept.end, [...touched].map((k) => kept.groups.get(k)!));
+      for (const r of out) {
+        r.amended = true;
+        r.revision = revision;
+      }
+      amendedResults.inc(out.length);
+      log.info('late events merged into an emitted window: its corrected result emitted again', { window_start: start, window_end: kept.end, revision, groups: out.length, events: partials.reduce((n, g) => n + eventsOf(g), 0) });
+      deliver(out, [journal.hold(start, kept.end, done.ranges), hold.part()]);
+    };
+
     /** Emits, in order of start, every window all waited-for partitions have passed. */
     const startedAt = Date.now();
     const closeReady = (now: number): Promise<void> => {
@@ -199,57 +257,49 @@ export default definePlugin({
       for (const w of windows.values()) if (waited.every((p) => p.watermark >= w.end)) (due ??= []).push(w);
       if (due) {
         due.sort((a, b) => a.start - b.start);
-        for (const w of due) windows.delete(w.start);
-        emitting = emitting.then(async () => {
-          for (const w of due) {
-            const acks: AckHold[] = [...w.holds].map((h) => h.part());
-            const ranges = new Map<string, Range[]>();
-            for (const [id, list] of w.parts) ranges.set(id, list.map(({ from, to }) => ({ from, to })));
-            // Delivered before a restart (its partials were read again from an older committed offset): drop it.
-            // Without a journal (a new data directory), fall back on the offsets: a window that some partition's
-            // first partial read comes after was (probably) emitted before from these same partials.
-            const incomplete = journal.known
-              ? undefined
-              : [...partitions.entries()].find(([, p]) => w.end < p.completeFrom && p.watermark >= w.end);
-            const delivered = journal.rangesOf(w.start);
-            // The delivered result's ranges too: a partial of it whose original lay before the committed offset
-            // (so not read again here) can still come as a copy (an aggregator's successor re-reading a sub-range,
-            // after this run's watermark passed the window) and is a duplicate of what was delivered, not late.
-            if (delivered) for (const [id, list] of delivered) ranges.set(id, [...(ranges.get(id) ?? []), ...list]);
-            emitted.set(w.start, { end: w.end, ranges, unknown: incomplete !== undefined || (journal.has(w.start) && !delivered) });
-            if (journal.has(w.start) || incomplete) {
-              skipped.inc();
-              log.info('window not emitted: it was delivered before this merger started', { window_start: w.start, ...(incomplete ? { topic: incomplete[1].topic, partition: incomplete[1].partition } : {}) });
-              for (const a of acks) a.release();
-              continue;
-            }
-            // Journaled first (released first), before any partial of it is acknowledged and committed.
-            acks.unshift(journal.hold(w.start, w.end, ranges));
-            const groups = new Map<string, GroupState>();
-            for (const list of w.parts.values()) {
-              for (const part of list) {
-                for (const pg of part.groups) {
-                  const k = JSON.stringify(pg.values);
-                  let g = groups.get(k);
-                  if (!g) groups.set(k, (g = shape.newGroup(pg.values)));
-                  shape.merge(g, pg, exactTop);
-                }
-              }
-            }
-            const out = [...groups.values()].map((g) => shape.result(w.start, w.end, g));
-            if (options.state) {
-              let i = 0;
-              for (const g of groups.values()) out[i++]._window = storedState(context.id, options.group_by, w.end - w.start, shape, g, STATE_TOP);
-            }
-            results.inc(out.length);
-            if (out.length) await context.emit(out, acks.length ? { acks } : undefined);
-            else for (const a of acks) a.release();
+        // Prepared now, not when the chain gets to them: from here on a late partial finds the window emitted (and,
+        // for amending, its merged state), and the results are fixed before any amendment merges into that state.
+        for (const w of due) {
+          windows.delete(w.start);
+          const acks: AckHold[] = [...w.holds].map((h) => h.part());
+          const ranges = new Map<string, Range[]>();
+          for (const [id, list] of w.parts) ranges.set(id, list.map(({ from, to }) => ({ from, to })));
+          // Delivered before a restart (its partials were read again from an older committed offset): drop it.
+          // Without a journal (a new data directory), fall back on the offsets: a window that some partition's
+          // first partial read comes after was (probably) emitted before from these same partials.
+          const incomplete = journal.known
+            ? undefined
+            : [...partitions.entries()].find(([, p]) => w.end < p.completeFrom && p.watermark >= w.end);
+          const delivered = journal.rangesOf(w.start);
+          // The delivered result's ranges too: a partial of it whose original lay before the committed offset
+          // (so not read again here) can still come as a copy (an aggregator's successor re-reading a sub-range,
+          // after this run's watermark passed the window) and is a duplicate of what was delivered, not late.
+          if (delivered) for (const [id, list] of delivered) ranges.set(id, [...(ranges.get(id) ?? []), ...list]);
+          const skip = journal.has(w.start) || incomplete !== undefined;
+          emitted.set(w.start, { end: w.end, ranges, unknown: incomplete !== undefined || (journal.has(w.start) && !delivered), skipped: skip });
+          if (skip) {
+            skipped.inc();
+            log.info('window not emitted: it was delivered before this merger started', { window_start: w.start, ...(incomplete ? { topic: incomplete[1].topic, partition: incomplete[1].partition } : {}) });
+            for (const a of acks) a.release();
+            continue;
           }
-        });
+          // Journaled first (released first), before any partial of it is acknowledged and committed.
+          acks.unshift(journal.hold(w.start, w.end, ranges));
+          const groups = new Map<string, GroupState>();
+          for (const list of w.parts.values()) for (const part of list) mergeGroups(shape, groups, part.groups, exactTop);
+          const out = resultsOf(w.start, w.end, groups.values());
+          amendable.keep(w.start, w.end, groups);
+          results.inc(out.length);
+          deliver(out, acks);
+        }
+        amendableGauge.set(amendable.size);
       }
       // Forget the ranges of windows far behind the newest watermark.
       for (const [start, e] of emitted) if (e.end < newest - options.dedupe_retention) emitted.delete(start);
       journal.forget(newest - options.dedupe_retention);
+      amendable.forget(newest);
+      amendableGauge.set(amendable.size);
+      if (newest > newestWatermark) newestWatermark = newest;
       return emitting;
     };
 
@@ -260,6 +310,8 @@ export default definePlugin({
       async process(events, ctx) {
         const now = Date.now();
         const touched = new Set<MergeWindow>();
+        /** Late partials of this batch for emitted windows still kept, by window start. */
+        const amends = new Map<number, PartialGroup[][]>();
         for (const e of events) {
           const fromResumed = inputResumed(e);
           const parsed = parsePartial(e, options.field);
@@ -284,13 +336,15 @@ export default definePlugin({
             invalid.inc();
             continue;
           }
-          const w = accept(id, h, groups);
+          const w = accept(id, h, groups, amends);
           if (w) touched.add(w);
         }
-        if (touched.size) {
+        if (touched.size || amends.size) {
+          // Acknowledged once every window the batch touched was delivered, amended ones included.
           const shared = new SharedHold(ctx.hold());
-          shared.pending = touched.size;
+          shared.pending = touched.size + amends.size;
           for (const w of touched) w.holds.add(shared);
+          for (const [start, partials] of amends) amend(start, partials, shared);
         }
         await closeReady(now);
       },
@@ -301,7 +355,7 @@ export default definePlugin({
       },
       health() {
         if (mismatch) return { healthy: false, reason: `partials cannot be merged: ${mismatch}` };
-        return { healthy: true, details: { partitions: partitions.size, open_windows: windows.size } };
+        return { healthy: true, details: { partitions: partitions.size, open_windows: windows.size, amendable_windows: amendable.size } };
       },
     };
   },
@@ -362,12 +416,15 @@ class DeliveredJournal {
     return out;
   }
 
-  /** A hold that journals the window and its merged ranges when released (when its result was delivered). */
+  /** A hold that journals the window and its merged ranges (as they are now) when released (when its result, or
+   * its amendment, was delivered): the newest line of a window is the one read back. */
   hold(start: number, end: number, merged: Map<string, Range[]>): AckHold {
+    // The ranges as they are now: a late partial's range joins the window's before its amendment is delivered, and
+    // must not be journaled with the result that lacks it (a restart would then drop its re-read copy).
+    const ranges: Array<[string, number, number]> = [];
+    for (const [id, list] of merged) for (const r of list) if (Number.isFinite(r.from) && Number.isFinite(r.to)) ranges.push([id, r.from, r.to]);
     return {
       release: () => {
-        const ranges: Array<[string, number, number]> = [];
-        for (const [id, list] of merged) for (const r of list) if (Number.isFinite(r.from) && Number.isFinite(r.to)) ranges.push([id, r.from, r.to]);
         const entry: JournalEntry = { start, end, fingerprint: this.fingerprint, ranges };
         this.delivered.set(start, entry);
         appendDurableSync(this.file, JSON.stringify(entry) + '\n');

@@ -31,7 +31,7 @@ function atLeastMinMessage(bytes: unknown): string | undefined {
 export default definePlugin({
   kind: 'output',
   name: 'email',
-  description: 'Sends each event as an e-mail (subject naming service.name, a short message with local times and the dashboard link, then the fields as text and an HTML table) over SMTP, STARTTLS or TLS, one Message-ID per message. Messages are spooled to disk first and delivered in the background with retry and backoff; beyond max_per_minute they are merged into one digest.',
+  description: 'Sends each event as an e-mail (subject naming service.name, a short message with local times and the dashboard link, then the fields as text and an HTML table) over SMTP, STARTTLS or TLS, one Message-ID per message. Messages are spooled to disk first and delivered in the background with retry and backoff; beyond max_per_minute they are merged into one digest. An alert marked amended: true (detect\'s digest made again for lines of its quiet period that arrived after it: the same alert corrected, for the store to overwrite) is not mailed again (metric email_amended_skipped_total), as an alert\'s cooldown gives one digest mail per period.',
   schema: {
     type: 'object',
     required: ['host', 'from', 'to'],
@@ -82,6 +82,7 @@ export default definePlugin({
     const merged = metrics.counter('email_merged_total', 'Messages merged into digests by the rate limit.');
     const queued = metrics.gauge('email_queued', 'Messages waiting in the spool.');
     const sendErrors = metrics.errors('send');
+    const amendedSkipped = metrics.counter('email_amended_skipped_total', 'Alerts not mailed because they correct one mailed before (amended: true, detect\'s digests).');
     const unauthenticated = metrics.counter('email_unauthenticated_total', 'Messages sent without SMTP AUTH although credentials are configured (the server offered no AUTH).');
 
     let spool: Spool | undefined;
@@ -240,6 +241,11 @@ export default definePlugin({
       async write(events: Event[]) {
         const mails: SpooledMail[] = [];
         for (const e of events) {
+          // A correction of a digest mailed already (the count of late lines added): one mail per quiet period.
+          if (e.amended === true) {
+            amendedSkipped.inc();
+            continue;
+          }
           const fitted = await fitEvent(e, subject, cap, fits, site);
           if (fitted.cut) truncated.inc();
           mails.push({ ...fitted.mail, message_id: newMessageId() });

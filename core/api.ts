@@ -252,6 +252,10 @@ export interface OutputInstance extends Lifecycle {
   /** Ask the core to merge queued batches into one write of up to max_events, waiting at most timeout_ms
    * for more (for outputs with a cost per request, e.g. Kafka's batch_size/linger). */
   batch?: { max_events: number; timeout_ms: number };
+  /** With `Plugin.encodes`, required then: write a batch of `count` events that a worker thread already encoded
+   * (`encoder(options)(events)`) exactly as `write` would have written those events; the same
+   * promise contract (reject to have the core retry it). */
+  writeEncoded?(data: Uint8Array, count: number): Promise<void>;
 }
 
 export interface InstanceByKind {
@@ -316,6 +320,13 @@ export interface Plugin<K extends PluginKind = PluginKind, O = any> {
    * the batch's are held or released by `absorbPartial` as process() would. The merged result must be the one
    * process() gives for the same events in the same order. The plugin must come from a module file. */
   partials?: PartialSplit<O>;
+  /** Outputs only: how the output turns a batch into what it writes, when for these options that is a pure function
+   * of the events. With `service.threads` > 1, when a parallel filter's main output goes to this output and nowhere
+   * else and `accepts(options)`, each worker thread runs the filter and then `encoder(options)` on its results: only
+   * the encoded batch comes back (as UTF-8 bytes, moved, not copied), and the instance's `writeEncoded` writes it
+   * instead of `write` getting the events. Acks, retries, order and counters stay as they are. The instance must not
+   * ask for `batch` merging then. The plugin must come from a module file. */
+  encodes?: EncodeSplit<O>;
   create(options: O, context: ContextByKind[K]): InstanceByKind[K] | Promise<InstanceByKind[K]>;
 }
 
@@ -335,6 +346,17 @@ export interface PartialSplit<O = any> {
   accepts(options: O): boolean;
   /** Made in each worker thread with the same options; the context has what a parallel filter's has. */
   builder(options: O, context: PluginContext): PartialBuilder | Promise<PartialBuilder>;
+}
+
+/** Outputs only (see Plugin.encodes). */
+export interface EncodeSplit<O = any> {
+  /** Whether, for these options, the encoding depends on the events alone (else `write` always gets the events). */
+  accepts(options: O): boolean;
+  /** Made once in each worker thread with the same options: the UTF-8 bytes `write` would write for a batch, in a
+   * buffer of their own (moved to the main thread, so never a view of a buffer kept or shared: TextEncoder's output,
+   * or a part of it, is such a buffer). May throw: the batch's events then come back as they are and `write` meets
+   * the same error on the main thread. */
+  encoder(options: O): (events: Event[]) => Uint8Array;
 }
 
 export type AnyPlugin = { [K in PluginKind]: Plugin<K> }[PluginKind];

@@ -128,3 +128,53 @@ export function encodeLines(events: Event[], encode: (event: Event) => string): 
   for (const e of events) out += encode(e) + '\n';
   return out;
 }
+
+const utf8 = new TextEncoder();
+const CUT = Buffer.from('},{"');
+
+/** The UTF-8 bytes of encodeLines(events, createEncoder(options)), in a buffer of their own (a worker thread moves it
+ * to the main thread: Plugin.encodes), faster for JSON (see jsonLines). */
+export function createLinesEncoder(options: EncodingOptions): (events: Event[]) => Uint8Array {
+  if (options.format !== 'json') {
+    const encode = createEncoder(options);
+    return (events) => utf8.encode(encodeLines(events, encode));
+  }
+  const select = fieldSelection(options);
+  return (events) => jsonLines(select ? events.map(select) : events);
+}
+
+/** The JSON lines of a batch from one JSON.stringify of the whole array, its `},{"` between the events turned into
+ * `}\n{"` in its UTF-8 bytes. Against one JSON.stringify an event and one string of the lines (1M parsed access
+ * events, 3 alternating rounds, load 5.8-7.3): user CPU -0.45 to -0.55 s with the cut made by replaceAll on the
+ * text, whose second copy of each batch cost +0.1-0.4 s of sys (page faults); patching the bytes avoids that copy.
+ * When every event is a plain object whose JSON begins with a key, the sequence occurs between each two events; it
+ * may also occur inside one (objects in an array, a string ending in `},{`), so the cut is made only when it occurs
+ * exactly events.length - 1 times: then only between them. Otherwise, one JSON.stringify an event. */
+function jsonLines(events: Event[]): Uint8Array {
+  if (events.length === 0) return new Uint8Array(0);
+  for (let i = 0; i < events.length; i++) if (!beginsWithKey(events[i])) return eachLine(events);
+  const bytes = utf8.encode(JSON.stringify(events));
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const cuts: number[] = [];
+  for (let at = buf.indexOf(CUT); at >= 0; at = buf.indexOf(CUT, at + 4)) {
+    if (cuts.length === events.length - 1) return eachLine(events);
+    cuts.push(at + 1);
+  }
+  if (cuts.length !== events.length - 1) return eachLine(events);
+  for (const comma of cuts) bytes[comma] = 10;
+  bytes[bytes.length - 1] = 10; // the array's closing bracket: the last line's newline
+  return bytes.subarray(1);
+}
+
+const eachLine = (events: Event[]): Uint8Array => utf8.encode(encodeLines(events, stringify));
+const stringify = (e: Event): string => JSON.stringify(e);
+
+/** Whether JSON.stringify writes `e` as an object beginning with `{"` (a key whose value it writes). */
+function beginsWithKey(e: Event): boolean {
+  if (typeof e !== 'object' || e === null || Array.isArray(e) || typeof (e as { toJSON?: unknown }).toJSON === 'function') return false;
+  for (const k in e) {
+    const v = e[k];
+    if (v !== undefined && typeof v !== 'function' && typeof v !== 'symbol') return Object.hasOwn(e, k);
+  }
+  return false;
+}

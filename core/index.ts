@@ -17,7 +17,7 @@ export { parseTimeZone, formatOffset, timezoneSchema, type TimeZone } from './ti
 export { AckedOffsets } from './acked-offsets.js';
 export { compileStrftimeRenderer, DAYS, formatLocalTime, MONTHS, pad2, pad6, wallClock } from './strftime.js';
 export { compileTemplate, templateSchema, fieldText, type Template, type TemplateOptions } from './template.js';
-export { createEncoder, encodeLines, encoderReads, encodingSchema, ENCODING_RULES, type EncodingOptions, type LineFormat } from './encoding.js';
+export { createEncoder, createLinesEncoder, encodeLines, encoderReads, encodingSchema, ENCODING_RULES, type EncodingOptions, type LineFormat } from './encoding.js';
 export { detachString } from './strings.js';
 export { sleep, Wakeup } from './sleep.js';
 export { Backoff, backoffOrder, DEFAULT_BACKOFF_JITTER, type BackoffOptions } from './backoff.js';

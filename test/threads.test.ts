@@ -3,56 +3,14 @@
 // counters and the same checkpoints; a filter failing in a worker (it throws, or its thread dies) fails its batch as
 // one failing on the main thread does.
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runPipeline, validateConfig } from '../core/testing/index.js';
-import { combinedLines } from './bench/apache-lines.js';
+import { validateConfig } from '../core/testing/index.js';
 import { WINDOW } from './bench/tail.js';
-import { ROOT, sameAcrossThreads, tempDir } from './support/helpers.js';
+import { ROOT, tempDir } from './support/helpers.js';
+import { corpus, LINES, run } from './support/threads.js';
 
 const FILTERS = path.join(ROOT, 'test/fixtures/parallel-filters.js');
-/** Enough lines for many tail batches (256 KiB reads, ~800 lines each), with lines no parser takes among them. */
-const LINES = 20_000;
-
-function corpus(): string[] {
-  const lines = combinedLines(LINES, 7);
-  for (let i = 0; i < lines.length; i += 997) lines[i] = i % 2 ? 'not an access log line' : '   ';
-  return lines;
-}
-
-interface Outcome { files: Record<string, string>; stats: Record<string, unknown>; checkpoint: number; logs: string[]; dictionaries?: number }
-
-let runs = 0;
-
-async function run(dir: string, threads: number, body: (out: (name: string) => string) => string[], plugins: string[] = [], log = path.join(dir, 'access.log')): Promise<Outcome> {
-  const n = ++runs; // every run reads the file from its start: no checkpoints, no output files of an earlier one
-  const out = (name: string) => path.join(dir, `r${n}-t${threads}-${name}`);
-  const data = path.join(dir, `data-${n}`);
-  const yaml = [
-    `service: { data_dir: ${JSON.stringify(data)}, threads: ${threads}, plugins: ${JSON.stringify(plugins)} }`,
-    'inputs:',
-    `  logs: { type: tail, path: [${JSON.stringify(log)}], read_from: beginning, exit_on_eof: true }`,
-    ...body(out),
-  ].join('\n');
-  const pipeline = await runPipeline({ yaml, file: path.join(dir, `r${n}.yaml`) });
-  await pipeline.done();
-  const outputs = yaml.match(/path: "[^"]*r\d+-t\d-[^"]*"/g) ?? [];
-  const files: Record<string, string> = {};
-  for (const o of outputs) {
-    const file = JSON.parse(o.slice('path: '.length)) as string;
-    files[path.basename(file).replace(/^r\d+-t\d-/, '')] = await readFile(file, 'utf8').catch(() => '');
-  }
-  const stats = Object.fromEntries(['logs', 'access', 'events', 'fail', 'per_minute'].flatMap((id) => {
-    try {
-      const s = pipeline.stats(id);
-      return [[id, { received: s.received_events, sent: s.sent_events_by_output, discarded: s.discarded_by_reason, errors: s.errors_by_type, custom: sameAcrossThreads(s.custom) }]];
-    } catch {
-      return [];
-    }
-  }));
-  const cps = JSON.parse(await readFile(path.join(data, 'logs', 'checkpoints.json'), 'utf8')) as { files: Record<string, { offset: number }> };
-  return { files, stats, checkpoint: Object.values(cps.files)[0].offset, logs: pipeline.logs, dictionaries: stats.per_minute && pipeline.stats('per_minute').custom.visor_window_partial_dictionaries };
-}
 
 const WINDOW_AND_FILES = (out: (name: string) => string) => [
   'filters:',

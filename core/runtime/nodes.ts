@@ -1,7 +1,7 @@
 // One running component each. A node owns its input buffer, its plugin instance and its routes to
 // downstream nodes; it moves batches, counts them and passes acknowledgements along.
 import type {
-  AckResult, AggregateEmitOptions, AggregateInstance, AggregatePartialContext, AggregateProcessContext, ComponentHealth, AnyPlugin, Emit, Event, FilterInstance,
+  AckResult, AggregateEmitOptions, AggregateInstance, AggregatePartialContext, AggregateProcessContext, ComponentHealth, AnyPlugin, Counter, Emit, Event, FilterInstance,
   InputInstance, InputRuntime, Logger, OutputInstance, ProcessContext, EmitOptions,
 } from '../api.js';
 import type { ComponentConfig } from '../config/model.js';
@@ -437,16 +437,23 @@ export class OutputNode extends Node {
   readonly giveUp = new AbortController();
   private consecutiveFailures = 0;
 
+  /** Batches a worker thread encoded for this output (Plugin.encodes), made with the first of them. */
+  private encodedBatches: Counter | undefined;
+
   protected override async handle(first: Batch): Promise<void> {
     const output = this.instance as OutputInstance;
+    // An encoded batch never meets `batch` merging: pipeline.ts refuses an output that declares both.
     const batch = output.batch && first.events.length < output.batch.max_events ? await this.fill(first, output.batch) : first;
+    const encoded = batch.encoded;
+    if (encoded) (this.encodedBatches ??= this.metrics.counter('worker_encoded_batches_total', 'Batches a worker thread encoded for this output (Plugin.encodes): written as they came.')).inc();
+    const count = batchSize(batch);
     const { attempts, backoff, max_backoff } = this.config.retry;
     const delays = new Backoff({ initial: backoff, max: max_backoff });
     for (let attempt = 1; ; attempt++) {
       try {
-        await output.write(batch.events);
+        await (encoded ? output.writeEncoded!(encoded.data, encoded.count) : output.write(batch.events));
         this.consecutiveFailures = 0;
-        this.metrics.sentEvents('').inc(batch.events.length);
+        this.metrics.sentEvents('').inc(count);
         releaseAll(batch.acks);
         return;
       } catch (err) {
@@ -454,13 +461,13 @@ export class OutputNode extends Node {
         const permanent = (err as { retryable?: boolean })?.retryable === false;
         const exhausted = attempts > 0 && attempt >= attempts;
         if (permanent || exhausted || this.giveUp.signal.aborted) {
-          this.reportError('write', err, { events: batch.events.length, attempts: attempt, gave_up: true });
-          this.metrics.discarded('write_failed').inc(batch.events.length);
+          this.reportError('write', err, { events: count, attempts: attempt, gave_up: true });
+          this.metrics.discarded('write_failed').inc(count);
           releaseAll(batch.acks, err instanceof Error ? err : new Error(String(err)));
           return;
         }
         const delay = delays.next();
-        this.reportError('write', err, { events: batch.events.length, attempt, retry_in_ms: delay });
+        this.reportError('write', err, { events: count, attempt, retry_in_ms: delay });
         await sleep(delay, this.giveUp.signal);
       }
     }

@@ -1,7 +1,7 @@
 // Builds the component graph from a validated config and runs it: outputs start first and inputs last;
 // stopping ends the inputs, and every buffer drains downstream before outputs flush and close.
 import { KeptValues } from './kept.js';
-import type { AggregateInstance, AnyPlugin, ComponentHealth, ComponentStats, Logger, PipelineView } from '../api.js';
+import type { AggregateInstance, AnyPlugin, OutputInstance, ComponentHealth, ComponentStats, Logger, PipelineView } from '../api.js';
 import type { ComponentConfig, PipelineConfig } from '../config/model.js';
 import type { LoadedPlugin, PluginRegistry } from '../registry.js';
 import { systemClock, type Clock } from './clock.js';
@@ -14,6 +14,7 @@ import { AggregateEmitter, AggregateNode, FilterNode, InputNode, type Node, type
 import { ParallelFilterNode } from './workers/parallel-filter.js';
 import { WorkerPool } from './workers/pool.js';
 import { partialsTargets } from './workers/partials.js';
+import { encoderTargets } from './workers/encoders.js';
 
 export type PipelineState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
@@ -63,17 +64,22 @@ export class Pipeline {
     const p = new Pipeline(config, deps);
     const fields = downstreamFields(config.components, (c) => p.pluginOf(c));
     p.partialsTargets = config.service.threads > 1 ? partialsTargets(config.components, (c) => p.loadedOf(c)) : new Map();
+    p.encoderTargets = config.service.threads > 1 ? encoderTargets(config.components, (c) => p.loadedOf(c)) : new Map();
     for (const c of config.components) p.nodes.push(await p.createNode(c, fields.get(c.id)));
     p.wire();
     for (const node of p.nodes) {
       const target = p.partialsTargets.get(node.id);
       if (target && node instanceof ParallelFilterNode) node.sendPartialsTo(p.nodes.find((n) => n.id === target.id)!);
+      const output = p.encoderTargets.get(node.id);
+      if (output && node instanceof ParallelFilterNode) node.sendEncodedTo(p.nodes.find((n) => n.id === output.id)!);
     }
     return p;
   }
 
   /** Parallel filters whose main output goes only to an aggregate split in two (Plugin.partials), by filter id. */
   private partialsTargets = new Map<string, ComponentConfig>();
+  /** Parallel filters whose main output goes only to an output that encodes in the workers (Plugin.encodes). */
+  private encoderTargets = new Map<string, ComponentConfig>();
 
   private pluginOf(c: ComponentConfig): AnyPlugin {
     return this.loadedOf(c).plugin as AnyPlugin;
@@ -105,11 +111,16 @@ export class Pipeline {
       // The aggregate's builder is made before the filter, so that the filter's first batch finds it.
       this.workers.add({ type: 'create', kind: 'aggregate', id: target.id, module: this.loadedOf(target).module!, name: target.type, options: target.options, configDir: this.config.dir, service }, logger);
     }
-    logger.debug('batches go to worker threads (Plugin.parallel)', { workers: threads - 1, ...(target ? { partials_to: target.id } : {}) });
+    const encodesTo = this.encoderTargets.get(c.id);
+    if (encodesTo) {
+      this.workers.add({ type: 'create', kind: 'output', id: encodesTo.id, module: this.loadedOf(encodesTo).module!, name: encodesTo.type, options: encodesTo.options, configDir: this.config.dir, service }, logger);
+    }
+    logger.debug('batches go to worker threads (Plugin.parallel)', { workers: threads - 1, ...(target ? { partials_to: target.id } : {}), ...(encodesTo ? { encoded_for: encodesTo.id } : {}) });
     this.workers.add({
       type: 'create', id: c.id, module: loaded.module, name: c.type, options: c.options, configDir: this.config.dir, service,
       ...(fields ? { downstreamFields: [...fields] } : {}),
       ...(target ? { partialsTo: target.id } : {}),
+      ...(encodesTo ? { encodesTo: encodesTo.id } : {}),
     }, logger);
     return this.workers;
   }
@@ -131,6 +142,11 @@ export class Pipeline {
     }
     if (c.kind === 'aggregate' && [...this.partialsTargets.values()].includes(c) && !(instance as AggregateInstance).absorbPartial) {
       throw new Error(`component "${c.id}" (${c.type}): its plugin declares partials, but its instance has no absorbPartial`);
+    }
+    if (c.kind === 'output' && [...this.encoderTargets.values()].includes(c)) {
+      const output = instance as OutputInstance;
+      if (!output.writeEncoded) throw new Error(`component "${c.id}" (${c.type}): its plugin declares encodes, but its instance has no writeEncoded`);
+      if (output.batch) throw new Error(`component "${c.id}" (${c.type}): its plugin's encodes accepts these options, but its instance asks for batch merging`);
     }
     const deps: NodeDeps = { config: c, plugin, instance, logger, metrics, timers, clock: this.deps.clock ?? systemClock, emitter };
     const workers = this.workersFor(c, instance, fields, logger);

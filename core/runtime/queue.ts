@@ -10,6 +10,9 @@ export interface Batch {
   /** Instead of events (which then is empty): what a worker thread built of `count` events for the aggregate
    * consuming this batch (Plugin.partials). */
   partial?: PartialBatch;
+  /** Instead of events (which then is empty): `count` events as the output consuming this batch encodes them, done by
+   * a worker thread (Plugin.encodes), as UTF-8. */
+  encoded?: { data: Uint8Array; count: number };
   /** The events still as the bytes of their lines (EncodedLines, for a parallel filter): `events` decodes them when
    * first read, which their trip to a worker makes impossible (it takes the bytes). */
   lines?: LinesData;
@@ -34,7 +37,7 @@ export interface PartialBatch {
 }
 
 /** The events a batch stands for. */
-export const batchSize = (b: Batch): number => (b.partial ? b.partial.count : b.lines ? b.lines.count : b.events.length);
+export const batchSize = (b: Batch): number => (b.partial ? b.partial.count : b.encoded ? b.encoded.count : b.lines ? b.lines.count : b.events.length);
 
 export class BatchQueue {
   private readonly items: Batch[] = [];

@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  compileTemplate, createEncoder, definePlugin, ENCODING_RULES, encodeLines, encoderReads, encodingSchema, parseTimeZone, PermanentError, templateSchema, timezoneSchema,
+  compileTemplate, createEncoder, createLinesEncoder, definePlugin, ENCODING_RULES, encoderReads, encodingSchema, parseTimeZone, PermanentError, templateSchema, timezoneSchema,
   type Event,
 } from '../../core/index.js';
 
@@ -134,8 +134,18 @@ export default definePlugin({
       idle_timeout: { duration: true, default: '30s', description: 'Close a file not written for this long (it is reopened on the next event for it).' },
     },
   },
+  // With service.threads > 1 and a parser feeding only this output, the parser's worker writes the JSON (or text) of
+  // its results and this output appends those bytes as they came: the main thread no longer rebuilds the events from
+  // their columns and encodes them one by one. Not with a path that names files by fields or time (the events are
+  // needed to pick the file) nor with format: template (its strftime directives read the clock when an event has
+  // no time).
+  encodes: {
+    accepts: (options) => options.format !== 'template' && !compileTemplate(options.path).dynamic,
+    encoder: (options) => createLinesEncoder(options),
+  },
   create(options, context) {
     const encode = createEncoder(options);
+    const encodeBatch = createLinesEncoder(options);
     let pathTemplate;
     try {
       pathTemplate = compileTemplate(options.path, { timeZone: parseTimeZone(options.timezone) });
@@ -284,33 +294,28 @@ export default definePlugin({
 
     async function writeBatch(events: Event[]): Promise<void> {
       if (closed) throw new Error('file output: written after close');
+      if (!template.dynamic) return writeEncodedBatch(encodeBatch(events));
       const partial = partials.get(events);
       const now = partial?.now ?? Date.now();
-      let groups: Map<string, string>;
-      if (!template.dynamic) {
-        groups = new Map([[constantPath, encodeLines(events, encode)]]);
-      } else {
-        const byName = new Map<string, string>();
-        for (const e of events) {
-          const name = template.render(e, now);
-          const line = encode(e) + '\n';
-          const prev = byName.get(name);
-          byName.set(name, prev === undefined ? line : prev + line);
-        }
-        groups = new Map();
-        for (const [name, text] of byName) {
-          if (!name || name.endsWith('/')) throw new PermanentError(`file output: path "${template.source}" rendered to "${name}", not a file name (a field is missing?)`);
-          const abs = path.resolve(base, name);
-          const prev = groups.get(abs);
-          groups.set(abs, prev === undefined ? text : prev + text);
-        }
+      const byName = new Map<string, string>();
+      for (const e of events) {
+        const name = template.render(e, now);
+        const line = encode(e) + '\n';
+        const prev = byName.get(name);
+        byName.set(name, prev === undefined ? line : prev + line);
+      }
+      const groups = new Map<string, string>();
+      for (const [name, text] of byName) {
+        if (!name || name.endsWith('/')) throw new PermanentError(`file output: path "${template.source}" rendered to "${name}", not a file name (a field is missing?)`);
+        const abs = path.resolve(base, name);
+        const prev = groups.get(abs);
+        groups.set(abs, prev === undefined ? text : prev + text);
       }
       const done = partial?.done ?? new Set<string>();
       for (const [file, text] of groups) {
         if (done.has(file) || !text) continue;
         try {
-          const raw = Buffer.from(text);
-          await append(file, gz ? await gzip(raw) : raw);
+          await appendLines(file, Buffer.from(text));
         } catch (err) {
           if (done.size) partials.set(events, { now, done });
           throw classify(err, file);
@@ -318,6 +323,22 @@ export default definePlugin({
         done.add(file);
       }
       partials.delete(events);
+    }
+
+    async function appendLines(file: string, raw: Buffer): Promise<void> {
+      await append(file, gz ? await gzip(raw) : raw);
+    }
+
+    /** A batch's lines to the one file of a constant path, encoded here or by a worker (Plugin.encodes): one group,
+     * written whole or not at all (append cuts a torn write back, and a retry writes it again). */
+    async function writeEncodedBatch(data: Uint8Array): Promise<void> {
+      if (closed) throw new Error('file output: written after close');
+      if (data.byteLength === 0) return;
+      try {
+        await appendLines(constantPath, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      } catch (err) {
+        throw classify(err, constantPath);
+      }
     }
 
     async function syncDirty(): Promise<void> {
@@ -345,6 +366,9 @@ export default definePlugin({
       },
       write(events) {
         return serial(() => writeBatch(events));
+      },
+      writeEncoded(data) {
+        return serial(() => writeEncodedBatch(data));
       },
       flush() {
         return serial(async () => { if (sync !== 'never') await syncDirty(); });

@@ -296,11 +296,21 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
         ' so P1 at 0.5x the scanner is about 3x Fluent Bit.');
     }
 
-    // tail -> apache_access -> file (JSON lines) beside the scanner writing JSON lines of its records.
+    // tail -> apache_access -> file (JSON lines) beside the scanner writing JSON lines of its records; with threads 2
+    // and 3 too, where the parser's worker(s) write the JSON (Plugin.encodes) and the main thread appends the bytes.
     if (shared) {
       const base: ScannerRun[] = [];
-      const files: Measured[] = [];
-      const sameFields: Measured[] = [];
+      const variants: Array<{ label: string; opts: VisorOptions }> = [
+        { label: 'visor tail -> apache_access -> file', opts: {} },
+        { label: 'visor ... -> file, only_fields: the scanner\'s fields', opts: { onlyFields: SCANNER_FIELDS } },
+      ];
+      if (threadsSupported && cores > 1) {
+        for (const threads of [2, 3]) {
+          variants.push({ label: `visor ... -> file, service.threads: ${threads}`, opts: { threads } });
+          variants.push({ label: `visor ... only_fields, service.threads: ${threads}`, opts: { threads, onlyFields: SCANNER_FIELDS } });
+        }
+      }
+      const got = variants.map(() => [] as Measured[]);
       for (let i = 0; i < FILE_RUNS; i++) {
         const scannerOut = path.join(dir, 'scanner.jsonl');
         base.push(await scanner(scannerOut));
@@ -308,19 +318,16 @@ export async function benchTail(count = Number(process.env.BENCH_TAIL_LINES ?? 1
         await rm(scannerOut);
         if (emitted !== base[i].parsed) throw new Error(`reference scanner wrote ${emitted} of ${base[i].parsed} records`);
         const visorOut = path.join(dir, 'visor.jsonl');
-        files.push(await visor(file, 'file', { out: visorOut }));
-        const written = countLines(visorOut);
-        await rm(visorOut);
-        if (written !== base[i].parsed) throw new Error(`visor's file output has ${written} lines, the scanner parsed ${base[i].parsed}`);
-        sameFields.push(await visor(file, 'file', { out: visorOut, onlyFields: SCANNER_FIELDS }));
-        const same = countLines(visorOut);
-        await rm(visorOut);
-        if (same !== base[i].parsed) throw new Error(`visor's file output (only_fields) has ${same} lines, the scanner parsed ${base[i].parsed}`);
+        for (const [k, v] of variants.entries()) {
+          got[k].push(await visor(file, 'file', { ...v.opts, out: visorOut }));
+          const written = countLines(visorOut);
+          await rm(visorOut);
+          if (written !== base[i].parsed) throw new Error(`${v.label}: the file output has ${written} lines, the scanner parsed ${base[i].parsed}`);
+        }
       }
       out.push('', `tail -> apache_access -> file (format json, fsync never), ${FILE_RUNS} runs; every output line counted`);
       out.push(scannerRow('reference-scanner.js scanner FILE --emit=OUT', base));
-      out.push(row('visor tail -> apache_access -> file', files, vsScanner(base, files, GOALS.fileVsScannerEmit)));
-      out.push(row('visor ... -> file, only_fields: the scanner\'s fields', sameFields, vsScanner(base, sameFields, GOALS.fileVsScannerEmit)));
+      for (const [k, v] of variants.entries()) out.push(row(v.label, got[k], vsScanner(base, got[k], GOALS.fileVsScannerEmit)));
     } else out.push('', 'tail -> apache_access -> file: not run, its baseline is reference-scanner.js --emit (../shared/bench missing)');
     out.push('', `  load average at the end ${load()}`);
     return out;

@@ -4,7 +4,9 @@
 // when process() threw or the worker died, as FilterNode does for a throwing filter.
 // With partials (Plugin.partials; see pipeline.ts) the main output's one consumer is an aggregate whose builder runs
 // in the worker too: the result is then that builder's partial, queued for the aggregate as a batch of its own
-// carrying this batch's acks, counted as the events it stands for.
+// carrying this batch's acks, counted as the events it stands for. With an encoder (Plugin.encodes) the main output's
+// one consumer is an output whose encoding runs in the worker: the result is then that encoding, queued for the
+// output the same way.
 import type { Event, FilterInstance } from '../../api.js';
 import { FilterNode, type Node } from '../nodes.js';
 import { retainAll, type AckGroup } from '../ack.js';
@@ -47,6 +49,13 @@ export class ParallelFilterNode extends FilterNode {
 
   sendPartialsTo(aggregate: Node): void {
     this.partialsTo = aggregate;
+  }
+
+  /** The output the main output's encoded batches go to (its only consumer), set once before data flows. */
+  private encodedTo: Node | undefined;
+
+  sendEncodedTo(output: Node): void {
+    this.encodedTo = output;
   }
 
   /** The builder (AggregatePartialContext.builder) whose partials this filter delivered last, per pool slot. */
@@ -105,7 +114,8 @@ export class ParallelFilterNode extends FilterNode {
           else this.collector.emit(decoded, output);
         }
         const partial = 'partial' in done ? done.partial : undefined;
-        const wait = partial && batch ? this.forwardPartial(acks, batch, partial) : this.forward(acks, main);
+        const encoded = 'encoded' in done ? done.encoded : undefined;
+        const wait = partial && batch ? this.forwardPartial(acks, batch, partial) : encoded ? this.forwardEncoded(acks, encoded) : this.forward(acks, main);
         if (wait) await wait;
       } catch (err) {
         this.processFailed(acks, count, err);
@@ -140,9 +150,20 @@ export class ParallelFilterNode extends FilterNode {
       acks,
       partial: { value: partial.value, count: partial.count, builder, goneBuilders, events: (request) => pool.select(batch, request), done: () => pool.release(batch) },
     });
-    const side = this.forward(acks, undefined); // the side outputs, and this node's own hold on the acks
-    if (!wait) return side;
-    return side ? Promise.all([wait, side]).then(() => undefined) : wait;
+    return this.joined(wait, this.forward(acks, undefined)); // the side outputs, and this node's own hold on the acks
+  }
+
+  /** forward(), with the output's encoding in place of the main output's events. */
+  private forwardEncoded(acks: AckGroup[], encoded: NonNullable<Extract<WorkerOutcome, { ok: true }>['encoded']>): Promise<void> | void {
+    this.metrics.sentEvents('').inc(encoded.count);
+    retainAll(acks, 1);
+    const wait = this.encodedTo!.queue!.push({ events: NO_EVENTS, acks, encoded });
+    return this.joined(wait, this.forward(acks, undefined));
+  }
+
+  private joined(a: Promise<void> | void, b: Promise<void> | void): Promise<void> | void {
+    if (!a) return b;
+    return b ? Promise.all([a, b]).then(() => undefined) : a;
   }
 
   protected override async finish(): Promise<void> {

@@ -14,7 +14,7 @@ import type { CreateMessage, FromWorker, ResultMessage, ToWorker } from './proto
 import { decodeColumns, packUniform } from './columns.js';
 
 export type WorkerOutcome =
-  | { ok: true; outputs: Array<[string, ColumnBatch]>; metrics: MetricDelta[]; partial?: ResultMessage['partial'] }
+  | { ok: true; outputs: Array<[string, ColumnBatch]>; metrics: MetricDelta[]; partial?: ResultMessage['partial']; encoded?: ResultMessage['encoded'] }
   | { ok: false; error: Error; metrics: MetricDelta[] };
 
 /** A worker thread running worker-entry.js beside this module (dist/), or worker-entry.ts when this runs from source
@@ -67,7 +67,7 @@ class PoolWorker {
     const resolve = this.pending.get(m.seq);
     if (!resolve) return;
     this.pending.delete(m.seq);
-    if (m.type === 'result') resolve({ ok: true, outputs: m.outputs, metrics: m.metrics, partial: m.partial });
+    if (m.type === 'result') resolve({ ok: true, outputs: m.outputs, metrics: m.metrics, partial: m.partial, encoded: m.encoded });
     else resolve({ ok: false, error: Object.assign(new Error(m.error.message), { stack: m.error.stack }), metrics: m.metrics });
   }
 

@@ -6,8 +6,9 @@ import type { ColumnBatch, EncodedEvents, UniformEvents } from './columns.js';
 export interface CreateMessage {
   type: 'create';
   id: string;
-  /** A filter (default), or the PartialBuilder of an aggregate split in two (Plugin.partials). */
-  kind?: 'filter' | 'aggregate';
+  /** A filter (default), the PartialBuilder of an aggregate split in two (Plugin.partials), or the encoder of an
+   * output (Plugin.encodes). */
+  kind?: 'filter' | 'aggregate' | 'output';
   module: string;
   name: string;
   options: unknown;
@@ -17,6 +18,8 @@ export interface CreateMessage {
   service: { name: string; public_url?: string };
   /** A filter whose main output goes to this aggregate's PartialBuilder in the worker (its id). */
   partialsTo?: string;
+  /** A filter whose main output goes to this output's encoder in the worker (its id). */
+  encodesTo?: string;
 }
 
 export interface BatchMessage {
@@ -55,7 +58,12 @@ export interface ResultMessage {
   /** With partialsTo: the partial the aggregate's builder made of the main output (then not in `outputs`), the
    * number of events it stands for, and the builder's metric deltas. */
   partial?: { value: unknown; count: number; metrics: MetricDelta[] };
+  /** With encodesTo: the main output as the output's encoder wrote it (UTF-8, its buffer moved; then not in
+   * `outputs`), and the number of events it holds. */
+  encoded?: EncodedBatch;
 }
+
+export interface EncodedBatch { data: Uint8Array; count: number }
 
 export interface SelectedMessage {
   type: 'selected';

@@ -2,13 +2,14 @@
 // their process() on the batches it is sent, one at a time in arrival order, answering with the results as columns.
 // A filter whose main output feeds an aggregate split in two (Plugin.partials) hands those results to the
 // aggregate's PartialBuilder here and answers with the partial instead; it keeps the results until the main thread
-// has absorbed the partial, for PartialBuilder.select.
+// has absorbed the partial, for PartialBuilder.select. A filter whose main output goes only to an output that
+// encodes (Plugin.encodes) answers with that output's encoding of the results, as UTF-8 bytes, instead.
 import { parentPort } from 'node:worker_threads';
 import type { AnyPlugin, Emit, Event, FilterInstance, Logger, LogFields, PartialBuilder, PluginContext } from '../../api.js';
 import { carriesInput } from '../projection.js';
 import { encodeColumns, packEvents, transferables, unpackEvents, type ColumnBatch, type PackedEvents } from './columns.js';
 import { WorkerMetrics } from './metrics.js';
-import type { BatchMessage, CreateMessage, FromWorker, LogMessage, MetricDelta, SelectMessage, ToWorker } from './protocol.js';
+import type { BatchMessage, CreateMessage, EncodedBatch, FromWorker, LogMessage, MetricDelta, SelectMessage, ToWorker } from './protocol.js';
 
 const port = parentPort!;
 
@@ -20,6 +21,8 @@ interface Component {
   fields?: ReadonlySet<string>;
   /** The aggregate builder its main output goes to (CreateMessage.partialsTo). */
   partialsTo?: string;
+  /** The output encoder its main output goes to (CreateMessage.encodesTo). */
+  encodesTo?: string;
   /** How it was made: a second instance replays batches for PartialBuilder.select. */
   message: CreateMessage;
   replay?: Promise<FilterInstance>;
@@ -30,6 +33,7 @@ interface Builder { builder: PartialBuilder; metrics: WorkerMetrics }
 /** Instances by component id, made in arrival order: a batch waits for its component's create. */
 const components = new Map<string, Promise<Component>>();
 const builders = new Map<string, Promise<Builder>>();
+const encoders = new Map<string, Promise<(events: Event[]) => Uint8Array>>();
 /** The input of batches whose partial the main thread has not absorbed yet, by seq (for PartialBuilder.select). */
 const kept = new Map<number, { component: Component; builder: Builder; input: PackedEvents }>();
 
@@ -56,7 +60,7 @@ function unavailable(what: string): never {
   throw new Error(`${what} is not available to a filter running in a worker thread (Plugin.parallel)`);
 }
 
-async function pluginOf(m: CreateMessage, kind: 'filter' | 'aggregate'): Promise<AnyPlugin> {
+async function pluginOf(m: CreateMessage, kind: 'filter' | 'aggregate' | 'output'): Promise<AnyPlugin> {
   const mod = (await import(m.module)) as Record<string, unknown>;
   const exported = mod.default ?? mod.plugins ?? mod.plugin;
   const plugin = (Array.isArray(exported) ? exported : [exported]).find((p: AnyPlugin) => p?.kind === kind && p.name === m.name) as AnyPlugin | undefined;
@@ -72,13 +76,30 @@ async function createBuilder(m: CreateMessage): Promise<Builder> {
   return { builder, metrics };
 }
 
+async function createEncoder(m: CreateMessage): Promise<(events: Event[]) => Uint8Array> {
+  const plugin = await pluginOf(m, 'output');
+  if (!plugin.encodes) throw new Error(`output plugin "${m.name}" has no encodes`);
+  return plugin.encodes.encoder(m.options);
+}
+
+/** The output's encoding of `events` (bytes whose buffer is theirs alone: moved, not copied, to the main thread);
+ * undefined when the encoder threw, so that the events go back and the output's write meets the same error there, as
+ * with threads: 1. */
+function encoded(encode: (events: Event[]) => Uint8Array, events: Event[]): EncodedBatch | undefined {
+  try {
+    return { data: encode(events), count: events.length };
+  } catch {
+    return undefined;
+  }
+}
+
 async function create(m: CreateMessage): Promise<Component> {
   const plugin = await pluginOf(m, 'filter');
   const metrics = new WorkerMetrics();
   const fields = m.downstreamFields ? new Set(m.downstreamFields) : undefined;
   const context = workerContext(m, metrics, fields);
   const filter = (await plugin.create(m.options as never, context as never)) as FilterInstance;
-  return { plugin, filter, metrics, fields, partialsTo: m.partialsTo, message: m };
+  return { plugin, filter, metrics, fields, partialsTo: m.partialsTo, encodesTo: m.encodesTo, message: m };
 }
 
 const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silentLogger };
@@ -121,7 +142,14 @@ async function processBatch(m: BatchMessage): Promise<void> {
       transfer.push(...transferables(batch));
     };
     let partial: { value: unknown; count: number; metrics: MetricDelta[] } | undefined;
-    if (main && main.length && c.partialsTo !== undefined) {
+    let encodedMain: EncodedBatch | undefined;
+    if (main && main.length && c.encodesTo !== undefined) {
+      const encode = await encoders.get(c.encodesTo);
+      if (!encode) throw new Error(`no output "${c.encodesTo}" in this worker`);
+      encodedMain = encoded(encode, main);
+      if (encodedMain) transfer.push(encodedMain.data.buffer as ArrayBuffer);
+      else add('', main);
+    } else if (main && main.length && c.partialsTo !== undefined) {
       const b = await builders.get(c.partialsTo);
       if (!b) throw new Error(`no aggregate "${c.partialsTo}" in this worker`);
       const built = b.builder.build(main);
@@ -130,7 +158,7 @@ async function processBatch(m: BatchMessage): Promise<void> {
       kept.set(m.seq, { component: c, builder: b, input: input! });
     } else if (main && main.length) add('', main);
     for (const [output, events] of emitted) add(output, events);
-    post({ type: 'result', seq: m.seq, outputs, metrics: metrics.takeDeltas(), ...(partial ? { partial } : {}) }, transfer);
+    post({ type: 'result', seq: m.seq, outputs, metrics: metrics.takeDeltas(), ...(partial ? { partial } : {}), ...(encodedMain ? { encoded: encodedMain } : {}) }, transfer);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     post({ type: 'failed', seq: m.seq, error: { message: e.message, stack: e.stack }, metrics: metrics?.takeDeltas() ?? [] });
@@ -164,9 +192,10 @@ function release(upTo: number): void {
 let previous: Promise<void> = Promise.resolve();
 port.on('message', (m: ToWorker) => {
   if (m.type === 'create') {
-    const made = m.kind === 'aggregate' ? createBuilder(m) : create(m);
+    const made = m.kind === 'aggregate' ? createBuilder(m) : m.kind === 'output' ? createEncoder(m) : create(m);
     made.catch(() => undefined); // reported with each batch that needs it
     if (m.kind === 'aggregate') builders.set(m.id, made as Promise<Builder>);
+    else if (m.kind === 'output') encoders.set(m.id, made as Promise<(events: Event[]) => Uint8Array>);
     else components.set(m.id, made as Promise<Component>);
     return;
   }

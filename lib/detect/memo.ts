@@ -126,7 +126,7 @@ class FieldMemo {
   private lastKey: string | undefined;
   private lastEntry: unknown[] | undefined;
   /** Sub-conditions of this field registered. */
-  private parts = 0;
+  parts = 0;
   private lookups = 0;
   private hits = 0;
   private off = 0;
@@ -155,9 +155,8 @@ class FieldMemo {
     return entry;
   }
 
-  cached(evaluate: ExpressionEvaluate): ExpressionEvaluate {
-    const index = this.values.parts++;
-    this.parts++;
+  /** `evaluate` (of the sub-condition numbered `index` in the value cache's entries) cached. */
+  cached(evaluate: ExpressionEvaluate, index: number): ExpressionEvaluate {
     return (e) => {
       const key = this.read(e);
       if (typeof key !== 'string') return evaluate(e);
@@ -178,10 +177,17 @@ const guardedByPlainTest = (node: ExpressionNode): boolean => node.kind === 'log
 export class FieldMemos {
   private readonly values = new ValueCache();
   private readonly byField = new Map<string, FieldMemo>();
+  /** The entry index of each sub-condition cached: a tree compiled again (RuleShapes, shape.ts, keeps the nodes
+   * that read no missing field) shares its results with the first. */
+  private readonly indexes = new Map<ExpressionNode, number>();
 
   /** `text` compiled as compileCondition does, its sub-conditions over one field cached (same results). */
   condition(text: string): Condition {
-    const root = parseCondition(text);
+    return this.conditionTree(parseCondition(text));
+  }
+
+  /** A parsed condition compiled as compileConditionTree does, its sub-conditions over one field cached. */
+  conditionTree(root: ExpressionNode): Condition {
     const parts = cachedParts(root);
     const wrap: ExpressionWrap = (node, evaluate) => {
       if (!parts.has(node)) return evaluate;
@@ -189,7 +195,12 @@ export class FieldMemos {
       const id = JSON.stringify(path);
       let memo = this.byField.get(id);
       if (!memo) this.byField.set(id, (memo = new FieldMemo(path, this.values)));
-      const cached = memo.cached(evaluate);
+      let index = this.indexes.get(node);
+      if (index === undefined) {
+        this.indexes.set(node, (index = this.values.parts++));
+        memo.parts++;
+      }
+      const cached = memo.cached(evaluate, index);
       if (!guardedByPlainTest(node)) {
         memo.unguarded = true;
         return cached;

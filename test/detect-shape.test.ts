@@ -56,6 +56,12 @@ describe('detect rules per shape (lib/detect/shape.ts)', () => {
       { name: 'nested', when: 'geo.country == "FR" or not exists(geo.city)' },
       { name: 'arith', when: 'bytes + 1 == null' },
       { name: 'func', when: 'len(referer) == null and contains(path, "a")' },
+      // and / or whose operands become constant: dropped, deciding, or the one left (tested, or a value compared)
+      { name: 'or-dropped', when: 'referer =~ "^h" or status == 200' },
+      { name: 'or-decides', when: '(referer == null or status == 404) and path == "/a"' },
+      { name: 'and-decides', when: 'not (referer != null and status == 200)' },
+      { name: 'one-left-compared', when: '(referer or status) == true' },
+      { name: 'all-dropped', when: '(referer =~ "x" or geo.city == "Paris") or status == 404' },
     ];
     const events: Event[] = [];
     for (const referer of [undefined, null, '-', 'x', 'https://a/', 'http://b/']) {
@@ -88,13 +94,18 @@ describe('detect rules per shape (lib/detect/shape.ts)', () => {
     assert.ok(compare(specs, events) > 10_000);
   });
 
-  it('keeps the subtrees reading no missing field, so field caches find them again', () => {
-    const tree = parseCondition('(url =~ "a" and url =~ "b") or message_text =~ "c"');
+  it('keeps the subtrees reading no missing field (so field caches find them again) and drops the operands made constant', () => {
+    const tree = parseCondition('(url =~ "a" and url =~ "b") or message_text =~ "c" or status == 404');
     const without = withoutFields(tree, new Set(['message_text']));
-    assert.notEqual(without, tree);
     assert.ok(without.kind === 'logical' && tree.kind === 'logical');
-    assert.equal(without.operands[0], tree.operands[0]);
-    assert.deepEqual(without.operands[1], { ...(tree.operands[1] as object), value: { kind: 'literal', value: undefined, column: (tree.operands[1] as { value: { column: number } }).value.column } });
-    assert.equal(withoutFields(tree, new Set(['status'])), tree);
+    assert.deepEqual(without.operands, [tree.operands[0], tree.operands[2]]);
+    // with one operand left the condition is that operand, the very node
+    assert.equal(withoutFields(tree, new Set(['message_text', 'status'])), tree.operands[0]);
+    assert.equal(withoutFields(tree, new Set(['referer'])), tree);
+    // the or's falsy operand dropped, and with one left the condition is that operand
+    const kept = withoutFields(parseCondition('message_text =~ "c" or status == 404'), new Set(['message_text']));
+    assert.equal(kept.kind, 'compare');
+    const decided = withoutFields(parseCondition('message_text == null or status == 404'), new Set(['message_text']));
+    assert.ok(decided.kind === 'literal' && decided.value === true);
   });
 });

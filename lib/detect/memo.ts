@@ -17,7 +17,7 @@
 // detached, MEMO_ENTRIES at most); a field whose values stop repeating (a period of lookups with fewer than half
 // hits) is evaluated directly for a while, then tried again: caching a value seen once costs more than the regex.
 import {
-  childrenOf, compileConditionTree, detachString, fieldPaths, fieldReader, parseCondition, type Condition, type Event, type ExpressionEvaluate, type ExpressionNode, type ExpressionWrap,
+  childrenOf, compileConditionEvaluator, detachString, fieldPaths, fieldReader, parseCondition, type Condition, type Event, type ExpressionEvaluate, type ExpressionNode, type ExpressionWrap,
 } from '../../core/index.js';
 import { RecentCache } from '../insight/index.js';
 
@@ -188,6 +188,12 @@ export class FieldMemos {
 
   /** A parsed condition compiled as compileConditionTree does, its sub-conditions over one field cached. */
   conditionTree(root: ExpressionNode): Condition {
+    const evaluate = this.evaluatorTree(root);
+    return (e) => Boolean(evaluate(e));
+  }
+
+  /** conditionTree's evaluator, its value tested for truthiness by the caller (compileConditionEvaluator). */
+  evaluatorTree(root: ExpressionNode): ExpressionEvaluate {
     const parts = cachedParts(root);
     const wrap: ExpressionWrap = (node, evaluate) => {
       if (!parts.has(node)) return evaluate;
@@ -209,6 +215,6 @@ export class FieldMemos {
       const m = memo;
       return (e) => (m.unguarded ? cached(e) : evaluate(e));
     };
-    return compileConditionTree(root, wrap);
+    return compileConditionEvaluator(root, wrap);
   }
 }

@@ -9,20 +9,29 @@
 // MAX_SHAPES of them (more shapes are matched with the rules as written). Under callgrind (50,000 events of the
 // generated benign day, steady state) the pack's conditions took 8,080 instructions an event as written and
 // 5,276 with the error-log parts taken out by hand.
-import { childrenOf, compileConditionTree, fieldPaths, fieldReader, type Condition, type Event, type ExpressionNode } from '../../core/index.js';
+import { childrenOf, compileConditionEvaluator, fieldPaths, fieldReader, type Event, type ExpressionEvaluate, type ExpressionNode } from '../../core/index.js';
 import type { CompiledRule } from './rule.js';
 
 /** Shapes planned at most (fields beyond MAX_FIELDS are never taken as missing: a plan only gets less specific). */
 const MAX_SHAPES = 64;
 const MAX_FIELDS = 30;
 
-/** `node` with each field `missing` names (by its dotted path) as a constant undefined and exists() of it as false;
- * the subtrees reading no such field are the same node objects (so field caches keyed by node find them again). */
+/** Whether a tree no longer reads the event (no field; an aggregate's argument would read one: conditions hold none). */
+const constant = (node: ExpressionNode): boolean => fieldPaths(node).length === 0 && !reads(node);
+const reads = (node: ExpressionNode): boolean => node.kind === 'aggregate' || childrenOf(node).some(reads);
+const truthy = (node: ExpressionNode): boolean => Boolean(compileConditionEvaluator(node)({}));
+
+/** `node` with each field `missing` names (by its dotted path) as a constant undefined and exists() of it as false,
+ * and the operands of `and` / `or` that became constant dropped (`x or false` is x where only truthiness counts:
+ * a condition, an operand of and, or, not); the subtrees reading no such field are the same node objects (so field
+ * caches keyed by node find them again). */
 export function withoutFields(node: ExpressionNode, missing: ReadonlySet<string>): ExpressionNode {
   // undefined, what the field's reader gives, and not the literal null: `==` and `!=` read that one as the test for
   // a missing value (`referer != "-"` is false without a referer; `null != "-"` would be `"-" != null`, true).
   const nullOf = (n: ExpressionNode, value: undefined | false): ExpressionNode => ({ kind: 'literal', value: value as unknown as false, column: n.column });
-  const walk = (n: ExpressionNode): ExpressionNode => {
+  const bool = (n: ExpressionNode, value: boolean): ExpressionNode => ({ kind: 'literal', value, column: n.column });
+  /** `tested`: only the truthiness of n's value counts. */
+  const walk = (n: ExpressionNode, tested = false): ExpressionNode => {
     switch (n.kind) {
       case 'field':
         return missing.has(n.path.join('.')) ? nullOf(n, undefined) : n;
@@ -31,12 +40,23 @@ export function withoutFields(node: ExpressionNode, missing: ReadonlySet<string>
         return n;
       case 'not':
       case 'negate': {
-        const operand = walk(n.operand);
+        const operand = walk(n.operand, n.kind === 'not');
         return operand === n.operand ? n : { ...n, operand };
       }
       case 'logical': {
-        const operands = n.operands.map(walk);
-        return operands.every((o, i) => o === n.operands[i]) ? n : { ...n, operands };
+        const walked = n.operands.map((o) => walk(o, true));
+        if (walked.every((o, i) => o === n.operands[i])) return n;
+        // or: a truthy constant decides it, a falsy one is dropped; and the other way round
+        const decides = n.operator === 'or';
+        const operands: ExpressionNode[] = [];
+        for (const o of walked) {
+          if (!constant(o)) operands.push(o);
+          else if (truthy(o) === decides) return bool(n, decides);
+        }
+        if (operands.length === 0) return bool(n, !decides);
+        // one operand left: itself where its truthiness is all that counts, else still through and / or (a boolean)
+        if (operands.length === 1 && tested) return operands[0]!;
+        return { ...n, operands };
       }
       case 'compare':
       case 'arithmetic': {
@@ -46,7 +66,7 @@ export function withoutFields(node: ExpressionNode, missing: ReadonlySet<string>
       }
       case 'in': {
         const value = walk(n.value);
-        const list = n.list.map(walk);
+        const list = n.list.map((l) => walk(l));
         return value === n.value && list.every((l, i) => l === n.list[i]) ? n : { ...n, value, list };
       }
       case 'match': {
@@ -57,29 +77,26 @@ export function withoutFields(node: ExpressionNode, missing: ReadonlySet<string>
         // exists() takes a field name, not its value: of a missing field it is false (hasField).
         const [arg] = n.args;
         if (n.name === 'exists' && n.args.length === 1 && arg!.kind === 'field') return missing.has(arg!.path.join('.')) ? nullOf(n, false) : n;
-        const args = n.args.map(walk);
+        const args = n.args.map((a) => walk(a));
         return args.every((a, i) => a === n.args[i]) ? n : { ...n, args };
       }
     }
   };
-  return walk(node);
+  return walk(node, true);
 }
 
-/** A condition for events lacking the fields `missing` names: true or false when it no longer reads the event. */
-export function specialise(root: ExpressionNode, missing: ReadonlySet<string>, compile: (node: ExpressionNode) => Condition): Condition | boolean {
+/** A condition's evaluator (its value tested for truthiness) for events lacking the fields `missing` names: true or
+ * false when it no longer reads the event. */
+export function specialise(root: ExpressionNode, missing: ReadonlySet<string>, compile: (node: ExpressionNode) => ExpressionEvaluate): ExpressionEvaluate | boolean {
   const tree = withoutFields(root, missing);
-  if (tree === root) return compile(root);
-  if (fieldPaths(tree).length === 0 && !reads(tree)) return compileConditionTree(tree)({});
+  if (constant(tree)) return truthy(tree);
   return compile(tree);
 }
-
-/** Whether a tree without fields still reads the event (an aggregate's argument does; conditions hold none). */
-const reads = (node: ExpressionNode): boolean => node.kind === 'aggregate' || childrenOf(node).some(reads);
 
 /** What a shape asks: the rules that may match, in rule order, each with its condition (null: always matches). */
 interface Plan {
   rules: number[];
-  tests: (Condition | null)[];
+  tests: (ExpressionEvaluate | null)[];
 }
 
 export class RuleShapes {
@@ -107,6 +124,7 @@ export class RuleShapes {
     const { rules, tests } = plan;
     for (let k = 0; k < rules.length; k++) {
       const test = tests[k]!;
+      // a condition holds when its value is truthy (compileConditionEvaluator)
       if (test === null || test(e)) into.push(rules[k]!);
     }
   }

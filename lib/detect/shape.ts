@@ -8,7 +8,9 @@
 // found per event by reading the rules' fields once; the plans are made when a shape is first seen, at most
 // MAX_SHAPES of them (more shapes are matched with the rules as written). Under callgrind (50,000 events of the
 // generated benign day, steady state) the pack's conditions took 8,080 instructions an event as written and
-// 5,276 with the error-log parts taken out by hand.
+// 5,276 with the error-log parts taken out by hand; the whole Detector, alternating with main's per batch in one
+// process (CPU time, 200,000 events, load 3.7), 793 against 972 ns an event with this and the evaluators called
+// without their Boolean() closure (0.92-0.95 of main's for the shapes alone, at load 5-7).
 import { childrenOf, compileConditionEvaluator, fieldPaths, fieldReader, type Event, type ExpressionEvaluate, type ExpressionNode } from '../../core/index.js';
 import type { CompiledRule } from './rule.js';
 

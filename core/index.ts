@@ -6,7 +6,7 @@ export { EncodedLines, type LinesData } from './encoded-lines.js';
 export { LineSplitter, cutToBytes, type LongLinePolicy, type LineSplitterOptions } from './lines.js';
 export { contentId, CONTENT_ID_BYTES } from './content-id.js';
 export {
-  compileCondition, compileConditionTree, compileExpression, compileThreshold, validateExpression, ExpressionError, functionNames,
+  compileCondition, compileConditionEvaluator, compileConditionTree, compileExpression, compileThreshold, validateExpression, ExpressionError, functionNames,
   parseCondition, constantValue, childrenOf, fieldPaths, type Node as ExpressionNode, type Literal, type ComparisonOperator,
   fieldReader, getField, hasField, setField, removeField, splitFieldPath,
   aggregateComparisonFields, aggregateFields, compileAggregate, compileAggregateComparison, isAggregateComparison, accumulate, mergeAccState, newAccState,

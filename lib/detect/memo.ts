@@ -17,7 +17,7 @@
 // detached, MEMO_ENTRIES at most); a field whose values stop repeating (a period of lookups with fewer than half
 // hits) is evaluated directly for a while, then tried again: caching a value seen once costs more than the regex.
 import {
-  childrenOf, compileConditionTree, detachString, fieldPaths, fieldReader, parseCondition, type Condition, type Event, type ExpressionEvaluate, type ExpressionNode, type ExpressionWrap,
+  childrenOf, compileConditionEvaluator, detachString, fieldPaths, fieldReader, parseCondition, type Condition, type Event, type ExpressionEvaluate, type ExpressionNode, type ExpressionWrap,
 } from '../../core/index.js';
 import { RecentCache } from '../insight/index.js';
 
@@ -126,7 +126,7 @@ class FieldMemo {
   private lastKey: string | undefined;
   private lastEntry: unknown[] | undefined;
   /** Sub-conditions of this field registered. */
-  private parts = 0;
+  parts = 0;
   private lookups = 0;
   private hits = 0;
   private off = 0;
@@ -155,9 +155,8 @@ class FieldMemo {
     return entry;
   }
 
-  cached(evaluate: ExpressionEvaluate): ExpressionEvaluate {
-    const index = this.values.parts++;
-    this.parts++;
+  /** `evaluate` (of the sub-condition numbered `index` in the value cache's entries) cached. */
+  cached(evaluate: ExpressionEvaluate, index: number): ExpressionEvaluate {
     return (e) => {
       const key = this.read(e);
       if (typeof key !== 'string') return evaluate(e);
@@ -178,10 +177,23 @@ const guardedByPlainTest = (node: ExpressionNode): boolean => node.kind === 'log
 export class FieldMemos {
   private readonly values = new ValueCache();
   private readonly byField = new Map<string, FieldMemo>();
+  /** The entry index of each sub-condition cached: a tree compiled again (RuleShapes, shape.ts, keeps the nodes
+   * that read no missing field) shares its results with the first. */
+  private readonly indexes = new Map<ExpressionNode, number>();
 
   /** `text` compiled as compileCondition does, its sub-conditions over one field cached (same results). */
   condition(text: string): Condition {
-    const root = parseCondition(text);
+    return this.conditionTree(parseCondition(text));
+  }
+
+  /** A parsed condition compiled as compileConditionTree does, its sub-conditions over one field cached. */
+  conditionTree(root: ExpressionNode): Condition {
+    const evaluate = this.evaluatorTree(root);
+    return (e) => Boolean(evaluate(e));
+  }
+
+  /** conditionTree's evaluator, its value tested for truthiness by the caller (compileConditionEvaluator). */
+  evaluatorTree(root: ExpressionNode): ExpressionEvaluate {
     const parts = cachedParts(root);
     const wrap: ExpressionWrap = (node, evaluate) => {
       if (!parts.has(node)) return evaluate;
@@ -189,7 +201,12 @@ export class FieldMemos {
       const id = JSON.stringify(path);
       let memo = this.byField.get(id);
       if (!memo) this.byField.set(id, (memo = new FieldMemo(path, this.values)));
-      const cached = memo.cached(evaluate);
+      let index = this.indexes.get(node);
+      if (index === undefined) {
+        this.indexes.set(node, (index = this.values.parts++));
+        memo.parts++;
+      }
+      const cached = memo.cached(evaluate, index);
       if (!guardedByPlainTest(node)) {
         memo.unguarded = true;
         return cached;
@@ -198,6 +215,6 @@ export class FieldMemos {
       const m = memo;
       return (e) => (m.unguarded ? cached(e) : evaluate(e));
     };
-    return compileConditionTree(root, wrap);
+    return compileConditionEvaluator(root, wrap);
   }
 }

@@ -38,3 +38,27 @@ outputs:
     assert.match(errors[4], /^\/tmp\/n\.yaml:6:6: refusing to serve the dashboard on 0\.0\.0\.0:8080 without a token.*Set token/);
   });
 });
+
+describe('configs/alerts-webhook.yaml', () => {
+  it('posts firings and digests, not a digest made again for late lines (amended), as the email output does', async () => {
+    const { parse } = await import('yaml');
+    const { readFileSync } = await import('node:fs');
+    const { testPlugin } = await import('../core/testing/index.js');
+    const config = parse(readFileSync(path.join(ROOT, 'configs/alerts-webhook.yaml'), 'utf8')) as {
+      filters: Record<string, { type: string; inputs: string[]; condition: string }>;
+      outputs: Record<string, { inputs: string[] }>;
+    };
+    assert.deepEqual(config.outputs.webhook.inputs, ['to_post']);
+    const { type, condition } = config.filters.to_post;
+    assert.deepEqual(config.filters.to_post.inputs, ['alerts', 'attacks']);
+    const t = await testPlugin(type, { options: { condition } });
+    await t.send([
+      { rule: 'scanner-user-agent', state: 'firing' },
+      { rule: 'scanner-user-agent', state: 'digest', count: 3 },
+      { rule: 'scanner-user-agent', state: 'digest', count: 4, amended: true },
+      { rule: 'server-error', state: 'firing', amended: false },
+    ]);
+    await t.end();
+    assert.deepEqual(t.events.out.map((e) => [e.state, e.count ?? null]), [['firing', null], ['digest', 3], ['firing', null]]);
+  });
+});

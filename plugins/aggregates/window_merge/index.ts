@@ -6,8 +6,10 @@
 // journaled in the data directory, with the offset ranges they merged, before their partials are acknowledged,
 // so after a restart the merger knows exactly which windows it already delivered and from which partials
 // (re-read partials of those are dropped as duplicates; every other window is merged and emitted whole). An emitted
-// window's merged state is kept for `amend_for` (amend.ts): a late partial for it is merged in and the window's
-// corrected result emitted again (`amended: true`, `revision`), journaled with the late partial's range.
+// window's merged state is kept for `amend_for` (amend.ts): a late partial for it, or a normal one of a partition
+// it was emitted without (timed out), is merged in and the window's corrected result emitted again (`amended: true`,
+// `revision`), journaled with that partial's range. Late events for a window nothing was emitted for make its first
+// result, within amend_for.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { appendDurableSync, definePlugin, writeFileAtomicSync, type AckHold, type Event } from '../../../core/index.js';
@@ -42,7 +44,7 @@ const overlaps = (a: Range, b: Range) => a.from <= b.to && b.from <= a.to;
 export default definePlugin({
   kind: 'aggregate',
   name: 'window_merge',
-  description: 'Merges the partials of window aggregators (emit: partials, one per source partition and window) into global window results with exactly the shape of a single window: a window is emitted once every known partition\'s watermark passed its end; duplicate partials are discarded by offset range; input acknowledged when the result is delivered. A late partial for a window already emitted (and kept: amend_for) is merged in and the corrected results of the groups it touched are emitted again with amended: true and revision.',
+  description: 'Merges the partials of window aggregators (emit: partials, one per source partition and window) into global window results with exactly the shape of a single window: a window is emitted once every known partition\'s watermark passed its end; duplicate partials are discarded by offset range; input acknowledged when the result is delivered. A late partial for a window already emitted (and kept: amend_for), or a normal one of a partition it was emitted without (timed out), is merged in and the corrected results of the groups it touched are emitted again with amended: true and revision; late events for a window nothing was emitted for make its first result (within amend_for).',
   schema: {
     type: 'object',
     required: ['window'],
@@ -256,7 +258,7 @@ export default definePlugin({
       for (const p of partitions.values()) {
         if (!p.timedOut && now - p.lastSeen >= options.partition_timeout) {
           p.timedOut = true;
-          log.warn('partition sent nothing for partition_timeout: no longer waited for (its later partials for emitted windows are dropped)', { topic: p.topic, partition: p.partition, watermark: p.watermark });
+          log.warn('partition sent nothing for partition_timeout: no longer waited for (its later partials for emitted windows amend them while kept, amend_for, else are dropped)', { topic: p.topic, partition: p.partition, watermark: p.watermark });
         }
         if (!p.timedOut) waited.push(p);
         if (p.watermark > newest) newest = p.watermark;

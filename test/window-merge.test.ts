@@ -12,7 +12,8 @@ import { onPath, tempDir } from './support/helpers.js';
 import { pipelineWith, probesOf } from './support/pipeline-harness.js';
 import { rng } from './bench/apache-lines.js';
 
-const scripts = new Map<string, { batches: Event[][]; delay_ms: number; end_pause_ms: number }>();
+/** `pause_ms`: before batch b, wait pause_ms[b] (for what only processing time triggers: a partition's timeout). */
+const scripts = new Map<string, { batches: Event[][]; delay_ms: number; end_pause_ms: number; pause_ms?: Record<number, number> }>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const scriptInput = definePlugin<{ script: string }, 'input'>({
   kind: 'input',
@@ -26,6 +27,7 @@ const scriptInput = definePlugin<{ script: string }, 'input'>({
         const s = scripts.get(options.script)!;
         if (s.delay_ms) await sleep(s.delay_ms);
         for (let b = 0; b < s.batches.length; b++) {
+          if (s.pause_ms?.[b]) await sleep(s.pause_ms[b]);
           await emit(s.batches[b].map((e) => ({ ...e })), { onAck: (result) => p.acks.push({ batch: b, result, at: Date.now() }) });
         }
         if (s.end_pause_ms) await sleep(s.end_pause_ms);
@@ -431,6 +433,118 @@ outputs:
       assert.deepEqual(capped.counts, [2, 1, 2, 1], 'late events amended, missing; amended results; windows kept');
       assert.ok(capped.logs.some((l) => /WARN .*late events for a window already emitted: its result lacks them.*not amended: beyond amend_max_windows.*window_start=\d+.*events=1/.test(l)), capped.logs.join('\n'));
       assert.deepEqual(capped.rows, [[0, '[200]', 9, null], [0, '[503]', 1, null], [10, '[200]', 4, 2]]);
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('a timed-out partition\'s partial for a window emitted without it amends that window once (journaled); one for a window nobody had is a new result', async () => {
+    // Real partials of two source partitions: [0,10s) with 5 events on partition 0 and 3 on partition 1, [10,20s) with
+    // one event on partition 1 only; events at 40 s close both windows (watermark 35 s).
+    const ev = (partition: number, s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 'ev', partition, offset } });
+    scripts.set('timeout-partials', { batches: [
+      [...Array.from({ length: 5 }, (_, i) => ev(0, i + 1, i)), ev(0, 40, 5)],
+      [...Array.from({ length: 3 }, (_, i) => ev(1, i + 2, i)), ev(1, 12, 3), ev(1, 40, 4)],
+    ], delay_ms: 0, end_pause_ms: 0 });
+    const agg = await startPipeline(`
+inputs:
+  src: { type: test_merge_events, script: timeout-partials }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, watermark_interval: 1h, metrics: { n: count() } }
+outputs:
+  out: { type: test_record, inputs: [a] }
+`);
+    await agg.pipeline.done();
+    const header = (e: Event) => e.partial as Event;
+    const partial = (q: number, s: number) => agg.probe('out').written.find((e) => header(e).partition === q && header(e).window_start === T0 + s * 1000)!;
+    assert.ok(partial(0, 0) && partial(1, 0) && partial(1, 10) && !partial(0, 10), 'partials of [0,10s) on both partitions, of [10,20s) on partition 1 only');
+    // Watermark-only events (as every watermark_interval) at 5 s: both partitions known, [0,10s) open.
+    const watermarkAt5 = (q: number) => {
+      const { window_start: _s, window_end: _e, offset_from: _f, offset_to: _t, ...rest } = header(partial(q, 0));
+      return { partial: { ...rest, watermark: T0 + 5000 } };
+    };
+    const read = (events: Event[]) => events.map((e) => ({ message: JSON.stringify(e) }));
+    // Partition 1 then sends nothing for longer than partition_timeout: partition 0's partial closes [0,10s) without
+    // it. Then partition 1's partial of [0,10s), a copy of it (re-sent after a rebalance) and its partial of [10,20s).
+    const batches = [read([watermarkAt5(0), watermarkAt5(1)]), read([partial(0, 0)]), read([partial(1, 0)]), read([partial(1, 0)]), read([partial(1, 10)])];
+    const tmp = await tempDir('visor-merge-timeout-');
+    const merger = (script: string) => `
+service: { data_dir: ${JSON.stringify(tmp.dir)} }
+inputs:
+  src: { type: test_merge_events, script: ${script} }
+aggregates:
+  m: { type: window_merge, inputs: [src], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2, partition_timeout: 200ms }
+outputs:
+  out: { type: test_record, inputs: [m] }`;
+    try {
+      scripts.set('timeout-merge', { batches, delay_ms: 0, end_pause_ms: 0, pause_ms: { 1: 500 } });
+      const h = await startPipeline(merger('timeout-merge'));
+      await h.pipeline.done();
+      const c = h.metrics.snapshot().m.custom;
+      assert.ok(h.logs.some((l) => /partition sent nothing for partition_timeout/.test(l)), h.logs.join('\n'));
+      assert.deepEqual(h.probe('out').written.map((r) => [((r.window_start as number) - T0) / 1000, r.n, r.amended ?? false, r.revision ?? 0]),
+        [[0, 5, false, 0], [0, 8, true, 1], [10, 1, false, 0]], 'emitted without partition 1, amended with it once; [10,20s) a first result');
+      assert.deepEqual([c.visor_window_merge_unwaited_events_amended_total ?? 0, c.visor_window_merge_late_events_amended_total ?? 0, c.visor_window_merge_amended_results_total ?? 0, c.visor_window_merge_duplicate_partials_total ?? 0, c.visor_window_merge_late_partials_total ?? 0, c.visor_window_merge_late_events_missing_total ?? 0],
+        [3, 0, 1, 1, 0, 0], 'events amended (normal partial, late partials), amended results, duplicates, late partials, missing events');
+      assert.ok(!h.logs.some((l) => /already emitted: dropped/.test(l)), h.logs.join('\n'));
+      assert.ok(h.probe('src').acks.every((a) => a.result.status === 'delivered'), JSON.stringify(h.probe('src').acks));
+      // The amendment was journaled with partition 1's range: the newest line of [0,10s) holds both partitions'.
+      const lines = readFileSync(path.join(tmp.dir, 'm', 'delivered-windows.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { start: number; ranges: Array<[string, number, number]> });
+      const last = lines.filter((l) => l.start === T0).pop()!;
+      assert.deepEqual(last.ranges.map(([id, from, to]) => [id.split('\0')[1], from, to]).sort(), [['0', 0, 4], ['1', 0, 2]], JSON.stringify(lines));
+      // Restarted on its data directory and reading them all again: both windows were delivered, nothing is emitted.
+      scripts.set('timeout-reread', { batches: batches.slice(1), delay_ms: 0, end_pause_ms: 0 });
+      const again = await startPipeline(merger('timeout-reread'));
+      await again.pipeline.done();
+      assert.deepEqual([again.probe('out').written.length, again.metrics.snapshot().m.custom.visor_window_merge_skipped_windows_total], [0, 2], 'results, skipped windows');
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('late events for a window no partial had reached before every partition passed it: a first result within amend_for, then amendable; else missing', async () => {
+    // [0,10s): 9 events on partition 0, 1 on partition 1; nothing in [10,20s). Both reach 40 s (watermark 35 s): [0,10s)
+    // is emitted, [10,20s) never opened. Then late on partition 0 (a lagging edge's): one event of [10,20s), another.
+    const ev = (partition: number, s: number, offset: number) => ({ timestamp: T0 + s * 1000, status: 200, kafka: { topic: 'ev', partition, offset } });
+    const batches = [[...Array.from({ length: 9 }, (_, i) => ev(0, i + 1, i)), ev(0, 40, 9)], [ev(1, 2, 0)], [ev(1, 40, 1)], [ev(0, 15, 10)], [ev(0, 16, 11)]];
+    const tmp = await tempDir('visor-merge-late-new-');
+    const run = async (script: string, mergerOptions: string) => {
+      scripts.set(script, { batches, delay_ms: 0, end_pause_ms: 0 });
+      const h = await startPipeline(`
+service: { data_dir: ${JSON.stringify(path.join(tmp.dir, script))} }
+inputs:
+  src: { type: test_merge_events, script: ${script} }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 50ms, metrics: { n: count() } }
+  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2${mergerOptions} }
+outputs:
+  out: { type: test_record, inputs: [m] }
+  late: { type: test_record, inputs: [a._late] }
+`);
+      await h.pipeline.done();
+      assert.equal(h.probe('late').written.length, 2, 'both events were late at the aggregator');
+      assert.ok(h.probe('src').acks.every((a) => a.result.status === 'delivered'), JSON.stringify(h.probe('src').acks));
+      const c = h.metrics.snapshot().m.custom;
+      return {
+        results: h.probe('out').written.map((r) => [((r.window_start as number) - T0) / 1000, r.n, r.amended ?? false, r.revision ?? 0]),
+        counts: [c.visor_window_merge_late_events_merged_total ?? 0, c.visor_window_merge_late_events_amended_total ?? 0, c.visor_window_merge_late_events_missing_total ?? 0, c.visor_window_merge_late_partials_total ?? 0],
+        logs: h.logs,
+      };
+    };
+    try {
+      // amend_for 20 s: [10,20s) ended 15 s behind the newest watermark. Its first late partial makes its first result
+      // (neither amended nor with a revision); the second amends it.
+      const within = await run('late-new-within', ', amend_for: 20s');
+      assert.deepEqual(within.results, [[0, 10, false, 0], [10, 1, false, 0], [10, 2, true, 1]]);
+      assert.deepEqual(within.counts, [1, 1, 0, 0], 'late events merged, amended, missing; late partials');
+      assert.ok(!within.logs.some((l) => /WARN/.test(l)), within.logs.join('\n'));
+      // amend_for 10 s, and 0: older than that, or never: missing, and said why.
+      for (const [script, options, why] of [['late-new-old', ', amend_for: 10s', 'older than amend_for'], ['late-new-off', ', amend_for: 0s', 'amend_for is 0']]) {
+        const missing = await run(script, options);
+        assert.deepEqual(missing.results, [[0, 10, false, 0]], script);
+        assert.deepEqual(missing.counts, [0, 0, 2, 2], `${script}: late events merged, amended, missing; late partials`);
+        assert.ok(missing.logs.some((l) => new RegExp(`late events for a window .*not amended: ${why}.*window_start=\\d+.*events=1`).test(l)), missing.logs.join('\n'));
+      }
     } finally {
       await tmp.remove();
     }

@@ -67,6 +67,14 @@ export class AmendableWindows {
     return 'older than amend_for';
   }
 
+  /** Why late events for a window nothing was emitted for (no partial had reached it before every partition passed
+   * it), ending at `end`, cannot make its first result now; undefined when they can (within amend_for: were it
+   * emitted, it would still be known, so it was not). Needs no kept state, so amend_max_windows does not apply. */
+  whyNoFirstResult(end: number, newest: number): NotKept | undefined {
+    if (this.amendFor <= 0) return 'amend_for is 0';
+    return end < newest - this.amendFor ? 'older than amend_for' : undefined;
+  }
+
   /** Forgets windows that ended more than amend_for behind `newest` (the newest watermark). */
   forget(newest: number): void {
     for (const [start, k] of this.kept) if (k.end < newest - this.amendFor) this.kept.delete(start);

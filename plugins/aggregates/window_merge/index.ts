@@ -6,8 +6,10 @@
 // journaled in the data directory, with the offset ranges they merged, before their partials are acknowledged,
 // so after a restart the merger knows exactly which windows it already delivered and from which partials
 // (re-read partials of those are dropped as duplicates; every other window is merged and emitted whole). An emitted
-// window's merged state is kept for `amend_for` (amend.ts): a late partial for it is merged in and the window's
-// corrected result emitted again (`amended: true`, `revision`), journaled with the late partial's range.
+// window's merged state is kept for `amend_for` (amend.ts): a late partial for it, or a normal one of a partition
+// it was emitted without (timed out), is merged in and the window's corrected result emitted again (`amended: true`,
+// `revision`), journaled with that partial's range. Late events for a window nothing was emitted for make its first
+// result, within amend_for.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { appendDurableSync, definePlugin, writeFileAtomicSync, type AckHold, type Event } from '../../../core/index.js';
@@ -42,7 +44,7 @@ const overlaps = (a: Range, b: Range) => a.from <= b.to && b.from <= a.to;
 export default definePlugin({
   kind: 'aggregate',
   name: 'window_merge',
-  description: 'Merges the partials of window aggregators (emit: partials, one per source partition and window) into global window results with exactly the shape of a single window: a window is emitted once every known partition\'s watermark passed its end; duplicate partials are discarded by offset range; input acknowledged when the result is delivered. A late partial for a window already emitted (and kept: amend_for) is merged in and the corrected results of the groups it touched are emitted again with amended: true and revision.',
+  description: 'Merges the partials of window aggregators (emit: partials, one per source partition and window) into global window results with exactly the shape of a single window: a window is emitted once every known partition\'s watermark passed its end; duplicate partials are discarded by offset range; input acknowledged when the result is delivered. A late partial for a window already emitted (and kept: amend_for), or a normal one of a partition it was emitted without (timed out), is merged in and the corrected results of the groups it touched are emitted again with amended: true and revision; late events for a window nothing was emitted for make its first result (within amend_for).',
   schema: {
     type: 'object',
     required: ['window'],
@@ -56,7 +58,7 @@ export default definePlugin({
       partition_key: { type: 'string', description: 'The field the source topic is keyed by (e.g. client_ip): its top-N is exact although partials ship only their top partial_top entries (each value lives in one partition).' },
       expected_partitions: { type: 'integer', minimum: 0, default: 0, description: 'Emit nothing until partials or watermarks of this many source partitions were seen (the source topics\' partition count; at most partition_timeout after start), so that the first windows do not close before every partition is known. 0: wait for discovery instead.' },
       discovery: { duration: true, default: '5s', description: 'Without expected_partitions: after start, emit nothing for this long (time for every aggregator\'s watermarks to arrive).' },
-      partition_timeout: { duration: true, default: '5m', description: 'A partition that sent nothing (no partial, no watermark) for this long is logged and no longer waited for; its later partials for emitted windows are counted as late and dropped.' },
+      partition_timeout: { duration: true, default: '5m', description: 'A partition that sent nothing (no partial, no watermark) for this long is logged and no longer waited for; its later partials for emitted windows amend them while kept (amend_for), else are counted as late and dropped.' },
       field: { type: 'string', default: 'message', description: 'Field holding the partial as JSON text (the kafka input\'s message), when the event is not a partial object itself.' },
       dedupe_retention: { duration: true, default: '1h', description: 'How long (in event time, behind the newest watermark) the offset ranges of emitted windows are kept to recognise duplicate partials.' },
       amend_for: { duration: true, default: '1h', description: 'How long (in event time, behind the newest watermark; at most dedupe_retention) an emitted window\'s merged state is kept: a late partial for it is merged in and the corrected result of its groups emitted again, with amended: true and revision (1, 2 ...). 0: never amended (late events for emitted windows are only counted missing).' },
@@ -71,12 +73,13 @@ export default definePlugin({
     const log = context.logger;
     const duplicates = context.metrics.counter('window_merge_duplicate_partials_total', 'Partials discarded because merged partials of the same partition and window already covered their offset range.');
     const latePartials = context.metrics.counter('window_merge_late_partials_total', 'Partials for a window already emitted (not covered by what was merged): dropped.');
-    const lateMerged = context.metrics.counter('window_merge_late_events_merged_total', 'Events an aggregator read after closing their window (late partials) that came while the window was open here: merged, its result is complete.');
+    const lateMerged = context.metrics.counter('window_merge_late_events_merged_total', 'Events an aggregator read after closing their window (late partials) merged before the window\'s first result: while it was open here (its result is complete), or making its first result (no partial had reached it before every partition passed it; within amend_for).');
     const lateMissing = context.metrics.counter('window_merge_late_events_missing_total', 'Events an aggregator read after closing their window (late partials) for a window already emitted here: its result lacks them.');
     const overlapping = context.metrics.counter('window_merge_overlapping_partials_total', 'Partials whose offset range overlaps a merged one without containing it or being contained: dropped.');
     const skipped = context.metrics.counter('window_merge_skipped_windows_total', 'Windows not emitted because they were delivered before this merger restarted (their partials were read again).');
     const results = context.metrics.counter('window_merge_results_total', 'Global window results emitted (one per window and group).');
     const lateAmended = context.metrics.counter('window_merge_late_events_amended_total', 'Events an aggregator read after closing their window (late partials) for a window already emitted here but still kept (amend_for): merged, and the window\'s corrected result emitted again.');
+    const unwaitedAmended = context.metrics.counter('window_merge_unwaited_events_amended_total', 'Events of a normal partial from a partition the window was emitted without (timed out: partition_timeout, or not yet known) for a window still kept (amend_for): merged, and the window\'s corrected result emitted again.');
     const amendedResults = context.metrics.counter('window_merge_amended_results_total', 'Corrected window results emitted again (amended: true; one per window and group the late events touched).');
     const amendableGauge = context.metrics.gauge('window_merge_amendable_windows', 'Emitted windows whose merged state is kept for amending (at most amend_max_windows).');
     const partitionsGauge = context.metrics.gauge('window_merge_partitions', 'Partitions waited for (known and not timed out).');
@@ -152,28 +155,37 @@ export default definePlugin({
           // copy re-read after a rebalance of the aggregators cannot be told from a late partial; taken as a copy.
           duplicates.inc();
           log.info('partial of a window delivered before this merger started (its merged offsets are not journaled): dropped as a duplicate', { topic: h.topic, partition: h.partition, window_start: start, offset_from: h.offset_from, offset_to: h.offset_to });
-        } else if (h.late) {
+        } else {
           const kept = amendable.get(start);
           const merged = done.ranges.get(id) ?? [];
           if (kept && (noOffsets || !merged.some((r) => overlaps(r, range)))) {
-            // Its range joins the window's at once: a copy of it (in this batch or later) is a duplicate.
+            // Late, or a normal partial of a partition the window was emitted without (timed out, or not yet known):
+            // amended alike. Its range joins the window's at once: a copy of it (in this batch or later) is a duplicate.
             if (!noOffsets) done.ranges.set(id, [...merged, range]);
             amends.set(start, [...(amends.get(start) ?? []), groups]);
-            lateAmended.inc(eventsOf(groups));
-          } else lateTooLate(h, groups, kept ? 'its offset range overlaps one merged into the window' : amendable.whyNot(done.end, newestWatermark, done.skipped === true));
-        } else {
-          latePartials.inc();
-          log.warn('partial for a window already emitted: dropped', { topic: h.topic, partition: h.partition, window_start: start, offset_from: h.offset_from, offset_to: h.offset_to });
+            (h.late ? lateAmended : unwaitedAmended).inc(eventsOf(groups));
+          } else if (h.late) lateTooLate(h, groups, kept ? 'its offset range overlaps one merged into the window' : amendable.whyNot(done.end, newestWatermark, done.skipped === true));
+          else {
+            latePartials.inc();
+            log.warn('partial for a window already emitted: dropped', { topic: h.topic, partition: h.partition, window_start: start, offset_from: h.offset_from, offset_to: h.offset_to });
+          }
         }
         return undefined;
       }
-      // A late partial of a window not open here: one that every waited-for partition has passed was emitted (or,
-      // with no partial, had nothing to emit) and its record may be gone (dedupe_retention): not a new window.
+      // A late partial of a window not open here that every waited-for partition has passed: no partial had reached it
+      // (an emitted one would be known, above, for dedupe_retention), or it was emitted longer ago than that. Within
+      // amend_for (at most dedupe_retention) it is the first: opened below and emitted by closeReady at once.
       if (h.late && !windows.has(start) && [...partitions.values()].every((p) => p.timedOut || p.watermark >= h.window_end!)) {
         // Read again after a restart, of a window delivered with it (the journal has its range): a copy.
-        if (!noOffsets && (journal.rangesOf(start)?.get(id) ?? []).some((r) => contains(r, range))) duplicates.inc();
-        else lateTooLate(h, groups, options.amend_for > 0 ? 'older than dedupe_retention, or no partial of it had come' : 'amend_for is 0');
-        return undefined;
+        if (!noOffsets && (journal.rangesOf(start)?.get(id) ?? []).some((r) => contains(r, range))) {
+          duplicates.inc();
+          return undefined;
+        }
+        const why = journal.has(start) ? 'delivered before this merger started' : amendable.whyNoFirstResult(h.window_end!, newestWatermark);
+        if (why) {
+          lateTooLate(h, groups, why);
+          return undefined;
+        }
       }
       let w = windows.get(start);
       if (!w) windows.set(start, (w = { start, end: h.window_end!, parts: new Map(), holds: new Set() }));
@@ -246,7 +258,7 @@ export default definePlugin({
       for (const p of partitions.values()) {
         if (!p.timedOut && now - p.lastSeen >= options.partition_timeout) {
           p.timedOut = true;
-          log.warn('partition sent nothing for partition_timeout: no longer waited for (its later partials for emitted windows are dropped)', { topic: p.topic, partition: p.partition, watermark: p.watermark });
+          log.warn('partition sent nothing for partition_timeout: no longer waited for (its later partials for emitted windows amend them while kept, amend_for, else are dropped)', { topic: p.topic, partition: p.partition, watermark: p.watermark });
         }
         if (!p.timedOut) waited.push(p);
         if (p.watermark > newest) newest = p.watermark;

@@ -45,6 +45,14 @@ const toJson = definePlugin<Record<string, never>, 'filter'>({
 });
 
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
+/** The late-data tests' pipeline up to its outputs: a scripted source, an edge window (10 s tumbling, partials,
+ * allowed_lateness 5s) and a merger of 2 partitions, with `mergerOptions` appended to the merger's options. */
+const edgeAndMerger = (dataDir: string, script: string, mergerOptions: string) => `service: { data_dir: ${JSON.stringify(dataDir)} }
+inputs:
+  src: { type: test_merge_events, script: ${script} }
+aggregates:
+  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 50ms, metrics: { n: count() } }
+  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2${mergerOptions} }`;
 const SHAPE = `
     window: { type: tumbling, size: 10s }
     group_by: [method]
@@ -285,12 +293,7 @@ outputs:
       scripts.set(script, { batches, delay_ms: 0, end_pause_ms: 0 });
       // A data directory of its own: the merger's journal of delivered windows must not carry over between runs.
       const h = await startPipeline(`
-service: { data_dir: ${JSON.stringify(path.join(tmp.dir, script))} }
-inputs:
-  src: { type: test_merge_events, script: ${script} }
-aggregates:
-  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 50ms, metrics: { n: count() } }
-  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2${mergerOptions} }
+${edgeAndMerger(path.join(tmp.dir, script), script, mergerOptions)}
   # On the window results: a per-event rule both the first result and its amendment match, and a sum over them that
   # only counting the window twice (10 + 12) passes.
   al:
@@ -511,12 +514,7 @@ outputs:
     const run = async (script: string, mergerOptions: string) => {
       scripts.set(script, { batches, delay_ms: 0, end_pause_ms: 0 });
       const h = await startPipeline(`
-service: { data_dir: ${JSON.stringify(path.join(tmp.dir, script))} }
-inputs:
-  src: { type: test_merge_events, script: ${script} }
-aggregates:
-  a: { type: window, inputs: [src], window: { type: tumbling, size: 10s }, emit: partials, allowed_lateness: 5s, idle_timeout: 1h, watermark_interval: 50ms, metrics: { n: count() } }
-  m: { type: window_merge, inputs: [a], window: { type: tumbling, size: 10s }, metrics: { n: count() }, expected_partitions: 2${mergerOptions} }
+${edgeAndMerger(path.join(tmp.dir, script), script, mergerOptions)}
 outputs:
   out: { type: test_record, inputs: [m] }
   late: { type: test_record, inputs: [a._late] }

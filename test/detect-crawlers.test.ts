@@ -190,7 +190,10 @@ describe('detect verify_crawlers (reverse DNS, against dnsmasq)', () => {
       assert.ok(received >= 1, 'the PTR query was sent');
       assert.deepEqual(fired(alerts), ['aggressive-crawl 66.249.66.1']);
       assert.equal(claims(custom, 'unverified'), 320);
-      assert.ok(custom.visor_detect_dns_late_batches_total >= 1);
+      // The query's own timeout is dns_timeout too, so either ends the wait first: the batch stopped waiting at
+      // dns_timeout (a late batch), or the query failed just before (c-ares checks its timeouts on a timer of its own:
+      // which comes first depends on that timer's phase; CI saw the failure first once in many runs).
+      assert.ok(custom.visor_detect_dns_late_batches_total + custom.visor_detect_dns_failures_total >= 1, JSON.stringify(custom));
       // held for the answer up to dns_timeout, not longer: the lookup is shared by the batches and its failure
       // cached, so the run is not held 300 ms per batch
       assert.ok(ms >= 300 && ms < 5000, `${ms} ms`);
